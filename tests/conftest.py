@@ -1,0 +1,49 @@
+"""Test-wide environment: offscreen Qt, a private keyring file and private data/config/log dirs.
+
+Set at import time, before keyring or Qt initialise, so every test (and every subprocess a test starts
+with ``os.environ``) runs isolated from the real user's files and secrets.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_ROOT = Path(__file__).resolve().parent.parent
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="sniper-tests-"))
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ["QT_API"] = "pyside6"
+os.environ["PYTHON_KEYRING_BACKEND"] = "tests.support.keyring_backend.FileKeyring"
+os.environ["SNIPER_TEST_KEYRING_FILE"] = str(_SESSION_DIR / "keyring.json")
+os.environ["SNIPER_DATA_DIR"] = str(_SESSION_DIR / "data")
+os.environ["SNIPER_CONFIG_DIR"] = str(_SESSION_DIR / "config")
+os.environ["SNIPER_LOG_DIR"] = str(_SESSION_DIR / "logs")
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(_ROOT), os.environ.get("PYTHONPATH", "")) if p
+)
+for _name in list(os.environ):
+    # A developer's own SNIPER_* settings must not leak into the tests.
+    if _name.startswith("SNIPER_") and _name not in {
+        "SNIPER_TEST_KEYRING_FILE",
+        "SNIPER_DATA_DIR",
+        "SNIPER_CONFIG_DIR",
+        "SNIPER_LOG_DIR",
+    }:
+        del os.environ[_name]
+
+
+@pytest.fixture
+def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point data, config, log dirs and the keyring file at this test's own temp dir."""
+    for name in ("data", "config", "logs"):
+        (tmp_path / name).mkdir()
+    monkeypatch.setenv("SNIPER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SNIPER_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("SNIPER_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv("SNIPER_TEST_KEYRING_FILE", str(tmp_path / "keyring.json"))
+    yield tmp_path

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,7 +37,7 @@ for _name in list(os.environ):
 
 
 @pytest.fixture
-def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point data, config, log dirs and the keyring file at this test's own temp dir."""
     for name in ("data", "config", "logs"):
         (tmp_path / name).mkdir()
@@ -46,4 +45,4 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     monkeypatch.setenv("SNIPER_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("SNIPER_LOG_DIR", str(tmp_path / "logs"))
     monkeypatch.setenv("SNIPER_TEST_KEYRING_FILE", str(tmp_path / "keyring.json"))
-    yield tmp_path
+    return tmp_path

@@ -1,0 +1,172 @@
+"""Settings: a pydantic model saved as JSON in the config dir, each field overridable by SNIPER_<FIELD>.
+
+The file holds what the user chose; the environment wins over the file but is never written back, so a
+headless box can be configured without touching the user's saved choices.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from sniper_app import paths
+from sniper_app.domain.errors import InputError
+
+SETTINGS_FILE = "settings.json"
+ENV_PREFIX = "SNIPER_"
+
+EbayEnvironment = Literal["production", "sandbox", "simulator", "custom"]
+
+# Marketplaces the Buy Offer API accepts (EBAY.md); the increments of each live in domain/.
+MARKETPLACES = ("EBAY_US", "EBAY_GB", "EBAY_DE", "EBAY_AU", "EBAY_CA", "EBAY_FR", "EBAY_IT", "EBAY_ES")
+
+_HOST_PORT = re.compile(r"^(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(?P<port>\d{1,5}))?$")
+
+
+class SettingsError(InputError):
+    """A setting has a value the app cannot use; the message names the field and where it came from."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+    data_dir: Path | None = Field(default=None, description="Where the database lives (default: platform data dir).")
+    ebay_env: EbayEnvironment = Field(default="production", description="Which eBay to talk to.")
+    ebay_api_url: str | None = Field(default=None, description="REST base URL (custom/simulator).")
+    ebay_auth_url: str | None = Field(default=None, description="OAuth consent base URL (custom/simulator).")
+    ebay_trading_url: str | None = Field(default=None, description="Trading API URL (custom/simulator).")
+    ebay_client_id: str | None = Field(default=None, description="eBay application (client) id.")
+    ebay_runame: str | None = Field(default=None, description="eBay RuName (redirect URL name).")
+    marketplace: str = Field(default="EBAY_US", description="eBay site the bids go to.")
+    default_lead_seconds: float = Field(default=5.0, ge=1, le=120, description="Seconds before the end to bid.")
+    min_seconds_before_end: float = Field(
+        default=60.0, ge=10, le=3600, description="Refuse snipes on auctions ending sooner than this."
+    )
+    time_server: str = Field(default="pool.ntp.org:123", description="SNTP server as host:port.")
+    watchlist_sync_minutes: int = Field(default=10, ge=1, le=1440, description="Watch list sync period.")
+    history_retention_days: int = Field(default=365, ge=1, le=36500, description="History kept this long.")
+    notify_tray: bool = Field(default=True, description="Show tray notifications.")
+    notify_email: bool = Field(default=False, description="Send email notifications.")
+    notify_ending_minutes: int = Field(default=10, ge=1, le=1440, description="Warn this long before an end.")
+    start_minimized: bool = Field(default=False, description="Start in the tray without showing the window.")
+
+    @field_validator("marketplace")
+    @classmethod
+    def _known_marketplace(cls, value: str) -> str:
+        value = value.strip().upper()
+        if value not in MARKETPLACES:
+            raise ValueError(f"must be one of {', '.join(MARKETPLACES)}")
+        return value
+
+    @field_validator("ebay_api_url", "ebay_auth_url", "ebay_trading_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("time_server")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        value = value.strip()
+        match = _HOST_PORT.match(value)
+        if not match or (match["port"] and not 0 < int(match["port"]) < 65536):
+            raise ValueError("must be host:port, e.g. pool.ntp.org:123")
+        return value if match["port"] else f"{value}:123"
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @property
+    def time_server_address(self) -> tuple[str, int]:
+        host, _, port = self.time_server.rpartition(":")
+        return host.strip("[]"), int(port)
+
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir or paths.default_data_dir()
+
+
+FIELDS: tuple[str, ...] = tuple(Settings.model_fields)
+
+
+def env_name(field: str) -> str:
+    return ENV_PREFIX + field.upper()
+
+
+def settings_path() -> Path:
+    return paths.config_dir() / SETTINGS_FILE
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise SettingsError(
+            f"The settings file {path} is not valid JSON (line {exc.lineno}); fix or delete it."
+        ) from None
+    if not isinstance(data, dict):
+        raise SettingsError(f"The settings file {path} must hold a JSON object; fix or delete it.")
+    return data
+
+
+def _env_values(environ: Mapping[str, str]) -> dict[str, str]:
+    values = {}
+    for field in FIELDS:
+        raw = environ.get(env_name(field))
+        if raw is not None:
+            values[field] = raw
+    return values
+
+
+def _validate(values: dict[str, Any], sources: Mapping[str, str]) -> Settings:
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "settings"
+        where = sources.get(field, "the settings file")
+        message = str(first["msg"]).removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            raise SettingsError(f"Unknown setting '{field}' in {where}.") from None
+        raise SettingsError(f"Setting '{field}' (from {where}): {message}.") from None
+
+
+def load_settings(environ: Mapping[str, str] | None = None, path: Path | None = None) -> Settings:
+    """The settings in force: defaults, then the file, then SNIPER_<FIELD> variables."""
+    environ = os.environ if environ is None else environ
+    path = path or settings_path()
+    file_values = _read_file(path)
+    env_values = _env_values(environ)
+    sources = {field: str(path) for field in file_values} | {f: env_name(f) for f in env_values}
+    return _validate(file_values | env_values, sources)
+
+
+def save_settings(changes: Mapping[str, Any], path: Path | None = None) -> Settings:
+    """Validate ``changes`` on top of the saved file and write it; returns the settings in force."""
+    path = path or settings_path()
+    merged = _read_file(path) | dict(changes)
+    validated = _validate(merged, {field: "your change" for field in changes})
+    to_write = validated.model_dump(mode="json", include=set(merged))
+    paths.ensure_private_dir(path.parent)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(to_write, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+    tmp.replace(path)
+    return load_settings(path=path)

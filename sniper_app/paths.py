@@ -1,0 +1,42 @@
+"""Where the app keeps its files: the one place that asks platformdirs, honouring SNIPER_* overrides."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "sniper-app"
+
+
+def _override(name: str) -> Path | None:
+    value = os.environ.get(name, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def config_dir() -> Path:
+    """Settings live here; only the environment can move it (the settings file cannot name its own home)."""
+    return _override("SNIPER_CONFIG_DIR") or platformdirs.user_config_path(APP_NAME, appauthor=False)
+
+
+def default_data_dir() -> Path:
+    return platformdirs.user_data_path(APP_NAME, appauthor=False)
+
+
+def log_dir() -> Path:
+    return _override("SNIPER_LOG_DIR") or platformdirs.user_log_path(APP_NAME, appauthor=False)
+
+
+def cache_dir() -> Path:
+    return _override("SNIPER_CACHE_DIR") or platformdirs.user_cache_path(APP_NAME, appauthor=False)
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` readable by the user alone: it holds the database, logs and settings."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # A directory the user chose may sit on a filesystem without POSIX modes.
+    with contextlib.suppress(OSError):
+        path.chmod(0o700)
+    return path

@@ -11,7 +11,7 @@ class HistoryAction(StrEnum):
     CANCEL = "CANCEL"  # by the user, or by a group that reached its target
     SCHEDULE = "SCHEDULE"  # armed (or re-armed) with a fire instant
     UNSCHEDULE = "UNSCHEDULE"  # put back to PENDING without losing it
-    PLACE = "PLACE"  # the bid was sent and eBay accepted it
+    PLACE = "PLACE"  # the bid is being sent (PLACING), or eBay accepted it (PLACED)
     RETRY = "RETRY"  # a transient failure at fire, sent again
     FAIL = "FAIL"
     WON = "WON"

@@ -1,1 +1,29 @@
+"""Persistence: one SQLite file per data dir (peewee, WAL, versioned migrations)."""
 
+from sniper_app.store.db import DB_FILENAME
+from sniper_app.store.errors import NotFound, SchemaTooNew, StoreError
+from sniper_app.store.models import HistoryEvent, Snipe, SnipeGroup, User, WatchItem
+from sniper_app.store.repo import (
+    HistoryCursor,
+    HistoryPage,
+    Store,
+    WatchItemData,
+    WatchSyncResult,
+)
+
+__all__ = [
+    "DB_FILENAME",
+    "HistoryCursor",
+    "HistoryEvent",
+    "HistoryPage",
+    "NotFound",
+    "SchemaTooNew",
+    "Snipe",
+    "SnipeGroup",
+    "Store",
+    "StoreError",
+    "User",
+    "WatchItem",
+    "WatchItemData",
+    "WatchSyncResult",
+]

@@ -1,0 +1,932 @@
+"""The store: every operation the app needs, each one short synchronous transaction.
+
+Never call these from inside an ``await``-spanning block of your own: peewee keeps one connection per
+thread, so under asyncio every coroutine shares it. Worker threads get their own connection.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final
+
+from peewee import SQL, IntegrityError, NodeList, Value, fn
+
+from sniper_app.domain.errors import IllegalTransition, InputError, RuleViolation
+from sniper_app.domain.history import HistoryAction
+from sniper_app.domain.status import (
+    ACTIVE_STATUSES,
+    FINAL_STATUSES,
+    NOT_FIRED_STATUSES,
+    SnipeStatus,
+    check_transition,
+)
+from sniper_app.store.db import (
+    DB_FILENAME,
+    SniperDatabase,
+    database_proxy,
+    from_epoch_us,
+    prepare_files,
+    to_epoch_us,
+)
+from sniper_app.store.errors import NotFound, StoreError
+from sniper_app.store.migrations import migrate
+from sniper_app.store.models import HistoryEvent, Snipe, SnipeGroup, User, WatchItem
+
+DEFAULT_RETENTION: Final = timedelta(days=365)
+DEFAULT_WATCH_TTL: Final = timedelta(hours=1)
+DEFAULT_PAGE_SIZE: Final = 100
+MAX_PAGE_SIZE: Final = 1000
+# Small batches: each holds the write lock (~70 ms per 1,000 rows with the text index), and a fire
+# must never wait long behind housekeeping.
+PURGE_BATCH: Final = 1000
+# Above this many full-text matches a word is common, and walking the time index with LIKE finds a
+# page of matches sooner than collecting and sorting every match.
+_FTS_RARE_LIMIT: Final = 2_000
+
+_STATUS_ACTION: Final = {
+    SnipeStatus.PENDING: HistoryAction.UNSCHEDULE,
+    SnipeStatus.SCHEDULED: HistoryAction.SCHEDULE,
+    SnipeStatus.PLACING: HistoryAction.PLACE,
+    SnipeStatus.PLACED: HistoryAction.PLACE,
+    SnipeStatus.WON: HistoryAction.WON,
+    SnipeStatus.LOST: HistoryAction.LOST,
+    SnipeStatus.FAILED: HistoryAction.FAIL,
+    SnipeStatus.CANCELLED: HistoryAction.CANCEL,
+    SnipeStatus.MISSED: HistoryAction.MISSED,
+    SnipeStatus.SKIPPED: HistoryAction.SKIPPED,
+}
+
+# Columns the engine may set on a snipe (besides status); user-owned ones go through update_snipe.
+ENGINE_FIELDS: Final = frozenset(
+    {
+        "rest_item_id",
+        "title",
+        "image_url",
+        "item_url",
+        "end_time",
+        "current_price_minor",
+        "bid_count",
+        "job_id",
+        "final_price_minor",
+        "planned_at",
+        "sent_at",
+        "reply_at",
+        "clock_offset_ms",
+        "latency_ms",
+        "attempts",
+        "ebay_message",
+        "proxy_bid_id",
+    }
+)
+
+USER_FIELDS: Final = frozenset(
+    {
+        "email",
+        "ebay_username",
+        "ebay_user_id",
+        "marketplace",
+        "default_lead_seconds",
+        "notification_prefs",
+        "needs_relink",
+        "active",
+    }
+)
+
+_UNSET: Any = object()
+_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _check_aware(value: datetime, name: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be a timezone-aware UTC datetime, got a naive one")
+    return value.astimezone(UTC)
+
+
+def _like(column: Any, pattern: str) -> Any:
+    return NodeList((column, SQL("LIKE"), Value(pattern), SQL("ESCAPE '\\'")))
+
+
+def _statuses(status: SnipeStatus | str | Iterable[SnipeStatus | str]) -> list[str]:
+    if isinstance(status, str):
+        return [SnipeStatus(status).value]
+    return [SnipeStatus(s).value for s in status]
+
+
+@dataclass(frozen=True, order=True)
+class HistoryCursor:
+    """Where the next history page starts: strictly older than (at, id)."""
+
+    at: datetime
+    id: int
+
+    def encode(self) -> str:
+        return f"{to_epoch_us(self.at)}:{self.id}"
+
+    @classmethod
+    def decode(cls, token: str) -> HistoryCursor:
+        try:
+            at_us, event_id = (int(part) for part in token.split(":"))
+        except ValueError:
+            raise InputError(f"“{token}” is not a history page cursor.") from None
+        return cls(from_epoch_us(at_us), event_id)
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    rows: list[HistoryEvent]
+    next_cursor: HistoryCursor | None  # None: this was the last page
+
+
+@dataclass(frozen=True)
+class WatchItemData:
+    """One watched item as eBay reported it (money in minor units of ``currency``)."""
+
+    legacy_item_id: str
+    title: str = ""
+    rest_item_id: str | None = None
+    image_url: str | None = None
+    item_url: str | None = None
+    currency: str | None = None
+    current_price_minor: int | None = None
+    bid_count: int = 0
+    end_time: datetime | None = None
+    listing_type: str | None = None
+    buy_it_now_minor: int | None = None
+
+
+@dataclass(frozen=True)
+class WatchSyncResult:
+    added: int
+    updated: int
+    removed: int
+    kept_ids: frozenset[str] = field(default_factory=frozenset)
+
+
+class Store:
+    """The one SQLite database of a data dir. Open with :meth:`open`; :meth:`close` when done."""
+
+    def __init__(
+        self,
+        db_path: Path,
+        *,
+        retention: timedelta = DEFAULT_RETENTION,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        current = database_proxy.obj
+        if isinstance(current, SniperDatabase) and not current.shut:
+            raise StoreError(
+                f"Another Sniper database ({current.database}) is already open in this process; close it first."
+            )
+        if retention <= timedelta(0):
+            raise ValueError("retention must be positive")
+        self.path = Path(db_path)
+        self.retention = retention
+        self._clock = clock
+        prepare_files(self.path)
+        self._db = SniperDatabase(self.path)
+        database_proxy.initialize(self._db)
+        try:
+            self.schema_version = migrate(self._db)
+        except BaseException:
+            self._shutdown()
+            raise
+
+    @classmethod
+    def open(cls, data_dir: Path, **kwargs: Any) -> Store:
+        """Open (creating and migrating as needed) ``data_dir/sniper.db``."""
+        return cls(Path(data_dir) / DB_FILENAME, **kwargs)
+
+    def close(self) -> None:
+        """Checkpoint the WAL into the main file and close every thread's connection."""
+        if self._db.shut:
+            return
+        try:
+            self._db.sql("PRAGMA optimize")
+            self._db.sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        self._db.close_all()
+        if database_proxy.obj is self._db:
+            database_proxy.initialize(None)
+
+    @property
+    def closed(self) -> bool:
+        return self._db.shut
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close_thread_connection(self) -> None:
+        """Close the calling worker thread's connection (the next call from it reopens one)."""
+        if not self._db.is_closed():
+            self._db.close()
+
+    @property
+    def database(self) -> SniperDatabase:
+        return self._db
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        # IMMEDIATE takes the write lock at BEGIN: a read-then-write can never be overtaken by another
+        # connection, and lock waits go through the busy timeout instead of failing with SQLITE_BUSY.
+        with self._db.atomic("IMMEDIATE"):
+            yield
+
+    def now(self) -> datetime:
+        return _check_aware(self._clock(), "clock()")
+
+    # ---------------------------------------------------------------- users
+
+    def get_or_create_user(self, *, ebay_user_id: str | None = None, marketplace: str = "EBAY_US") -> User:
+        """The profile linked to ``ebay_user_id``, else the first active profile, else a new one."""
+        with self._write():
+            user: User | None = None
+            if ebay_user_id is not None:
+                user = User.get_or_none(User.ebay_user_id == ebay_user_id)
+            if user is None:
+                user = User.select().where(User.active == True).order_by(User.id).first()  # noqa: E712
+            if user is None:
+                now = self.now()
+                user = User.create(
+                    ebay_user_id=ebay_user_id,
+                    marketplace=marketplace,
+                    notification_prefs={},
+                    created_at=now,
+                    updated_at=now,
+                )
+            return user
+
+    def get_user(self, user_id: int) -> User:
+        user = User.get_or_none(User.id == user_id)
+        if user is None:
+            raise NotFound(f"There is no local profile #{user_id}.")
+        return user
+
+    def update_user(self, user_id: int, **fields: Any) -> User:
+        unknown = set(fields) - USER_FIELDS
+        if unknown:
+            raise TypeError(f"cannot set user field(s): {', '.join(sorted(unknown))}")
+        with self._write():
+            self.get_user(user_id)
+            if fields:
+                fields["updated_at"] = self.now()
+                User.update(fields).where(User.id == user_id).execute()
+            return self.get_user(user_id)
+
+    def link_ebay_account(self, user_id: int, *, ebay_username: str, ebay_user_id: str | None) -> User:
+        """Remember which eBay account is linked (its tokens live in the keyring) and clear re-link."""
+        with self._write():
+            user = self.update_user(user_id, ebay_username=ebay_username, ebay_user_id=ebay_user_id, needs_relink=False)
+            self._event(HistoryAction.ACCOUNT, message=f"eBay account {ebay_username} linked.")
+            return user
+
+    def set_needs_relink(self, user_id: int, needs: bool, *, reason: str | None = None) -> User:
+        with self._write():
+            before = self.get_user(user_id).needs_relink
+            user = self.update_user(user_id, needs_relink=needs)
+            if needs and not before:
+                self._event(
+                    HistoryAction.ACCOUNT,
+                    message=reason or "The eBay account must be linked again.",
+                )
+            return user
+
+    # ---------------------------------------------------------------- snipes
+
+    def create_snipe(
+        self,
+        user_id: int,
+        *,
+        legacy_item_id: str,
+        currency: str,
+        max_bid_minor: int,
+        end_time: datetime,
+        lead_seconds: float,
+        title: str = "",
+        rest_item_id: str | None = None,
+        image_url: str | None = None,
+        item_url: str | None = None,
+        marketplace: str = "EBAY_US",
+        current_price_minor: int | None = None,
+        bid_count: int = 0,
+        group_id: int | None = None,
+        message: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> Snipe:
+        """Insert a PENDING snipe and its CREATE event; refuse a second active snipe on one item."""
+        if isinstance(max_bid_minor, bool) or not isinstance(max_bid_minor, int) or max_bid_minor <= 0:
+            raise InputError("The maximum bid must be a positive whole number of minor units.")
+        if not _CURRENCY_RE.match(currency):
+            raise InputError(f"“{currency}” is not an ISO currency code.")
+        if lead_seconds < 0:
+            raise InputError("The lead time cannot be negative.")
+        end_time = _check_aware(end_time, "end_time")
+        with self._write():
+            self.get_user(user_id)
+            if group_id is not None:
+                self._group_of_user(group_id, user_id)
+            existing = (
+                Snipe.select()
+                .where(
+                    (Snipe.user == user_id)
+                    & (Snipe.legacy_item_id == legacy_item_id)
+                    & Snipe.status.in_(_statuses(ACTIVE_STATUSES))
+                )
+                .first()
+            )
+            if existing is not None:
+                raise self._duplicate(existing)
+            now = self.now()
+            try:
+                snipe = Snipe.create(
+                    user=user_id,
+                    legacy_item_id=legacy_item_id,
+                    rest_item_id=rest_item_id,
+                    title=title,
+                    image_url=image_url,
+                    item_url=item_url,
+                    marketplace=marketplace,
+                    currency=currency,
+                    max_bid_minor=max_bid_minor,
+                    lead_seconds=float(lead_seconds),
+                    end_time=end_time,
+                    current_price_minor=current_price_minor,
+                    bid_count=bid_count,
+                    status=SnipeStatus.PENDING.value,
+                    group=group_id,
+                    created_at=now,
+                    updated_at=now,
+                )
+            except IntegrityError as exc:
+                # The partial unique index caught a race the check above could not see.
+                raise RuleViolation(f"Item {legacy_item_id} already has an active snipe.") from exc
+            self._event(
+                HistoryAction.CREATE,
+                snipe=snipe,
+                amount_minor=max_bid_minor,
+                message=message or f"Snipe created for {title or legacy_item_id}.",
+                details=details,
+            )
+            return snipe
+
+    @staticmethod
+    def _duplicate(existing: Snipe) -> RuleViolation:
+        return RuleViolation(
+            f"Item {existing.legacy_item_id} already has an active snipe "
+            f"(#{existing.id}, {existing.status.lower()}); edit or cancel that one instead."
+        )
+
+    def get_snipe(self, snipe_id: int) -> Snipe:
+        snipe = Snipe.get_or_none(Snipe.id == snipe_id)
+        if snipe is None:
+            raise NotFound(f"There is no snipe #{snipe_id}.")
+        return snipe
+
+    def find_active_snipe(self, user_id: int, legacy_item_id: str) -> Snipe | None:
+        found: Snipe | None = (
+            Snipe.select()
+            .where(
+                (Snipe.user == user_id)
+                & (Snipe.legacy_item_id == legacy_item_id)
+                & Snipe.status.in_(_statuses(ACTIVE_STATUSES))
+            )
+            .first()
+        )
+        return found
+
+    def list_snipes(
+        self,
+        *,
+        status: SnipeStatus | str | Collection[SnipeStatus | str] | None = None,
+        user_id: int | None = None,
+        group_id: int | None = None,
+    ) -> list[Snipe]:
+        """Snipes by auction end (soonest first), optionally only those in ``status``."""
+        query = Snipe.select()
+        if status is not None:
+            query = query.where(Snipe.status.in_(_statuses(status)))
+        if user_id is not None:
+            query = query.where(Snipe.user == user_id)
+        if group_id is not None:
+            query = query.where(Snipe.group == group_id)
+        return list(query.order_by(Snipe.end_time, Snipe.id))
+
+    def active_snipes(self, user_id: int | None = None) -> list[Snipe]:
+        """Every snipe the scheduler must know about after a start (PENDING ... PLACED)."""
+        return self.list_snipes(status=ACTIVE_STATUSES, user_id=user_id)
+
+    def snipes_due(self, until: datetime) -> list[Snipe]:
+        """Not-yet-fired snipes whose fire instant (end − lead) is at or before ``until``."""
+        until_us = to_epoch_us(_check_aware(until, "until"))
+        fire_us = Snipe.end_time - fn.CAST(SQL("lead_seconds * 1000000 AS INTEGER"))
+        return list(
+            Snipe.select()
+            .where(Snipe.status.in_(_statuses(NOT_FIRED_STATUSES)) & (fire_us <= until_us))
+            .order_by(Snipe.end_time, Snipe.id)
+        )
+
+    def set_status(
+        self,
+        snipe_id: int,
+        new_status: SnipeStatus,
+        *,
+        reason: str | None = None,
+        action: HistoryAction | None = None,
+        details: dict[str, Any] | None = None,
+        expected: SnipeStatus | Collection[SnipeStatus] | None = None,
+        amount_minor: int | None = None,
+        **fields: Any,
+    ) -> bool:
+        """Move a snipe to ``new_status`` and record the event, in one transaction.
+
+        With ``expected``, this is a compare-and-set: nothing is written and False is returned unless
+        the snipe is still in (one of) ``expected``. An illegal transition raises
+        :class:`IllegalTransition` and writes nothing. ``fields`` sets engine columns in the same
+        write (job_id, final_price_minor, the timing record, ...).
+        """
+        new_status = SnipeStatus(new_status)
+        self._check_engine_fields(fields)
+        with self._write():
+            snipe = self.get_snipe(snipe_id)
+            current = SnipeStatus(snipe.status)
+            if expected is not None:
+                allowed = {expected} if isinstance(expected, str) else set(expected)
+                if current not in {SnipeStatus(s) for s in allowed}:
+                    return False
+            check_transition(current, new_status)
+            self._apply_status(snipe, current, new_status, reason, action, details, amount_minor, fields)
+            return True
+
+    def _apply_status(
+        self,
+        snipe: Snipe,
+        current: SnipeStatus,
+        new_status: SnipeStatus,
+        reason: str | None,
+        action: HistoryAction | None,
+        details: dict[str, Any] | None,
+        amount_minor: int | None,
+        fields: dict[str, Any],
+    ) -> None:
+        now = self.now()
+        values: dict[str, Any] = {
+            "status": new_status.value,
+            "status_reason": reason,
+            "updated_at": now,
+            **fields,
+        }
+        changed = Snipe.update(values).where((Snipe.id == snipe.id) & (Snipe.status == current.value)).execute()
+        if changed != 1:  # cannot happen under IMMEDIATE; a loud failure beats a silent double fire
+            raise StoreError(f"Snipe #{snipe.id} changed while it was being updated; try again.")
+        for name, value in values.items():
+            setattr(snipe, name, value)
+        self._event(
+            action or _STATUS_ACTION[new_status],
+            snipe=snipe,
+            status=new_status,
+            amount_minor=amount_minor,
+            final_price_minor=fields.get("final_price_minor"),
+            message=reason or f"{current.value} → {new_status.value}",
+            details=details,
+        )
+
+    def cancel(self, snipe_id: int, *, reason: str = "Cancelled by the user.") -> Snipe:
+        """Cancel a snipe that has not fired yet; explain why not otherwise."""
+        with self._write():
+            snipe = self.get_snipe(snipe_id)
+            current = SnipeStatus(snipe.status)
+            name = snipe.title or f"item {snipe.legacy_item_id}"
+            if current in FINAL_STATUSES:
+                raise IllegalTransition(
+                    f"The snipe on {name} already ended as {current.value.lower()}; there is nothing to cancel."
+                )
+            if current not in NOT_FIRED_STATUSES:
+                raise IllegalTransition(
+                    f"The bid on {name} has already been sent to eBay; it can no longer be cancelled."
+                )
+            self._apply_status(
+                snipe, current, SnipeStatus.CANCELLED, reason, HistoryAction.CANCEL, None, None, {"job_id": None}
+            )
+            return snipe
+
+    def update_snipe(
+        self,
+        snipe_id: int,
+        *,
+        max_bid_minor: int | None = None,
+        lead_seconds: float | None = None,
+        group_id: int | None = _UNSET,
+        message: str | None = None,
+    ) -> Snipe:
+        """The user's edit of a snipe not yet fired; records an UPDATE event with old and new values."""
+        if max_bid_minor is not None and (
+            isinstance(max_bid_minor, bool) or not isinstance(max_bid_minor, int) or max_bid_minor <= 0
+        ):
+            raise InputError("The maximum bid must be a positive whole number of minor units.")
+        if lead_seconds is not None and lead_seconds < 0:
+            raise InputError("The lead time cannot be negative.")
+        with self._write():
+            snipe = self.get_snipe(snipe_id)
+            current = SnipeStatus(snipe.status)
+            if current not in NOT_FIRED_STATUSES:
+                raise IllegalTransition(
+                    f"The snipe on {snipe.title or snipe.legacy_item_id} is {current.value.lower()}; "
+                    "it can no longer be edited."
+                )
+            changes: dict[str, list[Any]] = {}
+            values: dict[str, Any] = {}
+            if max_bid_minor is not None and max_bid_minor != snipe.max_bid_minor:
+                changes["max_bid_minor"] = [snipe.max_bid_minor, max_bid_minor]
+                values["max_bid_minor"] = max_bid_minor
+            if lead_seconds is not None and float(lead_seconds) != snipe.lead_seconds:
+                changes["lead_seconds"] = [snipe.lead_seconds, float(lead_seconds)]
+                values["lead_seconds"] = float(lead_seconds)
+            old_group = snipe.group_id  # type: ignore[attr-defined]
+            if group_id is not _UNSET and group_id != old_group:
+                if group_id is not None:
+                    self._group_of_user(group_id, snipe.user_id)  # type: ignore[attr-defined]
+                changes["group_id"] = [old_group, group_id]
+                values["group"] = group_id
+            if not values:
+                return snipe
+            values["updated_at"] = self.now()
+            Snipe.update(values).where(Snipe.id == snipe_id).execute()
+            snipe = self.get_snipe(snipe_id)
+            self._event(
+                HistoryAction.UPDATE,
+                snipe=snipe,
+                amount_minor=snipe.max_bid_minor,
+                status=current,
+                message=message or "Snipe edited.",
+                details={"changes": changes},
+            )
+            return snipe
+
+    def update_fields(
+        self, snipe_id: int, *, expected: SnipeStatus | Collection[SnipeStatus] | None = None, **fields: Any
+    ) -> bool:
+        """Set engine columns (item refresh, job id, timing) without a status change or history event."""
+        self._check_engine_fields(fields)
+        with self._write():
+            snipe = self.get_snipe(snipe_id)
+            if expected is not None:
+                allowed = {expected} if isinstance(expected, str) else set(expected)
+                if SnipeStatus(snipe.status) not in {SnipeStatus(s) for s in allowed}:
+                    return False
+            if fields:
+                fields["updated_at"] = self.now()
+                Snipe.update(fields).where(Snipe.id == snipe_id).execute()
+            return True
+
+    def record_timing(
+        self,
+        snipe_id: int,
+        *,
+        planned_at: datetime | None = None,
+        sent_at: datetime | None = None,
+        reply_at: datetime | None = None,
+        clock_offset_ms: float | None = None,
+        latency_ms: float | None = None,
+        attempts: int | None = None,
+        ebay_message: str | None = None,
+        proxy_bid_id: str | None = None,
+    ) -> None:
+        """Store the timing record of a fire; only the arguments given are written."""
+        given: dict[str, Any] = {
+            name: value
+            for name, value in {
+                "planned_at": planned_at,
+                "sent_at": sent_at,
+                "reply_at": reply_at,
+                "clock_offset_ms": clock_offset_ms,
+                "latency_ms": latency_ms,
+                "attempts": attempts,
+                "ebay_message": ebay_message,
+                "proxy_bid_id": proxy_bid_id,
+            }.items()
+            if value is not None
+        }
+        self.update_fields(snipe_id, **given)
+
+    @staticmethod
+    def _check_engine_fields(fields: dict[str, Any]) -> None:
+        unknown = set(fields) - ENGINE_FIELDS
+        if unknown:
+            raise TypeError(f"cannot set snipe field(s) here: {', '.join(sorted(unknown))}")
+        for name, value in fields.items():
+            if isinstance(value, datetime):
+                _check_aware(value, name)
+
+    # ---------------------------------------------------------------- groups
+
+    def create_group(self, user_id: int, name: str, *, target_wins: int = 1) -> SnipeGroup:
+        name = name.strip()
+        if not name:
+            raise InputError("A group needs a name.")
+        if target_wins < 1:
+            raise InputError("A group must aim to win at least one item.")
+        with self._write():
+            self.get_user(user_id)
+            if self.find_group(user_id, name) is not None:
+                raise RuleViolation(f"A group named “{name}” already exists.")
+            group: SnipeGroup = SnipeGroup.create(
+                user=user_id, name=name, target_wins=target_wins, created_at=self.now()
+            )
+            return group
+
+    def get_group(self, group_id: int) -> SnipeGroup:
+        group = SnipeGroup.get_or_none(SnipeGroup.id == group_id)
+        if group is None:
+            raise NotFound(f"There is no snipe group #{group_id}.")
+        return group
+
+    def _group_of_user(self, group_id: int, user_id: int) -> SnipeGroup:
+        group = self.get_group(group_id)
+        if group.user_id != user_id:  # type: ignore[attr-defined]
+            raise NotFound(f"There is no snipe group #{group_id}.")
+        return group
+
+    def find_group(self, user_id: int, name: str) -> SnipeGroup | None:
+        """The user's group called ``name`` (case-insensitive)."""
+        return SnipeGroup.get_or_none((SnipeGroup.user == user_id) & (SnipeGroup.name == name.strip()))
+
+    def list_groups(self, user_id: int) -> list[SnipeGroup]:
+        return list(SnipeGroup.select().where(SnipeGroup.user == user_id).order_by(SnipeGroup.name))
+
+    def group_members(self, group_id: int) -> list[Snipe]:
+        return self.list_snipes(group_id=group_id)
+
+    def group_won_count(self, group_id: int) -> int:
+        return int(Snipe.select().where((Snipe.group == group_id) & (Snipe.status == SnipeStatus.WON.value)).count())
+
+    # ---------------------------------------------------------------- history
+
+    def add_event(
+        self,
+        action: HistoryAction,
+        *,
+        snipe_id: int | None = None,
+        legacy_item_id: str | None = None,
+        title: str | None = None,
+        amount_minor: int | None = None,
+        currency: str | None = None,
+        final_price_minor: int | None = None,
+        status: SnipeStatus | None = None,
+        message: str = "",
+        details: dict[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> HistoryEvent:
+        """Append one event; item, title and currency default to the snipe's."""
+        with self._write():
+            snipe = self.get_snipe(snipe_id) if snipe_id is not None else None
+            return self._event(
+                action,
+                snipe=snipe,
+                legacy_item_id=legacy_item_id,
+                title=title,
+                amount_minor=amount_minor,
+                currency=currency,
+                final_price_minor=final_price_minor,
+                status=status,
+                message=message,
+                details=details,
+                at=at,
+            )
+
+    def _event(
+        self,
+        action: HistoryAction,
+        *,
+        snipe: Snipe | None = None,
+        legacy_item_id: str | None = None,
+        title: str | None = None,
+        amount_minor: int | None = None,
+        currency: str | None = None,
+        final_price_minor: int | None = None,
+        status: SnipeStatus | None = None,
+        message: str = "",
+        details: dict[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> HistoryEvent:
+        at = self.now() if at is None else _check_aware(at, "at")
+        if snipe is not None:
+            legacy_item_id = legacy_item_id or snipe.legacy_item_id
+            title = title if title is not None else snipe.title
+            currency = currency or snipe.currency
+            if status is None:
+                status = SnipeStatus(snipe.status)
+        elif amount_minor is not None and currency is None:
+            raise ValueError("an amount needs its currency")
+        event: HistoryEvent = HistoryEvent.create(
+            at=at,
+            action=HistoryAction(action).value,
+            snipe=snipe.id if snipe is not None else None,
+            legacy_item_id=legacy_item_id,
+            title=title,
+            amount_minor=amount_minor,
+            currency=currency,
+            final_price_minor=final_price_minor,
+            status=status.value if status is not None else None,
+            message=message,
+            details=details,
+            expires_at=at + self.retention,
+        )
+        return event
+
+    def _history_query(
+        self,
+        *,
+        actions: HistoryAction | Collection[HistoryAction] | None,
+        legacy_item_id: str | None,
+        snipe_id: int | None,
+        since: datetime | None,
+        until: datetime | None,
+        text: str | None,
+    ) -> Any:
+        query = HistoryEvent.select()
+        if actions is not None:
+            names = (
+                [HistoryAction(actions).value]
+                if isinstance(actions, str)
+                else [HistoryAction(a).value for a in actions]
+            )
+            query = query.where(HistoryEvent.action.in_(names))
+        if legacy_item_id is not None:
+            query = query.where(HistoryEvent.legacy_item_id == legacy_item_id)
+        if snipe_id is not None:
+            query = query.where(HistoryEvent.snipe == snipe_id)
+        if since is not None:
+            query = query.where(HistoryEvent.at >= _check_aware(since, "since"))
+        if until is not None:
+            query = query.where(HistoryEvent.at < _check_aware(until, "until"))
+        if text is not None and text.strip():
+            query = query.where(self._text_condition(text.strip()))
+        return query
+
+    def _text_condition(self, text: str) -> Any:
+        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
+        like = _like(HistoryEvent.title, pattern) | _like(HistoryEvent.message, pattern)
+        if len(text) < 3:  # below the trigram size the full-text index cannot help
+            return like
+        phrase = '"' + text.replace('"', '""') + '"'
+        (matches,) = self._db.sql(
+            "SELECT count(*) FROM (SELECT rowid FROM history_fts WHERE history_fts MATCH ? LIMIT ?)",
+            (phrase, _FTS_RARE_LIMIT + 1),
+        ).fetchone()
+        if matches > _FTS_RARE_LIMIT:
+            return like
+        return HistoryEvent.id.in_(SQL("(SELECT rowid FROM history_fts WHERE history_fts MATCH ?)", [phrase]))
+
+    def history_page(
+        self,
+        *,
+        cursor: HistoryCursor | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        actions: HistoryAction | Collection[HistoryAction] | None = None,
+        legacy_item_id: str | None = None,
+        snipe_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        text: str | None = None,
+    ) -> HistoryPage:
+        """One page of history, newest first, strictly after ``cursor`` in that order.
+
+        ``since`` is inclusive, ``until`` exclusive; ``text`` is a case-insensitive substring of the
+        title or message.
+        """
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise ValueError(f"limit must be within 1..{MAX_PAGE_SIZE}")
+        with self._db.atomic():  # one snapshot for the text probe and the page
+            query = self._history_query(
+                actions=actions,
+                legacy_item_id=legacy_item_id,
+                snipe_id=snipe_id,
+                since=since,
+                until=until,
+                text=text,
+            )
+            if cursor is not None:
+                # Written as a range on `at` plus a tie-break, so SQLite walks one index range.
+                query = query.where(
+                    (HistoryEvent.at <= cursor.at) & ((HistoryEvent.at < cursor.at) | (HistoryEvent.id < cursor.id))
+                )
+            rows = list(query.order_by(HistoryEvent.at.desc(), HistoryEvent.id.desc()).limit(limit + 1))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = HistoryCursor(rows[-1].at, rows[-1].id) if more else None
+        return HistoryPage(rows, next_cursor)
+
+    def count_history(
+        self,
+        *,
+        actions: HistoryAction | Collection[HistoryAction] | None = None,
+        legacy_item_id: str | None = None,
+        snipe_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        text: str | None = None,
+    ) -> int:
+        """How many events match (reads the matching index range; fine for a status bar, not a loop)."""
+        with self._db.atomic():
+            query = self._history_query(
+                actions=actions,
+                legacy_item_id=legacy_item_id,
+                snipe_id=snipe_id,
+                since=since,
+                until=until,
+                text=text,
+            )
+            count: int = query.count()
+            return count
+
+    def purge_history(self, now: datetime | None = None, *, batch: int = PURGE_BATCH) -> int:
+        """Delete events past their retention horizon, in batches so other writers are not held up."""
+        cutoff = to_epoch_us(self.now() if now is None else _check_aware(now, "now"))
+        total = 0
+        while True:
+            with self._write():
+                cursor = self._db.sql(
+                    "DELETE FROM history_event WHERE id IN "
+                    "(SELECT id FROM history_event WHERE expires_at <= ? LIMIT ?)",
+                    (cutoff, batch),
+                )
+                deleted = cursor.rowcount
+            total += deleted
+            if deleted < batch:
+                return total
+
+    # ---------------------------------------------------------------- watch list
+
+    def upsert_watch_items(
+        self,
+        user_id: int,
+        items: Iterable[WatchItemData],
+        synced_at: datetime,
+        *,
+        ttl: timedelta = DEFAULT_WATCH_TTL,
+    ) -> WatchSyncResult:
+        """Replace the cached watch list with ``items``: insert new, update known, drop the rest."""
+        synced_at = _check_aware(synced_at, "synced_at")
+        by_id: dict[str, WatchItemData] = {}
+        for item in items:
+            if item.end_time is not None:
+                _check_aware(item.end_time, "end_time")
+            by_id[item.legacy_item_id] = item
+        expires_at = synced_at + ttl
+        with self._write():
+            self.get_user(user_id)
+            known = {
+                w.legacy_item_id: w.id
+                for w in WatchItem.select(WatchItem.id, WatchItem.legacy_item_id).where(WatchItem.user == user_id)
+            }
+            added = updated = 0
+            for legacy_id, item in by_id.items():
+                values = {
+                    "rest_item_id": item.rest_item_id,
+                    "title": item.title,
+                    "image_url": item.image_url,
+                    "item_url": item.item_url,
+                    "currency": item.currency,
+                    "current_price_minor": item.current_price_minor,
+                    "bid_count": item.bid_count,
+                    "end_time": item.end_time,
+                    "listing_type": item.listing_type,
+                    "buy_it_now_minor": item.buy_it_now_minor,
+                    "synced_at": synced_at,
+                    "expires_at": expires_at,
+                }
+                if legacy_id in known:
+                    WatchItem.update(values).where(WatchItem.id == known[legacy_id]).execute()
+                    updated += 1
+                else:
+                    WatchItem.create(user=user_id, legacy_item_id=legacy_id, **values)
+                    added += 1
+            gone = [pk for legacy_id, pk in known.items() if legacy_id not in by_id]
+            for start in range(0, len(gone), 500):
+                WatchItem.delete().where(WatchItem.id.in_(gone[start : start + 500])).execute()
+            return WatchSyncResult(added, updated, len(gone), frozenset(by_id))
+
+    def list_watch_items(self, user_id: int) -> list[WatchItem]:
+        """The cached watch list, soonest-ending first (items without an end last)."""
+        return list(
+            WatchItem.select()
+            .where(WatchItem.user == user_id)
+            .order_by(WatchItem.end_time.asc(nulls="LAST"), WatchItem.id)
+        )

@@ -1,1 +1,82 @@
+"""eBay client: OAuth, Browse, Offer, Trading, Identity, keyring-held tokens and the clock (SNTP)."""
 
+from sniper_app.ebay.client import EbayClient
+from sniper_app.ebay.clock import ClockCheck, ClockSample, OffsetEstimate, cross_check, measure_offset
+from sniper_app.ebay.endpoints import SITE_IDS, USER_SCOPES, Endpoints
+from sniper_app.ebay.errors import (
+    AuctionEnded,
+    AuthExpired,
+    AuthInvalid,
+    BadResponse,
+    BidNotAllowed,
+    BidRejected,
+    BidTooLow,
+    ClockUnavailable,
+    EbayError,
+    InsufficientScope,
+    ItemNotFound,
+    LinkError,
+    NeedsRelink,
+    NoBiddingActivity,
+    NoKeyring,
+    RateLimited,
+    Transient,
+)
+from sniper_app.ebay.keystore import SecretStore, StoredToken, UserTokens
+from sniper_app.ebay.link import AccountLinker
+from sniper_app.ebay.models import (
+    BiddingStatus,
+    BuyingResult,
+    EbayUser,
+    EndedItem,
+    ItemDetails,
+    ProxyBidResult,
+    Timing,
+    WatchList,
+    WatchListItem,
+)
+from sniper_app.ebay.transport import RetryPolicy, make_http_client
+
+__all__ = [
+    "SITE_IDS",
+    "USER_SCOPES",
+    "AccountLinker",
+    "AuctionEnded",
+    "AuthExpired",
+    "AuthInvalid",
+    "BadResponse",
+    "BidNotAllowed",
+    "BidRejected",
+    "BidTooLow",
+    "BiddingStatus",
+    "BuyingResult",
+    "ClockCheck",
+    "ClockSample",
+    "ClockUnavailable",
+    "EbayClient",
+    "EbayError",
+    "EbayUser",
+    "EndedItem",
+    "Endpoints",
+    "InsufficientScope",
+    "ItemDetails",
+    "ItemNotFound",
+    "LinkError",
+    "NeedsRelink",
+    "NoBiddingActivity",
+    "NoKeyring",
+    "OffsetEstimate",
+    "ProxyBidResult",
+    "RateLimited",
+    "RetryPolicy",
+    "SecretStore",
+    "StoredToken",
+    "Timing",
+    "Transient",
+    "UserTokens",
+    "WatchList",
+    "WatchListItem",
+    "cross_check",
+    "make_http_client",
+    "measure_offset",
+]

@@ -1,0 +1,188 @@
+"""Tokens and the client secret in the OS keyring, and nowhere else.
+
+Each entry is a small JSON document under the service ``sniper-app/<environment>``. Keyring calls may block
+(D-Bus, an unlock prompt), so the async methods run them in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import keyring
+import keyring.errors
+from keyring.backend import KeyringBackend
+
+from sniper_app.domain.redact import redactor
+from sniper_app.ebay.errors import NoKeyring
+
+log = logging.getLogger(__name__)
+
+CLIENT_SECRET_ENV = "SNIPER_EBAY_CLIENT_SECRET"  # noqa: S105 - a variable name
+_CLIENT_SECRET_ENTRY = "client_secret"  # noqa: S105 - a keyring entry name
+
+
+@dataclass(frozen=True, slots=True)
+class StoredToken:
+    token: str = field(repr=False)
+    expires_at: datetime
+    scopes: tuple[str, ...] = ()
+
+    def valid_for(self, seconds: float, now: datetime | None = None) -> bool:
+        now = now or datetime.now(UTC)
+        return self.expires_at - now > timedelta(seconds=seconds)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"token": self.token, "expires_at": self.expires_at.isoformat(), "scopes": list(self.scopes)}
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> StoredToken | None:
+        try:
+            data: Any = json.loads(text)
+            expires = datetime.fromisoformat(data["expires_at"])
+            token = data["token"]
+            scopes = tuple(str(s) for s in data.get("scopes", ()))
+        except (ValueError, KeyError, TypeError):
+            return None
+        if not isinstance(token, str) or not token or expires.tzinfo is None:
+            return None
+        redactor.add_secret(token)
+        return cls(token, expires.astimezone(UTC), scopes)
+
+
+@dataclass(frozen=True, slots=True)
+class UserTokens:
+    access: StoredToken | None
+    refresh: StoredToken | None
+
+
+def _explicit_backend_choice() -> bool:
+    if os.environ.get("PYTHON_KEYRING_BACKEND"):
+        return True
+    load_config = getattr(keyring.core, "load_config", None)
+    try:
+        return bool(load_config and load_config() is not None)
+    except Exception:  # a broken keyringrc must not hide the real problem
+        return False
+
+
+def check_backend(backend: KeyringBackend | None = None) -> KeyringBackend:
+    """The active keyring backend, or NoKeyring when there is none worth trusting with secrets."""
+    from keyring.backends import chainer, fail, null
+
+    kr = backend or keyring.get_keyring()
+    if isinstance(kr, fail.Keyring | null.Keyring):
+        raise NoKeyring()
+    if isinstance(kr, chainer.ChainerBackend) and not kr.backends:
+        raise NoKeyring()
+    # keyrings.alt's file stores are acceptable only when the user picked them on purpose.
+    if type(kr).__module__.startswith("keyrings.alt") and not _explicit_backend_choice():
+        raise NoKeyring()
+    return kr
+
+
+def _keyring_error(exc: Exception) -> NoKeyring:
+    if isinstance(exc, keyring.errors.KeyringLocked):
+        return NoKeyring(
+            "The keyring is locked; unlock it (e.g. log in to GNOME Keyring or KWallet) and try again."
+        )
+    if isinstance(exc, keyring.errors.NoKeyringError):
+        return NoKeyring()
+    return NoKeyring(
+        f"The keyring refused to read or store the eBay sign-in ({type(exc).__name__}); "
+        "check that the password store is running and unlocked."
+    )
+
+
+class SecretStore:
+    """Per-environment secrets: user tokens per account and the app's client secret."""
+
+    def __init__(self, environment: str, *, environ: Mapping[str, str] | None = None) -> None:
+        self.environment = environment
+        self.service = f"sniper-app/{environment}"
+        self._environ = environ if environ is not None else os.environ
+
+    # --- raw entries (blocking) ---------------------------------------------------------------------
+
+    def _get(self, entry: str) -> str | None:
+        check_backend()
+        try:
+            return keyring.get_password(self.service, entry)
+        except keyring.errors.KeyringError as exc:
+            raise _keyring_error(exc) from None
+
+    def _set(self, entry: str, value: str) -> None:
+        check_backend()
+        try:
+            keyring.set_password(self.service, entry, value)
+        except keyring.errors.KeyringError as exc:
+            raise _keyring_error(exc) from None
+
+    def _delete(self, entry: str) -> None:
+        check_backend()
+        try:
+            keyring.delete_password(self.service, entry)
+        except keyring.errors.PasswordDeleteError:
+            pass
+        except keyring.errors.KeyringError as exc:
+            raise _keyring_error(exc) from None
+
+    # --- tokens -------------------------------------------------------------------------------------
+
+    def load_tokens(self, account: str) -> UserTokens:
+        access = self._get(f"{account}/access")
+        refresh = self._get(f"{account}/refresh")
+        return UserTokens(
+            access=StoredToken.from_json(access) if access else None,
+            refresh=StoredToken.from_json(refresh) if refresh else None,
+        )
+
+    def save_tokens(self, account: str, tokens: UserTokens) -> None:
+        if tokens.access is not None:
+            self._set(f"{account}/access", tokens.access.to_json())
+        if tokens.refresh is not None:
+            self._set(f"{account}/refresh", tokens.refresh.to_json())
+
+    def delete_tokens(self, account: str) -> None:
+        self._delete(f"{account}/access")
+        self._delete(f"{account}/refresh")
+
+    # --- client secret ------------------------------------------------------------------------------
+
+    def client_secret(self) -> str | None:
+        """The environment variable wins (a headless box); it is read, never written anywhere."""
+        secret = self._environ.get(CLIENT_SECRET_ENV) or self._get(_CLIENT_SECRET_ENTRY)
+        redactor.add_secret(secret)
+        return secret
+
+    def set_client_secret(self, secret: str) -> None:
+        redactor.add_secret(secret)
+        self._set(_CLIENT_SECRET_ENTRY, secret)
+
+    # --- async wrappers (keyring may block on D-Bus) -----------------------------------------------
+
+    async def aload_tokens(self, account: str) -> UserTokens:
+        return await asyncio.to_thread(self.load_tokens, account)
+
+    async def asave_tokens(self, account: str, tokens: UserTokens) -> None:
+        await asyncio.to_thread(self.save_tokens, account, tokens)
+
+    async def adelete_tokens(self, account: str) -> None:
+        await asyncio.to_thread(self.delete_tokens, account)
+
+    async def aclient_secret(self) -> str | None:
+        return await asyncio.to_thread(self.client_secret)
+
+    async def aset_client_secret(self, secret: str) -> None:
+        await asyncio.to_thread(self.set_client_secret, secret)
+
+    async def acheck(self) -> None:
+        await asyncio.to_thread(check_backend)

@@ -62,6 +62,14 @@ class AccountStateChanged(Event):
     message: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SnipeWarning(Event):
+    """Something the user should know about a snipe that is not a status change (e.g. group timing)."""
+
+    snipe_id: int | None
+    message: str
+
+
 E = TypeVar("E", bound=Event)
 Handler = Callable[[Any], None]
 

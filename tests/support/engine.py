@@ -1,0 +1,119 @@
+"""Helpers for engine tests: a store and a linked simulator account, snipes created straight in the store,
+and polling with a deadline (never a fixed sleep)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sniper_app.config import Settings
+from sniper_app.domain.money import Money
+from sniper_app.ebay import AccountLinker, EbayClient, SecretStore
+from sniper_app.engine.bus import Event, EventBus
+from sniper_app.engine.engine import Engine
+from sniper_app.simulator import SimulatorServer
+from sniper_app.store import Store
+from sniper_app.store.models import Snipe
+from tests.support.ebay import FAST_RETRY, consent_redirect, sim_endpoints
+
+# Time compressed to seconds: these are the engine's own knobs, scaled down with the auctions.
+FAST = {"preflight_s": 2.0, "prep_s": 1.0, "handover_s": 0.5, "late_fire_min_s": 0.8, "result_delay_s": 0.2}
+
+
+def engine_settings(sim: SimulatorServer, data_dir: Path) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        ebay_env="simulator",
+        ebay_api_url=sim.base_url,
+        ebay_auth_url=sim.base_url,
+        ebay_trading_url=sim.trading_url,
+        ebay_client_id="sim-client",
+        ebay_runame="sim-runame",
+        min_seconds_before_end=10,
+        time_server=f"127.0.0.1:{sim.sntp_address[1]}",
+    )
+
+
+def new_client(sim: SimulatorServer) -> EbayClient:
+    return EbayClient(
+        endpoints=sim_endpoints(sim), client_id="sim-client", runame="sim-runame",
+        secrets=SecretStore("simulator"), client_secret="sim-secret", timeout_s=5.0, retry=FAST_RETRY,
+    )
+
+
+async def link_demo(client: EbayClient, store: Store) -> int:
+    """Link the simulator's demo user (tokens to the keyring via the client) and return the local user id."""
+    linker = AccountLinker(client)
+    user = await linker.complete(await consent_redirect(client, linker.start()))
+    local = store.get_or_create_user()
+    store.link_ebay_account(int(local.id), ebay_username=user.username, ebay_user_id=user.user_id)
+    return int(local.id)
+
+
+@dataclass
+class Rig:
+    sim: SimulatorServer
+    store: Store
+    settings: Settings
+    user_id: int
+    client: EbayClient
+    bus: EventBus = field(default_factory=EventBus)
+    events: list[Event] = field(default_factory=list)
+
+    def engine(self, **kw: Any) -> Engine:
+        options = FAST | kw
+        return Engine(self.settings, self.store, user_id=self.user_id, bus=self.bus, client=self.client, **options)
+
+    def snipe(self, auction: dict[str, Any], max_amount: str, *, lead: float = 1.0, group_id: int | None = None) -> int:
+        snipe = self.store.create_snipe(
+            self.user_id,
+            legacy_item_id=str(auction["legacy_item_id"]),
+            rest_item_id=str(auction["item_id"]),
+            currency="USD",
+            max_bid_minor=Money.of(max_amount, "USD").minor,
+            end_time=datetime.fromtimestamp(float(auction["end_epoch"]), UTC),
+            lead_seconds=lead,
+            title=str(auction.get("title") or auction["legacy_item_id"]),
+            group_id=group_id,
+        )
+        return int(snipe.id)
+
+    def get(self, pk: int) -> Snipe:
+        return self.store.get_snipe(pk)
+
+    def bids(self) -> list[dict[str, Any]]:
+        """Every placeProxyBid request that reached the simulator."""
+        return [r for r in self.sim.requests() if r["path"].endswith("/place_proxy_bid")]
+
+
+@asynccontextmanager
+async def rig(sim: SimulatorServer, tmp_path: Path) -> AsyncIterator[Rig]:
+    store = Store.open(tmp_path)
+    client = new_client(sim)
+    try:
+        user_id = await link_demo(client, store)
+        r = Rig(sim, store, engine_settings(sim, tmp_path), user_id, client)
+        r.bus.subscribe(Event, r.events.append)
+        yield r
+    finally:
+        await client.aclose()
+        store.close()
+
+
+async def wait_for(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def wait_status(r: Rig, pk: int, statuses: set[str], timeout_s: float) -> Snipe:
+    await wait_for(lambda: r.get(pk).status in statuses, timeout_s, f"snipe {pk} to become {sorted(statuses)}")
+    return r.get(pk)

@@ -6,13 +6,27 @@ Exit codes: 0 success, 1 a failure the user did not cause directly (eBay refused
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import math
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, TextIO
+from collections import Counter
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 
 from sniper_app import __version__
 from sniper_app.domain.errors import InputError, SniperError
+from sniper_app.domain.money import Money
+from sniper_app.domain.status import SnipeStatus
+
+if TYPE_CHECKING:
+    from sniper_app.app import AppContext
+    from sniper_app.ebay import EbayClient
+    from sniper_app.store import HistoryEvent, Snipe, WatchItem
+
+T = TypeVar("T")
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -65,6 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-level", default=None, choices=("DEBUG", "INFO", "WARNING", "ERROR"), type=str.upper,
         help="how much to log (file and stderr)",
     )
+    parser.add_argument(
+        "--headless", action="store_true", help="run the sniping engine without a window until Ctrl+C or SIGTERM"
+    )
+    parser.add_argument(
+        "--demo", action="store_true",
+        help="alone: run against a bundled simulated eBay (demo data kept apart); with a command: "
+        "act on the running demo",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     config = sub.add_parser("config", help="show or change settings")
@@ -84,18 +106,155 @@ def build_parser() -> argparse.ArgumentParser:
     sim = sub.add_parser("simulator", help="run the local eBay simulator", add_help=False)
     sim.add_argument("sim_args", nargs=argparse.REMAINDER)
     sim.set_defaults(handler=_simulator)
+
+    _add_snipe_commands(sub)
+    _add_other_commands(sub)
     return parser
+
+
+def _json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' must be 1 or more")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds")
+    return value
+
+
+def _add_snipe_commands(sub: Any) -> None:
+    snipe = sub.add_parser("snipe", help="add, list, edit or cancel snipes")
+    snipe_sub = snipe.add_subparsers(dest="snipe_command", metavar="ACTION", parser_class=_Parser)
+    snipe.set_defaults(handler=_missing_action(snipe))
+
+    add = snipe_sub.add_parser("add", help="snipe an auction: ITEM is a number, a link or an id like v1|…|0")
+    add.add_argument("item", metavar="ITEM")
+    add.add_argument("max", metavar="MAX", help="the most you will pay, e.g. 25.50 (in the item's currency)")
+    add.add_argument("--lead", type=_seconds, metavar="S", help="seconds before the end to bid (1–120)")
+    add.add_argument("--group", metavar="NAME", help="an existing group ('group add' creates one)")
+    _json_flag(add)
+    add.set_defaults(handler=_snipe_add)
+
+    list_ = snipe_sub.add_parser("list", help="list snipes, soonest ending first")
+    list_.add_argument("--status", metavar="S", help=f"only this status ({', '.join(s.value for s in SnipeStatus)})")
+    _json_flag(list_)
+    list_.set_defaults(handler=_snipe_list)
+
+    cancel = snipe_sub.add_parser("cancel", help="cancel a snipe that has not fired")
+    cancel.add_argument("id", type=_positive_int, metavar="ID")
+    _json_flag(cancel)
+    cancel.set_defaults(handler=_snipe_cancel)
+
+    edit = snipe_sub.add_parser("edit", help="change the maximum or lead of a snipe that has not fired")
+    edit.add_argument("id", type=_positive_int, metavar="ID")
+    edit.add_argument("--max", metavar="M", dest="max_amount")
+    edit.add_argument("--lead", type=_seconds, metavar="S")
+    _json_flag(edit)
+    edit.set_defaults(handler=_snipe_edit)
+
+
+def _add_other_commands(sub: Any) -> None:
+    history = sub.add_parser("history", help="what happened, newest first")
+    history.add_argument("--limit", type=_positive_int, default=50, metavar="N")
+    _json_flag(history)
+    history.set_defaults(handler=_history)
+
+    watch = sub.add_parser("watchlist", help="your eBay watch list")
+    watch_sub = watch.add_subparsers(dest="watch_command", metavar="ACTION", parser_class=_Parser)
+    watch.set_defaults(handler=_missing_action(watch))
+    sync = watch_sub.add_parser("sync", help="fetch the watch list from eBay now")
+    _json_flag(sync)
+    sync.set_defaults(handler=_watch_sync)
+    wlist = watch_sub.add_parser("list", help="the watch list as last synced")
+    _json_flag(wlist)
+    wlist.set_defaults(handler=_watch_list)
+
+    account = sub.add_parser("account", help="link, inspect or unlink your eBay account")
+    account_sub = account.add_subparsers(dest="account_command", metavar="ACTION", parser_class=_Parser)
+    account.set_defaults(handler=_missing_action(account))
+    link = account_sub.add_parser(
+        "link", help="link an eBay account: open the printed address, approve, paste where the browser lands"
+    )
+    halves = link.add_mutually_exclusive_group()
+    halves.add_argument("--print-url", action="store_true", help="only print the consent address (first half)")
+    halves.add_argument("--redirect-url", metavar="URL", help="finish with the address eBay sent you to (second half)")
+    _json_flag(link)
+    link.set_defaults(handler=_account_link)
+    status = account_sub.add_parser("status", help="which account is linked and how its sign-in stands")
+    _json_flag(status)
+    status.set_defaults(handler=_account_status)
+    unlink = account_sub.add_parser("unlink", help="forget the account and delete its sign-in from the keyring")
+    _json_flag(unlink)
+    unlink.set_defaults(handler=_account_unlink)
+
+    group = sub.add_parser("group", help="groups of snipes: win N of these")
+    group_sub = group.add_subparsers(dest="group_command", metavar="ACTION", parser_class=_Parser)
+    group.set_defaults(handler=_missing_action(group))
+    gadd = group_sub.add_parser("add", help="create a group")
+    gadd.add_argument("name", metavar="NAME")
+    gadd.add_argument("--wins", type=_positive_int, default=1, metavar="N", help="stop after winning N (default 1)")
+    _json_flag(gadd)
+    gadd.set_defaults(handler=_group_add)
+    glist = group_sub.add_parser("list", help="list groups")
+    _json_flag(glist)
+    glist.set_defaults(handler=_group_list)
+
+    diag = sub.add_parser("diagnostics", help="counts, last sync and the engine's last metrics")
+    _json_flag(diag)
+    diag.set_defaults(handler=_diagnostics)
+
+
+def _missing_action(parser: argparse.ArgumentParser) -> Handler:
+    def handler(args: argparse.Namespace, out: Output) -> int:
+        raise UsageError(f"Say what to do. Try '{parser.prog} --help'.")
+
+    return handler
+
+
+def _simulator_argv(argv: list[str]) -> list[str] | None:
+    """The simulator's own arguments when the command is ``simulator``: argparse's REMAINDER cannot pass
+    options such as ``--port`` through a sub-command, so the simulator parses them itself."""
+    i = 0
+    while i < len(argv) and argv[i].startswith("--log-level"):
+        i += 1 if "=" in argv[i] else 2
+    if i < len(argv) and argv[i] == "simulator":
+        return argv[i + 1 :]
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    sim_argv = _simulator_argv(argv)
+    if sim_argv is not None:
+        from sniper_app.simulator.cli import main as simulator_main
+
+        code: int = simulator_main(sim_argv)
+        return code
     out = Output(as_json="--json" in argv)
     try:
         args = build_parser().parse_args(argv)
         handler: Handler | None = getattr(args, "handler", None)
         if handler is None:
+            if args.demo or args.headless:
+                return _run_engine(args, out)
             build_parser().print_help()
             return EXIT_OK
+        if args.headless:
+            raise UsageError("--headless runs the engine and takes no command; run commands from another terminal.")
         return handler(args, out)
     except InputError as exc:
         return out.error(str(exc), EXIT_BAD_INPUT)
@@ -151,3 +310,380 @@ def _simulator(args: argparse.Namespace, out: Output) -> int:
 
     code: int = simulator_main(args.sim_args)
     return code
+
+
+# --- engine: --headless and --demo ----------------------------------------------------------------
+
+
+def _announce(text: str) -> None:
+    print(text, flush=True)
+
+
+def _run_engine(args: argparse.Namespace, out: Output) -> int:
+    from sniper_app.app import run_demo, run_headless
+    from sniper_app.config import load_settings
+
+    settings = load_settings()
+    if args.demo:
+        return run_demo(settings, _announce, args.log_level)
+    return run_headless(settings, _announce, args.log_level)
+
+
+# --- shared plumbing for the commands -------------------------------------------------------------
+
+
+@contextmanager
+def _context(args: argparse.Namespace) -> Iterator[AppContext]:
+    """The app context of this command: the running demo's with --demo, else the user's settings."""
+    from sniper_app.app import app_context, running_demo_settings
+    from sniper_app.config import load_settings
+    from sniper_app.logging_setup import setup_logging
+
+    if args.log_level:
+        setup_logging(args.log_level)
+    settings = running_demo_settings() if args.demo else load_settings()
+    with app_context(settings, demo=args.demo) as ctx:
+        yield ctx
+
+
+def _with_client(ctx: AppContext, work: Callable[[EbayClient], Coroutine[Any, Any, T]]) -> T:
+    async def run() -> T:
+        client = ctx.build_client()
+        try:
+            return await work(client)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(run())
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value is not None else None
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value is not None else "-"
+
+
+def _amount(minor: int | None, currency: str | None) -> str | None:
+    return Money(minor, currency).to_ebay_value() if minor is not None and currency else None
+
+
+def _shown(minor: int | None, currency: str | None) -> str:
+    return Money(minor, currency).format() if minor is not None and currency else "-"
+
+
+def _snipe_data(snipe: Snipe) -> dict[str, Any]:
+    group = snipe.group
+    return {
+        "id": snipe.id,
+        "item": snipe.legacy_item_id,
+        "rest_item_id": snipe.rest_item_id,
+        "title": snipe.title,
+        "status": snipe.status,
+        "reason": snipe.status_reason,
+        "currency": snipe.currency,
+        "max_bid": _amount(snipe.max_bid_minor, snipe.currency),
+        "lead_seconds": snipe.lead_seconds,
+        "end_time": _iso(snipe.end_time),
+        "current_price": _amount(snipe.current_price_minor, snipe.currency),
+        "bid_count": snipe.bid_count,
+        "final_price": _amount(snipe.final_price_minor, snipe.currency),
+        "group": group.name if group is not None else None,
+        "item_url": snipe.item_url,
+        "attempts": snipe.attempts,
+        "ebay_message": snipe.ebay_message,
+        "planned_at": _iso(snipe.planned_at),
+        "sent_at": _iso(snipe.sent_at),
+    }
+
+
+def _snipe_line(snipe: Snipe) -> str:
+    return (
+        f"#{snipe.id:<4} {snipe.status:<9} max {_shown(snipe.max_bid_minor, snipe.currency):>12}  "
+        f"lead {snipe.lead_seconds:g}s  ends {_when(snipe.end_time)}  {snipe.title or snipe.legacy_item_id}"
+        + (f"  ({snipe.status_reason})" if snipe.status_reason and SnipeStatus(snipe.status).is_final else "")
+    )
+
+
+def _with_warnings(text: str, warnings: list[str]) -> str:
+    return "\n".join([text, *(f"Warning: {w}" for w in warnings)])
+
+
+# --- snipes ---------------------------------------------------------------------------------------
+
+
+def _snipe_add(args: argparse.Namespace, out: Output) -> int:
+    with _context(args) as ctx:
+        snipe, warnings = _with_client(
+            ctx, lambda client: ctx.actions(client).add_snipe(args.item, args.max, lead=args.lead, group=args.group)
+        )
+        out.result(
+            {"snipe": _snipe_data(snipe), "warnings": warnings},
+            _with_warnings(
+                f"Snipe #{snipe.id} added: {snipe.title or snipe.legacy_item_id} — max "
+                f"{_shown(snipe.max_bid_minor, snipe.currency)}, bid {snipe.lead_seconds:g} s before the end "
+                f"({_when(snipe.end_time)}).",
+                warnings,
+            ),
+        )
+    return EXIT_OK
+
+
+def _parse_status(text: str | None) -> SnipeStatus | None:
+    if text is None:
+        return None
+    try:
+        return SnipeStatus(text.strip().upper())
+    except ValueError:
+        raise InputError(
+            f"'{text}' is not a snipe status; use one of {', '.join(s.value for s in SnipeStatus)}."
+        ) from None
+
+
+def _snipe_list(args: argparse.Namespace, out: Output) -> int:
+    status = _parse_status(args.status)
+    with _context(args) as ctx:
+        snipes = ctx.actions(None).list_snipes(status)
+        out.result([_snipe_data(s) for s in snipes], "\n".join(map(_snipe_line, snipes)) or "No snipes.")
+    return EXIT_OK
+
+
+def _snipe_cancel(args: argparse.Namespace, out: Output) -> int:
+    with _context(args) as ctx:
+        snipe = asyncio.run(ctx.actions(None).cancel_snipe(args.id))
+        name = snipe.title or snipe.legacy_item_id
+        out.result({"snipe": _snipe_data(snipe)}, f"Snipe #{snipe.id} cancelled ({name}).")
+    return EXIT_OK
+
+
+def _snipe_edit(args: argparse.Namespace, out: Output) -> int:
+    if args.max_amount is None and args.lead is None:
+        raise InputError("Nothing to change: give a new maximum (--max) and/or lead time (--lead).")
+    with _context(args) as ctx:
+        snipe, warnings = _with_client(
+            ctx, lambda client: ctx.actions(client).edit_snipe(args.id, max_amount=args.max_amount, lead=args.lead)
+        )
+        out.result(
+            {"snipe": _snipe_data(snipe), "warnings": warnings},
+            _with_warnings(
+                f"Snipe #{snipe.id} now bids at most {_shown(snipe.max_bid_minor, snipe.currency)}, "
+                f"{snipe.lead_seconds:g} s before the end.",
+                warnings,
+            ),
+        )
+    return EXIT_OK
+
+
+# --- history --------------------------------------------------------------------------------------
+
+
+def _event_data(event: HistoryEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "at": _iso(event.at),
+        "action": event.action,
+        "snipe_id": event.snipe_id,  # type: ignore[attr-defined]
+        "item": event.legacy_item_id,
+        "title": event.title,
+        "status": event.status,
+        "currency": event.currency,
+        "amount": _amount(event.amount_minor, event.currency),
+        "final_price": _amount(event.final_price_minor, event.currency),
+        "message": event.message,
+        "details": event.details,
+    }
+
+
+def _history(args: argparse.Namespace, out: Output) -> int:
+    from sniper_app.store.repo import MAX_PAGE_SIZE
+
+    if args.limit > MAX_PAGE_SIZE:
+        raise InputError(f"--limit can be at most {MAX_PAGE_SIZE}.")
+    with _context(args) as ctx:
+        rows = ctx.store.history_page(limit=args.limit).rows
+        lines = [
+            f"{_when(e.at)}  {e.action:<10} "
+            + (f"#{e.snipe_id} " if e.snipe_id else "")  # type: ignore[attr-defined]
+            + f"{e.title or e.legacy_item_id or ''}: {e.message}".strip()
+            for e in rows
+        ]
+        out.result([_event_data(e) for e in rows], "\n".join(lines) or "No history yet.")
+    return EXIT_OK
+
+
+# --- watch list -----------------------------------------------------------------------------------
+
+
+def _watch_data(item: WatchItem, snipes: dict[str, int]) -> dict[str, Any]:
+    return {
+        "item": item.legacy_item_id,
+        "rest_item_id": item.rest_item_id,
+        "title": item.title,
+        "currency": item.currency,
+        "current_price": _amount(item.current_price_minor, item.currency),
+        "bid_count": item.bid_count,
+        "end_time": _iso(item.end_time),
+        "listing_type": item.listing_type,
+        "buy_it_now": _amount(item.buy_it_now_minor, item.currency),
+        "synced_at": _iso(item.synced_at),
+        "snipe_id": snipes.get(item.legacy_item_id),
+    }
+
+
+def _watch_sync(args: argparse.Namespace, out: Output) -> int:
+    with _context(args) as ctx:
+        result = _with_client(ctx, lambda client: ctx.actions(client).sync_watchlist())
+        count = len(result.kept_ids)
+        out.result(
+            {"count": count, "added": result.added, "updated": result.updated, "removed": result.removed},
+            f"Watch list synced: {count} item{'s' if count != 1 else ''} "
+            f"({result.added} new, {result.removed} no longer watched).",
+        )
+    return EXIT_OK
+
+
+def _watch_list(args: argparse.Namespace, out: Output) -> int:
+    with _context(args) as ctx:
+        items = ctx.store.list_watch_items(ctx.user_id)
+        snipes = {s.legacy_item_id: s.id for s in ctx.store.active_snipes(ctx.user_id)}
+        lines = [
+            f"{i.legacy_item_id}  {_shown(i.current_price_minor, i.currency):>12}  ends {_when(i.end_time)}  {i.title}"
+            + (f"  [snipe #{snipes[i.legacy_item_id]}]" if i.legacy_item_id in snipes else "")
+            for i in items
+        ]
+        out.result(
+            [_watch_data(i, snipes) for i in items],
+            "\n".join(lines) or "The watch list is empty (run 'sniper-app watchlist sync').",
+        )
+    return EXIT_OK
+
+
+# --- account --------------------------------------------------------------------------------------
+
+
+def _account_link(args: argparse.Namespace, out: Output) -> int:
+    with _context(args) as ctx:
+
+        async def link(client: EbayClient) -> int:
+            accounts = ctx.accounts(client)
+            if args.redirect_url is not None:
+                pasted = args.redirect_url
+            else:
+                url = accounts.start_link()
+                if args.print_url:
+                    out.result({"consent_url": url}, url)
+                    return EXIT_OK
+                print("Open this address in your browser, sign in to eBay and agree:", file=out.err)
+                print(url, file=out.out, flush=True)
+                print("Then paste the address your browser lands on and press Enter:", file=out.err, flush=True)
+                pasted = sys.stdin.readline().strip()
+                if not pasted:
+                    raise InputError("No address was pasted, so the account is not linked.")
+            user = await accounts.complete_link(pasted)
+            out.result(
+                {"linked": True, "username": user.username, "environment": client.endpoints.environment},
+                f"eBay account {user.username} linked.",
+            )
+            return EXIT_OK
+
+        return _with_client(ctx, link)
+
+
+def _account_status(args: argparse.Namespace, out: Output) -> int:
+    with _context(args) as ctx:
+        status = _with_client(ctx, lambda client: ctx.accounts(client).status())
+        if status.linked:
+            lines = [
+                f"eBay account: {status.username} ({status.environment})",
+                f"Sign-in valid until: {_when(status.access_token_expires_at)}; "
+                f"renewable until: {_when(status.refresh_token_expires_at)}",
+                "Needs linking again: " + ("YES — run 'sniper-app account link'" if status.needs_relink else "no"),
+                f"Active snipes: {status.active_snipes}",
+            ]
+        else:
+            lines = [f"No eBay account is linked ({status.environment}); link one with 'sniper-app account link'."]
+        out.result(status.as_dict(), "\n".join(lines))
+    return EXIT_OK
+
+
+def _account_unlink(args: argparse.Namespace, out: Output) -> int:
+    with _context(args) as ctx:
+        result = _with_client(ctx, lambda client: ctx.accounts(client).unlink())
+        text = f"eBay account {result.username} unlinked." if result.username else "No eBay account was linked."
+        out.result(
+            {"unlinked": result.username, "active_snipes": result.active_snipes, "warnings": result.warnings},
+            _with_warnings(text, result.warnings),
+        )
+    return EXIT_OK
+
+
+# --- groups ---------------------------------------------------------------------------------------
+
+
+def _group_add(args: argparse.Namespace, out: Output) -> int:
+    with _context(args) as ctx:
+        group = ctx.actions(None).add_group(args.name, args.wins)
+        out.result(
+            {"id": group.id, "name": group.name, "target_wins": group.target_wins},
+            f"Group “{group.name}” created: win {group.target_wins} and the rest are cancelled. "
+            f"Add snipes to it with 'snipe add ITEM MAX --group \"{group.name}\"'.",
+        )
+    return EXIT_OK
+
+
+def _group_list(args: argparse.Namespace, out: Output) -> int:
+    with _context(args) as ctx:
+        groups = ctx.actions(None).list_groups()
+        out.result(
+            [
+                {"id": g.group.id, "name": g.group.name, "target_wins": g.group.target_wins,
+                 "members": g.members, "active": g.active, "won": g.won}
+                for g in groups
+            ],
+            "\n".join(
+                f"{g.group.name}: win {g.group.target_wins} — {g.members} snipe{'s' if g.members != 1 else ''}, "
+                f"{g.active} active, {g.won} won"
+                for g in groups
+            ) or "No groups yet (create one with 'sniper-app group add NAME --wins N').",
+        )
+    return EXIT_OK
+
+
+# --- diagnostics ----------------------------------------------------------------------------------
+
+
+def _diagnostics(args: argparse.Namespace, out: Output) -> int:
+    from sniper_app.app import METRICS_FILE
+
+    with _context(args) as ctx:
+        user = ctx.store.get_user(ctx.user_id)
+        snipes = ctx.store.list_snipes(user_id=ctx.user_id)
+        watch = ctx.store.list_watch_items(ctx.user_id)
+        synced = max((w.synced_at for w in watch), default=None)
+        try:
+            engine: Any = json.loads((ctx.data_dir / METRICS_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            engine = None
+        data = {
+            "data_dir": str(ctx.data_dir),
+            "ebay_env": ctx.settings.ebay_env,
+            "account": {"username": user.ebay_username, "needs_relink": bool(user.needs_relink)},
+            "snipes": dict(sorted(Counter(s.status for s in snipes).items())),
+            "watch_items": len(watch),
+            "last_watchlist_sync": _iso(synced),
+            "history_events": ctx.store.count_history(),
+            # Written by a running engine (headless or window) every few seconds; None if none has run.
+            "engine": engine,
+        }
+        text = [
+            f"data dir: {data['data_dir']} ({ctx.settings.ebay_env})",
+            f"account: {user.ebay_username or 'not linked'}" + (" (needs linking again)" if user.needs_relink else ""),
+            "snipes: " + (", ".join(f"{k.lower()} {v}" for k, v in data["snipes"].items()) or "none"),
+            f"watch list: {len(watch)} items, last synced {_when(synced)}",
+            f"history events: {data['history_events']}",
+            "engine metrics: "
+            + (f"written {engine.get('written_at')} by process {engine.get('pid')}" if engine else "none recorded"),
+        ]
+        out.result(data, "\n".join(text))
+    return EXIT_OK

@@ -59,3 +59,29 @@ def test_environment_override_is_visible_and_paths_follow_overrides(isolated_dir
         "data": str(isolated_dirs / "data"),
         "logs": str(isolated_dirs / "logs"),
     }
+
+
+def test_simulator_command_takes_its_own_options_and_serves_the_demo() -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sniper_app", "simulator", "--port", "0", "--sntp-port", "0",
+         "--scenario", "demo", "--json"],
+        stdout=subprocess.PIPE, text=True, env=dict(os.environ),
+    )
+    try:
+        assert proc.stdout is not None
+        info = json.loads(proc.stdout.readline())
+        auctions = httpx.get(f"{info['base_url']}/_sim/auctions", timeout=10).json()["auctions"]
+        assert len(auctions) >= 12
+        assert all(a["status"] == "ACTIVE" for a in auctions)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=20)
+        proc.stdout.close()
+    assert code == 0

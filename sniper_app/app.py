@@ -1,0 +1,308 @@
+"""Start-up wiring: crash hook → paths → logging → store → engine, held in one explicit context.
+
+Nothing happens at import. The command line builds an :class:`AppContext` per run; ``--headless`` and
+``--demo`` then run the engine on it until SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sniper_app import paths
+from sniper_app.config import Settings, load_settings
+from sniper_app.domain.errors import SniperError
+from sniper_app.ebay import EbayClient, SecretStore
+from sniper_app.ebay.keystore import CLIENT_SECRET_ENV
+from sniper_app.engine.bus import EventBus
+from sniper_app.engine.metrics import Metrics
+from sniper_app.engine.wiring import build_client, endpoints_for
+from sniper_app.logging_setup import install_crash_handler, setup_logging
+from sniper_app.store import Store
+
+if TYPE_CHECKING:
+    from sniper_app.engine.accounts import Accounts
+    from sniper_app.engine.actions import Actions
+
+log = logging.getLogger(__name__)
+
+DEMO_SUBDIR = "demo"
+DEMO_STATE_FILE = "demo.json"
+METRICS_FILE = "metrics.json"
+METRICS_EVERY_S = 5.0
+ACCOUNT_CHECK_S = 1.0
+# The simulator's published application keys: not secrets, the same for every copy of the app.
+DEMO_CLIENT_ID = "sim-client"
+DEMO_CLIENT_SECRET = "sim-secret"  # noqa: S105 - the simulator's public demo key
+DEMO_RUNAME = "sim-runame"
+
+
+class DemoNotRunning(SniperError):
+    """``--demo`` was given to a command, but no demo instance is running to talk to."""
+
+
+def start_process(log_level: str | None = None, *, log_to_file: bool = True) -> None:
+    """Crash hook, private paths and logging for a long-running run (headless, demo, window)."""
+    install_crash_handler()
+    if log_to_file:
+        setup_logging(log_level or "INFO")
+
+
+@dataclass
+class AppContext:
+    """Everything one run of the app shares: settings, the store and the local profile."""
+
+    settings: Settings
+    store: Store
+    user_id: int
+    secrets: SecretStore
+    demo: bool = False
+    bus: EventBus = field(default_factory=EventBus)
+    metrics: Metrics = field(default_factory=Metrics)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.resolved_data_dir()
+
+    def build_client(self) -> EbayClient:
+        """An eBay client for the linked account (or none yet); the caller closes it."""
+        user = self.store.get_user(self.user_id)
+        return build_client(self.settings, account=user.ebay_username, secrets=self.secrets)
+
+    def actions(self, client: EbayClient | None) -> Actions:
+        from sniper_app.engine.actions import Actions
+
+        return Actions(
+            self.settings, self.store, user_id=self.user_id, client=client, bus=self.bus, metrics=self.metrics
+        )
+
+    def accounts(self, client: EbayClient) -> Accounts:
+        from sniper_app.engine.accounts import Accounts
+
+        return Accounts(self.store, client, user_id=self.user_id, data_dir=self.data_dir, bus=self.bus)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_context(settings: Settings, *, demo: bool = False) -> AppContext:
+    """Open the store of ``settings``' data dir and the local profile in it."""
+    store = Store.open(
+        paths.ensure_private_dir(settings.resolved_data_dir()),
+        retention=timedelta(days=settings.history_retention_days),
+    )
+    try:
+        user = store.get_or_create_user(marketplace=settings.marketplace)
+        environ: dict[str, str] | None = None
+        if demo:
+            environ = dict(os.environ) | {CLIENT_SECRET_ENV: DEMO_CLIENT_SECRET}
+        environment = endpoints_for(settings).environment
+        return AppContext(settings, store, user.id, SecretStore(environment, environ=environ), demo=demo)
+    except BaseException:
+        store.close()
+        raise
+
+
+@contextlib.contextmanager
+def app_context(settings: Settings, *, demo: bool = False) -> Iterator[AppContext]:
+    ctx = open_context(settings, demo=demo)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+# --- demo ---------------------------------------------------------------------------------------------
+
+
+def demo_dir(base: Settings) -> Path:
+    """Demo snipes live apart from real ones, under the user's data dir."""
+    return base.resolved_data_dir() / DEMO_SUBDIR
+
+
+def demo_overrides(base: Settings, base_url: str, trading_url: str, sntp: tuple[str, int]) -> dict[str, Any]:
+    return {
+        "ebay_env": "simulator",
+        "ebay_api_url": base_url,
+        "ebay_auth_url": base_url,
+        "ebay_trading_url": trading_url,
+        "ebay_client_id": DEMO_CLIENT_ID,
+        "ebay_runame": DEMO_RUNAME,
+        "time_server": f"{sntp[0]}:{sntp[1]}",
+        "data_dir": str(demo_dir(base)),
+    }
+
+
+def apply_overrides(base: Settings, overrides: dict[str, Any]) -> Settings:
+    """Settings in memory only: nothing here is ever saved to the user's settings file."""
+    return Settings.model_validate(base.model_dump() | overrides)
+
+
+def write_demo_state(base: Settings, overrides: dict[str, Any]) -> Path:
+    directory = paths.ensure_private_dir(demo_dir(base))
+    path = directory / DEMO_STATE_FILE
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump({"pid": os.getpid(), "settings": overrides, "started_at": datetime.now(UTC).isoformat()}, handle)
+    tmp.replace(path)
+    return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def running_demo_settings(base: Settings | None = None) -> Settings:
+    """The settings of the demo running in another process (``sniper-app --demo COMMAND``)."""
+    base = base or load_settings()
+    path = demo_dir(base) / DEMO_STATE_FILE
+    hint = "start it with 'sniper-app --demo' in another terminal, then run this command again"
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        pid = int(state["pid"])
+        overrides = dict(state["settings"])
+    except FileNotFoundError:
+        raise DemoNotRunning(f"No demo is running; {hint}.") from None
+    except (ValueError, KeyError, TypeError):
+        raise DemoNotRunning(f"The demo's state file {path} is unreadable; {hint}.") from None
+    if not _alive(pid):
+        path.unlink(missing_ok=True)
+        raise DemoNotRunning(f"The demo has stopped; {hint}.")
+    return apply_overrides(base, overrides)
+
+
+def demo_instructions(settings: Settings, overrides: dict[str, Any]) -> str:
+    env = " ".join(
+        f"SNIPER_{key.upper()}={value}" for key, value in overrides.items()
+    ) + f" {CLIENT_SECRET_ENV}={DEMO_CLIENT_SECRET}"
+    return "\n".join(
+        [
+            f"Sniper demo: a simulated eBay at {settings.ebay_api_url} with a seeded watch list (user 'demo').",
+            f"Demo data is kept apart in {settings.resolved_data_dir()}.",
+            "From another terminal:",
+            "  sniper-app --demo account link        # open the address it prints, paste where the browser lands",
+            "  sniper-app --demo watchlist sync",
+            "  sniper-app --demo watchlist list",
+            "  sniper-app --demo snipe add ITEM MAX  # e.g. an item number from the watch list",
+            "  sniper-app --demo snipe list",
+            f"(or any command with these variables set instead of --demo: {env})",
+            "Press Ctrl+C to stop.",
+        ]
+    )
+
+
+# --- running the engine ------------------------------------------------------------------------------
+
+
+def write_metrics(ctx: AppContext, extra: dict[str, Any] | None = None) -> None:
+    """Leave the engine's metrics where ``diagnostics`` in another process can read them."""
+    data = {"written_at": datetime.now(UTC).isoformat(), "pid": os.getpid(), **ctx.metrics.snapshot()}
+    data |= extra or {}
+    path = ctx.data_dir / METRICS_FILE
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, default=str)
+    tmp.replace(path)
+
+
+def _follow_account(ctx: AppContext, client: EbayClient) -> None:
+    # `account link` / `unlink` may run in another process: the engine's client must act for whoever is
+    # linked now, or a snipe added after linking would fire with no sign-in.
+    username = ctx.store.get_user(ctx.user_id).ebay_username
+    if username != client.account:
+        log.info("eBay account changed to %s", username or "none")
+        client.set_account(username)
+
+
+async def run_engine(ctx: AppContext, announce: Callable[[str], None], *, banner: str | None = None) -> int:
+    """Run the engine on ``ctx`` until SIGINT or SIGTERM, then shut it down cleanly; returns the exit code."""
+    from sniper_app.engine.engine import Engine
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError):  # Windows' loops have no signal handlers
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
+    client = ctx.build_client()
+    engine = Engine(
+        ctx.settings,
+        ctx.store,
+        user_id=ctx.user_id,
+        bus=ctx.bus,
+        metrics=ctx.metrics,
+        client=client,
+        clock_server=ctx.settings.time_server,
+    )
+    try:
+        await engine.start()
+        announce(banner or f"Sniper engine running (data in {ctx.data_dir}). Press Ctrl+C to stop.")
+        ticks = 0
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), ACCOUNT_CHECK_S)
+            _follow_account(ctx, client)
+            ticks += 1
+            if ticks % round(METRICS_EVERY_S / ACCOUNT_CHECK_S) == 0 or stop.is_set():
+                try:
+                    write_metrics(ctx)
+                except OSError:
+                    log.warning("could not write the metrics file", exc_info=True)
+        log.info("stopping the engine")
+    finally:
+        try:
+            await engine.stop()
+        finally:
+            await client.aclose()
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+    with contextlib.suppress(OSError):
+        write_metrics(ctx, {"stopped": True})
+    announce("Sniper engine stopped.")
+    return 0
+
+
+def run_headless(settings: Settings, announce: Callable[[str], None], log_level: str | None = None) -> int:
+    start_process(log_level)
+    with app_context(settings) as ctx:
+        return asyncio.run(run_engine(ctx, announce))
+
+
+def run_demo(base: Settings, announce: Callable[[str], None], log_level: str | None = None) -> int:
+    """Start the simulator (demo scenario, free ports) and run the engine against it, apart from real data."""
+    from sniper_app.simulator import SimulatorServer
+
+    start_process(log_level)
+    sim = SimulatorServer(host="127.0.0.1", port=0, sntp_port=0, scenario="demo", auto_approve=True)
+    sim.start()
+    state: Path | None = None
+    try:
+        overrides = demo_overrides(base, sim.base_url, sim.trading_url, sim.sntp_address)
+        settings = apply_overrides(base, overrides)
+        with app_context(settings, demo=True) as ctx:
+            state = write_demo_state(base, overrides)
+            return asyncio.run(run_engine(ctx, announce, banner=demo_instructions(settings, overrides)))
+    finally:
+        if state is not None:
+            state.unlink(missing_ok=True)
+        sim.stop()

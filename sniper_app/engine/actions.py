@@ -1,0 +1,280 @@
+"""What a user can do to snipes and groups, the same from the window and the command line.
+
+Every change goes to the database, which is the truth: a running engine (in this process or another)
+notices it there. ``on_change`` lets an in-process engine be told at once instead of on its next poll.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sniper_app.config import Settings
+from sniper_app.domain.errors import IllegalTransition, InputError, RuleViolation, SniperError
+from sniper_app.domain.items import ItemRef, parse_item_ref
+from sniper_app.domain.money import Money
+from sniper_app.domain.rules import validate_edit, validate_lead, validate_new_snipe
+from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
+from sniper_app.ebay import EbayClient, ItemDetails, ItemNotFound
+from sniper_app.engine.bus import EventBus, SnipeStatusChanged
+from sniper_app.engine.metrics import Metrics
+from sniper_app.store import NotFound, Snipe, SnipeGroup, Store, WatchSyncResult
+
+
+class NotLinked(SniperError):
+    """No eBay account is linked to the profile, so nothing can be bid."""
+
+
+class UnknownItem(InputError):
+    """eBay does not know the item the user named."""
+
+
+class NoSuchSnipe(InputError, LookupError):
+    """The user named a snipe (or group) that does not exist."""
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    group: SnipeGroup
+    members: int
+    active: int
+    won: int
+
+
+class Actions:
+    """The user's actions on snipes, groups and the watch list of profile ``user_id``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        user_id: int,
+        client: EbayClient | None,
+        bus: EventBus | None = None,
+        metrics: Metrics | None = None,
+        on_change: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.user_id = user_id
+        self._client = client
+        self.bus = bus
+        self.metrics = metrics
+        self.on_change = on_change
+
+    @property
+    def client(self) -> EbayClient:
+        if self._client is None:
+            raise NotLinked("This action needs eBay, and no eBay connection is configured.")
+        return self._client
+
+    # --- snipes -----------------------------------------------------------------------------------
+
+    async def add_snipe(
+        self, item: str, max_amount: str, *, lead: float | None = None, group: str | None = None
+    ) -> tuple[Snipe, list[str]]:
+        """Check the item on eBay and the rules, then save a PENDING snipe; returns it and any warnings."""
+        ref = parse_item_ref(item)
+        lead_s = validate_lead(self.settings.default_lead_seconds if lead is None else lead)
+        group_row = self._group_by_name(group) if group is not None else None
+        user = self.store.get_user(self.user_id)
+        if not user.ebay_username:
+            raise NotLinked(
+                "No eBay account is linked, so the app cannot bid for you; link one first with "
+                "'sniper-app account link'."
+            )
+        details = await self._fetch_item(ref)
+        currency, current, end_time = self._auction_facts(details)
+        max_bid = Money.parse(max_amount, currency, expected_currency=currency)
+        warnings = validate_new_snipe(
+            max_bid=max_bid,
+            current_price=current,
+            bid_count=details.bid_count,
+            marketplace=self.settings.marketplace,
+            end_time=end_time,
+            now=datetime.now(UTC),
+            lead_seconds=lead_s,
+            has_active_snipe_for_item=self.store.find_active_snipe(self.user_id, details.legacy_item_id) is not None,
+            min_seconds_before_end=self.settings.min_seconds_before_end,
+        )
+        # eBay's own figure wins over the increment table where it is stricter.
+        least = details.minimum_to_bid
+        if least is not None and least.currency == currency and max_bid < least:
+            raise RuleViolation(f"Your maximum {max_bid} is below the minimum next bid of {least}.")
+        if user.needs_relink:
+            warnings.append(
+                "Your eBay account must be linked again before this snipe can be placed (account link)."
+            )
+        snipe = self.store.create_snipe(
+            self.user_id,
+            legacy_item_id=details.legacy_item_id,
+            rest_item_id=ref.rest_id if ref.variation_id != "0" else details.item_id,
+            currency=currency,
+            max_bid_minor=max_bid.minor,
+            end_time=end_time,
+            lead_seconds=lead_s,
+            title=details.title or "",
+            image_url=details.image_url,
+            item_url=details.web_url,
+            marketplace=self.settings.marketplace,
+            current_price_minor=current.minor,
+            bid_count=details.bid_count,
+            group_id=group_row.id if group_row is not None else None,
+            details={"warnings": warnings} if warnings else None,
+        )
+        self._publish(snipe.id, None, SnipeStatus.PENDING)
+        await self._changed()
+        return snipe, warnings
+
+    async def cancel_snipe(self, snipe_id: int) -> Snipe:
+        old = self._snipe(snipe_id).snipe_status
+        try:
+            snipe = self.store.cancel(snipe_id)
+        except NotFound as exc:
+            raise NoSuchSnipe(str(exc)) from None
+        except IllegalTransition as exc:
+            raise RuleViolation(str(exc)) from None
+        self._publish(snipe.id, old, SnipeStatus.CANCELLED, snipe.status_reason)
+        await self._changed()
+        return snipe
+
+    async def edit_snipe(
+        self, snipe_id: int, *, max_amount: str | None = None, lead: float | None = None
+    ) -> tuple[Snipe, list[str]]:
+        """Change the maximum and/or lead of a snipe that has not fired, re-checked against eBay now."""
+        if max_amount is None and lead is None:
+            raise InputError("Nothing to change: give a new maximum (--max) and/or lead time (--lead).")
+        snipe = self._snipe(snipe_id)
+        status = snipe.snipe_status
+        max_bid = (
+            Money.parse(max_amount, snipe.currency, expected_currency=snipe.currency)
+            if max_amount is not None
+            else Money(snipe.max_bid_minor, snipe.currency)
+        )
+        lead_s = validate_lead(lead) if lead is not None else float(snipe.lead_seconds)
+        # Refuse an edit of a fired snipe before asking eBay anything.
+        if status not in NOT_FIRED_STATUSES:
+            if status.is_final:
+                raise RuleViolation(
+                    f"Snipe #{snipe_id} already ended as {status.value}; it can no longer be changed."
+                )
+            raise RuleViolation(
+                f"The bid of snipe #{snipe_id} has already been sent to eBay; it can no longer be changed."
+            )
+        details = await self._fetch_item(ItemRef(snipe.legacy_item_id))
+        currency, current, end_time = self._auction_facts(details)
+        warnings = validate_edit(
+            status=status,
+            max_bid=max_bid,
+            lead_seconds=lead_s,
+            current_price=current,
+            bid_count=details.bid_count,
+            marketplace=snipe.marketplace,
+            end_time=end_time,
+            now=datetime.now(UTC),
+            min_seconds_before_end=self.settings.min_seconds_before_end,
+        )
+        if currency != snipe.currency:
+            raise RuleViolation(f"eBay now prices this item in {currency}; cancel the snipe and add a new one.")
+        try:
+            self.store.update_fields(
+                snipe_id,
+                current_price_minor=current.minor,
+                bid_count=details.bid_count,
+                end_time=end_time,
+            )
+            updated = self.store.update_snipe(
+                snipe_id,
+                max_bid_minor=max_bid.minor if max_amount is not None else None,
+                lead_seconds=lead_s if lead is not None else None,
+            )
+        except IllegalTransition as exc:
+            raise RuleViolation(str(exc)) from None
+        await self._changed()
+        return updated, warnings
+
+    def get_snipe(self, snipe_id: int) -> Snipe:
+        return self._snipe(snipe_id)
+
+    def list_snipes(self, status: SnipeStatus | None = None) -> list[Snipe]:
+        return self.store.list_snipes(status=status, user_id=self.user_id)
+
+    # --- groups -----------------------------------------------------------------------------------
+
+    def add_group(self, name: str, target_wins: int = 1) -> SnipeGroup:
+        if isinstance(target_wins, bool) or not isinstance(target_wins, int) or target_wins < 1:
+            raise InputError("A group must aim to win at least one item (--wins 1 or more).")
+        return self.store.create_group(self.user_id, name, target_wins=target_wins)
+
+    def list_groups(self) -> list[GroupSummary]:
+        summaries = []
+        for group in self.store.list_groups(self.user_id):
+            members = self.store.group_members(group.id)
+            summaries.append(
+                GroupSummary(
+                    group=group,
+                    members=len(members),
+                    active=sum(1 for m in members if not m.snipe_status.is_final),
+                    won=sum(1 for m in members if m.snipe_status is SnipeStatus.WON),
+                )
+            )
+        return summaries
+
+    # --- watch list -------------------------------------------------------------------------------
+
+    async def sync_watchlist(self) -> WatchSyncResult:
+        from sniper_app.engine.sync import sync_watchlist
+
+        return await sync_watchlist(self.store, self.client, self.user_id, self.bus, self.metrics)
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    def _snipe(self, snipe_id: int) -> Snipe:
+        try:
+            snipe = self.store.get_snipe(snipe_id)
+        except NotFound as exc:
+            raise NoSuchSnipe(str(exc)) from None
+        if snipe.user_id != self.user_id:  # type: ignore[attr-defined]
+            raise NoSuchSnipe(f"There is no snipe #{snipe_id}.")
+        return snipe
+
+    def _group_by_name(self, name: str) -> SnipeGroup:
+        group = self.store.find_group(self.user_id, name)
+        if group is not None:
+            return group
+        names = [g.name for g in self.store.list_groups(self.user_id)]
+        known = f" Existing groups: {', '.join(names)}." if names else ""
+        raise NoSuchSnipe(
+            f"There is no group named “{name.strip()}”. Create it first with "
+            f"'sniper-app group add \"{name.strip()}\" --wins N'.{known}"
+        )
+
+    async def _fetch_item(self, ref: ItemRef) -> ItemDetails:
+        try:
+            if ref.variation_id == "0":
+                return await self.client.get_item_by_legacy_id(ref.legacy_id)
+            return await self.client.get_item(ref)
+        except ItemNotFound:
+            raise UnknownItem(f"eBay does not know item {ref}; check the item number or link.") from None
+
+    @staticmethod
+    def _auction_facts(details: ItemDetails) -> tuple[str, Money, datetime]:
+        name = details.title or f"item {details.legacy_item_id}"
+        if not details.is_auction:
+            raise RuleViolation(
+                f"{name} is not an auction (it can only be bought outright); there is nothing to snipe."
+            )
+        current = details.current_price or details.minimum_to_bid
+        if current is None or details.end_time is None:
+            raise RuleViolation(f"eBay did not give the price and end time of {name}; try again in a moment.")
+        return current.currency, current, details.end_time
+
+    def _publish(self, snipe_id: int, old: SnipeStatus | None, new: SnipeStatus, reason: str | None = None) -> None:
+        if self.bus is not None:
+            self.bus.publish(SnipeStatusChanged(snipe_id=snipe_id, old=old, new=new, reason=reason))
+
+    async def _changed(self) -> None:
+        if self.on_change is not None:
+            await self.on_change()

@@ -1,0 +1,145 @@
+"""A running `sniper-app --headless` picks up another process's `snipe add` and stops cleanly on SIGTERM."""
+
+# ruff: noqa: F811
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
+from tests.support.simulator import sim  # noqa: F401  (fixture)
+
+
+def _poll(condition: Callable[[], Any], deadline_s: float, what: str) -> Any:
+    end = time.monotonic() + deadline_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "sniper_app", *args],
+        env=dict(os.environ) | env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_line(proc: subprocess.Popen[str], needle: str) -> list[str]:
+    assert proc.stdout is not None
+    seen: list[str] = []
+    while True:
+        line = proc.stdout.readline()
+        if not line:
+            err = proc.stderr.read() if proc.stderr else ""
+            raise AssertionError(f"process ended before printing {needle!r}: {seen} {err}")
+        seen.append(line)
+        if needle in line:
+            return seen
+
+
+def test_headless_engine_schedules_a_snipe_added_from_another_process_and_stops_on_sigterm(cli: CliSim) -> None:
+    cli.link()
+    item = cli.auction(start_price="10.00", ends_in=3600)
+    proc = _start(["--headless"], cli.env)
+    try:
+        _wait_line(proc, "Sniper engine running")
+        added = time.monotonic()
+        snipe_id = cli.ok_json("snipe", "add", item, "20")["snipe"]["id"]
+
+        def scheduled() -> bool:
+            return any(s["id"] == snipe_id and s["status"] == "SCHEDULED" for s in cli.ok_json("snipe", "list"))
+
+        _poll(scheduled, 5.0, "the running engine to schedule the new snipe")
+        assert time.monotonic() - added < 5.0
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "Sniper engine stopped." in out
+    assert "Traceback" not in err
+    metrics = json.loads((cli.dirs / "data" / "metrics.json").read_text())
+    assert metrics["stopped"] is True
+    assert "operations" in metrics
+    diag = cli.ok_json("diagnostics")
+    assert diag["engine"]["pid"] == proc.pid
+
+
+def test_demo_runs_apart_from_real_data_and_other_commands_reach_it(cli: CliSim) -> None:
+    env = {"SNIPER_DATA_DIR": str(cli.dirs / "data")}  # no simulator settings: the demo brings its own
+    proc = _start(["--demo"], env)
+    try:
+        banner = "".join(_wait_line(proc, "Press Ctrl+C to stop."))
+        assert "sniper-app --demo account link" in banner
+        demo_dir = cli.dirs / "data" / "demo"
+        assert oct((demo_dir / "demo.json").stat().st_mode & 0o777) == "0o600"
+        url = json.loads(_run(["--demo", "account", "link", "--print-url", "--json"], env))["consent_url"]
+        _run(["--demo", "account", "link", "--redirect-url", cli.consent_redirect(url)], env)
+        synced = json.loads(_run(["--demo", "watchlist", "sync", "--json"], env))
+        assert synced["count"] == 16
+        item = json.loads(_run(["--demo", "watchlist", "list", "--json"], env))[-1]["item"]
+        _run(["--demo", "snipe", "add", item, "500"], env)
+        _poll(
+            lambda: json.loads(_run(["--demo", "snipe", "list", "--json"], env))[0]["status"] == "SCHEDULED",
+            5.0, "the demo engine to schedule the snipe",
+        )
+        assert (demo_dir / "sniper.db").exists()
+        assert not (cli.dirs / "data" / "sniper.db").exists()  # real data untouched
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert not (cli.dirs / "data" / "demo" / "demo.json").exists()
+    assert not (cli.dirs / "config" / "settings.json").exists()  # demo settings never saved
+    stopped = subprocess.run(
+        [sys.executable, "-m", "sniper_app", "--demo", "snipe", "list"],
+        env=dict(os.environ) | env, capture_output=True, text=True, timeout=30, check=False,
+    )
+    assert stopped.returncode == 1
+    assert "No demo is running" in stopped.stderr
+
+
+def _run(args: list[str], env: dict[str, str]) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "sniper_app", *args],
+        env=dict(os.environ) | env, capture_output=True, text=True, timeout=30, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+
+def test_headless_started_unlinked_bids_for_the_account_linked_later_from_another_process(cli: CliSim) -> None:
+    env = cli.env | {"SNIPER_MIN_SECONDS_BEFORE_END": "10"}
+    proc = _start(["--headless"], env)
+    try:
+        _wait_line(proc, "Sniper engine running")
+        cli.env = env
+        cli.link()
+        item = cli.auction(start_price="10.00", ends_in=14, rivals=[{"max": "15.00", "before_end": 6.0}])
+        snipe_id = cli.ok_json("snipe", "add", item, "20", "--lead", "2")["snipe"]["id"]
+
+        def finished() -> dict[str, Any] | None:
+            found = [s for s in cli.ok_json("snipe", "list") if s["id"] == snipe_id]
+            return found[0] if found and found[0]["status"] in ("WON", "LOST", "FAILED", "MISSED", "SKIPPED") else None
+
+        snipe = _poll(finished, 30.0, "the snipe to finish")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert snipe["status"] == "WON", snipe
+    auction = cli.sim.auction(item)
+    assert auction["winner"] == "demo"

@@ -1,0 +1,47 @@
+"""`sniper-app watchlist sync|list` against the simulator's Trading watch list."""
+
+# ruff: noqa: F811
+from __future__ import annotations
+
+from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
+from tests.support.simulator import sim  # noqa: F401  (fixture)
+
+
+def test_sync_lists_the_watch_list_and_drops_unwatched_items_but_not_their_snipes(cli: CliSim) -> None:
+    cli.link()
+    items = [
+        cli.auction(title=f"Watched {n}", start_price="10.00", ends_in=3600 + n * 60, watched_by=["demo"])
+        for n in range(3)
+    ]
+    cli.auction(title="Somebody else's", watched_by=["someone"])
+
+    synced = cli.ok_json("watchlist", "sync")
+    assert (synced["count"], synced["added"], synced["removed"]) == (3, 3, 0)
+    listed = cli.ok_json("watchlist", "list")
+    assert [w["item"] for w in listed] == items
+    assert listed[0]["title"] == "Watched 0"
+    assert listed[0]["current_price"] == "10.00"
+    assert listed[0]["currency"] == "USD"
+    assert listed[0]["snipe_id"] is None
+
+    snipe_id = cli.ok_json("snipe", "add", items[0], "20")["snipe"]["id"]
+    assert cli.ok_json("watchlist", "list")[0]["snipe_id"] == snipe_id
+    with cli.sim.world.lock:  # the user stops watching the sniped item and another one on eBay
+        cli.sim.world.users["demo"].watch.remove(items[0])
+        cli.sim.world.users["demo"].watch.remove(items[2])
+
+    text = cli.run("watchlist", "sync")
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.strip() == "Watch list synced: 1 item (0 new, 2 no longer watched)."
+    assert [w["item"] for w in cli.ok_json("watchlist", "list")] == [items[1]]
+    assert [(s["id"], s["status"]) for s in cli.ok_json("snipe", "list")] == [(snipe_id, "PENDING")]
+    assert "Watched 1" in cli.run("watchlist", "list").stdout
+    assert cli.ok_json("diagnostics")["watch_items"] == 1
+
+
+def test_sync_needs_a_linked_account(cli: CliSim) -> None:
+    result = cli.run("watchlist", "sync")
+    assert result.returncode == 1
+    assert "account link" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert cli.ok_json("watchlist", "list") == []

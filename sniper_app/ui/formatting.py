@@ -1,0 +1,41 @@
+"""How the window writes money and countdowns for people (Qt-free, so it is unit-tested)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sniper_app.domain.money import Money, MoneyError
+
+
+def format_money(minor: int | None, currency: str | None) -> str:
+    """``$1,234.50``; an amount in a currency the domain does not know still shows, with its code."""
+    if minor is None or not currency:
+        return ""
+    try:
+        return Money(minor, currency).format()
+    except MoneyError:
+        return f"{currency} {Decimal(minor).scaleb(-2):,.2f}"
+
+
+def time_left(end: datetime | None, now: datetime) -> timedelta | None:
+    return None if end is None else end - now
+
+
+def format_time_left(end: datetime | None, now: datetime, *, ended: str = "ended") -> str:
+    """A countdown that stays short: ``2d 03h``, ``3h 04m``, ``4m 05s``, ``9s``, or ``ended``."""
+    if end is None:
+        return ""
+    total = int((end - now).total_seconds())
+    if total <= 0:
+        return ended
+    days, rest = divmod(total, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours:02d}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {seconds:02d}s"
+    return f"{seconds}s"

@@ -1,0 +1,123 @@
+"""History filters and CSV export (Qt-free): what the History view shows, walked page by page."""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final
+
+from sniper_app.domain.history import HistoryAction
+from sniper_app.domain.money import Money, MoneyError
+from sniper_app.store import HistoryCursor, HistoryEvent, Store
+from sniper_app.store.repo import MAX_PAGE_SIZE
+
+CSV_COLUMNS: Final = (
+    "time_utc",
+    "action",
+    "status",
+    "snipe_id",
+    "item_id",
+    "title",
+    "amount",
+    "final_price",
+    "currency",
+    "message",
+)
+# A cell starting with one of these is run as a formula by spreadsheets; titles come from strangers.
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    """What the user narrowed the history to; every field None/empty means "all"."""
+
+    actions: tuple[HistoryAction, ...] | None = None
+    text: str | None = None
+    since: datetime | None = None  # inclusive, aware UTC
+    until: datetime | None = None  # exclusive, aware UTC
+    legacy_item_id: str | None = None
+    snipe_id: int | None = None
+
+    def store_kwargs(self) -> dict[str, Any]:
+        text = self.text.strip() if self.text else None
+        return {
+            "actions": self.actions or None,
+            "text": text or None,
+            "since": self.since,
+            "until": self.until,
+            "legacy_item_id": self.legacy_item_id,
+            "snipe_id": self.snipe_id,
+        }
+
+
+def iter_history(
+    store: Store, history_filter: HistoryFilter, *, page_size: int = MAX_PAGE_SIZE
+) -> Iterator[HistoryEvent]:
+    """Every matching event, newest first, one keyset page at a time (memory stays flat)."""
+    cursor: HistoryCursor | None = None
+    kwargs = history_filter.store_kwargs()
+    while True:
+        page = store.history_page(cursor=cursor, limit=page_size, **kwargs)
+        yield from page.rows
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def plain_amount(minor: int | None, currency: str | None) -> str:
+    """An amount as a plain decimal a spreadsheet reads as a number ("1234.50")."""
+    if minor is None:
+        return ""
+    try:
+        return Money(minor, currency or "").to_ebay_value()
+    except MoneyError:
+        return f"{Decimal(minor).scaleb(-2):f}"
+
+
+def _safe_cell(text: str | None) -> str:
+    if not text:
+        return ""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def export_history_csv(store: Store, path: Path, history_filter: HistoryFilter | None = None) -> int:
+    """Write every event matching ``history_filter`` to ``path`` as CSV; returns how many rows.
+
+    Written to a temporary file beside ``path`` and renamed, so an export that fails half-way never
+    leaves a truncated file under the name the user chose.
+    """
+    path = Path(path)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    count = 0
+    try:
+        # utf-8-sig: spreadsheet programs then read accented titles correctly.
+        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(CSV_COLUMNS)
+            for event in iter_history(store, history_filter or HistoryFilter()):
+                writer.writerow(
+                    (
+                        event.at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                        event.action,
+                        event.status or "",
+                        event.snipe_id if event.snipe_id is not None else "",  # type: ignore[attr-defined]
+                        event.legacy_item_id or "",
+                        _safe_cell(event.title),
+                        plain_amount(event.amount_minor, event.currency),
+                        plain_amount(event.final_price_minor, event.currency),
+                        event.currency or "",
+                        _safe_cell(event.message),
+                    )
+                )
+                count += 1
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return count

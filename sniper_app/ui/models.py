@@ -1,0 +1,714 @@
+"""Table models of the three main views, fed from the store and kept fresh by engine events.
+
+Rows are small frozen snapshots, never live peewee objects, so painting a cell never touches the database.
+The Watch list and Snipes models are loaded whole (hundreds of rows) and sorted by a proxy; History holds
+far more and is paged lazily from the store's keyset cursor, newest first, with filters applied by SQL.
+"""
+
+from __future__ import annotations
+
+import bisect
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import IntEnum
+from typing import Any, Final
+
+from sniper_app.domain.history import HistoryAction
+from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
+from sniper_app.engine.bus import SnipeStatusChanged
+from sniper_app.store import HistoryCursor, HistoryEvent, NotFound, Snipe, Store, WatchItem
+from sniper_app.store.db import to_epoch_us
+from sniper_app.ui.formatting import format_money, format_time_left
+from sniper_app.ui.history import HistoryFilter
+from sniper_app.ui.qt import QtCore
+from sniper_app.ui.thumbnails import ThumbnailCache
+
+Clock = Callable[[], datetime]
+Qt = QtCore.Qt
+ItemRole = Qt.ItemDataRole
+
+SORT_ROLE: Final = int(ItemRole.UserRole) + 1  # raw value the proxies sort by (numbers, not text)
+KEY_ROLE: Final = int(ItemRole.UserRole) + 2  # the row's identity: snipe id, item id, event id
+_NO_END: Final = 2**62  # sorts items without an end time last
+_RIGHT: Final = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_INDEX = QtCore.QModelIndex | QtCore.QPersistentModelIndex
+
+
+_STATUS_NAMES: Final = {
+    SnipeStatus.PENDING: "Pending",
+    SnipeStatus.SCHEDULED: "Scheduled",
+    SnipeStatus.PLACING: "Placing bid",
+    SnipeStatus.PLACED: "Bid placed",
+    SnipeStatus.WON: "Won",
+    SnipeStatus.LOST: "Lost",
+    SnipeStatus.FAILED: "Failed",
+    SnipeStatus.CANCELLED: "Cancelled",
+    SnipeStatus.MISSED: "Missed",
+    SnipeStatus.SKIPPED: "Skipped",
+}
+
+
+def status_text(status: str) -> str:
+    """A snipe status as the user reads it, translated."""
+    try:
+        name = _STATUS_NAMES[SnipeStatus(status)]
+    except ValueError:
+        return status
+    return QtCore.QCoreApplication.translate("SnipeStatus", name)
+
+
+_ACTION_NAMES: Final = {
+    HistoryAction.CREATE: "Created",
+    HistoryAction.UPDATE: "Edited",
+    HistoryAction.CANCEL: "Cancelled",
+    HistoryAction.SCHEDULE: "Scheduled",
+    HistoryAction.UNSCHEDULE: "Unscheduled",
+    HistoryAction.PLACE: "Bid",
+    HistoryAction.RETRY: "Retried",
+    HistoryAction.FAIL: "Failed",
+    HistoryAction.WON: "Won",
+    HistoryAction.LOST: "Lost",
+    HistoryAction.MISSED: "Missed",
+    HistoryAction.SKIPPED: "Skipped",
+    HistoryAction.SYNC: "Synced",
+    HistoryAction.ACCOUNT: "Account",
+    HistoryAction.NOTE: "Note",
+}
+
+
+def action_text(action: str) -> str:
+    """A history action as the user reads it, translated."""
+    try:
+        name = _ACTION_NAMES[HistoryAction(action)]
+    except ValueError:
+        return action
+    return QtCore.QCoreApplication.translate("HistoryAction", name)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _end_key(end: datetime | None) -> int:
+    return _NO_END if end is None else to_epoch_us(end)
+
+
+class _TableModel(QtCore.QAbstractTableModel):
+    """Shared plumbing: fixed columns, translated headers, and a once-a-second countdown column."""
+
+    time_left_column: int = -1
+
+    def __init__(self, clock: Clock, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self._clock = clock
+
+    def headers(self) -> Sequence[str]:
+        raise NotImplementedError
+
+    def row_count(self) -> int:
+        raise NotImplementedError
+
+    def rowCount(self, parent: _INDEX = QtCore.QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self.row_count()
+
+    def columnCount(self, parent: _INDEX = QtCore.QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.headers())
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = ItemRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == ItemRole.DisplayRole:
+            names = self.headers()
+            if 0 <= section < len(names):
+                return names[section]
+        return None
+
+    def flags(self, index: _INDEX) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def tick(self) -> None:
+        """Repaint the countdown column only: one dataChanged over it, display role only."""
+        rows = self.row_count()
+        if rows and self.time_left_column >= 0:
+            col = self.time_left_column
+            self.dataChanged.emit(self.index(0, col), self.index(rows - 1, col), [ItemRole.DisplayRole])
+
+    def _ended_text(self) -> str:
+        return self.tr("ended")
+
+
+# ------------------------------------------------------------------------------------------ watch list
+
+
+@dataclass(frozen=True, slots=True)
+class WatchRow:
+    id: int
+    legacy_item_id: str
+    title: str
+    image_url: str | None
+    item_url: str | None
+    currency: str | None
+    price_minor: int | None
+    bid_count: int
+    end_time: datetime | None
+
+    @classmethod
+    def of(cls, item: WatchItem) -> WatchRow:
+        return cls(
+            id=item.id,
+            legacy_item_id=item.legacy_item_id,
+            title=item.title,
+            image_url=item.image_url,
+            item_url=item.item_url,
+            currency=item.currency,
+            price_minor=item.current_price_minor,
+            bid_count=item.bid_count,
+            end_time=item.end_time,
+        )
+
+
+class WatchColumn(IntEnum):
+    THUMBNAIL = 0
+    TITLE = 1
+    PRICE = 2
+    BIDS = 3
+    TIME_LEFT = 4
+
+
+class WatchListModel(_TableModel):
+    """The synced watch list: thumbnail, title, current price, bids, time left."""
+
+    time_left_column = WatchColumn.TIME_LEFT
+
+    def __init__(
+        self,
+        store: Store,
+        user_id: int,
+        *,
+        thumbnails: ThumbnailCache | None = None,
+        clock: Clock = utc_now,
+        parent: QtCore.QObject | None = None,
+    ) -> None:
+        super().__init__(clock, parent)
+        self._store = store
+        self._user_id = user_id
+        self._rows: list[WatchRow] = []
+        self._rows_by_image: dict[str, list[int]] = {}
+        self._thumbnails = thumbnails
+        if thumbnails is not None:
+            thumbnails.loaded.connect(self._on_thumbnail)
+        self.reload()
+
+    def headers(self) -> Sequence[str]:
+        return ("", self.tr("Title"), self.tr("Price"), self.tr("Bids"), self.tr("Time left"))
+
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    def row(self, row: int) -> WatchRow:
+        return self._rows[row]
+
+    def reload(self) -> None:
+        """Re-read the cached watch list (after a sync)."""
+        self.beginResetModel()
+        self._rows = [WatchRow.of(item) for item in self._store.list_watch_items(self._user_id)]
+        self._rows_by_image = {}
+        for n, item in enumerate(self._rows):
+            if item.image_url:
+                self._rows_by_image.setdefault(item.image_url, []).append(n)
+        self.endResetModel()
+
+    def data(self, index: _INDEX, role: int = ItemRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        item = self._rows[index.row()]
+        col = index.column()
+        if role == ItemRole.DisplayRole:
+            if col == WatchColumn.TITLE:
+                return item.title or item.legacy_item_id
+            if col == WatchColumn.PRICE:
+                return format_money(item.price_minor, item.currency)
+            if col == WatchColumn.BIDS:
+                return str(item.bid_count)
+            if col == WatchColumn.TIME_LEFT:
+                return format_time_left(item.end_time, self._clock(), ended=self._ended_text())
+            return None
+        if role == ItemRole.DecorationRole and col == WatchColumn.THUMBNAIL:
+            return self._thumbnails.pixmap(item.image_url) if self._thumbnails is not None else None
+        if role == SORT_ROLE:
+            if col == WatchColumn.TITLE:
+                return (item.title or item.legacy_item_id).casefold()
+            if col == WatchColumn.PRICE:
+                return item.price_minor if item.price_minor is not None else -1
+            if col == WatchColumn.BIDS:
+                return item.bid_count
+            if col in (WatchColumn.TIME_LEFT, WatchColumn.THUMBNAIL):
+                return _end_key(item.end_time)
+            return None
+        if role == ItemRole.ToolTipRole and col == WatchColumn.TITLE:
+            return self.tr("{title}\nItem {item}").format(title=item.title, item=item.legacy_item_id)
+        if role == ItemRole.TextAlignmentRole and col in (WatchColumn.PRICE, WatchColumn.BIDS, WatchColumn.TIME_LEFT):
+            return _RIGHT
+        if role == KEY_ROLE:
+            return item.legacy_item_id
+        if role == ItemRole.AccessibleTextRole and col == WatchColumn.THUMBNAIL:
+            return self.tr("Picture of {title}").format(title=item.title)
+        return None
+
+    @QtCore.Slot(str)
+    def _on_thumbnail(self, url: str) -> None:
+        for row in self._rows_by_image.get(url, ()):
+            cell = self.index(row, WatchColumn.THUMBNAIL)
+            self.dataChanged.emit(cell, cell, [ItemRole.DecorationRole])
+
+
+# ------------------------------------------------------------------------------------------ snipes
+
+
+@dataclass(frozen=True, slots=True)
+class SnipeRow:
+    id: int
+    legacy_item_id: str
+    title: str
+    currency: str
+    max_bid_minor: int
+    lead_seconds: float
+    group_name: str | None
+    status: SnipeStatus
+    status_reason: str | None
+    end_time: datetime
+    planned_at: datetime | None
+    sent_at: datetime | None
+    latency_ms: float | None
+    attempts: int
+    ebay_message: str | None
+
+    @classmethod
+    def of(cls, snipe: Snipe, group_name: str | None) -> SnipeRow:
+        return cls(
+            id=snipe.id,
+            legacy_item_id=snipe.legacy_item_id,
+            title=snipe.title,
+            currency=snipe.currency,
+            max_bid_minor=snipe.max_bid_minor,
+            lead_seconds=snipe.lead_seconds,
+            group_name=group_name,
+            status=SnipeStatus(snipe.status),
+            status_reason=snipe.status_reason,
+            end_time=snipe.end_time,
+            planned_at=snipe.planned_at,
+            sent_at=snipe.sent_at,
+            latency_ms=snipe.latency_ms,
+            attempts=snipe.attempts,
+            ebay_message=snipe.ebay_message,
+        )
+
+    @property
+    def fire_at(self) -> datetime:
+        return self.end_time - timedelta(seconds=self.lead_seconds)
+
+    @property
+    def sort_key(self) -> tuple[datetime, int]:
+        return (self.end_time, self.id)
+
+
+class SnipeColumn(IntEnum):
+    ITEM = 0
+    MAX = 1
+    LEAD = 2
+    GROUP = 3
+    STATUS = 4
+    TIME_LEFT = 5
+    TIMING = 6
+
+
+class SnipesModel(_TableModel):
+    """Every snipe of the user, soonest end first; rows follow the engine's status events."""
+
+    time_left_column = SnipeColumn.TIME_LEFT
+
+    def __init__(
+        self, store: Store, user_id: int, *, clock: Clock = utc_now, parent: QtCore.QObject | None = None
+    ) -> None:
+        super().__init__(clock, parent)
+        self._store = store
+        self._user_id = user_id
+        self._rows: list[SnipeRow] = []
+        self.reload()
+
+    def headers(self) -> Sequence[str]:
+        return (
+            self.tr("Item"),
+            self.tr("Max bid"),
+            self.tr("Lead"),
+            self.tr("Group"),
+            self.tr("Status"),
+            self.tr("Time left"),
+            self.tr("Timing"),
+        )
+
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    def row(self, row: int) -> SnipeRow:
+        return self._rows[row]
+
+    def rows(self) -> Sequence[SnipeRow]:
+        return tuple(self._rows)
+
+    def row_of(self, snipe_id: int) -> int | None:
+        for n, item in enumerate(self._rows):
+            if item.id == snipe_id:
+                return n
+        return None
+
+    def _group_names(self) -> dict[int, str]:
+        return {group.id: group.name for group in self._store.list_groups(self._user_id)}
+
+    def reload(self) -> None:
+        groups = self._group_names()
+        self.beginResetModel()
+        self._rows = [
+            SnipeRow.of(s, groups.get(s.group_id))  # type: ignore[attr-defined]
+            for s in self._store.list_snipes(user_id=self._user_id)
+        ]
+        self.endResetModel()
+
+    def refresh_snipe(self, snipe_id: int) -> None:
+        """Re-read one snipe and update, insert or remove its row (nothing else is touched)."""
+        try:
+            snipe = self._store.get_snipe(snipe_id)
+        except NotFound:
+            snipe = None
+        at = self.row_of(snipe_id)
+        if snipe is None or snipe.user_id != self._user_id:  # type: ignore[attr-defined]
+            if at is not None:
+                self.beginRemoveRows(QtCore.QModelIndex(), at, at)
+                del self._rows[at]
+                self.endRemoveRows()
+            return
+        group_id = snipe.group_id  # type: ignore[attr-defined]
+        group_name = self._group_names().get(group_id) if group_id is not None else None
+        fresh = SnipeRow.of(snipe, group_name)
+        if at is not None and self._rows[at].sort_key == fresh.sort_key:
+            self._rows[at] = fresh
+            self.dataChanged.emit(self.index(at, 0), self.index(at, len(SnipeColumn) - 1))
+            return
+        if at is not None:
+            self.beginRemoveRows(QtCore.QModelIndex(), at, at)
+            del self._rows[at]
+            self.endRemoveRows()
+        where = bisect.bisect_left([r.sort_key for r in self._rows], fresh.sort_key)
+        self.beginInsertRows(QtCore.QModelIndex(), where, where)
+        self._rows.insert(where, fresh)
+        self.endInsertRows()
+
+    @QtCore.Slot(object)
+    def on_status_changed(self, event: SnipeStatusChanged) -> None:
+        self.refresh_snipe(event.snipe_id)
+
+    def next_due(self) -> SnipeRow | None:
+        """The not-yet-fired snipe that fires next (for the status bar)."""
+        now = self._clock()
+        waiting = [r for r in self._rows if r.status in NOT_FIRED_STATUSES and r.end_time > now]
+        return min(waiting, key=lambda r: (r.fire_at, r.id), default=None)
+
+    def timing_text(self, item: SnipeRow) -> str:
+        parts: list[str] = []
+        if item.sent_at is not None:
+            arrival = item.sent_at + timedelta(milliseconds=item.latency_ms or 0.0)
+            before = (item.end_time - arrival).total_seconds()
+            if before >= 0:
+                parts.append(self.tr("arrived {s:.2f} s before the end").format(s=before))
+            else:
+                parts.append(self.tr("arrived {s:.2f} s after the end").format(s=-before))
+            if item.latency_ms is not None:
+                parts.append(self.tr("latency {ms:.0f} ms").format(ms=item.latency_ms))
+        elif item.planned_at is not None and item.status in NOT_FIRED_STATUSES:
+            local = item.planned_at.astimezone()
+            parts.append(self.tr("fires at {time}").format(time=local.strftime("%H:%M:%S")))
+        if item.attempts > 1:
+            parts.append(self.tr("{n} attempts").format(n=item.attempts))
+        if item.ebay_message:
+            parts.append(self.tr("eBay: {message}").format(message=item.ebay_message))
+        return " · ".join(parts)
+
+    def data(self, index: _INDEX, role: int = ItemRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        item = self._rows[index.row()]
+        col = index.column()
+        if role == ItemRole.DisplayRole:
+            if col == SnipeColumn.ITEM:
+                return item.title or item.legacy_item_id
+            if col == SnipeColumn.MAX:
+                return format_money(item.max_bid_minor, item.currency)
+            if col == SnipeColumn.LEAD:
+                return self.tr("{s:g} s").format(s=item.lead_seconds)
+            if col == SnipeColumn.GROUP:
+                return item.group_name or ""
+            if col == SnipeColumn.STATUS:
+                return status_text(item.status)
+            if col == SnipeColumn.TIME_LEFT:
+                if item.status.is_final:
+                    return ""
+                return format_time_left(item.end_time, self._clock(), ended=self._ended_text())
+            if col == SnipeColumn.TIMING:
+                return self.timing_text(item)
+            return None
+        if role == SORT_ROLE:
+            keys: dict[int, Any] = {
+                SnipeColumn.ITEM: (item.title or item.legacy_item_id).casefold(),
+                SnipeColumn.MAX: item.max_bid_minor,
+                SnipeColumn.LEAD: item.lead_seconds,
+                SnipeColumn.GROUP: (item.group_name or "").casefold(),
+                SnipeColumn.STATUS: list(SnipeStatus).index(item.status),
+                SnipeColumn.TIME_LEFT: _end_key(item.end_time),
+                SnipeColumn.TIMING: _end_key(item.sent_at),
+            }
+            return keys.get(col)
+        if role == ItemRole.ToolTipRole:
+            if col == SnipeColumn.ITEM:
+                return self.tr("{title}\nItem {item}").format(title=item.title, item=item.legacy_item_id)
+            if col == SnipeColumn.STATUS and item.status_reason:
+                return item.status_reason
+            if col == SnipeColumn.TIMING:
+                return self.timing_text(item) or None
+            return None
+        if role == ItemRole.TextAlignmentRole and col in (SnipeColumn.MAX, SnipeColumn.LEAD, SnipeColumn.TIME_LEFT):
+            return _RIGHT
+        if role == KEY_ROLE:
+            return item.id
+        return None
+
+
+class SnipesProxy(QtCore.QSortFilterProxyModel):
+    """Sorts by raw values and can hide snipes that are over (won, lost, cancelled, ...)."""
+
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self._show_finished = True
+        self.setSortRole(SORT_ROLE)
+
+    @property
+    def show_finished(self) -> bool:
+        return self._show_finished
+
+    def set_show_finished(self, show: bool) -> None:
+        if show != self._show_finished:
+            self.beginFilterChange()
+            self._show_finished = show
+            self.endFilterChange(QtCore.QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: _INDEX) -> bool:
+        if self._show_finished:
+            return True
+        source = self.sourceModel()
+        if isinstance(source, SnipesModel) and 0 <= source_row < source.row_count():
+            return not source.row(source_row).status.is_final
+        return True
+
+
+def sort_proxy(source: QtCore.QAbstractItemModel, parent: QtCore.QObject | None = None) -> QtCore.QSortFilterProxyModel:
+    proxy = QtCore.QSortFilterProxyModel(parent)
+    proxy.setSortRole(SORT_ROLE)
+    proxy.setSourceModel(source)
+    return proxy
+
+
+# ------------------------------------------------------------------------------------------ history
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    id: int
+    at: datetime
+    action: str
+    status: str | None
+    snipe_id: int | None
+    legacy_item_id: str | None
+    title: str | None
+    amount_minor: int | None
+    final_price_minor: int | None
+    currency: str | None
+    message: str
+
+    @classmethod
+    def of(cls, event: HistoryEvent, intern: Callable[[str | None], str | None]) -> HistoryRow:
+        return cls(
+            id=event.id,
+            at=event.at,
+            action=sys.intern(event.action),
+            status=intern(event.status),
+            snipe_id=event.snipe_id,  # type: ignore[attr-defined]
+            legacy_item_id=intern(event.legacy_item_id),
+            title=intern(event.title),
+            amount_minor=event.amount_minor,
+            final_price_minor=event.final_price_minor,
+            currency=intern(event.currency),
+            message=event.message,
+        )
+
+    @property
+    def key(self) -> tuple[datetime, int]:
+        return (self.at, self.id)
+
+
+class HistoryColumn(IntEnum):
+    WHEN = 0
+    ACTION = 1
+    STATUS = 2
+    ITEM = 3
+    AMOUNT = 4
+    MESSAGE = 5
+
+
+DEFAULT_HISTORY_PAGE: Final = 200
+
+
+class HistoryModel(_TableModel):
+    """Every history event, newest first, fetched a page at a time as the view scrolls.
+
+    Order and filters are the store's (SQL over indexes), so a million events open as fast as a hundred;
+    the view must not sort this model itself.
+    """
+
+    filterChanged = QtCore.Signal()
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        page_size: int = DEFAULT_HISTORY_PAGE,
+        clock: Clock = utc_now,
+        parent: QtCore.QObject | None = None,
+    ) -> None:
+        super().__init__(clock, parent)
+        self._store = store
+        self._page_size = page_size
+        self._filter = HistoryFilter()
+        self._rows: list[HistoryRow] = []
+        self._cursor: HistoryCursor | None = None
+        self._more = True
+        # Titles and item ids repeat across thousands of events; sharing one string each keeps a long
+        # scroll's memory in proportion to distinct items, not to events.
+        self._strings: dict[str, str] = {}
+        self.fetchMore(QtCore.QModelIndex())
+
+    def headers(self) -> Sequence[str]:
+        return (
+            self.tr("When"),
+            self.tr("Action"),
+            self.tr("Status"),
+            self.tr("Item"),
+            self.tr("Amount"),
+            self.tr("Details"),
+        )
+
+    @property
+    def history_filter(self) -> HistoryFilter:
+        return self._filter
+
+    @property
+    def page_size(self) -> int:
+        return self._page_size
+
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    def row(self, row: int) -> HistoryRow:
+        return self._rows[row]
+
+    def _intern(self, text: str | None) -> str | None:
+        if text is None:
+            return None
+        if len(self._strings) > 200_000:  # a pathological history; stop sharing rather than grow forever
+            return text
+        return self._strings.setdefault(text, text)
+
+    def set_filter(self, history_filter: HistoryFilter) -> None:
+        """Show only events matching ``history_filter``: drop what is loaded and load its first page."""
+        self.beginResetModel()
+        self._filter = history_filter
+        self._rows = []
+        self._cursor = None
+        self._more = True
+        self.endResetModel()
+        self.fetchMore(QtCore.QModelIndex())
+        self.filterChanged.emit()
+
+    def reload(self) -> None:
+        self.set_filter(self._filter)
+
+    def canFetchMore(self, parent: _INDEX) -> bool:
+        return not parent.isValid() and self._more
+
+    def fetchMore(self, parent: _INDEX) -> None:
+        if parent.isValid() or not self._more:
+            return
+        page = self._store.history_page(cursor=self._cursor, limit=self._page_size, **self._filter.store_kwargs())
+        self._cursor = page.next_cursor
+        self._more = page.next_cursor is not None
+        if not page.rows:
+            return
+        first = len(self._rows)
+        self.beginInsertRows(QtCore.QModelIndex(), first, first + len(page.rows) - 1)
+        self._rows.extend(HistoryRow.of(event, self._intern) for event in page.rows)
+        self.endInsertRows()
+
+    def fetch_newer(self) -> None:
+        """Prepend events recorded since the newest loaded one (called after engine events)."""
+        if not self._rows:
+            self.reload()
+            return
+        page = self._store.history_page(limit=self._page_size, **self._filter.store_kwargs())
+        head = self._rows[0].key
+        fresh = [event for event in page.rows if (event.at, event.id) > head]
+        if not fresh:
+            return
+        if len(fresh) == len(page.rows) and page.next_cursor is not None:
+            self.reload()  # more new events than a page: start over rather than leave a gap
+            return
+        self.beginInsertRows(QtCore.QModelIndex(), 0, len(fresh) - 1)
+        self._rows[0:0] = [HistoryRow.of(event, self._intern) for event in fresh]
+        self.endInsertRows()
+
+    def count(self) -> int:
+        """How many events match the current filter (a store count, not the rows loaded so far)."""
+        return self._store.count_history(**self._filter.store_kwargs())
+
+    def data(self, index: _INDEX, role: int = ItemRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        event = self._rows[index.row()]
+        col = index.column()
+        if role == ItemRole.DisplayRole:
+            if col == HistoryColumn.WHEN:
+                return event.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+            if col == HistoryColumn.ACTION:
+                return action_text(event.action)
+            if col == HistoryColumn.STATUS:
+                return status_text(event.status) if event.status else ""
+            if col == HistoryColumn.ITEM:
+                return event.title or event.legacy_item_id or ""
+            if col == HistoryColumn.AMOUNT:
+                amount = event.final_price_minor if event.final_price_minor is not None else event.amount_minor
+                return format_money(amount, event.currency)
+            if col == HistoryColumn.MESSAGE:
+                return event.message
+            return None
+        if role == ItemRole.ToolTipRole:
+            if col == HistoryColumn.WHEN:
+                return event.at.astimezone(UTC).isoformat(timespec="milliseconds")
+            if col == HistoryColumn.ITEM and event.legacy_item_id:
+                return self.tr("{title}\nItem {item}").format(title=event.title or "", item=event.legacy_item_id)
+            if col == HistoryColumn.MESSAGE and event.message:
+                return event.message
+            return None
+        if role == ItemRole.TextAlignmentRole and col == HistoryColumn.AMOUNT:
+            return _RIGHT
+        if role == KEY_ROLE:
+            return event.id
+        return None

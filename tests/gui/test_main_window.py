@@ -1,0 +1,294 @@
+"""The main window as a user meets it: tabs and shortcuts, status bar, filters, export, state, pictures."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sniper_app.config import Settings
+from sniper_app.domain.history import HistoryAction
+from sniper_app.domain.status import SnipeStatus
+from sniper_app.engine.bus import AccountStateChanged, EventBus, SnipeStatusChanged
+from sniper_app.store import Store
+from sniper_app.ui.models import HistoryColumn, SnipeColumn, WatchColumn
+from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
+from sniper_app.ui.thumbnails import ThumbnailCache
+from tests.gui.conftest import SCREENSHOT_DIR, ImageServer, seed
+from tests.support.store import FakeClock
+
+Display = QtCore.Qt.ItemDataRole.DisplayRole
+Decoration = QtCore.Qt.ItemDataRole.DecorationRole
+
+
+def texts(model: QtCore.QAbstractItemModel, column: int) -> list[str]:
+    return [model.data(model.index(r, column), Display) for r in range(model.rowCount())]
+
+
+def test_window_title_tabs_shortcuts_and_status_bar(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock, bus: EventBus
+) -> None:
+    seed(store, user_id, clock)
+    window = make_window()
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    assert window.windowTitle() == "Sniper"
+    assert [window.tabs.tabText(n).replace("&", "") for n in range(3)] == ["Watch list", "Snipes", "History"]
+    for key, tab in ((QtCore.Qt.Key.Key_3, 2), (QtCore.Qt.Key.Key_2, 1), (QtCore.Qt.Key.Key_1, 0)):
+        qtbot.keyClick(window, key, QtCore.Qt.KeyboardModifier.ControlModifier)
+        assert window.tabs.currentIndex() == tab
+
+    assert window.environment_badge.text() == "DEMO"
+    assert window.environment_badge.isVisibleTo(window)
+    assert window.account_label.text() == "No eBay account linked"
+    # The Technics fires at end (3m15s) − lead (6 s).
+    assert window.next_snipe_label.text() == "Next snipe: Technics SL-1200MK2 turntable in 3m 09s"
+    clock.advance(seconds=9)
+    with qtbot.waitSignal(window.countdown.timeout, timeout=3000):
+        pass
+    assert window.next_snipe_label.text() == "Next snipe: Technics SL-1200MK2 turntable in 3m 00s"
+
+    store.link_ebay_account(user_id, ebay_username="vintage_hunter", ebay_user_id="u-1")
+    bus.publish(AccountStateChanged(username="vintage_hunter", state="linked"))
+    qtbot.waitUntil(lambda: window.account_label.text() == "eBay: vintage_hunter", timeout=2000)
+
+    # Every control a user operates has a name a screen reader can speak (Qt's internal parts aside).
+    kinds = (
+        QtWidgets.QPushButton,
+        QtWidgets.QCheckBox,
+        QtWidgets.QComboBox,
+        QtWidgets.QAbstractSpinBox,
+        QtWidgets.QTableView,
+        QtWidgets.QTabWidget,
+    )
+    controls = [w for kind in kinds for w in window.findChildren(kind)]
+    controls += [w for w in window.findChildren(QtWidgets.QLineEdit) if not isinstance(w.parent(), kinds)]
+    assert len(controls) >= 10
+    for widget in controls:
+        assert widget.accessibleName(), widget
+
+
+def test_production_shows_no_badge(make_window: Callable[..., Any]) -> None:
+    window = make_window(Settings(ebay_env="production"))
+    assert window.environment_badge.isHidden()
+    sandbox = make_window(Settings(ebay_env="sandbox"))
+    assert sandbox.environment_badge.text() == "SANDBOX"
+
+
+def test_engine_event_updates_the_snipes_view_row(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock, bus: EventBus
+) -> None:
+    snipe_id = seed(store, user_id, clock)["snipes"]["126003"]
+    window = make_window()
+    proxy = window.snipes_proxy
+
+    def omega_status() -> str:
+        row = texts(proxy, SnipeColumn.ITEM).index("Omega Speedmaster Professional 145.022")
+        return str(proxy.data(proxy.index(row, SnipeColumn.STATUS), Display))
+
+    assert omega_status() == "Pending"
+    store.set_status(snipe_id, SnipeStatus.SCHEDULED)
+    bus.publish(SnipeStatusChanged(snipe_id=snipe_id, old=SnipeStatus.PENDING, new=SnipeStatus.SCHEDULED))
+    qtbot.waitUntil(lambda: omega_status() == "Scheduled", timeout=2000)
+    # The same event brings its SCHEDULE entry to the top of the History view.
+    qtbot.waitUntil(
+        lambda: window.history_model.data(window.history_model.index(0, HistoryColumn.ACTION), Display) == "Scheduled",
+        timeout=2000,
+    )
+
+
+def test_countdown_timer_repaints_only_time_left(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock
+) -> None:
+    seed(store, user_id, clock)
+    window = make_window()
+    seen: list[tuple[str, int, int, list[int]]] = []
+    for name, model in (("watch", window.watch_model), ("snipes", window.snipes_model)):
+        model.dataChanged.connect(
+            lambda tl, br, roles, name=name: seen.append((name, tl.column(), br.column(), list(roles)))
+        )
+    with qtbot.waitSignal(window.countdown.timeout, timeout=3000):
+        pass
+    assert sorted(seen) == [
+        ("snipes", SnipeColumn.TIME_LEFT, SnipeColumn.TIME_LEFT, [int(Display)]),
+        ("watch", WatchColumn.TIME_LEFT, WatchColumn.TIME_LEFT, [int(Display)]),
+    ]
+
+
+def test_state_is_remembered_across_runs(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock
+) -> None:
+    seed(store, user_id, clock)
+    first = make_window()
+    first.resize(720, 480)  # within the offscreen screen (800x600)
+    first.tabs.setCurrentIndex(first.SNIPES_TAB)
+    first.snipes_view.sortByColumn(SnipeColumn.MAX, QtCore.Qt.SortOrder.DescendingOrder)
+    first.snipes_view.horizontalHeader().resizeSection(SnipeColumn.GROUP, 177)
+    first.show_finished_box.setChecked(False)
+    first.close()
+
+    second = make_window()
+    assert second.tabs.currentIndex() == second.SNIPES_TAB
+    header = second.snipes_view.horizontalHeader()
+    assert header.sortIndicatorSection() == SnipeColumn.MAX
+    assert header.sortIndicatorOrder() == QtCore.Qt.SortOrder.DescendingOrder
+    assert header.sectionSize(SnipeColumn.GROUP) == 177
+    assert second.size() == QtCore.QSize(720, 480)
+    assert not second.show_finished_box.isChecked()
+    # The view really is in that order, with the cancelled snipe hidden.
+    assert texts(second.snipes_proxy, SnipeColumn.MAX) == ["$3,500.00", "$1,500.00", "$450.00"]
+
+
+def test_history_filter_bar_narrows_and_resets(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock
+) -> None:
+    seed(store, user_id, clock)
+    clock.advance(days=3)
+    store.add_event(HistoryAction.NOTE, message="three days later")
+    window = make_window()
+    bar = window.history_filter_bar
+    model = window.history_model
+    everything = model.rowCount()
+    assert bar.count_label.text() == f"{everything} events"
+
+    bar.action_combo.setCurrentIndex(bar.action_combo.findData(HistoryAction.CREATE.value))
+    assert set(texts(model, HistoryColumn.ACTION)) == {"Created"}
+    assert model.rowCount() == 4
+    assert bar.count_label.text() == "4 events"
+
+    bar.action_combo.setCurrentIndex(0)
+    qtbot.keyClicks(bar.search_edit, "leica")
+    qtbot.waitUntil(lambda: model.rowCount() < everything, timeout=2000)  # debounced, then applied
+    assert all("Leica" in t for t in texts(model, HistoryColumn.ITEM))
+
+    bar.search_edit.clear()
+    today = clock.now.astimezone().date()
+    bar.since_edit.setDate(QtCore.QDate(today.year, today.month, today.day))
+    assert texts(model, HistoryColumn.MESSAGE) == ["three days later"]
+    bar.since_edit.setDate(bar.since_edit.minimumDate())
+    bar.until_edit.setDate(QtCore.QDate(today.year, today.month, today.day).addDays(-1))
+    qtbot.waitUntil(lambda: model.rowCount() == everything - 1, timeout=2000)
+
+
+def test_export_csv_writes_the_filtered_history(
+    make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock, tmp_path: Path
+) -> None:
+    ids = seed(store, user_id, clock)["snipes"]
+    window = make_window()
+    out = tmp_path / "history.csv"
+    assert window.export_history(out) == window.history_model.count()
+
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows[0]["message"] == '\'=HYPERLINK("http://evil")'  # a formula is never run by a spreadsheet
+    assert rows[0]["title"] == "'+sum(A1)"
+    creates = [r for r in rows if r["action"] == "CREATE"]
+    assert {(r["item_id"], r["amount"], r["currency"]) for r in creates} == {
+        ("126001", "1500.00", "USD"),
+        ("126003", "3500.00", "USD"),
+        ("126004", "450.00", "USD"),
+        ("200777", "300.00", "USD"),
+    }
+    assert {r["snipe_id"] for r in creates} == {str(v) for v in ids.values()}
+    assert rows[0]["time_utc"].endswith("Z")
+
+    bar = window.history_filter_bar
+    bar.action_combo.setCurrentIndex(bar.action_combo.findData(HistoryAction.CANCEL.value))
+    assert window.export_history(out) == 1
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        only = list(csv.DictReader(handle))
+    assert [(r["action"], r["item_id"], r["status"]) for r in only] == [("CANCEL", "200777", "CANCELLED")]
+
+
+def test_thumbnails_load_in_the_background_and_come_from_disk_next_time(
+    qtbot: Any, store: Store, user_id: int, clock: FakeClock, image_server: ImageServer, tmp_path: Path
+) -> None:
+    from sniper_app.ui.models import WatchListModel
+
+    seed(store, user_id, clock, image_base=image_server.base)
+    store.upsert_watch_items(user_id, [], clock.now)  # replace with one picture that exists, one that does not
+    from sniper_app.store import WatchItemData
+
+    store.upsert_watch_items(
+        user_id,
+        [
+            WatchItemData(
+                legacy_item_id="126001",
+                title="Leica",
+                image_url=f"{image_server.base}/img/126001.png",
+                end_time=clock.now + timedelta(hours=1),
+            ),
+            WatchItemData(
+                legacy_item_id="999",
+                title="Gone",
+                image_url=f"{image_server.base}/img/missing.png",
+                end_time=clock.now + timedelta(hours=2),
+            ),
+        ],
+        clock.now,
+    )
+    cache_dir = tmp_path / "thumbs"
+    cache = ThumbnailCache(cache_dir)
+    model = WatchListModel(store, user_id, thumbnails=cache, clock=clock)
+    leica = model.index(0, WatchColumn.THUMBNAIL)
+    assert model.data(leica, Decoration).cacheKey() == cache.placeholder.cacheKey()
+    with qtbot.waitSignal(model.dataChanged, timeout=5000) as blocker:
+        model.data(model.index(1, WatchColumn.THUMBNAIL), Decoration)
+    assert blocker.args[0].row() == 0
+    assert blocker.args[2] == [int(Decoration)]
+    loaded = model.data(leica, Decoration)
+    assert loaded.cacheKey() != cache.placeholder.cacheKey()
+    assert loaded.toImage().pixelColor(24, 24) == QtGui.QColor("#c62828")
+    assert loaded.width() == 48
+    assert loaded.height() == 48
+    qtbot.waitUntil(lambda: not cache.is_pending(f"{image_server.base}/img/missing.png"), timeout=5000)
+    missing = model.data(model.index(1, WatchColumn.THUMBNAIL), Decoration)
+    assert missing.cacheKey() == cache.placeholder.cacheKey()
+    assert len(list(cache_dir.iterdir())) == 1
+
+    requests = len(image_server.requests)
+    fresh = ThumbnailCache(cache_dir)
+    again = fresh.pixmap(f"{image_server.base}/img/126001.png")
+    assert again.toImage().pixelColor(24, 24) == QtGui.QColor("#c62828")
+    assert len(image_server.requests) == requests  # from disk: no network
+
+
+def test_screenshots_of_each_view(
+    qtbot: Any,
+    make_window: Callable[..., Any],
+    store: Store,
+    user_id: int,
+    clock: FakeClock,
+    image_server: ImageServer,
+) -> None:
+    ids = seed(store, user_id, clock, image_base=image_server.base)["snipes"]
+    store.link_ebay_account(user_id, ebay_username="vintage_hunter", ebay_user_id="u-1")
+    leica = ids["126001"]
+    store.set_status(leica, SnipeStatus.PLACING)
+    store.set_status(
+        leica,
+        SnipeStatus.PLACED,
+        sent_at=clock.now + timedelta(hours=2, minutes=12, seconds=51),
+        latency_ms=180.0,
+        ebay_message="Your bid is the highest",
+    )
+    window = make_window()
+    window.resize(1100, 520)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: all(not window.thumbnails.is_pending(u) for u in list(window.thumbnails._pending)))
+    qtbot.waitUntil(lambda: len(image_server.requests) >= 5, timeout=5000)
+    qtbot.waitUntil(lambda: not window.thumbnails._pending, timeout=5000)
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    for tab, name in ((0, "watch_list"), (1, "snipes"), (2, "history")):
+        window.tabs.setCurrentIndex(tab)
+        qtbot.wait(1)  # let the tab switch paint (an event loop turn, not a timing assumption)
+        path = SCREENSHOT_DIR / f"{name}.png"
+        assert window.grab().save(str(path))
+        image = QtGui.QImage(str(path))
+        assert image.width() == window.width()
+        assert image.height() == window.height()

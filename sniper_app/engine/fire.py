@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import heapq
 import itertools
 import logging
@@ -193,6 +194,7 @@ class Firer:
         self._stopping = False
         self._started = False
         self._switch_saved: float | None = None
+        self._gc_paused = False
 
         self._fire_wake = threading.Event()
         self._warm_wake = threading.Event()
@@ -307,9 +309,16 @@ class Firer:
         if self._switch_saved is None:
             self._switch_saved = sys.getswitchinterval()
             sys.setswitchinterval(min(self._switch_low, self._switch_saved))
+            # A full collection in any thread stops every thread for tens of milliseconds in a process
+            # holding a few hundred snipes: none may start while a bid is about to leave.
+            self._gc_paused = gc.isenabled()
+            gc.disable()
 
     def _restore_switch(self) -> None:
         saved, self._switch_saved = self._switch_saved, None
+        if saved is not None and self._gc_paused:
+            self._gc_paused = False
+            gc.enable()
         # Someone else changed it meanwhile: theirs wins.
         if saved is not None and abs(sys.getswitchinterval() - min(self._switch_low, saved)) < 1e-9:
             sys.setswitchinterval(saved)

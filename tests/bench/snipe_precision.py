@@ -106,6 +106,12 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
                 break
         stop.set()
         statuses = [s.status for s in store.list_snipes()]
+        # Our own side of the error: when the bytes left versus when they were planned to (local clock).
+        send_errors = {
+            s.rest_item_id: (s.sent_at - s.planned_at).total_seconds() * 1000
+            for s in store.list_snipes()
+            if s.sent_at is not None and s.planned_at is not None
+        }
         await engine.stop()
         requests = httpx.get(base + "/_sim/requests", timeout=30).json()["requests"]
         await client.aclose()
@@ -140,6 +146,11 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         "worst_signed_ms": [round(e, 1) for e in sorted(errors, key=abs)[-5:]],
         "worst_order": sorted(sorted(ends, key=lambda i: ends[i]).index(i) for i in first
                               if abs(first[i] - (ends[i] - args.lead)) * 1000 >= sorted(absolute)[-5]),
+        "send_error_p99_ms": round(sorted(abs(e) for e in send_errors.values())[int(0.99 * len(send_errors))], 3)
+        if send_errors else None,
+        "send_error_max_ms": round(max(abs(e) for e in send_errors.values()), 3) if send_errors else None,
+        "worst_send_error_ms": [round(send_errors.get(i, float("nan")), 1)
+                                for i in sorted(first, key=lambda i: abs(first[i] - (ends[i] - args.lead)))[-5:]],
         "statuses": {s: statuses.count(s) for s in sorted(set(statuses))},
         "options": {k: v for k, v in vars(args).items()},
     }

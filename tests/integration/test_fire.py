@@ -327,3 +327,21 @@ def test_secrets_stay_out_of_logs_and_reprs(arrival: ArrivalServer, caplog: pyte
         instance.stop()
     assert "no warm connection" in caplog.text
     assert TOKEN not in caplog.text
+
+
+def test_collection_and_switch_interval_are_paused_only_around_a_fire(arrival: ArrivalServer, firer: Firer) -> None:
+    import gc
+    import sys
+
+    interval = sys.getswitchinterval()
+    assert gc.isenabled()
+    seen: list[tuple[bool, float]] = []
+    future = firer.schedule(_req(arrival, in_s=0.6))
+    # Sample from this thread while the approach is on: the fire thread pauses collection and shortens
+    # the switch interval for those last few hundred milliseconds only.
+    while not future.done():
+        seen.append((gc.isenabled(), sys.getswitchinterval()))
+        time.sleep(0.001)
+    assert future.result(5).status == 200
+    assert (False, pytest.approx(0.0005)) in seen
+    _wait(lambda: gc.isenabled() and sys.getswitchinterval() == interval)

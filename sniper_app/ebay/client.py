@@ -143,6 +143,11 @@ class EbayClient:
             return tokens.access
         return await self._refresh(tokens.access.token if tokens.access else None)
 
+    async def renew_user_token(self) -> StoredToken:
+        """A new access token even if the current one looks valid: eBay refused it (401) before its time."""
+        tokens = await self._load_tokens()
+        return await self._refresh(tokens.access.token if tokens.access else None)
+
     async def _refresh(self, failed: str | None) -> StoredToken:
         async with self._refresh_lock:
             tokens = await self._load_tokens()

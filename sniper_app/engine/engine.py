@@ -559,7 +559,7 @@ class Engine:
                 self.store.add_event(HistoryAction.RETRY, snipe_id=pk, status=SnipeStatus.PLACING,
                                      message="eBay refused the sign-in at the fire; renewed it and sent again.")
                 try:
-                    await self.client.ensure_user_token(3600.0)
+                    await self.client.renew_user_token()
                 except NeedsRelink as exc:
                     self._on_needs_relink(exc)
                     self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, str(exc), details=details)

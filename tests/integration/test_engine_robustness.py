@@ -150,3 +150,76 @@ def test_token_expiring_just_before_the_fire_is_renewed(sim: SimulatorServer, tm
             assert bid["status"] == 200
 
     asyncio.run(main())
+
+
+def test_dead_refresh_token_warns_at_once_and_loses_no_snipe_silently(
+    sim: SimulatorServer,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sniper_app.ebay import StoredToken, UserTokens
+    from sniper_app.engine.bus import AccountStateChanged
+
+    async def main() -> None:
+        async with rig(sim, tmp_path) as r:
+            account = r.client.account
+            assert account is not None
+            # eBay revokes the sign-in (password change, 18 months passed) and the access token runs out.
+            httpx.post(f"{sim.base_url}/_sim/tokens/revoke", json={"user": "demo"}, timeout=10).raise_for_status()
+            httpx.post(f"{sim.base_url}/_sim/tokens/expire", json={"user": "demo"}, timeout=10).raise_for_status()
+            tokens = r.client.secrets.load_tokens(account)
+            assert tokens.access is not None
+            stale = StoredToken(tokens.access.token, datetime.now(UTC) - timedelta(seconds=1), tokens.access.scopes)
+            await r.client.store_tokens(account, UserTokens(access=stale, refresh=tokens.refresh))
+            early = r.snipe(sim.create_auction("Radio", "10.00", ends_in=5.0), "40.00", lead=1.0)
+            later = r.snipe(sim.create_auction("Speaker", "10.00", ends_in=60.0), "40.00", lead=1.0)
+            engine = r.engine()
+            await engine.start()
+            try:
+                await wait_for(
+                    lambda: any(isinstance(e, AccountStateChanged) and e.state == "needs_relink" for e in r.events),
+                    6, "the account warning",
+                )
+                assert r.store.get_user(r.user_id).needs_relink
+                await wait_status(r, early, DONE, 8)
+            finally:
+                await engine.stop()
+            failed = r.get(early)
+            assert failed.status == "FAILED"
+            assert "link" in (failed.status_reason or "").lower()
+            # The snipe further out is kept, flagged at risk, so a re-link in time still saves it.
+            assert r.get(later).status in {"PENDING", "SCHEDULED"}
+            notes = r.store.history_page(snipe_id=later, actions=HistoryAction.NOTE).rows
+            assert any("At risk" in (n.message or "") for n in notes)
+            assert r.bids() == []
+
+    asyncio.run(main())
+
+
+def test_sign_in_revoked_behind_our_back_is_found_at_the_fire_and_reported(
+    sim: SimulatorServer,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from sniper_app.engine.bus import AccountStateChanged
+
+    async def main() -> None:
+        async with rig(sim, tmp_path) as r:
+            # The app still believes its token good for hours; eBay has revoked the whole sign-in.
+            httpx.post(f"{sim.base_url}/_sim/tokens/revoke", json={"user": "demo"}, timeout=10).raise_for_status()
+            httpx.post(f"{sim.base_url}/_sim/tokens/expire", json={"user": "demo"}, timeout=10).raise_for_status()
+            pk = r.snipe(sim.create_auction("Radio", "10.00", ends_in=5.0), "40.00", lead=1.0)
+            engine = r.engine()
+            await engine.start()
+            try:
+                snipe = await wait_status(r, pk, DONE, 10)
+            finally:
+                await engine.stop()
+            assert snipe.status == "FAILED"
+            assert "link" in (snipe.status_reason or "").lower()
+            assert r.store.get_user(r.user_id).needs_relink
+            assert any(isinstance(e, AccountStateChanged) and e.state == "needs_relink" for e in r.events)
+            # The refused bid is the only one eBay saw: no bid was placed on the user's behalf.
+            assert all(b["status"] == 401 for b in r.bids())
+
+    asyncio.run(main())

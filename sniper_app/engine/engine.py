@@ -894,7 +894,6 @@ class Engine:
         await self.reconcile()
 
     async def _tick(self) -> None:
-        now = time.time()
         due_soon = False
         horizon = self.settings.notify_ending_minutes * 60.0
         for snipe in self.store.active_snipes(self.user_id):
@@ -907,7 +906,6 @@ class Engine:
             if to_end <= horizon and pk not in self._ending_notified:
                 self._ending_notified.add(pk)
                 self.bus.publish(AuctionEndingSoon(snipe_id=pk, ends_at=snipe.end_time))
-        del now
         if due_soon != self.keepawake.held:
             await asyncio.to_thread(self.keepawake.hold, due_soon)
 

@@ -1,0 +1,92 @@
+"""What the engine tells the user ahead of time, pausing, and holding the machine awake."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sniper_app.engine.bus import AuctionEndingSoon
+from sniper_app.simulator import SimulatorServer
+from tests.support.engine import rig, wait_for, wait_status
+from tests.support.simulator import sim  # noqa: F401  (fixture)
+
+DONE = {"WON", "LOST", "FAILED", "MISSED", "CANCELLED", "SKIPPED"}
+
+
+class RecordingKeepAwake:
+    """Stands in for the OS power management, which cannot be driven here: records what was asked."""
+
+    def __init__(self) -> None:
+        self.held = False
+        self.calls: list[bool] = []
+
+    def hold(self, wanted: bool) -> None:
+        self.calls.append(wanted)
+        self.held = wanted
+
+
+def test_ending_soon_is_told_once_and_only_within_the_horizon(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+    async def main() -> None:
+        async with rig(sim, tmp_path) as r:
+            r.settings = r.settings.model_copy(update={"notify_ending_minutes": 30})
+            soon = r.snipe(sim.create_auction("Soon", "10.00", ends_in=20 * 60), "40.00")
+            later = r.snipe(sim.create_auction("Later", "10.00", ends_in=2 * 3600), "40.00")
+            engine = r.engine(keepawake=RecordingKeepAwake())
+            await engine.start()
+            try:
+                await wait_for(lambda: any(isinstance(e, AuctionEndingSoon) for e in r.events), 5, "a warning")
+                # A snipe added afterwards is warned about by a later heartbeat: by then the first warning
+                # has had its chance to repeat.
+                added = r.snipe(sim.create_auction("Added", "10.00", ends_in=25 * 60), "40.00")
+                await wait_for(
+                    lambda: any(isinstance(e, AuctionEndingSoon) and e.snipe_id == added for e in r.events),
+                    5, "the warning for the added snipe",
+                )
+            finally:
+                await engine.stop()
+            warned = [e.snipe_id for e in r.events if isinstance(e, AuctionEndingSoon)]
+            assert warned == [soon, added]
+            assert later not in warned
+
+    asyncio.run(main())
+
+
+def test_keep_awake_is_held_only_while_a_snipe_is_due(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+    async def main() -> None:
+        async with rig(sim, tmp_path) as r:
+            keep = RecordingKeepAwake()
+            pk = r.snipe(sim.create_auction("Lamp", "10.00", ends_in=5.0), "40.00", lead=1.0)
+            engine = r.engine(keepawake=keep, keepawake_ahead_s=60.0)
+            await engine.start()
+            try:
+                await wait_for(lambda: keep.held, 5, "the machine to be held awake")
+                await wait_status(r, pk, DONE, 10)
+                await wait_for(lambda: not keep.held, 5, "the hold to be released")
+            finally:
+                await engine.stop()
+            assert keep.calls[:2] == [True, False]
+
+    asyncio.run(main())
+
+
+def test_paused_snipes_do_not_fire_and_resume_rearms_them(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+    async def main() -> None:
+        async with rig(sim, tmp_path) as r:
+            skipped = r.snipe(sim.create_auction("Paused through its end", "10.00", ends_in=4.0), "40.00", lead=1.0)
+            resumed = r.snipe(sim.create_auction("Resumed in time", "10.00", ends_in=9.0), "40.00", lead=1.0)
+            engine = r.engine(keepawake=RecordingKeepAwake())
+            await engine.start()
+            try:
+                engine.paused = True
+                ended = float(sim.auction(r.get(skipped).legacy_item_id)["end_epoch"])
+                await wait_for(lambda: sim.now() > ended + 0.2, 8, "the first auction to end while paused")
+                engine.paused = False
+                await wait_status(r, skipped, DONE, 5)
+                await wait_status(r, resumed, DONE, 10)
+            finally:
+                await engine.stop()
+            assert r.get(skipped).status == "MISSED"
+            assert r.get(resumed).status == "WON"
+            assert len(r.bids()) == 1
+
+    asyncio.run(main())

@@ -39,7 +39,6 @@ DEMO_SUBDIR = "demo"
 DEMO_STATE_FILE = "demo.json"
 METRICS_FILE = "metrics.json"
 METRICS_EVERY_S = 5.0
-ACCOUNT_CHECK_S = 1.0
 # The simulator's published application keys: not secrets, the same for every copy of the app.
 DEMO_CLIENT_ID = "sim-client"
 DEMO_CLIENT_SECRET = "sim-secret"  # noqa: S105 - the simulator's public demo key
@@ -222,15 +221,6 @@ def write_metrics(ctx: AppContext, extra: dict[str, Any] | None = None) -> None:
     tmp.replace(path)
 
 
-def _follow_account(ctx: AppContext, client: EbayClient) -> None:
-    # `account link` / `unlink` may run in another process: the engine's client must act for whoever is
-    # linked now, or a snipe added after linking would fire with no sign-in.
-    username = ctx.store.get_user(ctx.user_id).ebay_username
-    if username != client.account:
-        log.info("eBay account changed to %s", username or "none")
-        client.set_account(username)
-
-
 async def run_engine(ctx: AppContext, announce: Callable[[str], None], *, banner: str | None = None) -> int:
     """Run the engine on ``ctx`` until SIGINT or SIGTERM, then shut it down cleanly; returns the exit code."""
     from sniper_app.engine.engine import Engine
@@ -257,17 +247,13 @@ async def run_engine(ctx: AppContext, announce: Callable[[str], None], *, banner
     try:
         await engine.start()
         announce(banner or f"Sniper engine running (data in {ctx.data_dir}). Press Ctrl+C to stop.")
-        ticks = 0
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), ACCOUNT_CHECK_S)
-            _follow_account(ctx, client)
-            ticks += 1
-            if ticks % round(METRICS_EVERY_S / ACCOUNT_CHECK_S) == 0 or stop.is_set():
-                try:
-                    write_metrics(ctx)
-                except OSError:
-                    log.warning("could not write the metrics file", exc_info=True)
+                await asyncio.wait_for(stop.wait(), METRICS_EVERY_S)
+            try:
+                write_metrics(ctx)
+            except OSError:
+                log.warning("could not write the metrics file", exc_info=True)
         log.info("stopping the engine")
     finally:
         try:

@@ -253,9 +253,11 @@ class Engine:
 
     def _reconcile_now(self) -> None:
         user = self.store.get_user(self.user_id)
-        if self._needs_relink and not user.needs_relink:
-            # Re-linked (perhaps by another process): forget the dead tokens, read the keyring again.
-            self._needs_relink = False
+        relinked = self._needs_relink and not user.needs_relink
+        if relinked or user.ebay_username != self.client.account:
+            # Linked, re-linked or unlinked, perhaps by another process: act for whoever is linked now, with
+            # the tokens the keyring holds now (the cached ones may be dead).
+            self._needs_relink = bool(user.needs_relink)
             self.client.set_account(user.ebay_username)
         snipes = self.store.active_snipes(self.user_id)
         seen: set[int] = set()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import httpx
+
 from sniper_app.domain.history import HistoryAction
 from sniper_app.engine.bus import SnipeStatusChanged
 from sniper_app.simulator import SimulatorServer
@@ -68,5 +70,28 @@ def test_win_lose_and_skip_in_one_run(sim: SimulatorServer, tmp_path: Path) -> N
             changes = [(e.snipe_id, e.new) for e in r.events if isinstance(e, SnipeStatusChanged)]
             assert (p_win, "WON") in changes
             assert (p_skip, "SKIPPED") in changes
+
+    asyncio.run(main())
+
+
+def test_auction_ended_early_by_the_seller_fails_with_a_reason_and_no_bid(
+    sim: SimulatorServer,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    async def main() -> None:
+        async with rig(sim, tmp_path) as r:
+            auction = sim.create_auction("Withdrawn guitar", "10.00", ends_in=6.0)
+            pk = r.snipe(auction, "40.00", lead=1.0)
+            httpx.post(f"{sim.base_url}/_sim/auctions/{auction['legacy_item_id']}/end", json={"reason": "seller"},
+                       timeout=10).raise_for_status()
+            engine = r.engine()
+            await engine.start()
+            try:
+                snipe = await wait_status(r, pk, {"FAILED", "MISSED", "WON", "LOST", "SKIPPED"}, 8)
+            finally:
+                await engine.stop()
+            assert snipe.status == "FAILED"
+            assert "ended early" in (snipe.status_reason or "")
+            assert r.bids() == []
 
     asyncio.run(main())

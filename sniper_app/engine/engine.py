@@ -59,6 +59,7 @@ from sniper_app.engine.clock import ClockService
 from sniper_app.engine.fire import Firer, FireRequest, FireResult
 from sniper_app.engine.keepawake import KeepAwake
 from sniper_app.engine.metrics import Metrics
+from sniper_app.engine.sync import sync_watchlist
 from sniper_app.store import Store
 from sniper_app.store.models import Snipe
 
@@ -111,6 +112,7 @@ class Engine:
         heartbeat_s: float = 1.0,
         jump_threshold_s: float = 2.0,
         keepawake_ahead_s: float = 180.0,
+        sync_period_s: float | None = None,
         compensate: bool = True,
         wall: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
@@ -139,6 +141,7 @@ class Engine:
         self.heartbeat_s = heartbeat_s
         self.jump_threshold_s = jump_threshold_s
         self.keepawake_ahead_s = keepawake_ahead_s
+        self.sync_period_s = sync_period_s or settings.watchlist_sync_minutes * 60.0
         self.compensate = compensate
         self._wall = wall
         self._monotonic = monotonic
@@ -209,8 +212,9 @@ class Engine:
             replace_existing=True,
         )
         self.scheduler.add_job(
-            self._job_sync, IntervalTrigger(minutes=self.settings.watchlist_sync_minutes, timezone=UTC),
-            id="sync", replace_existing=True,
+            # First run at start: the user sees a fresh watch list without waiting a whole period.
+            self._job_sync, IntervalTrigger(seconds=self.sync_period_s, timezone=UTC),
+            id="sync", replace_existing=True, next_run_time=datetime.now(UTC),
         )
         await self.clock.measure()
         self._data_version = self._read_data_version()
@@ -915,12 +919,10 @@ class Engine:
         await self.clock.measure()
 
     async def _job_sync(self) -> None:
+        if self.client.account is None or self._needs_relink:
+            return  # nothing to sync until an account is linked (again)
         try:
-            from sniper_app.engine import sync  # type: ignore[attr-defined,unused-ignore]
-        except ImportError:
-            return
-        try:
-            await sync.sync_watchlist(self.store, self.client, self.user_id, bus=self.bus, metrics=self.metrics)
+            await sync_watchlist(self.store, self.client, self.user_id, bus=self.bus, metrics=self.metrics)
         except NeedsRelink as exc:
             self._on_needs_relink(exc)
         except Exception:

@@ -90,3 +90,25 @@ def test_paused_snipes_do_not_fire_and_resume_rearms_them(sim: SimulatorServer, 
             assert len(r.bids()) == 1
 
     asyncio.run(main())
+
+
+def test_watch_list_is_synced_at_start_and_then_periodically(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+    from sniper_app.engine.bus import WatchlistSynced
+
+    async def main() -> None:
+        async with rig(sim, tmp_path) as r:
+            first = sim.create_auction("Watched before start", "10.00", ends_in=3600, watched_by=["demo"])
+            engine = r.engine(keepawake=RecordingKeepAwake(), sync_period_s=1.0)
+            await engine.start()
+            try:
+                def watched() -> set[str]:
+                    return {str(w.legacy_item_id) for w in r.store.list_watch_items(r.user_id)}
+
+                await wait_for(lambda: str(first["legacy_item_id"]) in watched(), 5, "the sync at start")
+                later = sim.create_auction("Watched later", "10.00", ends_in=3600, watched_by=["demo"])
+                await wait_for(lambda: str(later["legacy_item_id"]) in watched(), 5, "a periodic sync")
+            finally:
+                await engine.stop()
+            assert sum(isinstance(e, WatchlistSynced) and e.error is None for e in r.events) >= 2
+
+    asyncio.run(main())

@@ -18,6 +18,12 @@ from tests.support.simulator import sim  # noqa: F401  (fixture)
 DONE = {"WON", "LOST", "FAILED", "MISSED", "CANCELLED", "SKIPPED"}
 
 
+def _revoke_sign_in(sim: SimulatorServer) -> None:
+    """eBay ends the whole sign-in (password change, 18 months passed): refresh and access tokens die."""
+    for what in ("revoke", "expire"):
+        httpx.post(f"{sim.base_url}/_sim/tokens/{what}", json={"user": "demo"}, timeout=10).raise_for_status()
+
+
 def test_cancel_one_second_before_fire_sends_nothing(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
@@ -165,9 +171,7 @@ def test_dead_refresh_token_warns_at_once_and_loses_no_snipe_silently(
         async with rig(sim, tmp_path) as r:
             account = r.client.account
             assert account is not None
-            # eBay revokes the sign-in (password change, 18 months passed) and the access token runs out.
-            httpx.post(f"{sim.base_url}/_sim/tokens/revoke", json={"user": "demo"}, timeout=10).raise_for_status()
-            httpx.post(f"{sim.base_url}/_sim/tokens/expire", json={"user": "demo"}, timeout=10).raise_for_status()
+            _revoke_sign_in(sim)
             tokens = r.client.secrets.load_tokens(account)
             assert tokens.access is not None
             stale = StoredToken(tokens.access.token, datetime.now(UTC) - timedelta(seconds=1), tokens.access.scopes)
@@ -206,8 +210,7 @@ def test_sign_in_revoked_behind_our_back_is_found_at_the_fire_and_reported(
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             # The app still believes its token good for hours; eBay has revoked the whole sign-in.
-            httpx.post(f"{sim.base_url}/_sim/tokens/revoke", json={"user": "demo"}, timeout=10).raise_for_status()
-            httpx.post(f"{sim.base_url}/_sim/tokens/expire", json={"user": "demo"}, timeout=10).raise_for_status()
+            _revoke_sign_in(sim)
             pk = r.snipe(sim.create_auction("Radio", "10.00", ends_in=5.0), "40.00", lead=1.0)
             engine = r.engine()
             await engine.start()

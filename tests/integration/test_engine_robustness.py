@@ -18,10 +18,10 @@ from tests.support.simulator import sim  # noqa: F401  (fixture)
 DONE = {"WON", "LOST", "FAILED", "MISSED", "CANCELLED", "SKIPPED"}
 
 
-def _revoke_sign_in(sim: SimulatorServer) -> None:
+def _revoke_sign_in(server: SimulatorServer) -> None:
     """eBay ends the whole sign-in (password change, 18 months passed): refresh and access tokens die."""
     for what in ("revoke", "expire"):
-        httpx.post(f"{sim.base_url}/_sim/tokens/{what}", json={"user": "demo"}, timeout=10).raise_for_status()
+        httpx.post(f"{server.base_url}/_sim/tokens/{what}", json={"user": "demo"}, timeout=10).raise_for_status()
 
 
 def test_cancel_one_second_before_fire_sends_nothing(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811

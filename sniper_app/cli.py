@@ -103,9 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     path.add_argument("--json", action="store_true", help="print JSON")
     path.set_defaults(handler=_config_path)
 
-    sim = sub.add_parser("simulator", help="run the local eBay simulator", add_help=False)
-    sim.add_argument("sim_args", nargs=argparse.REMAINDER)
-    sim.set_defaults(handler=_simulator)
+    # Listed here for --help only: main() hands "simulator ..." to the simulator's own parser.
+    sub.add_parser("simulator", help="run the local eBay simulator (see 'sniper-app simulator --help')")
 
     _add_snipe_commands(sub)
     _add_other_commands(sub)
@@ -300,16 +299,6 @@ def _config_path(args: argparse.Namespace, out: Output) -> int:
     }
     out.result(data, "\n".join(f"{key}: {value}" for key, value in data.items()))
     return EXIT_OK
-
-
-# --- simulator ------------------------------------------------------------------------------------
-
-
-def _simulator(args: argparse.Namespace, out: Output) -> int:
-    from sniper_app.simulator.cli import main as simulator_main
-
-    code: int = simulator_main(args.sim_args)
-    return code
 
 
 # --- engine: --headless and --demo ----------------------------------------------------------------

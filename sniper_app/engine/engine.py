@@ -246,6 +246,11 @@ class Engine:
             await self._client.aclose()
         self._started = False
 
+    def sync_soon(self) -> None:
+        """Run the periodic watch-list sync now rather than at its next period (e.g. right after a link)."""
+        if self.scheduler is not None and self._started and not self._stopping:
+            self.scheduler.modify_job("sync", next_run_time=datetime.now(UTC))
+
     async def reconcile(self) -> None:
         """Re-read the database and bring the derived jobs in line with it."""
         if not self._started or self._stopping:

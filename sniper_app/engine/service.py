@@ -1,0 +1,200 @@
+"""The one small facade a front end (the window, the tray, the self-test) uses to drive a running engine.
+
+It is Qt-free and owns nothing it did not build: the caller starts and stops it around the engine's life.
+Every coroutine raises the domain's :class:`~sniper_app.domain.errors.SniperError` family with a sentence
+the user can read; the window shows that sentence as it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sniper_app.config import Settings
+from sniper_app.domain.increments import minimum_next_bid
+from sniper_app.domain.items import parse_item_ref
+from sniper_app.domain.money import Money
+from sniper_app.ebay import EbayClient, EbayUser, ItemNotFound
+from sniper_app.engine.accounts import Accounts, AccountStatus, UnlinkResult
+from sniper_app.engine.actions import Actions, GroupSummary, UnknownItem
+from sniper_app.engine.bus import EventBus, WatchlistSynced
+from sniper_app.engine.engine import Engine
+from sniper_app.engine.metrics import Metrics
+from sniper_app.store import Snipe, SnipeGroup, Store, WatchSyncResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ItemPreview:
+    """What the Add snipe dialog shows of an item as soon as eBay has answered."""
+
+    legacy_item_id: str
+    title: str
+    image_url: str | None
+    currency: str | None
+    current_price: Money | None
+    minimum_next_bid: Money | None
+    shipping_cost: Money | None
+    end_time: datetime | None
+    bid_count: int
+    is_auction: bool
+    web_url: str | None
+
+
+@dataclass(frozen=True)
+class ClockState:
+    """The engine's view of eBay's clock, for the status bar and diagnostics."""
+
+    synced: bool
+    offset_s: float
+    latency_s: float
+    age_s: float
+    server: str
+    last_error: str | None
+
+
+class SniperService:
+    """Snipes, account, watch list and engine controls of one profile, over a running :class:`Engine`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        user_id: int,
+        client: EbayClient,
+        engine: Engine,
+        bus: EventBus,
+        metrics: Metrics,
+        data_dir: Any,
+        demo: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.user_id = user_id
+        self.client = client
+        self.engine = engine
+        self.bus = bus
+        self.metrics = metrics
+        self.demo = demo
+        self.actions = Actions(
+            settings, store, user_id=user_id, client=client, bus=bus, metrics=metrics, on_change=engine.reconcile
+        )
+        self.accounts = Accounts(store, client, user_id=user_id, data_dir=data_dir, bus=bus)
+        self._sync_lock = asyncio.Lock()
+
+    # --- items and snipes ---------------------------------------------------------------------------
+
+    async def preview_item(self, text: str) -> ItemPreview:
+        """Parse what the user pasted and ask eBay about it (no snipe is made)."""
+        ref = parse_item_ref(text)
+        try:
+            if ref.variation_id == "0":
+                details = await self.client.get_item_by_legacy_id(ref.legacy_id)
+            else:
+                details = await self.client.get_item(ref)
+        except ItemNotFound:
+            raise UnknownItem(f"eBay does not know item {ref}; check the item number or link.") from None
+        least = details.minimum_to_bid
+        if least is None and details.current_price is not None:
+            least = minimum_next_bid(details.current_price, details.bid_count, self.settings.marketplace)
+        return ItemPreview(
+            legacy_item_id=details.legacy_item_id,
+            title=details.title or f"Item {details.legacy_item_id}",
+            image_url=details.image_url,
+            currency=details.currency,
+            current_price=details.current_price,
+            minimum_next_bid=least,
+            shipping_cost=details.shipping_cost,
+            end_time=details.end_time,
+            bid_count=details.bid_count,
+            is_auction=details.is_auction,
+            web_url=details.web_url,
+        )
+
+    async def add_snipe(
+        self, item: str, max_amount: str, *, lead: float | None = None, group: str | None = None
+    ) -> tuple[Snipe, list[str]]:
+        return await self.actions.add_snipe(item, max_amount, lead=lead, group=group)
+
+    async def edit_snipe(
+        self, snipe_id: int, *, max_amount: str | None = None, lead: float | None = None
+    ) -> tuple[Snipe, list[str]]:
+        return await self.actions.edit_snipe(snipe_id, max_amount=max_amount, lead=lead)
+
+    async def cancel_snipe(self, snipe_id: int) -> Snipe:
+        return await self.actions.cancel_snipe(snipe_id)
+
+    def get_snipe(self, snipe_id: int) -> Snipe:
+        return self.actions.get_snipe(snipe_id)
+
+    def list_groups(self) -> list[GroupSummary]:
+        return self.actions.list_groups()
+
+    def add_group(self, name: str, target_wins: int = 1) -> SnipeGroup:
+        return self.actions.add_group(name, target_wins)
+
+    # --- watch list ---------------------------------------------------------------------------------
+
+    async def sync_watchlist(self) -> WatchSyncResult:
+        """Sync now; a sync already running is joined rather than doubled."""
+        async with self._sync_lock:
+            try:
+                return await self.actions.sync_watchlist()
+            except Exception as exc:
+                self.bus.publish(WatchlistSynced(count=0, added=0, removed=0, error=str(exc)))
+                raise
+
+    # --- account ------------------------------------------------------------------------------------
+
+    def start_link(self) -> str:
+        """The consent page to open in the browser."""
+        return self.accounts.start_link()
+
+    async def complete_link(self, pasted_url: str) -> EbayUser:
+        user = await self.accounts.complete_link(pasted_url)
+        # Act for the new account at once, and show its watch list without waiting a sync period.
+        await self.engine.reconcile()
+        self.engine.sync_soon()
+        return user
+
+    async def account_status(self) -> AccountStatus:
+        return await self.accounts.status()
+
+    async def unlink(self) -> UnlinkResult:
+        return await self.accounts.unlink()
+
+    def linked_username(self) -> str | None:
+        return self.store.get_user(self.user_id).ebay_username
+
+    # --- engine -------------------------------------------------------------------------------------
+
+    @property
+    def paused(self) -> bool:
+        return self.engine.paused
+
+    def set_paused(self, paused: bool) -> None:
+        self.engine.paused = paused
+
+    def pending_count(self) -> int:
+        """Snipes that would be lost (not placed) if the app quit now."""
+        return len(self.store.active_snipes(self.user_id))
+
+    def clock_state(self) -> ClockState:
+        clock = self.engine.clock
+        return ClockState(
+            synced=clock.synced,
+            offset_s=clock.offset_s,
+            latency_s=clock.latency_s,
+            age_s=clock.age_s(),
+            server=clock.server,
+            last_error=clock.last_error,
+        )
+
+    async def measure_clock(self) -> ClockState:
+        await self.engine.clock.measure()
+        return self.clock_state()

@@ -55,6 +55,7 @@ class Settings(BaseModel):
     notify_email: bool = Field(default=False, description="Send email notifications.")
     notify_ending_minutes: int = Field(default=10, ge=1, le=1440, description="Warn this long before an end.")
     start_minimized: bool = Field(default=False, description="Start in the tray without showing the window.")
+    autostart: bool = Field(default=False, description="Start Sniper when you log in to this computer.")
 
     @field_validator("marketplace")
     @classmethod

@@ -1,0 +1,109 @@
+"""A live window rig: a qasync loop on the test's QApplication, the simulator over loopback HTTP, a real
+store and keyring, a started engine and the :class:`SniperService` the window drives.
+
+pytest-qt does not drive an asyncio loop, so a live test is one coroutine run on a qasync loop; while it
+awaits, Qt processes events (clicks, timers, repaints) and the engine's tasks run, as in the real app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import qasync
+
+from sniper_app.config import Settings
+from sniper_app.engine.bus import Event, EventBus
+from sniper_app.engine.engine import Engine
+from sniper_app.engine.metrics import Metrics
+from sniper_app.engine.service import SniperService
+from sniper_app.simulator import SimulatorServer
+from sniper_app.store import Store
+from sniper_app.ui.qt import QtWidgets
+from tests.support.engine import FAST, engine_settings, link_demo, new_client
+
+T = TypeVar("T")
+
+
+@pytest.fixture
+def qloop(qapp: QtWidgets.QApplication) -> Iterator[Callable[[Coroutine[Any, Any, T]], T]]:
+    """``run(coro)``: run a coroutine to completion on a qasync loop over the test's QApplication."""
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+
+    def run(coro: Coroutine[Any, Any, T], timeout_s: float = 60.0) -> T:
+        return loop.run_until_complete(asyncio.wait_for(coro, timeout_s))
+
+    try:
+        yield run  # type: ignore[misc]
+    finally:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+@dataclass
+class Live:
+    sim: SimulatorServer
+    store: Store
+    settings: Settings
+    user_id: int
+    service: SniperService
+    engine: Engine
+    bus: EventBus
+    events: list[Event]
+
+    def bids(self) -> list[dict[str, Any]]:
+        """Every placeProxyBid request that reached the simulator."""
+        return [r for r in self.sim.requests() if r["path"].endswith("/place_proxy_bid")]
+
+
+@asynccontextmanager
+async def live_service(
+    sim: SimulatorServer, data_dir: Path, *, linked: bool = True, **engine_kw: Any
+) -> AsyncIterator[Live]:
+    """A started engine and its facade; ``linked`` links the simulator's demo user first."""
+    store = Store.open(data_dir)
+    client = new_client(sim)
+    bus = EventBus()
+    events: list[Event] = []
+    bus.subscribe(Event, events.append)
+    metrics = Metrics()
+    settings = engine_settings(sim, data_dir)
+    try:
+        user_id = await link_demo(client, store) if linked else int(store.get_or_create_user().id)
+        engine = Engine(
+            settings, store, user_id=user_id, bus=bus, metrics=metrics, client=client,
+            clock_server=settings.time_server, **(FAST | engine_kw),
+        )
+        await engine.start()
+        service = SniperService(
+            settings, store, user_id=user_id, client=client, engine=engine, bus=bus, metrics=metrics,
+            data_dir=data_dir,
+        )
+        try:
+            yield Live(sim, store, settings, user_id, service, engine, bus, events)
+        finally:
+            await engine.stop()
+    finally:
+        await client.aclose()
+        store.close()
+
+
+async def until(predicate: Callable[[], bool], timeout_s: float = 10.0, what: str = "the condition") -> None:
+    """Await ``predicate`` while Qt and the engine run; fails with ``what`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        await asyncio.sleep(0.02)

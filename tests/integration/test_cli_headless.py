@@ -79,7 +79,7 @@ def test_headless_engine_schedules_a_snipe_added_from_another_process_and_stops_
 
 def test_demo_runs_apart_from_real_data_and_other_commands_reach_it(cli: CliSim) -> None:
     env = {"SNIPER_DATA_DIR": str(cli.dirs / "data")}  # no simulator settings: the demo brings its own
-    proc = _start(["--demo"], env)
+    proc = _start(["--demo", "--headless"], env)
     try:
         banner = "".join(_wait_line(proc, "Press Ctrl+C to stop."))
         assert "sniper-app --demo account link" in banner

@@ -34,6 +34,8 @@ T = TypeVar("T")
 @pytest.fixture
 def qloop(qapp: QtWidgets.QApplication) -> Iterator[Callable[[Coroutine[Any, Any, T]], T]]:
     """``run(coro)``: run a coroutine to completion on a qasync loop over the test's QApplication."""
+    # As in the app: closing a window or a dialog must not end the loop (the tray keeps the app alive).
+    qapp.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
 

@@ -22,6 +22,20 @@ SETTINGS_FILE = "settings.json"
 ENV_PREFIX = "SNIPER_"
 
 EbayEnvironment = Literal["production", "sandbox", "simulator", "custom"]
+EmailBackend = Literal["none", "smtp", "postmark"]
+SmtpSecurity = Literal["none", "starttls", "ssl"]
+# What the app can tell the user about; the same names as sniper_app.notify.NoticeKind.
+NotifyType = Literal[
+    "BID_PLACED", "BID_WON", "BID_LOST", "BID_FAILED", "BID_MISSED", "AUCTION_ENDING", "ACCOUNT_NEEDS_RELINK",
+    "DAILY_SUMMARY",
+]
+DEFAULT_TRAY_TYPES: tuple[NotifyType, ...] = (
+    "BID_PLACED", "BID_WON", "BID_LOST", "BID_FAILED", "BID_MISSED", "AUCTION_ENDING", "ACCOUNT_NEEDS_RELINK",
+)
+DEFAULT_EMAIL_TYPES: tuple[NotifyType, ...] = (
+    "BID_WON", "BID_LOST", "BID_FAILED", "BID_MISSED", "ACCOUNT_NEEDS_RELINK",
+)
+POSTMARK_API_URL = "https://api.postmarkapp.com"
 
 # Marketplaces the Buy Offer API accepts (EBAY.md); the increments of each live in domain/.
 MARKETPLACES = ("EBAY_US", "EBAY_GB", "EBAY_DE", "EBAY_AU", "EBAY_CA", "EBAY_FR", "EBAY_IT", "EBAY_ES")
@@ -54,6 +68,25 @@ class Settings(BaseModel):
     notify_tray: bool = Field(default=True, description="Show tray notifications.")
     notify_email: bool = Field(default=False, description="Send email notifications.")
     notify_ending_minutes: int = Field(default=10, ge=1, le=1440, description="Warn this long before an end.")
+    notify_tray_types: list[NotifyType] = Field(
+        default_factory=lambda: list(DEFAULT_TRAY_TYPES),
+        description="Which events show in the tray (comma-separated names).",
+    )
+    notify_email_types: list[NotifyType] = Field(
+        default_factory=lambda: list(DEFAULT_EMAIL_TYPES),
+        description="Which events are emailed (comma-separated names).",
+    )
+    notify_summary_hour: int = Field(
+        default=20, ge=0, le=23, description="Local hour at which the daily summary goes out (if switched on)."
+    )
+    email_backend: EmailBackend = Field(default="none", description="How email is sent: none, smtp or postmark.")
+    email_to: str | None = Field(default=None, description="Address the notifications go to.")
+    email_from: str | None = Field(default=None, description="Sender address (default: the recipient).")
+    smtp_host: str | None = Field(default=None, description="SMTP server host name.")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP server port (587 STARTTLS, 465 SSL).")
+    smtp_security: SmtpSecurity = Field(default="starttls", description="SMTP encryption: none, starttls or ssl.")
+    smtp_user: str | None = Field(default=None, description="SMTP user name (the password is kept in the keyring).")
+    postmark_url: str = Field(default=POSTMARK_API_URL, description="Postmark API base URL.")
     start_minimized: bool = Field(default=False, description="Start in the tray without showing the window.")
     autostart: bool = Field(default=False, description="Start Sniper when you log in to this computer.")
 
@@ -71,6 +104,47 @@ class Settings(BaseModel):
         if value is None or not value.strip():
             return None
         value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("notify_tray_types", "notify_email_types", mode="before")
+    @classmethod
+    def _type_list(cls, value: Any) -> Any:
+        # SNIPER_NOTIFY_EMAIL_TYPES=BID_WON,BID_LOST and 'config set' hand a plain string.
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    return json.loads(text)
+                except json.JSONDecodeError:
+                    raise ValueError("must be a list of event names") from None
+            return [part.strip().upper() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("notify_tray_types", "notify_email_types")
+    @classmethod
+    def _unique_types(cls, value: list[NotifyType]) -> list[NotifyType]:
+        return list(dict.fromkeys(value))
+
+    @field_validator("email_to", "email_from", "smtp_host", "smtp_user")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return value.strip()
+
+    @field_validator("email_to", "email_from")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+", value):
+            raise ValueError("must be an email address such as you@example.com")
+        return value
+
+    @field_validator("postmark_url")
+    @classmethod
+    def _postmark_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/") or POSTMARK_API_URL
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("must be an http:// or https:// URL")
         return value

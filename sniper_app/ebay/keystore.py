@@ -26,6 +26,12 @@ log = logging.getLogger(__name__)
 
 CLIENT_SECRET_ENV = "SNIPER_EBAY_CLIENT_SECRET"  # noqa: S105 - a variable name
 _CLIENT_SECRET_ENTRY = "client_secret"  # noqa: S105 - a keyring entry name
+SMTP_PASSWORD_ENV = "SNIPER_SMTP_PASSWORD"  # noqa: S105 - a variable name
+POSTMARK_TOKEN_ENV = "SNIPER_POSTMARK_TOKEN"  # noqa: S105 - a variable name
+# Email credentials belong to the user, not to one eBay environment: one service for all of them.
+EMAIL_SERVICE = "sniper-app/email"
+_SMTP_PASSWORD_ENTRY = "smtp_password"  # noqa: S105 - a keyring entry name
+_POSTMARK_TOKEN_ENTRY = "postmark_token"  # noqa: S105 - a keyring entry name
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,24 +118,24 @@ class SecretStore:
 
     # --- raw entries (blocking) ---------------------------------------------------------------------
 
-    def _get(self, entry: str) -> str | None:
+    def _get(self, entry: str, service: str | None = None) -> str | None:
         check_backend()
         try:
-            return keyring.get_password(self.service, entry)
+            return keyring.get_password(service or self.service, entry)
         except keyring.errors.KeyringError as exc:
             raise _keyring_error(exc) from None
 
-    def _set(self, entry: str, value: str) -> None:
+    def _set(self, entry: str, value: str, service: str | None = None) -> None:
         check_backend()
         try:
-            keyring.set_password(self.service, entry, value)
+            keyring.set_password(service or self.service, entry, value)
         except keyring.errors.KeyringError as exc:
             raise _keyring_error(exc) from None
 
-    def _delete(self, entry: str) -> None:
+    def _delete(self, entry: str, service: str | None = None) -> None:
         check_backend()
         try:
-            keyring.delete_password(self.service, entry)
+            keyring.delete_password(service or self.service, entry)
         except keyring.errors.PasswordDeleteError:
             pass
         except keyring.errors.KeyringError as exc:
@@ -167,7 +173,49 @@ class SecretStore:
         redactor.add_secret(secret)
         self._set(_CLIENT_SECRET_ENTRY, secret)
 
+    # --- email credentials ---------------------------------------------------------------------------
+
+    def _email_secret(self, env: str, entry: str) -> str | None:
+        secret = self._environ.get(env) or self._get(entry, EMAIL_SERVICE)
+        redactor.add_secret(secret)
+        return secret
+
+    def _set_email_secret(self, entry: str, secret: str | None) -> None:
+        if secret:
+            redactor.add_secret(secret)
+            self._set(entry, secret, EMAIL_SERVICE)
+        else:
+            self._delete(entry, EMAIL_SERVICE)
+
+    def smtp_password(self) -> str | None:
+        """``SNIPER_SMTP_PASSWORD`` wins (a headless box); it is read, never written anywhere."""
+        return self._email_secret(SMTP_PASSWORD_ENV, _SMTP_PASSWORD_ENTRY)
+
+    def set_smtp_password(self, secret: str | None) -> None:
+        """Store the SMTP password in the keyring; an empty one deletes it."""
+        self._set_email_secret(_SMTP_PASSWORD_ENTRY, secret)
+
+    def postmark_token(self) -> str | None:
+        """``SNIPER_POSTMARK_TOKEN`` wins (a headless box); it is read, never written anywhere."""
+        return self._email_secret(POSTMARK_TOKEN_ENV, _POSTMARK_TOKEN_ENTRY)
+
+    def set_postmark_token(self, secret: str | None) -> None:
+        """Store the Postmark server token in the keyring; an empty one deletes it."""
+        self._set_email_secret(_POSTMARK_TOKEN_ENTRY, secret)
+
     # --- async wrappers (keyring may block on D-Bus) -----------------------------------------------
+
+    async def asmtp_password(self) -> str | None:
+        return await asyncio.to_thread(self.smtp_password)
+
+    async def aset_smtp_password(self, secret: str | None) -> None:
+        await asyncio.to_thread(self.set_smtp_password, secret)
+
+    async def apostmark_token(self) -> str | None:
+        return await asyncio.to_thread(self.postmark_token)
+
+    async def aset_postmark_token(self, secret: str | None) -> None:
+        await asyncio.to_thread(self.set_postmark_token, secret)
 
     async def aload_tokens(self, account: str) -> UserTokens:
         return await asyncio.to_thread(self.load_tokens, account)

@@ -70,6 +70,17 @@ class SnipeWarning(Event):
     message: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotificationFailed(Event):
+    """A notice could not be delivered (email given up after its retries); ``reason`` is one sentence."""
+
+    kind: str  # a NoticeKind value, e.g. "BID_WON"
+    channel: str  # "email"
+    snipe_id: int | None
+    title: str
+    reason: str
+
+
 E = TypeVar("E", bound=Event)
 Handler = Callable[[Any], None]
 

@@ -15,6 +15,7 @@ import json
 import random
 import re
 import time
+import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
@@ -123,6 +124,10 @@ def offer_error(error_id: int, **params: str) -> JSONResponse:
     message = template.format(**params) if params else template
     plist = [{"name": k, "value": v} for k, v in params.items()]
     return ebay_error(status, error_id, "API_OFFER", category, message, message, plist or None)
+
+
+def postmark_error(status: int, code: int, message: str) -> JSONResponse:
+    return JSONResponse({"ErrorCode": code, "Message": message}, status_code=status)
 
 
 def oauth_error(status: int, error: str, description: str) -> JSONResponse:
@@ -235,6 +240,8 @@ def _drop_connection(send: Send) -> None:
 
 
 def _status_fault_body(status: int, path: str) -> Response:
+    if path == "/email":
+        return JSONResponse({"ErrorCode": status, "Message": "Internal server error."}, status_code=status)
     if path.startswith("/identity/"):
         return oauth_error(status, "server_error", "There was an internal error in the server.")
     if path.startswith("/ws/"):
@@ -285,6 +292,8 @@ class SimulatorApp:
             Route("/commerce/identity/v1/user", self.get_user, methods=["GET"]),
             Route("/ws/api.dll", self.trading, methods=["POST"]),
             Route("/itm/{legacy_id}", self.item_page, methods=["GET"]),
+            Route("/email", self.postmark_email, methods=["POST"]),
+            Route("/_sim/email", self.ctl_emails, methods=["GET", "POST", "DELETE"]),
             Route("/_sim/accept", self.accept_page, methods=["GET"]),
             Route("/_sim/images/{n:int}.png", self.image, methods=["GET"]),
             Route("/_sim/auctions", self.ctl_create_auction, methods=["POST"]),
@@ -704,6 +713,60 @@ linking your account.</p></body></html>"""
             media_type="image/png",
             headers={"Cache-Control": "max-age=86400"},
         )
+
+    # --- Postmark (email for notifications) ------------------------------------------------------
+
+    async def postmark_email(self, request: Request) -> Response:
+        """Postmark's ``POST /email``: checks the server token and the message, then records it."""
+        world = self.world
+        token = request.headers.get("x-postmark-server-token", "")
+        try:
+            data = await _json_body(request)
+        except ValueError:
+            return postmark_error(422, 402, "Received invalid JSON input.")
+        with world.lock:
+            if not token or token != world.postmark_token:
+                return postmark_error(401, 10, "Request does not contain a valid Server token.")
+            sender, to = str(data.get("From") or ""), str(data.get("To") or "")
+            if not sender or "@" not in sender:
+                return postmark_error(422, 300, "Invalid 'From' address: '" + sender + "'.")
+            if not to or "@" not in to:
+                return postmark_error(422, 300, "Invalid 'To' address: '" + to + "'.")
+            if not (data.get("HtmlBody") or data.get("TextBody")):
+                return postmark_error(422, 300, "Provide either email TextBody or HtmlBody or both.")
+            rejects = world.email_rejects
+            if rejects.remaining > 0:
+                rejects.remaining -= 1
+                return postmark_error(422, rejects.error_code, rejects.message)
+            message_id = str(uuid.uuid4())
+            submitted = iso_ms(arrival_of(request))
+            world.emails.append({
+                "MessageID": message_id, "SubmittedAt": submitted, "From": sender, "To": to,
+                "Subject": str(data.get("Subject") or ""), "TextBody": data.get("TextBody"),
+                "HtmlBody": data.get("HtmlBody"), "MessageStream": data.get("MessageStream") or "outbound",
+            })
+        return JSONResponse({"To": to, "SubmittedAt": submitted, "MessageID": message_id, "ErrorCode": 0,
+                             "Message": "OK"})
+
+    async def ctl_emails(self, request: Request) -> Response:
+        world = self.world
+        if request.method == "DELETE":
+            with world.lock:
+                world.emails.clear()
+            return JSONResponse({"emails": []})
+        if request.method == "POST":
+            data = await _json_body(request)
+            with world.lock:
+                if "server_token" in data:
+                    world.postmark_token = str(data["server_token"])
+                if "reject" in data:
+                    world.email_rejects.remaining = max(0, int(data["reject"]))
+                if "error_code" in data:
+                    world.email_rejects.error_code = int(data["error_code"])
+                if "message" in data:
+                    world.email_rejects.message = str(data["message"])
+        with world.lock:
+            return JSONResponse({"emails": list(world.emails), "reject": world.email_rejects.remaining})
 
     # --- control API ------------------------------------------------------------------------------
 

@@ -212,6 +212,19 @@ class SimulatorServer:
         with self.world.lock:
             return self.world.requests_since(since)
 
+    def emails(self) -> list[dict[str, Any]]:
+        """Every message its Postmark-compatible ``POST /email`` accepted, oldest first."""
+        with self.world.lock:
+            return list(self.world.emails)
+
+    def reject_emails(self, count: int, error_code: int = 406, message: str | None = None) -> None:
+        """Refuse the next ``count`` emails with Postmark's 422 ``error_code`` (a permanent failure)."""
+        with self.world.lock:
+            rejects = self.world.email_rejects
+            rejects.remaining, rejects.error_code = count, error_code
+            if message:
+                rejects.message = message
+
     def add_fault(
         self,
         path: str,

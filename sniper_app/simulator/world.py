@@ -225,6 +225,18 @@ class RequestRecord:
         }
 
 
+POSTMARK_TEST_TOKEN = "POSTMARK_API_TEST"  # noqa: S105 - Postmark's published test token
+
+
+@dataclass(slots=True)
+class EmailRejects:
+    """The next ``remaining`` emails are refused with Postmark's 422 ``error_code`` (a permanent failure)."""
+
+    remaining: int = 0
+    error_code: int = 406
+    message: str = "You tried to send to a recipient that has been marked as inactive."
+
+
 class World:
     """Everything the simulated eBay knows. Call methods with ``self.lock`` held."""
 
@@ -238,6 +250,8 @@ class World:
         self.access_token_ttl_s = 7200.0
         self.code_ttl_s = 299.0
         self.refresh_token_ttl_s = 47_304_000.0
+        # Postmark's own test token works against the real API too (it accepts and discards).
+        self.postmark_token = POSTMARK_TEST_TOKEN
         self.reset()
 
     def reset(self) -> None:
@@ -251,6 +265,8 @@ class World:
         self.seq = itertools.count(1)
         self.next_legacy = 135_000_000_000 + self.rng.randrange(0, 9_000_000) * 1000
         self.image_count = 0
+        self.emails: list[dict[str, Any]] = []
+        self.email_rejects = EmailRejects()
         self.ensure_user(DEMO_USER)
 
     # --- users and tokens -------------------------------------------------------------------------

@@ -37,6 +37,18 @@ def test_every_field_is_overridable_by_its_environment_variable(tmp_path: Path) 
         "notify_email": "true",
         "notify_ending_minutes": "15",
         "start_minimized": "true",
+        "autostart": "false",
+        "notify_tray_types": "BID_WON, bid_lost",
+        "notify_email_types": '["BID_FAILED", "DAILY_SUMMARY"]',
+        "notify_summary_hour": "7",
+        "email_backend": "smtp",
+        "email_to": "me@example.com",
+        "email_from": "sniper@example.com",
+        "smtp_host": "mail.example.com",
+        "smtp_port": "465",
+        "smtp_security": "ssl",
+        "smtp_user": "bob",
+        "postmark_url": "http://127.0.0.1:8080/",
     }
     assert set(values) == set(FIELDS), "a new setting needs a line here"
     settings = load_settings(environ={env_name(k): v for k, v in values.items()}, path=tmp_path / "s.json")
@@ -48,6 +60,10 @@ def test_every_field_is_overridable_by_its_environment_variable(tmp_path: Path) 
     assert settings.notify_email is True
     assert settings.start_minimized is True
     assert settings.time_server_address == ("127.0.0.1", 1123)
+    assert settings.notify_tray_types == ["BID_WON", "BID_LOST"]
+    assert settings.notify_email_types == ["BID_FAILED", "DAILY_SUMMARY"]
+    assert settings.smtp_port == 465
+    assert settings.postmark_url == "http://127.0.0.1:8080"
     assert env_name("ebay_api_url") == "SNIPER_EBAY_API_URL"
 
 

@@ -1,0 +1,640 @@
+"""The Settings dialog: every field of :class:`sniper_app.config.Settings`, grouped in tabs, built from the
+model itself so a new setting appears here without touching this file.
+
+Values are saved through ``save_settings`` (the same validation as ``sniper-app config set``); a refused
+value is explained beside its field and nothing typed is lost. Secrets (the eBay client secret, the SMTP
+password, the Postmark token) never reach settings.json: they go to the keyring, off the GUI thread.
+A setting given by a ``SNIPER_<FIELD>`` variable is shown read-only: the environment wins at every start.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import typing
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+from pydantic import ValidationError
+from pydantic.fields import FieldInfo
+
+from sniper_app.config import MARKETPLACES, Settings, SettingsError, env_name, save_settings
+from sniper_app.domain.errors import InputError, SniperError
+from sniper_app.ui.bridge import AsyncRunner
+from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
+
+log = logging.getLogger(__name__)
+
+_ERROR_STYLE: Final = "color: #b00020;"
+_OK_STYLE: Final = "color: #1b5e20;"
+_NOTE_STYLE: Final = "color: #666;"
+
+TestEmail = Callable[[Settings, str | None], Coroutine[Any, Any, str]]
+
+
+class SecretSink(Protocol):
+    """Where typed secrets go (``sniper_app.ebay.SecretStore``): the keyring, never a file."""
+
+    async def aset_client_secret(self, secret: str) -> None: ...
+
+    async def aset_smtp_password(self, secret: str | None) -> None: ...
+
+    async def aset_postmark_token(self, secret: str | None) -> None: ...
+
+
+# Tabs in order, and the fields each holds; a field not named here lands in Advanced.
+SECTIONS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
+    ("eBay", ("ebay_env", "ebay_client_id", "ebay_runame", "marketplace", "ebay_api_url", "ebay_auth_url",
+              "ebay_trading_url")),
+    ("Sniping", ("default_lead_seconds", "min_seconds_before_end", "watchlist_sync_minutes")),
+    ("Notifications", ("notify_tray", "notify_email", "notify_ending_minutes", "notify_summary_hour",
+                       "notify_tray_types", "notify_email_types")),
+    ("Email", ("email_backend", "email_to", "email_from", "smtp_host", "smtp_port", "smtp_security", "smtp_user",
+               "postmark_url")),
+    ("Startup", ("start_minimized", "autostart")),
+    ("Advanced", ("data_dir", "time_server", "history_retention_days")),
+)
+
+LABELS: Final[dict[str, str]] = {
+    "data_dir": "Data folder",
+    "ebay_env": "eBay",
+    "ebay_api_url": "REST API URL",
+    "ebay_auth_url": "Sign-in URL",
+    "ebay_trading_url": "Trading API URL",
+    "ebay_client_id": "Client ID (App ID)",
+    "ebay_runame": "RuName",
+    "marketplace": "Marketplace",
+    "default_lead_seconds": "Bid this long before the end (s)",
+    "min_seconds_before_end": "Refuse auctions ending within (s)",
+    "time_server": "Time server",
+    "watchlist_sync_minutes": "Sync the watch list every (min)",
+    "history_retention_days": "Keep history for (days)",
+    "notify_tray": "Tray notifications",
+    "notify_email": "Email notifications",
+    "notify_ending_minutes": "Warn before an auction ends (min)",
+    "notify_summary_hour": "Daily summary at (hour)",
+    "notify_tray_types": "Tray",
+    "notify_email_types": "Email",
+    "email_backend": "Send email with",
+    "email_to": "Send to",
+    "email_from": "Send from",
+    "smtp_host": "SMTP server",
+    "smtp_port": "SMTP port",
+    "smtp_security": "Encryption",
+    "smtp_user": "SMTP user name",
+    "postmark_url": "Postmark API URL",
+    "start_minimized": "Start in the tray",
+    "autostart": "Start when I log in",
+}
+
+CHOICE_LABELS: Final[dict[str, str]] = {
+    "production": "eBay (production)",
+    "sandbox": "eBay sandbox",
+    "simulator": "Simulator",
+    "custom": "Custom URLs",
+    "none": "None",
+    "smtp": "SMTP server",
+    "postmark": "Postmark",
+    "starttls": "STARTTLS",
+    "ssl": "SSL/TLS",
+    "BID_PLACED": "Bid placed",
+    "BID_WON": "Won",
+    "BID_LOST": "Lost (outbid)",
+    "BID_FAILED": "Bid failed",
+    "BID_MISSED": "Snipe missed",
+    "AUCTION_ENDING": "Auction ending soon",
+    "ACCOUNT_NEEDS_RELINK": "Account needs linking again",
+    "DAILY_SUMMARY": "Daily summary",
+}
+
+# Fields whose free text has a known set of values.
+_CHOICES: Final[dict[str, tuple[str, ...]]] = {"marketplace": MARKETPLACES}
+
+
+@dataclass(frozen=True)
+class SecretField:
+    key: str
+    label: str
+    env: str
+    tab: str
+    after: str  # the settings field it is shown below
+
+
+SECRETS: Final[tuple[SecretField, ...]] = (
+    SecretField("ebay_client_secret", "Client secret (Cert ID)", "SNIPER_EBAY_CLIENT_SECRET", "eBay",
+                "ebay_runame"),
+    SecretField("smtp_password", "SMTP password", "SNIPER_SMTP_PASSWORD", "Email", "smtp_user"),
+    SecretField("postmark_token", "Postmark server token", "SNIPER_POSTMARK_TOKEN", "Email", "postmark_url"),
+)
+
+
+def _literal_values(annotation: Any) -> tuple[str, ...] | None:
+    if typing.get_origin(annotation) is typing.Literal:
+        return tuple(str(v) for v in typing.get_args(annotation))
+    return None
+
+
+def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
+    args = typing.get_args(annotation)
+    if args and type(None) in args and len(args) == 2:
+        return next(a for a in args if a is not type(None)), True
+    return annotation, False
+
+
+def _bounds(info: FieldInfo) -> tuple[float | None, float | None]:
+    low = high = None
+    for meta in info.metadata:
+        low = getattr(meta, "ge", low)
+        high = getattr(meta, "le", high)
+    return low, high
+
+
+class _Field:
+    """One settings field: its widget, and how to read and show its value."""
+
+    def __init__(self, name: str, widget: QtWidgets.QWidget, editor: QtWidgets.QWidget,
+                 read: Callable[[], Any], error: QtWidgets.QLabel) -> None:
+        self.name, self.widget, self.editor, self.read, self.error = name, widget, editor, read, error
+
+
+class SettingsDialog(QtWidgets.QDialog):
+    """Edit and save every setting; emits ``settingsSaved(Settings)`` with the settings now in force."""
+
+    settingsSaved = QtCore.Signal(object)  # Settings
+
+    def __init__(
+        self,
+        settings: Settings,
+        runner: AsyncRunner,
+        parent: QtWidgets.QWidget | None = None,
+        *,
+        secrets: SecretSink | None = None,
+        test_email: TestEmail | None = None,
+        settings_file: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._settings = settings
+        self._runner = runner
+        self._secrets = secrets
+        self._test_email = test_email
+        self._settings_file = settings_file
+        self._environ = os.environ if environ is None else environ
+        self._fields: dict[str, _Field] = {}
+        self._secret_edits: dict[str, QtWidgets.QLineEdit] = {}
+        self._tab_of: dict[str, int] = {}
+        self._busy = False
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle(self.tr("Settings"))
+        self.setAccessibleName(self.tr("Settings"))
+        self.resize(660, 560)
+        self._build()
+
+    # --- layout ------------------------------------------------------------------------------------
+
+    def _label(self, name: str, style: str, *, visible: bool = False) -> QtWidgets.QLabel:
+        label = QtWidgets.QLabel(self)
+        label.setObjectName(name)
+        label.setWordWrap(True)
+        label.setStyleSheet(style)
+        label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        label.setVisible(visible)
+        return label
+
+    def _build(self) -> None:
+        layout = QtWidgets.QVBoxLayout(self)
+        self.tabs = QtWidgets.QTabWidget(self)
+        self.tabs.setObjectName("settingsTabs")
+        self.tabs.setAccessibleName(self.tr("Settings sections"))
+        layout.addWidget(self.tabs)
+        placed = {name for _, names in SECTIONS for name in names}
+        rest = tuple(name for name in Settings.model_fields if name not in placed)
+        forms: dict[str, QtWidgets.QFormLayout] = {}
+        for title, names in SECTIONS:
+            page = QtWidgets.QWidget()
+            page.setObjectName(f"tab{title}")
+            form = QtWidgets.QFormLayout(page)
+            form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+            forms[title] = form
+            index = self.tabs.addTab(self._scroll(page), self.tr(title))
+            all_names = names + rest if title == "Advanced" else names
+            grid_names = [n for n in all_names if self._is_type_list(n)]
+            for name in all_names:
+                if name not in Settings.model_fields or name in grid_names:
+                    continue
+                self._add_field(form, name)
+                self._tab_of[name] = index
+                for secret in SECRETS:
+                    if secret.after == name and secret.tab == title:
+                        self._add_secret(form, secret)
+            if grid_names:
+                self._add_type_grid(form, grid_names, index)
+            if title == "Email":
+                self._add_test_email(form)
+                self._follow_backend()
+
+        self.form_error = self._label("formError", _ERROR_STYLE)
+        self.form_error.setAccessibleName(self.tr("Problem"))
+        layout.addWidget(self.form_error)
+        self.status_label = self._label("statusLabel", _OK_STYLE)
+        layout.addWidget(self.status_label)
+        self.buttons = QtWidgets.QDialogButtonBox(
+            QtWidgets.QDialogButtonBox.StandardButton.Save | QtWidgets.QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.save_button = self.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Save)
+        self.save_button.setObjectName("saveButton")
+        self.save_button.setAccessibleName(self.tr("Save settings"))
+        self.save_button.setToolTip(self.tr("Save (Ctrl+S)"))
+        self.save_button.setDefault(True)
+        cancel = self.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Cancel)
+        cancel.setObjectName("cancelButton")
+        cancel.setAccessibleName(self.tr("Close without saving"))
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        shortcut = QtGui.QShortcut(QtGui.QKeySequence.StandardKey.Save, self)
+        shortcut.activated.connect(self.save)
+
+    def _scroll(self, page: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
+        area = QtWidgets.QScrollArea(self)
+        area.setWidgetResizable(True)
+        area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        area.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        area.setWidget(page)
+        return area
+
+    @staticmethod
+    def _is_type_list(name: str) -> bool:
+        info = Settings.model_fields.get(name)
+        return info is not None and typing.get_origin(info.annotation) is list
+
+    def _env_locked(self, name: str) -> str | None:
+        variable = env_name(name)
+        return variable if variable in self._environ else None
+
+    def _row_label(self, name: str, info: FieldInfo | None) -> QtWidgets.QLabel:
+        text = LABELS.get(name) or name.replace("_", " ").capitalize()
+        label = QtWidgets.QLabel(self.tr(text) + ":", self)
+        if info is not None and info.description:
+            label.setToolTip(self.tr(info.description))
+        return label
+
+    def _add_field(self, form: QtWidgets.QFormLayout, name: str) -> None:
+        info = Settings.model_fields[name]
+        value = getattr(self._settings, name)
+        editor, read, widget = self._editor(name, info, value)
+        editor.setObjectName(f"field_{name}")
+        label = self._row_label(name, info)
+        label.setBuddy(editor)
+        editor.setAccessibleName(label.text().rstrip(":"))
+        if info.description:
+            editor.setToolTip(self.tr(info.description))
+            editor.setAccessibleDescription(self.tr(info.description))
+        error = self._label(f"error_{name}", _ERROR_STYLE)
+        error.setAccessibleName(self.tr("Problem with {0}").format(label.text().rstrip(":")))
+        column = QtWidgets.QVBoxLayout()
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addWidget(widget)
+        locked = self._env_locked(name)
+        if locked:
+            self._lock(editor)
+            note = self._label(f"envNote_{name}", _NOTE_STYLE, visible=True)
+            note.setText(self.tr("Set by the environment variable {0}; change it there.").format(locked))
+            column.addWidget(note)
+        column.addWidget(error)
+        form.addRow(label, column)
+        self._fields[name] = _Field(name, widget, editor, read, error)
+
+    @staticmethod
+    def _lock(editor: QtWidgets.QWidget) -> None:
+        if isinstance(editor, QtWidgets.QLineEdit):
+            editor.setReadOnly(True)
+        else:
+            editor.setEnabled(False)
+
+    def _editor(
+        self, name: str, info: FieldInfo, value: Any
+    ) -> tuple[QtWidgets.QWidget, Callable[[], Any], QtWidgets.QWidget]:
+        """(the editor, how to read it, the widget placed in the form)."""
+        annotation, optional = _unwrap_optional(info.annotation)
+        choices = _literal_values(annotation) or _CHOICES.get(name)
+        if annotation is bool:
+            check = QtWidgets.QCheckBox(self)
+            check.setChecked(bool(value))
+            return check, check.isChecked, check
+        if choices is not None:
+            combo = QtWidgets.QComboBox(self)
+            for choice in choices:
+                combo.addItem(self.tr(CHOICE_LABELS.get(choice, choice)), choice)
+            combo.setCurrentIndex(max(0, combo.findData(str(value))))
+            return combo, combo.currentData, combo
+        low, high = _bounds(info)
+        if annotation is int:
+            spin = QtWidgets.QSpinBox(self)
+            spin.setRange(int(low if low is not None else -(2**31)), int(high if high is not None else 2**31 - 1))
+            spin.setValue(int(value))
+            return spin, spin.value, spin
+        if annotation is float:
+            dspin = QtWidgets.QDoubleSpinBox(self)
+            dspin.setDecimals(1)
+            dspin.setRange(float(low if low is not None else -1e9), float(high if high is not None else 1e9))
+            dspin.setValue(float(value))
+            return dspin, dspin.value, dspin
+        edit = QtWidgets.QLineEdit(self)
+        edit.setText("" if value is None else str(value))
+        if name == "data_dir":
+            edit.setPlaceholderText(self.tr("Default: {0}").format(self._settings.resolved_data_dir()))
+        if optional or annotation is Path:
+
+            def read_text() -> Any:
+                text = edit.text().strip()
+                return text or None
+        else:
+
+            def read_text() -> Any:
+                return edit.text().strip()
+
+        if annotation is Path:
+            row = QtWidgets.QWidget(self)
+            box = QtWidgets.QHBoxLayout(row)
+            box.setContentsMargins(0, 0, 0, 0)
+            box.addWidget(edit)
+            browse = QtWidgets.QPushButton(self.tr("&Browse…"), row)
+            browse.setObjectName(f"browse_{name}")
+            browse.setAccessibleName(self.tr("Choose a folder"))
+            browse.clicked.connect(lambda: self._browse(edit))
+            browse.setEnabled(self._env_locked(name) is None)
+            box.addWidget(browse)
+            return edit, read_text, row
+        return edit, read_text, edit
+
+    def _browse(self, edit: QtWidgets.QLineEdit) -> None:
+        # A QFileDialog object shown with open(): its static helpers would nest an event loop under qasync.
+        chooser = QtWidgets.QFileDialog(self, self.tr("Choose the data folder"), edit.text() or str(Path.home()))
+        chooser.setObjectName("dataDirChooser")
+        chooser.setFileMode(QtWidgets.QFileDialog.FileMode.Directory)
+        chooser.setOption(QtWidgets.QFileDialog.Option.ShowDirsOnly, True)
+        chooser.fileSelected.connect(edit.setText)
+        chooser.open()
+        self.chooser = chooser
+
+    def _add_type_grid(self, form: QtWidgets.QFormLayout, names: list[str], tab: int) -> None:
+        """One row per event, one column per channel: which events go where."""
+        box = QtWidgets.QGroupBox(self.tr("Tell me about"), self)
+        box.setObjectName("notifyTypes")
+        grid = QtWidgets.QGridLayout(box)
+        kinds = _literal_values(typing.get_args(Settings.model_fields[names[0]].annotation)[0]) or ()
+        for column, name in enumerate(names, start=1):
+            header = self._row_label(name, Settings.model_fields[name])
+            header.setText(header.text().rstrip(":"))
+            grid.addWidget(header, 0, column, QtCore.Qt.AlignmentFlag.AlignHCenter)
+        checks: dict[str, dict[str, QtWidgets.QCheckBox]] = {name: {} for name in names}
+        for row, kind in enumerate(kinds, start=1):
+            grid.addWidget(QtWidgets.QLabel(self.tr(CHOICE_LABELS.get(kind, kind)), box), row, 0)
+            for column, name in enumerate(names, start=1):
+                check = QtWidgets.QCheckBox(box)
+                check.setObjectName(f"{name}_{kind}")
+                channel = LABELS.get(name, name)
+                check.setAccessibleName(self.tr("{0}: {1}").format(channel, CHOICE_LABELS.get(kind, kind)))
+                check.setChecked(kind in getattr(self._settings, name))
+                grid.addWidget(check, row, column, QtCore.Qt.AlignmentFlag.AlignHCenter)
+                checks[name][kind] = check
+        form.addRow(box)
+        for name in names:
+            error = self._label(f"error_{name}", _ERROR_STYLE)
+            form.addRow(error)
+            locked = self._env_locked(name)
+            if locked:
+                for check in checks[name].values():
+                    check.setEnabled(False)
+                note = self._label(f"envNote_{name}", _NOTE_STYLE, visible=True)
+                note.setText(self.tr("{0} is set by the environment variable {1}; change it there.").format(
+                    LABELS.get(name, name), locked))
+                form.addRow(note)
+
+            def read(boxes: dict[str, QtWidgets.QCheckBox] = checks[name]) -> list[str]:
+                return [kind for kind, check in boxes.items() if check.isChecked()]
+
+            first = next(iter(checks[name].values()))
+            self._fields[name] = _Field(name, box, first, read, error)
+            self._tab_of[name] = tab
+
+    def _add_secret(self, form: QtWidgets.QFormLayout, secret: SecretField) -> None:
+        edit = QtWidgets.QLineEdit(self)
+        edit.setObjectName(f"secret_{secret.key}")
+        edit.setEchoMode(QtWidgets.QLineEdit.EchoMode.Password)
+        edit.setAccessibleName(self.tr(secret.label))
+        edit.setToolTip(self.tr("Kept in your system keyring, never in the settings file."))
+        label = QtWidgets.QLabel(self.tr(secret.label) + ":", self)
+        label.setBuddy(edit)
+        column = QtWidgets.QVBoxLayout()
+        column.setSpacing(2)
+        column.addWidget(edit)
+        if secret.env in self._environ:
+            edit.setReadOnly(True)
+            edit.setPlaceholderText(self.tr("Given by {0}").format(secret.env))
+            note = self._label(f"envNote_{secret.key}", _NOTE_STYLE, visible=True)
+            note.setText(self.tr("Set by the environment variable {0}; change it there.").format(secret.env))
+            column.addWidget(note)
+        else:
+            edit.setPlaceholderText(self.tr("Unchanged (kept in the keyring); type to replace"))
+        if self._secrets is None:
+            edit.setEnabled(False)
+        form.addRow(label, column)
+        self._secret_edits[secret.key] = edit
+
+    def _add_test_email(self, form: QtWidgets.QFormLayout) -> None:
+        self.test_button = QtWidgets.QPushButton(self.tr("Send &test email"), self)
+        self.test_button.setObjectName("testEmailButton")
+        self.test_button.setAccessibleName(self.tr("Send a test email"))
+        self.test_button.setToolTip(self.tr("Send one email with the values above, before saving them (Alt+T)"))
+        self.test_button.setEnabled(self._test_email is not None)
+        self.test_button.clicked.connect(self.send_test_email)
+        self.test_result = self._label("testEmailResult", _OK_STYLE)
+        self.test_result.setAccessibleName(self.tr("Test email result"))
+        row = QtWidgets.QVBoxLayout()
+        row.addWidget(self.test_button, 0, QtCore.Qt.AlignmentFlag.AlignLeft)
+        row.addWidget(self.test_result)
+        form.addRow(row)
+
+    def _follow_backend(self) -> None:
+        """Only the chosen backend's fields are editable: the others would have no effect."""
+        combo = self._fields["email_backend"].editor
+        assert isinstance(combo, QtWidgets.QComboBox)
+        groups = {"smtp": ("smtp_host", "smtp_port", "smtp_security", "smtp_user"), "postmark": ("postmark_url",)}
+        secrets = {"smtp": "smtp_password", "postmark": "postmark_token"}
+        from_edit = self._fields["email_from"].editor
+        if isinstance(from_edit, QtWidgets.QLineEdit):
+            from_edit.setPlaceholderText(self.tr("Default: the Send to address"))
+
+        def apply() -> None:
+            backend = combo.currentData()
+            for name, fields in groups.items():
+                for field in fields:
+                    if not self._env_locked(field):
+                        self._fields[field].editor.setEnabled(backend == name)
+                edit = self._secret_edits.get(secrets[name])
+                if edit is not None and self._secrets is not None:
+                    edit.setEnabled(backend == name)
+            if self._test_email is not None:
+                self.test_button.setEnabled(backend != "none")
+
+        combo.currentIndexChanged.connect(lambda _: apply())
+        apply()
+
+    # --- reading the form ----------------------------------------------------------------------------
+
+    def values(self) -> dict[str, Any]:
+        """What the form says, for every field not fixed by the environment."""
+        return {name: field.read() for name, field in self._fields.items() if not self._env_locked(name)}
+
+    def changes(self) -> dict[str, Any]:
+        current = json.loads(self._settings.model_dump_json())
+        changed: dict[str, Any] = {}
+        for name, value in self.values().items():
+            shown = str(value) if isinstance(value, Path) else value
+            if shown != current.get(name):
+                changed[name] = value
+        return changed
+
+    def field_widget(self, name: str) -> QtWidgets.QWidget:
+        return self._fields[name].editor
+
+    def secret_edit(self, key: str) -> QtWidgets.QLineEdit:
+        return self._secret_edits[key]
+
+    def field_error(self, name: str) -> str:
+        """The problem shown beside ``name`` ("" when there is none)."""
+        return self._fields[name].error.text()
+
+    # --- errors --------------------------------------------------------------------------------------
+
+    def _clear_errors(self) -> None:
+        for field in self._fields.values():
+            field.error.clear()
+            field.error.setVisible(False)
+        self.form_error.clear()
+        self.form_error.setVisible(False)
+
+    def _show_error(self, message: str) -> None:
+        match = re.search(r"[Ss]etting '(\w+)'", message)
+        name = match.group(1) if match else None
+        field = self._fields.get(name or "")
+        if field is None:
+            self.form_error.setText(message)
+            self.form_error.setVisible(True)
+            return
+        field.error.setText(message)
+        field.error.setVisible(True)
+        self.tabs.setCurrentIndex(self._tab_of.get(field.name, 0))
+        field.editor.setFocus()
+
+    # --- save ----------------------------------------------------------------------------------------
+
+    def save(self) -> None:
+        if self._busy:
+            return
+        self._clear_errors()
+        self.status_label.setVisible(False)
+        try:
+            saved = save_settings(self.changes(), self._settings_file)
+        except SettingsError as exc:
+            self._show_error(str(exc))
+            return
+        except OSError as exc:
+            self._show_error(self.tr("The settings could not be written ({0}).").format(exc.strerror or exc))
+            return
+        self._settings = saved
+        typed = {key: edit.text() for key, edit in self._secret_edits.items()
+                 if edit.text() and not edit.isReadOnly()}
+        if not typed or self._secrets is None:
+            self._saved(saved)
+            return
+        self._set_busy(True)
+        self._runner.submit(
+            self._store_secrets(self._secrets, typed),
+            on_done=lambda _: self._saved(saved, secrets_saved=True),
+            on_error=self._secrets_failed,
+            what="saving secrets to the keyring",
+        )
+
+    @staticmethod
+    async def _store_secrets(sink: SecretSink, typed: dict[str, str]) -> None:
+        if "ebay_client_secret" in typed:
+            await sink.aset_client_secret(typed["ebay_client_secret"])
+        if "smtp_password" in typed:
+            await sink.aset_smtp_password(typed["smtp_password"])
+        if "postmark_token" in typed:
+            await sink.aset_postmark_token(typed["postmark_token"])
+
+    def _saved(self, saved: Settings, *, secrets_saved: bool = False) -> None:
+        self._set_busy(False)
+        if secrets_saved:
+            for edit in self._secret_edits.values():
+                if not edit.isReadOnly():
+                    edit.clear()
+        self.status_label.setText(self.tr("Settings saved."))
+        self.status_label.setVisible(True)
+        self.settingsSaved.emit(saved)
+        self.accept()
+
+    def _secrets_failed(self, exc: BaseException) -> None:
+        self._set_busy(False)
+        # The settings are saved; only the keyring refused. Keep the typed secrets for another try.
+        message = str(exc) if isinstance(exc, SniperError) else self.tr(
+            "The keyring refused to store the password ({0}).").format(type(exc).__name__)
+        self.form_error.setText(self.tr("Settings saved, but not the passwords: {0}").format(message))
+        self.form_error.setVisible(True)
+        self.settingsSaved.emit(self._settings)
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.save_button.setEnabled(not busy)
+
+    # --- test email ----------------------------------------------------------------------------------
+
+    def send_test_email(self) -> None:
+        if self._test_email is None or not self.test_button.isEnabled():
+            return
+        self._clear_errors()
+        try:
+            candidate = Settings.model_validate(self._settings.model_dump() | self.values())
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            name = str(first["loc"][0]) if first["loc"] else "settings"
+            message = str(first["msg"]).removeprefix("Value error, ")
+            self._show_error(f"Setting '{name}': {message}.")
+            return
+        backend_secret = {"smtp": "smtp_password", "postmark": "postmark_token"}.get(candidate.email_backend)
+        edit = self._secret_edits.get(backend_secret or "")
+        secret = edit.text() if edit is not None and edit.text() and not edit.isReadOnly() else None
+        self.test_button.setEnabled(False)
+        self.test_result.setStyleSheet(_NOTE_STYLE)
+        self.test_result.setText(self.tr("Sending…"))
+        self.test_result.setVisible(True)
+        self._runner.submit(
+            self._test_email(candidate, secret),
+            on_done=self._test_sent,
+            on_error=self._test_failed,
+            what="sending a test email",
+        )
+
+    def _test_sent(self, sentence: str) -> None:
+        self.test_button.setEnabled(True)
+        self.test_result.setStyleSheet(_OK_STYLE)
+        self.test_result.setText(sentence)
+
+    def _test_failed(self, exc: BaseException) -> None:
+        self.test_button.setEnabled(True)
+        self.test_result.setStyleSheet(_ERROR_STYLE)
+        if isinstance(exc, SniperError):
+            prefix = "" if isinstance(exc, InputError) else self.tr("The test email was not sent. ")
+            self.test_result.setText(prefix + str(exc))
+        else:
+            log.error("Test email failed unexpectedly", exc_info=exc)
+            self.test_result.setText(self.tr("The test email was not sent ({0}).").format(type(exc).__name__))

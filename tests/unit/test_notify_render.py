@@ -1,0 +1,85 @@
+"""Email text: every kind renders from resources/, a hostile title is inert in HTML but readable in text,
+and the subject stays on one line."""
+
+from __future__ import annotations
+
+import typing
+from datetime import UTC, datetime
+
+import pytest
+
+from sniper_app.config import NotifyType
+from sniper_app.domain.money import Money
+from sniper_app.notify import EmailRenderer, Notice, NoticeKind, resources_dir
+
+HOSTILE = '<script>alert("pwned")</script> <img src=x onerror=alert(1)> Leica & "Summicron"\nBcc: victim@example.com'
+
+
+def won(title: str = "Leica M3", **kw: typing.Any) -> Notice:
+    return Notice(
+        kind=NoticeKind.BID_WON, title=title, snipe_id=7, item_url="https://www.ebay.com/itm/126001",
+        image_url="https://i.ebayimg.com/images/126001.jpg", max_bid=Money.of("400.00", "USD"),
+        final_price=Money.of("312.50", "USD"), timing="Sent 1.02 s before the end; eBay replied 81 ms later.",
+        when=datetime(2026, 11, 23, 12, 0, tzinfo=UTC), **kw,
+    )
+
+
+def test_the_kinds_match_the_settings_names() -> None:
+    assert {k.value for k in NoticeKind} == set(typing.get_args(NotifyType))
+
+
+@pytest.mark.parametrize("kind", list(NoticeKind))
+def test_every_kind_renders_subject_text_and_html(kind: NoticeKind) -> None:
+    renderer = EmailRenderer()
+    renderer.check()
+    notice = Notice(kind=kind, title="Fender Stratocaster 1978", max_bid=Money.of("900.00", "USD"),
+                    final_price=Money.of("850.00", "USD"), item_url="https://www.ebay.com/itm/1",
+                    reason="eBay said no.", lines=("Won: Fender for $850.00",), account="demo",
+                    ends_at=datetime(2026, 11, 23, 13, 0, tzinfo=UTC))
+    out = renderer.render(notice)
+    assert out.subject
+    assert "\n" not in out.subject
+    assert notice.headline in out.text
+    assert out.html.lstrip().startswith("<!DOCTYPE html>")
+    assert (resources_dir() / "email" / f"{kind.value.lower()}.html").is_file()
+    if kind not in (NoticeKind.ACCOUNT_NEEDS_RELINK, NoticeKind.DAILY_SUMMARY):
+        assert "Fender Stratocaster 1978" in out.subject
+        assert 'href="https://www.ebay.com/itm/1"' in out.html
+
+
+def test_won_email_has_price_saving_timing_image_and_link() -> None:
+    out = EmailRenderer().render(won())
+    assert out.subject == "You won: Leica M3 for $312.50"
+    for text in (out.text, out.html):
+        assert "$400.00" in text
+        assert "$312.50" in text
+        assert "$87.50" in text  # below the maximum by
+        assert "Sent 1.02 s before the end" in text
+        assert "https://www.ebay.com/itm/126001" in text
+    assert '<img src="https://i.ebayimg.com/images/126001.jpg"' in out.html
+
+
+def test_hostile_title_is_escaped_in_html_and_plain_in_text() -> None:
+    out = EmailRenderer().render(won(HOSTILE))
+    assert "<script" not in out.html
+    assert "<img src=x" not in out.html
+    assert "onerror=alert(1)>" not in out.html
+    assert "&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt;" in out.html
+    assert "Leica &amp; &#34;Summicron&#34;" in out.html
+    # The text part is not HTML: the reader sees the title as the seller typed it, on one line.
+    assert '<script>alert("pwned")</script> <img src=x onerror=alert(1)> Leica & "Summicron" Bcc:' in out.text
+    assert "&amp;" not in out.text
+    assert "&lt;" not in out.text
+    # A newline in the title cannot start a header of its own.
+    assert "\n" not in out.subject
+    assert "\r" not in out.subject
+    assert out.subject.startswith('You won: <script>alert("pwned")</script>')
+
+
+def test_only_web_links_become_links() -> None:
+    notice = Notice(kind=NoticeKind.BID_LOST, title="x", item_url="javascript:alert(1)",
+                    image_url="data:text/html,<b>", max_bid=Money.of("5.00", "USD"))
+    out = EmailRenderer().render(notice)
+    assert "javascript:" not in out.html
+    assert "data:text" not in out.html
+    assert "javascript:" not in out.text

@@ -48,6 +48,8 @@ PURGE_BATCH: Final = 1000
 # Above this many full-text matches a word is common, and walking the time index with LIKE finds a
 # page of matches sooner than collecting and sorting every match.
 _FTS_RARE_LIMIT: Final = 2_000
+# A status held by more than 1/N of all snipes is common: its history is paged along the time index.
+_STATUS_COMMON_SHARE: Final = 5
 
 _STATUS_ACTION: Final = {
     SnipeStatus.PENDING: HistoryAction.UNSCHEDULE,
@@ -759,6 +761,7 @@ class Store:
         since: datetime | None,
         until: datetime | None,
         text: str | None,
+        snipe_status: SnipeStatus | str | Collection[SnipeStatus | str] | None = None,
     ) -> Any:
         query = HistoryEvent.select()
         if actions is not None:
@@ -772,6 +775,9 @@ class Store:
             query = query.where(HistoryEvent.legacy_item_id == legacy_item_id)
         if snipe_id is not None:
             query = query.where(HistoryEvent.snipe == snipe_id)
+        if snipe_status is not None:
+            # The snipe's status now, not the one the event recorded: "everything about the snipes I won".
+            query = query.where(self._snipe_status_condition(_statuses(snipe_status)))
         if since is not None:
             query = query.where(HistoryEvent.at >= _check_aware(since, "since"))
         if until is not None:
@@ -779,6 +785,17 @@ class Store:
         if text is not None and text.strip():
             query = query.where(self._text_condition(text.strip()))
         return query
+
+    def _snipe_status_condition(self, statuses: list[str]) -> Any:
+        in_status = Snipe.select(Snipe.id).where(Snipe.status.in_(statuses))
+        # Both counts read the (status, end_time) index only.
+        matching, total = in_status.count(), Snipe.select().count()
+        if matching * _STATUS_COMMON_SHARE <= total:
+            # Few snipes: gather their events through (snipe_id, at, id) and sort that small set.
+            return HistoryEvent.snipe.in_(in_status)
+        # Common: sorting all their events costs more than walking the time index, where a page of
+        # matches comes soon. The unary plus keeps SQLite off the snipe index for this term.
+        return NodeList((SQL("+"), HistoryEvent.snipe), glue="").in_(in_status)
 
     def _text_condition(self, text: str) -> Any:
         pattern = "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
@@ -805,11 +822,12 @@ class Store:
         since: datetime | None = None,
         until: datetime | None = None,
         text: str | None = None,
+        snipe_status: SnipeStatus | str | Collection[SnipeStatus | str] | None = None,
     ) -> HistoryPage:
         """One page of history, newest first, strictly after ``cursor`` in that order.
 
         ``since`` is inclusive, ``until`` exclusive; ``text`` is a case-insensitive substring of the
-        title or message.
+        title or message; ``snipe_status`` keeps events of snipes whose status is now (one of) those.
         """
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise ValueError(f"limit must be within 1..{MAX_PAGE_SIZE}")
@@ -821,6 +839,7 @@ class Store:
                 since=since,
                 until=until,
                 text=text,
+                snipe_status=snipe_status,
             )
             if cursor is not None:
                 # Written as a range on `at` plus a tie-break, so SQLite walks one index range.
@@ -842,6 +861,7 @@ class Store:
         since: datetime | None = None,
         until: datetime | None = None,
         text: str | None = None,
+        snipe_status: SnipeStatus | str | Collection[SnipeStatus | str] | None = None,
     ) -> int:
         """How many events match (reads the matching index range; fine for a status bar, not a loop)."""
         with self._db.atomic():
@@ -852,6 +872,7 @@ class Store:
                 since=since,
                 until=until,
                 text=text,
+                snipe_status=snipe_status,
             )
             count: int = query.count()
             return count

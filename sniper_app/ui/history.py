@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.money import Money, MoneyError
+from sniper_app.domain.status import SnipeStatus
 from sniper_app.store import HistoryCursor, HistoryEvent, Store
 from sniper_app.store.repo import MAX_PAGE_SIZE
 
@@ -43,6 +44,8 @@ class HistoryFilter:
     until: datetime | None = None  # exclusive, aware UTC
     legacy_item_id: str | None = None
     snipe_id: int | None = None
+    # Events of snipes whose status is now one of these (not the status each event recorded).
+    snipe_statuses: tuple[SnipeStatus, ...] | None = None
 
     def store_kwargs(self) -> dict[str, Any]:
         text = self.text.strip() if self.text else None
@@ -53,6 +56,7 @@ class HistoryFilter:
             "until": self.until,
             "legacy_item_id": self.legacy_item_id,
             "snipe_id": self.snipe_id,
+            "snipe_status": self.snipe_statuses or None,
         }
 
 

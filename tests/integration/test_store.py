@@ -452,6 +452,43 @@ def test_every_history_filter(store: Store, user_id: int, clock: FakeClock) -> N
     assert store.count_history(text="leica") == len(ids(lambda e: "Leica" in e.title))
 
 
+@pytest.mark.parametrize("common_share", [repo_module._STATUS_COMMON_SHARE, 1], ids=["time-index", "snipe-index"])
+def test_history_of_snipes_by_their_current_status(
+    store: Store, user_id: int, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, common_share: int
+) -> None:
+    # Both query plans (a status held by many snipes, by few) must page to the same events.
+    monkeypatch.setattr(repo_module, "_STATUS_COMMON_SHARE", common_share)
+    won, lost, open_ = (_snipe(store, user_id, item=f"item{n}") for n in range(3))
+    for step in range(12):  # many events on a few instants: paging must break ties by id
+        clock.advance(seconds=step % 2)
+        for snipe in (won, lost, open_):
+            store.add_event(A.NOTE, snipe_id=snipe.id, message=f"step {step}")
+    store.add_event(A.SYNC, message="not about any snipe")
+    for snipe, end in ((won, S.WON), (lost, S.LOST)):
+        for status in (S.SCHEDULED, S.PLACING, S.PLACED, end):
+            store.set_status(snipe.id, status)
+    everything = _walk(store, 1000)
+
+    def of(*snipes: Snipe) -> list[int]:
+        wanted = {s.id for s in snipes}
+        return [e for e in everything if HistoryEvent.get_by_id(e).snipe_id in wanted]  # type: ignore[attr-defined]
+
+    # Events recorded while the snipe was still PENDING count too: the filter is on what it is now.
+    assert _walk(store, 4, snipe_status=S.WON) == of(won)
+    assert len(of(won)) == 1 + 12 + 4
+    assert _walk(store, 5, snipe_status=[S.WON, S.LOST]) == of(won, lost)
+    assert _walk(store, 3, snipe_status="PENDING", actions=A.NOTE) == [
+        e for e in of(open_) if HistoryEvent.get_by_id(e).action == "NOTE"
+    ]
+    assert store.count_history(snipe_status=S.LOST) == len(of(lost))
+    assert store.count_history(snipe_status=S.CANCELLED) == 0
+    store.cancel(open_.id)
+    everything = _walk(store, 1000)
+    assert _walk(store, 7, snipe_status=S.CANCELLED) == of(open_)  # its CANCEL event included
+    with pytest.raises(ValueError, match="BOGUS"):
+        store.history_page(snipe_status="BOGUS")
+
+
 def test_common_words_take_the_index_walk_with_the_same_results(
     store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,0 +1,167 @@
+"""A snipe's detail window on a real store: the item, the plan, the timing told in words, its own history."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sniper_app.domain.history import HistoryAction
+from sniper_app.domain.status import SnipeStatus
+from sniper_app.engine.bus import SnipeStatusChanged
+from sniper_app.store import Store
+from sniper_app.ui.detail import SnipeDetail
+from sniper_app.ui.models import HistoryColumn
+from sniper_app.ui.qt import QtCore, QtGui
+from tests.gui.conftest import SCREENSHOT_DIR, seed
+from tests.support.store import FakeClock
+
+Display = QtCore.Qt.ItemDataRole.DisplayRole
+
+
+def history(detail: SnipeDetail, column: int) -> list[str]:
+    model = detail.history_model
+    return [model.data(model.index(r, column), Display) for r in range(model.rowCount())]
+
+
+def fire(store: Store, clock: FakeClock, snipe_id: int, *, offset_ms: float = 2500.0, latency_ms: float = 40.0) -> None:
+    """Record a fire as the engine does: planned/sent/reply on the local clock, eBay ahead by the offset."""
+    snipe = store.get_snipe(snipe_id)
+    end_local = snipe.end_time - timedelta(milliseconds=offset_ms)
+    store.set_status(snipe_id, SnipeStatus.PLACING)
+    store.record_timing(
+        snipe_id,
+        planned_at=end_local - timedelta(seconds=2.040),
+        sent_at=end_local - timedelta(seconds=2.043),
+        reply_at=end_local - timedelta(seconds=1.943),
+        clock_offset_ms=offset_ms,
+        latency_ms=latency_ms,
+        attempts=1,
+    )
+
+
+def test_a_scheduled_snipe_says_when_it_fires(qtbot: Any, store: Store, user_id: int, clock: FakeClock) -> None:
+    ids = seed(store, user_id, clock)["snipes"]
+    leica = ids["126001"]
+    detail = SnipeDetail(store, leica, clock=clock)
+    qtbot.addWidget(detail)
+    assert detail.windowTitle() == "Snipe: Leica M3 rangefinder, 50mm Summicron"
+    assert detail.max_label.text() == "$1,500.00"
+    assert detail.lead_label.text() == "6 s before the end"
+    assert detail.group_label.text() == "Cameras (win 1)"
+    assert detail.status_label.text() == "Scheduled"
+    fires = (clock.now + timedelta(hours=2, minutes=13, seconds=-6)).astimezone().strftime("%H:%M:%S")
+    assert detail.story() == (
+        f"Fires at {fires} local time, in 2 h 12 min, so the bid reaches eBay 6 s before the end."
+    )
+    # Only this snipe's events, newest first.
+    assert history(detail, HistoryColumn.ACTION) == ["Scheduled", "Created"]
+
+    # While shown, the countdown moves with the clock.
+    detail.show()
+    qtbot.waitExposed(detail)
+    clock.advance(hours=2, minutes=10)
+    qtbot.waitUntil(lambda: "in 2 min, so" in detail.story(), timeout=3000)
+    detail.hide()
+
+
+def test_a_won_snipe_tells_its_timing_record_and_saving(
+    qtbot: Any, store: Store, user_id: int, clock: FakeClock
+) -> None:
+    ids = seed(store, user_id, clock)["snipes"]
+    technics = ids["126004"]
+    store.set_status(technics, SnipeStatus.SCHEDULED)
+    detail = SnipeDetail(store, technics, clock=clock)
+    qtbot.addWidget(detail)
+
+    fire(store, clock, technics)
+    store.set_status(technics, SnipeStatus.PLACED, reason="eBay accepted the bid of $450.00.")
+    clock.advance(minutes=4)
+    store.set_status(technics, SnipeStatus.WON, reason="Won for $431.00.", final_price_minor=43_100)
+    detail.on_status_changed(SnipeStatusChanged(snipe_id=ids["126001"], old=None, new=SnipeStatus.WON))
+    assert detail.status_label.text() == "Scheduled"  # another snipe's event changes nothing here
+    detail.on_status_changed(SnipeStatusChanged(snipe_id=technics, old=SnipeStatus.PLACED, new=SnipeStatus.WON))
+
+    assert detail.status_label.text() == "Won"
+    assert detail.reason_label.text() == "Won for $431.00."
+    assert detail.story() == (
+        "Bid sent 2.043 s before the end (planned 2.040 s); eBay received it about 2.00 s before the end. "
+        "Clock offset used +2.500 s, latency 40 ms. eBay answered 100 ms after the bid left. "
+        "Won at $431.00, $19.00 below your maximum of $450.00."
+    )
+    assert history(detail, HistoryColumn.ACTION) == ["Won", "Bid", "Bid", "Scheduled", "Created"]
+    assert history(detail, HistoryColumn.AMOUNT)[0] == "$431.00"
+
+
+def test_failed_lost_and_cancelled_snipes_explain_themselves(
+    qtbot: Any, store: Store, user_id: int, clock: FakeClock
+) -> None:
+    ids = seed(store, user_id, clock)["snipes"]
+    omega, leica = ids["126003"], ids["126001"]
+    store.set_status(omega, SnipeStatus.SCHEDULED)
+    fire(store, clock, omega, offset_ms=-120.0, latency_ms=85.0)
+    store.record_timing(omega, ebay_message="Your bid is below the minimum next bid.")
+    store.set_status(omega, SnipeStatus.FAILED, reason="eBay refused the bid: it is too low.")
+    failed = SnipeDetail(store, omega, clock=clock)
+    qtbot.addWidget(failed)
+    assert failed.story() == (
+        "Bid sent 2.043 s before the end (planned 2.040 s); eBay received it about 1.96 s before the end. "
+        "Clock offset used -0.120 s, latency 85 ms. eBay answered 100 ms after the bid left. "
+        "Failed: eBay refused the bid: it is too low. eBay: Your bid is below the minimum next bid."
+    )
+
+    fire(store, clock, leica)
+    store.set_status(leica, SnipeStatus.PLACED)
+    store.set_status(leica, SnipeStatus.LOST, reason="Lost: the auction ended at $1,525.00.", final_price_minor=152_500)
+    lost = SnipeDetail(store, leica, clock=clock)
+    qtbot.addWidget(lost)
+    assert lost.story().endswith("Lost: the auction ended at $1,525.00; your maximum was $1,500.00.")
+
+    cancelled = SnipeDetail(store, ids["200777"], clock=clock)
+    qtbot.addWidget(cancelled)
+    assert cancelled.story() == "Cancelled before it fired: no bid was sent. Cancelled by the user."
+    assert history(cancelled, HistoryColumn.ACTION) == ["Cancelled", "Created"]
+
+    store.set_status(ids["126004"], SnipeStatus.SKIPPED, reason="The price $460.00 is already above your maximum.")
+    skipped = SnipeDetail(store, ids["126004"], clock=clock)
+    qtbot.addWidget(skipped)
+    assert skipped.story() == "Skipped: no bid was sent. The price $460.00 is already above your maximum."
+
+    missing = SnipeDetail(store, 9999, clock=clock)
+    qtbot.addWidget(missing)
+    assert missing.title_label.text() == "There is no snipe #9999."
+    assert missing.story() == ""
+    assert missing.history_model.rowCount() == 0
+
+
+def test_title_links_to_the_item_and_screenshot(qtbot: Any, store: Store, user_id: int, clock: FakeClock) -> None:
+    seed(store, user_id, clock)
+    snipe = store.create_snipe(
+        user_id,
+        legacy_item_id="300300",
+        currency="GBP",
+        max_bid_minor=120_00,
+        end_time=clock.now + timedelta(minutes=20),
+        lead_seconds=2.0,
+        title="Penguin first edition <1935> & dust jacket",
+        item_url="https://www.ebay.co.uk/itm/300300",
+    )
+    store.set_status(snipe.id, SnipeStatus.SCHEDULED)
+    fire(store, clock, snipe.id)
+    store.set_status(snipe.id, SnipeStatus.PLACED, reason="eBay accepted the bid of £120.00.")
+    clock.advance(minutes=21)
+    store.set_status(snipe.id, SnipeStatus.WON, reason="Won for £98.50.", final_price_minor=98_50)
+    store.add_event(HistoryAction.NOTE, snipe_id=snipe.id, message="Paid with PayPal.")
+    detail = SnipeDetail(store, snipe.id, clock=clock)
+    qtbot.addWidget(detail)
+    assert detail.title_label.text() == (
+        '<a href="https://www.ebay.co.uk/itm/300300">Penguin first edition &lt;1935&gt; &amp; dust jacket</a>'
+    )
+    assert detail.title_label.openExternalLinks()
+    assert detail.story().endswith("Won at £98.50, £21.50 below your maximum of £120.00.")
+    detail.resize(720, 600)
+    detail.show()
+    qtbot.waitExposed(detail)
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOT_DIR / "detail.png"
+    assert detail.grab().save(str(path))
+    assert QtGui.QImage(str(path)).width() == 720

@@ -16,7 +16,8 @@ def test_preview_and_add_through_the_facade_on_qasync(sim: SimulatorServer, tmp_
         async with live_service(sim, tmp_path) as live:
             preview = await live.service.preview_item(f"https://www.ebay.com/itm/{auction['legacy_item_id']}")
             assert preview.title == "Brass sextant"
-            assert preview.minimum_next_bid is not None and preview.minimum_next_bid.minor == 4000
+            assert preview.minimum_next_bid is not None
+            assert preview.minimum_next_bid.minor == 4000
             snipe, warnings = await live.service.add_snipe(auction["legacy_item_id"], "55.00")
             assert warnings == []
             await until(lambda: live.store.get_snipe(snipe.id).status == "SCHEDULED", what="the snipe to be armed")

@@ -8,6 +8,7 @@ awaits, Qt processes events (clicks, timers, repaints) and the engine's tasks ru
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
@@ -52,6 +53,9 @@ def qloop(qapp: QtWidgets.QApplication) -> Iterator[Callable[[Coroutine[Any, Any
             loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
         asyncio.set_event_loop(None)
+        # qasync leaves its timers and threads in reference cycles; collected later, at a random moment,
+        # a timer can fire into freed memory. Collect them now, while nothing else is running.
+        gc.collect()
 
 
 @dataclass

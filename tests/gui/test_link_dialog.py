@@ -1,0 +1,203 @@
+"""The Link eBay account dialog against a live engine and the simulator's consent page and token endpoint."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import shiboken6
+
+from sniper_app.simulator import SimulatorServer
+from sniper_app.ui.bridge import AsyncRunner
+from sniper_app.ui.link_dialog import LinkDialog
+from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
+from tests.gui.conftest import SCREENSHOT_DIR
+from tests.support.live import Live, live_service, qloop, until  # noqa: F401  (fixture)
+from tests.support.simulator import sim  # noqa: F401  (fixture)
+
+Qt = QtCore.Qt
+
+
+class Browser(QtCore.QObject):
+    """Stands in for the OS browser: records what the app asked to open."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened: list[str] = []
+
+    @QtCore.Slot(QtCore.QUrl)
+    def open(self, url: QtCore.QUrl) -> None:
+        self.opened.append(url.toString(QtCore.QUrl.ComponentFormattingOption.FullyEncoded))
+
+
+@pytest.fixture
+def browser(qapp: Any) -> Iterator[Browser]:
+    handler = Browser()
+    for scheme in ("http", "https"):
+        QtGui.QDesktopServices.setUrlHandler(scheme, handler, "open")
+    try:
+        yield handler
+    finally:
+        for scheme in ("http", "https"):
+            QtGui.QDesktopServices.unsetUrlHandler(scheme)
+
+
+@pytest.fixture(autouse=True)
+def _qasync_garbage_on_the_gui_thread() -> Iterator[None]:
+    """Collect after the ``qloop`` fixture closed its loop (this fixture is set up first, so torn down last).
+
+    qasync's timer and worker objects of a closed loop sit in reference cycles; left to a later automatic
+    collection they may be destroyed on another thread (the simulator's), and a Qt timer of theirs then
+    fires into freed memory. Collected here, they die on the GUI thread.
+    """
+    yield
+    gc.collect()
+
+
+@asynccontextmanager
+async def link_dialog(live: Live, qtbot: Any, **kw: Any) -> AsyncIterator[LinkDialog]:
+    runner = AsyncRunner()
+    dialog = LinkDialog(live.service, runner, None, **kw)
+    dialog.open()
+    try:
+        yield dialog
+    finally:
+        runner.cancel_all()
+        # Deleted here, on the GUI thread, rather than by a garbage collection on some other thread.
+        objects = [dialog, runner]
+        for obj in objects:
+            obj.deleteLater()
+        await until(lambda: not any(shiboken6.isValid(o) for o in objects), what="the dialog to be deleted")
+
+
+def click(qtbot: Any, button: QtWidgets.QAbstractButton) -> None:
+    assert button.isEnabled(), button.text()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+async def landing_address(consent_url: str) -> str:
+    """Where a browser lands after the simulator's auto-approving consent page."""
+    async with httpx.AsyncClient(follow_redirects=False) as http:
+        reply = await http.get(consent_url)
+    assert reply.status_code == 302, reply.text
+    return str(reply.headers["location"])
+
+
+def test_a_redirect_from_another_link_attempt_is_refused_inline(
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser  # noqa: F811
+) -> None:
+    async def scenario() -> None:
+        async with live_service(sim, tmp_path, linked=False) as live, link_dialog(live, qtbot) as dialog:
+            await until(lambda: dialog.status is not None, what="the account status")
+            assert dialog.status_label.text() == "No eBay account is linked yet."
+            assert not dialog.unlink_button.isEnabled()
+
+            click(qtbot, dialog.open_button)
+            (consent,) = browser.opened
+            assert "/oauth2/authorize?" in consent
+            assert "state=" in consent
+            landed = await landing_address(browser.opened[0])
+            # The address of an older attempt: same shape, another state.
+            stale = landed.replace("state=", "state=older", 1)
+            dialog.redirect_edit.setText(stale)
+            click(qtbot, dialog.link_button)
+            await until(lambda: dialog.error_text() != "", what="the refusal")
+            assert dialog.error_text() == (
+                "The pasted address belongs to a different link attempt (its state does not match); "
+                "use the address from the most recent consent page, or start again."
+            )
+            assert dialog.redirect_edit.text() == stale  # kept, to be corrected
+            assert live.service.linked_username() is None
+            assert dialog.status_label.text() == "No eBay account is linked yet."
+
+            # The right address still works: the refused one did not spend the attempt.
+            dialog.redirect_edit.setText(landed)
+            linked: list[str] = []
+            dialog.linked.connect(linked.append)
+            qtbot.keyClick(dialog.redirect_edit, Qt.Key.Key_Return)  # Enter links, and does not close
+            await until(lambda: linked == ["demo"], what="the link")
+            assert dialog.isVisible()
+            assert live.service.linked_username() == "demo"
+            assert dialog.error_text() == ""
+            await until(lambda: dialog.status_label.text() == "Linked as demo (eBay simulator).", what="the status")
+
+    qloop(scenario())
+
+
+def test_an_empty_paste_is_explained(
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser  # noqa: F811
+) -> None:
+    async def scenario() -> None:
+        async with live_service(sim, tmp_path, linked=False) as live, link_dialog(live, qtbot) as dialog:
+            click(qtbot, dialog.link_button)
+            assert dialog.error_text() == "Paste the address your browser shows after you agree on eBay's page."
+            click(qtbot, dialog.open_button)
+            dialog.redirect_edit.setText("https://example.org/no-query")
+            click(qtbot, dialog.link_button)
+            await until(lambda: dialog.error_text().startswith("That does not look like"), what="the refusal")
+
+    qloop(scenario())
+
+
+def test_demo_links_in_two_clicks(
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser  # noqa: F811
+) -> None:
+    async def scenario() -> None:
+        async with live_service(sim, tmp_path, linked=False) as live:
+            live.service.demo = True
+            async with link_dialog(live, qtbot) as dialog:
+                await until(lambda: dialog.status is not None, what="the account status")
+                linked: list[str] = []
+                dialog.linked.connect(linked.append)
+                click(qtbot, dialog.open_button)  # click 1
+                await until(lambda: dialog.redirect_edit.text() != "", what="the demo's redirect")
+                assert "code=" in dialog.redirect_edit.text()
+                click(qtbot, dialog.link_button)  # click 2
+                await until(lambda: linked == ["demo"], what="the demo account")
+                assert live.service.linked_username() == "demo"
+                assert browser.opened == []  # no browser needed in the demo
+                await until(lambda: dialog.status_label.text().startswith("Linked as demo"), what="the status")
+                assert live.store.get_user(live.user_id).ebay_username == "demo"
+                assert dialog.unlink_button.isEnabled()
+                SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+                assert dialog.grab().save(str(SCREENSHOT_DIR / "link.png"))
+
+    qloop(scenario())
+
+
+def test_needs_relink_is_shown_with_the_reason_and_unlink_asks_first(
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser  # noqa: F811
+) -> None:
+    async def scenario() -> None:
+        async with live_service(sim, tmp_path) as live:
+            live.store.update_user(live.user_id, needs_relink=True)
+            async with link_dialog(live, qtbot, reason="eBay revoked the app's access.") as dialog:
+                await until(lambda: dialog.status is not None, what="the account status")
+                assert dialog.status_label.text() == "demo needs to be linked again: eBay revoked the app's access."
+
+                click(qtbot, dialog.unlink_button)
+                box = dialog.findChild(QtWidgets.QMessageBox, "unlinkConfirm")
+                assert box is not None
+                assert box.isVisible()
+                box.button(QtWidgets.QMessageBox.StandardButton.Cancel).click()
+                await until(lambda: not shiboken6.isValid(box), what="the question to go away")
+                assert live.service.linked_username() == "demo"  # nothing without a yes
+
+                click(qtbot, dialog.unlink_button)
+                box = dialog.findChild(QtWidgets.QMessageBox, "unlinkConfirm")
+                assert box is not None
+                unlinked: list[bool] = []
+                dialog.unlinked.connect(lambda: unlinked.append(True))
+                box.button(QtWidgets.QMessageBox.StandardButton.Yes).click()
+                await until(lambda: unlinked == [True], what="the unlink")
+                assert live.service.linked_username() is None
+                await until(
+                    lambda: dialog.status_label.text() == "No eBay account is linked yet.", what="the new status"
+                )
+
+    qloop(scenario())

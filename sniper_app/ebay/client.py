@@ -327,8 +327,10 @@ class EbayClient:
                     },
                 )
 
-            def handle(response: httpx.Response, timing: Timing) -> tuple[Any, Timing]:
-                return trading.parse_reply(response, call), timing
+            async def handle(response: httpx.Response, timing: Timing) -> tuple[Any, Timing]:
+                # A page of 200 watched items is a large XML document: parsed off the loop's thread, so
+                # the window (which shares that thread) stays responsive during a sync.
+                return await asyncio.to_thread(trading.parse_reply, response, call), timing
 
             return await self.transport.call(build, call, Retry.READ, handle)
 
@@ -347,7 +349,7 @@ class EbayClient:
             watch = root.find("WatchList")
             if watch is None:
                 break
-            items.extend(WatchListItem.from_xml(el) for el in watch.findall("ItemArray/Item"))
+            items.extend(await asyncio.to_thread(_watch_items, watch.findall("ItemArray/Item")))
             pages = p.xint(watch, "PaginationResult/TotalNumberOfPages", "GetMyeBayBuying") or 1
             total = p.xint(watch, "PaginationResult/TotalNumberOfEntries", "GetMyeBayBuying") or len(items)
             if page >= pages or len(items) >= limit or page * trading.WATCH_PAGE_SIZE >= trading.WATCH_LIMIT:
@@ -404,3 +406,7 @@ def _won_items(won_list: Any) -> list[EndedItem]:
     if not transactions:
         result.extend(EndedItem.from_xml(el, "WON") for el in won_list.findall("ItemArray/Item"))
     return result
+
+
+def _watch_items(elements: list[Any]) -> list[WatchListItem]:
+    return [WatchListItem.from_xml(el) for el in elements]

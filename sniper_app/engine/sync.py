@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime
@@ -52,8 +53,10 @@ async def sync_watchlist(
         with timer:
             watch = await client.get_watch_list()
             items = [watch_item_data(item) for item in watch.items]
-            # Synced on the local clock: the cache's time-to-live is judged by this machine.
-            result = store.upsert_watch_items(user_id, items, datetime.now(UTC))
+            # Synced on the local clock: the cache's time-to-live is judged by this machine. Written from a
+            # worker thread (the store gives each thread its own connection): replacing hundreds of rows
+            # takes tens of ms, which the loop, shared with the window, must not spend.
+            result = await asyncio.to_thread(store.upsert_watch_items, user_id, items, datetime.now(UTC))
     except SniperError as exc:
         if isinstance(exc, NeedsRelink) and client.account is not None:
             # A linked account whose sign-in died: say so once, where the user will look.

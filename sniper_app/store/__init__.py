@@ -6,6 +6,7 @@ from sniper_app.store.models import HistoryEvent, Snipe, SnipeGroup, User, Watch
 from sniper_app.store.repo import (
     HistoryCursor,
     HistoryPage,
+    HistoryTuple,
     Store,
     WatchItemData,
     WatchSyncResult,
@@ -16,6 +17,7 @@ __all__ = [
     "HistoryCursor",
     "HistoryEvent",
     "HistoryPage",
+    "HistoryTuple",
     "NotFound",
     "SchemaTooNew",
     "Snipe",

@@ -16,7 +16,7 @@ from sniper_app.domain.history import HistoryAction
 from sniper_app.store import Store
 from sniper_app.store.db import to_epoch_us
 from sniper_app.ui.history import HistoryFilter, export_history_csv
-from sniper_app.ui.models import KEY_ROLE, HistoryColumn, HistoryModel
+from sniper_app.ui.models import KEY_ROLE, MAX_CACHED_PAGES, HistoryColumn, HistoryModel
 from sniper_app.ui.qt import QtCore, QtWidgets
 
 EVENTS = 100_000
@@ -142,3 +142,24 @@ def test_export_writes_every_page_of_the_filter(qapp: Any, big_store: Store, tmp
     times = [r["time_utc"] for r in rows]
     assert times == sorted(times, reverse=True)
     assert not list(tmp_path.glob(".*part"))  # the temporary file was renamed, not left behind
+
+
+def test_a_whole_scroll_keeps_only_a_bounded_window_of_rows_and_rereads_the_rest(
+    qapp: Any, big_store: Store
+) -> None:
+    model = HistoryModel(big_store, clock=lambda: NOW)
+    while model.canFetchMore(QtCore.QModelIndex()):
+        model.fetchMore(QtCore.QModelIndex())
+    assert model.rowCount() == EVENTS
+    assert len(model._pages) <= MAX_CACHED_PAGES, "rows of pages scrolled past must be let go"
+    expected = dict(
+        big_store.database.sql(
+            "SELECT id, message FROM history_event ORDER BY at DESC, id DESC"
+        ).fetchall()
+    )
+    order = sql_keys(big_store)
+    # Rows long scrolled past come back from the store, each the same event in the same place.
+    for row in (0, 1, 199, 200, 45_678, EVENTS - 1, 3, 99_800):
+        shown = model.data(model.index(row, HistoryColumn.MESSAGE), QtCore.Qt.ItemDataRole.DisplayRole)
+        assert shown == expected[order[row]], f"row {row}"
+    assert len(model._pages) <= MAX_CACHED_PAGES

@@ -8,9 +8,10 @@ from typing import Any
 
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.engine.bus import EventBus, SnipeStatusChanged
-from sniper_app.store import Store
+from sniper_app.store import Store, WatchItemData
 from sniper_app.ui.bridge import EngineBridge
 from sniper_app.ui.models import (
+    SORT_ROLE,
     HistoryColumn,
     HistoryModel,
     SnipeColumn,
@@ -80,10 +81,32 @@ def test_snipes_show_max_lead_group_status_and_sort_by_amount(store: Store, user
     assert cell(model, leica, SnipeColumn.TIME_LEFT) == "2h 13m"
     nikon = first["Nikon F2 Photomic body"]
     assert cell(model, nikon, SnipeColumn.STATUS) == "Cancelled"
-    assert cell(model, nikon, SnipeColumn.TIME_LEFT) == ""
+    assert cell(model, nikon, SnipeColumn.TIME_LEFT) == "ended"
     due = model.next_due()
     assert due is not None
     assert due.title == "Technics SL-1200MK2 turntable"
+
+
+def test_finished_snipes_read_ended_and_sort_after_the_running_ones(
+    store: Store, user_id: int, clock: FakeClock
+) -> None:
+    ids = seed(store, user_id, clock)["snipes"]
+    # The Technics (ends in 3 min) is skipped: it ends before every running snipe, yet lists after them.
+    store.set_status(ids["126004"], SnipeStatus.SKIPPED, reason="The price passed your maximum.")
+    model = SnipesModel(store, user_id, clock=clock)
+    proxy = SnipesProxy()
+    proxy.setSourceModel(model)
+    proxy.sort(SnipeColumn.TIME_LEFT, QtCore.Qt.SortOrder.AscendingOrder)
+    shown = [(cell(proxy, r, SnipeColumn.ITEM), cell(proxy, r, SnipeColumn.TIME_LEFT)) for r in range(proxy.rowCount())]
+    assert shown == [
+        ("Leica M3 rangefinder, 50mm Summicron", "2h 13m"),
+        ("Omega Speedmaster Professional 145.022", "2d 05h"),
+        ("Technics SL-1200MK2 turntable", "ended"),  # ends in 3 min, but skipped
+        ("Nikon F2 Photomic body", "ended"),  # ends in 9 h, but cancelled
+    ]
+    proxy.sort(SnipeColumn.TIME_LEFT, QtCore.Qt.SortOrder.DescendingOrder)
+    assert cell(proxy, 0, SnipeColumn.ITEM) == "Nikon F2 Photomic body"
+    assert cell(proxy, proxy.rowCount() - 1, SnipeColumn.ITEM) == "Leica M3 rangefinder, 50mm Summicron"
 
 
 def test_finished_snipes_can_be_hidden(store: Store, user_id: int, clock: FakeClock) -> None:
@@ -110,10 +133,20 @@ def test_countdown_changes_only_the_time_left_column(qtbot: Any, store: Store, u
         before = [cell(model, r, column) for r in range(model.rowCount())]
         clock.advance(seconds=61)
         model.tick()
-        last = model.rowCount() - 1
-        assert seen == [(0, column, last, column, [int(Display)])]
+        assert seen, "a tick repaints something"
+        assert all(c1 == c2 == column and roles == [int(Display)] for (_, c1, _, c2, roles) in seen)
+        covered = [r for (top, _, bottom, _, _) in seen for r in range(top, bottom + 1)]
+        counting = list(model.counting_rows())
+        assert covered == counting, "one signal per run of counting rows, nothing else"
         after = [cell(model, r, column) for r in range(model.rowCount())]
         assert after != before
+        # Rows left out are the finished ones: their "ended" never changes.
+        for r in set(range(model.rowCount())) - set(counting):
+            assert after[r] == before[r] == "ended"
+    snipes = SnipesModel(store, user_id, clock=clock)
+    cancelled = [r for r in range(snipes.rowCount()) if snipes.row(r).status.is_final]
+    assert cancelled, "the seed has a cancelled snipe, which must not tick"
+    assert not set(cancelled) & set(snipes.counting_rows())
 
 
 def test_snipe_row_follows_engine_events_from_any_thread(
@@ -204,3 +237,71 @@ def test_history_pages_newest_first_and_new_events_appear_on_top(store: Store, u
     model.fetch_newer()
     assert model.rowCount() == 26
     assert cell(model, 0, HistoryColumn.MESSAGE) == "fresh"
+
+
+def test_a_countdown_tick_through_the_sorting_proxy_repaints_without_resorting(
+    qtbot: Any, store: Store, user_id: int, clock: FakeClock
+) -> None:
+    seed(store, user_id, clock)
+    model = WatchListModel(store, user_id, clock=clock)
+    proxy = sort_proxy(model)
+    proxy.sort(WatchColumn.TIME_LEFT, QtCore.Qt.SortOrder.AscendingOrder)
+    order = [proxy.index(r, WatchColumn.TITLE).data() for r in range(proxy.rowCount())]
+    asked: list[int] = []
+    original = model.data
+
+    def counting_data(index: Any, role: int = int(Display)) -> Any:
+        asked.append(role)
+        return original(index, role)
+
+    model.data = counting_data  # type: ignore[method-assign]
+    from_source: list[object] = []
+    model.dataChanged.connect(lambda *args: from_source.append(args))
+    from_proxy: list[tuple[int, int, int]] = []
+    proxy.dataChanged.connect(lambda tl, br, roles: from_proxy.append((tl.row(), br.row(), tl.column())))
+    before = [proxy.index(r, WatchColumn.TIME_LEFT).data() for r in range(proxy.rowCount())]
+    clock.advance(seconds=30)
+    asked.clear()
+    model.tick(through=proxy)
+    assert from_source == [], "the source model stays quiet: its proxy would re-sort on its signal"
+    assert SORT_ROLE not in asked, "nothing was re-sorted"
+    assert from_proxy == [(0, proxy.rowCount() - 1, WatchColumn.TIME_LEFT)]
+    assert [proxy.index(r, WatchColumn.TITLE).data() for r in range(proxy.rowCount())] == order
+    after = [proxy.index(r, WatchColumn.TIME_LEFT).data() for r in range(proxy.rowCount())]
+    assert after != before
+
+
+def test_a_sync_updates_the_watch_list_in_place_without_a_reset(
+    qtbot: Any, store: Store, user_id: int, clock: FakeClock
+) -> None:
+    seed(store, user_id, clock)
+    model = WatchListModel(store, user_id, clock=clock)
+    resets: list[bool] = []
+    model.modelReset.connect(lambda: resets.append(True))
+    removed: list[tuple[int, int]] = []
+    model.rowsRemoved.connect(lambda _parent, first, last: removed.append((first, last)))
+    titles = {model.row(r).legacy_item_id: model.row(r).title for r in range(model.rowCount())}
+    kept = [item for item in store.list_watch_items(user_id) if item.legacy_item_id != "126002"]
+    fresh = [
+        WatchItemData(
+            legacy_item_id=item.legacy_item_id,
+            title=item.title,
+            currency=item.currency,
+            # The Omega went up; the others did not move.
+            current_price_minor=(item.current_price_minor or 0) + (5_000 if item.legacy_item_id == "126003" else 0),
+            bid_count=item.bid_count + (1 if item.legacy_item_id == "126003" else 0),
+            end_time=item.end_time,
+        )
+        for item in kept
+    ] + [
+        WatchItemData(legacy_item_id="126099", title="Hasselblad 503CW", currency="USD",
+                      current_price_minor=120_000, bid_count=3, end_time=clock.now + timedelta(hours=5)),
+    ]
+    store.upsert_watch_items(user_id, fresh, clock.now)
+    model.reload()
+    assert resets == []
+    assert len(removed) == 1
+    shown = {model.row(r).legacy_item_id: model.row(r) for r in range(model.rowCount())}
+    assert set(shown) == (set(titles) - {"126002"}) | {"126099"}
+    assert shown["126003"].price_minor == 315_000
+    assert shown["126099"].title == "Hasselblad 503CW"

@@ -662,3 +662,27 @@ def test_two_threads_writing_at_once_lose_nothing(store: Store, user_id: int) ->
     assert len(store.list_snipes()) == 500
     assert store.count_history(actions=A.CREATE) == 500
     assert store.count_history(actions=A.SYNC) == 500
+
+
+def test_a_prepared_count_runs_on_another_thread_and_agrees_with_the_store(store: Store, clock: FakeClock) -> None:
+    for n in range(30):
+        store.add_event(
+            HistoryAction.WON if n % 3 == 0 else HistoryAction.SYNC,
+            message=f"event {n}",
+            title="Leica lens" if n % 5 == 0 else "Watch",
+        )
+        clock.advance(seconds=1)
+    filters_list: list[dict[str, object]] = [
+        {},
+        {"actions": (HistoryAction.WON,)},
+        {"text": "leica"},
+        {"actions": (HistoryAction.WON,), "text": "leica"},
+    ]
+    for filters in filters_list:
+        prepared = store.detached_history_count(**filters)
+        answers: list[int] = []
+        worker = threading.Thread(target=lambda prepared=prepared: answers.append(prepared()))
+        worker.start()
+        worker.join(10)
+        assert answers == [store.count_history(**filters)], filters  # type: ignore[arg-type]
+    assert store.count_history(actions=(HistoryAction.WON,), text="leica") == 2

@@ -22,7 +22,7 @@ from sniper_app import paths
 from sniper_app.config import Settings, load_settings
 from sniper_app.domain.errors import SniperError
 from sniper_app.ebay import EbayClient, SecretStore
-from sniper_app.ebay.keystore import CLIENT_SECRET_ENV
+from sniper_app.ebay.keystore import CLIENT_SECRET_ENV, POSTMARK_TOKEN_ENV
 from sniper_app.engine.bus import EventBus
 from sniper_app.engine.metrics import Metrics
 from sniper_app.engine.wiring import build_client, endpoints_for
@@ -43,6 +43,7 @@ METRICS_EVERY_S = 5.0
 DEMO_CLIENT_ID = "sim-client"
 DEMO_CLIENT_SECRET = "sim-secret"  # noqa: S105 - the simulator's public demo key
 DEMO_RUNAME = "sim-runame"
+DEMO_POSTMARK_TOKEN = "POSTMARK_API_TEST"  # noqa: S105 - Postmark's public test token, the simulator's too
 
 
 class DemoNotRunning(SniperError):
@@ -103,7 +104,8 @@ def open_context(settings: Settings, *, demo: bool = False) -> AppContext:
         user = store.get_or_create_user(marketplace=settings.marketplace)
         environ: dict[str, str] | None = None
         if demo:
-            environ = dict(os.environ) | {CLIENT_SECRET_ENV: DEMO_CLIENT_SECRET}
+            environ = {POSTMARK_TOKEN_ENV: DEMO_POSTMARK_TOKEN} | dict(os.environ)
+            environ[CLIENT_SECRET_ENV] = DEMO_CLIENT_SECRET
         environment = endpoints_for(settings).environment
         return AppContext(settings, store, user.id, SecretStore(environment, environ=environ), demo=demo)
     except BaseException:
@@ -138,6 +140,7 @@ def demo_overrides(base: Settings, base_url: str, trading_url: str, sntp: tuple[
         "ebay_runame": DEMO_RUNAME,
         "time_server": f"{sntp[0]}:{sntp[1]}",
         "data_dir": str(demo_dir(base)),
+        "postmark_url": base_url,
     }
 
 
@@ -224,6 +227,7 @@ def write_metrics(ctx: AppContext, extra: dict[str, Any] | None = None) -> None:
 async def run_engine(ctx: AppContext, announce: Callable[[str], None], *, banner: str | None = None) -> int:
     """Run the engine on ``ctx`` until SIGINT or SIGTERM, then shut it down cleanly; returns the exit code."""
     from sniper_app.engine.engine import Engine
+    from sniper_app.engine.notifications import attach_notifier
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -244,7 +248,9 @@ async def run_engine(ctx: AppContext, announce: Callable[[str], None], *, banner
         client=client,
         clock_server=ctx.settings.time_server,
     )
+    notifier = attach_notifier(ctx.settings, ctx.store, ctx.bus, ctx.secrets)
     try:
+        await notifier.start()
         await engine.start()
         announce(banner or f"Sniper engine running (data in {ctx.data_dir}). Press Ctrl+C to stop.")
         while not stop.is_set():
@@ -259,6 +265,7 @@ async def run_engine(ctx: AppContext, announce: Callable[[str], None], *, banner
         try:
             await engine.stop()
         finally:
+            await notifier.stop()
             await client.aclose()
             for sig in installed:
                 loop.remove_signal_handler(sig)
@@ -292,3 +299,108 @@ def run_demo(base: Settings, announce: Callable[[str], None], log_level: str | N
         if state is not None:
             state.unlink(missing_ok=True)
         sim.stop()
+
+
+# --- the window -------------------------------------------------------------------------------------
+
+
+def display_available(environ: dict[str, str] | None = None) -> bool:
+    """False on a Linux/BSD box with no X or Wayland display (and no platform chosen by hand)."""
+    import sys
+
+    env = os.environ if environ is None else environ
+    if sys.platform.startswith(("win", "darwin")):
+        return True
+    return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY") or env.get("QT_QPA_PLATFORM"))
+
+
+def _route_qt_messages() -> None:
+    from sniper_app.ui.qt import QtCore
+
+    qt_log = logging.getLogger("qt")
+    levels = {
+        QtCore.QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtCore.QtMsgType.QtInfoMsg: logging.INFO,
+        QtCore.QtMsgType.QtWarningMsg: logging.WARNING,
+        QtCore.QtMsgType.QtCriticalMsg: logging.ERROR,
+        QtCore.QtMsgType.QtFatalMsg: logging.CRITICAL,
+    }
+
+    def handler(kind: QtCore.QtMsgType, _context: QtCore.QMessageLogContext, message: str) -> None:
+        qt_log.log(levels.get(kind, logging.WARNING), "%s", message)
+
+    QtCore.qInstallMessageHandler(handler)
+
+
+def run_window(
+    base: Settings,
+    announce: Callable[[str], None],
+    log_level: str | None = None,
+    *,
+    demo: bool = False,
+    minimized: bool = False,
+    on_ready: Callable[[Any], Any] | None = None,
+) -> int:
+    """Open the window (against the bundled simulator with ``demo``) on a qasync loop until the user quits.
+
+    ``on_ready`` is called with the running :class:`~sniper_app.ui.shell.Shell` once the engine has started
+    (the self-test and the responsiveness benchmark drive the app through it).
+    """
+    if not display_available():
+        announce("No display was found, so Sniper runs without its window; press Ctrl+C to stop.")
+        return run_demo(base, announce, log_level) if demo else run_headless(base, announce, log_level)
+    start_process(log_level)
+    import importlib
+    import sys
+
+    from sniper_app.ui.qt import QtWidgets  # sets QT_API before qasync looks for a binding
+
+    qasync = importlib.import_module("qasync")  # only now: qasync picks its binding at import
+
+    from sniper_app.ui.shell import app_icon, run_shell
+    from sniper_app.ui.single_instance import SingleInstance, server_name
+
+    _route_qt_messages()
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    assert isinstance(app, QtWidgets.QApplication)
+    app.setApplicationName("Sniper")
+    app.setOrganizationName("Sniper")
+    app.setApplicationDisplayName("Sniper")
+    app.setDesktopFileName("sniper-app")
+    app.setWindowIcon(app_icon())
+    # The tray keeps the app alive when the window closes; quitting is the user's explicit choice.
+    app.setQuitOnLastWindowClosed(False)
+
+    data_dir = demo_dir(base) if demo else base.resolved_data_dir()
+    instance = SingleInstance.claim(server_name(data_dir))
+    if instance is None:
+        announce("Sniper is already running with this data; its window was brought to the front.")
+        return 0
+    sim = None
+    state: Path | None = None
+    try:
+        settings = base
+        if demo:
+            from sniper_app.simulator import SimulatorServer
+
+            sim = SimulatorServer(host="127.0.0.1", port=0, sntp_port=0, scenario="demo", auto_approve=True)
+            sim.start()
+            overrides = demo_overrides(base, sim.base_url, sim.trading_url, sim.sntp_address)
+            settings = apply_overrides(base, overrides)
+            state = write_demo_state(base, overrides)
+        with app_context(settings, demo=demo) as ctx:
+            loop = qasync.QEventLoop(app)
+            asyncio.set_event_loop(loop)
+            with loop:
+                code: int = loop.run_until_complete(
+                    run_shell(
+                        ctx, instance=instance, minimized=minimized or settings.start_minimized, on_ready=on_ready
+                    )
+                )
+            return code
+    finally:
+        instance.close()
+        if state is not None:
+            state.unlink(missing_ok=True)
+        if sim is not None:
+            sim.stop()

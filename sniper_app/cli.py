@@ -84,8 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--demo", action="store_true",
-        help="alone: run against a bundled simulated eBay (demo data kept apart); with a command: "
-        "act on the running demo",
+        help="alone: open the window on a bundled simulated eBay (demo data kept apart; with --headless, no "
+        "window); with a command: act on the running demo",
+    )
+    parser.add_argument(
+        "--minimized", action="store_true", help="start in the tray without showing the window"
+    )
+    parser.add_argument(
+        "--selftest", action="store_true",
+        help="offscreen smoke test: snipe one short auction on the bundled simulator with private temporary "
+        "data, then exit 0 (or 1 naming the failed step)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -212,6 +220,14 @@ def _add_other_commands(sub: Any) -> None:
     _json_flag(glist)
     glist.set_defaults(handler=_group_list)
 
+    notify = sub.add_parser("notify", help="email and tray notifications")
+    notify_sub = notify.add_subparsers(dest="notify_command", metavar="ACTION", parser_class=_Parser)
+    notify.set_defaults(handler=_missing_action(notify))
+    ntest = notify_sub.add_parser("test", help="send a test email with the email settings in force")
+    ntest.add_argument("--to", metavar="ADDRESS", help="send it here instead of email_to")
+    _json_flag(ntest)
+    ntest.set_defaults(handler=_notify_test)
+
     diag = sub.add_parser("diagnostics", help="counts, last sync and the engine's last metrics")
     _json_flag(diag)
     diag.set_defaults(handler=_diagnostics)
@@ -248,10 +264,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         handler: Handler | None = getattr(args, "handler", None)
         if handler is None:
-            if args.demo or args.headless:
-                return _run_engine(args, out)
-            build_parser().print_help()
-            return EXIT_OK
+            if args.selftest:
+                from sniper_app.selftest import run_selftest
+
+                return run_selftest()
+            return _run_engine(args, out)
         if args.headless:
             raise UsageError("--headless runs the engine and takes no command; run commands from another terminal.")
         return handler(args, out)
@@ -309,10 +326,12 @@ def _announce(text: str) -> None:
 
 
 def _run_engine(args: argparse.Namespace, out: Output) -> int:
-    from sniper_app.app import run_demo, run_headless
+    from sniper_app.app import run_demo, run_headless, run_window
     from sniper_app.config import load_settings
 
     settings = load_settings()
+    if not args.headless:
+        return run_window(settings, _announce, args.log_level, demo=args.demo, minimized=args.minimized)
     if args.demo:
         return run_demo(settings, _announce, args.log_level)
     return run_headless(settings, _announce, args.log_level)
@@ -493,7 +512,7 @@ def _history(args: argparse.Namespace, out: Output) -> int:
         rows = ctx.store.history_page(limit=args.limit).rows
         lines = [
             f"{_when(e.at)}  {e.action:<10} "
-            + (f"#{e.snipe_id} " if e.snipe_id else "")  # type: ignore[attr-defined]
+            + (f"#{e.snipe_id} " if e.snipe_id else "")
             + f"{e.title or e.legacy_item_id or ''}: {e.message}".strip()
             for e in rows
         ]
@@ -640,6 +659,30 @@ def _group_list(args: argparse.Namespace, out: Output) -> int:
 
 
 # --- diagnostics ----------------------------------------------------------------------------------
+
+
+def _notify_test(args: argparse.Namespace, out: Output) -> int:
+    from pydantic import ValidationError
+
+    from sniper_app.config import Settings, SettingsError
+    from sniper_app.engine.notifications import send_test_email
+    from sniper_app.notify import EmailConfigError, SendError
+
+    with _context(args) as ctx:
+        settings = ctx.settings
+        if args.to:
+            try:
+                settings = Settings.model_validate(settings.model_dump() | {"email_to": args.to})
+            except ValidationError:
+                raise SettingsError(f"'{args.to}' is not an email address such as you@example.com.") from None
+        try:
+            sentence = asyncio.run(send_test_email(settings, ctx.secrets))
+        except EmailConfigError:
+            raise
+        except SendError as exc:
+            return out.error(f"The test email was not sent. {exc}", EXIT_FAILURE)
+    out.result({"sent": True, "to": settings.email_to, "backend": settings.email_backend}, sentence)
+    return EXIT_OK
 
 
 def _diagnostics(args: argparse.Namespace, out: Output) -> int:

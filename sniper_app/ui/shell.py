@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sniper_app.config import Settings
 from sniper_app.engine.engine import Engine
+from sniper_app.engine.notifications import NotifierHandle, attach_notifier, email_test_sender
 from sniper_app.engine.service import SniperService
+from sniper_app.notify.notice import Notice, NoticeKind
 from sniper_app.ui.bridge import AsyncRunner
 from sniper_app.ui.main_window import MainWindow
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
@@ -51,6 +56,36 @@ def app_icon() -> QtGui.QIcon:
     return QtGui.QIcon(str(path)) if path is not None else QtGui.QIcon()
 
 
+class NoticeRelay(QtCore.QObject):
+    """Notices reach the tray on the GUI thread; where there is no tray, the status bar says it."""
+
+    noticed = QtCore.Signal(object)  # Notice
+
+    def __init__(self, window: MainWindow, tray: Tray) -> None:
+        super().__init__(window)
+        self.window = window
+        self.tray = tray
+        self.noticed.connect(self.show)
+
+    @QtCore.Slot(object)
+    def show(self, notice: Notice) -> None:
+        warning = notice.kind in _WARNINGS
+        text = notice.summary()
+        if not self.tray.show_message(notice.headline, text, snipe_id=notice.snipe_id, warning=warning):
+            self.window.statusBar().showMessage(f"{notice.headline}: {text}", 15000)
+
+
+_WARNINGS = frozenset({NoticeKind.BID_FAILED, NoticeKind.BID_MISSED, NoticeKind.ACCOUNT_NEEDS_RELINK})
+
+
+def _apply_settings(settings: Settings, service: SniperService, notifier: NotifierHandle) -> None:
+    """What can change while running does at once; the eBay environment and data dir at the next start."""
+    service.settings = settings
+    service.actions.settings = settings
+    service.engine.settings = settings
+    notifier.reconfigure(settings)
+
+
 async def run_shell(
     ctx: AppContext,
     *,
@@ -78,6 +113,7 @@ async def run_shell(
         ctx.settings, ctx.store, user_id=ctx.user_id, client=client, engine=engine, bus=ctx.bus,
         metrics=ctx.metrics, data_dir=ctx.data_dir, demo=ctx.demo,
     )
+    notifier = attach_notifier(ctx.settings, ctx.store, ctx.bus, ctx.secrets)
     stop = asyncio.Event()
     app = QtWidgets.QApplication.instance()
     if app is not None:
@@ -89,23 +125,37 @@ async def run_shell(
         window.setWindowIcon(icon)
     tray = Tray(window, icon if not icon.isNull() else window.style().standardIcon(
         QtWidgets.QStyle.StandardPixmap.SP_ComputerIcon), available=tray_available)
+    window.secrets = ctx.secrets
+    window.test_email = email_test_sender(ctx.secrets)
+    window.settingsSaved.connect(lambda settings: _apply_settings(settings, service, notifier))
+    relay = NoticeRelay(window, tray)
+    notifier.tray.set_sink(relay.noticed.emit)  # any thread in; the window's thread out
     window.quitRequested.connect(stop.set)
     window.closedToTray.connect(lambda: tray.show_message(
         window.tr("Sniper is still running"),
         window.tr("Your snipes will be placed while Sniper stays here. Quit from this icon's menu."),
     ))
     if instance is not None:
-        instance.messageReceived.connect(lambda _message: window.show_and_raise())
+        instance.messageReceived.connect(lambda _message: _raise_for_another_launch(window))
     in_tray = tray.start()
     if not (minimized and in_tray):
         window.show()
+    if not in_tray:
+        window.statusBar().showMessage(window.tr(
+            "This desktop shows no system tray: Sniper snipes while it runs, so closing the window asks "
+            "first; notifications appear here and by email."), 30000)
+    restore_signals = _stop_on_signals(stop)
     shell = Shell(ctx, engine, service, window, tray, runner, stop)
     try:
+        await notifier.start()
         try:
             await engine.start()
         except Exception as exc:  # the window stays useful (history, settings) even if eBay is unreachable
             log.exception("the engine did not start")
             window.statusBar().showMessage(window.tr("Sniping could not start: {error}").format(error=exc))
+        # What start-up built (Qt wrappers, modules, the first pages) lives as long as the app: keep it out
+        # of the collector's full passes, which otherwise stall the window for tens of ms as it grows.
+        gc.freeze()
         if ctx.demo and not service.linked_username():
             window.open_link_dialog()  # the demo's first step: link the demo account in two clicks
         if on_ready is not None:
@@ -122,9 +172,11 @@ async def run_shell(
         window.shutdown()
         tray.hide()
         runner.cancel_all()
+        notifier.tray.set_sink(None)
         try:
             await engine.stop()
         finally:
+            await notifier.stop()
             await client.aclose()
             if instance is not None:
                 instance.close()
@@ -132,6 +184,33 @@ async def run_shell(
             window.close()
             window.deleteLater()
             QtCore.QCoreApplication.processEvents()
+        restore_signals()
     with contextlib.suppress(OSError):
         write_metrics(ctx, {"stopped": True})
     return 0
+
+
+def _raise_for_another_launch(window: MainWindow) -> None:
+    log.info("another launch asked for the window; bringing it to the front")
+    window.show_and_raise()
+
+
+def _stop_on_signals(stop: asyncio.Event) -> Callable[[], None]:
+    """SIGINT/SIGTERM (a terminal's Ctrl+C, a logout, a service manager) end the session cleanly."""
+    loop = asyncio.get_running_loop()
+
+    def handler(_signum: int, _frame: object) -> None:
+        loop.call_soon_threadsafe(stop.set)
+
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            previous[sig] = signal.signal(sig, handler)
+        except (ValueError, OSError):  # not the main thread (tests), or not supported here
+            continue
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    return restore

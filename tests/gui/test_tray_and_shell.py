@@ -13,13 +13,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sniper_app.app import open_context
+from sniper_app.domain.money import Money
 from sniper_app.domain.status import SnipeStatus
+from sniper_app.notify.notice import Notice, NoticeKind
 from sniper_app.simulator import SimulatorServer
 from sniper_app.ui import autostart
 from sniper_app.ui.main_window import MainWindow
 from sniper_app.ui.models import SnipeColumn
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
-from sniper_app.ui.shell import Shell, run_shell
+from sniper_app.ui.shell import NoticeRelay, Shell, run_shell
 from sniper_app.ui.single_instance import SingleInstance, server_name
 from sniper_app.ui.tray import Tray
 from tests.gui.conftest import SCREENSHOT_DIR
@@ -288,3 +290,43 @@ def test_autostart_entries_per_os(tmp_path: Path, monkeypatch: Any) -> None:
     assert b"RunAtLoad" in plist.read_bytes()
     autostart.set_enabled(False, "darwin", tmp_path)
     assert not plist.exists()
+
+
+def test_a_notice_shows_in_the_tray_and_its_click_opens_the_snipe(
+    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: Any  # noqa: F811
+) -> None:
+    auction = sim.create_auction("Leica Summilux 35mm", "900.00", ends_in=3600)
+
+    async def scenario() -> None:
+        async with live_service(sim, tmp_path / "data") as live:
+            snipe, _ = await live.service.add_snipe(auction["legacy_item_id"], "1200.00")
+            with _shown(_window(live, tmp_path)) as window:
+                tray = Tray(window, _icon(), available=True)
+                tray.start()
+                await until(lambda: window.snipes_model.row_of(snipe.id) is not None)
+                shown: list[tuple[str, str]] = []
+                tray.icon.showMessage = lambda title, text, *_args: shown.append((title, text))  # type: ignore[method-assign]
+                relay = NoticeRelay(window, tray)
+                notice = Notice(kind=NoticeKind.BID_WON, title="Leica Summilux 35mm", snipe_id=snipe.id,
+                                max_bid=Money.of("1200.00", "USD"), final_price=Money.of("950.00", "USD"))
+                relay.noticed.emit(notice)
+                await until(lambda: shown != [], what="the tray balloon")
+                assert shown[0][1].startswith("Leica Summilux 35mm")
+                assert "950.00" in shown[0][1]
+                window.tabs.setCurrentIndex(window.WATCH_TAB)
+                tray.icon.messageClicked.emit()
+                assert window.tabs.currentIndex() == window.SNIPES_TAB
+                assert window.selected_snipe_id() == snipe.id
+                detail = window.dialog(f"detail:{snipe.id}")
+                assert detail is not None
+                assert detail.isVisible()
+                tray.hide()
+
+                # Without a tray the same notice lands in the status bar.
+                bare_tray = Tray(window, _icon(), available=False)
+                bare_tray.start()
+                bare_tray._retry.stop()
+                NoticeRelay(window, bare_tray).noticed.emit(notice)
+                await until(lambda: "Leica Summilux 35mm" in window.statusBar().currentMessage())
+
+    qloop(scenario())

@@ -681,7 +681,7 @@ def test_a_prepared_count_runs_on_another_thread_and_agrees_with_the_store(store
     for filters in filters_list:
         prepared = store.detached_history_count(**filters)
         answers: list[int] = []
-        worker = threading.Thread(target=lambda prepared=prepared: answers.append(prepared()))
+        worker = threading.Thread(target=lambda prepared=prepared, answers=answers: answers.append(prepared()))
         worker.start()
         worker.join(10)
         assert answers == [store.count_history(**filters)], filters  # type: ignore[arg-type]

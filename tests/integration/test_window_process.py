@@ -1,0 +1,76 @@
+"""The window as a user starts it: `sniper-app --demo` in its own process, offscreen.
+
+One window per data dir: a second launch hands over to the first and exits; commands from another
+terminal reach the running demo; SIGTERM (a logout, a service manager) ends it cleanly.
+"""
+
+# ruff: noqa: F811
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
+from tests.support.simulator import sim  # noqa: F401  (fixture)
+
+
+def _run(args: list[str], env: dict[str, str], timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sniper_app", *args],
+        env=dict(os.environ) | env, capture_output=True, text=True, timeout=timeout, check=False,
+    )
+
+
+def _wait_for(path: Path, proc: subprocess.Popen[str], deadline_s: float = 30) -> None:
+    end = time.monotonic() + deadline_s
+    while not path.exists():
+        if proc.poll() is not None:
+            raise AssertionError(f"the app exited early: {proc.communicate()}")
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {path}")
+        time.sleep(0.05)
+
+
+def _log_says(log: Path, text: str, deadline_s: float = 10) -> bool:
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if log.exists() and text in log.read_text(encoding="utf-8"):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_window_demo_hands_over_to_itself_takes_commands_and_quits_on_sigterm(cli: CliSim) -> None:
+    env = {"SNIPER_DATA_DIR": str(cli.dirs / "data"), "QT_QPA_PLATFORM": "offscreen"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sniper_app", "--demo"],
+        env=dict(os.environ) | env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    state = cli.dirs / "data" / "demo" / "demo.json"
+    log = cli.dirs / "logs" / "sniper.log"
+    try:
+        _wait_for(state, proc)
+
+        second = _run(["--demo"], env)
+        assert second.returncode == 0, second.stderr
+        assert "already running" in second.stdout
+        assert _log_says(log, "another launch asked for the window"), "the first instance was not told"
+
+        # The running window's engine takes commands from another terminal, as the headless one does.
+        url = json.loads(_run(["--demo", "account", "link", "--print-url", "--json"], env).stdout)["consent_url"]
+        linked = _run(["--demo", "account", "link", "--redirect-url", cli.consent_redirect(url)], env)
+        assert linked.returncode == 0, linked.stderr
+        synced = json.loads(_run(["--demo", "watchlist", "sync", "--json"], env).stdout)
+        assert synced["count"] == 16
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert not state.exists(), "the demo's state file is removed on the way out"
+    assert "closing the window and stopping the engine" in log.read_text(encoding="utf-8")

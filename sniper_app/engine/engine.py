@@ -514,6 +514,9 @@ class Engine:
         )
         with self.metrics.timed("fire"):
             result = await self.firer.fire(fire)
+        for attempt in result.attempts:
+            if attempt.sent_at is not None:
+                self.metrics.count_call("offer")  # the bid bypasses the client: count each send here
         if self._stopping or result.outcome == "cancelled":
             return  # stays PLACING: the next start asks eBay what became of it
         await self._record_fire(pk, snipe, result, offset_ms, latency_ms, renewed=renewed)
@@ -939,10 +942,24 @@ class Engine:
 
         def on_timing(what: str, timing: Any) -> None:
             self.clock.note_timing(what, timing)
+            self.metrics.count_call(api_of(what))  # every HTTP exchange, retries included, spends quota
             if previous is not None:
                 previous(what, timing)
 
         transport.on_timing = on_timing
+
+
+def api_of(what: str) -> str:
+    """Which of eBay's metered APIs a client call (named as the transport names it) belongs to."""
+    if what.startswith("token"):
+        return "token"
+    if what in ("getBidding", "placeProxyBid"):
+        return "offer"
+    if what == "getUser":
+        return "identity"
+    if what[:1].isupper():  # Trading's calls are named in CamelCase: GetMyeBayBuying, ...
+        return "trading"
+    return "browse"
 
 
 def _iso(epoch: float | None) -> str | None:

@@ -473,7 +473,7 @@ class DiagnosticsView(QtWidgets.QWidget):
                 label.setText("—")
             self.clock_status_label.setText(self.tr("The engine is not running."))
             return
-        self.offset_label.setText(self.tr("{ms} ms").format(ms=f"{clock.offset_s * 1000:+,.1f}"))
+        self.offset_label.setText(self.tr("{ms} ms").format(ms=f"{round(clock.offset_s * 1000, 1) + 0.0:+,.1f}"))
         self.latency_label.setText(self.tr("{ms} ms").format(ms=f"{clock.latency_s * 1000:,.1f}"))
         self.age_label.setText(self.tr("{age} ago").format(age=_age(clock.age_s)) if clock.synced else "—")
         self.server_label.setText(clock.server or "—")

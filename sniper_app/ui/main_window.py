@@ -575,7 +575,8 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self.clock_label.setText(
             self.tr("Clock {offset:+.3f} s · {latency:.0f} ms · {age} ago").format(
-                offset=state.offset_s, latency=state.latency_s * 1000, age=_age_text(state.age_s)
+                offset=round(state.offset_s, 3) + 0.0,  # + 0.0: never show "-0.000"
+                latency=state.latency_s * 1000, age=_age_text(state.age_s)
             )
         )
         tip = self.tr(

@@ -141,9 +141,7 @@ async def run_shell(
     if not (minimized and in_tray):
         window.show()
     if not in_tray:
-        window.statusBar().showMessage(window.tr(
-            "This desktop shows no system tray: Sniper snipes while it runs, so closing the window asks "
-            "first; notifications appear here and by email."), 30000)
+        window.statusBar().showMessage(window.tr("No system tray here: closing the window asks first."), 30000)
     restore_signals = _stop_on_signals(stop)
     shell = Shell(ctx, engine, service, window, tray, runner, stop)
     try:

@@ -359,6 +359,7 @@ class SnipeDialog(QtWidgets.QDialog):
         self.group_combo.setAccessibleName(self.tr("Snipe group"))
         # Editable: a name that is not in the list makes a new group (aiming to win one item) on save.
         self.group_combo.setEditable(True)
+        self.group_combo.setMinimumWidth(300)  # room for the placeholder that says what an empty group means
         self.group_combo.setInsertPolicy(QtWidgets.QComboBox.InsertPolicy.NoInsert)
         group_line = self.group_combo.lineEdit()
         if group_line is not None:
@@ -590,6 +591,16 @@ class SnipeDialog(QtWidgets.QDialog):
         self._show_image()
         self._show_end()
         self._countdown.start()
+        # A long title wraps; a form layout does not grow for a wrapped label by itself.
+        QtCore.QTimer.singleShot(0, self._fit_to_contents)
+
+    def _fit_to_contents(self) -> None:
+        width = self.title_label.width()
+        if width > 0:
+            self.title_label.setMinimumHeight(self.title_label.heightForWidth(width))
+        keep = self.width()
+        self.adjustSize()
+        self.resize(max(keep, self.width()), self.height())
 
     def _show_image(self) -> None:
         preview = self._preview

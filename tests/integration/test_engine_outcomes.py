@@ -28,6 +28,7 @@ def test_win_lose_and_skip_in_one_run(sim: SimulatorServer, tmp_path: Path) -> N
             p_equal = r.snipe(equal, "40.00", lead=1.0)
             p_skip = r.snipe(skip, "20.00", lead=1.0)
             engine = r.engine()
+            token_calls = len([q for q in sim.requests() if q["path"].endswith("/identity/v1/oauth2/token")])
             await engine.start()
             try:
                 won = await wait_status(r, p_win, {"WON", "LOST", "FAILED", "MISSED"}, 12)
@@ -56,6 +57,15 @@ def test_win_lose_and_skip_in_one_run(sim: SimulatorServer, tmp_path: Path) -> N
             for b in bids:
                 item = next(k for k in ends if k.replace("|", "%7C") in b["path"] or k in b["path"])
                 assert ends[item] - 1.5 < b["arrival_epoch"] < ends[item]
+
+            # Every call to eBay is counted against its API's daily budget, as eBay meters it.
+            reached = sim.requests()
+            item_reads = [q for q in reached if "/buy/browse/v1/item" in q["path"]]
+            bid_reads = [q for q in reached if "/bidding/" in q["path"] and not q["path"].endswith("/place_proxy_bid")]
+            assert engine.metrics.calls_today("offer") == len(bids) + len(bid_reads)
+            assert engine.metrics.calls_today("browse") == len(item_reads) > 0
+            assert engine.metrics.calls_today("token") == len(
+                [q for q in reached if q["path"].endswith("/identity/v1/oauth2/token")]) - token_calls
 
             # The timing record answers "why did I lose?".
             assert won.planned_at is not None

@@ -22,6 +22,8 @@ os.environ["SNIPER_TEST_KEYRING_FILE"] = str(_SESSION_DIR / "keyring.json")
 os.environ["SNIPER_DATA_DIR"] = str(_SESSION_DIR / "data")
 os.environ["SNIPER_CONFIG_DIR"] = str(_SESSION_DIR / "config")
 os.environ["SNIPER_LOG_DIR"] = str(_SESSION_DIR / "logs")
+# The start-at-login entry is written under XDG_CONFIG_HOME: never the developer's own.
+os.environ["XDG_CONFIG_HOME"] = str(_SESSION_DIR / "xdg")
 # Hypothesis keeps its example database out of the source tree.
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(_SESSION_DIR / "hypothesis"))
 os.environ["PYTHONPATH"] = os.pathsep.join(

@@ -7,7 +7,6 @@ Its look between runs (geometry, column sizes, sort, last tab) lives in an INI f
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -222,25 +221,9 @@ class ButtonDelegate(QtWidgets.QStyledItemDelegate):
 
 
 class _CountRelay(QtCore.QObject):
-    counted = QtCore.Signal(int, int)  # (generation, count), delivered on the window's thread
+    """Carries a pool thread's count back to the window's thread as a queued signal."""
 
-
-class _CountJob(QtCore.QRunnable):
-    """Runs a prepared history count on a pool thread and hands the number back through a signal."""
-
-    def __init__(self, count: Callable[[], int], generation: int) -> None:
-        super().__init__()
-        self.relay = _CountRelay()
-        self._count = count
-        self._generation = generation
-
-    def run(self) -> None:
-        try:
-            count = self._count()
-        except Exception:
-            log.exception("counting the history failed")
-            count = -1
-        self.relay.counted.emit(self._generation, count)
+    counted = QtCore.Signal(int, int)  # (generation, count; -1 when counting failed)
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -278,7 +261,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.test_email: Any = None
         self.tray_available = False  # set by the tray once its icon is shown
         self._count_generation = 0
-        self._count_jobs: dict[int, _CountJob] = {}
+        # Owned by the application, not the window: a count still running when the window goes away emits
+        # on a relay that still exists, and Qt drops the answer for the window that no longer does.
+        self._count_relay = _CountRelay(QtCore.QCoreApplication.instance())
+        self._count_relay.counted.connect(self._show_history_count)
         self._quitting = False
         self._dialogs: dict[str, QtWidgets.QWidget] = {}
         self._store = store
@@ -963,15 +949,20 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         if not label.text():
             label.setText(self.tr("counting…"))
-        job = _CountJob(count, self._count_generation)
-        job.setAutoDelete(False)  # Python owns it until its answer is in (a relay freed early would crash)
-        self._count_jobs[self._count_generation] = job
-        job.relay.counted.connect(self._show_history_count)
-        QtCore.QThreadPool.globalInstance().start(job)
+        relay, generation = self._count_relay, self._count_generation
+
+        def run() -> None:  # on a pool thread: nothing here may touch a widget
+            try:
+                number = count()
+            except Exception:
+                log.exception("counting the history failed")
+                number = -1
+            relay.counted.emit(generation, number)
+
+        QtCore.QThreadPool.globalInstance().start(run)
 
     @QtCore.Slot(int, int)
     def _show_history_count(self, generation: int, count: int) -> None:
-        self._count_jobs.pop(generation, None)
         if generation != self._count_generation:  # an older filter's answer arriving late is dropped
             return
         label = self.history_filter_bar.count_label

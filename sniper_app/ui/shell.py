@@ -143,6 +143,7 @@ async def run_shell(
     if not in_tray:
         window.statusBar().showMessage(window.tr("No system tray here: closing the window asks first."), 30000)
     restore_signals = _stop_on_signals(stop)
+    _sync_autostart(ctx.settings.autostart)
     shell = Shell(ctx, engine, service, window, tray, runner, stop)
     try:
         await notifier.start()
@@ -186,6 +187,18 @@ async def run_shell(
     with contextlib.suppress(OSError):
         write_metrics(ctx, {"stopped": True})
     return 0
+
+
+def _sync_autostart(wanted: bool) -> None:
+    """The login entry follows the setting, however it was set (the dialog, `config set`, a variable)."""
+    from sniper_app.ui import autostart
+
+    try:
+        if autostart.is_enabled() != wanted:
+            autostart.set_enabled(wanted)
+            log.info("start at login %s", "enabled" if wanted else "disabled")
+    except OSError:
+        log.warning("could not change the start-at-login entry", exc_info=True)
 
 
 def _raise_for_another_launch(window: MainWindow) -> None:

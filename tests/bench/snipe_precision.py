@@ -1,9 +1,12 @@
 """How close to ``end − lead`` (on eBay's clock) the real engine's bids arrive, with a stalled UI thread.
 
     python -m tests.bench.snipe_precision [--snipes 200 --window 30 --burst 1 --lead 2 --clock-offset 2.5
-        --latency-ms 40 --jitter-ms 5 --ui-stall-ms 300 --no-compensation]
+        --latency-ms 40 --jitter-ms 5 --ui-stall-ms 300 --no-compensation --with-window]
 
 The simulator runs in its own process; arrival instants come from its request log (its own clock).
+``--with-window`` runs the engine as the app does: on a qasync loop, with the main window open (offscreen)
+over the same store and events, and the stall made on the GUI thread itself (which is the loop's thread)
+by a timer that blocks it; without it, a plain asyncio loop and a stall thread that holds the GIL.
 Prints one JSON line.
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import os
 import statistics
@@ -92,9 +96,11 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
                 )
         engine = Engine(settings, store, user_id=int(local.id), client=client, compensate=not args.no_compensation,
                         preflight_s=10.0)
-        stall = threading.Thread(target=_stall, args=(stop, args.ui_stall_ms / 1000), daemon=True)
-        if args.ui_stall_ms > 0:
-            stall.start()
+        window = None
+        if args.with_window:
+            window = _open_window(settings, store, int(local.id), client, engine, args.ui_stall_ms / 1000)
+        elif args.ui_stall_ms > 0:
+            threading.Thread(target=_stall, args=(stop, args.ui_stall_ms / 1000), daemon=True).start()
         await engine.start()
         last_end = max(ends.values())
         # Sim clock = local + offset: wait (polling the database) until every auction ended and settled.
@@ -112,6 +118,11 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
             for s in store.list_snipes()
             if s.sent_at is not None and s.planned_at is not None
         }
+        if window is not None:
+            window.stall_timer.stop()
+            window.allow_close()
+            window.shutdown()
+            window.close()
         await engine.stop()
         requests = httpx.get(base + "/_sim/requests", timeout=30).json()["requests"]
         await client.aclose()
@@ -156,6 +167,34 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _open_window(
+    settings: Settings, store: Store, user_id: int, client: EbayClient, engine: Engine, stall_s: float
+) -> Any:
+    """The main window over the engine, shown, and a timer that blocks the GUI thread every 2 s."""
+    from sniper_app.engine.service import SniperService
+    from sniper_app.ui.main_window import MainWindow
+    from sniper_app.ui.qt import QtCore
+
+    service = SniperService(settings, store, user_id=user_id, client=client, engine=engine, bus=engine.bus,
+                            metrics=engine.metrics, data_dir=_TMP)
+    window = MainWindow(store, engine.bus, settings, user_id, service=service)
+    window.show()
+
+    def block() -> None:
+        until = time.perf_counter() + stall_s
+        x = 0
+        while time.perf_counter() < until:
+            for i in range(200):
+                x += i * i
+
+    window.stall_timer = QtCore.QTimer(window)
+    window.stall_timer.setInterval(2000)
+    window.stall_timer.timeout.connect(block)
+    if stall_s > 0:
+        window.stall_timer.start()
+    return window
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.snipe_precision")
     parser.add_argument("--snipes", type=int, default=200)
@@ -167,8 +206,23 @@ def main() -> None:
     parser.add_argument("--jitter-ms", type=float, default=5.0)
     parser.add_argument("--ui-stall-ms", type=float, default=300.0)
     parser.add_argument("--no-compensation", action="store_true")
+    parser.add_argument("--with-window", action="store_true", help="the app's qasync loop with the window open")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(_run(args))), flush=True)
+    if not args.with_window:
+        print(json.dumps(asyncio.run(_run(args))), flush=True)
+        return
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["SNIPER_CACHE_DIR"] = str(_TMP / "cache")
+    from sniper_app.ui.qt import QtWidgets
+
+    qasync = importlib.import_module("qasync")  # only after the binding is chosen
+
+    app = QtWidgets.QApplication([])
+    app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        print(json.dumps(loop.run_until_complete(_run(args))), flush=True)
 
 
 if __name__ == "__main__":

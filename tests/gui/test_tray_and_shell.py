@@ -251,8 +251,11 @@ def test_second_instance_hands_over_to_the_first(qtbot: Any, tmp_path: Path) -> 
     again.close()
 
 
-def test_the_whole_window_session_on_qasync(sim: SimulatorServer, tmp_path: Path, qloop: Run) -> None:  # noqa: F811
-    settings = engine_settings(sim, tmp_path / "data")
+def test_the_whole_window_session_on_qasync(
+    sim: SimulatorServer, tmp_path: Path, qloop: Run, monkeypatch: Any  # noqa: F811
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    settings = engine_settings(sim, tmp_path / "data").model_copy(update={"autostart": True})
     ctx = open_context(settings)
     seen: list[Shell] = []
 
@@ -269,6 +272,8 @@ def test_the_whole_window_session_on_qasync(sim: SimulatorServer, tmp_path: Path
     assert code == 0
     assert seen
     assert not seen[0].engine._started, "the engine is stopped when the window session ends"
+    # The start-at-login setting made its entry (however the setting was changed).
+    assert "--minimized" in (tmp_path / "xdg" / "autostart" / "sniper-app.desktop").read_text()
 
 
 def test_autostart_entries_per_os(tmp_path: Path, monkeypatch: Any) -> None:

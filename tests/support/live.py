@@ -26,7 +26,7 @@ from sniper_app.engine.metrics import Metrics
 from sniper_app.engine.service import SniperService
 from sniper_app.simulator import SimulatorServer
 from sniper_app.store import Store
-from sniper_app.ui.qt import QtWidgets
+from sniper_app.ui.qt import QtCore, QtWidgets
 from tests.support.engine import FAST, engine_settings, link_demo, new_client
 
 T = TypeVar("T")
@@ -55,6 +55,7 @@ def qloop(qapp: QtWidgets.QApplication) -> Iterator[Callable[[Coroutine[Any, Any
         asyncio.set_event_loop(None)
         # qasync leaves its timers and threads in reference cycles; collected later, at a random moment,
         # a timer can fire into freed memory. Collect them now, while nothing else is running.
+        QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
         gc.collect()
 
 

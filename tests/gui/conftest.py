@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -20,6 +21,18 @@ from sniper_app.ui.qt import QtCore, QtGui
 from tests.support.store import FakeClock
 
 SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+
+@pytest.fixture(autouse=True)
+def _qt_garbage_dies_on_the_gui_thread() -> Iterator[None]:
+    """Collect each window test's garbage here, on the GUI thread, as the test ends.
+
+    Widgets, qasync's timers and workers sit in reference cycles. Left to an automatic collection later,
+    it may run on another thread (an in-process simulator's) and destroy Qt objects there, which
+    crashes the whole run at some unrelated later test.
+    """
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -45,18 +44,6 @@ def browser(qapp: Any) -> Iterator[Browser]:
     finally:
         for scheme in ("http", "https"):
             QtGui.QDesktopServices.unsetUrlHandler(scheme)
-
-
-@pytest.fixture(autouse=True)
-def _qasync_garbage_on_the_gui_thread() -> Iterator[None]:
-    """Collect after the ``qloop`` fixture closed its loop (this fixture is set up first, so torn down last).
-
-    qasync's timer and worker objects of a closed loop sit in reference cycles; left to a later automatic
-    collection they may be destroyed on another thread (the simulator's), and a Qt timer of theirs then
-    fires into freed memory. Collected here, they die on the GUI thread.
-    """
-    yield
-    gc.collect()
 
 
 @asynccontextmanager

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import warnings
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -80,18 +79,6 @@ async def dialog_rig(live: Live, tmp_path: Path) -> AsyncIterator[Rig]:
             if shiboken6.isValid(obj):
                 obj.deleteLater()
         await until(lambda: not any(shiboken6.isValid(o) for o in objects), what="the dialog's parts to be deleted")
-
-
-@pytest.fixture(autouse=True)
-def _qasync_garbage_on_the_gui_thread() -> Iterator[None]:
-    """Collect after the ``qloop`` fixture closed its loop (this fixture is set up first, so torn down last).
-
-    qasync's timer and worker objects of a closed loop sit in reference cycles; left to a later automatic
-    collection they may be destroyed on another thread (the simulator's), and a Qt timer of theirs then
-    fires into freed memory. Collected here, they die on the GUI thread.
-    """
-    yield
-    gc.collect()
 
 
 def paste(qtbot: Any, widget: QtWidgets.QWidget, text: str) -> None:

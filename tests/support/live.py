@@ -32,6 +32,23 @@ from tests.support.engine import FAST, engine_settings, link_demo, new_client
 T = TypeVar("T")
 
 
+# Closed loops are kept for the whole session. qasync's close() only marks its timer object stopped: the Qt
+# timers it registered keep firing (each then kills itself) during later tests' event processing. Were the
+# loop collected by a garbage collection that happens to run inside one of those timer events, the timer
+# object would be deleted under its own event handler and the process would crash at a random later test.
+_RETIRED_LOOPS: list[object] = []
+
+
+def _retire(loop: object) -> None:
+    timer = getattr(loop, "_timer", None)
+    pending = getattr(timer, "_SimpleTimer__callbacks", None)  # qasync's registry of its Qt timers
+    if isinstance(timer, QtCore.QObject) and isinstance(pending, dict):
+        for timer_id in list(pending):
+            timer.killTimer(timer_id)
+        pending.clear()
+    _RETIRED_LOOPS.append(loop)
+
+
 @pytest.fixture
 def qloop(qapp: QtWidgets.QApplication) -> Iterator[Callable[[Coroutine[Any, Any, T]], T]]:
     """``run(coro)``: run a coroutine to completion on a qasync loop over the test's QApplication."""
@@ -53,6 +70,7 @@ def qloop(qapp: QtWidgets.QApplication) -> Iterator[Callable[[Coroutine[Any, Any
             loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
         asyncio.set_event_loop(None)
+        _retire(loop)
         # qasync leaves its timers and threads in reference cycles; collected later, at a random moment,
         # a timer can fire into freed memory. Collect them now, while nothing else is running.
         QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SIZE_BUDGET_BYTES = 150 * 1024 * 1024
+SIZE_BUDGET_BYTES = 150_000_000  # 150 MB in decimal units, the stricter reading of the budget
 
 pytestmark = [
     pytest.mark.slow,
@@ -69,7 +69,7 @@ def test_linux_bundle_builds_runs_its_selftest_and_packs(tmp_path: Path) -> None
     assert "SecretService" in selftest.stdout
 
     size = _size(bundle)
-    assert size <= SIZE_BUDGET_BYTES, f"the bundle is {size / 2**20:.1f} MiB, over the 150 MiB budget"
+    assert size <= SIZE_BUDGET_BYTES, f"the bundle is {size / 1e6:.1f} MB, over the 150 MB budget"
     # Only the Qt the app uses: no QML, Quick, PDF or virtual keyboard, no other binding.
     names = {p.name for p in bundle.rglob("*")}
     for unwanted in ("libQt6Qml.so.6", "libQt6Quick.so.6", "libQt6Pdf.so.6", "libQt6VirtualKeyboard.so.6"):

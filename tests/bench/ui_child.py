@@ -44,6 +44,7 @@ class LagMeter(QtCore.QObject):
         self.samples: list[float] = []
         self.phase = "start"
         self.by_phase: dict[str, list[float]] = {}
+        self.when: list[tuple[float, float]] = []
         self._last = 0.0
         self._timer = QtCore.QTimer(self)
         self._timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
@@ -61,6 +62,7 @@ class LagMeter(QtCore.QObject):
         now = time.perf_counter()
         lag = max(0.0, (now - self._last) * 1000 - TIMER_MS)
         self.samples.append(lag)
+        self.when.append((lag, now))
         self.by_phase.setdefault(self.phase, []).append(lag)
         self._last = now
 
@@ -103,6 +105,7 @@ async def drive(shell: Any, paint: FirstPaint, started: float, report: Path, scr
             print(f"{model.rowCount():,} rows, {time.perf_counter() - scroll_start:.1f} s", flush=True)
     scroll_s = time.perf_counter() - scroll_start
     meter.stop()
+    worst = sorted(meter.when)[-5:]
     peak, end = _rss_mb()
     lag = sorted(meter.samples)
     figures = {
@@ -119,6 +122,9 @@ async def drive(shell: Any, paint: FirstPaint, started: float, report: Path, scr
         "history_rows_loaded": model.rowCount(),
         "scroll_s": round(scroll_s, 1),
         "scroll_stalls": stalls,
+        # The five worst stalls and when they came, in seconds after the sync started (to tell periodic
+        # work from scrolling).
+        "worst_lags": [[round(lag, 1), round(at - sync_start, 2)] for lag, at in worst],
         "rss_mb": round(peak, 1),
         "rss_end_mb": round(end, 1),
     }

@@ -344,7 +344,7 @@ def run_window(
     """Open the window (against the bundled simulator with ``demo``) on a qasync loop until the user quits.
 
     ``on_ready`` is called with the running :class:`~sniper_app.ui.shell.Shell` once the engine has started
-    (the self-test and the responsiveness benchmark drive the app through it).
+    (the responsiveness benchmark drives the app through it).
     """
     if not display_available():
         announce("No display was found, so Sniper runs without its window; press Ctrl+C to stop.")
@@ -371,6 +371,7 @@ def run_window(
     # The tray keeps the app alive when the window closes; quitting is the user's explicit choice.
     app.setQuitOnLastWindowClosed(False)
 
+    # Before the store and the simulator: a second launch hands over and must start neither.
     data_dir = demo_dir(base) if demo else base.resolved_data_dir()
     instance = SingleInstance.claim(server_name(data_dir))
     if instance is None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bisect
 import logging
-import sys
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -738,41 +737,6 @@ def sort_proxy(source: QtCore.QAbstractItemModel, parent: QtCore.QObject | None 
 # ------------------------------------------------------------------------------------------ history
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryRow:
-    id: int
-    at: datetime
-    action: str
-    status: str | None
-    snipe_id: int | None
-    legacy_item_id: str | None
-    title: str | None
-    amount_minor: int | None
-    final_price_minor: int | None
-    currency: str | None
-    message: str
-
-    @classmethod
-    def of(cls, event: HistoryTuple, intern: Callable[[str | None], str | None]) -> HistoryRow:
-        return cls(
-            id=event.id,
-            at=event.at,
-            action=sys.intern(event.action),
-            status=intern(event.status),
-            snipe_id=event.snipe_id,
-            legacy_item_id=intern(event.legacy_item_id),
-            title=intern(event.title),
-            amount_minor=event.amount_minor,
-            final_price_minor=event.final_price_minor,
-            currency=intern(event.currency),
-            message=event.message,
-        )
-
-    @property
-    def key(self) -> tuple[datetime, int]:
-        return (self.at, self.id)
-
-
 class HistoryColumn(IntEnum):
     WHEN = 0
     ACTION = 1
@@ -812,12 +776,9 @@ class HistoryModel(_TableModel):
         # so a scroll through a million events costs tens of MB, not hundreds.
         self._ats = array("q")
         self._ids = array("q")
-        self._pages: OrderedDict[int, list[HistoryRow]] = OrderedDict()
+        self._pages: OrderedDict[int, list[HistoryTuple]] = OrderedDict()
         self._cursor: HistoryCursor | None = None
         self._more = True
-        # Titles and item ids repeat across thousands of events; sharing one string each keeps a long
-        # scroll's memory in proportion to distinct items, not to events.
-        self._strings: dict[str, str] = {}
         self.fetchMore(QtCore.QModelIndex())
 
     def headers(self) -> Sequence[str]:
@@ -841,7 +802,7 @@ class HistoryModel(_TableModel):
     def row_count(self) -> int:
         return len(self._ids)
 
-    def row(self, row: int) -> HistoryRow:
+    def row(self, row: int) -> HistoryTuple:
         if not 0 <= row < len(self._ids):
             raise IndexError(row)
         number = row // self._page_size
@@ -852,7 +813,7 @@ class HistoryModel(_TableModel):
             self._pages.move_to_end(number)
         return page[row - number * self._page_size]
 
-    def _load_page(self, number: int) -> list[HistoryRow]:
+    def _load_page(self, number: int) -> list[HistoryTuple]:
         """Re-read rows [number * page, …) by keyset from the key of the row before them."""
         start = number * self._page_size
         end = min(start + self._page_size, len(self._ids))
@@ -863,7 +824,7 @@ class HistoryModel(_TableModel):
         page = self._store.history_page(
             cursor=cursor, limit=self._page_size, light=True, **self._filter.store_kwargs()
         )
-        rows = [HistoryRow.of(event, self._intern) for event in page.rows[: end - start]]
+        rows: list[HistoryTuple] = page.rows[: end - start]
         if len(rows) != end - start or any(r.id != self._ids[start + n] for n, r in enumerate(rows)):
             # Events were purged or changed underneath: show what is there rather than stale keys.
             log.info("history rows moved underneath the view; reloading it")
@@ -872,24 +833,17 @@ class HistoryModel(_TableModel):
         self._remember(number, rows)
         return rows
 
-    def _placeholder(self, row: int) -> HistoryRow:
-        return HistoryRow(
+    def _placeholder(self, row: int) -> HistoryTuple:
+        return HistoryTuple(
             id=self._ids[row], at=from_epoch_us(self._ats[row]), action="", status=None, snipe_id=None,
             legacy_item_id=None, title=None, amount_minor=None, final_price_minor=None, currency=None, message="",
         )
 
-    def _remember(self, number: int, rows: list[HistoryRow]) -> None:
+    def _remember(self, number: int, rows: list[HistoryTuple]) -> None:
         self._pages[number] = rows
         self._pages.move_to_end(number)
         while len(self._pages) > MAX_CACHED_PAGES:
             self._pages.popitem(last=False)
-
-    def _intern(self, text: str | None) -> str | None:
-        if text is None:
-            return None
-        if len(self._strings) > 200_000:  # a pathological history; stop sharing rather than grow forever
-            return text
-        return self._strings.setdefault(text, text)
 
     def set_filter(self, history_filter: HistoryFilter) -> None:
         """Show only events matching ``history_filter``: drop what is loaded and load its first page."""
@@ -898,7 +852,6 @@ class HistoryModel(_TableModel):
         self._ats = array("q")
         self._ids = array("q")
         self._pages.clear()
-        self._strings.clear()
         self._cursor = None
         self._more = True
         self.endResetModel()
@@ -922,7 +875,7 @@ class HistoryModel(_TableModel):
         if not page.rows:
             return
         first = len(self._ids)
-        rows = [HistoryRow.of(event, self._intern) for event in page.rows]
+        rows: list[HistoryTuple] = page.rows
         self.beginInsertRows(QtCore.QModelIndex(), first, first + len(rows) - 1)
         self._ats.extend(to_epoch_us(r.at) for r in rows)
         self._ids.extend(r.id for r in rows)

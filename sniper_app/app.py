@@ -32,6 +32,8 @@ from sniper_app.store import Store
 if TYPE_CHECKING:
     from sniper_app.engine.accounts import Accounts
     from sniper_app.engine.actions import Actions
+    from sniper_app.engine.engine import Engine
+    from sniper_app.engine.notifications import NotifierHandle
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,21 @@ class AppContext:
         from sniper_app.engine.accounts import Accounts
 
         return Accounts(self.store, client, user_id=self.user_id, data_dir=self.data_dir, bus=self.bus)
+
+    def engine(self, client: EbayClient, **options: Any) -> Engine:
+        """The engine of this run (headless or window), acting through ``client``; ``options`` tune it."""
+        from sniper_app.engine.engine import Engine
+
+        return Engine(
+            self.settings, self.store, user_id=self.user_id, bus=self.bus, metrics=self.metrics, client=client,
+            clock_server=self.settings.time_server, **options,
+        )
+
+    def notifier(self) -> NotifierHandle:
+        """Tray and email notices of this run; ``await start()`` on the loop, ``stop()`` at shutdown."""
+        from sniper_app.engine.notifications import NotifierHandle
+
+        return NotifierHandle(self.settings, self.store, self.bus, self.secrets)
 
     def close(self) -> None:
         self.store.close()
@@ -224,11 +241,19 @@ def write_metrics(ctx: AppContext, extra: dict[str, Any] | None = None) -> None:
     tmp.replace(path)
 
 
+async def write_metrics_until(ctx: AppContext, stop: asyncio.Event) -> None:
+    """Every few seconds until ``stop``, leave the metrics where ``diagnostics`` in another process reads them."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), METRICS_EVERY_S)
+        try:
+            write_metrics(ctx)
+        except OSError:
+            log.warning("could not write the metrics file", exc_info=True)
+
+
 async def run_engine(ctx: AppContext, announce: Callable[[str], None], *, banner: str | None = None) -> int:
     """Run the engine on ``ctx`` until SIGINT or SIGTERM, then shut it down cleanly; returns the exit code."""
-    from sniper_app.engine.engine import Engine
-    from sniper_app.engine.notifications import attach_notifier
-
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     installed: list[signal.Signals] = []
@@ -239,27 +264,13 @@ async def run_engine(ctx: AppContext, announce: Callable[[str], None], *, banner
         except (NotImplementedError, RuntimeError):  # Windows' loops have no signal handlers
             signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
     client = ctx.build_client()
-    engine = Engine(
-        ctx.settings,
-        ctx.store,
-        user_id=ctx.user_id,
-        bus=ctx.bus,
-        metrics=ctx.metrics,
-        client=client,
-        clock_server=ctx.settings.time_server,
-    )
-    notifier = attach_notifier(ctx.settings, ctx.store, ctx.bus, ctx.secrets)
+    engine = ctx.engine(client)
+    notifier = ctx.notifier()
     try:
         await notifier.start()
         await engine.start()
         announce(banner or f"Sniper engine running (data in {ctx.data_dir}). Press Ctrl+C to stop.")
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), METRICS_EVERY_S)
-            try:
-                write_metrics(ctx)
-            except OSError:
-                log.warning("could not write the metrics file", exc_info=True)
+        await write_metrics_until(ctx, stop)
         log.info("stopping the engine")
     finally:
         try:

@@ -339,19 +339,3 @@ class NotifierHandle:
         self.bus.publish(NotificationFailed(
             kind=notice.kind.value, channel="email", snipe_id=notice.snipe_id, title=notice.title, reason=reason,
         ))
-
-
-def attach_notifier(
-    settings: Settings,
-    store: Store,
-    bus: EventBus,
-    secrets: SecretStore,
-    *,
-    retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
-    http_client: httpx.AsyncClient | None = None,
-    tls_context: ssl.SSLContext | None = None,
-) -> NotifierHandle:
-    """Build the notifier for this app; call ``await handle.start()`` on the loop, ``stop()`` at shutdown."""
-    return NotifierHandle(
-        settings, store, bus, secrets, retry_delays=retry_delays, http_client=http_client, tls_context=tls_context
-    )

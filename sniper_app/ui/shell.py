@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sniper_app.config import Settings
 from sniper_app.engine.engine import Engine
-from sniper_app.engine.notifications import NotifierHandle, attach_notifier, email_test_sender
+from sniper_app.engine.notifications import NotifierHandle, email_test_sender
 from sniper_app.engine.service import SniperService
 from sniper_app.notify.notice import Notice, NoticeKind
 from sniper_app.ui.bridge import AsyncRunner
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-METRICS_EVERY_S = 5.0
 
 
 @dataclass
@@ -96,24 +95,15 @@ async def run_shell(
     engine_options: dict[str, Any] | None = None,
 ) -> int:
     """Run the window until the user quits (or the session ends); returns the exit code."""
-    from sniper_app.app import write_metrics
+    from sniper_app.app import write_metrics, write_metrics_until
 
     client = ctx.build_client()
-    engine = Engine(
-        ctx.settings,
-        ctx.store,
-        user_id=ctx.user_id,
-        bus=ctx.bus,
-        metrics=ctx.metrics,
-        client=client,
-        clock_server=ctx.settings.time_server,
-        **(engine_options or {}),
-    )
+    engine = ctx.engine(client, **(engine_options or {}))
     service = SniperService(
         ctx.settings, ctx.store, user_id=ctx.user_id, client=client, engine=engine, bus=ctx.bus,
         metrics=ctx.metrics, data_dir=ctx.data_dir, demo=ctx.demo,
     )
-    notifier = attach_notifier(ctx.settings, ctx.store, ctx.bus, ctx.secrets)
+    notifier = ctx.notifier()
     stop = asyncio.Event()
     app = QtWidgets.QApplication.instance()
     if app is not None:
@@ -159,13 +149,7 @@ async def run_shell(
             window.open_link_dialog()  # the demo's first step: link the demo account in two clicks
         if on_ready is not None:
             on_ready(shell)
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), METRICS_EVERY_S)
-            try:
-                write_metrics(ctx)
-            except OSError:
-                log.warning("could not write the metrics file", exc_info=True)
+        await write_metrics_until(ctx, stop)
     finally:
         log.info("closing the window and stopping the engine")
         window.shutdown()

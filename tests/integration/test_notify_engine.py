@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sniper_app.ebay import SecretStore
 from sniper_app.engine.bus import AuctionEndingSoon
-from sniper_app.engine.notifications import attach_notifier
+from sniper_app.engine.notifications import NotifierHandle
 from sniper_app.notify import Notice, NoticeKind
 from sniper_app.simulator import SimulatorServer
 from tests.support.engine import rig, wait_for, wait_status
@@ -24,7 +24,7 @@ def test_a_won_snipe_is_emailed_and_shown_in_the_tray(sim: SimulatorServer, tmp_
                 "notify_tray_types": ["BID_PLACED", "BID_WON", "AUCTION_ENDING"],
             })
             secrets = SecretStore("simulator", environ={"SNIPER_POSTMARK_TOKEN": "POSTMARK_API_TEST"})
-            handle = attach_notifier(settings, r.store, r.bus, secrets, retry_delays=(0.05,))
+            handle = NotifierHandle(settings, r.store, r.bus, secrets, retry_delays=(0.05,))
             shown: list[Notice] = []
             handle.tray.set_sink(shown.append)
             await handle.start()

@@ -14,7 +14,7 @@ from sniper_app.config import Settings
 from sniper_app.domain.history import HistoryAction
 from sniper_app.ebay import SecretStore
 from sniper_app.engine.bus import Event, EventBus, NotificationFailed
-from sniper_app.engine.notifications import NotifierHandle, attach_notifier
+from sniper_app.engine.notifications import NotifierHandle
 from sniper_app.store import Store
 from sniper_app.store.models import HistoryEvent
 
@@ -57,7 +57,7 @@ class NotifyRig:
 async def notify_rig(settings: Settings, secrets: SecretStore | None = None, **kw: Any) -> AsyncIterator[NotifyRig]:
     store = Store.open(settings.resolved_data_dir())
     bus = EventBus()
-    rig = NotifyRig(store, bus, attach_notifier(settings, store, bus, secrets or SecretStore("simulator"),
+    rig = NotifyRig(store, bus, NotifierHandle(settings, store, bus, secrets or SecretStore("simulator"),
                                                 retry_delays=kw.pop("retry_delays", FAST_RETRIES), **kw))
     bus.subscribe(Event, rig.events.append)
     await rig.handle.start()

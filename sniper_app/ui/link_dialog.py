@@ -19,6 +19,7 @@ from sniper_app.domain.errors import SniperError
 from sniper_app.engine.service import SniperService
 from sniper_app.ui.bridge import AsyncRunner
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
+from sniper_app.ui.widgets import message_label
 
 if TYPE_CHECKING:
     from sniper_app.ebay import EbayUser
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEMO_CONSENT_TIMEOUT_S: Final = 10.0
-_ERROR_STYLE: Final = "color: #b00020;"
 
 
 def _is_loopback(url: str) -> bool:
@@ -151,13 +151,8 @@ class LinkDialog(QtWidgets.QDialog):
         redirect_row.addWidget(self.link_button)
         layout.addLayout(redirect_row)
 
-        self.error_label = QtWidgets.QLabel(self)
-        self.error_label.setObjectName("errorLabel")
+        self.error_label = message_label(self, "errorLabel")
         self.error_label.setAccessibleName(self.tr("Problem"))
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(_ERROR_STYLE)
-        self.error_label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_label.setVisible(False)
         layout.addWidget(self.error_label)
 
         self.info_label = QtWidgets.QLabel(self)

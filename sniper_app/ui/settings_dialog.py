@@ -26,12 +26,10 @@ from sniper_app.config import MARKETPLACES, Settings, SettingsError, env_name, s
 from sniper_app.domain.errors import InputError, SniperError
 from sniper_app.ui.bridge import AsyncRunner
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
+from sniper_app.ui.widgets import ERROR_STYLE, NOTE_STYLE, OK_STYLE, message_label
 
 log = logging.getLogger(__name__)
 
-_ERROR_STYLE: Final = "color: #b00020;"
-_OK_STYLE: Final = "color: #1b5e20;"
-_NOTE_STYLE: Final = "color: #666;"
 
 TestEmail = Callable[[Settings, str | None], Coroutine[Any, Any, str]]
 
@@ -196,15 +194,6 @@ class SettingsDialog(QtWidgets.QDialog):
 
     # --- layout ------------------------------------------------------------------------------------
 
-    def _label(self, name: str, style: str, *, visible: bool = False) -> QtWidgets.QLabel:
-        label = QtWidgets.QLabel(self)
-        label.setObjectName(name)
-        label.setWordWrap(True)
-        label.setStyleSheet(style)
-        label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        label.setVisible(visible)
-        return label
-
     def _build(self) -> None:
         layout = QtWidgets.QVBoxLayout(self)
         self.tabs = QtWidgets.QTabWidget(self)
@@ -237,10 +226,10 @@ class SettingsDialog(QtWidgets.QDialog):
                 self._add_test_email(form)
                 self._follow_backend()
 
-        self.form_error = self._label("formError", _ERROR_STYLE)
+        self.form_error = message_label(self, "formError", ERROR_STYLE)
         self.form_error.setAccessibleName(self.tr("Problem"))
         layout.addWidget(self.form_error)
-        self.status_label = self._label("statusLabel", _OK_STYLE)
+        self.status_label = message_label(self, "statusLabel", OK_STYLE)
         layout.addWidget(self.status_label)
         self.buttons = QtWidgets.QDialogButtonBox(
             QtWidgets.QDialogButtonBox.StandardButton.Save | QtWidgets.QDialogButtonBox.StandardButton.Cancel, self
@@ -294,7 +283,7 @@ class SettingsDialog(QtWidgets.QDialog):
         if info.description:
             editor.setToolTip(self.tr(info.description))
             editor.setAccessibleDescription(self.tr(info.description))
-        error = self._label(f"error_{name}", _ERROR_STYLE)
+        error = message_label(self, f"error_{name}", ERROR_STYLE)
         error.setAccessibleName(self.tr("Problem with {0}").format(label.text().rstrip(":")))
         column = QtWidgets.QVBoxLayout()
         column.setContentsMargins(0, 0, 0, 0)
@@ -303,7 +292,7 @@ class SettingsDialog(QtWidgets.QDialog):
         locked = self._env_locked(name)
         if locked:
             self._lock(editor)
-            note = self._label(f"envNote_{name}", _NOTE_STYLE, visible=True)
+            note = message_label(self, f"envNote_{name}", NOTE_STYLE, visible=True)
             note.setText(self.tr("Set by the environment variable {0}; change it there.").format(locked))
             column.addWidget(note)
         column.addWidget(error)
@@ -406,13 +395,13 @@ class SettingsDialog(QtWidgets.QDialog):
                 checks[name][kind] = check
         form.addRow(box)
         for name in names:
-            error = self._label(f"error_{name}", _ERROR_STYLE)
+            error = message_label(self, f"error_{name}", ERROR_STYLE)
             form.addRow(error)
             locked = self._env_locked(name)
             if locked:
                 for check in checks[name].values():
                     check.setEnabled(False)
-                note = self._label(f"envNote_{name}", _NOTE_STYLE, visible=True)
+                note = message_label(self, f"envNote_{name}", NOTE_STYLE, visible=True)
                 note.setText(self.tr("{0} is set by the environment variable {1}; change it there.").format(
                     LABELS.get(name, name), locked))
                 form.addRow(note)
@@ -438,7 +427,7 @@ class SettingsDialog(QtWidgets.QDialog):
         if secret.env in self._environ:
             edit.setReadOnly(True)
             edit.setPlaceholderText(self.tr("Given by {0}").format(secret.env))
-            note = self._label(f"envNote_{secret.key}", _NOTE_STYLE, visible=True)
+            note = message_label(self, f"envNote_{secret.key}", NOTE_STYLE, visible=True)
             note.setText(self.tr("Set by the environment variable {0}; change it there.").format(secret.env))
             column.addWidget(note)
         else:
@@ -455,7 +444,7 @@ class SettingsDialog(QtWidgets.QDialog):
         self.test_button.setToolTip(self.tr("Send one email with the values above, before saving them (Alt+T)"))
         self.test_button.setEnabled(self._test_email is not None)
         self.test_button.clicked.connect(self.send_test_email)
-        self.test_result = self._label("testEmailResult", _OK_STYLE)
+        self.test_result = message_label(self, "testEmailResult", OK_STYLE)
         self.test_result.setAccessibleName(self.tr("Test email result"))
         row = QtWidgets.QVBoxLayout()
         row.addWidget(self.test_button, 0, QtCore.Qt.AlignmentFlag.AlignLeft)
@@ -614,7 +603,7 @@ class SettingsDialog(QtWidgets.QDialog):
         edit = self._secret_edits.get(backend_secret or "")
         secret = edit.text() if edit is not None and edit.text() and not edit.isReadOnly() else None
         self.test_button.setEnabled(False)
-        self.test_result.setStyleSheet(_NOTE_STYLE)
+        self.test_result.setStyleSheet(NOTE_STYLE)
         self.test_result.setText(self.tr("Sending…"))
         self.test_result.setVisible(True)
         self._runner.submit(
@@ -626,12 +615,12 @@ class SettingsDialog(QtWidgets.QDialog):
 
     def _test_sent(self, sentence: str) -> None:
         self.test_button.setEnabled(True)
-        self.test_result.setStyleSheet(_OK_STYLE)
+        self.test_result.setStyleSheet(OK_STYLE)
         self.test_result.setText(sentence)
 
     def _test_failed(self, exc: BaseException) -> None:
         self.test_button.setEnabled(True)
-        self.test_result.setStyleSheet(_ERROR_STYLE)
+        self.test_result.setStyleSheet(ERROR_STYLE)
         if isinstance(exc, SniperError):
             prefix = "" if isinstance(exc, InputError) else self.tr("The test email was not sent. ")
             self.test_result.setText(prefix + str(exc))

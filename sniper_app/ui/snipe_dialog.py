@@ -34,14 +34,13 @@ from sniper_app.ui.formatting import format_time_left
 from sniper_app.ui.models import SnipesModel
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 from sniper_app.ui.thumbnails import ThumbnailCache
+from sniper_app.ui.widgets import WARNING_STYLE, message_label
 
 log = logging.getLogger(__name__)
 
 PREVIEW_DELAY_MS: Final = 350  # long enough to let a typist finish a number, short enough to feel instant
 _MAX_SCAN_CHARS: Final = 4096  # a clipboard holding a whole document is searched only at its start
 _MAX_SCAN_TOKENS: Final = 32
-_ERROR_STYLE: Final = "color: #b00020;"
-_WARNING_STYLE: Final = "color: #8a5a00;"
 
 Clock = Callable[[], datetime]
 
@@ -224,15 +223,6 @@ class SnipeDialog(QtWidgets.QDialog):
 
     # --- layout -----------------------------------------------------------------------------------
 
-    def _error_label(self, name: str, style: str = _ERROR_STYLE) -> QtWidgets.QLabel:
-        label = QtWidgets.QLabel(self)
-        label.setObjectName(name)
-        label.setWordWrap(True)
-        label.setStyleSheet(style)
-        label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        label.setVisible(False)
-        return label
-
     def _build(self) -> None:
         layout = QtWidgets.QVBoxLayout(self)
         form = QtWidgets.QFormLayout()
@@ -254,7 +244,7 @@ class SnipeDialog(QtWidgets.QDialog):
         item_row = QtWidgets.QHBoxLayout()
         item_row.addWidget(self.item_edit, 1)
         item_row.addWidget(self.paste_button)
-        self.item_error = self._error_label("itemError")
+        self.item_error = message_label(self, "itemError")
         self.item_error.setAccessibleName(self.tr("Item problem"))
         item_box = QtWidgets.QVBoxLayout()
         item_box.addLayout(item_row)
@@ -325,7 +315,7 @@ class SnipeDialog(QtWidgets.QDialog):
         amount_row = QtWidgets.QHBoxLayout()
         amount_row.addWidget(self.currency_label)
         amount_row.addWidget(self.amount_edit, 1)
-        self.amount_error = self._error_label("amountError")
+        self.amount_error = message_label(self, "amountError")
         self.amount_error.setAccessibleName(self.tr("Maximum bid problem"))
         amount_box = QtWidgets.QVBoxLayout()
         amount_box.addLayout(amount_row)
@@ -344,7 +334,7 @@ class SnipeDialog(QtWidgets.QDialog):
         self.lead_spin.setSuffix(self.tr(" s"))
         self.lead_spin.setValue(float(self._service.settings.default_lead_seconds))
         self.lead_spin.setToolTip(self.tr("How long before the auction ends the bid should reach eBay."))
-        self.lead_error = self._error_label("leadError")
+        self.lead_error = message_label(self, "leadError")
         self.lead_error.setAccessibleName(self.tr("Lead time problem"))
         lead_box = QtWidgets.QVBoxLayout()
         lead_box.addWidget(self.lead_spin)
@@ -376,8 +366,8 @@ class SnipeDialog(QtWidgets.QDialog):
             log.warning("Could not list snipe groups: %s", err)
         self.group_combo.setCurrentIndex(0)
         self.group_combo.editTextChanged.connect(self._on_group_changed)
-        self.group_error = self._error_label("groupError")
-        self.group_hint = self._error_label("groupHint", _WARNING_STYLE)
+        self.group_error = message_label(self, "groupError")
+        self.group_hint = message_label(self, "groupHint", WARNING_STYLE)
         group_box = QtWidgets.QVBoxLayout()
         group_box.addWidget(self.group_combo)
         group_box.addWidget(self.group_hint)
@@ -386,10 +376,10 @@ class SnipeDialog(QtWidgets.QDialog):
         group_label.setBuddy(self.group_combo)
         form2.addRow(group_label, group_box)
 
-        self.warning_label = self._error_label("warningLabel", _WARNING_STYLE)
+        self.warning_label = message_label(self, "warningLabel", WARNING_STYLE)
         self.warning_label.setAccessibleName(self.tr("Warnings"))
         layout.addWidget(self.warning_label)
-        self.form_error = self._error_label("formError")
+        self.form_error = message_label(self, "formError")
         self.form_error.setAccessibleName(self.tr("Problem"))
         layout.addWidget(self.form_error)
         self.saving_label = QtWidgets.QLabel(self)

@@ -33,6 +33,19 @@ def add_pending(model: SnipesModel, clock: FakeClock, key: str = "k1", *, minute
     )
 
 
+def store_the_pending_snipe(store: Store, user_id: int, clock: FakeClock) -> Any:
+    """The snipe the engine stores for the row ``add_pending`` shows."""
+    return store.create_snipe(
+        user_id,
+        legacy_item_id="300111222333",
+        currency="USD",
+        max_bid_minor=41_000,
+        end_time=clock.now + timedelta(minutes=30),
+        lead_seconds=6.0,
+        title="Rolleiflex 2.8F",
+    )
+
+
 def test_models_with_a_pending_row_pass_qts_model_checker(
     qtmodeltester: Any, store: Store, user_id: int, clock: FakeClock
 ) -> None:
@@ -81,15 +94,7 @@ def test_a_refused_snipe_goes_away_and_an_accepted_one_becomes_the_stored_row(
     model.drop_pending("refused")  # twice, or an unknown key: nothing happens
 
     add_pending(model, clock, "accepted")
-    snipe = store.create_snipe(
-        user_id,
-        legacy_item_id="300111222333",
-        currency="USD",
-        max_bid_minor=41_000,
-        end_time=clock.now + timedelta(minutes=30),
-        lead_seconds=6.0,
-        title="Rolleiflex 2.8F",
-    )
+    snipe = store_the_pending_snipe(store, user_id, clock)
     model.resolve_pending("accepted", int(snipe.id))
     assert [r.id for r in model.rows()] == [snipe.id]
     assert column(model, SnipeColumn.STATUS) == ["Pending"]
@@ -100,15 +105,7 @@ def test_the_engine_event_of_the_new_snipe_takes_the_place_of_its_pending_row(
 ) -> None:
     model = SnipesModel(store, user_id, clock=clock)
     add_pending(model, clock, "k")
-    snipe = store.create_snipe(
-        user_id,
-        legacy_item_id="300111222333",
-        currency="USD",
-        max_bid_minor=41_000,
-        end_time=clock.now + timedelta(minutes=30),
-        lead_seconds=6.0,
-        title="Rolleiflex 2.8F",
-    )
+    snipe = store_the_pending_snipe(store, user_id, clock)
     model.refresh_snipe(int(snipe.id))  # the event arrives before the add call returns
     assert [r.id for r in model.rows()] == [snipe.id]  # never the item twice
     model.resolve_pending("k", int(snipe.id))

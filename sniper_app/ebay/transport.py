@@ -153,10 +153,26 @@ class Transport:
         http: httpx.AsyncClient,
         retry: RetryPolicy | None = None,
         on_timing: Callable[[str, Timing], None] | None = None,
+        deadline_s: float = 30.0,
     ) -> None:
         self.http = http
         self.retry = retry or RetryPolicy()
         self.on_timing = on_timing
+        self.deadline_s = deadline_s
+
+    async def exchange(self, request: httpx.Request, what: str) -> tuple[httpx.Response, Timing]:
+        """:meth:`once` under a total deadline: connect, send and the whole reply.
+
+        httpx's timeouts apply to each socket operation, so a reply that drips a byte at a time never
+        trips them; this one counts from the start. Cancelling inside ``send`` closes the response.
+        """
+        try:
+            async with asyncio.timeout(self.deadline_s):
+                return await self.once(request, what)
+        except TimeoutError:
+            raise Transient(
+                f"eBay did not answer {what} within {self.deadline_s:g} s.", maybe_applied=True
+            ) from None
 
     async def once(self, request: httpx.Request, what: str) -> tuple[httpx.Response, Timing]:
         """One attempt: the reply (any status) and its timing, or Transient for a network failure."""
@@ -199,7 +215,7 @@ class Transport:
         attempt = 0
         while True:
             try:
-                response, timing = await self.once(build(), what)
+                response, timing = await self.exchange(build(), what)
                 result = handle(response, timing)
                 if asyncio.iscoroutine(result):
                     return await result  # type: ignore[no-any-return]

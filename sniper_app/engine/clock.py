@@ -51,6 +51,7 @@ class ClockService:
         self.last_error: str | None = None
         self._rtts: deque[float] = deque(maxlen=window)
         self._fire_rtts: deque[float] = deque(maxlen=window)
+        self._probe_rtt: float | None = None
 
     # --- offset -------------------------------------------------------------------------------------
 
@@ -126,6 +127,13 @@ class ClockService:
         if what in LATENCY_CALLS:
             self.note_rtt(timing.rtt_s)
 
+    def note_probe(self, rtts: list[float]) -> None:
+        """Round trips measured off the event loop on a raw connection (see ``Firer.probe``): the tightest is
+        the path's own, the others carry scheduling noise."""
+        good = [r for r in rtts if 0.0 <= r < 10.0]
+        if good:
+            self._probe_rtt = min(good)
+
     def note_rtt(self, rtt_s: float, *, fire: bool = False) -> None:
         if 0.0 <= rtt_s < 10.0:
             (self._fire_rtts if fire else self._rtts).append(rtt_s)
@@ -134,11 +142,14 @@ class ClockService:
     def latency_s(self) -> float:
         """Expected one-way latency: half a recent round trip.
 
-        The fire path's own round trips (raw socket, warm connection) are the best evidence; the client's
-        calls queue behind each other when many run at once, so only their lower quartile is trusted.
+        The fire path's own round trips (raw socket, warm connection) are the best evidence, then probes
+        timed the same way; the client's calls queue behind each other when many run at once (and behind
+        a busy loop), so only their lower quartile is trusted.
         """
         if len(self._fire_rtts) >= 3:
             return statistics.median(self._fire_rtts) / 2
+        if self._probe_rtt is not None:
+            return self._probe_rtt / 2
         if not self._rtts:
             return DEFAULT_LATENCY_S
         ordered = sorted(self._rtts)

@@ -32,6 +32,7 @@ import functools
 import itertools
 import json
 import logging
+import ssl
 import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
@@ -240,6 +241,7 @@ class Engine:
             id="sync", replace_existing=True, next_run_time=datetime.now(UTC),
         )
         await self.clock.measure()
+        await self._probe_latency()
         self._data_version = self._read_data_version()
         await self.reconcile()
         self._loops.append(loop.create_task(self._poll_loop(), name="sniper-db-poll"))
@@ -1122,6 +1124,17 @@ class Engine:
 
     async def _job_clock(self) -> None:
         await self.clock.measure()
+        await self._probe_latency()
+
+    async def _probe_latency(self) -> None:
+        """The one-way latency to the bid endpoint, timed off the loop (requests handed over early are
+        planned with it before any item read of the loop's has measured anything)."""
+        try:
+            rtts = await asyncio.to_thread(self.firer.probe, self.client.endpoints.api_url)
+        except (OSError, ssl.SSLError) as exc:
+            log.info("latency probe failed: %s", exc)
+            return
+        self.clock.note_probe(rtts)
 
     async def _job_sync(self) -> None:
         if self.client.account is None or self._needs_relink:

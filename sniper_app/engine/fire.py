@@ -165,7 +165,7 @@ class _Fire:
         self.late = False  # handed to the I/O thread to connect and send: no longer the fire thread's
         self.last_reply: tuple[int, list[tuple[str, str]], bytes] | None = None
         self.ready = req.claim is None  # claimed (or nothing to claim): the fire thread may send it
-        self.claiming = False
+        self.claiming = False  # the claim started (and, once ready, succeeded): cancel answers False
 
     def __lt__(self, other: _Fire) -> bool:
         return self.req.send_at < other.req.send_at
@@ -270,6 +270,36 @@ class Firer:
         with self._lock:
             self._floors[origin] = (max(count, 0), time.time() + hold_s)
         self._warm_wake.set()
+
+    def probe(self, url: str, count: int = 5, timeout_s: float = 5.0) -> list[float]:
+        """Round trips (send to first reply byte) of ``count`` small HEAD requests to the origin of ``url``,
+        sent and timed on the calling thread over a raw connection like a bid's: unlike the event loop's,
+        they stay true while the GUI thread is frozen. Raises OSError when the origin cannot be reached."""
+        origin = parse_origin(url)
+        wire, head_hdrs = build_request(origin, "HEAD", "/", {}, b"")
+        rtts: list[float] = []
+        sock: socket.socket | None = None
+        try:
+            for _ in range(count):
+                if sock is None:
+                    sock = open_connection(origin, self._context(origin), timeout_s)
+                    sock.settimeout(timeout_s)
+                reader = ReplyReader("HEAD", head_hdrs, 0)
+                sent_at = time.time()
+                sock.sendall(wire)
+                while (reply := reader.feed(sock.recv(65536))) is None:
+                    pass
+                assert reader.first_byte_at is not None
+                rtts.append(reader.first_byte_at - sent_at)
+                if not reply.reusable:
+                    sock.close()
+                    sock = None
+        except h11.ProtocolError as exc:
+            raise ConnectionError(f"unreadable reply: {exc}") from None
+        finally:
+            if sock is not None:
+                sock.close()
+        return rtts
 
     def idle_connections(self, url: str) -> int:
         """How many warm idle connections the pool holds for the origin of ``url`` (for diagnostics)."""
@@ -436,6 +466,9 @@ class Firer:
                     fire.late = True
             if unclaimed:
                 log.warning("fire %s: its claim has not completed at the send instant", fire.req.fire_id)
+                if fire.conn is not None:  # the I/O thread takes one from the pool when it sends
+                    self._give_back(fire.conn)
+                    fire.conn = None
                 continue
             conn, fire.conn = fire.conn, None
             if conn is not None and not is_alive(conn.sock):
@@ -681,7 +714,7 @@ class Firer:
             )
             fire.req = dataclasses.replace(fire.req, body=body)
         with self._lock:
-            fire.claiming = False
+            fire.claiming = body is not None  # stays set once claimed: from then on cancel answers False
             dropped = body is None and fire.state is _State.PENDING
             if dropped:
                 fire.state = _State.CANCELLED

@@ -24,6 +24,7 @@ from sniper_app.domain.errors import SniperError
 from sniper_app.ebay import EbayClient, SecretStore
 from sniper_app.ebay.keystore import CLIENT_SECRET_ENV, POSTMARK_TOKEN_ENV
 from sniper_app.engine.bus import EventBus
+from sniper_app.engine.lock import EngineLock, EngineRunning
 from sniper_app.engine.metrics import Metrics
 from sniper_app.engine.wiring import build_client, endpoints_for
 from sniper_app.logging_setup import install_crash_handler, setup_logging
@@ -286,10 +287,29 @@ async def run_engine(ctx: AppContext, announce: Callable[[str], None], *, banner
     return 0
 
 
+def take_engine_lock(data_dir: Path, announce: Callable[[str], None]) -> EngineLock | None:
+    """The data folder's engine lock, or None after telling the user which engine holds it."""
+    try:
+        lock = EngineLock.acquire(data_dir)
+    except EngineRunning as exc:
+        announce(str(exc))
+        return None
+    if lock.previous_pid is not None:
+        announce(f"The previous engine (pid {lock.previous_pid}) stopped without shutting down; any bid it was "
+                 "sending is checked with eBay before anything is sent again.")
+    return lock
+
+
 def run_headless(settings: Settings, announce: Callable[[str], None], log_level: str | None = None) -> int:
     start_process(log_level)
-    with app_context(settings) as ctx:
-        return asyncio.run(run_engine(ctx, announce))
+    lock = take_engine_lock(settings.resolved_data_dir(), announce)
+    if lock is None:
+        return 1
+    try:
+        with app_context(settings) as ctx:
+            return asyncio.run(run_engine(ctx, announce))
+    finally:
+        lock.release()
 
 
 def run_demo(base: Settings, announce: Callable[[str], None], log_level: str | None = None) -> int:
@@ -297,6 +317,9 @@ def run_demo(base: Settings, announce: Callable[[str], None], log_level: str | N
     from sniper_app.simulator import SimulatorServer
 
     start_process(log_level)
+    lock = take_engine_lock(demo_dir(base), announce)  # before the simulator: a refused start starts nothing
+    if lock is None:
+        return 1
     sim = SimulatorServer(host="127.0.0.1", port=0, sntp_port=0, scenario="demo", auto_approve=True)
     sim.start()
     state: Path | None = None
@@ -310,6 +333,7 @@ def run_demo(base: Settings, announce: Callable[[str], None], log_level: str | N
         if state is not None:
             state.unlink(missing_ok=True)
         sim.stop()
+        lock.release()
 
 
 # --- the window -------------------------------------------------------------------------------------
@@ -388,6 +412,10 @@ def run_window(
     if instance is None:
         announce("Sniper is already running with this data; its window was brought to the front.")
         return 0
+    lock = take_engine_lock(data_dir, announce)  # a headless engine on the same data has no window to raise
+    if lock is None:
+        instance.close()
+        return 1
     sim = None
     state: Path | None = None
     try:
@@ -411,6 +439,7 @@ def run_window(
                 )
             return code
     finally:
+        lock.release()
         instance.close()
         if state is not None:
             state.unlink(missing_ok=True)

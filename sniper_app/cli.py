@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterator, Sequence
@@ -31,10 +32,15 @@ T = TypeVar("T")
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
+COMMAND_DEADLINE_S = 90.0  # SNIPER_COMMAND_DEADLINE_S may shorten it (slow-network tests, scripts)
 
 
 class UsageError(InputError):
     """The command line itself is wrong (unknown option, missing argument)."""
+
+
+class CommandTimedOut(SniperError):
+    """A command's total deadline passed."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -355,10 +361,22 @@ def _context(args: argparse.Namespace) -> Iterator[AppContext]:
 
 
 def _with_client(ctx: AppContext, work: Callable[[EbayClient], Coroutine[Any, Any, T]]) -> T:
+    try:
+        deadline = float(os.environ.get("SNIPER_COMMAND_DEADLINE_S") or COMMAND_DEADLINE_S)
+    except ValueError:
+        raise InputError("SNIPER_COMMAND_DEADLINE_S must be a number of seconds.") from None
+
     async def run() -> T:
         client = ctx.build_client()
         try:
-            return await work(client)
+            # A whole command has a deadline too: each request has one, but retries, pages and a keyring
+            # prompt add up, and a command line must come back.
+            async with asyncio.timeout(deadline):
+                return await work(client)
+        except TimeoutError:
+            waiting = client.transport.in_flight
+            what = f"eBay did not answer {waiting}" if waiting else "the keyring or eBay did not answer"
+            raise CommandTimedOut(f"Gave up after {deadline:g} s: {what} in time. Try again later.") from None
         finally:
             await client.aclose()
 

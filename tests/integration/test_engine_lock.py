@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 from tests.integration.test_cli_headless import _start, _wait_line
+from tests.support.cli import run_cli
 from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
 from tests.support.simulator import sim  # noqa: F401  (fixture)
 
@@ -64,3 +65,14 @@ def test_after_a_kill_the_next_engine_knows_the_previous_one_died(cli: CliSim) -
         after.send_signal(signal.SIGTERM)
         _out, err = after.communicate(timeout=20)
     assert after.returncode == 0, err
+
+
+def test_a_command_has_a_total_deadline_and_says_what_timed_out(cli: CliSim) -> None:
+    cli.link()
+    # Every watch-list read drips a byte at a time: each socket read succeeds, so only a deadline on the
+    # whole command (or exchange) ends it.
+    cli.sim.add_fault(r"^/ws/api\.dll", "drip", method="POST", count=100, drip_s=0.5)
+    result = run_cli("watchlist", "sync", env=cli.env | {"SNIPER_COMMAND_DEADLINE_S": "3"})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Gave up after 3 s: eBay did not answer GetMyeBayBuying in time" in result.stderr
+    assert "Traceback" not in result.stderr

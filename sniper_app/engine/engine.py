@@ -35,7 +35,7 @@ import logging
 import ssl
 import time
 from collections.abc import Callable, Coroutine
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -151,6 +151,8 @@ class Engine:
         self.firer = firer or Firer()
         self.clock = ClockService(clock_server or settings.time_server, bus=self.bus, metrics=self.metrics)
         self.keepawake = keepawake or KeepAwake()
+        # wakepy's modes are not thread-safe: the hold is taken and released on this one thread.
+        self._keepawake_thread: ThreadPoolExecutor | None = None
         self.poll_interval_s = poll_interval_s
         self.preflight_s = preflight_s
         self.prep_s = prep_s
@@ -266,7 +268,10 @@ class Engine:
         self._tasks.clear()
         self._armed.clear()
         with contextlib.suppress(Exception):
-            await asyncio.to_thread(self.keepawake.hold, False)
+            await self._hold_awake(False)
+        if self._keepawake_thread is not None:
+            self._keepawake_thread.shutdown(wait=False)
+            self._keepawake_thread = None
         if self._owns_client and self._client is not None:
             await self._client.aclose()
         self._started = False
@@ -1120,7 +1125,12 @@ class Engine:
                 self._ending_notified.add(pk)
                 self.bus.publish(AuctionEndingSoon(snipe_id=pk, ends_at=snipe.end_time))
         if due_soon != self.keepawake.held:
-            await asyncio.to_thread(self.keepawake.hold, due_soon)
+            await self._hold_awake(due_soon)
+
+    async def _hold_awake(self, wanted: bool) -> None:
+        if self._keepawake_thread is None:
+            self._keepawake_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sniper-keepawake")
+        await asyncio.get_running_loop().run_in_executor(self._keepawake_thread, self.keepawake.hold, wanted)
 
     async def _job_clock(self) -> None:
         await self.clock.measure()

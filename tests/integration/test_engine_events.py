@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 from sniper_app.engine.bus import AuctionEndingSoon
@@ -19,9 +20,11 @@ class RecordingKeepAwake:
     def __init__(self) -> None:
         self.held = False
         self.calls: list[bool] = []
+        self.threads: set[int] = set()
 
     def hold(self, wanted: bool) -> None:
         self.calls.append(wanted)
+        self.threads.add(threading.get_ident())  # wakepy's modes break when entered and left on two threads
         self.held = wanted
 
 
@@ -65,6 +68,7 @@ def test_keep_awake_is_held_only_while_a_snipe_is_due(sim: SimulatorServer, tmp_
             finally:
                 await engine.stop()
             assert keep.calls[:2] == [True, False]
+            assert len(keep.threads) == 1
 
     asyncio.run(main())
 

@@ -27,13 +27,14 @@ SmtpSecurity = Literal["none", "starttls", "ssl"]
 # What the app can tell the user about; the same names as sniper_app.notify.NoticeKind.
 NotifyType = Literal[
     "BID_PLACED", "BID_WON", "BID_LOST", "BID_FAILED", "BID_MISSED", "AUCTION_ENDING", "ACCOUNT_NEEDS_RELINK",
-    "DAILY_SUMMARY",
+    "DAILY_SUMMARY", "SNIPE_AT_RISK",
 ]
 DEFAULT_TRAY_TYPES: tuple[NotifyType, ...] = (
     "BID_PLACED", "BID_WON", "BID_LOST", "BID_FAILED", "BID_MISSED", "AUCTION_ENDING", "ACCOUNT_NEEDS_RELINK",
+    "SNIPE_AT_RISK",
 )
 DEFAULT_EMAIL_TYPES: tuple[NotifyType, ...] = (
-    "BID_WON", "BID_LOST", "BID_FAILED", "BID_MISSED", "ACCOUNT_NEEDS_RELINK",
+    "BID_WON", "BID_LOST", "BID_FAILED", "BID_MISSED", "ACCOUNT_NEEDS_RELINK", "SNIPE_AT_RISK",
 )
 POSTMARK_API_URL = "https://api.postmarkapp.com"
 

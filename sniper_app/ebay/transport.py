@@ -174,7 +174,8 @@ class Transport:
         except TimeoutError:
             self.in_flight = None
             raise Transient(
-                f"eBay did not answer {what} within {self.deadline_s:g} s.", maybe_applied=True
+                f"eBay did not answer {what} in time (no whole reply within {self.deadline_s:g} s).",
+                maybe_applied=True,
             ) from None
         except Exception:
             self.in_flight = None

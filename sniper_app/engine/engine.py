@@ -65,6 +65,7 @@ from sniper_app.engine.bus import (
     AccountStateChanged,
     AuctionEndingSoon,
     EventBus,
+    SnipeAtRisk,
     SnipeStatusChanged,
     SnipeWarning,
 )
@@ -79,6 +80,7 @@ from sniper_app.store.models import Snipe
 log = logging.getLogger(__name__)
 
 _NOT_FIRED = frozenset(NOT_FIRED_STATUSES)
+HEALTH_TIMEOUT_S = 15.0  # each check of the health check gives up after this (a slow answer is an answer)
 
 
 def _dt(epoch: float | None) -> datetime | None:
@@ -126,6 +128,7 @@ class Engine:
         prep_s: float = 3.0,
         handover_s: float = 0.8,
         handover_ahead_s: float = 90.0,
+        health_ahead_s: tuple[float, ...] = (900.0, 120.0),
         end_margin_s: float = 0.15,
         late_fire_min_s: float = 2.0,
         result_delay_s: float = 0.3,
@@ -158,6 +161,7 @@ class Engine:
         self.prep_s = prep_s
         self.handover_s = handover_s
         self.handover_ahead_s = handover_ahead_s
+        self.health_ahead_s = health_ahead_s
         self.end_margin_s = end_margin_s
         self.late_fire_min_s = late_fire_min_s
         self.result_delay_s = result_delay_s
@@ -354,6 +358,12 @@ class Engine:
             self._job_snipe, DateTrigger(run_date=datetime.fromtimestamp(run_at, UTC)), args=[pk], id=job_id,
             replace_existing=True,
         )
+        for n, ahead in enumerate(self.health_ahead_s):
+            if send_at - ahead > now:
+                self.scheduler.add_job(
+                    self._job_health, DateTrigger(run_date=datetime.fromtimestamp(send_at - ahead, UTC)), args=[pk],
+                    id=f"health:{pk}:{n}", replace_existing=True,
+                )
         self._hand_over_early(pk, snipe, self._armed[pk])
 
     def _disarm(self, pk: int) -> None:
@@ -366,8 +376,9 @@ class Engine:
             armed.fire_id = None
         self._armed.pop(pk, None)
         if self.scheduler is not None:
-            with contextlib.suppress(Exception):
-                self.scheduler.remove_job(f"snipe:{pk}")
+            for job_id in (f"snipe:{pk}", *(f"health:{pk}:{n}" for n in range(len(self.health_ahead_s)))):
+                with contextlib.suppress(Exception):
+                    self.scheduler.remove_job(job_id)
         if armed is not None and armed.task is not None and not armed.task.done():
             armed.task.cancel()
 
@@ -522,9 +533,10 @@ class Engine:
         try:
             async with asyncio.timeout(max(0.1, send_at - time.time() - self.handover_s - 0.2)):
                 token = (await self.client.ensure_user_token(max(30.0, send_at - time.time() + 30.0))).token
-        except NeedsRelink:
+        except NeedsRelink as exc:
             if armed.fire_id is None:
                 raise
+            self._on_needs_relink(exc)  # the token handed over may still be accepted: let it try
         except (EbayError, TimeoutError) as exc:
             log.warning("snipe %s: token refresh before the fire failed (%s); trying the current one", pk,
                         exc or "timed out")
@@ -553,6 +565,72 @@ class Engine:
             if remaining <= 0:
                 return
             await asyncio.sleep(min(remaining, 1.0))
+
+    # --- health check -------------------------------------------------------------------------------
+
+    async def _job_health(self, pk: int) -> None:
+        self._spawn(self._check_health(pk))
+
+    async def _check_health(self, pk: int) -> None:
+        """Minutes before the fire, everything the bid will need: a snipe at risk is announced at once (tray,
+        email, status bar, history) with what the user can still do about it."""
+        snipe = self.store.get_snipe(pk)
+        if SnipeStatus(snipe.status) not in _NOT_FIRED or self._paused or self._stopping:
+            return
+        problems: list[str] = []
+        advice: list[str] = []
+
+        def risk(problem: str, what_to_do: str) -> None:
+            problems.append(problem)
+            if what_to_do not in advice:
+                advice.append(what_to_do)
+
+        send_at, _, _ = self._plan(snipe)
+        net = "check the internet connection (and any VPN or proxy)"
+        if self.client.account is None:
+            risk("no eBay account is linked", "link your eBay account (Account menu, or `sniper-app account link`)")
+        else:
+            try:
+                async with asyncio.timeout(HEALTH_TIMEOUT_S):
+                    await self.client.ensure_user_token(max(60.0, send_at - time.time() + 60.0))
+            except NeedsRelink as exc:
+                self._on_needs_relink(exc)
+                risk("eBay no longer accepts the sign-in", "link your eBay account again")
+            except (EbayError, TimeoutError):
+                risk("eBay's sign-in service did not answer", net)
+        await self.clock.ensure_fresh(self.clock_max_age_s)
+        if not self.clock.synced or self.clock.last_error:
+            risk(f"the clock could not be checked ({self.clock.last_error or 'no time server answered'})",
+                 "check the time server setting (time_server) and the network")
+        try:
+            self.clock.note_probe(await asyncio.to_thread(self.firer.probe, self.client.endpoints.api_url, 3))
+        except (OSError, ssl.SSLError) as exc:
+            risk(f"eBay cannot be reached from this computer ({type(exc).__name__})", net)
+        if getattr(self.keepawake, "supported", None) is False:
+            risk("this computer cannot be kept awake until the bid",
+                 "switch off sleep until the auction ends, or keep the computer in use")
+        try:
+            async with asyncio.timeout(HEALTH_TIMEOUT_S):
+                item = await self.client.get_item(_ref(snipe), marketplace=snipe.marketplace)
+        except ItemNotFound:
+            risk("the item is no longer on eBay", "check the listing on eBay")
+        except (EbayError, TimeoutError):
+            risk("the item could not be read from eBay", net)
+        else:
+            price, maximum = item.current_price, Money(snipe.max_bid_minor, snipe.currency)
+            if item.end_time is not None and item.end_time.timestamp() <= self.clock.ebay_now():
+                risk("the auction has already ended", "nothing: this snipe will not bid")
+            elif (price is not None and price.currency == snipe.currency and price.minor >= snipe.max_bid_minor
+                    and item.bid_count > 0):
+                risk(f"the price ({price}) already reached your maximum ({maximum})",
+                     "raise the maximum if you still want the item")
+        if not problems:
+            log.info("health check of snipe %s: ready", pk)
+            return
+        message = f"At risk: {'; '.join(problems)}. What you can do: {'; '.join(advice)}."
+        self.store.add_event(HistoryAction.NOTE, snipe_id=pk, status=SnipeStatus(snipe.status), message=message,
+                             details={"health": "at_risk", "problems": problems, "advice": advice})
+        self.bus.publish(SnipeAtRisk(snipe_id=pk, message=message, problems=tuple(problems), advice=tuple(advice)))
 
     # --- hand-over ----------------------------------------------------------------------------------
 

@@ -106,6 +106,7 @@ CHOICE_LABELS: Final[dict[str, str]] = {
     "BID_MISSED": "Snipe missed",
     "AUCTION_ENDING": "Auction ending soon",
     "ACCOUNT_NEEDS_RELINK": "Account needs linking again",
+    "SNIPE_AT_RISK": "A snipe is at risk (health check)",
     "DAILY_SUMMARY": "Daily summary",
 }
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +17,7 @@ from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.money import Money
 from sniper_app.ebay import Transient
 from sniper_app.simulator import SimulatorServer
-from tests.support.engine import new_client, rig, wait_for, wait_status
+from tests.support.engine import Rig, new_client, rig, wait_for, wait_status
 from tests.support.simulator import sim  # noqa: F401  (fixture)
 
 DONE = {"WON", "LOST", "FAILED", "MISSED", "CANCELLED", "SKIPPED"}
@@ -33,23 +36,30 @@ def _demo_bids(server: SimulatorServer, legacy_id: str) -> list[dict[str, object
     return [b for b in server.auction(legacy_id)["bids"] if b["bidder"] == "demo"]
 
 
+@asynccontextmanager
+async def _handed_over(r: Rig, title: str) -> AsyncIterator[tuple[dict[str, Any], int]]:
+    """A snipe whose bid is due in a few seconds, with the engine running, 2.5 s before its send (long
+    after the hand-over); on leaving, waits for its end and stops the engine."""
+    auction = r.sim.create_auction(title, "10.00", ends_in=6.0)
+    pk = r.snipe(auction, "40.00", lead=1.0)
+    engine = r.engine()
+    await engine.start()
+    try:
+        await wait_for(lambda: r.sim.now() >= auction["end_epoch"] - 3.5, 10, "2.5 s before the fire")
+        yield auction, pk
+        await wait_status(r, pk, DONE, 10)
+    finally:
+        await engine.stop()
+
+
 def test_the_bid_leaves_while_the_loop_is_frozen(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
-            auction = sim.create_auction("Frozen window", "10.00", ends_in=6.0)
-            pk = r.snipe(auction, "40.00", lead=1.0)
-            engine = r.engine()
-            await engine.start()
-            try:
-                fire_at = auction["end_epoch"] - 1.0
-                await wait_for(lambda: sim.now() >= fire_at - 2.5, 10, "2.5 s before the fire")
+            async with _handed_over(r, "Frozen window") as (auction, pk):
                 assert r.bids() == []
                 thawed = _freeze_loop_until(sim, auction["end_epoch"] + 0.5)
                 [bid] = r.bids()
                 assert bid["arrival_epoch"] < auction["end_epoch"] < thawed  # it left while the loop was frozen
-                await wait_status(r, pk, DONE, 10)
-            finally:
-                await engine.stop()
             assert r.get(pk).status == "WON"
             assert len(_demo_bids(sim, auction["legacy_item_id"])) == 1
 
@@ -61,18 +71,9 @@ def test_a_cancel_after_the_hand_over_sends_nothing_even_with_the_loop_frozen(
 ) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
-            auction = sim.create_auction("Cancel after hand-over", "10.00", ends_in=6.0)
-            pk = r.snipe(auction, "40.00", lead=1.0)
-            engine = r.engine()
-            await engine.start()
-            try:
-                fire_at = auction["end_epoch"] - 1.0
-                await wait_for(lambda: sim.now() >= fire_at - 2.5, 10, "2.5 s before the fire")
+            async with _handed_over(r, "Cancel after hand-over") as (auction, pk):
                 r.store.cancel(pk)  # the store says so at once; the engine's loop cannot react: it is frozen
                 _freeze_loop_until(sim, auction["end_epoch"] + 0.5)
-                await wait_status(r, pk, DONE, 10)
-            finally:
-                await engine.stop()
             assert r.get(pk).status == "CANCELLED"
             assert r.bids() == []
             assert _demo_bids(sim, auction["legacy_item_id"]) == []
@@ -107,21 +108,13 @@ def test_an_edit_of_the_maximum_after_the_hand_over_is_what_ebay_gets(
 ) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
-            auction = sim.create_auction("Edited maximum", "10.00", ends_in=6.0)
-            pk = r.snipe(auction, "40.00", lead=1.0)
-            engine = r.engine()
-            await engine.start()
-            try:
-                fire_at = auction["end_epoch"] - 1.0
-                await wait_for(lambda: sim.now() >= fire_at - 2.5, 10, "2.5 s before the fire")
+            async with _handed_over(r, "Edited maximum") as (auction, pk):
                 r.store.update_snipe(pk, max_bid_minor=Money.of("55.00", "USD").minor)
                 _freeze_loop_until(sim, auction["end_epoch"] + 0.5)
-                await wait_status(r, pk, DONE, 10)
-            finally:
-                await engine.stop()
             [bid] = _demo_bids(sim, auction["legacy_item_id"])
             assert bid["max"] == "55.00"
             assert len(r.bids()) == 1
+            assert r.get(pk).status == "WON"
 
     asyncio.run(main())
 

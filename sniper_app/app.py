@@ -287,13 +287,9 @@ async def run_engine(ctx: AppContext, announce: Callable[[str], None], *, banner
     return 0
 
 
-def take_engine_lock(data_dir: Path, announce: Callable[[str], None]) -> EngineLock | None:
-    """The data folder's engine lock, or None after telling the user which engine holds it."""
-    try:
-        lock = EngineLock.acquire(data_dir)
-    except EngineRunning as exc:
-        announce(str(exc))
-        return None
+def take_engine_lock(data_dir: Path, announce: Callable[[str], None]) -> EngineLock:
+    """The data folder's engine lock (EngineRunning, naming the holder, when another engine has it)."""
+    lock = EngineLock.acquire(data_dir)
     if lock.previous_pid is not None:
         announce(f"The previous engine (pid {lock.previous_pid}) stopped without shutting down; any bid it was "
                  "sending is checked with eBay before anything is sent again.")
@@ -302,8 +298,10 @@ def take_engine_lock(data_dir: Path, announce: Callable[[str], None]) -> EngineL
 
 def run_headless(settings: Settings, announce: Callable[[str], None], log_level: str | None = None) -> int:
     start_process(log_level)
-    lock = take_engine_lock(settings.resolved_data_dir(), announce)
-    if lock is None:
+    try:
+        lock = take_engine_lock(settings.resolved_data_dir(), announce)
+    except EngineRunning as exc:
+        announce(str(exc))
         return 1
     try:
         with app_context(settings) as ctx:
@@ -317,8 +315,10 @@ def run_demo(base: Settings, announce: Callable[[str], None], log_level: str | N
     from sniper_app.simulator import SimulatorServer
 
     start_process(log_level)
-    lock = take_engine_lock(demo_dir(base), announce)  # before the simulator: a refused start starts nothing
-    if lock is None:
+    try:
+        lock = take_engine_lock(demo_dir(base), announce)  # before the simulator: a refused start starts nothing
+    except EngineRunning as exc:
+        announce(str(exc))
         return 1
     sim = SimulatorServer(host="127.0.0.1", port=0, sntp_port=0, scenario="demo", auto_approve=True)
     sim.start()
@@ -412,9 +412,14 @@ def run_window(
     if instance is None:
         announce("Sniper is already running with this data; its window was brought to the front.")
         return 0
-    lock = take_engine_lock(data_dir, announce)  # a headless engine on the same data has no window to raise
-    if lock is None:
+    try:
+        lock = take_engine_lock(data_dir, announce)
+    except EngineRunning as exc:
+        # A headless engine on the same data has no window to raise: say so where a desktop user looks too.
         instance.close()
+        announce(str(exc))
+        if app.platformName() != "offscreen":  # nobody could close the box there
+            QtWidgets.QMessageBox.critical(None, "Sniper", str(exc))
         return 1
     sim = None
     state: Path | None = None

@@ -76,3 +76,18 @@ def test_a_command_has_a_total_deadline_and_says_what_timed_out(cli: CliSim) -> 
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Gave up after 3 s: eBay did not answer GetMyeBayBuying in time" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_window_beside_a_headless_engine_is_refused_too(cli: CliSim) -> None:
+    env = {"SNIPER_DATA_DIR": str(cli.dirs / "data")}  # the demo brings its own simulator
+    headless = _start(["--demo", "--headless"], env)
+    try:
+        _wait_line(headless, "Press Ctrl+C to stop.")
+        window = _refused(["--demo"], env | {"QT_QPA_PLATFORM": "offscreen"})
+        assert window.returncode == 1, window.stdout + window.stderr
+        assert f"pid {headless.pid}" in window.stdout
+        assert "Traceback" not in window.stderr
+    finally:
+        headless.send_signal(signal.SIGTERM)
+        _out, err = headless.communicate(timeout=20)
+    assert headless.returncode == 0, err

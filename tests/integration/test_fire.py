@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from sniper_app.engine.fire import Firer, FireRequest, FireResult
+from sniper_app.simulator import SimulatorServer
 from tests.support.arrival_server import ArrivalServer, Reply, arrival, firer, self_signed
+from tests.support.simulator import sim  # noqa: F401  (fixture)
 
 __all__ = ["arrival", "firer"]  # fixtures
 
@@ -422,3 +424,12 @@ def test_a_claim_still_running_at_the_send_instant_sends_as_soon_as_it_completes
     [got] = arrival.arrivals()
     assert result.outcome == "replied"
     assert got.at >= release  # never before the claim completed
+
+
+def test_probe_times_round_trips_on_a_raw_connection(sim: SimulatorServer, firer: Firer) -> None:  # noqa: F811
+    sim.set_network(latency_ms=40)
+    since = sim.requests()[-1]["seq"] if sim.requests() else 0
+    rtts = firer.probe(sim.base_url, count=3)
+    assert [(r["method"], r["path"]) for r in sim.requests(since)] == [("HEAD", "/")] * 3
+    assert len(rtts) == 3
+    assert all(0.035 <= r < 5.0 for r in rtts)  # the simulated network's round trip is in each

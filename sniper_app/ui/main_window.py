@@ -6,6 +6,7 @@ Its look between runs (geometry, column sizes, sort, last tab) lives in an INI f
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from datetime import UTC, datetime, time
@@ -1013,19 +1014,26 @@ class MainWindow(QtWidgets.QMainWindow):
         relay.finished.connect(lambda n, error: self._export_finished(relay, path, n, error))
         store, wanted = self._store, self.history_model.history_filter
 
+        def progress(rows: int) -> None:
+            with contextlib.suppress(RuntimeError):  # the window closed meanwhile
+                relay.progressed.emit(rows)
+
         def run() -> None:  # on the export thread: nothing here may touch a widget
+            count, error = -1, ""
             try:
-                count = export_history_csv(store, path, wanted, progress=relay.progressed.emit, cancelled=cancel.is_set)
-                relay.finished.emit(count, "")
+                count = export_history_csv(store, path, wanted, progress=progress, cancelled=cancel.is_set)
             except ExportCancelled:
-                relay.finished.emit(-1, "")
+                pass
             except OSError as exc:
-                relay.finished.emit(-1, str(exc.strerror or exc))
+                error = str(exc.strerror or exc)
             except Exception as exc:
                 log.exception("exporting the history failed")
-                relay.finished.emit(-1, f"{type(exc).__name__}: {exc}")
+                error = f"{type(exc).__name__}: {exc}"
             finally:
-                store.close_thread_connection()
+                with contextlib.suppress(Exception):  # the store may have closed under it at quit
+                    store.close_thread_connection()
+            with contextlib.suppress(RuntimeError):  # the window closed meanwhile: nobody left to tell
+                relay.finished.emit(count, error)
 
         threading.Thread(target=run, name="sniper-export", daemon=True).start()
 

@@ -10,15 +10,21 @@ tells that the previous engine died rather than stopped.
 from __future__ import annotations
 
 import contextlib
+import errno
+import logging
 import os
 import sys
 from pathlib import Path
+
+from sniper_app.domain.errors import SniperError
+
+log = logging.getLogger(__name__)
 
 LOCK_NAME = "engine.lock"
 PID_NAME = "engine.pid"
 
 
-class EngineRunning(Exception):
+class EngineRunning(SniperError):
     """Another live engine holds this data folder."""
 
     def __init__(self, data_dir: Path, pid: int | None) -> None:
@@ -33,7 +39,7 @@ class EngineRunning(Exception):
 class EngineLock:
     """Held by the running engine for as long as it runs; :meth:`release` when it stops."""
 
-    def __init__(self, data_dir: Path, fd: int, previous_pid: int | None) -> None:
+    def __init__(self, data_dir: Path, fd: int | None, previous_pid: int | None) -> None:
         self.data_dir = data_dir
         self._fd: int | None = fd
         # An engine that ended without releasing (killed, crashed, power cut): its unfinished bids are
@@ -43,12 +49,20 @@ class EngineLock:
     @classmethod
     def acquire(cls, data_dir: Path) -> EngineLock:
         """Take the data folder's engine lock, or raise :class:`EngineRunning` naming the holder."""
-        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(data_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(data_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise SniperError(f"The data folder {data_dir} cannot be used ({exc.strerror or exc}).") from None
         try:
             _lock(fd)
-        except OSError:
+        except OSError as exc:
             os.close(fd)
+            if exc.errno not in _HELD:
+                # A file system without locks (some network shares): run, as before there was a lock.
+                log.warning("cannot lock %s (%s); make sure no other engine uses this data folder",
+                            data_dir / LOCK_NAME, exc.strerror or exc)
+                return cls(data_dir, None, None)
             raise EngineRunning(data_dir, read_pid(data_dir)) from None
         previous = read_pid(data_dir)
         _write_pid(data_dir, str(os.getpid()))
@@ -61,6 +75,10 @@ class EngineLock:
         with contextlib.suppress(OSError):
             _write_pid(self.data_dir, "")  # emptied: a clean stop, not a death
         os.close(fd)  # closing the descriptor drops the lock
+
+
+# What the OS answers when another process holds the lock (flock: EWOULDBLOCK; msvcrt: EACCES/EDEADLOCK).
+_HELD = frozenset({errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES, getattr(errno, "EDEADLOCK", errno.EDEADLK)})
 
 
 def read_pid(data_dir: Path) -> int | None:

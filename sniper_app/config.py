@@ -60,6 +60,9 @@ class Settings(BaseModel):
     ebay_runame: str | None = Field(default=None, description="eBay RuName (redirect URL name).")
     marketplace: str = Field(default="EBAY_US", description="eBay site the bids go to.")
     default_lead_seconds: float = Field(default=5.0, ge=1, le=120, description="Seconds before the end to bid.")
+    auto_lead: bool = Field(
+        default=False, description="New snipes choose their own lead from the measured latency (--lead auto)."
+    )
     min_seconds_before_end: float = Field(
         default=60.0, ge=10, le=3600, description="Refuse snipes on auctions ending sooner than this."
     )

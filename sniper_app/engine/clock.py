@@ -52,6 +52,8 @@ class ClockService:
         self._rtts: deque[float] = deque(maxlen=window)
         self._fire_rtts: deque[float] = deque(maxlen=window)
         self._probe_rtt: float | None = None
+        # Round trips timed off the loop (bids' own, probes) over the last hours: the automatic lead's evidence.
+        self._history: deque[tuple[float, float]] = deque(maxlen=4096)
 
     # --- offset -------------------------------------------------------------------------------------
 
@@ -133,10 +135,23 @@ class ClockService:
         good = [r for r in rtts if 0.0 <= r < 10.0]
         if good:
             self._probe_rtt = min(good)
+            self._history.append((time.monotonic(), self._probe_rtt))
 
     def note_rtt(self, rtt_s: float, *, fire: bool = False) -> None:
         if 0.0 <= rtt_s < 10.0:
             (self._fire_rtts if fire else self._rtts).append(rtt_s)
+            if fire:
+                self._history.append((time.monotonic(), rtt_s))
+
+    def recent_rtts(self, hours: float = 6.0) -> list[float]:
+        """The round trips timed off the loop in the last ``hours``."""
+        since = time.monotonic() - hours * 3600
+        return [rtt for at, rtt in self._history if at >= since]
+
+    @property
+    def uncertainty_s(self) -> float:
+        """How far off the offset may be: half the SNTP round trip it came from (1 s when never measured)."""
+        return self.sample.rtt_s / 2 if self.sample is not None else 1.0
 
     @property
     def latency_s(self) -> float:

@@ -49,6 +49,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sniper_app.config import Settings
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.items import ItemRef
+from sniper_app.domain.lead import AUTO_LEAD, LeadChoice, choose_lead
 from sniper_app.domain.money import Money
 from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
 from sniper_app.ebay import (
@@ -61,6 +62,7 @@ from sniper_app.ebay import (
     NoBiddingActivity,
 )
 from sniper_app.ebay.transport import rest_error
+from sniper_app.engine.autolead import LEAD_KEY
 from sniper_app.engine.bus import (
     AccountStateChanged,
     AuctionEndingSoon,
@@ -189,6 +191,7 @@ class Engine:
         self._started = False
         self._stopping = False
         self._fire_seq = itertools.count(1)
+        self._leads_told: dict[int, float] = {}
         self.jumps = 0  # wall-clock jumps seen (diagnostics, tests)
 
     # --- public -------------------------------------------------------------------------------------
@@ -345,7 +348,8 @@ class Engine:
             return
         job_id = f"snipe:{pk}"
         if SnipeStatus(snipe.status) is SnipeStatus.PENDING:
-            reason = f"Armed: the bid goes out {snipe.lead_seconds:g} s before the end."
+            reason = (f"Armed: the bid goes out {snipe.lead_seconds:g} s before the end." if snipe.lead_seconds
+                      else "Armed: the bid goes out at a lead chosen from the measured latency.")
             if self.store.set_status(
                 pk, SnipeStatus.SCHEDULED, reason=reason, expected=SnipeStatus.PENDING, job_id=job_id,
                 details={"send_at": _iso(send_at), "offset_ms": round(self.clock.offset_s * 1000, 3)},
@@ -386,12 +390,31 @@ class Engine:
         for pk in list(self._armed):
             self._disarm(pk)
 
+    def _lead(self, snipe: Snipe) -> float:
+        return snipe.lead_seconds if snipe.lead_seconds != AUTO_LEAD else self._auto_lead().seconds
+
+    def _auto_lead(self) -> LeadChoice:
+        """The shortest safe lead now, from the round trips timed off the loop and the clock's uncertainty."""
+        return choose_lead(self.clock.recent_rtts(), self.clock.uncertainty_s)
+
+    def _tell_lead(self, pk: int, snipe: Snipe) -> None:
+        """Record the automatic lead a hand-over used, when it differs from the one last recorded."""
+        if snipe.lead_seconds != AUTO_LEAD:
+            return
+        choice = self._auto_lead()
+        if self._leads_told.get(pk) == choice.seconds:
+            return
+        self._leads_told[pk] = choice.seconds
+        self.store.add_event(HistoryAction.NOTE, snipe_id=pk, status=SnipeStatus(snipe.status),
+                             message=f"Lead chosen: {choice.seconds:g} s ({choice.why}).",
+                             details={LEAD_KEY: choice.seconds, "why": choice.why})
+
     def _plan(self, snipe: Snipe) -> tuple[float, float, float]:
         """(send instant, last instant any attempt may leave, end) on the local clock."""
         offset = self.clock.offset_s if self.compensate else 0.0
         latency = self.clock.latency_s if self.compensate else 0.0
         end_local = snipe.end_time.timestamp() - offset
-        send_at = end_local - snipe.lead_seconds - latency
+        send_at = end_local - self._lead(snipe) - latency
         retry_until = end_local - latency - self.end_margin_s
         return send_at, retry_until, end_local
 
@@ -673,6 +696,7 @@ class Engine:
         )
         future = self.firer.schedule(dataclasses.replace(fire, claim=claim, claim_before_s=self.handover_s))
         armed.fire_id, armed.send_at, armed.token = fire_id, send_at, token
+        self._tell_lead(pk, snipe)
         armed.fire_task = self._spawn(self._after_fire(
             pk, armed, fire_id, future,
             (self.clock.offset_s if self.compensate else 0.0) * 1000,
@@ -1069,7 +1093,7 @@ class Engine:
                 pk = int(later.id)
                 if pk in self._close_warned or SnipeStatus(later.status) not in _NOT_FIRED:
                     continue
-                fire = later.end_time.timestamp() - later.lead_seconds
+                fire = later.end_time.timestamp() - self._lead(later)
                 if fire - earlier.end_time.timestamp() < needed:
                     self._close_warned.add(pk)
                     name = earlier.title or earlier.legacy_item_id
@@ -1197,7 +1221,7 @@ class Engine:
             to_end = snipe.end_time.timestamp() - self.clock.ebay_now()
             if to_end <= 0:
                 continue
-            if to_end - snipe.lead_seconds < self.keepawake_ahead_s:
+            if to_end - self._lead(snipe) < self.keepawake_ahead_s:
                 due_soon = True
             if to_end <= horizon and pk not in self._ending_notified:
                 self._ending_notified.add(pk)

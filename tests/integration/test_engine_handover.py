@@ -15,7 +15,9 @@ import pytest
 from sniper_app.domain.errors import IllegalTransition
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.money import Money
+from sniper_app.domain.rules import AUTO_LEAD
 from sniper_app.ebay import Transient
+from sniper_app.engine.autolead import latest_lead_choice
 from sniper_app.simulator import SimulatorServer
 from tests.support.engine import Rig, new_client, rig, wait_for, wait_status
 from tests.support.simulator import sim  # noqa: F401  (fixture)
@@ -157,5 +159,30 @@ def test_a_dripping_reply_ends_at_the_total_deadline(sim: SimulatorServer) -> No
             assert time.monotonic() - started < 60
         finally:
             await client.aclose()
+
+    asyncio.run(main())
+
+
+def test_an_automatic_lead_is_chosen_recorded_and_kept(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+    async def main() -> None:
+        async with rig(sim, tmp_path) as r:
+            sim.set_network(latency_ms=40, jitter_ms=4)
+            auction = sim.create_auction("Auto lead", "10.00", ends_in=8.0)
+            pk = r.snipe(auction, "40.00", lead=AUTO_LEAD)
+            engine = r.engine()
+            await engine.start()
+            try:
+                await wait_status(r, pk, DONE, 15)
+            finally:
+                await engine.stop()
+            assert r.get(pk).status == "WON"
+            choice = latest_lead_choice(r.store, pk)
+            assert choice is not None
+            assert choice.seconds >= 1.0
+            assert choice.why.startswith("round trip ")  # measured, not the default
+            notes = [e.message for e in r.store.history_page(snipe_id=pk, actions=HistoryAction.NOTE).rows]
+            assert f"Lead chosen: {choice.seconds:g} s ({choice.why})." in notes
+            [bid] = r.bids()
+            assert abs((auction["end_epoch"] - bid["arrival_epoch"]) - choice.seconds) < 0.1
 
     asyncio.run(main())

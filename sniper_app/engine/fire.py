@@ -685,12 +685,19 @@ class Firer:
                     if self._stopping:
                         return
                     now = time.time()
+                    # A claim is Python work competing for the interpreter: it keeps off the last moments
+                    # before another fire's send, unless its own send is getting close.
+                    sending = [f.req.send_at for f in self._fires.values() if f.state is _State.PENDING and f.ready
+                               and -_CLAIM_QUIET_AFTER_S < f.req.send_at - now <= _CLAIM_QUIET_BEFORE_S]
+                    quiet_at = max(sending) + _CLAIM_QUIET_AFTER_S if sending else now
                     waiting = [f for f in self._fires.values()
                                if f.state is _State.PENDING and not f.ready and not f.claiming]
-                    due = sorted(f for f in waiting if f.req.send_at - f.req.claim_before_s <= now)
+                    due = sorted(f for f in waiting if f.req.send_at - f.req.claim_before_s <= now
+                                 and (quiet_at <= now or f.req.send_at - now <= f.req.claim_before_s / 2))[:1]
                     for f in due:
                         f.claiming = True
-                    nxt = min((f.req.send_at - f.req.claim_before_s for f in waiting if f not in due), default=None)
+                    nxt = min((max(f.req.send_at - f.req.claim_before_s, quiet_at) for f in waiting if f not in due),
+                              default=None)
                 for f in due:
                     self._claim(f)
                 if not due:
@@ -800,6 +807,11 @@ class Firer:
         except Exception:
             log.exception("fire warmer thread crashed")
             raise
+
+
+# The claim thread stays quiet from this long before another fire's send until this long after it.
+_CLAIM_QUIET_BEFORE_S = 0.03
+_CLAIM_QUIET_AFTER_S = 0.005
 
 
 def _peak(times: list[float], window: float) -> int:

@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterator, Sequence
@@ -20,6 +21,7 @@ from sniper_app import __version__
 from sniper_app.domain.errors import InputError, SniperError
 from sniper_app.domain.money import Money
 from sniper_app.domain.status import SnipeStatus
+from sniper_app.domain.text import MAX_GROUP_SIZE, visible
 
 if TYPE_CHECKING:
     from sniper_app.app import AppContext
@@ -56,13 +58,14 @@ class Output:
         if self.as_json:
             print(json.dumps(data, default=str), file=self.out)
         else:
-            print(text, file=self.out)
+            # Titles come from eBay and names from anyone: no escape sequence reaches the terminal.
+            print(visible(text, keep_newlines=True), file=self.out)
 
     def error(self, message: str, code: int) -> int:
         if self.as_json:
             print(json.dumps({"error": message, "exit_code": code}), file=self.err)
         else:
-            print(f"sniper-app: {message}", file=self.err)
+            print(f"sniper-app: {visible(message)}", file=self.err)
         return code
 
 
@@ -99,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = sub.add_parser("config", help="show or change settings")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", parser_class=_Parser)
+    config.set_defaults(handler=_missing_action(config))
     show = config_sub.add_parser("show", help="print the settings in force")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(handler=_config_show)
@@ -123,13 +127,32 @@ def _json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
+# SQLite's integers are 64-bit: anything larger can name no row and would overflow on the way in.
+_MAX_ID = 2**63 - 1
+
+
+def _shown_arg(text: str) -> str:
+    return text if len(text) <= 24 else f"{text[:20]}…"
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"'{_shown_arg(text)}' is not a whole number") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"'{text}' must be 1 or more")
+        raise argparse.ArgumentTypeError(f"'{_shown_arg(text)}' must be 1 or more")
+    if value > _MAX_ID:
+        raise argparse.ArgumentTypeError(f"'{_shown_arg(text)}' is far too large to be one")
+    return value
+
+
+def _wins(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_GROUP_SIZE:
+        raise argparse.ArgumentTypeError(
+            f"a group holds at most {MAX_GROUP_SIZE} snipes, so it can aim to win at most {MAX_GROUP_SIZE}"
+        )
     return value
 
 
@@ -137,9 +160,9 @@ def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+        raise argparse.ArgumentTypeError(f"'{_shown_arg(text)}' is not a number of seconds") from None
     if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds")
+        raise argparse.ArgumentTypeError(f"'{_shown_arg(text)}' is not a number of seconds")
     return value
 
 
@@ -213,7 +236,7 @@ def _add_other_commands(sub: Any) -> None:
     group.set_defaults(handler=_missing_action(group))
     gadd = group_sub.add_parser("add", help="create a group")
     gadd.add_argument("name", metavar="NAME")
-    gadd.add_argument("--wins", type=_positive_int, default=1, metavar="N", help="stop after winning N (default 1)")
+    gadd.add_argument("--wins", type=_wins, default=1, metavar="N", help="stop after winning N (default 1)")
     _json_flag(gadd)
     gadd.set_defaults(handler=_group_add)
     glist = group_sub.add_parser("list", help="list groups")
@@ -263,6 +286,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         handler: Handler | None = getattr(args, "handler", None)
+        if handler is None and args.command is not None:
+            # Only the bare program (with --headless or --demo) runs an engine; a command never does.
+            raise UsageError(f"Say what to do. Try 'sniper-app {args.command} --help'.")
         if handler is None:
             if args.selftest:
                 from sniper_app.selftest import run_selftest
@@ -293,15 +319,22 @@ def _config_show(args: argparse.Namespace, out: Output) -> int:
 
 
 def _config_set(args: argparse.Namespace, out: Output) -> int:
-    from sniper_app.config import FIELDS, SettingsError, save_settings
+    from sniper_app.config import FIELDS, SettingsError, env_name, load_settings, save_settings
 
     if args.field not in FIELDS:
         raise SettingsError(f"Unknown setting '{args.field}'. Settings are: {', '.join(FIELDS)}.")
     value: Any = None if args.value == "" else args.value
-    settings = save_settings({args.field: value})
-    saved = getattr(settings, args.field)
-    out.result({args.field: json.loads(settings.model_dump_json(include={args.field}))[args.field]},
-               f"{args.field} = {saved}")
+    save_settings({args.field: value})
+    # What was saved, not what is in force: a SNIPER_<FIELD> variable may override it, and that is said.
+    saved_settings = load_settings(environ={})
+    saved = getattr(saved_settings, args.field)
+    override = os.environ.get(env_name(args.field))
+    data = {args.field: json.loads(saved_settings.model_dump_json(include={args.field}))[args.field]}
+    text = f"{args.field} = {'' if saved is None else saved}"
+    if override is not None:
+        data["overridden_by"] = env_name(args.field)
+        text += f" (saved; {env_name(args.field)} overrides it while set)"
+    out.result(data, text)
     return EXIT_OK
 
 
@@ -322,7 +355,7 @@ def _config_path(args: argparse.Namespace, out: Output) -> int:
 
 
 def _announce(text: str) -> None:
-    print(text, flush=True)
+    print(visible(text, keep_newlines=True), flush=True)
 
 
 def _run_engine(args: argparse.Namespace, out: Output) -> int:
@@ -409,8 +442,8 @@ def _snipe_data(snipe: Snipe) -> dict[str, Any]:
 def _snipe_line(snipe: Snipe) -> str:
     return (
         f"#{snipe.id:<4} {snipe.status:<9} max {_shown(snipe.max_bid_minor, snipe.currency):>12}  "
-        f"lead {snipe.lead_seconds:g}s  ends {_when(snipe.end_time)}  {snipe.title or snipe.legacy_item_id}"
-        + (f"  ({snipe.status_reason})" if snipe.status_reason and SnipeStatus(snipe.status).is_final else "")
+        f"lead {snipe.lead_seconds:g}s  ends {_when(snipe.end_time)}  {visible(snipe.title or snipe.legacy_item_id)}"
+        + (f"  ({visible(snipe.status_reason)})" if snipe.status_reason and SnipeStatus(snipe.status).is_final else "")
     )
 
 
@@ -429,7 +462,7 @@ def _snipe_add(args: argparse.Namespace, out: Output) -> int:
         out.result(
             {"snipe": _snipe_data(snipe), "warnings": warnings},
             _with_warnings(
-                f"Snipe #{snipe.id} added: {snipe.title or snipe.legacy_item_id} — max "
+                f"Snipe #{snipe.id} added: {visible(snipe.title or snipe.legacy_item_id)} — max "
                 f"{_shown(snipe.max_bid_minor, snipe.currency)}, bid {snipe.lead_seconds:g} s before the end "
                 f"({_when(snipe.end_time)}).",
                 warnings,
@@ -460,7 +493,7 @@ def _snipe_list(args: argparse.Namespace, out: Output) -> int:
 def _snipe_cancel(args: argparse.Namespace, out: Output) -> int:
     with _context(args) as ctx:
         snipe = asyncio.run(ctx.actions(None).cancel_snipe(args.id))
-        name = snipe.title or snipe.legacy_item_id
+        name = visible(snipe.title or snipe.legacy_item_id)
         out.result({"snipe": _snipe_data(snipe)}, f"Snipe #{snipe.id} cancelled ({name}).")
     return EXIT_OK
 
@@ -513,7 +546,8 @@ def _history(args: argparse.Namespace, out: Output) -> int:
         lines = [
             f"{_when(e.at)}  {e.action:<10} "
             + (f"#{e.snipe_id} " if e.snipe_id else "")
-            + f"{e.title or e.legacy_item_id or ''}: {e.message}".strip()
+            + (f"{visible(subject)}: " if (subject := e.title or e.legacy_item_id) else "")
+            + visible(e.message)
             for e in rows
         ]
         out.result([_event_data(e) for e in rows], "\n".join(lines) or "No history yet.")
@@ -556,7 +590,8 @@ def _watch_list(args: argparse.Namespace, out: Output) -> int:
         items = ctx.store.list_watch_items(ctx.user_id)
         snipes = {s.legacy_item_id: s.id for s in ctx.store.active_snipes(ctx.user_id)}
         lines = [
-            f"{i.legacy_item_id}  {_shown(i.current_price_minor, i.currency):>12}  ends {_when(i.end_time)}  {i.title}"
+            f"{i.legacy_item_id}  {_shown(i.current_price_minor, i.currency):>12}  ends {_when(i.end_time)}  "
+            f"{visible(i.title)}"
             + (f"  [snipe #{snipes[i.legacy_item_id]}]" if i.legacy_item_id in snipes else "")
             for i in items
         ]
@@ -650,7 +685,8 @@ def _group_list(args: argparse.Namespace, out: Output) -> int:
                 for g in groups
             ],
             "\n".join(
-                f"{g.group.name}: win {g.group.target_wins} — {g.members} snipe{'s' if g.members != 1 else ''}, "
+                f"{visible(g.group.name)}: win {g.group.target_wins} — "
+                f"{g.members} snipe{'s' if g.members != 1 else ''}, "
                 f"{g.active} active, {g.won} won"
                 for g in groups
             ) or "No groups yet (create one with 'sniper-app group add NAME --wins N').",

@@ -142,7 +142,10 @@ def rest_error(response: httpx.Response, what: str) -> EbayError:
             f"eBay refused {what} (HTTP 403); the account link may lack a permission.", **kw
         )
     detail = f": {message}" if message else "."
-    return EbayError(f"eBay refused {what} (HTTP {status}, error {error_id}){detail}", **kw)
+    if 300 <= status < 400:
+        return EbayError(f"eBay answered {what} with a redirect (HTTP {status}), which the app does not follow.", **kw)
+    code = f", error {error_id}" if error_id is not None else ""
+    return EbayError(f"eBay refused {what} (HTTP {status}{code}){detail}", **kw)
 
 
 class Transport:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import httpx
 
 from sniper_app.ebay import parsing as p
+from sniper_app.ebay.bounded import read_bounded
 from sniper_app.ebay.errors import (
     AuctionEnded,
     AuthExpired,
@@ -165,8 +166,8 @@ class Transport:
         """One attempt: the reply (any status) and its timing, or Transient for a network failure."""
         watch = Stopwatch()
         try:
-            response = await self.http.send(request)
-            await response.aread()
+            response = await self.http.send(request, stream=True)
+            await read_bounded(response, what)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise Transient(
                 f"Could not reach eBay for {what} ({type(exc).__name__}).", maybe_applied=False

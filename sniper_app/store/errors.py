@@ -46,12 +46,15 @@ def _backup_hint(path: Path) -> str:
             f"upgrade), or move {path.name} aside to start with an empty database.")
 
 
-def explain(exc: BaseException, path: Path) -> StoreError | None:
+def explain(exc: BaseException, path: Path, *, opening: bool = False) -> StoreError | None:
     """The sentence for a SQLite failure on the database at ``path``, or None if it is not one we know.
 
     A failed write inside a transaction is often followed by a second error ("cannot rollback") from the
     clean-up, so the whole chain of causes is searched for the first one.
     """
+    outcome = (
+        "so Sniper could not open its database" if opening else "so the change was not saved (nothing was half-written)"
+    )
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -65,14 +68,11 @@ def explain(exc: BaseException, path: Path) -> StoreError | None:
         if any(m in text for m in _READ_ONLY):
             return read_only(path.parent)
         if any(m in text for m in _FULL):
-            return DiskFull(
-                f"The disk holding {path.parent} is full, so the change was not saved (nothing was half-written). "
-                "Free some space and try again."
-            )
+            return DiskFull(f"The disk holding {path.parent} is full, {outcome}. Free some space and try again.")
         if any(m in text for m in _IO):
             return DiskFull(
-                f"The disk holding {path.parent} failed to write, so the change was not saved (nothing was "
-                "half-written). Check the disk and try again."
+                f"The disk holding {path.parent} is full or failing, {outcome}. Free some space (or check the "
+                "disk) and try again."
             )
         current = current.__cause__ or current.__context__
     return None

@@ -246,7 +246,13 @@ class Store:
         if read_only and not self.path.exists():
             raise read_only_error(self.path.parent)
         if not read_only:
-            prepare_files(self.path)
+            try:
+                prepare_files(self.path)
+            except OSError as exc:
+                raise StoreError(
+                    f"Sniper cannot prepare its database {self.path} ({exc.strerror or exc}); check that the "
+                    "folder is yours and the disk has room."
+                ) from None
         self._db = SniperDatabase(self.path, read_only=read_only)
         database_proxy.initialize(self._db)
         try:
@@ -262,7 +268,7 @@ class Store:
         except BaseException as exc:
             self._shutdown()
             if isinstance(exc, DatabaseError | sqlite3.DatabaseError):
-                raise (explain(exc, self.path) or exc) from None
+                raise (explain(exc, self.path, opening=True) or exc) from None
             raise
 
     @classmethod

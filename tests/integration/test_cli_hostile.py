@@ -355,3 +355,39 @@ def test_simulator_on_a_port_in_use_says_so() -> None:
         result = run_cli("simulator", "--port", str(port), timeout=30)
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1 port {port}" in _sentence(result.stderr)
+
+
+# --- a full disk ---------------------------------------------------------------------------------------
+
+_FULL_DISK_SCRIPT = """
+set -u
+mount -t tmpfs -o size=1m tmpfs "$SNIPER_DATA_DIR"
+"$@" group add First --json; echo "rc=$?"
+dd if=/dev/zero of="$SNIPER_DATA_DIR/fill" bs=4k 2>/dev/null; echo filled
+"$@" group add Second; echo "rc=$?"
+"$@" group add Second --json; echo "rc=$?"
+rm "$SNIPER_DATA_DIR/fill"; echo freed
+"$@" group list --json; echo "rc=$?"
+"""
+
+
+def test_a_full_disk_gets_a_sentence_and_keeps_what_was_saved(isolated_dirs: Path) -> None:
+    """A real full disk: a 1 MB tmpfs as the data folder, filled up, in a mount namespace of its own."""
+    data = isolated_dirs / "data"
+    result = subprocess.run(
+        ["unshare", "--map-root-user", "--mount", "sh", "-c", _FULL_DISK_SCRIPT, "sh",
+         sys.executable, "-m", "sniper_app"],
+        env=dict(os.environ) | {"SNIPER_DATA_DIR": str(data)}, capture_output=True, text=True, timeout=120,
+        check=False,
+    )
+    out = result.stdout.splitlines()
+    assert out[:3] == ['{"id": 1, "name": "First", "target_wins": 1}', "rc=0", "filled"], result
+    assert out[3:5] == ["rc=1", "rc=1"], result
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 2, result.stderr
+    assert errors[0].startswith(f"sniper-app: The disk holding {data} is full")
+    assert "Free some space" in errors[0]
+    assert json.loads(errors[1])["exit_code"] == 1
+    assert out[5] == "freed"
+    assert [g["name"] for g in json.loads(out[6])] == ["First"]
+    assert out[7] == "rc=0"

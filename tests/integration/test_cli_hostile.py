@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sniper_app.store import Store
 from tests.support.cli import run_cli
@@ -391,3 +393,34 @@ def test_a_full_disk_gets_a_sentence_and_keeps_what_was_saved(isolated_dirs: Pat
     assert out[5] == "freed"
     assert [g["name"] for g in json.loads(out[6])] == ["First"]
     assert out[7] == "rc=0"
+
+
+# --- the property end to end: real processes -------------------------------------------------------------
+
+_cli_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"], exclude_characters="\x00"), max_size=30)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=_cli_text, wins=_cli_text | st.integers(-5, 10**25).map(str))
+def test_group_add_from_a_real_process_is_a_group_or_a_sentence(isolated_dirs: Path, name: str, wins: str) -> None:
+    if name.startswith("-") or wins.startswith("-"):
+        name, wins = f"x{name}", f"x{wins}"  # an option, not a value: argparse's own business
+    result = run_cli("group", "add", name, "--wins", wins, "--json")
+    assert result.returncode in (0, 1, 2), result
+    assert "Traceback" not in result.stderr
+    if result.returncode == 0:
+        group = json.loads(result.stdout)
+        assert (group["name"], group["target_wins"]) == (name.strip(), int(wins))
+    else:
+        assert json.loads(result.stderr)["exit_code"] == result.returncode
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(snipe_id=_cli_text | st.integers(-3, 10**30).map(str), amount=_cli_text, lead=_cli_text)
+def test_snipe_edit_from_a_real_process_always_answers_a_sentence(
+    isolated_dirs: Path, snipe_id: str, amount: str, lead: str
+) -> None:
+    args = [a if not a.startswith("-") else f"x{a}" for a in (snipe_id, amount, lead)]
+    result = run_cli("snipe", "edit", args[0], "--max", args[1], "--lead", args[2])
+    assert result.returncode in (1, 2), result  # no snipe exists: never a success
+    _sentence(result.stderr)

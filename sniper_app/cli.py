@@ -10,12 +10,15 @@ import asyncio
 import json
 import math
 import os
+import sqlite3
 import sys
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
+
+import peewee
 
 from sniper_app import __version__
 from sniper_app.domain.errors import InputError, SniperError
@@ -384,7 +387,14 @@ def _context(args: argparse.Namespace) -> Iterator[AppContext]:
         setup_logging(args.log_level)
     settings = running_demo_settings() if args.demo else load_settings()
     with app_context(settings, demo=args.demo) as ctx:
-        yield ctx
+        try:
+            yield ctx
+        except (sqlite3.DatabaseError, peewee.DatabaseError) as exc:
+            # Damage found past the file's header (a read of a broken page) is the same story as at opening.
+            from sniper_app.store.errors import StoreError, explain
+
+            raise (explain(exc, ctx.store.path) or StoreError(
+                f"The database {ctx.store.path} could not be read ({exc}).")) from None
 
 
 def _with_client(ctx: AppContext, work: Callable[[EbayClient], Coroutine[Any, Any, T]]) -> T:

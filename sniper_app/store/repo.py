@@ -6,6 +6,7 @@ thread, so under asyncio every coroutine shares it. Worker threads get their own
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sqlite3
@@ -41,6 +42,8 @@ from sniper_app.store.errors import NotFound, StoreError, explain
 from sniper_app.store.errors import read_only as read_only_error
 from sniper_app.store.migrations import STEPS, current_version, migrate
 from sniper_app.store.models import HistoryEvent, Snipe, SnipeGroup, User, WatchItem
+
+log = logging.getLogger(__name__)
 
 # What a watch-list sync writes for each item, in upsert_watch_items' order.
 _WATCH_SYNC_COLUMNS: Final = (
@@ -286,6 +289,9 @@ class Store:
         try:
             self._db.sql("PRAGMA optimize")
             self._db.sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        except (DatabaseError, sqlite3.DatabaseError) as exc:
+            # Tidying only: a full disk or a damaged page leaves the WAL for the next opening to fold in.
+            log.info("the database was closed without its final checkpoint: %s", exc)
         finally:
             self._shutdown()
 

@@ -213,6 +213,21 @@ def test_a_damaged_database_names_its_latest_backup(isolated_dirs: Path) -> None
     assert str(backup) in line
 
 
+def test_damage_past_the_header_gets_the_same_sentence(isolated_dirs: Path) -> None:
+    for n in range(40):
+        assert run_cli("group", "add", f"Group {n}").returncode == 0
+    db = isolated_dirs / "data" / "sniper.db"
+    with db.open("r+b") as handle:  # the header and schema survive; the pages after them do not
+        handle.seek(4096 * 3)
+        handle.write(os.urandom(4096 * 4))
+    for as_json in (False, True):
+        result = run_cli("group", "list", *(["--json"] if as_json else []))
+        assert result.returncode == 1
+        line = _sentence(result.stderr)
+        assert str(db) in line
+        assert "damaged" in line
+
+
 def test_the_engine_does_not_start_on_a_damaged_database(isolated_dirs: Path) -> None:
     db, digest = _corrupt(isolated_dirs / "data")
     result = run_cli("--headless", timeout=60)

@@ -157,7 +157,8 @@ def test_soak_300_snipes_in_bad_weather_lose_nothing_and_bid_nothing_twice(cli: 
     late = statistics.median(rss for t, rss in memory[-6:])
     figures = {"snipes": len(snipes), "lost": len(lost), "doubled": len(doubled), "untrue": len(untrue),
                "faults": weather.counts, "wall_s": round(memory[-1][0]), "rss_early_mb": round(early, 1),
-               "rss_late_mb": round(late, 1), "rss_growth_pct": round(100 * (late - early) / early, 1)}
+               "rss_late_mb": round(late, 1), "rss_growth_pct": round(100 * (late - early) / early, 1),
+               "rss_series": [(round(t), round(rss, 1)) for t, rss in memory]}
     print(json.dumps(figures))
     assert len(snipes) == SNIPES
     assert lost == [], figures

@@ -257,6 +257,11 @@ async def write_metrics_until(ctx: AppContext, stop: asyncio.Event) -> None:
 
 async def run_engine(ctx: AppContext, announce: Callable[[str], None], *, banner: str | None = None) -> int:
     """Run the engine on ``ctx`` until SIGINT or SIGTERM, then shut it down cleanly; returns the exit code."""
+    if ctx.store.read_only:
+        # An engine that cannot record a bid must not place one.
+        from sniper_app.store.errors import read_only
+
+        raise read_only(ctx.data_dir)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     installed: list[signal.Signals] = []

@@ -304,6 +304,11 @@ class Store:
     def closed(self) -> bool:
         return self._db.shut
 
+    @property
+    def read_only(self) -> bool:
+        """True when the data folder cannot be written: the store reads, and every change is refused."""
+        return self._db.read_only
+
     def __enter__(self) -> Store:
         return self
 

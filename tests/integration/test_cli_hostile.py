@@ -292,6 +292,10 @@ def test_a_read_only_data_folder_reads_but_refuses_changes(
         result = _run_read_only(data, env, *args)
         assert result.returncode == 1, result.stderr
         assert f"The data folder {data} is read-only" in _sentence(result.stderr)
+    engine = _run_read_only(data, env, "--headless")
+    assert engine.returncode == 1
+    assert f"The data folder {data} is read-only" in _sentence(engine.stderr)
+    assert "Sniper engine running" not in engine.stdout
     assert {p.name: p.read_bytes() for p in data.iterdir()} == before
     assert oct(data.stat().st_mode & 0o777) == oct(0o555)
 

@@ -78,6 +78,20 @@ _TABLES: dict[str, tuple[_Band, ...]] = {
     ),
 }
 
+# The band structure eBay Australia, Canada, France, Italy and Spain publish: the US bands, each in the
+# site's own currency.
+_US_SHAPED = _TABLES["EBAY_US"]
+# eBay Australia: https://www.ebay.com.au/help/buying/bidding/automatic-bidding?id=4014 ("Bid increments").
+_TABLES["EBAY_AU"] = _US_SHAPED
+# eBay Canada: https://www.ebay.ca/help/buying/bidding/automatic-bidding?id=4014 ("Bid increments").
+_TABLES["EBAY_CA"] = _US_SHAPED
+# eBay France: https://www.ebay.fr/help/buying/bidding/systeme-denchres-automatiques?id=4014 ("Paliers d'enchères").
+_TABLES["EBAY_FR"] = _US_SHAPED
+# eBay Italy: https://www.ebay.it/help/buying/bidding/offerta-automatica?id=4014 ("Incrementi delle offerte").
+_TABLES["EBAY_IT"] = _US_SHAPED
+# eBay Spain: https://www.ebay.es/help/buying/bidding/puja-automatica?id=4014 ("Incrementos de puja").
+_TABLES["EBAY_ES"] = _US_SHAPED
+
 SUPPORTED_MARKETPLACES: frozenset[str] = frozenset(_TABLES)
 
 
@@ -95,11 +109,16 @@ def marketplace_currency(marketplace: str) -> str:
 
 
 def marketplace_for_currency(currency: str) -> str | None:
-    """The supported marketplace whose increment table is in ``currency`` (USD -> EBAY_US), if any."""
-    for marketplace in sorted(SUPPORTED_MARKETPLACES):
-        if MARKETPLACE_CURRENCIES[marketplace] == currency:
-            return marketplace
-    return None
+    """The marketplace whose increments an item in ``currency`` follows, when the currency alone says so.
+
+    USD -> EBAY_US, GBP -> EBAY_GB; None for a currency whose sites bid differently (EUR: Germany has its
+    own table, France, Italy and Spain another) or that no known table covers: never a guess.
+    """
+    sites = sorted(m for m in SUPPORTED_MARKETPLACES if MARKETPLACE_CURRENCIES[m] == currency)
+    if not sites or any(_TABLES[m] != _TABLES[sites[0]] for m in sites):
+        return None
+    # Several sites with one table (EBAY_US and EBAY_MOTORS_US would be): any of them gives the same steps.
+    return sites[0]
 
 
 def _table(marketplace: str) -> tuple[tuple[int, ...], tuple[Money, ...], str]:

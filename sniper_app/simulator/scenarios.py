@@ -39,6 +39,16 @@ _DEMO: list[tuple[str, str, str, str, float, list[tuple[str, float]], str | None
      129600, [("1180.00", 1.2)], None, None, "EBAY_DE"),
     ("Hermès silk scarf 'Brides de Gala', 90 cm, with box", "Clothing, Shoes & Accessories", "95.00", "7.00",
      172800, [], None, None, "EBAY_US"),
+    ("Roberts Revival DAB radio, duck egg blue, boxed", "Consumer Electronics", "45.00", "6.99",
+     2700, [("68.00", 2.0)], None, None, "EBAY_GB"),
+    ("Märklin H0 steam locomotive BR 01, digital, original box", "Toys & Hobbies", "140.00", "9.90",
+     9000, [("176.00", 1.5)], None, None, "EBAY_DE"),
+]
+# Fixed-price listings a real watch list holds beside auctions: shown, never sniped.
+# title, category, price, shipping, ends_in (s), marketplace
+_DEMO_FIXED: list[tuple[str, str, str, str, float, str]] = [
+    ("Kodak Portra 400 35mm film, 5-pack, dated 2027", "Cameras & Photo", "54.99", "4.00", 604800, "EBAY_US"),
+    ("Moleskine Classic notebook, large, ruled, black", "Books", "17.50", "2.85", 1209600, "EBAY_GB"),
 ]
 _CURRENCY = {"EBAY_US": "USD", "EBAY_GB": "GBP", "EBAY_DE": "EUR"}
 _SELLERS = ["vintage_finds_co", "retro_attic", "cameraworks_uk", "the_book_barn", "pixel_collectibles",
@@ -71,3 +81,19 @@ def seed(world: World, scenario: str) -> None:
         if i % 3 == 1:
             world.place_bid(auction, f"early_bird{i}", auction.start_minor + 500, world.clock.now(),
                             auction.currency, "manual")
+    for title, category, price, ship, ends_in, market in _DEMO_FIXED:
+        world.create_auction(
+            title=title,
+            start_minor=parse_minor(price),
+            currency=_CURRENCY[market],
+            marketplace=market,
+            ends_in=ends_in,
+            watched_by=[DEMO_USER],
+            rivals=[],
+            reserve_minor=None,
+            bin_minor=parse_minor(price),
+            image_url=None,
+            shipping_minor=parse_minor(ship),
+            category=category,
+            fixed_price=True,
+        )

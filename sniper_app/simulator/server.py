@@ -176,8 +176,12 @@ class SimulatorServer:
         buy_it_now: str | None = None,
         shipping: str = "0.00",
         image_url: str | None = None,
+        fixed_price: bool = False,
     ) -> dict[str, Any]:
-        """Create an auction; returns the control API's reply (legacy_item_id, item_id, end_time, end_epoch)."""
+        """Create an auction (or, with ``fixed_price``, a Buy It Now listing).
+
+        Returns the control API's reply (legacy_item_id, item_id, end_time, end_epoch).
+        """
         from .world import currency_for
 
         with self.world.lock:
@@ -196,6 +200,7 @@ class SimulatorServer:
                 bin_minor=parse_minor(buy_it_now) if buy_it_now else None,
                 image_url=image_url,
                 shipping_minor=parse_minor(shipping),
+                fixed_price=fixed_price,
             )
             return {"legacy_item_id": a.legacy_id, "item_id": a.item_id, "end_time": iso_ms(a.end_epoch),
                     "end_epoch": a.end_epoch}

@@ -224,13 +224,51 @@ def test_warning_for_a_long_lead() -> None:
 
 
 def test_marketplace_without_a_table_warns_and_still_checks_the_price() -> None:
-    aud = Money.of
-    warnings = new_snipe(max_bid=aud("30.00", "AUD"), current_price=aud("24.50", "AUD"), marketplace="EBAY_AU")
+    chf = Money.of
+    warnings = new_snipe(max_bid=chf("30.00", "CHF"), current_price=chf("24.50", "CHF"), marketplace="EBAY_CH")
     assert len(warnings) == 1
-    assert "does not know eBay's bid increments for EBAY_AU" in warnings[0]
-    with pytest.raises(RuleViolation, match=r"Your maximum AU \$24.50 does not beat the current price"):
-        new_snipe(max_bid=aud("24.50", "AUD"), current_price=aud("24.50", "AUD"), marketplace="EBAY_AU")
-    assert new_snipe(max_bid=aud("24.50", "AUD"), current_price=aud("24.50", "AUD"), bid_count=0, marketplace="EBAY_AU")
+    assert "does not know eBay's bid increments for this CHF listing (EBAY_CH)" in warnings[0]
+    with pytest.raises(RuleViolation, match=r"Your maximum CHF 24.50 does not beat the current price"):
+        new_snipe(max_bid=chf("24.50", "CHF"), current_price=chf("24.50", "CHF"), marketplace="EBAY_CH")
+    assert new_snipe(max_bid=chf("24.50", "CHF"), current_price=chf("24.50", "CHF"), bid_count=0, marketplace="EBAY_CH")
+
+
+def test_new_sites_have_their_tables() -> None:
+    # 24.50 + 0.50 on the US-shaped tables of Australia, Canada, France, Italy and Spain.
+    for site, currency in (("EBAY_AU", "AUD"), ("EBAY_CA", "CAD"), ("EBAY_FR", "EUR"), ("EBAY_IT", "EUR")):
+        with pytest.raises(RuleViolation, match="minimum next bid"):
+            new_snipe(max_bid=Money.of("24.99", currency), current_price=Money.of("24.50", currency),
+                      marketplace="EBAY_US", listing_marketplace=site)
+        assert new_snipe(max_bid=Money.of("25.00", currency), current_price=Money.of("24.50", currency),
+                         marketplace="EBAY_US", listing_marketplace=site) == []
+
+
+def test_the_listing_site_decides_the_increments_not_the_users_marketplace() -> None:
+    eur = Money.of
+    # At 60.00 Germany steps by 1.00, Spain by 1.00 as well; at 30.00 Germany by 0.50, Spain by 1.00.
+    assert new_snipe(max_bid=eur("30.50", "EUR"), current_price=eur("30.00", "EUR"), marketplace="EBAY_FR",
+                     listing_marketplace="EBAY_DE") == []
+    with pytest.raises(RuleViolation, match="minimum next bid of €31.00"):
+        new_snipe(max_bid=eur("30.50", "EUR"), current_price=eur("30.00", "EUR"), marketplace="EBAY_DE",
+                  listing_marketplace="EBAY_ES")
+
+
+def test_a_euro_listing_of_unknown_site_warns_instead_of_guessing_a_table() -> None:
+    warnings = new_snipe(max_bid=Money.of("30.50", "EUR"), current_price=Money.of("30.00", "EUR"))
+    assert len(warnings) == 1 and "bid increments for this EUR listing" in warnings[0]
+
+
+def test_ebays_minimum_to_bid_wins_over_any_table() -> None:
+    # eBay asks more than the table would (a reserve, a rule the app does not know): eBay is right.
+    with pytest.raises(RuleViolation, match=r"minimum next bid of \$27\.00"):
+        new_snipe(max_bid=usd("26.00"), minimum_to_bid=usd("27.00"))
+    # eBay asks less than the table would: eBay is right again, and no warning is needed even without a table.
+    assert new_snipe(max_bid=usd("24.75"), minimum_to_bid=usd("24.75")) == []
+    chf = Money.of
+    assert new_snipe(max_bid=chf("25.00", "CHF"), current_price=chf("24.50", "CHF"), marketplace="EBAY_CH",
+                     minimum_to_bid=chf("25.00", "CHF")) == []
+    with pytest.raises(RuleViolation, match="minimum next bid"):
+        edit(max_bid=usd("26.00"), minimum_to_bid=usd("27.00"))
 
 
 def test_item_from_another_site_uses_its_own_currency_table() -> None:

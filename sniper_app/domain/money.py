@@ -303,6 +303,25 @@ class Money:
         return self.minor >= other.minor
 
 
+def with_converted(own: Money, converted: Money | None) -> str:
+    """The listing's own amount, and eBay's conversion for the user beside it: "£179.95 ≈ $257.87".
+
+    The converted amount is for reading only; it is never bid, stored as a maximum or compared.
+    """
+    if converted is None or converted.currency == own.currency:
+        return own.format()
+    return f"{own.format()} ≈ {converted.format()}"
+
+
+def names_currency(text: str) -> bool:
+    """Whether ``text`` carries a currency sign or code ("$40", "40 GBP"), as opposed to a bare number."""
+    try:
+        _number, markers = _split_markers(text.strip())
+    except MoneyError:
+        return True
+    return bool(markers)
+
+
 # --- parsing helpers -------------------------------------------------------------------------------
 
 

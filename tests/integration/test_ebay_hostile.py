@@ -164,19 +164,48 @@ BAD_TRADING = {
     "external entity": EXTERNAL,
     "malformed": b"<GetMyeBayBuyingResponse><Ack>Success</Ack>",
     "no ack": b"<GetMyeBayBuyingResponse/>",
-    "bad price": _trading(
+}
+
+# One watched item eBay describes badly: left out with a sentence, the rest of the page still syncs.
+_GOOD_ITEM = (
+    "<Item><ItemID>223456789012</ItemID><ListingType>Chinese</ListingType><SellingStatus>"
+    "<CurrentPrice currencyID='USD'>5.0</CurrentPrice></SellingStatus></Item>"
+)
+BAD_TRADING_ITEMS = {
+    "bad price": (
+        "123456789012",
         "<Item><ItemID>123456789012</ItemID><SellingStatus><CurrentPrice currencyID='USD'>1e5</CurrentPrice>"
-        "</SellingStatus></Item>"
+        "</SellingStatus></Item>",
     ),
-    "bad currency": _trading(
+    "bad currency": (
+        "123456789012",
         "<Item><ItemID>123456789012</ItemID><SellingStatus><CurrentPrice currencyID='ZZZ'>5.00</CurrentPrice>"
-        "</SellingStatus></Item>"
+        "</SellingStatus></Item>",
     ),
-    "bad item id": _trading("<Item><ItemID>12; DROP</ItemID></Item>"),
-    "bad end time": _trading(
-        "<Item><ItemID>123456789012</ItemID><ListingDetails><EndTime>soon</EndTime></ListingDetails></Item>"
+    "bad item id": ("without a readable number", "<Item><ItemID>12; DROP</ItemID></Item>"),
+    "bad end time": (
+        "123456789012",
+        "<Item><ItemID>123456789012</ItemID><ListingDetails><EndTime>soon</EndTime></ListingDetails></Item>",
     ),
 }
+
+
+@pytest.mark.parametrize("case", sorted(BAD_TRADING_ITEMS))
+def test_one_hostile_watched_item_is_left_out_and_the_rest_synced(hostile: HostileServer, case: str) -> None:
+    number, bad = BAD_TRADING_ITEMS[case]
+    hostile.answer("/ws/api.dll", _trading(bad + _GOOD_ITEM), 200, "text/xml")
+
+    async def go() -> None:
+        client = await _linked(hostile)
+        try:
+            watch = await client.get_watch_list()
+        finally:
+            await client.aclose()
+        assert [i.legacy_item_id for i in watch.items] == ["223456789012"]
+        assert len(watch.skipped) == 1
+        assert watch.skipped[0].startswith(f"Watched item {number} was left out of the sync: eBay's reply")
+
+    run(go())
 
 
 @pytest.mark.parametrize("case", sorted(BAD_TRADING))
@@ -209,6 +238,11 @@ def test_trading_invalid_token_needs_relink(hostile: HostileServer) -> None:
             await client.aclose()
 
     run(go())
+    # One refresh of the token between the two tries, then the re-link: never a loop of refreshes.
+    paths = [path for _method, path, _headers, _body in hostile.received]
+    assert paths == ["/ws/api.dll", "/identity/v1/oauth2/token", "/ws/api.dll"]
+    refresh = hostile.received[1][3].decode()
+    assert "grant_type=refresh_token" in refresh
 
 
 def test_unreadable_bid_reply_says_the_bid_may_be_placed(hostile: HostileServer) -> None:

@@ -18,6 +18,17 @@ def format_money(minor: int | None, currency: str | None) -> str:
         return f"{currency} {Decimal(minor).scaleb(-2):,.2f}"
 
 
+def format_price(
+    minor: int | None, currency: str | None, converted_minor: int | None, converted_currency: str | None
+) -> str:
+    """The listing's own price, and eBay's conversion for the user beside it: ``£179.95 ≈ $257.87``."""
+    own = format_money(minor, currency)
+    if not own or converted_minor is None or not converted_currency or converted_currency == currency:
+        return own
+    converted = format_money(converted_minor, converted_currency)
+    return f"{own} ≈ {converted}" if converted else own
+
+
 def time_left(end: datetime | None, now: datetime) -> timedelta | None:
     return None if end is None else end - now
 

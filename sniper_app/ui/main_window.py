@@ -30,6 +30,7 @@ from sniper_app.ui.formatting import format_money, format_time_left
 from sniper_app.ui.history import HistoryFilter, export_history_csv
 from sniper_app.ui.models import (
     KEY_ROLE,
+    SNIPEABLE_ROLE,
     Clock,
     HistoryColumn,
     HistoryModel,
@@ -188,6 +189,10 @@ class ButtonDelegate(QtWidgets.QStyledItemDelegate):
         option: QtWidgets.QStyleOptionViewItem,
         index: QtCore.QModelIndex | QtCore.QPersistentModelIndex,
     ) -> None:
+        if index.data(SNIPEABLE_ROLE) is False:
+            # Nothing to press on a listing that cannot be sniped: its label is plain text.
+            super().paint(painter, option, index)
+            return
         button = QtWidgets.QStyleOptionButton()
         button.rect = option.rect.adjusted(4, 4, -4, -4)
         button.text = str(index.data() or "")
@@ -214,6 +219,7 @@ class ButtonDelegate(QtWidgets.QStyledItemDelegate):
             and isinstance(event, QtGui.QMouseEvent)
             and event.button() == QtCore.Qt.MouseButton.LeftButton
             and option.rect.contains(event.position().toPoint())
+            and index.data(SNIPEABLE_ROLE) is not False
         ):
             self.clicked.emit(model.index(index.row(), index.column()))
             return True
@@ -674,6 +680,12 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _snipe_from_watch(self, index: QtCore.QModelIndex) -> None:
         legacy = index.siblingAtColumn(0).data(KEY_ROLE)
+        if legacy and index.siblingAtColumn(0).data(SNIPEABLE_ROLE) is False:
+            self.statusBar().showMessage(
+                self.tr("Item {item} is a fixed-price listing: it can only be bought outright, so there is "
+                        "nothing to snipe.").format(item=legacy), 8000,
+            )
+            return
         if legacy:
             self.open_add_dialog(str(legacy))
 

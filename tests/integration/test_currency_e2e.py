@@ -58,7 +58,8 @@ def test_gb_listing_watched_from_us_is_sniped_in_pounds_and_won(cli: CliSim) -> 
         # A dollar maximum on a pound listing is refused, naming the listing's currency; nothing is saved.
         refused = cli.run("snipe", "add", item, "$40")
         assert refused.returncode == 2, refused.stderr
-        assert "GBP" in refused.stderr and "Traceback" not in refused.stderr
+        assert "GBP" in refused.stderr
+        assert "Traceback" not in refused.stderr
         as_json = cli.run("snipe", "add", item, "$40", "--json")
         assert as_json.returncode == 2
         assert json.loads(as_json.stderr)["exit_code"] == 2

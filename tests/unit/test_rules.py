@@ -248,14 +248,15 @@ def test_the_listing_site_decides_the_increments_not_the_users_marketplace() -> 
     # At 60.00 Germany steps by 1.00, Spain by 1.00 as well; at 30.00 Germany by 0.50, Spain by 1.00.
     assert new_snipe(max_bid=eur("30.50", "EUR"), current_price=eur("30.00", "EUR"), marketplace="EBAY_FR",
                      listing_marketplace="EBAY_DE") == []
-    with pytest.raises(RuleViolation, match="minimum next bid of €31.00"):
+    with pytest.raises(RuleViolation, match=r"minimum next bid of €31\.00"):
         new_snipe(max_bid=eur("30.50", "EUR"), current_price=eur("30.00", "EUR"), marketplace="EBAY_DE",
                   listing_marketplace="EBAY_ES")
 
 
 def test_a_euro_listing_of_unknown_site_warns_instead_of_guessing_a_table() -> None:
     warnings = new_snipe(max_bid=Money.of("30.50", "EUR"), current_price=Money.of("30.00", "EUR"))
-    assert len(warnings) == 1 and "bid increments for this EUR listing" in warnings[0]
+    assert len(warnings) == 1
+    assert "bid increments for this EUR listing" in warnings[0]
 
 
 def test_ebays_minimum_to_bid_wins_over_any_table() -> None:

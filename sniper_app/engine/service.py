@@ -42,6 +42,9 @@ class ItemPreview:
     shipping_cost: Money | None
     # The current price as eBay converted it for the user's marketplace: shown beside, never bid.
     converted_price: Money | None
+    # The site the item is listed on (its increments apply) and eBay's own minimum, when eBay gave them.
+    listing_marketplace: str | None
+    ebay_minimum: Money | None
     end_time: datetime | None
     bid_count: int
     is_auction: bool
@@ -121,6 +124,8 @@ class SniperService:
             minimum_next_bid=least,
             shipping_cost=details.shipping_cost,
             converted_price=details.converted_price,
+            listing_marketplace=details.listing_marketplace,
+            ebay_minimum=details.minimum_to_bid,
             end_time=details.end_time,
             bid_count=details.bid_count,
             is_auction=details.is_auction,

@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from sniper_app.domain.errors import InputError, RuleViolation, SniperError
 from sniper_app.domain.items import ItemRef, parse_item_ref
-from sniper_app.domain.money import Money, MoneyError
+from sniper_app.domain.money import Money, MoneyError, with_converted
 from sniper_app.domain.rules import (
     MAX_LEAD_SECONDS,
     MIN_LEAD_SECONDS,
@@ -317,8 +317,15 @@ class SnipeDialog(QtWidgets.QDialog):
         amount_row.addWidget(self.amount_edit, 1)
         self.amount_error = message_label(self, "amountError")
         self.amount_error.setAccessibleName(self.tr("Maximum bid problem"))
+        # Which currency a bare number means: the listing's own, whatever marketplace the user browses.
+        self.currency_hint = QtWidgets.QLabel(self)
+        self.currency_hint.setObjectName("currencyHint")
+        self.currency_hint.setAccessibleName(self.tr("Currency of your maximum"))
+        self.currency_hint.setWordWrap(True)
+        self.currency_hint.setVisible(False)
         amount_box = QtWidgets.QVBoxLayout()
         amount_box.addLayout(amount_row)
+        amount_box.addWidget(self.currency_hint)
         amount_box.addWidget(self.amount_error)
         amount_label = QtWidgets.QLabel(self.tr("&Maximum bid:"), self)
         amount_label.setBuddy(self.amount_edit)
@@ -551,16 +558,19 @@ class SnipeDialog(QtWidgets.QDialog):
         if preview is None:
             self._countdown.stop()
             self.currency_label.setText("")
+            self.currency_hint.setVisible(False)
             self._set_warnings([])
             self._update_ok()
             return
         self.title_label.setText(preview.title)
         self.title_label.setToolTip(self.tr("Item {item}").format(item=preview.legacy_item_id))
         if preview.current_price is not None:
+            # The listing's own price, and eBay's conversion for the user beside it ("£179.95 ≈ $257.87").
+            price = with_converted(preview.current_price, preview.converted_price)
             self.price_label.setText(
-                self.tr("{price} ({n} bids)").format(price=preview.current_price.format(), n=preview.bid_count)
+                self.tr("{price} ({n} bids)").format(price=price, n=preview.bid_count)
                 if preview.bid_count != 1
-                else self.tr("{price} (1 bid)").format(price=preview.current_price.format())
+                else self.tr("{price} (1 bid)").format(price=price)
             )
         else:
             self.price_label.setText(self.tr("unknown"))
@@ -574,6 +584,12 @@ class SnipeDialog(QtWidgets.QDialog):
         else:
             self.shipping_label.setText(preview.shipping_cost.format())
         self.currency_label.setText(preview.currency or "")
+        if preview.currency:
+            self.currency_hint.setText(
+                self.tr("A number without a currency is read in {currency}, the listing's own currency; "
+                        "the bid is placed in {currency}.").format(currency=preview.currency)
+            )
+        self.currency_hint.setVisible(bool(preview.currency))
         if preview.minimum_next_bid is not None:
             self.amount_edit.setPlaceholderText(
                 self.tr("At least {least}").format(least=preview.minimum_next_bid.format())
@@ -649,6 +665,8 @@ class SnipeDialog(QtWidgets.QDialog):
                 end_time=end_time,
                 now=self._clock(),
                 min_seconds_before_end=settings.min_seconds_before_end,
+                listing_marketplace=preview.listing_marketplace,
+                minimum_to_bid=preview.ebay_minimum,
             )
         return validate_new_snipe(
             max_bid=max_bid,
@@ -660,6 +678,8 @@ class SnipeDialog(QtWidgets.QDialog):
             lead_seconds=lead,
             has_active_snipe_for_item=False,  # only the engine knows; it refuses a second one
             min_seconds_before_end=settings.min_seconds_before_end,
+            listing_marketplace=preview.listing_marketplace,
+            minimum_to_bid=preview.ebay_minimum,
         )
 
     def _check_item(self) -> None:

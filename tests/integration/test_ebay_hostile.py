@@ -126,6 +126,25 @@ def test_wrong_currency_against_the_expected_one(hostile: HostileServer) -> None
     run(go())
 
 
+def test_a_browse_reply_about_another_item_is_refused(hostile: HostileServer) -> None:
+    other = {"itemId": "v1|110000000999|0", "title": "Someone else's lamp", "buyingOptions": ["AUCTION"],
+             "currentBidPrice": {"currency": "USD", "value": "5.00"}, "itemEndDate": "2030-01-01T00:00:00.000Z"}
+    hostile.answer(ITEM_PATH, json.dumps(other))
+    hostile.answer("/buy/browse/v1/item/get_item_by_legacy_id", json.dumps(other))
+
+    async def go() -> None:
+        client = await _linked(hostile)
+        try:
+            with pytest.raises(BadResponse, match="describes item 110000000999, not the item 123456789012 that was"):
+                await client.get_item(ITEM)
+            with pytest.raises(BadResponse, match="describes item 110000000999, not the item 123456789012"):
+                await client.get_item_by_legacy_id("123456789012")
+        finally:
+            await client.aclose()
+
+    run(go())
+
+
 def test_html_5xx_is_transient_after_retries(hostile: HostileServer) -> None:
     hostile.answer(ITEM_PATH, "<html><h1>502 Bad Gateway</h1></html>", 502, "text/html")
 

@@ -88,8 +88,10 @@ def test_demo_runs_apart_from_real_data_and_other_commands_reach_it(cli: CliSim)
         url = json.loads(_run(["--demo", "account", "link", "--print-url", "--json"], env))["consent_url"]
         _run(["--demo", "account", "link", "--redirect-url", cli.consent_redirect(url)], env)
         synced = json.loads(_run(["--demo", "watchlist", "sync", "--json"], env))
-        assert synced["count"] == 16
-        item = json.loads(_run(["--demo", "watchlist", "list", "--json"], env))[-1]["item"]
+        # The demo's 18 auctions (US, GB and DE) and 2 fixed-price listings.
+        assert synced["count"] == 20
+        watched = json.loads(_run(["--demo", "watchlist", "list", "--json"], env))
+        item = [w for w in watched if w["snipeable"]][-1]["item"]
         _run(["--demo", "snipe", "add", item, "500"], env)
         _poll(
             lambda: json.loads(_run(["--demo", "snipe", "list", "--json"], env))[0]["status"] == "SCHEDULED",

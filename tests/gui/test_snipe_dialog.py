@@ -209,6 +209,36 @@ def test_a_too_low_amount_is_refused_inline_and_nothing_is_sent(
     qloop(scenario())
 
 
+def test_a_pound_listing_seen_from_the_us_shows_both_prices_and_refuses_dollars(
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+) -> None:
+    auction = sim.create_auction("Roberts radio", "45.00", ends_in=900, marketplace="EBAY_GB")
+
+    async def scenario() -> None:
+        async with live_service(sim, tmp_path) as live, dialog_rig(live, tmp_path) as rig:
+            assert live.settings.marketplace == "EBAY_US"
+            dialog = rig.dialog(item_text=item_url(auction))
+            await until(lambda: dialog.preview is not None, what="the item preview")
+            # The listing's own pounds first, eBay's dollars (at the simulator's 0.78) beside them.
+            assert dialog.price_label.text() == "£45.00 ≈ $57.69 (0 bids)"
+            assert dialog.minimum_label.text() == "£45.00"
+            assert dialog.currency_label.text() == "GBP"
+            assert dialog.currency_hint.isVisibleTo(dialog)
+            assert dialog.currency_hint.text() == (
+                "A number without a currency is read in GBP, the listing's own currency; the bid is placed in GBP."
+            )
+            qtbot.keyClicks(dialog.amount_edit, "$60")
+            calls = len(sim.requests())
+            qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+            assert dialog.error_text("amount") == "This item is priced in GBP; enter the amount in GBP."
+            assert len(sim.requests()) == calls
+            assert live.store.list_snipes(user_id=live.user_id) == []
+            dialog.amount_edit.setText("60")
+            assert dialog.error_text("amount") == ""
+
+    qloop(scenario())
+
+
 def test_an_engine_refusal_removes_the_optimistic_row_and_keeps_the_dialog(
     sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
 ) -> None:

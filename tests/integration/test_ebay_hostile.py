@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.money import Money
 from sniper_app.ebay import (
     BadResponse,
@@ -26,6 +28,8 @@ from sniper_app.ebay import (
     Transient,
     UserTokens,
 )
+from sniper_app.engine.sync import sync_watchlist
+from sniper_app.store import Store
 from tests.support.ebay import FAST_RETRY, run
 from tests.support.hostile import HostileServer, hostile  # noqa: F401  (fixture)
 
@@ -223,6 +227,31 @@ def test_one_hostile_watched_item_is_left_out_and_the_rest_synced(hostile: Hosti
         assert [i.legacy_item_id for i in watch.items] == ["223456789012"]
         assert len(watch.skipped) == 1
         assert watch.skipped[0].startswith(f"Watched item {number} was left out of the sync: eBay's reply")
+
+    run(go())
+
+
+def test_a_sync_with_one_unreadable_item_keeps_the_rest_and_notes_it_in_history(
+    hostile: HostileServer, tmp_path: Path
+) -> None:
+    _number, bad = BAD_TRADING_ITEMS["bad price"]
+    hostile.answer("/ws/api.dll", _trading(bad + _GOOD_ITEM), 200, "text/xml")
+
+    async def go() -> None:
+        client = await _linked(hostile)
+        try:
+            with Store.open(tmp_path / "data") as store:
+                user_id = store.get_or_create_user().id
+                result = await sync_watchlist(store, client, user_id)
+                assert result.added == 1
+                assert [w.legacy_item_id for w in store.list_watch_items(user_id)] == ["223456789012"]
+                notes = store.history_page(actions=HistoryAction.SYNC).rows
+                assert [n.message for n in notes] == [
+                    "Watched item 123456789012 was left out of the sync: eBay's reply to GetMyeBayBuying has an "
+                    "amount the app cannot trust in 'SellingStatus/CurrentPrice'."
+                ]
+        finally:
+            await client.aclose()
 
     run(go())
 

@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sniper_app.domain.redact import MASK, Redactor
 
@@ -78,3 +80,18 @@ def test_a_known_secret_is_masked_wherever_it_appears() -> None:
     redactor = Redactor()
     redactor.add_secret("plain words secret")
     assert redactor("the password is plain words secret, see") == f"the password is {MASK}, see"
+
+
+@given(
+    key=st.sampled_from(["code", "token", "secret", "password", "Code", "refresh token"]),
+    words=st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12), min_size=1, max_size=6),
+)
+def test_plain_words_after_a_key_and_colon_are_never_masked(key: str, words: list[str]) -> None:
+    sentence = f"eBay refused the {key}: {' '.join(words)}."
+    assert Redactor()(sentence) == sentence
+
+
+@given(token=st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789^#=_-", min_size=8,
+                     max_size=40).filter(lambda t: any(c in t for c in "0123456789^#=_")))
+def test_a_token_shaped_value_after_a_key_and_colon_is_masked(token: str) -> None:
+    assert token not in Redactor()(f"the refresh failed, token: {token} was refused")

@@ -6,7 +6,8 @@ from .money import parse_minor
 from .world import DEMO_USER, World
 
 # title, category, start, shipping, ends_in (s), rivals [(max, before_end)], buy_it_now, reserve, marketplace
-_DEMO: list[tuple[str, str, str, str, float, list[tuple[str, float]], str | None, str | None, str]] = [
+_Row = tuple[str, str, str, str, float, list[tuple[str, float]], str | None, str | None, str]
+_DEMO: list[_Row] = [
     ("Vintage Omega Seamaster automatic watch, 1968, serviced", "Jewelry & Watches", "120.00", "12.00",
      150, [("185.00", 4.0)], None, None, "EBAY_US"),
     ("Nintendo Game Boy Color - Atomic Purple, tested, working", "Video Games", "35.00", "6.50",
@@ -60,7 +61,11 @@ def seed(world: World, scenario: str) -> None:
         return
     if scenario != "demo":
         raise ValueError(f"unknown scenario {scenario!r} (use demo or empty)")
-    for i, (title, category, start, ship, ends_in, rivals, bin_price, reserve, market) in enumerate(_DEMO):
+    # A fixed-price listing is its price as Buy It Now, with no rivals and no reserve.
+    fixed: list[_Row] = [(title, category, price, ship, ends_in, [], price, None, market)
+                         for title, category, price, ship, ends_in, market in _DEMO_FIXED]
+    for i, (title, category, start, ship, ends_in, rivals, bin_price, reserve, market) in enumerate(_DEMO + fixed):
+        is_fixed = i >= len(_DEMO)
         auction = world.create_auction(
             title=title,
             start_minor=parse_minor(start),
@@ -76,24 +81,9 @@ def seed(world: World, scenario: str) -> None:
             seller=_SELLERS[i % len(_SELLERS)],
             category=category,
             condition="Used" if i % 4 else "Pre-owned",
+            fixed_price=is_fixed,
         )
         # A little existing activity so the list does not look freshly minted.
-        if i % 3 == 1:
+        if i % 3 == 1 and not is_fixed:
             world.place_bid(auction, f"early_bird{i}", auction.start_minor + 500, world.clock.now(),
                             auction.currency, "manual")
-    for title, category, price, ship, ends_in, market in _DEMO_FIXED:
-        world.create_auction(
-            title=title,
-            start_minor=parse_minor(price),
-            currency=_CURRENCY[market],
-            marketplace=market,
-            ends_in=ends_in,
-            watched_by=[DEMO_USER],
-            rivals=[],
-            reserve_minor=None,
-            bin_minor=parse_minor(price),
-            image_url=None,
-            shipping_minor=parse_minor(ship),
-            category=category,
-            fixed_price=True,
-        )

@@ -455,9 +455,9 @@ def _snipe_add(args: argparse.Namespace, out: Output) -> int:
             {"snipe": _snipe_data(snipe), "warnings": warnings, "max_read_in": snipe.currency},
             _with_warnings(
                 f"Snipe #{snipe.id} added: {snipe.title or snipe.legacy_item_id} — max "
-                f"{_shown(snipe.max_bid_minor, snipe.currency)} (now "
-                f"{_price_shown(snipe.current_price_minor, snipe.currency, snipe)}), bid {snipe.lead_seconds:g} s "
-                f"before the end ({_when(snipe.end_time)}).{read_as}",
+                f"{_shown(snipe.max_bid_minor, snipe.currency)}, bid {snipe.lead_seconds:g} s before the end "
+                f"({_when(snipe.end_time)}). Price now "
+                f"{_price_shown(snipe.current_price_minor, snipe.currency, snipe)}.{read_as}",
                 warnings,
             ),
         )

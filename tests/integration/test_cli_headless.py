@@ -175,7 +175,7 @@ def test_gb_listing_watched_from_us_is_sniped_in_pounds_and_won(cli: CliSim) -> 
         assert added.returncode == 0, added.stderr
         assert "read in GBP, the listing's own currency" in added.stdout
         # The listing's own price first, eBay's conversion for the user beside it.
-        assert "£10.00 ≈ $12.82" in added.stdout
+        assert "Price now £10.00 ≈ $12.82." in added.stdout
         snipe = cli.ok_json("snipe", "list")[0]
         assert (snipe["currency"], snipe["max_bid"]) == ("GBP", "20.00")
         assert snipe["converted_price"] == {"currency": "USD", "value": "12.82"}

@@ -580,11 +580,13 @@ linking your account.</p></body></html>"""
             "feedbackScore": a.seller_feedback,
             "feedbackPercentage": a.seller_percent,
         }
-        item["shippingOptions"] = [{
-            "shippingCostType": "FIXED",
-            "type": "Standard Shipping",
-            "shippingCost": amount(a.shipping_minor, cur),
-        }]
+        # A collection-only listing has no shipping options at all, and eBay leaves the field out.
+        if a.shipping_minor is not None:
+            item["shippingOptions"] = [{
+                "shippingCostType": "FIXED",
+                "type": "Standard Shipping",
+                "shippingCost": amount(a.shipping_minor, cur),
+            }]
         item["listingMarketplaceId"] = a.marketplace
         item["itemWebUrl"] = f"{self.world.base_url}/itm/{a.legacy_id}"
         if ended:
@@ -1029,7 +1031,9 @@ def _auction_spec(data: dict[str, Any]) -> dict[str, Any]:
         "reserve_minor": money("reserve"),
         "bin_minor": money("buy_it_now"),
         "image_url": data.get("image_url"),
-        "shipping_minor": parse_minor(str(data.get("shipping") or "0.00")),
+        # "shipping": null is a collection-only listing; left out, shipping is free.
+        "shipping_minor": None if "shipping" in data and data["shipping"] is None
+        else parse_minor(str(data.get("shipping") or "0.00")),
         "seller": str(data.get("seller") or "vintage_finds_co"),
         "category": str(data.get("category") or "Collectibles"),
         "condition": str(data.get("condition") or "Used"),

@@ -6,7 +6,7 @@ from .money import parse_minor
 from .world import DEMO_USER, World
 
 # title, category, start, shipping, ends_in (s), rivals [(max, before_end)], buy_it_now, reserve, marketplace
-_Row = tuple[str, str, str, str, float, list[tuple[str, float]], str | None, str | None, str]
+_Row = tuple[str, str, str, str | None, float, list[tuple[str, float]], str | None, str | None, str]
 _DEMO: list[_Row] = [
     ("Vintage Omega Seamaster automatic watch, 1968, serviced", "Jewelry & Watches", "120.00", "12.00",
      150, [("185.00", 4.0)], None, None, "EBAY_US"),
@@ -26,7 +26,7 @@ _DEMO: list[_Row] = [
      10800, [("63.00", 12000.0), ("71.00", 2.0)], None, None, "EBAY_US"),
     ("1oz 2021 American Silver Eagle BU coin in capsule", "Coins & Paper Money", "28.00", "4.50",
      14400, [], "42.00", None, "EBAY_US"),
-    ("Mid-century teak sideboard, Danish design, 160 cm", "Antiques", "150.00", "0.00",
+    ("Mid-century teak sideboard, Danish design, 160 cm", "Antiques", "150.00", None,
      21600, [("260.00", 1.0)], None, None, "EBAY_GB"),
     ("Pokemon Base Set Charizard 4/102 holo, played condition", "Collectibles", "180.00", "3.99",
      28800, [("240.00", 5.0), ("232.00", 40000.0)], None, None, "EBAY_US"),
@@ -34,7 +34,7 @@ _DEMO: list[_Row] = [
      43200, [], "130.00", None, "EBAY_US"),
     ("Original 1977 Star Wars movie poster, one-sheet, folded", "Entertainment Memorabilia", "300.00", "15.00",
      64800, [("420.00", 2.0)], None, "400.00", "EBAY_US"),
-    ("Brompton M6L folding bike, black, 2019", "Sporting Goods", "600.00", "0.00",
+    ("Brompton M6L folding bike, black, 2019", "Sporting Goods", "600.00", None,
      86400, [("825.00", 3.5)], None, None, "EBAY_GB"),
     ("Leica Summicron-M 50mm f/2 lens, boxed", "Cameras & Photo", "900.00", "20.00",
      129600, [("1180.00", 1.2)], None, None, "EBAY_DE"),
@@ -77,7 +77,7 @@ def seed(world: World, scenario: str) -> None:
             reserve_minor=parse_minor(reserve) if reserve else None,
             bin_minor=parse_minor(bin_price) if bin_price else None,
             image_url=None,
-            shipping_minor=parse_minor(ship),
+            shipping_minor=parse_minor(ship) if ship is not None else None,
             seller=_SELLERS[i % len(_SELLERS)],
             category=category,
             condition="Used" if i % 4 else "Pre-owned",

@@ -174,7 +174,7 @@ class SimulatorServer:
         rivals: list[dict[str, Any]] | None = None,
         reserve: str | None = None,
         buy_it_now: str | None = None,
-        shipping: str = "0.00",
+        shipping: str | None = "0.00",
         image_url: str | None = None,
         fixed_price: bool = False,
     ) -> dict[str, Any]:
@@ -199,7 +199,7 @@ class SimulatorServer:
                 reserve_minor=parse_minor(reserve) if reserve else None,
                 bin_minor=parse_minor(buy_it_now) if buy_it_now else None,
                 image_url=image_url,
-                shipping_minor=parse_minor(shipping),
+                shipping_minor=parse_minor(shipping) if shipping is not None else None,
                 fixed_price=fixed_price,
             )
             return {"legacy_item_id": a.legacy_id, "item_id": a.item_id, "end_time": iso_ms(a.end_epoch),

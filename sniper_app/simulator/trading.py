@@ -92,9 +92,12 @@ def item_xml(world: World, a: Auction, t: float, viewer: str | None = None) -> s
         + _money("CurrentPrice", a.price_minor, cur, pad="\n    ")
         + reserve
         + "</SellingStatus>"
-        + "<ShippingDetails><ShippingServiceOptions>"
-        + _money("ShippingServiceCost", a.shipping_minor, cur)
-        + "</ShippingServiceOptions></ShippingDetails>"
+        + (
+            "<ShippingDetails><ShippingServiceOptions>"
+            + _money("ShippingServiceCost", a.shipping_minor, cur)
+            + "</ShippingServiceOptions></ShippingDetails>"
+            if a.shipping_minor is not None else ""
+        )
         + f"<Site>{_SITES.get(a.marketplace, 'US')}</Site><Currency>{cur}</Currency>"
         + f"<TimeLeft>{iso_duration(a.end_instant - t)}</TimeLeft>"
         + f"<Title>{escape(a.title)}</Title>"
@@ -193,7 +196,7 @@ def handle(
             rows.append(
                 "<OrderTransaction><Transaction>" + item_xml(world, a, arrival)
                 + f"<CreatedDate>{iso_ms(a.end_instant)}</CreatedDate><QuantityPurchased>1</QuantityPurchased>"
-                + _money("TotalPrice", final + a.shipping_minor, a.currency)
+                + _money("TotalPrice", final + (a.shipping_minor or 0), a.currency)
                 + _money("TotalTransactionPrice", final, a.currency)
                 + "</Transaction></OrderTransaction>"
             )

@@ -73,7 +73,7 @@ class Auction:
     reserve_minor: int | None
     bin_minor: int | None
     image_url: str
-    shipping_minor: int
+    shipping_minor: int | None  # None: collection only, no shipping options
     seller: str
     seller_feedback: int
     seller_percent: str
@@ -334,7 +334,7 @@ class World:
         reserve_minor: int | None,
         bin_minor: int | None,
         image_url: str | None,
-        shipping_minor: int,
+        shipping_minor: int | None,
         seller: str = "vintage_finds_co",
         category: str = "Collectibles",
         condition: str = "Used",

@@ -143,3 +143,13 @@ def test_the_demo_watch_list_mixes_sites_and_listing_types() -> None:
         converted = [i for i in items if i.find("e:SellingStatus/e:ConvertedCurrentPrice", NS) is not None]
         assert len(converted) == sum(1 for c in items
                                      if c.find("e:SellingStatus/e:CurrentPrice", NS).get("currencyID") != "USD")  # type: ignore[union-attr]
+
+
+def test_a_collection_only_listing_has_no_shipping_options(sim: SimulatorServer) -> None:  # noqa: F811
+    pickup = sim.create_auction("Teak sideboard", "150.00", 600, marketplace="EBAY_GB", shipping=None,
+                                watched_by=["demo"])
+    item = _item(sim, pickup["item_id"], "EBAY_GB").json()
+    assert "shippingOptions" not in item
+    _raw, root = _trading(sim, user_token(sim), site="3")
+    [watched] = root.findall("e:WatchList/e:ItemArray/e:Item", NS)
+    assert watched.find("e:ShippingDetails", NS) is None

@@ -156,9 +156,10 @@ def _check_snipe(
         # No increment table for this listing's site: hold the line we know, and say what we could not check.
         if max_bid < current_price or (bid_count > 0 and max_bid == current_price):
             raise RuleViolation(f"Your maximum {max_bid} does not beat the current price of {current_price}.")
-        site = (listing_marketplace or marketplace).strip().upper()
+        site = listing_marketplace or (marketplace if MARKETPLACE_CURRENCIES.get(marketplace) == currency else None)
+        where = f" on {site.strip().upper()}" if site else ""
         warnings.append(
-            f"The app does not know eBay's bid increments for this {currency} listing ({site}); make sure your "
+            f"The app does not know eBay's bid increments for this {currency} listing{where}; make sure your "
             "maximum is at least one increment above the current price, or eBay will refuse the bid."
         )
 
@@ -191,8 +192,8 @@ def _check_snipe(
 
 
 def _increment_marketplace(marketplace: str, currency: str) -> str | None:
-    """The marketplace whose increment table applies to an item in ``currency`` listed on (or, when eBay did
-    not say where it is listed, seen from) ``marketplace``; None where no known table surely applies."""
+    """The marketplace whose increment table applies to an item in ``currency`` seen from ``marketplace`` when
+    eBay did not say where it is listed; None where no known table surely applies."""
     try:
         home_currency = marketplace_currency(marketplace)
     except InputError as err:

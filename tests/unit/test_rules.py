@@ -227,7 +227,7 @@ def test_marketplace_without_a_table_warns_and_still_checks_the_price() -> None:
     chf = Money.of
     warnings = new_snipe(max_bid=chf("30.00", "CHF"), current_price=chf("24.50", "CHF"), marketplace="EBAY_CH")
     assert len(warnings) == 1
-    assert "does not know eBay's bid increments for this CHF listing (EBAY_CH)" in warnings[0]
+    assert "does not know eBay's bid increments for this CHF listing on EBAY_CH;" in warnings[0]
     with pytest.raises(RuleViolation, match=r"Your maximum CHF 24.50 does not beat the current price"):
         new_snipe(max_bid=chf("24.50", "CHF"), current_price=chf("24.50", "CHF"), marketplace="EBAY_CH")
     assert new_snipe(max_bid=chf("24.50", "CHF"), current_price=chf("24.50", "CHF"), bid_count=0, marketplace="EBAY_CH")
@@ -256,7 +256,7 @@ def test_the_listing_site_decides_the_increments_not_the_users_marketplace() -> 
 def test_a_euro_listing_of_unknown_site_warns_instead_of_guessing_a_table() -> None:
     warnings = new_snipe(max_bid=Money.of("30.50", "EUR"), current_price=Money.of("30.00", "EUR"))
     assert len(warnings) == 1
-    assert "bid increments for this EUR listing" in warnings[0]
+    assert "bid increments for this EUR listing; make sure" in warnings[0]
 
 
 def test_ebays_minimum_to_bid_wins_over_any_table() -> None:

@@ -194,12 +194,14 @@ class BiddingStatus(_Model):
         status = p.as_str(p.req(data, "auctionStatus", what), "auctionStatus", what)
         if status not in ("ACTIVE", "ENDED"):
             raise BadResponse(f"eBay's reply to getBidding has an unknown auction status {status!r}.")
-        current = p.amount(p.req(data, "currentPrice", what), "currentPrice", what, currency=currency)
+        # Offer's Amount has no conversion in the contract; should eBay localize it as Browse does, the
+        # listing's own amount (convertedFrom*) is still the one that counts.
+        current, _ = p.listing_amount(p.req(data, "currentPrice", what), "currentPrice", what, currency=currency)
         proxy = data.get("currentProxyBid")
         max_amount: Money | None = None
         proxy_id: str | None = None
         if isinstance(proxy, dict):
-            max_amount = p.opt_amount(proxy, "maxAmount", what, currency=current.currency)
+            max_amount, _ = p.opt_listing_amount(proxy, "maxAmount", what, currency=current.currency)
             proxy_id = p.opt_str(proxy, "proxyBidId", what)
         suggested = data.get("suggestedBidAmounts") or []
         if not isinstance(suggested, list):
@@ -216,7 +218,7 @@ class BiddingStatus(_Model):
             proxy_bid_id=proxy_id,
             reserve_price_met=p.opt_bool(data, "reservePriceMet", what),
             suggested_bid_amounts=tuple(
-                p.amount(s, "suggestedBidAmounts", what, currency=current.currency) for s in suggested
+                p.listing_amount(s, "suggestedBidAmounts", what, currency=current.currency)[0] for s in suggested
             ),
             timing=timing,
         )

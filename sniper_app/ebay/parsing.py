@@ -117,11 +117,6 @@ def amount(obj: Any, key: str, what: str, *, currency: str | None = None) -> Mon
     return result
 
 
-def opt_amount(data: dict[str, Any], key: str, what: str, *, currency: str | None = None) -> Money | None:
-    obj = data.get(key)
-    return None if obj is None else amount(obj, key, what, currency=currency)
-
-
 def listing_amount(obj: Any, key: str, what: str, *, currency: str | None = None) -> tuple[Money, Money | None]:
     """A Browse ConvertedAmount as (the listing's own amount, the converted amount for display or None).
 

@@ -14,7 +14,7 @@ import pytest
 from sniper_app.domain.money import Money, with_converted
 from sniper_app.ebay import trading
 from sniper_app.ebay.errors import AuthExpired, BadResponse
-from sniper_app.ebay.models import ItemDetails, WatchListItem
+from sniper_app.ebay.models import BiddingStatus, ItemDetails, WatchListItem
 from tests.support.contracts import validate_response
 
 BROWSE = "buy_browse_v1.yml"
@@ -211,3 +211,24 @@ def test_invalid_or_expired_iaf_token_earns_a_refresh(code: str) -> None:
         trading.parse_reply(_reply("", ack="Failure", errors=errors), "GetMyeBayBuying")
     assert info.value.error_id == int(code)
 
+
+
+def test_an_offer_reply_localized_like_browse_still_reads_the_listings_own_amounts() -> None:
+    def pounds(value: str, dollars: str) -> dict[str, str]:
+        return {"value": dollars, "currency": "USD", "convertedFromValue": value, "convertedFromCurrency": "GBP"}
+
+    data = {
+        "itemId": "v1|284460198823|0", "auctionStatus": "ACTIVE", "bidCount": 2, "highBidder": True,
+        "currentPrice": pounds("63.20", "81.03"),
+        "currentProxyBid": {"proxyBidId": "77", "maxAmount": pounds("90.00", "115.38")},
+        "suggestedBidAmounts": [pounds("64.20", "82.31")],
+    }
+    status = BiddingStatus.from_offer(data, currency="GBP")
+    assert status.current_price == Money.of("63.20", "GBP")
+    assert status.max_amount == Money.of("90.00", "GBP")
+    assert status.suggested_bid_amounts == (Money.of("64.20", "GBP"),)
+    plain = {**data, "currentPrice": {"value": "63.20", "currency": "GBP"}, "currentProxyBid": None,
+             "suggestedBidAmounts": []}
+    assert BiddingStatus.from_offer(plain, currency="GBP").current_price == Money.of("63.20", "GBP")
+    with pytest.raises(BadResponse, match="in GBP where EUR was expected"):
+        BiddingStatus.from_offer(data, currency="EUR")

@@ -555,7 +555,8 @@ linking your account.</p></body></html>"""
         }
         if not compact:
             item["title"] = a.title
-            item["image"] = {"imageUrl": a.image_url, "width": 96, "height": 96}
+            if a.image_url:
+                item["image"] = {"imageUrl": a.image_url, "width": 96, "height": 96}
             item["itemEndDate"] = iso_ms(a.end_instant)
             item["categoryPath"] = a.category
             item["condition"] = a.condition
@@ -728,11 +729,11 @@ linking your account.</p></body></html>"""
             title = html.escape(auction.title)
             price = f"{auction.currency} {format_minor(auction.price_minor)}"
             status = "Ended" if auction.ended_at(now) else f"Ends {iso_ms(auction.end_instant)}"
-            image = html.escape(auction.image_url)
+            image = f"<img src='{html.escape(auction.image_url)}' width='192'>" if auction.image_url else ""
             bids = auction.accepted_count
         return HTMLResponse(
             f"<!doctype html><html><head><meta charset='utf-8'><title>{title} | eBay simulator</title></head>"
-            f"<body style='font-family:sans-serif'><h1>{title}</h1><img src='{image}' width='192'>"
+            f"<body style='font-family:sans-serif'><h1>{title}</h1>{image}"
             f"<p>Current bid: <b>{price}</b> ({bids} bids)</p><p>{status}</p></body></html>"
         )
 

@@ -101,7 +101,7 @@ def item_xml(world: World, a: Auction, t: float, viewer: str | None = None) -> s
         + f"<Site>{_SITES.get(a.marketplace, 'US')}</Site><Currency>{cur}</Currency>"
         + f"<TimeLeft>{iso_duration(a.end_instant - t)}</TimeLeft>"
         + f"<Title>{escape(a.title)}</Title>"
-        + f"<PictureDetails><GalleryURL>{escape(a.image_url)}</GalleryURL></PictureDetails>"
+        + (f"<PictureDetails><GalleryURL>{escape(a.image_url)}</GalleryURL></PictureDetails>" if a.image_url else "")
         + "</Item>"
     )
 

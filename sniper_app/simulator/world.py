@@ -72,7 +72,7 @@ class Auction:
     end_epoch: float
     reserve_minor: int | None
     bin_minor: int | None
-    image_url: str
+    image_url: str  # "": the seller gave no picture
     shipping_minor: int | None  # None: collection only, no shipping options
     seller: str
     seller_feedback: int
@@ -354,7 +354,8 @@ class World:
             end_epoch=now + ends_in,
             reserve_minor=reserve_minor,
             bin_minor=bin_minor,
-            image_url=image_url or f"{self.base_url}/_sim/images/{self.image_count}.png",
+            # None draws a picture; "" is a listing without one (eBay then leaves image out).
+            image_url=f"{self.base_url}/_sim/images/{self.image_count}.png" if image_url is None else image_url,
             shipping_minor=shipping_minor,
             seller=seller,
             seller_feedback=self.rng.randrange(40, 25000),

@@ -153,3 +153,11 @@ def test_a_collection_only_listing_has_no_shipping_options(sim: SimulatorServer)
     _raw, root = _trading(sim, user_token(sim), site="3")
     [watched] = root.findall("e:WatchList/e:ItemArray/e:Item", NS)
     assert watched.find("e:ShippingDetails", NS) is None
+
+
+def test_a_listing_without_a_picture_has_no_image(sim: SimulatorServer) -> None:  # noqa: F811
+    bare = sim.create_auction("Old book", "9.00", 600, image_url="", watched_by=["demo"])
+    assert "image" not in _item(sim, bare["item_id"], "EBAY_US").json()
+    _raw, root = _trading(sim, user_token(sim))
+    [watched] = root.findall("e:WatchList/e:ItemArray/e:Item", NS)
+    assert watched.find("e:PictureDetails", NS) is None

@@ -23,6 +23,7 @@ from sniper_app.config import Settings, load_settings
 from sniper_app.domain.errors import SniperError
 from sniper_app.ebay import EbayClient, SecretStore
 from sniper_app.ebay.keystore import CLIENT_SECRET_ENV, POSTMARK_TOKEN_ENV
+from sniper_app.ebay.vaults import Vault, choose_vault
 from sniper_app.engine.bus import EventBus
 from sniper_app.engine.metrics import Metrics
 from sniper_app.engine.wiring import build_client, endpoints_for
@@ -124,7 +125,18 @@ def open_context(settings: Settings, *, demo: bool = False) -> AppContext:
             environ = {POSTMARK_TOKEN_ENV: DEMO_POSTMARK_TOKEN} | dict(os.environ)
             environ[CLIENT_SECRET_ENV] = DEMO_CLIENT_SECRET
         environment = endpoints_for(settings).environment
-        return AppContext(settings, store, user.id, SecretStore(environment, environ=environ), demo=demo)
+        data_dir = settings.resolved_data_dir()
+
+        # The running demo's data dir, reached through the variables its banner prints instead of --demo.
+        demo_data = demo or (settings.ebay_env == "simulator" and (data_dir / DEMO_STATE_FILE).exists())
+
+        def choose() -> Vault:
+            choice = choose_vault(data_dir, demo=demo_data)
+            log.info("secrets: %s, because %s", choice.store, choice.reason)
+            return choice.vault
+
+        secrets = SecretStore(environment, environ=environ, choose=choose)
+        return AppContext(settings, store, user.id, secrets, demo=demo)
     except BaseException:
         store.close()
         raise

@@ -116,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_snipe_commands(sub)
     _add_other_commands(sub)
+    from sniper_app.secrets_cli import add_secrets_commands
+
+    add_secrets_commands(sub, _json_flag)
     return parser
 
 

@@ -188,10 +188,31 @@ class LinkDialog(QtWidgets.QDialog):
     def _set_error(self, text: str | None) -> None:
         self.error_label.setText(text or "")
         self.error_label.setVisible(bool(text))
+        self._fit_height()
 
     def _set_info(self, text: str | None) -> None:
         self.info_label.setText(text or "")
         self.info_label.setVisible(bool(text))
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Grow to show every line of the wrapped labels at the current width. A window's layout applies
+        height-for-width only to its first size, so a long message set later (or a narrower window) would
+        otherwise squeeze the labels into each other."""
+        layout = self.layout()
+        layout.activate()
+        needed = (
+            layout.totalHeightForWidth(self.width())
+            if layout.hasHeightForWidth()
+            else layout.totalMinimumSize().height()
+        )
+        self.setMinimumHeight(needed)
+        if self.height() < needed:
+            self.resize(self.width(), needed)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_height()
 
     def _set_busy(self, busy: bool, text: str | None = None) -> None:
         self._busy = busy
@@ -228,6 +249,7 @@ class LinkDialog(QtWidgets.QDialog):
             text = self.tr("Linked as {name}{where}.").format(name=status.username, where=where)
         self.status_label.setText(text)
         self.unlink_button.setEnabled(not self._busy and bool(status.username))
+        self._fit_height()
 
     def _on_status_error(self, exc: BaseException) -> None:
         if not isinstance(exc, SniperError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import faulthandler
+import io
 import logging
 import logging.handlers
 import os
@@ -49,19 +50,21 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def _open_private(path: Path | str, mode: str) -> IO[str]:
+def _open_private(path: Path | str, mode: str) -> io.TextIOWrapper:
     """Open a log file readable by the user alone, whatever the umask; one left by an older version is
     made private too (logs name items, amounts and the account)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     with contextlib.suppress(OSError):
         os.chmod(path, 0o600)
-    return os.fdopen(fd, mode, encoding="utf-8")
+    handle = os.fdopen(fd, mode, encoding="utf-8")
+    assert isinstance(handle, io.TextIOWrapper)
+    return handle
 
 
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A rotating log whose every file, the ones made by a rollover included, is 0600 from the start."""
 
-    def _open(self) -> IO[str]:
+    def _open(self) -> io.TextIOWrapper:
         return _open_private(self.baseFilename, self.mode)
 
 

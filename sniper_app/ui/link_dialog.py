@@ -200,6 +200,8 @@ class LinkDialog(QtWidgets.QDialog):
         height-for-width only to its first size, so a long message set later (or a narrower window) would
         otherwise squeeze the labels into each other."""
         layout = self.layout()
+        if layout is None:
+            return
         layout.activate()
         needed = (
             layout.totalHeightForWidth(self.width())

@@ -275,6 +275,7 @@ async def run_engine(ctx: AppContext, announce: Callable[[str], None], *, banner
             installed.append(sig)
         except (NotImplementedError, RuntimeError):  # Windows' loops have no signal handlers
             signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
+    say_network_limits(ctx.settings, announce)
     client = ctx.build_client()
     engine = ctx.engine(client)
     notifier = ctx.notifier()
@@ -296,6 +297,15 @@ async def run_engine(ctx: AppContext, announce: Callable[[str], None], *, banner
         write_metrics(ctx, {"stopped": True})
     announce("Sniper engine stopped.")
     return 0
+
+
+def say_network_limits(settings: Settings, announce: Callable[[str], None]) -> None:
+    """At start, say where the bid's own connection cannot follow the network set-up of the other calls."""
+    from sniper_app.engine.tunnel import proxy_warnings
+
+    for warning in proxy_warnings([endpoints_for(settings).api_url]):
+        log.warning("%s", warning)
+        announce(warning)
 
 
 def run_headless(settings: Settings, announce: Callable[[str], None], log_level: str | None = None) -> int:
@@ -412,6 +422,7 @@ def run_window(
             overrides = demo_overrides(base, sim.base_url, sim.trading_url, sim.sntp_address)
             settings = apply_overrides(base, overrides)
             state = write_demo_state(base, overrides)
+        say_network_limits(settings, announce)
         with app_context(settings, demo=demo) as ctx:
             loop = qasync.QEventLoop(app)
             asyncio.set_event_loop(loop)

@@ -11,6 +11,10 @@ from datetime import UTC, datetime, timedelta
 from ipaddress import IPv4Address
 from pathlib import Path
 
+# A name no resolver knows (RFC 6761): only a test's proxy maps it to the server, so a connection that
+# goes around the proxy fails.
+PROXIED_NAME = "ebay-sim.invalid"
+
 
 @dataclass(frozen=True)
 class Certificates:
@@ -58,7 +62,9 @@ def throwaway_ca(directory: Path) -> Certificates:
         .not_valid_before(now - timedelta(minutes=5))
         .not_valid_after(now + timedelta(days=1))
         .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(IPv4Address("127.0.0.1"))]),
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.DNSName(PROXIED_NAME), x509.IPAddress(IPv4Address("127.0.0.1"))]
+            ),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)

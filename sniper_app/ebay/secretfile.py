@@ -48,6 +48,10 @@ _MAX_FILE = 1_000_000
 class SecretsFileError(NoKeyring):
     """The encrypted secrets file cannot be used as it stands: no key, a wrong key, or a damaged file."""
 
+    def __init__(self, message: str, *, kind: str = "unreadable") -> None:
+        super().__init__(message)
+        self.kind = kind  # "no_key" | "wrong_key" | "damaged" | "unreadable"
+
 
 @dataclass(frozen=True)
 class KeySource:
@@ -158,7 +162,8 @@ class EncryptedFileVault:
     def _wrong_key(self) -> SecretsFileError:
         return SecretsFileError(
             f"The key from {self.key.where} does not open the encrypted secrets file {self.path}; give the "
-            "key that was used when it was made (the file is left as it is)."
+            "key that was used when it was made (the file is left as it is).",
+            kind="wrong_key",
         )
 
     def _set_aside(self, why: str) -> SecretsFileError:
@@ -175,7 +180,8 @@ class EncryptedFileVault:
         log.error("the encrypted secrets file was damaged (%s); kept aside as %s", why, aside)
         return SecretsFileError(
             f"The encrypted secrets file was damaged and could not be read; it is kept aside as {aside} and "
-            "a new one will be started, so link your eBay account again ('sniper-app account link')."
+            "a new one will be started, so link your eBay account again ('sniper-app account link').",
+            kind="damaged",
         )
 
     def _read(self) -> tuple[dict[str, dict[str, str]], _Header | None]:

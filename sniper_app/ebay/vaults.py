@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import keyring
 import keyring.errors
 
+from sniper_app.domain.redact import redactor
 from sniper_app.ebay.errors import NoKeyring
 from sniper_app.ebay.secretfile import (
     SECRETS_FILE,
@@ -212,7 +213,9 @@ def choose_vault(data_dir: Path, environ: Mapping[str, str] | None = None, *, de
         if key is None:
             error = SecretsFileError(
                 f"Your secrets are in the encrypted file {path}, but no key was given to open it: set "
-                "SNIPER_SECRETS_KEY (or SNIPER_SECRETS_KEY_FILE) to the key 'sniper-app secrets init' printed."
+                "SNIPER_SECRETS_KEY (or SNIPER_SECRETS_KEY_FILE) to the key 'sniper-app secrets init' printed, or "
+                "to the passphrase typed in the window.",
+                kind="no_key",
             )
             return VaultChoice(UnavailableVault(error), "none", str(error), path)
         reason = f"the encrypted file already holds your secrets (key from {key.where})"
@@ -233,11 +236,21 @@ def choose_vault(data_dir: Path, environ: Mapping[str, str] | None = None, *, de
     return VaultChoice(UnavailableVault(missing), "none", str(missing), path)
 
 
+def wants_passphrase(choice: VaultChoice) -> bool:
+    """Whether a passphrase typed in the window is the way out: no keyring and no key, or a file that
+    exists with no key given (not a key file that cannot be read: that is for the user to mend)."""
+    if not isinstance(choice.vault, UnavailableVault):
+        return False
+    error = choice.vault.error
+    return not isinstance(error, SecretsFileError) or error.kind == "no_key"
+
+
 def passphrase_vault(data_dir: Path, passphrase: str) -> VaultChoice:
     """The encrypted file of ``data_dir`` unlocked by a passphrase typed in the window; raises
     SecretsFileError at once when it does not open an existing file."""
     path = data_dir / SECRETS_FILE
-    vault = EncryptedFileVault(path, KeySource(passphrase, "the passphrase typed at start"))
+    redactor.add_secret(passphrase)
+    vault = EncryptedFileVault(path, KeySource(passphrase, "the passphrase"))
     vault.verify()
     return VaultChoice(vault, "file", "no OS keyring is usable here; the file is unlocked by your passphrase", path,
                        "passphrase")

@@ -118,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_other_commands(sub)
     from sniper_app.secrets_cli import add_secrets_commands
 
-    add_secrets_commands(sub, _json_flag)
+    secrets = add_secrets_commands(sub, _json_flag)
+    secrets.set_defaults(handler=_missing_action(secrets))
     return parser
 
 

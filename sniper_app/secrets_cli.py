@@ -26,7 +26,8 @@ class NoSecretStore(SniperError):
     """``secrets status`` found no store the app can use; the message says why."""
 
 
-def add_secrets_commands(sub: Any, json_flag: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_secrets_commands(sub: Any, json_flag: Callable[[argparse.ArgumentParser], None]) -> argparse.ArgumentParser:
+    """The ``secrets`` command group; the caller says what it does with no action."""
     secrets = sub.add_parser("secrets", help="where the eBay sign-in and other secrets are kept")
     secrets_sub = secrets.add_subparsers(dest="secrets_command", metavar="ACTION", parser_class=type(secrets))
     init = secrets_sub.add_parser(
@@ -38,6 +39,8 @@ def add_secrets_commands(sub: Any, json_flag: Callable[[argparse.ArgumentParser]
     status = secrets_sub.add_parser("status", help="which store keeps the secrets, and why")
     json_flag(status)
     status.set_defaults(handler=_secrets_status)
+    parser: argparse.ArgumentParser = secrets
+    return parser
 
 
 def _settings(args: argparse.Namespace) -> Any:

@@ -187,3 +187,6 @@ def test_secrets_init_writes_a_key_file_for_systemd(cli: CliSim, tmp_path: Path)
     again = cli.run("secrets", "init")
     assert again.returncode == 2
     assert "already exists" in again.stderr
+    bare = cli.run("secrets")  # no action: a usage sentence, never the engine
+    assert bare.returncode == 2
+    assert "Say what to do" in bare.stderr

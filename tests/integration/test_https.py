@@ -9,8 +9,7 @@ import signal
 import ssl
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import httpx
 import pytest
 
 from sniper_app.simulator import SimulatorServer
+from tests.support.cli import poll
 from tests.support.cli_sim import CliSim, sim_env
 from tests.support.connect_proxy import connect_proxy
 from tests.support.tls import PROXIED_NAME, Certificates, throwaway_ca
@@ -41,17 +41,6 @@ def tls_sim(certs: Certificates) -> Iterator[SimulatorServer]:
         yield server
     finally:
         server.stop()
-
-
-def _poll(condition: Callable[[], Any], deadline_s: float, what: str) -> Any:
-    end = time.monotonic() + deadline_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def _sim_api(server: SimulatorServer, certs: Certificates) -> httpx.Client:
@@ -109,7 +98,7 @@ def _link_sync_and_snipe(cli: CliSim, api: httpx.Client, consent_base: str) -> t
             found = [s for s in cli.ok_json("snipe", "list") if s["id"] == snipe_id]
             return found[0] if found and found[0]["status"] in FINAL else None
 
-        snipe = _poll(finished, 40.0, "the snipe to finish")
+        snipe = poll(finished, 40.0, "the snipe to finish")
     finally:
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=20)

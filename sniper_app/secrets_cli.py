@@ -18,7 +18,6 @@ _STORE_NAMES = {
     "keyring": "the OS keyring",
     "file": "the encrypted secrets file",
     "demo": "the demo's own data folder",
-    "none": "nowhere: no store is usable",
 }
 
 

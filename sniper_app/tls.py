@@ -7,20 +7,8 @@ root certificate works; certifi's bundle is the fallback where truststore cannot
 
 from __future__ import annotations
 
-import logging
 import os
 import ssl
-
-log = logging.getLogger(__name__)
-
-
-def trust_source() -> str:
-    """Which store verifies certificates in this process, in words (for diagnostics)."""
-    try:
-        import truststore  # noqa: F401
-    except ImportError:
-        return "certifi's bundle"
-    return "the operating system's trust store"
 
 
 def ssl_context(*, alpn: list[str] | None = None) -> ssl.SSLContext:

@@ -103,7 +103,7 @@ def _secrets_status(args: argparse.Namespace, out: Output) -> int:
     if isinstance(choice.vault, UnavailableVault):
         raise NoSecretStore(choice.reason)
     if isinstance(choice.vault, EncryptedFileVault):
-        choice.vault.verify()  # a wrong key or a damaged file says so now, not at the first sign-in
+        choice.vault.check()  # a wrong key or a damaged file says so now, not at the first sign-in
     where = _STORE_NAMES[choice.store] + (f" ({choice.path})" if choice.path is not None else "")
     out.result(choice.as_dict(), f"Secrets are kept in {where},\nbecause {choice.reason}.")
     return 0

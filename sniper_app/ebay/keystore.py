@@ -205,4 +205,5 @@ class SecretStore:
         await asyncio.to_thread(self.set_client_secret, secret)
 
     async def acheck(self) -> None:
-        await asyncio.to_thread(check_backend)
+        """Raise the sentence that says why no secret can be kept now (before something is spent on it)."""
+        await asyncio.to_thread(lambda: self.vault.check())

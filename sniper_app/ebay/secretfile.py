@@ -249,7 +249,7 @@ class EncryptedFileVault:
 
     # --- the vault -------------------------------------------------------------------------------------
 
-    def verify(self) -> None:
+    def check(self) -> None:
         """Raise SecretsFileError now if the key does not open the file (nothing when there is no file)."""
         with self._lock:
             self._read()

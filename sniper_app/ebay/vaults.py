@@ -43,6 +43,9 @@ class Vault(Protocol):
 
     def delete(self, service: str, entry: str) -> None: ...
 
+    def check(self) -> None:
+        """Raise the sentence that says why this store cannot keep a secret now; nothing if it can."""
+
 
 def _explicit_backend_choice() -> bool:
     if os.environ.get("PYTHON_KEYRING_BACKEND"):
@@ -85,6 +88,9 @@ def _keyring_error(exc: Exception) -> NoKeyring:
 class KeyringVault:
     """The OS keyring (Keychain, Credential Locker, Secret Service, KWallet)."""
 
+    def check(self) -> None:
+        check_backend()
+
     def get(self, service: str, entry: str) -> str | None:
         check_backend()
         try:
@@ -115,6 +121,9 @@ class DemoVault:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+
+    def check(self) -> None:
+        pass
 
     def _load(self) -> dict[str, dict[str, str]]:
         try:
@@ -158,6 +167,9 @@ class UnavailableVault:
 
     def delete(self, service: str, entry: str) -> None:
         raise self.error.with_traceback(None)  # one instance, raised often: no growing traceback
+
+    def check(self) -> None:
+        raise self.error.with_traceback(None)
 
 
 @dataclass(frozen=True)
@@ -251,6 +263,6 @@ def passphrase_vault(data_dir: Path, passphrase: str) -> VaultChoice:
     path = data_dir / SECRETS_FILE
     redactor.add_secret(passphrase)
     vault = EncryptedFileVault(path, KeySource(passphrase, "the passphrase"))
-    vault.verify()
+    vault.check()
     return VaultChoice(vault, "file", "no OS keyring is usable here; the file is unlocked by your passphrase", path,
                        "passphrase")

@@ -88,7 +88,8 @@ def test_readme_demo_links_and_syncs_on_a_bare_machine(tmp_path: Path) -> None:
 def test_no_keyring_and_no_key_names_both_ways_out(cli: CliSim) -> None:
     cli.env |= NO_KEYRING
     url = cli.ok_json("account", "link", "--print-url")["consent_url"]
-    result = cli.run("account", "link", "--redirect-url", cli.consent_redirect(url))
+    landed = cli.consent_redirect(url)
+    result = cli.run("account", "link", "--redirect-url", landed)
     assert result.returncode == 1
     assert "sniper-app secrets init" in result.stderr
     assert "GNOME Keyring" in result.stderr
@@ -97,6 +98,11 @@ def test_no_keyring_and_no_key_names_both_ways_out(cli: CliSim) -> None:
     status = cli.run("secrets", "status")
     assert status.returncode == 1
     assert "sniper-app secrets init" in status.stderr
+    # Following the sentence, the address already pasted still links: nothing the user did is lost.
+    cli.env |= {"SNIPER_SECRETS_KEY": cli.ok_json("secrets", "init")["key"]}
+    again = cli.run("account", "link", "--redirect-url", landed)
+    assert again.returncode == 0, again.stderr
+    assert cli.ok_json("secrets", "status")["store"] == "file"
 
 
 def test_sign_in_lives_in_the_encrypted_file_and_survives_bad_cases(cli: CliSim) -> None:

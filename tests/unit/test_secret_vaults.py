@@ -61,7 +61,7 @@ def test_wrong_key_says_so_and_leaves_the_file_as_it_is(tmp_path: Path) -> None:
     _vault(tmp_path, "right-key-right-key").set("svc", "entry", "the-secret-value")
     before = (tmp_path / SECRETS_FILE).read_bytes()
     wrong = _vault(tmp_path, "wrong-key-wrong-key")
-    for action in (lambda: wrong.get("svc", "entry"), lambda: wrong.set("svc", "other", "x"), wrong.verify):
+    for action in (lambda: wrong.get("svc", "entry"), lambda: wrong.set("svc", "other", "x"), wrong.check):
         with pytest.raises(SecretsFileError) as info:
             action()
         assert "does not open the encrypted secrets file" in str(info.value)

@@ -248,13 +248,18 @@ def choose_vault(data_dir: Path, environ: Mapping[str, str] | None = None, *, de
     return VaultChoice(UnavailableVault(missing), "none", str(missing), path)
 
 
+def passphrase_helps(error: BaseException) -> bool:
+    """Whether a passphrase typed in the window is the way out of ``error``: no keyring and no key, or a
+    file that exists with no key given (not a wrong key or an unreadable key file: the user mends those)."""
+    if isinstance(error, SecretsFileError):
+        return error.kind == "no_key"
+    # The default sentence is the one for no keyring at all; a locked or refusing one is for the user to open.
+    return isinstance(error, NoKeyring) and error.message == NoKeyring.default_message
+
+
 def wants_passphrase(choice: VaultChoice) -> bool:
-    """Whether a passphrase typed in the window is the way out: no keyring and no key, or a file that
-    exists with no key given (not a key file that cannot be read: that is for the user to mend)."""
-    if not isinstance(choice.vault, UnavailableVault):
-        return False
-    error = choice.vault.error
-    return not isinstance(error, SecretsFileError) or error.kind == "no_key"
+    """Whether the store chosen at start needs the window to ask for a passphrase."""
+    return isinstance(choice.vault, UnavailableVault) and passphrase_helps(choice.vault.error)
 
 
 def passphrase_vault(data_dir: Path, passphrase: str) -> VaultChoice:

@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from sniper_app.domain.errors import SniperError
-from sniper_app.ebay.vaults import passphrase_helps
+from sniper_app.engine.secrets import passphrase_helps
 from sniper_app.engine.service import SniperService
 from sniper_app.ui.bridge import AsyncRunner
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
@@ -361,7 +361,6 @@ class LinkDialog(QtWidgets.QDialog):
         dialog.open()
 
     def _passphrase_set(self) -> None:
-        self.passphrase_button.setVisible(False)
         self._set_error(None)
         self._set_info(self.tr("Your sign-in will be kept in the encrypted file. Press “Link” again."))
         self.link_button.setFocus()

@@ -7,13 +7,16 @@ without the sign-in.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sniper_app.ebay.secretfile import SECRETS_FILE, SecretsFileError
-from sniper_app.ebay.vaults import VaultChoice, choose_vault, passphrase_vault, wants_passphrase
+from sniper_app.engine.secrets import (
+    SecretsFileError,
+    needs_passphrase,
+    secrets_file_exists,
+    unlock_with_passphrase,
+)
 from sniper_app.ui.bridge import AsyncRunner
 from sniper_app.ui.qt import QtCore, QtWidgets
 from sniper_app.ui.widgets import message_label
@@ -38,7 +41,7 @@ class PassphraseDialog(QtWidgets.QDialog):
         self._data_dir = data_dir
         self._secrets = secrets
         self._runner = runner
-        self.creating = not (data_dir / SECRETS_FILE).exists()
+        self.creating = not secrets_file_exists(data_dir)
         self.setObjectName("passphraseDialog")
         self.setWindowTitle(self.tr("Keep your eBay sign-in"))
         layout = QtWidgets.QVBoxLayout(self)
@@ -116,14 +119,13 @@ class PassphraseDialog(QtWidgets.QDialog):
         self._set_error(None)
         self.ok_button.setEnabled(False)
         self._runner.submit(
-            asyncio.to_thread(passphrase_vault, self._data_dir, passphrase),
+            unlock_with_passphrase(self._secrets, self._data_dir, passphrase),
             on_done=self._unlocked,
             on_error=self._refused,
             what="unlocking the secrets file",
         )
 
-    def _unlocked(self, choice: VaultChoice) -> None:
-        self._secrets.use_vault(choice.vault)
+    def _unlocked(self, _result: None) -> None:
         log.info("secrets: the encrypted file, unlocked by the passphrase typed at start")
         self.passphrase_edit.clear()
         self.confirm_edit.clear()
@@ -148,10 +150,7 @@ async def offer_passphrase(
 ) -> PassphraseDialog | None:
     """Open the passphrase dialog (without waiting on it) when this desktop has no usable keyring and no key
     was given; None when the secrets have a home already."""
-    if demo:
-        return None
-    choice = await asyncio.to_thread(choose_vault, data_dir)
-    if not wants_passphrase(choice):
+    if not await needs_passphrase(data_dir, demo=demo):
         return None
     dialog = PassphraseDialog(data_dir, secrets, runner, parent)
     dialog.open()

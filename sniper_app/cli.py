@@ -117,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_snipe_commands(sub)
     _add_other_commands(sub)
+    from sniper_app.secrets_cli import add_secrets_commands
+
+    secrets = add_secrets_commands(sub, _json_flag)
+    secrets.set_defaults(handler=_missing_action(secrets))
     return parser
 
 

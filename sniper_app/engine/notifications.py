@@ -82,7 +82,7 @@ def _provider(read: Callable[[], Any], override: str | None) -> SecretProvider:
             value: str | None = await read()
         except NoKeyring as exc:
             raise EmailConfigError(
-                f"The email password could not be read from the keyring: {exc} "
+                f"The email password could not be read: {exc} "
                 "On a headless box set SNIPER_SMTP_PASSWORD or SNIPER_POSTMARK_TOKEN instead."
             ) from None
         return value

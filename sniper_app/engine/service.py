@@ -11,6 +11,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sniper_app.config import Settings
@@ -87,6 +88,7 @@ class SniperService:
         self.bus = bus
         self.metrics = metrics
         self.demo = demo
+        self.data_dir = Path(data_dir)
         self.actions = Actions(
             settings, store, user_id=user_id, client=client, bus=bus, metrics=metrics, on_change=engine.reconcile
         )

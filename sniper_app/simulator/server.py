@@ -37,8 +37,13 @@ class SimulatorServer:
         jitter_ms: float = 0.0,
         auto_approve: bool = True,
         seed: int | None = None,
+        ssl_certfile: str | None = None,
+        ssl_keyfile: str | None = None,
     ) -> None:
+        """With ``ssl_certfile``/``ssl_keyfile`` (PEM) it serves HTTPS, as eBay does."""
         self.host = host
+        self.ssl_certfile = ssl_certfile
+        self.ssl_keyfile = ssl_keyfile
         self.port = port
         self.sntp_port = sntp_port
         self.scenario = scenario
@@ -69,7 +74,8 @@ class SimulatorServer:
         sock.listen(1024)
         sock.setblocking(False)
         self.port = sock.getsockname()[1]
-        self.base_url = f"http://{self.host}:{self.port}"
+        scheme = "https" if self.ssl_certfile else "http"
+        self.base_url = f"{scheme}://{self.host}:{self.port}"
         self.trading_url = self.base_url + "/ws/api.dll"
         with self.world.lock:
             self.world.base_url = self.base_url
@@ -90,6 +96,8 @@ class SimulatorServer:
             date_header=True,
             timeout_graceful_shutdown=1,
             timeout_keep_alive=30,
+            ssl_certfile=self.ssl_certfile,
+            ssl_keyfile=self.ssl_keyfile,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, args=(sock,), name="sim-http", daemon=True)

@@ -9,22 +9,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
+from tests.support.cli import poll
 from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
 from tests.support.simulator import sim  # noqa: F401  (fixture)
-
-
-def _poll(condition: Callable[[], Any], deadline_s: float, what: str) -> Any:
-    end = time.monotonic() + deadline_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
@@ -62,7 +51,7 @@ def test_headless_engine_schedules_a_snipe_added_from_another_process_and_stops_
         def scheduled() -> bool:
             return any(s["id"] == snipe_id and s["status"] == "SCHEDULED" for s in cli.ok_json("snipe", "list"))
 
-        _poll(scheduled, 5.0, "the running engine to schedule the new snipe")
+        poll(scheduled, 5.0, "the running engine to schedule the new snipe")
         assert time.monotonic() - added < 5.0
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -93,7 +82,7 @@ def test_demo_runs_apart_from_real_data_and_other_commands_reach_it(cli: CliSim)
         watched = json.loads(_run(["--demo", "watchlist", "list", "--json"], env))
         item = [w for w in watched if w["snipeable"]][-1]["item"]
         _run(["--demo", "snipe", "add", item, "500"], env)
-        _poll(
+        poll(
             lambda: json.loads(_run(["--demo", "snipe", "list", "--json"], env))[0]["status"] == "SCHEDULED",
             5.0, "the demo engine to schedule the snipe",
         )
@@ -137,7 +126,7 @@ def test_headless_started_unlinked_bids_for_the_account_linked_later_from_anothe
             found = [s for s in cli.ok_json("snipe", "list") if s["id"] == snipe_id]
             return found[0] if found and found[0]["status"] in ("WON", "LOST", "FAILED", "MISSED", "SKIPPED") else None
 
-        snipe = _poll(finished, 30.0, "the snipe to finish")
+        snipe = poll(finished, 30.0, "the snipe to finish")
     finally:
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=20)

@@ -173,7 +173,7 @@ def test_gb_listing_watched_from_us_is_sniped_in_pounds_and_won(cli: CliSim) -> 
             found = [s for s in cli.ok_json("snipe", "list") if s["id"] == snipe["id"]]
             return found[0] if found and found[0]["status"] in ("WON", "LOST", "FAILED", "MISSED", "SKIPPED") else None
 
-        done = _poll(finished, 45.0, "the snipe to finish")
+        done = poll(finished, 45.0, "the snipe to finish")
     finally:
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=20)

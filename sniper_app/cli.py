@@ -502,7 +502,9 @@ def _snipe_edit(args: argparse.Namespace, out: Output) -> int:
             {"snipe": _snipe_data(snipe), "warnings": warnings},
             _with_warnings(
                 f"Snipe #{snipe.id} now bids at most {_shown(snipe.max_bid_minor, snipe.currency)}, "
-                f"{snipe.lead_seconds:g} s before the end.",
+                f"{snipe.lead_seconds:g} s before the end."
+                + (f" Your maximum was read in {snipe.currency}, the listing's own currency."
+                   if args.max_amount is not None and not names_currency(args.max_amount) else ""),
                 warnings,
             ),
         )

@@ -310,6 +310,17 @@ class MainWindow(QtWidgets.QMainWindow):
             self.tabs.addTab(self.diagnostics_view, self.tr("&Diagnostics"))
         self.setCentralWidget(self.tabs)
         self._default_columns()
+        # "£45.00 ≈ $57.69" is wider than a plain price: the price columns grow to show it whole.
+        self._fit_price_columns()
+        for model, columns in ((self.watch_model, (WatchColumn.PRICE,)),
+                               (self.snipes_proxy, (SnipeColumn.MAX, SnipeColumn.PRICE))):
+            model.modelReset.connect(self._fit_price_columns)
+            model.rowsInserted.connect(self._fit_price_columns)
+            # The countdown repaints Time left every second; only a change that reaches a price is measured.
+            model.dataChanged.connect(
+                lambda first, last, *_roles, cols=columns: self._fit_price_columns()
+                if any(first.column() <= c <= last.column() for c in cols) else None
+            )
 
         self.snipe_delegate = ButtonDelegate(self.watch_view)
         self.watch_view.setItemDelegateForColumn(WatchColumn.SNIPE, self.snipe_delegate)
@@ -413,6 +424,16 @@ class MainWindow(QtWidgets.QMainWindow):
         history.resizeSection(HistoryColumn.WHEN, 150)
         history.resizeSection(HistoryColumn.ITEM, 260)
         history.setStretchLastSection(True)
+
+    @QtCore.Slot()
+    def _fit_price_columns(self) -> None:
+        # Grow only: a wider column the user chose stays; a narrower one (saved, or the default) never clips.
+        for view, column in ((self.watch_view, WatchColumn.PRICE), (self.snipes_view, SnipeColumn.MAX),
+                             (self.snipes_view, SnipeColumn.PRICE)):
+            header = view.horizontalHeader()
+            wanted = max(view.sizeHintForColumn(column), header.sectionSizeHint(column))
+            if header.sectionSize(column) < wanted:
+                header.resizeSection(column, wanted)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -1050,6 +1071,7 @@ class MainWindow(QtWidgets.QMainWindow):
         for view in self._views().values():
             if view.property("sortable"):
                 view.setSortingEnabled(True)  # one sort, by the indicator set above
+        self._fit_price_columns()
         tab = _as_int(state.value("window/tab"))
         if tab is not None and 0 <= tab < self.tabs.count():
             self.tabs.setCurrentIndex(tab)

@@ -424,10 +424,12 @@ class SnipeDialog(QtWidgets.QDialog):
         label = self._labels[field]
         label.setText(text or "")
         label.setVisible(bool(text))
+        QtCore.QTimer.singleShot(0, self, self._fit_to_contents)
 
     def _set_warnings(self, warnings: list[str]) -> None:
         self.warning_label.setText("\n".join(warnings))
         self.warning_label.setVisible(bool(warnings))
+        QtCore.QTimer.singleShot(0, self, self._fit_to_contents)
 
     def _show_failure(self, exc: BaseException) -> None:
         if isinstance(exc, MoneyError):
@@ -598,12 +600,15 @@ class SnipeDialog(QtWidgets.QDialog):
         self._show_end()
         self._countdown.start()
         # A long title wraps; a form layout does not grow for a wrapped label by itself.
-        QtCore.QTimer.singleShot(0, self._fit_to_contents)
+        QtCore.QTimer.singleShot(0, self, self._fit_to_contents)
 
     def _fit_to_contents(self) -> None:
-        width = self.title_label.width()
-        if width > 0:
-            self.title_label.setMinimumHeight(self.title_label.heightForWidth(width))
+        # Every wrapped sentence shown (the title, the currency note, a problem, a warning) keeps the height
+        # its lines need, or a message appearing squeezes the others into each other.
+        for label in self.findChildren(QtWidgets.QLabel):
+            width = label.width()
+            if label.wordWrap() and label.isVisible() and width > 0:
+                label.setMinimumHeight(label.heightForWidth(width))
         keep = self.width()
         self.adjustSize()
         self.resize(max(keep, self.width()), self.height())

@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from sniper_app.domain.errors import InputError, RuleViolation, SniperError
 from sniper_app.domain.items import ItemRef, parse_item_ref
-from sniper_app.domain.money import Money, MoneyError, with_converted
+from sniper_app.domain.money import Money, MoneyError, near_price, with_converted
 from sniper_app.domain.rules import (
     MAX_LEAD_SECONDS,
     MIN_LEAD_SECONDS,
@@ -576,15 +576,19 @@ class SnipeDialog(QtWidgets.QDialog):
             )
         else:
             self.price_label.setText(self.tr("unknown"))
+        least = preview.minimum_next_bid
         self.minimum_label.setText(
-            preview.minimum_next_bid.format() if preview.minimum_next_bid is not None else self.tr("unknown")
+            near_price(least, preview.current_price, preview.converted_price)
+            if least is not None else self.tr("unknown")
         )
         if preview.shipping_cost is None:
             self.shipping_label.setText(self.tr("see the listing"))
         elif preview.shipping_cost.minor == 0:
             self.shipping_label.setText(self.tr("free"))
         else:
-            self.shipping_label.setText(preview.shipping_cost.format())
+            self.shipping_label.setText(
+                near_price(preview.shipping_cost, preview.current_price, preview.converted_price)
+            )
         self.currency_label.setText(preview.currency or "")
         if preview.currency:
             self.currency_hint.setText(

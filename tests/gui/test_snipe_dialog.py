@@ -230,7 +230,8 @@ def test_a_pound_listing_seen_from_the_us_shows_both_prices_and_refuses_dollars(
             await until(lambda: dialog.preview is not None, what="the item preview")
             # The listing's own pounds first, eBay's dollars (at the simulator's 0.78) beside them.
             assert dialog.price_label.text() == "£45.00 ≈ $57.69 (0 bids)"
-            assert dialog.minimum_label.text() == "£45.00"
+            # The least bid too, at the rate eBay converted the price; what is bid stays in pounds.
+            assert dialog.minimum_label.text() == "£45.00 ≈ $57.69"
             assert dialog.currency_label.text() == "GBP"
             assert dialog.currency_hint.isVisibleTo(dialog)
             assert dialog.currency_hint.text() == (

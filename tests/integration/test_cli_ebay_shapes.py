@@ -151,8 +151,9 @@ def test_a_sparse_gb_listing_is_sniped_in_pounds_and_a_dollar_maximum_refused(
     listed = run_cli("snipe", "list", env=env)
     assert listed.returncode == 0, listed.stderr
     line = next(x for x in listed.stdout.splitlines() if "Roberts R200" in x)
-    assert "£90.00" in line
-    assert "≈ $" in line  # the current price with eBay's conversion beside it
+    # The maximum at the rate eBay converted the price (63.20 -> 81.03), and the price with eBay's conversion.
+    assert "max £90.00 ≈ $115.39" in line
+    assert "now £63.20 ≈ $81.03" in line
     snipes = json.loads(run_cli("snipe", "list", "--json", env=env).stdout)
     [snipe] = snipes
     assert (snipe["currency"], snipe["max_bid"], snipe["current_price"]) == ("GBP", "90.00", "63.20")

@@ -78,12 +78,11 @@ _TABLES: dict[str, tuple[_Band, ...]] = {
     ),
 }
 
-# eBay Australia, Canada, France, Italy and Spain: NOT VERIFIED. No published increment table for these sites
-# could be checked (their help pages on automatic bidding, e.g. ebay.com.au/help/buying/bidding/automatic-
-# bidding?id=4014, were not reachable to confirm the figures), so each mirrors the US bands in the site's own
-# currency. That is a stand-in, not eBay's word: UNVERIFIED_TABLES below makes the rules warn instead of
-# refuse on these figures, and wherever Browse gives minimumPriceToBid (it does for auctions), eBay's own
-# figure decides the least bid whatever this table says.
+# eBay Australia, Canada, France, Italy and Spain: NOT VERIFIED. eBay's published increment tables for these
+# sites could not be found and checked, so each table here only mirrors the US bands in the site's own
+# currency; the real ones may differ (a stand-in, not eBay's word, and no source to cite). UNVERIFIED_TABLES
+# below makes the rules warn instead of refuse on these figures, and wherever Browse gives minimumPriceToBid
+# (it does for auctions), eBay's own figure decides the least bid whatever this table says.
 _US_SHAPED = _TABLES["EBAY_US"]
 for _site in ("EBAY_AU", "EBAY_CA", "EBAY_FR", "EBAY_IT", "EBAY_ES"):
     _TABLES[_site] = _US_SHAPED

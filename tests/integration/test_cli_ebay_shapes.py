@@ -1,6 +1,6 @@
-"""The command line against an eBay of the test's own (not the simulator) that answers in eBay's documented
-shapes: a British auction read through EBAY_US with every optional field left out, and a watch list written
-as Trading writes it. What the user reads and what eBay would receive are checked, nothing else."""
+"""The app against an eBay of the test's own (not the simulator) that answers in eBay's documented shapes: a
+British auction read through EBAY_US with every optional field left out, a watch list written as Trading
+writes it, and Offer replies localized like Browse. What the user reads and what eBay receives are checked."""
 
 # The hostile fixture is imported by name, so test parameters share it.
 # ruff: noqa: F811
@@ -15,8 +15,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from sniper_app.domain.money import Money
+from sniper_app.ebay import EbayClient, Endpoints, SecretStore, StoredToken, UserTokens
 from tests.support.cli import run_cli
 from tests.support.contracts import validate_response
+from tests.support.ebay import FAST_RETRY, run
 from tests.support.hostile import HostileServer, hostile  # noqa: F401  (fixture)
 
 NUMBER = "284460198823"
@@ -164,3 +167,38 @@ def test_a_sparse_gb_listing_is_sniped_in_pounds_and_a_dollar_maximum_refused(
     wrong = run_cli("snipe", "edit", str(snipe["id"]), "--max", "$95", env=env)
     assert wrong.returncode == 2
     assert "GBP" in wrong.stderr or "£" in wrong.stderr
+
+
+@pytest.mark.usefixtures("isolated_dirs")
+def test_a_pound_bid_goes_out_in_pounds_and_a_localized_offer_reply_reads_in_pounds(hostile: HostileServer) -> None:
+    rest = f"/buy/offer/v1_beta/bidding/v1|{NUMBER}|0"
+    hostile.answer("/identity/v1/oauth2/token", json.dumps({"access_token": "app-token-value", "expires_in": 7200}))
+    hostile.answer(rest + "/place_proxy_bid", json.dumps({"proxyBidId": "8842"}))
+    # Offer's contract has no conversion, but should eBay localize it as Browse does, pounds still count.
+    hostile.answer(rest, json.dumps({
+        "itemId": f"v1|{NUMBER}|0", "auctionStatus": "ACTIVE", "highBidder": True,
+        "currentPrice": _pounds("64.20", "82.31"),
+        "currentProxyBid": {"proxyBidId": "8842", "maxAmount": _pounds("90.00", "115.39")},
+    }))
+
+    async def go() -> None:
+        endpoints = Endpoints.for_environment("custom", api_url=hostile.base_url, auth_url=hostile.base_url,
+                                              trading_url=hostile.base_url + "/ws/api.dll")
+        client = EbayClient(endpoints=endpoints, client_id="cid", runame="run", secrets=SecretStore("custom"),
+                            client_secret="own-client-secret", retry=FAST_RETRY, timeout_s=3)
+        try:
+            later = datetime.now(UTC) + timedelta(hours=2)
+            await client.store_tokens("radio_fan", UserTokens(StoredToken("user-access-token", later),
+                                                              StoredToken("user-refresh-token", later)))
+            placed = await client.place_proxy_bid(f"v1|{NUMBER}|0", Money.of("90.00", "GBP"),
+                                                  marketplace="EBAY_US")
+            assert placed.proxy_bid_id == "8842"
+            status = await client.get_bidding(f"v1|{NUMBER}|0", currency="GBP", marketplace="EBAY_US")
+            assert (status.current_price, status.max_amount) == (Money.of("64.20", "GBP"), Money.of("90.00", "GBP"))
+        finally:
+            await client.aclose()
+
+    run(go())
+    [(_method, _path, headers, body)] = [r for r in hostile.received if r[1].endswith("/place_proxy_bid")]
+    assert json.loads(body)["maxAmount"] == {"currency": "GBP", "value": "90.00"}
+    assert headers["x-ebay-c-marketplace-id"] == "EBAY_US"

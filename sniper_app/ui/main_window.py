@@ -435,6 +435,17 @@ class MainWindow(QtWidgets.QMainWindow):
             if header.sectionSize(column) < wanted:
                 header.resizeSection(column, wanted)
 
+    @QtCore.Slot(str)
+    def _make_room_for_message(self, message: str) -> None:
+        self.statusBar().setToolTip(message)
+        if message:
+            for label in (self.next_snipe_label, self.sync_label, self.clock_label):
+                label.hide()
+            return
+        self.next_snipe_label.show()
+        self.clock_label.setVisible(self.service is not None)
+        self._update_sync()
+
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         self.environment_badge = QtWidgets.QLabel(self)
@@ -469,6 +480,9 @@ class MainWindow(QtWidgets.QMainWindow):
         bar.addPermanentWidget(self.clock_label)
         bar.addPermanentWidget(self.account_label)
         bar.addPermanentWidget(self.environment_badge)
+        # A message ("Snipe on … saved.") is drawn in the room the permanent labels leave: while one shows, the
+        # next snipe, sync and clock step aside so it is read whole, and come back when it goes.
+        bar.messageChanged.connect(self._make_room_for_message)
         self._last_sync: WatchlistSynced | None = None
         self._update_account()
         self._update_clock()
@@ -605,7 +619,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.service is None and synced is None:
             self.sync_label.hide()
             return
-        self.sync_label.show()
+        self.sync_label.setVisible(not self.statusBar().currentMessage())
         if synced is None:
             self.sync_label.setText(self.tr("Watch list: not synced yet"))
         elif synced.error:

@@ -365,3 +365,27 @@ def test_a_converted_price_is_shown_whole_in_the_watch_list_and_snipes(
     assert clipped(window.watch_view, window.watch_model, WatchColumn.PRICE) == []
     assert clipped(window.snipes_view, window.snipes_proxy, SnipeColumn.MAX) == []
     assert "£12,345.20 ≈ $15,827.18" in texts(window.snipes_proxy, SnipeColumn.PRICE)
+
+
+def test_a_status_message_is_read_whole_and_the_status_comes_back_after(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock
+) -> None:
+    seed(store, user_id, clock)
+    window = make_window()
+    window.resize(720, 480)
+    window.show()
+    qtbot.waitExposed(window)
+    bar = window.statusBar()
+    message = "Snipe on “Roberts Revival DAB radio, duck egg blue, boxed” saved."
+
+    def room() -> int:
+        """What the permanent labels leave for the message, where the status bar draws it."""
+        return bar.width() - sum(w.width() for w in bar.findChildren(QtWidgets.QLabel) if w.isVisible())
+
+    bar.showMessage(message, 300)
+    # The room the permanent labels leave holds the whole sentence.
+    qtbot.waitUntil(lambda: room() >= bar.fontMetrics().horizontalAdvance(message), timeout=2000)
+    assert bar.toolTip() == message
+    qtbot.waitUntil(lambda: window.next_snipe_label.isVisible(), timeout=3000)
+    assert window.next_snipe_label.text().startswith("Next snipe: ")
+    assert bar.toolTip() == ""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 from sniper_app import __version__
 from sniper_app.domain.errors import InputError, SniperError
 from sniper_app.domain.items import is_auction_listing
-from sniper_app.domain.money import Money, names_currency, with_converted
+from sniper_app.domain.money import Money, names_currency, near_price, with_converted
 from sniper_app.domain.status import SnipeStatus
 
 if TYPE_CHECKING:
@@ -395,6 +395,15 @@ def _price_shown(minor: int | None, currency: str | None, row: Any) -> str:
     return with_converted(Money(minor, currency), converted)
 
 
+def _max_shown(snipe: Snipe) -> str:
+    """The maximum in the listing's currency, with "≈" at the rate eBay converted the price: "£50.00 ≈ $64.10"."""
+    own = Money(snipe.max_bid_minor, snipe.currency)
+    if snipe.current_price_minor is None or snipe.converted_price_minor is None or not snipe.converted_currency:
+        return own.format()
+    return near_price(own, Money(snipe.current_price_minor, snipe.currency),
+                      Money(snipe.converted_price_minor, snipe.converted_currency))
+
+
 def _converted_data(row: Any) -> dict[str, str] | None:
     # For display only: the snipe's own currency is what is bid.
     if row.converted_price_minor is None or not row.converted_currency:
@@ -431,7 +440,7 @@ def _snipe_data(snipe: Snipe) -> dict[str, Any]:
 
 def _snipe_line(snipe: Snipe) -> str:
     return (
-        f"#{snipe.id:<4} {snipe.status:<9} max {_shown(snipe.max_bid_minor, snipe.currency):>12}  "
+        f"#{snipe.id:<4} {snipe.status:<9} max {_max_shown(snipe):>12}  "
         f"now {_price_shown(snipe.current_price_minor, snipe.currency, snipe)}  "
         f"lead {snipe.lead_seconds:g}s  ends {_when(snipe.end_time)}  {snipe.title or snipe.legacy_item_id}"
         + (f"  ({snipe.status_reason})" if snipe.status_reason and SnipeStatus(snipe.status).is_final else "")
@@ -459,7 +468,7 @@ def _snipe_add(args: argparse.Namespace, out: Output) -> int:
             {"snipe": _snipe_data(snipe), "warnings": warnings, "max_read_in": snipe.currency},
             _with_warnings(
                 f"Snipe #{snipe.id} added: {snipe.title or snipe.legacy_item_id} — max "
-                f"{_shown(snipe.max_bid_minor, snipe.currency)}, bid {snipe.lead_seconds:g} s before the end "
+                f"{_max_shown(snipe)}, bid {snipe.lead_seconds:g} s before the end "
                 f"({_when(snipe.end_time)}). Price now "
                 f"{_price_shown(snipe.current_price_minor, snipe.currency, snipe)}.{read_as}",
                 warnings,
@@ -505,8 +514,10 @@ def _snipe_edit(args: argparse.Namespace, out: Output) -> int:
         out.result(
             {"snipe": _snipe_data(snipe), "warnings": warnings},
             _with_warnings(
-                f"Snipe #{snipe.id} now bids at most {_shown(snipe.max_bid_minor, snipe.currency)}, "
-                f"{snipe.lead_seconds:g} s before the end.",
+                f"Snipe #{snipe.id} now bids at most {_max_shown(snipe)}, "
+                f"{snipe.lead_seconds:g} s before the end."
+                + (f" Your maximum was read in {snipe.currency}, the listing's own currency."
+                   if args.max_amount is not None and not names_currency(args.max_amount) else ""),
                 warnings,
             ),
         )

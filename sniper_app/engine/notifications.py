@@ -12,14 +12,13 @@ import logging
 import ssl
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import httpx
 
 from sniper_app.config import Settings
 from sniper_app.domain.history import HistoryAction
-from sniper_app.domain.money import Money, MoneyError
+from sniper_app.domain.money import Money, MoneyError, at_rate_of
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.ebay.errors import NoKeyring
 from sniper_app.ebay.keystore import SecretStore
@@ -168,12 +167,12 @@ def timing_text(snipe: Snipe) -> str | None:
 def _at_ebays_rate(amount: Money | None, snipe: Snipe) -> Money | None:
     """``amount`` at the rate eBay last converted this listing's price for the user, for an "≈" only."""
     current, converted = snipe.current_price_minor, snipe.converted_price_minor
-    if amount is None or not current or converted is None or not snipe.converted_currency:
+    if current is None or converted is None or not snipe.converted_currency:
         return None
     try:
-        rate = Decimal(int(converted)) / Decimal(int(current))
-        return Money(int((amount.minor * rate).to_integral_value(ROUND_HALF_UP)), str(snipe.converted_currency))
-    except (MoneyError, ArithmeticError):
+        own = Money(int(current), str(snipe.currency))
+        return at_rate_of(amount, own, Money(int(converted), str(snipe.converted_currency)))
+    except MoneyError:
         return None
 
 

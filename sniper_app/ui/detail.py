@@ -9,7 +9,7 @@ from sniper_app.domain.status import SnipeStatus
 from sniper_app.domain.timing import TimingFacts, explain_snipe
 from sniper_app.engine.bus import SnipeStatusChanged
 from sniper_app.store import NotFound, Snipe, Store
-from sniper_app.ui.formatting import format_money, format_price
+from sniper_app.ui.formatting import format_near_price, format_price
 from sniper_app.ui.history import HistoryFilter
 from sniper_app.ui.models import Clock, HistoryColumn, HistoryModel, status_text, utc_now
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
@@ -171,7 +171,10 @@ class SnipeDetail(QtWidgets.QDialog):
             self.title_label.setText(html.escape(title))
             self.title_label.setToolTip("")
         self.item_label.setText(snipe.legacy_item_id)
-        self.max_label.setText(format_money(snipe.max_bid_minor, snipe.currency))
+        self.max_label.setText(format_near_price(
+            snipe.max_bid_minor, snipe.currency, snipe.current_price_minor, snipe.converted_price_minor,
+            snipe.converted_currency,
+        ))
         self.price_label.setText(format_price(
             snipe.current_price_minor, snipe.currency, snipe.converted_price_minor, snipe.converted_currency
         ))

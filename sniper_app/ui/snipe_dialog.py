@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from sniper_app.domain.errors import InputError, RuleViolation, SniperError
 from sniper_app.domain.items import ItemRef, parse_item_ref
-from sniper_app.domain.money import Money, MoneyError, with_converted
+from sniper_app.domain.money import Money, MoneyError, near_price, with_converted
 from sniper_app.domain.rules import (
     MAX_LEAD_SECONDS,
     MIN_LEAD_SECONDS,
@@ -424,10 +424,12 @@ class SnipeDialog(QtWidgets.QDialog):
         label = self._labels[field]
         label.setText(text or "")
         label.setVisible(bool(text))
+        QtCore.QTimer.singleShot(0, self, self._fit_to_contents)
 
     def _set_warnings(self, warnings: list[str]) -> None:
         self.warning_label.setText("\n".join(warnings))
         self.warning_label.setVisible(bool(warnings))
+        QtCore.QTimer.singleShot(0, self, self._fit_to_contents)
 
     def _show_failure(self, exc: BaseException) -> None:
         if isinstance(exc, MoneyError):
@@ -574,15 +576,19 @@ class SnipeDialog(QtWidgets.QDialog):
             )
         else:
             self.price_label.setText(self.tr("unknown"))
+        least = preview.minimum_next_bid
         self.minimum_label.setText(
-            preview.minimum_next_bid.format() if preview.minimum_next_bid is not None else self.tr("unknown")
+            near_price(least, preview.current_price, preview.converted_price)
+            if least is not None else self.tr("unknown")
         )
         if preview.shipping_cost is None:
             self.shipping_label.setText(self.tr("see the listing"))
         elif preview.shipping_cost.minor == 0:
             self.shipping_label.setText(self.tr("free"))
         else:
-            self.shipping_label.setText(preview.shipping_cost.format())
+            self.shipping_label.setText(
+                near_price(preview.shipping_cost, preview.current_price, preview.converted_price)
+            )
         self.currency_label.setText(preview.currency or "")
         if preview.currency:
             self.currency_hint.setText(
@@ -598,12 +604,15 @@ class SnipeDialog(QtWidgets.QDialog):
         self._show_end()
         self._countdown.start()
         # A long title wraps; a form layout does not grow for a wrapped label by itself.
-        QtCore.QTimer.singleShot(0, self._fit_to_contents)
+        QtCore.QTimer.singleShot(0, self, self._fit_to_contents)
 
     def _fit_to_contents(self) -> None:
-        width = self.title_label.width()
-        if width > 0:
-            self.title_label.setMinimumHeight(self.title_label.heightForWidth(width))
+        # Every wrapped sentence shown (the title, the currency note, a problem, a warning) keeps the height
+        # its lines need, or a message appearing squeezes the others into each other.
+        for label in self.findChildren(QtWidgets.QLabel):
+            width = label.width()
+            if label.wordWrap() and label.isVisible() and width > 0:
+                label.setMinimumHeight(label.heightForWidth(width))
         keep = self.width()
         self.adjustSize()
         self.resize(max(keep, self.width()), self.height())

@@ -233,24 +233,40 @@ def test_marketplace_without_a_table_warns_and_still_checks_the_price() -> None:
     assert new_snipe(max_bid=chf("24.50", "CHF"), current_price=chf("24.50", "CHF"), bid_count=0, marketplace="EBAY_CH")
 
 
-def test_new_sites_have_their_tables() -> None:
-    # 24.50 + 0.50 on the US-shaped tables of Australia, Canada, France, Italy and Spain.
-    for site, currency in (("EBAY_AU", "AUD"), ("EBAY_CA", "CAD"), ("EBAY_FR", "EUR"), ("EBAY_IT", "EUR")):
-        with pytest.raises(RuleViolation, match="minimum next bid"):
-            new_snipe(max_bid=Money.of("24.99", currency), current_price=Money.of("24.50", currency),
-                      marketplace="EBAY_US", listing_marketplace=site)
+def test_the_unverified_tables_of_new_sites_warn_instead_of_refusing() -> None:
+    # Australia, Canada, France, Italy and Spain stand in with the US bands (24.50 + 0.50): not eBay's word, so
+    # a maximum below that figure is warned about, and only one that does not beat the price is refused.
+    for site, currency in (("EBAY_AU", "AUD"), ("EBAY_CA", "CAD"), ("EBAY_FR", "EUR"), ("EBAY_IT", "EUR"),
+                           ("EBAY_ES", "EUR")):
+        [warning] = new_snipe(max_bid=Money.of("24.99", currency), current_price=Money.of("24.50", currency),
+                              marketplace="EBAY_US", listing_marketplace=site)
+        assert f"the app's bid increments for {site} are not verified and would make it" in warning
         assert new_snipe(max_bid=Money.of("25.00", currency), current_price=Money.of("24.50", currency),
                          marketplace="EBAY_US", listing_marketplace=site) == []
+        with pytest.raises(RuleViolation, match="does not beat the current price"):
+            new_snipe(max_bid=Money.of("24.50", currency), current_price=Money.of("24.50", currency),
+                      marketplace="EBAY_US", listing_marketplace=site)
+        # eBay's own minimum wins over the stand-in, both ways.
+        assert new_snipe(max_bid=Money.of("24.70", currency), current_price=Money.of("24.50", currency),
+                         marketplace="EBAY_US", listing_marketplace=site,
+                         minimum_to_bid=Money.of("24.70", currency)) == []
+        with pytest.raises(RuleViolation, match="minimum next bid"):
+            new_snipe(max_bid=Money.of("25.00", currency), current_price=Money.of("24.50", currency),
+                      marketplace="EBAY_US", listing_marketplace=site, minimum_to_bid=Money.of("25.50", currency))
 
 
 def test_the_listing_site_decides_the_increments_not_the_users_marketplace() -> None:
     eur = Money.of
-    # At 60.00 Germany steps by 1.00, Spain by 1.00 as well; at 30.00 Germany by 0.50, Spain by 1.00.
+    # At 30.00 Germany steps by 0.50; Spain's stand-in table by 1.00, which only warns.
     assert new_snipe(max_bid=eur("30.50", "EUR"), current_price=eur("30.00", "EUR"), marketplace="EBAY_FR",
                      listing_marketplace="EBAY_DE") == []
-    with pytest.raises(RuleViolation, match=r"minimum next bid of €31\.00"):
-        new_snipe(max_bid=eur("30.50", "EUR"), current_price=eur("30.00", "EUR"), marketplace="EBAY_DE",
-                  listing_marketplace="EBAY_ES")
+    [warning] = new_snipe(max_bid=eur("30.50", "EUR"), current_price=eur("30.00", "EUR"), marketplace="EBAY_DE",
+                          listing_marketplace="EBAY_ES")
+    assert "for EBAY_ES are not verified and would make it €31.00" in warning
+    # A British listing seen from Germany follows the UK table (15.00 + 1.00), which refuses.
+    with pytest.raises(RuleViolation, match=r"minimum next bid of £16\.00"):
+        new_snipe(max_bid=eur("15.50", "GBP"), current_price=eur("15.00", "GBP"), marketplace="EBAY_DE",
+                  listing_marketplace="EBAY_GB")
 
 
 def test_a_euro_listing_of_unknown_site_warns_instead_of_guessing_a_table() -> None:

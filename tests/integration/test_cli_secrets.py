@@ -71,7 +71,7 @@ def test_readme_demo_links_and_syncs_on_a_bare_machine(tmp_path: Path) -> None:
         assert synced.returncode == 0, synced.stderr
         listed = _sniper(["--demo", "watchlist", "list", "--json"], env)
         assert listed.returncode == 0, listed.stderr
-        assert len(json.loads(listed.stdout)) == 20  # the demo watches 18 auctions (US, GB, DE) and 2 fixed-price listings
+        assert len(json.loads(listed.stdout)) == 20  # 18 auctions (US, GB, DE), 2 fixed-price
         status = _sniper(["--demo", "secrets", "status", "--json"], env)
         assert status.returncode == 0, status.stderr
         assert json.loads(status.stdout)["store"] == "demo"

@@ -24,6 +24,7 @@ from sniper_app.config import Settings, load_settings
 from sniper_app.domain.errors import SniperError
 from sniper_app.ebay import EbayClient, SecretStore
 from sniper_app.ebay.keystore import CLIENT_SECRET_ENV, POSTMARK_TOKEN_ENV
+from sniper_app.ebay.vaults import Vault, choose_vault
 from sniper_app.engine.bus import EventBus
 from sniper_app.engine.metrics import Metrics
 from sniper_app.engine.wiring import build_client, endpoints_for
@@ -125,7 +126,18 @@ def open_context(settings: Settings, *, demo: bool = False) -> AppContext:
             environ = {POSTMARK_TOKEN_ENV: DEMO_POSTMARK_TOKEN} | dict(os.environ)
             environ[CLIENT_SECRET_ENV] = DEMO_CLIENT_SECRET
         environment = endpoints_for(settings).environment
-        return AppContext(settings, store, user.id, SecretStore(environment, environ=environ), demo=demo)
+        data_dir = settings.resolved_data_dir()
+
+        # The running demo's data dir, reached through the variables its banner prints instead of --demo.
+        demo_data = demo or (settings.ebay_env == "simulator" and (data_dir / DEMO_STATE_FILE).exists())
+
+        def choose() -> Vault:
+            choice = choose_vault(data_dir, demo=demo_data)
+            log.info("secrets: %s, because %s", choice.store, choice.reason)
+            return choice.vault
+
+        secrets = SecretStore(environment, environ=environ, choose=choose)
+        return AppContext(settings, store, user.id, secrets, demo=demo)
     except BaseException:
         store.close()
         raise
@@ -271,6 +283,7 @@ async def run_engine(ctx: AppContext, announce: Callable[[str], None], *, banner
             installed.append(sig)
         except (NotImplementedError, RuntimeError):  # Windows' loops have no signal handlers
             signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
+    say_network_limits(ctx.settings, announce)
     client = ctx.build_client()
     engine = ctx.engine(client)
     notifier = ctx.notifier()
@@ -292,6 +305,15 @@ async def run_engine(ctx: AppContext, announce: Callable[[str], None], *, banner
         write_metrics(ctx, {"stopped": True})
     announce("Sniper engine stopped.")
     return 0
+
+
+def say_network_limits(settings: Settings, announce: Callable[[str], None]) -> None:
+    """At start, say where the bid's own connection cannot follow the network set-up of the other calls."""
+    from sniper_app.engine.tunnel import proxy_warnings
+
+    for warning in proxy_warnings([endpoints_for(settings).api_url]):
+        log.warning("%s", warning)
+        announce(warning)
 
 
 def run_headless(settings: Settings, announce: Callable[[str], None], log_level: str | None = None) -> int:
@@ -408,6 +430,7 @@ def run_window(
             overrides = demo_overrides(base, sim.base_url, sim.trading_url, sim.sntp_address)
             settings = apply_overrides(base, overrides)
             state = write_demo_state(base, overrides)
+        say_network_limits(settings, announce)
         with app_context(settings, demo=demo) as ctx:
             loop = qasync.QEventLoop(app)
             asyncio.set_event_loop(loop)

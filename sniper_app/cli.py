@@ -22,7 +22,8 @@ import peewee
 
 from sniper_app import __version__
 from sniper_app.domain.errors import InputError, SniperError
-from sniper_app.domain.money import Money
+from sniper_app.domain.items import is_auction_listing
+from sniper_app.domain.money import Money, names_currency, near_price, with_converted
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.domain.text import MAX_GROUP_SIZE, visible
 
@@ -123,6 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_snipe_commands(sub)
     _add_other_commands(sub)
+    from sniper_app.secrets_cli import add_secrets_commands
+
+    secrets = add_secrets_commands(sub, _json_flag)
+    secrets.set_defaults(handler=_missing_action(secrets))
     return parser
 
 
@@ -424,6 +429,32 @@ def _shown(minor: int | None, currency: str | None) -> str:
     return Money(minor, currency).format() if minor is not None and currency else "-"
 
 
+def _price_shown(minor: int | None, currency: str | None, row: Any) -> str:
+    """A current price in the listing's currency, with eBay's conversion beside it: "£179.95 ≈ $257.87"."""
+    if minor is None or not currency:
+        return "-"
+    conv_minor, conv_currency = row.converted_price_minor, row.converted_currency
+    converted = Money(conv_minor, conv_currency) if conv_minor is not None and conv_currency else None
+    return with_converted(Money(minor, currency), converted)
+
+
+def _max_shown(snipe: Snipe) -> str:
+    """The maximum in the listing's currency, with "≈" at the rate eBay converted the price: "£50.00 ≈ $64.10"."""
+    own = Money(snipe.max_bid_minor, snipe.currency)
+    if snipe.current_price_minor is None or snipe.converted_price_minor is None or not snipe.converted_currency:
+        return own.format()
+    return near_price(own, Money(snipe.current_price_minor, snipe.currency),
+                      Money(snipe.converted_price_minor, snipe.converted_currency))
+
+
+def _converted_data(row: Any) -> dict[str, str] | None:
+    # For display only: the snipe's own currency is what is bid.
+    if row.converted_price_minor is None or not row.converted_currency:
+        return None
+    return {"currency": row.converted_currency, "value": Money(row.converted_price_minor, row.converted_currency)
+            .to_ebay_value()}
+
+
 def _snipe_data(snipe: Snipe) -> dict[str, Any]:
     group = snipe.group
     return {
@@ -438,6 +469,7 @@ def _snipe_data(snipe: Snipe) -> dict[str, Any]:
         "lead_seconds": snipe.lead_seconds,
         "end_time": _iso(snipe.end_time),
         "current_price": _amount(snipe.current_price_minor, snipe.currency),
+        "converted_price": _converted_data(snipe),
         "bid_count": snipe.bid_count,
         "final_price": _amount(snipe.final_price_minor, snipe.currency),
         "group": group.name if group is not None else None,
@@ -451,7 +483,8 @@ def _snipe_data(snipe: Snipe) -> dict[str, Any]:
 
 def _snipe_line(snipe: Snipe) -> str:
     return (
-        f"#{snipe.id:<4} {snipe.status:<9} max {_shown(snipe.max_bid_minor, snipe.currency):>12}  "
+        f"#{snipe.id:<4} {snipe.status:<9} max {_max_shown(snipe):>12}  "
+        f"now {_price_shown(snipe.current_price_minor, snipe.currency, snipe)}  "
         f"lead {snipe.lead_seconds:g}s  ends {_when(snipe.end_time)}  {visible(snipe.title or snipe.legacy_item_id)}"
         + (f"  ({visible(snipe.status_reason)})" if snipe.status_reason and SnipeStatus(snipe.status).is_final else "")
     )
@@ -469,12 +502,18 @@ def _snipe_add(args: argparse.Namespace, out: Output) -> int:
         snipe, warnings = _with_client(
             ctx, lambda client: ctx.actions(client).add_snipe(args.item, args.max, lead=args.lead, group=args.group)
         )
+        # A bare number is read in the listing's currency: say so, since the user may have thought in another.
+        read_as = (
+            f" Your maximum was read in {snipe.currency}, the listing's own currency."
+            if not names_currency(args.max) else ""
+        )
         out.result(
-            {"snipe": _snipe_data(snipe), "warnings": warnings},
+            {"snipe": _snipe_data(snipe), "warnings": warnings, "max_read_in": snipe.currency},
             _with_warnings(
                 f"Snipe #{snipe.id} added: {visible(snipe.title or snipe.legacy_item_id)} — max "
-                f"{_shown(snipe.max_bid_minor, snipe.currency)}, bid {snipe.lead_seconds:g} s before the end "
-                f"({_when(snipe.end_time)}).",
+                f"{_max_shown(snipe)}, bid {snipe.lead_seconds:g} s before the end "
+                f"({_when(snipe.end_time)}). Price now "
+                f"{_price_shown(snipe.current_price_minor, snipe.currency, snipe)}.{read_as}",
                 warnings,
             ),
         )
@@ -518,8 +557,10 @@ def _snipe_edit(args: argparse.Namespace, out: Output) -> int:
         out.result(
             {"snipe": _snipe_data(snipe), "warnings": warnings},
             _with_warnings(
-                f"Snipe #{snipe.id} now bids at most {_shown(snipe.max_bid_minor, snipe.currency)}, "
-                f"{snipe.lead_seconds:g} s before the end.",
+                f"Snipe #{snipe.id} now bids at most {_max_shown(snipe)}, "
+                f"{snipe.lead_seconds:g} s before the end."
+                + (f" Your maximum was read in {snipe.currency}, the listing's own currency."
+                   if args.max_amount is not None and not names_currency(args.max_amount) else ""),
                 warnings,
             ),
         )
@@ -574,9 +615,11 @@ def _watch_data(item: WatchItem, snipes: dict[str, int]) -> dict[str, Any]:
         "title": item.title,
         "currency": item.currency,
         "current_price": _amount(item.current_price_minor, item.currency),
+        "converted_price": _converted_data(item),
         "bid_count": item.bid_count,
         "end_time": _iso(item.end_time),
         "listing_type": item.listing_type,
+        "snipeable": is_auction_listing(item.listing_type),
         "buy_it_now": _amount(item.buy_it_now_minor, item.currency),
         "synced_at": _iso(item.synced_at),
         "snipe_id": snipes.get(item.legacy_item_id),
@@ -600,9 +643,10 @@ def _watch_list(args: argparse.Namespace, out: Output) -> int:
         items = ctx.store.list_watch_items(ctx.user_id)
         snipes = {s.legacy_item_id: s.id for s in ctx.store.active_snipes(ctx.user_id)}
         lines = [
-            f"{i.legacy_item_id}  {_shown(i.current_price_minor, i.currency):>12}  ends {_when(i.end_time)}  "
-            f"{visible(i.title)}"
+            f"{i.legacy_item_id}  {_price_shown(i.current_price_minor, i.currency, i):>12}  ends {_when(i.end_time)}"
+            f"  {visible(i.title)}"
             + (f"  [snipe #{snipes[i.legacy_item_id]}]" if i.legacy_item_id in snipes else "")
+            + ("" if is_auction_listing(i.listing_type) else "  [fixed price: not snipeable]")
             for i in items
         ]
         out.result(

@@ -30,6 +30,7 @@ from sniper_app.ebay.errors import (
     Transient,
 )
 from sniper_app.ebay.models import Stopwatch, Timing
+from sniper_app.tls import certificate_sentence, is_certificate_failure, ssl_context
 
 log = logging.getLogger("sniper_app.ebay")
 
@@ -66,6 +67,7 @@ def make_http_client(timeout_s: float = 15.0, connect_timeout_s: float = 5.0) ->
         limits=httpx.Limits(max_connections=20, max_keepalive_connections=10, keepalive_expiry=120.0),
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,
+        verify=ssl_context(),
     )
 
 
@@ -170,7 +172,9 @@ class Transport:
             await read_bounded(response, what)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise Transient(
-                f"Could not reach eBay for {what} ({type(exc).__name__}).", maybe_applied=False
+                certificate_sentence(what) if is_certificate_failure(exc)
+                else f"Could not reach eBay for {what} ({type(exc).__name__}).",
+                maybe_applied=False,
             ) from None
         except httpx.TimeoutException as exc:
             raise Transient(

@@ -20,6 +20,7 @@ from sniper_app.domain.text import check_group_name, check_group_wins
 from sniper_app.ebay import EbayClient, ItemDetails, ItemNotFound
 from sniper_app.engine.bus import EventBus, SnipeStatusChanged
 from sniper_app.engine.metrics import Metrics
+from sniper_app.engine.sync import converted_fields
 from sniper_app.store import NotFound, Snipe, SnipeGroup, Store, WatchSyncResult
 
 
@@ -99,11 +100,9 @@ class Actions:
             lead_seconds=lead_s,
             has_active_snipe_for_item=self.store.find_active_snipe(self.user_id, details.legacy_item_id) is not None,
             min_seconds_before_end=self.settings.min_seconds_before_end,
+            listing_marketplace=details.listing_marketplace,
+            minimum_to_bid=details.minimum_to_bid,
         )
-        # eBay's own figure wins over the increment table where it is stricter.
-        least = details.minimum_to_bid
-        if least is not None and least.currency == currency and max_bid < least:
-            raise RuleViolation(f"Your maximum {max_bid} is below the minimum next bid of {least}.")
         if user.needs_relink:
             warnings.append(
                 "Your eBay account must be linked again before this snipe can be placed (account link)."
@@ -124,6 +123,7 @@ class Actions:
             bid_count=details.bid_count,
             group_id=group_row.id if group_row is not None else None,
             details={"warnings": warnings} if warnings else None,
+            **converted_fields(details),
         )
         self._publish(snipe.id, None, SnipeStatus.PENDING)
         await self._changed()
@@ -176,6 +176,8 @@ class Actions:
             end_time=end_time,
             now=datetime.now(UTC),
             min_seconds_before_end=self.settings.min_seconds_before_end,
+            listing_marketplace=details.listing_marketplace,
+            minimum_to_bid=details.minimum_to_bid,
         )
         if currency != snipe.currency:
             raise RuleViolation(f"eBay now prices this item in {currency}; cancel the snipe and add a new one.")
@@ -185,6 +187,7 @@ class Actions:
                 current_price_minor=current.minor,
                 bid_count=details.bid_count,
                 end_time=end_time,
+                **converted_fields(details),
             )
             updated = self.store.update_snipe(
                 snipe_id,

@@ -61,7 +61,7 @@ from sniper_app.engine.clock import ClockService
 from sniper_app.engine.fire import Firer, FireRequest, FireResult
 from sniper_app.engine.keepawake import KeepAwake
 from sniper_app.engine.metrics import Metrics
-from sniper_app.engine.sync import sync_watchlist
+from sniper_app.engine.sync import converted_fields, sync_watchlist
 from sniper_app.store import Store
 from sniper_app.store.errors import DiskFull
 from sniper_app.store.models import Snipe
@@ -449,6 +449,7 @@ class Engine:
                 fields: dict[str, Any] = {"bid_count": item.bid_count}
                 if item.current_price is not None and item.current_price.currency == snipe.currency:
                     fields["current_price_minor"] = item.current_price.minor
+                    fields |= converted_fields(item)
                 if item.end_time is not None and item.end_time != snipe.end_time:
                     fields["end_time"] = item.end_time
                 self.bookkeeper.write(f"The item refresh of snipe {pk}", lambda: self.store.update_fields(

@@ -48,7 +48,8 @@ log = logging.getLogger(__name__)
 # What a watch-list sync writes for each item, in upsert_watch_items' order.
 _WATCH_SYNC_COLUMNS: Final = (
     "rest_item_id", "title", "image_url", "item_url", "currency", "current_price_minor", "bid_count",
-    "end_time", "listing_type", "buy_it_now_minor", "synced_at", "expires_at",
+    "end_time", "listing_type", "buy_it_now_minor", "synced_at", "expires_at", "converted_currency",
+    "converted_price_minor",
 )
 
 # The columns of a light history page, in HistoryTuple's order.
@@ -101,6 +102,8 @@ ENGINE_FIELDS: Final = frozenset(
         "item_url",
         "end_time",
         "current_price_minor",
+        "converted_currency",
+        "converted_price_minor",
         "bid_count",
         "job_id",
         "final_price_minor",
@@ -215,6 +218,9 @@ class WatchItemData:
     end_time: datetime | None = None
     listing_type: str | None = None
     buy_it_now_minor: int | None = None
+    # The current price as eBay converted it for the user's site, for display only.
+    converted_currency: str | None = None
+    converted_price_minor: int | None = None
 
 
 @dataclass(frozen=True)
@@ -421,6 +427,8 @@ class Store:
         group_id: int | None = None,
         message: str | None = None,
         details: dict[str, Any] | None = None,
+        converted_currency: str | None = None,
+        converted_price_minor: int | None = None,
     ) -> Snipe:
         """Insert a PENDING snipe and its CREATE event; refuse a second active snipe on one item."""
         if isinstance(max_bid_minor, bool) or not isinstance(max_bid_minor, int) or max_bid_minor <= 0:
@@ -463,6 +471,8 @@ class Store:
                     lead_seconds=float(lead_seconds),
                     end_time=end_time,
                     current_price_minor=current_price_minor,
+                    converted_currency=converted_currency,
+                    converted_price_minor=converted_price_minor,
                     bid_count=bid_count,
                     status=SnipeStatus.PENDING.value,
                     group=group_id,
@@ -1052,7 +1062,8 @@ class Store:
                 raw = (
                     item.rest_item_id, clip_title(item.title), item.image_url, item.item_url, item.currency,
                     item.current_price_minor, item.bid_count, item.end_time, item.listing_type,
-                    item.buy_it_now_minor, synced_at, expires_at,
+                    item.buy_it_now_minor, synced_at, expires_at, item.converted_currency,
+                    item.converted_price_minor,
                 )
                 values = [f.db_value(v) for f, v in zip(fields, raw, strict=True)]
                 if legacy_id in known:

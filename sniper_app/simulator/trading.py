@@ -107,8 +107,6 @@ def item_xml(world: World, a: Auction, t: float, viewer: str | None = None) -> s
         + f"<Site>{_SITES.get(a.marketplace, 'US')}</Site><Currency>{cur}</Currency>"
         + f"<TimeLeft>{iso_duration(a.end_instant - t)}</TimeLeft>"
         + f"<Title>{escape(_XML_ILLEGAL.sub('', a.title))}</Title>"
-        + f"<PictureDetails><GalleryURL>{escape(a.image_url)}</GalleryURL></PictureDetails>"
-        + f"<Title>{escape(a.title)}</Title>"
         + (f"<PictureDetails><GalleryURL>{escape(a.image_url)}</GalleryURL></PictureDetails>" if a.image_url else "")
         + "</Item>"
     )

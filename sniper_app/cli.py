@@ -9,6 +9,8 @@ import argparse
 import asyncio
 import json
 import math
+import os
+import sqlite3
 import sys
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterator, Sequence
@@ -16,11 +18,14 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 
+import peewee
+
 from sniper_app import __version__
 from sniper_app.domain.errors import InputError, SniperError
 from sniper_app.domain.items import is_auction_listing
 from sniper_app.domain.money import Money, names_currency, near_price, with_converted
 from sniper_app.domain.status import SnipeStatus
+from sniper_app.domain.text import MAX_GROUP_SIZE, visible
 
 if TYPE_CHECKING:
     from sniper_app.app import AppContext
@@ -57,13 +62,14 @@ class Output:
         if self.as_json:
             print(json.dumps(data, default=str), file=self.out)
         else:
-            print(text, file=self.out)
+            # Titles come from eBay and names from anyone: no escape sequence reaches the terminal.
+            print(visible(text, keep_newlines=True), file=self.out)
 
     def error(self, message: str, code: int) -> int:
         if self.as_json:
             print(json.dumps({"error": message, "exit_code": code}), file=self.err)
         else:
-            print(f"sniper-app: {message}", file=self.err)
+            print(f"sniper-app: {visible(message)}", file=self.err)
         return code
 
 
@@ -100,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = sub.add_parser("config", help="show or change settings")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", parser_class=_Parser)
+    config.set_defaults(handler=_missing_action(config))
     show = config_sub.add_parser("show", help="print the settings in force")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(handler=_config_show)
@@ -128,13 +135,32 @@ def _json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
+# SQLite's integers are 64-bit: anything larger can name no row and would overflow on the way in.
+_MAX_ID = 2**63 - 1
+
+
+def _shown_arg(text: str) -> str:
+    return text if len(text) <= 24 else f"{text[:20]}…"
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"'{_shown_arg(text)}' is not a whole number") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"'{text}' must be 1 or more")
+        raise argparse.ArgumentTypeError(f"'{_shown_arg(text)}' must be 1 or more")
+    if value > _MAX_ID:
+        raise argparse.ArgumentTypeError(f"'{_shown_arg(text)}' is far too large to be one")
+    return value
+
+
+def _wins(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_GROUP_SIZE:
+        raise argparse.ArgumentTypeError(
+            f"a group holds at most {MAX_GROUP_SIZE} snipes, so it can aim to win at most {MAX_GROUP_SIZE}"
+        )
     return value
 
 
@@ -142,9 +168,9 @@ def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+        raise argparse.ArgumentTypeError(f"'{_shown_arg(text)}' is not a number of seconds") from None
     if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds")
+        raise argparse.ArgumentTypeError(f"'{_shown_arg(text)}' is not a number of seconds")
     return value
 
 
@@ -218,7 +244,7 @@ def _add_other_commands(sub: Any) -> None:
     group.set_defaults(handler=_missing_action(group))
     gadd = group_sub.add_parser("add", help="create a group")
     gadd.add_argument("name", metavar="NAME")
-    gadd.add_argument("--wins", type=_positive_int, default=1, metavar="N", help="stop after winning N (default 1)")
+    gadd.add_argument("--wins", type=_wins, default=1, metavar="N", help="stop after winning N (default 1)")
     _json_flag(gadd)
     gadd.set_defaults(handler=_group_add)
     glist = group_sub.add_parser("list", help="list groups")
@@ -268,6 +294,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         handler: Handler | None = getattr(args, "handler", None)
+        if handler is None and args.command is not None:
+            # Only the bare program (with --headless or --demo) runs an engine; a command never does.
+            raise UsageError(f"Say what to do. Try 'sniper-app {args.command} --help'.")
         if handler is None:
             if args.selftest:
                 from sniper_app.selftest import run_selftest
@@ -298,15 +327,22 @@ def _config_show(args: argparse.Namespace, out: Output) -> int:
 
 
 def _config_set(args: argparse.Namespace, out: Output) -> int:
-    from sniper_app.config import FIELDS, SettingsError, save_settings
+    from sniper_app.config import FIELDS, SettingsError, env_name, load_settings, save_settings
 
     if args.field not in FIELDS:
         raise SettingsError(f"Unknown setting '{args.field}'. Settings are: {', '.join(FIELDS)}.")
     value: Any = None if args.value == "" else args.value
-    settings = save_settings({args.field: value})
-    saved = getattr(settings, args.field)
-    out.result({args.field: json.loads(settings.model_dump_json(include={args.field}))[args.field]},
-               f"{args.field} = {saved}")
+    save_settings({args.field: value})
+    # What was saved, not what is in force: a SNIPER_<FIELD> variable may override it, and that is said.
+    saved_settings = load_settings(environ={})
+    saved = getattr(saved_settings, args.field)
+    override = os.environ.get(env_name(args.field))
+    data = {args.field: json.loads(saved_settings.model_dump_json(include={args.field}))[args.field]}
+    text = f"{args.field} = {'' if saved is None else saved}"
+    if override is not None:
+        data["overridden_by"] = env_name(args.field)
+        text += f" (saved; {env_name(args.field)} overrides it while set)"
+    out.result(data, text)
     return EXIT_OK
 
 
@@ -327,7 +363,7 @@ def _config_path(args: argparse.Namespace, out: Output) -> int:
 
 
 def _announce(text: str) -> None:
-    print(text, flush=True)
+    print(visible(text, keep_newlines=True), flush=True)
 
 
 def _run_engine(args: argparse.Namespace, out: Output) -> int:
@@ -356,7 +392,14 @@ def _context(args: argparse.Namespace) -> Iterator[AppContext]:
         setup_logging(args.log_level)
     settings = running_demo_settings() if args.demo else load_settings()
     with app_context(settings, demo=args.demo) as ctx:
-        yield ctx
+        try:
+            yield ctx
+        except (sqlite3.DatabaseError, peewee.DatabaseError) as exc:
+            # Damage found past the file's header (a read of a broken page) is the same story as at opening.
+            from sniper_app.store.errors import StoreError, explain
+
+            raise (explain(exc, ctx.store.path) or StoreError(
+                f"The database {ctx.store.path} could not be read ({exc}).")) from None
 
 
 def _with_client(ctx: AppContext, work: Callable[[EbayClient], Coroutine[Any, Any, T]]) -> T:
@@ -442,8 +485,8 @@ def _snipe_line(snipe: Snipe) -> str:
     return (
         f"#{snipe.id:<4} {snipe.status:<9} max {_max_shown(snipe):>12}  "
         f"now {_price_shown(snipe.current_price_minor, snipe.currency, snipe)}  "
-        f"lead {snipe.lead_seconds:g}s  ends {_when(snipe.end_time)}  {snipe.title or snipe.legacy_item_id}"
-        + (f"  ({snipe.status_reason})" if snipe.status_reason and SnipeStatus(snipe.status).is_final else "")
+        f"lead {snipe.lead_seconds:g}s  ends {_when(snipe.end_time)}  {visible(snipe.title or snipe.legacy_item_id)}"
+        + (f"  ({visible(snipe.status_reason)})" if snipe.status_reason and SnipeStatus(snipe.status).is_final else "")
     )
 
 
@@ -467,7 +510,7 @@ def _snipe_add(args: argparse.Namespace, out: Output) -> int:
         out.result(
             {"snipe": _snipe_data(snipe), "warnings": warnings, "max_read_in": snipe.currency},
             _with_warnings(
-                f"Snipe #{snipe.id} added: {snipe.title or snipe.legacy_item_id} — max "
+                f"Snipe #{snipe.id} added: {visible(snipe.title or snipe.legacy_item_id)} — max "
                 f"{_max_shown(snipe)}, bid {snipe.lead_seconds:g} s before the end "
                 f"({_when(snipe.end_time)}). Price now "
                 f"{_price_shown(snipe.current_price_minor, snipe.currency, snipe)}.{read_as}",
@@ -499,7 +542,7 @@ def _snipe_list(args: argparse.Namespace, out: Output) -> int:
 def _snipe_cancel(args: argparse.Namespace, out: Output) -> int:
     with _context(args) as ctx:
         snipe = asyncio.run(ctx.actions(None).cancel_snipe(args.id))
-        name = snipe.title or snipe.legacy_item_id
+        name = visible(snipe.title or snipe.legacy_item_id)
         out.result({"snipe": _snipe_data(snipe)}, f"Snipe #{snipe.id} cancelled ({name}).")
     return EXIT_OK
 
@@ -554,7 +597,8 @@ def _history(args: argparse.Namespace, out: Output) -> int:
         lines = [
             f"{_when(e.at)}  {e.action:<10} "
             + (f"#{e.snipe_id} " if e.snipe_id else "")
-            + f"{e.title or e.legacy_item_id or ''}: {e.message}".strip()
+            + (f"{visible(subject)}: " if (subject := e.title or e.legacy_item_id) else "")
+            + visible(e.message)
             for e in rows
         ]
         out.result([_event_data(e) for e in rows], "\n".join(lines) or "No history yet.")
@@ -600,7 +644,7 @@ def _watch_list(args: argparse.Namespace, out: Output) -> int:
         snipes = {s.legacy_item_id: s.id for s in ctx.store.active_snipes(ctx.user_id)}
         lines = [
             f"{i.legacy_item_id}  {_price_shown(i.current_price_minor, i.currency, i):>12}  ends {_when(i.end_time)}"
-            f"  {i.title}"
+            f"  {visible(i.title)}"
             + (f"  [snipe #{snipes[i.legacy_item_id]}]" if i.legacy_item_id in snipes else "")
             + ("" if is_auction_listing(i.listing_type) else "  [fixed price: not snipeable]")
             for i in items
@@ -695,7 +739,8 @@ def _group_list(args: argparse.Namespace, out: Output) -> int:
                 for g in groups
             ],
             "\n".join(
-                f"{g.group.name}: win {g.group.target_wins} — {g.members} snipe{'s' if g.members != 1 else ''}, "
+                f"{visible(g.group.name)}: win {g.group.target_wins} — "
+                f"{g.members} snipe{'s' if g.members != 1 else ''}, "
                 f"{g.active} active, {g.won} won"
                 for g in groups
             ) or "No groups yet (create one with 'sniper-app group add NAME --wins N').",

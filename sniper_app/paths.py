@@ -39,9 +39,12 @@ def cache_dir() -> Path:
 def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` readable by the user alone: it holds the database, logs and settings."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # A directory the user chose may sit on a filesystem without POSIX modes.
+    # A directory the user chose may sit on a filesystem without POSIX modes. Only others' access is
+    # taken away: a folder the user made read-only on purpose stays read-only.
     with contextlib.suppress(OSError):
-        path.chmod(0o700)
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            path.chmod(mode & 0o700)
     return path
 
 

@@ -23,6 +23,9 @@ MIN_MAX_BID = Decimal("1.00")
 MAX_MAX_BID = Decimal("100000.00")
 
 DEFAULT_MIN_SECONDS_BEFORE_END = 60
+# eBay auctions run at most 10 days (and may be listed up to three weeks ahead): an end further away is
+# a wrong date, not an auction to wait for.
+MAX_DAYS_BEFORE_END = 31
 WARN_SECONDS_BEFORE_END = 300
 
 DEFAULT_LEAD_SECONDS = 5
@@ -175,6 +178,11 @@ def _check_snipe(
     left = (end_time - now).total_seconds()
     if left <= 0:
         raise RuleViolation("This auction has already ended.")
+    if left > MAX_DAYS_BEFORE_END * 86400:
+        raise RuleViolation(
+            f"eBay gives this auction's end as {end_time:%Y-%m-%d}, more than {MAX_DAYS_BEFORE_END} days away; "
+            "eBay auctions last at most 10 days, so the app will not schedule a bid on that date."
+        )
     if left < min_seconds_before_end:
         raise RuleViolation(
             f"This auction ends in {_duration(left)}; a snipe needs at least "

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import httpx
 
 from sniper_app.ebay import parsing as p
+from sniper_app.ebay.bounded import read_bounded
 from sniper_app.ebay.errors import (
     AuctionEnded,
     AuthExpired,
@@ -144,7 +145,10 @@ def rest_error(response: httpx.Response, what: str) -> EbayError:
             f"eBay refused {what} (HTTP 403); the account link may lack a permission.", **kw
         )
     detail = f": {message}" if message else "."
-    return EbayError(f"eBay refused {what} (HTTP {status}, error {error_id}){detail}", **kw)
+    if 300 <= status < 400:
+        return EbayError(f"eBay answered {what} with a redirect (HTTP {status}), which the app does not follow.", **kw)
+    code = f", error {error_id}" if error_id is not None else ""
+    return EbayError(f"eBay refused {what} (HTTP {status}{code}){detail}", **kw)
 
 
 class Transport:
@@ -164,8 +168,8 @@ class Transport:
         """One attempt: the reply (any status) and its timing, or Transient for a network failure."""
         watch = Stopwatch()
         try:
-            response = await self.http.send(request)
-            await response.aread()
+            response = await self.http.send(request, stream=True)
+            await read_bounded(response, what)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise Transient(
                 certificate_sentence(what) if is_certificate_failure(exc)

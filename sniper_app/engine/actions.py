@@ -16,6 +16,7 @@ from sniper_app.domain.items import ItemRef, parse_item_ref
 from sniper_app.domain.money import Money
 from sniper_app.domain.rules import validate_edit, validate_lead, validate_new_snipe
 from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
+from sniper_app.domain.text import check_group_name, check_group_wins
 from sniper_app.ebay import EbayClient, ItemDetails, ItemNotFound
 from sniper_app.engine.bus import EventBus, SnipeStatusChanged
 from sniper_app.engine.metrics import Metrics
@@ -207,9 +208,7 @@ class Actions:
     # --- groups -----------------------------------------------------------------------------------
 
     def add_group(self, name: str, target_wins: int = 1) -> SnipeGroup:
-        if isinstance(target_wins, bool) or not isinstance(target_wins, int) or target_wins < 1:
-            raise InputError("A group must aim to win at least one item (--wins 1 or more).")
-        return self.store.create_group(self.user_id, name, target_wins=target_wins)
+        return self.store.create_group(self.user_id, check_group_name(name), target_wins=check_group_wins(target_wins))
 
     def list_groups(self) -> list[GroupSummary]:
         summaries = []

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import httpx
@@ -48,6 +49,7 @@ from sniper_app.ebay import (
     NoBiddingActivity,
 )
 from sniper_app.ebay.transport import rest_error
+from sniper_app.engine.bookkeeping import Bookkeeper
 from sniper_app.engine.bus import (
     AccountStateChanged,
     AuctionEndingSoon,
@@ -61,11 +63,14 @@ from sniper_app.engine.keepawake import KeepAwake
 from sniper_app.engine.metrics import Metrics
 from sniper_app.engine.sync import converted_fields, sync_watchlist
 from sniper_app.store import Store
+from sniper_app.store.errors import DiskFull
 from sniper_app.store.models import Snipe
 
 log = logging.getLogger(__name__)
 
 _NOT_FIRED = frozenset(NOT_FIRED_STATUSES)
+# How long a stop waits for writes a full disk held back.
+STOP_DRAIN_S = 2.0
 
 
 def _dt(epoch: float | None) -> datetime | None:
@@ -160,6 +165,9 @@ class Engine:
         self._started = False
         self._stopping = False
         self.jumps = 0  # wall-clock jumps seen (diagnostics, tests)
+        # Writes about bids that a full disk refused, kept and saved in order once there is room.
+        self.bookkeeper = Bookkeeper()
+        self._reconcile_again = False
 
     # --- public -------------------------------------------------------------------------------------
 
@@ -234,6 +242,9 @@ class Engine:
         if self._owns_firer:
             # Pending fires resolve as cancelled; their snipes stay PLACING and a restart asks eBay.
             await asyncio.to_thread(self.firer.stop)
+        if self.bookkeeper.pending and not await self.bookkeeper.drain(STOP_DRAIN_S):
+            for what in self.bookkeeper.abandon():
+                log.error("%s was never saved: the disk stayed full until the engine stopped", what)
         tasks = [*self._tasks, *self._loops]
         for task in tasks:
             task.cancel()
@@ -276,7 +287,12 @@ class Engine:
             status = SnipeStatus(snipe.status)
             if status in _NOT_FIRED:
                 if not self._paused:
-                    self._arm(snipe)
+                    try:
+                        self._arm(snipe)
+                    except DiskFull as exc:
+                        # The others are still armed; this one is tried again at the next poll.
+                        log.error("snipe %s could not be scheduled: %s", pk, exc)
+                        self._reconcile_again = True
             elif status is SnipeStatus.PLACING:
                 armed = self._armed.get(pk)
                 if armed is None or armed.task is None or armed.task.done():
@@ -380,10 +396,11 @@ class Engine:
                 return
             # The compare-and-set: from here on the bid belongs to the Firer; a cancel is refused by the store.
             armed.committed = True
-            if not self.store.set_status(
+            # With the disk full the bid still goes out; the hand-over is saved when there is room.
+            if not self.bookkeeper.write(f"The hand-over of snipe {pk} to the fire", lambda: self.store.set_status(
                 pk, SnipeStatus.PLACING, reason="Sending the bid.", expected=SnipeStatus.SCHEDULED, job_id=None,
                 amount_minor=snipe.max_bid_minor,
-            ):
+            ), assumed=True):
                 armed.committed = False
                 self._armed.pop(pk, None)
                 return
@@ -394,6 +411,12 @@ class Engine:
             self._fail_unfired(pk, f"The bid could not be sent: {exc}")
         except asyncio.CancelledError:
             raise
+        except DiskFull as exc:
+            # Before the hand-over nothing was sent: drop the plan, and the next poll arms the snipe afresh.
+            log.error("snipe %s: %s", pk, exc)
+            if not armed.committed:
+                self._armed.pop(pk, None)
+                self._reconcile_again = True
         except Exception as exc:  # one snipe's bug must not take the engine down; it is recorded
             log.exception("snipe %s failed", pk)
             self._fail_unfired(pk, f"Unexpected error before the bid: {type(exc).__name__}: {exc}")
@@ -429,7 +452,8 @@ class Engine:
                     fields |= converted_fields(item)
                 if item.end_time is not None and item.end_time != snipe.end_time:
                     fields["end_time"] = item.end_time
-                self.store.update_fields(pk, expected=SnipeStatus.SCHEDULED, **fields)
+                self.bookkeeper.write(f"The item refresh of snipe {pk}", lambda: self.store.update_fields(
+                    pk, expected=SnipeStatus.SCHEDULED, **fields), assumed=True)
                 if item.end_time is not None and item.end_time.timestamp() <= self.clock.ebay_now():
                     self._finish_unfired(pk, SnipeStatus.FAILED, "The auction ended early (ended by the seller or "
                                          "bought with Buy It Now).")
@@ -541,12 +565,14 @@ class Engine:
         }
         for n, a in enumerate(attempts[1:], start=2):
             prev = attempts[n - 2]
-            self.store.add_event(
+            self.bookkeeper.write(f"A retry of snipe {pk}", partial(
+                self.store.add_event,
                 HistoryAction.RETRY, snipe_id=pk, status=SnipeStatus.PLACING,
                 message=f"Attempt {n - 1} failed ({prev.error or f'HTTP {prev.status}'}); sent again.",
                 details={"attempt": n, "planned_at": _iso(a.planned_at), "sent_at": _iso(a.sent_at)},
-            )
-        self.store.record_timing(
+            ), assumed=None)
+        self.bookkeeper.write(f"The timing of snipe {pk}", partial(
+            self.store.record_timing,
             pk,
             planned_at=_dt(attempts[0].planned_at) if attempts else None,
             sent_at=_dt(sent[0].sent_at) if sent else None,
@@ -554,7 +580,7 @@ class Engine:
             clock_offset_ms=offset_ms,
             latency_ms=latency_ms,
             attempts=len(sent),
-        )
+        ), assumed=None)
         if result.outcome == "replied" and result.status in (200, 201):
             bid_id = _proxy_bid_id(result.body)
             if bid_id is None:
@@ -588,7 +614,8 @@ class Engine:
                 return
             if isinstance(error, BidRejected | ItemNotFound) or (error.status is not None and error.status < 500
                                                                    and error.status != 429):
-                self.store.record_timing(pk, ebay_message=error.ebay_message or str(error))
+                self.bookkeeper.write(f"eBay's answer to snipe {pk}", partial(
+                    self.store.record_timing, pk, ebay_message=error.ebay_message or str(error)), assumed=None)
                 self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, str(error), details=details)
                 return
             await self._resolve_unknown(pk, f"{error} The retries ran out before the end.", details)
@@ -822,7 +849,8 @@ class Engine:
 
     def _set(self, pk: int, old: SnipeStatus, new: SnipeStatus, reason: str, *,
              details: dict[str, Any] | None = None, **fields: Any) -> bool:
-        done = self.store.set_status(pk, new, reason=reason, expected=old, details=details, **fields)
+        done = self.bookkeeper.write(f"Snipe {pk} becoming {new.value}", partial(
+            self.store.set_status, pk, new, reason=reason, expected=old, details=details, **fields), assumed=True)
         if done:
             self._publish_status(pk, old, new, reason)
         return done
@@ -872,8 +900,9 @@ class Engine:
             await asyncio.sleep(self.poll_interval_s)
             try:
                 version = self._read_data_version()
-                if version != self._data_version or time.monotonic() - last_full > 15.0:
+                if version != self._data_version or self._reconcile_again or time.monotonic() - last_full > 15.0:
                     self._data_version = version
+                    self._reconcile_again = False
                     last_full = time.monotonic()
                     await self.reconcile()
             except asyncio.CancelledError:

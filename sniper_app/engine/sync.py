@@ -45,7 +45,10 @@ def watch_item_data(item: WatchListItem) -> WatchItemData:
         end_time=item.end_time,
         listing_type=item.listing_type,
         # A Buy It Now price in another currency than the bid price would be meaningless next to it.
-        buy_it_now_minor=bin_price.minor if bin_price and bin_price.currency == currency else None,
+        # Trading sends BuyItNowPrice 0.0 for auctions that have none: no price, not a free item.
+        buy_it_now_minor=(
+            bin_price.minor if bin_price and bin_price.minor > 0 and bin_price.currency == currency else None
+        ),
         converted_currency=converted.currency if converted else None,
         converted_price_minor=converted.minor if converted else None,
     )

@@ -15,6 +15,7 @@ Reply shape, as eBay writes it::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
@@ -65,6 +66,11 @@ def _failure(call: str, now: float, code: int, short: str, long: str) -> bytes:
     return _envelope(call, now, "Failure", errors)
 
 
+# XML 1.0 cannot carry most C0 controls even as character references; eBay's XML drops them from titles
+# that its JSON APIs return as they are.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _money(tag: str, minor: int, currency: str, pad: str = "") -> str:
     # Trading writes "10.0" and "339.9", and sometimes wraps a value in whitespace.
     return f'<{tag} currencyID="{currency}">{pad}{format_trading(minor)}{pad}</{tag}>'
@@ -100,7 +106,7 @@ def item_xml(world: World, a: Auction, t: float, viewer: str | None = None) -> s
         )
         + f"<Site>{_SITES.get(a.marketplace, 'US')}</Site><Currency>{cur}</Currency>"
         + f"<TimeLeft>{iso_duration(a.end_instant - t)}</TimeLeft>"
-        + f"<Title>{escape(a.title)}</Title>"
+        + f"<Title>{escape(_XML_ILLEGAL.sub('', a.title))}</Title>"
         + (f"<PictureDetails><GalleryURL>{escape(a.image_url)}</GalleryURL></PictureDetails>" if a.image_url else "")
         + "</Item>"
     )

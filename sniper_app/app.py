@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from sniper_app.config import Settings, load_settings
 from sniper_app.domain.errors import SniperError
 from sniper_app.ebay import EbayClient, SecretStore
 from sniper_app.ebay.keystore import CLIENT_SECRET_ENV, POSTMARK_TOKEN_ENV
+from sniper_app.ebay.vaults import Vault, choose_vault
 from sniper_app.engine.bus import EventBus
 from sniper_app.engine.lock import EngineLock, EngineRunning
 from sniper_app.engine.metrics import Metrics
@@ -125,7 +127,18 @@ def open_context(settings: Settings, *, demo: bool = False) -> AppContext:
             environ = {POSTMARK_TOKEN_ENV: DEMO_POSTMARK_TOKEN} | dict(os.environ)
             environ[CLIENT_SECRET_ENV] = DEMO_CLIENT_SECRET
         environment = endpoints_for(settings).environment
-        return AppContext(settings, store, user.id, SecretStore(environment, environ=environ), demo=demo)
+        data_dir = settings.resolved_data_dir()
+
+        # The running demo's data dir, reached through the variables its banner prints instead of --demo.
+        demo_data = demo or (settings.ebay_env == "simulator" and (data_dir / DEMO_STATE_FILE).exists())
+
+        def choose() -> Vault:
+            choice = choose_vault(data_dir, demo=demo_data)
+            log.info("secrets: %s, because %s", choice.store, choice.reason)
+            return choice.vault
+
+        secrets = SecretStore(environment, environ=environ, choose=choose)
+        return AppContext(settings, store, user.id, secrets, demo=demo)
     except BaseException:
         store.close()
         raise
@@ -232,7 +245,9 @@ def demo_instructions(settings: Settings, overrides: dict[str, Any]) -> str:
 
 def write_metrics(ctx: AppContext, extra: dict[str, Any] | None = None) -> None:
     """Leave the engine's metrics where ``diagnostics`` in another process can read them."""
-    data = {"written_at": datetime.now(UTC).isoformat(), "pid": os.getpid(), **ctx.metrics.snapshot()}
+    data = {"written_at": datetime.now(UTC).isoformat(), "pid": os.getpid(), **ctx.metrics.snapshot(),
+            # Live Python objects' memory blocks: a leak of objects shows here even when the allocator hides it.
+            "python_blocks": sys.getallocatedblocks()}
     data |= extra or {}
     path = ctx.data_dir / METRICS_FILE
     tmp = path.with_suffix(".tmp")
@@ -255,6 +270,11 @@ async def write_metrics_until(ctx: AppContext, stop: asyncio.Event) -> None:
 
 async def run_engine(ctx: AppContext, announce: Callable[[str], None], *, banner: str | None = None) -> int:
     """Run the engine on ``ctx`` until SIGINT or SIGTERM, then shut it down cleanly; returns the exit code."""
+    if ctx.store.read_only:
+        # An engine that cannot record a bid must not place one.
+        from sniper_app.store.errors import read_only
+
+        raise read_only(ctx.data_dir)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     installed: list[signal.Signals] = []
@@ -264,6 +284,7 @@ async def run_engine(ctx: AppContext, announce: Callable[[str], None], *, banner
             installed.append(sig)
         except (NotImplementedError, RuntimeError):  # Windows' loops have no signal handlers
             signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
+    say_network_limits(ctx.settings, announce)
     client = ctx.build_client()
     engine = ctx.engine(client)
     notifier = ctx.notifier()
@@ -294,6 +315,15 @@ def take_engine_lock(data_dir: Path, announce: Callable[[str], None]) -> EngineL
         announce(f"The previous engine (pid {lock.previous_pid}) stopped without shutting down; any bid it was "
                  "sending is checked with eBay before anything is sent again.")
     return lock
+
+
+def say_network_limits(settings: Settings, announce: Callable[[str], None]) -> None:
+    """At start, say where the bid's own connection cannot follow the network set-up of the other calls."""
+    from sniper_app.engine.tunnel import proxy_warnings
+
+    for warning in proxy_warnings([endpoints_for(settings).api_url]):
+        log.warning("%s", warning)
+        announce(warning)
 
 
 def run_headless(settings: Settings, announce: Callable[[str], None], log_level: str | None = None) -> int:
@@ -433,6 +463,7 @@ def run_window(
             overrides = demo_overrides(base, sim.base_url, sim.trading_url, sim.sntp_address)
             settings = apply_overrides(base, overrides)
             state = write_demo_state(base, overrides)
+        say_network_limits(settings, announce)
         with app_context(settings, demo=demo) as ctx:
             loop = qasync.QEventLoop(app)
             asyncio.set_event_loop(loop)

@@ -10,6 +10,7 @@ import asyncio
 import json
 import math
 import os
+import sqlite3
 import sys
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterator, Sequence
@@ -17,11 +18,15 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 
+import peewee
+
 from sniper_app import __version__
 from sniper_app.domain.errors import InputError, SniperError
-from sniper_app.domain.money import Money
+from sniper_app.domain.items import is_auction_listing
+from sniper_app.domain.money import Money, names_currency, near_price, with_converted
 from sniper_app.domain.rules import AUTO_LEAD
 from sniper_app.domain.status import SnipeStatus
+from sniper_app.domain.text import MAX_GROUP_SIZE, visible
 
 if TYPE_CHECKING:
     from sniper_app.app import AppContext
@@ -64,13 +69,14 @@ class Output:
         if self.as_json:
             print(json.dumps(data, default=str), file=self.out)
         else:
-            print(text, file=self.out)
+            # Titles come from eBay and names from anyone: no escape sequence reaches the terminal.
+            print(visible(text, keep_newlines=True), file=self.out)
 
     def error(self, message: str, code: int) -> int:
         if self.as_json:
             print(json.dumps({"error": message, "exit_code": code}), file=self.err)
         else:
-            print(f"sniper-app: {message}", file=self.err)
+            print(f"sniper-app: {visible(message)}", file=self.err)
         return code
 
 
@@ -107,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = sub.add_parser("config", help="show or change settings")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", parser_class=_Parser)
+    config.set_defaults(handler=_missing_action(config))
     show = config_sub.add_parser("show", help="print the settings in force")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(handler=_config_show)
@@ -124,6 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_snipe_commands(sub)
     _add_other_commands(sub)
+    from sniper_app.secrets_cli import add_secrets_commands
+
+    secrets = add_secrets_commands(sub, _json_flag)
+    secrets.set_defaults(handler=_missing_action(secrets))
     return parser
 
 
@@ -131,13 +142,32 @@ def _json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
+# SQLite's integers are 64-bit: anything larger can name no row and would overflow on the way in.
+_MAX_ID = 2**63 - 1
+
+
+def _shown_arg(text: str) -> str:
+    return text if len(text) <= 24 else f"{text[:20]}…"
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"'{_shown_arg(text)}' is not a whole number") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"'{text}' must be 1 or more")
+        raise argparse.ArgumentTypeError(f"'{_shown_arg(text)}' must be 1 or more")
+    if value > _MAX_ID:
+        raise argparse.ArgumentTypeError(f"'{_shown_arg(text)}' is far too large to be one")
+    return value
+
+
+def _wins(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_GROUP_SIZE:
+        raise argparse.ArgumentTypeError(
+            f"a group holds at most {MAX_GROUP_SIZE} snipes, so it can aim to win at most {MAX_GROUP_SIZE}"
+        )
     return value
 
 
@@ -145,9 +175,9 @@ def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+        raise argparse.ArgumentTypeError(f"'{_shown_arg(text)}' is not a number of seconds") from None
     if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds")
+        raise argparse.ArgumentTypeError(f"'{_shown_arg(text)}' is not a number of seconds")
     return value
 
 
@@ -226,7 +256,7 @@ def _add_other_commands(sub: Any) -> None:
     group.set_defaults(handler=_missing_action(group))
     gadd = group_sub.add_parser("add", help="create a group")
     gadd.add_argument("name", metavar="NAME")
-    gadd.add_argument("--wins", type=_positive_int, default=1, metavar="N", help="stop after winning N (default 1)")
+    gadd.add_argument("--wins", type=_wins, default=1, metavar="N", help="stop after winning N (default 1)")
     _json_flag(gadd)
     gadd.set_defaults(handler=_group_add)
     glist = group_sub.add_parser("list", help="list groups")
@@ -276,6 +306,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         handler: Handler | None = getattr(args, "handler", None)
+        if handler is None and args.command is not None:
+            # Only the bare program (with --headless or --demo) runs an engine; a command never does.
+            raise UsageError(f"Say what to do. Try 'sniper-app {args.command} --help'.")
         if handler is None:
             if args.selftest:
                 from sniper_app.selftest import run_selftest
@@ -306,15 +339,22 @@ def _config_show(args: argparse.Namespace, out: Output) -> int:
 
 
 def _config_set(args: argparse.Namespace, out: Output) -> int:
-    from sniper_app.config import FIELDS, SettingsError, save_settings
+    from sniper_app.config import FIELDS, SettingsError, env_name, load_settings, save_settings
 
     if args.field not in FIELDS:
         raise SettingsError(f"Unknown setting '{args.field}'. Settings are: {', '.join(FIELDS)}.")
     value: Any = None if args.value == "" else args.value
-    settings = save_settings({args.field: value})
-    saved = getattr(settings, args.field)
-    out.result({args.field: json.loads(settings.model_dump_json(include={args.field}))[args.field]},
-               f"{args.field} = {saved}")
+    save_settings({args.field: value})
+    # What was saved, not what is in force: a SNIPER_<FIELD> variable may override it, and that is said.
+    saved_settings = load_settings(environ={})
+    saved = getattr(saved_settings, args.field)
+    override = os.environ.get(env_name(args.field))
+    data = {args.field: json.loads(saved_settings.model_dump_json(include={args.field}))[args.field]}
+    text = f"{args.field} = {'' if saved is None else saved}"
+    if override is not None:
+        data["overridden_by"] = env_name(args.field)
+        text += f" (saved; {env_name(args.field)} overrides it while set)"
+    out.result(data, text)
     return EXIT_OK
 
 
@@ -335,7 +375,7 @@ def _config_path(args: argparse.Namespace, out: Output) -> int:
 
 
 def _announce(text: str) -> None:
-    print(text, flush=True)
+    print(visible(text, keep_newlines=True), flush=True)
 
 
 def _run_engine(args: argparse.Namespace, out: Output) -> int:
@@ -364,7 +404,14 @@ def _context(args: argparse.Namespace) -> Iterator[AppContext]:
         setup_logging(args.log_level)
     settings = running_demo_settings() if args.demo else load_settings()
     with app_context(settings, demo=args.demo) as ctx:
-        yield ctx
+        try:
+            yield ctx
+        except (sqlite3.DatabaseError, peewee.DatabaseError) as exc:
+            # Damage found past the file's header (a read of a broken page) is the same story as at opening.
+            from sniper_app.store.errors import StoreError, explain
+
+            raise (explain(exc, ctx.store.path) or StoreError(
+                f"The database {ctx.store.path} could not be read ({exc}).")) from None
 
 
 def _with_client(ctx: AppContext, work: Callable[[EbayClient], Coroutine[Any, Any, T]]) -> T:
@@ -406,6 +453,32 @@ def _shown(minor: int | None, currency: str | None) -> str:
     return Money(minor, currency).format() if minor is not None and currency else "-"
 
 
+def _price_shown(minor: int | None, currency: str | None, row: Any) -> str:
+    """A current price in the listing's currency, with eBay's conversion beside it: "£179.95 ≈ $257.87"."""
+    if minor is None or not currency:
+        return "-"
+    conv_minor, conv_currency = row.converted_price_minor, row.converted_currency
+    converted = Money(conv_minor, conv_currency) if conv_minor is not None and conv_currency else None
+    return with_converted(Money(minor, currency), converted)
+
+
+def _max_shown(snipe: Snipe) -> str:
+    """The maximum in the listing's currency, with "≈" at the rate eBay converted the price: "£50.00 ≈ $64.10"."""
+    own = Money(snipe.max_bid_minor, snipe.currency)
+    if snipe.current_price_minor is None or snipe.converted_price_minor is None or not snipe.converted_currency:
+        return own.format()
+    return near_price(own, Money(snipe.current_price_minor, snipe.currency),
+                      Money(snipe.converted_price_minor, snipe.converted_currency))
+
+
+def _converted_data(row: Any) -> dict[str, str] | None:
+    # For display only: the snipe's own currency is what is bid.
+    if row.converted_price_minor is None or not row.converted_currency:
+        return None
+    return {"currency": row.converted_currency, "value": Money(row.converted_price_minor, row.converted_currency)
+            .to_ebay_value()}
+
+
 def _snipe_data(snipe: Snipe, lead: LeadChoice | None = None) -> dict[str, Any]:
     group = snipe.group
     return {
@@ -423,6 +496,7 @@ def _snipe_data(snipe: Snipe, lead: LeadChoice | None = None) -> dict[str, Any]:
         "lead_why": lead.why if lead is not None else None,
         "end_time": _iso(snipe.end_time),
         "current_price": _amount(snipe.current_price_minor, snipe.currency),
+        "converted_price": _converted_data(snipe),
         "bid_count": snipe.bid_count,
         "final_price": _amount(snipe.final_price_minor, snipe.currency),
         "group": group.name if group is not None else None,
@@ -438,10 +512,11 @@ def _snipe_line(snipe: Snipe, lead: LeadChoice | None = None) -> str:
     shown_lead = f"{snipe.lead_seconds:g}s" if snipe.lead_seconds != AUTO_LEAD else (
         f"auto {lead.seconds:g}s" if lead is not None else "auto")
     return (
-        f"#{snipe.id:<4} {snipe.status:<9} max {_shown(snipe.max_bid_minor, snipe.currency):>12}  "
-        f"lead {shown_lead}  ends {_when(snipe.end_time)}  {snipe.title or snipe.legacy_item_id}"
-        + (f"  ({snipe.status_reason})" if snipe.status_reason and SnipeStatus(snipe.status).is_final else "")
-        + (f"\n      lead chosen: {lead.why}" if lead is not None and snipe.lead_seconds == AUTO_LEAD else "")
+        f"#{snipe.id:<4} {snipe.status:<9} max {_max_shown(snipe):>12}  "
+        f"now {_price_shown(snipe.current_price_minor, snipe.currency, snipe)}  "
+        f"lead {shown_lead}  ends {_when(snipe.end_time)}  {visible(snipe.title or snipe.legacy_item_id)}"
+        + (f"  ({visible(snipe.status_reason)})" if snipe.status_reason and SnipeStatus(snipe.status).is_final else "")
+        + (f"\n      lead chosen: {visible(lead.why)}" if lead is not None and snipe.lead_seconds == AUTO_LEAD else "")
     )
 
 
@@ -461,12 +536,18 @@ def _snipe_add(args: argparse.Namespace, out: Output) -> int:
         snipe, warnings = _with_client(
             ctx, lambda client: ctx.actions(client).add_snipe(args.item, args.max, lead=args.lead, group=args.group)
         )
+        # A bare number is read in the listing's currency: say so, since the user may have thought in another.
+        read_as = (
+            f" Your maximum was read in {snipe.currency}, the listing's own currency."
+            if not names_currency(args.max) else ""
+        )
         out.result(
-            {"snipe": _snipe_data(snipe), "warnings": warnings},
+            {"snipe": _snipe_data(snipe), "warnings": warnings, "max_read_in": snipe.currency},
             _with_warnings(
-                f"Snipe #{snipe.id} added: {snipe.title or snipe.legacy_item_id} — max "
-                f"{_shown(snipe.max_bid_minor, snipe.currency)}, bid {_lead_words(snipe)} before the end "
-                f"({_when(snipe.end_time)}).",
+                f"Snipe #{snipe.id} added: {visible(snipe.title or snipe.legacy_item_id)} — max "
+                f"{_max_shown(snipe)}, bid {_lead_words(snipe)} before the end "
+                f"({_when(snipe.end_time)}). Price now "
+                f"{_price_shown(snipe.current_price_minor, snipe.currency, snipe)}.{read_as}",
                 warnings,
             ),
         )
@@ -499,7 +580,7 @@ def _snipe_list(args: argparse.Namespace, out: Output) -> int:
 def _snipe_cancel(args: argparse.Namespace, out: Output) -> int:
     with _context(args) as ctx:
         snipe = asyncio.run(ctx.actions(None).cancel_snipe(args.id))
-        name = snipe.title or snipe.legacy_item_id
+        name = visible(snipe.title or snipe.legacy_item_id)
         out.result({"snipe": _snipe_data(snipe)}, f"Snipe #{snipe.id} cancelled ({name}).")
     return EXIT_OK
 
@@ -514,8 +595,10 @@ def _snipe_edit(args: argparse.Namespace, out: Output) -> int:
         out.result(
             {"snipe": _snipe_data(snipe), "warnings": warnings},
             _with_warnings(
-                f"Snipe #{snipe.id} now bids at most {_shown(snipe.max_bid_minor, snipe.currency)}, "
-                f"{_lead_words(snipe)} before the end.",
+                f"Snipe #{snipe.id} now bids at most {_max_shown(snipe)}, "
+                f"{_lead_words(snipe)} before the end."
+                + (f" Your maximum was read in {snipe.currency}, the listing's own currency."
+                   if args.max_amount is not None and not names_currency(args.max_amount) else ""),
                 warnings,
             ),
         )
@@ -552,7 +635,8 @@ def _history(args: argparse.Namespace, out: Output) -> int:
         lines = [
             f"{_when(e.at)}  {e.action:<10} "
             + (f"#{e.snipe_id} " if e.snipe_id else "")
-            + f"{e.title or e.legacy_item_id or ''}: {e.message}".strip()
+            + (f"{visible(subject)}: " if (subject := e.title or e.legacy_item_id) else "")
+            + visible(e.message)
             for e in rows
         ]
         out.result([_event_data(e) for e in rows], "\n".join(lines) or "No history yet.")
@@ -569,9 +653,11 @@ def _watch_data(item: WatchItem, snipes: dict[str, int]) -> dict[str, Any]:
         "title": item.title,
         "currency": item.currency,
         "current_price": _amount(item.current_price_minor, item.currency),
+        "converted_price": _converted_data(item),
         "bid_count": item.bid_count,
         "end_time": _iso(item.end_time),
         "listing_type": item.listing_type,
+        "snipeable": is_auction_listing(item.listing_type),
         "buy_it_now": _amount(item.buy_it_now_minor, item.currency),
         "synced_at": _iso(item.synced_at),
         "snipe_id": snipes.get(item.legacy_item_id),
@@ -595,8 +681,10 @@ def _watch_list(args: argparse.Namespace, out: Output) -> int:
         items = ctx.store.list_watch_items(ctx.user_id)
         snipes = {s.legacy_item_id: s.id for s in ctx.store.active_snipes(ctx.user_id)}
         lines = [
-            f"{i.legacy_item_id}  {_shown(i.current_price_minor, i.currency):>12}  ends {_when(i.end_time)}  {i.title}"
+            f"{i.legacy_item_id}  {_price_shown(i.current_price_minor, i.currency, i):>12}  ends {_when(i.end_time)}"
+            f"  {visible(i.title)}"
             + (f"  [snipe #{snipes[i.legacy_item_id]}]" if i.legacy_item_id in snipes else "")
+            + ("" if is_auction_listing(i.listing_type) else "  [fixed price: not snipeable]")
             for i in items
         ]
         out.result(
@@ -689,7 +777,8 @@ def _group_list(args: argparse.Namespace, out: Output) -> int:
                 for g in groups
             ],
             "\n".join(
-                f"{g.group.name}: win {g.group.target_wins} — {g.members} snipe{'s' if g.members != 1 else ''}, "
+                f"{visible(g.group.name)}: win {g.group.target_wins} — "
+                f"{g.members} snipe{'s' if g.members != 1 else ''}, "
                 f"{g.active} active, {g.won} won"
                 for g in groups
             ) or "No groups yet (create one with 'sniper-app group add NAME --wins N').",

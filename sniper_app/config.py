@@ -41,6 +41,8 @@ POSTMARK_API_URL = "https://api.postmarkapp.com"
 # Marketplaces the Buy Offer API accepts (EBAY.md); the increments of each live in domain/.
 MARKETPLACES = ("EBAY_US", "EBAY_GB", "EBAY_DE", "EBAY_AU", "EBAY_CA", "EBAY_FR", "EBAY_IT", "EBAY_ES")
 
+# The whole value must be a URL: "http://x y" is not one, though it starts like one.
+_URL = re.compile(r"https?://[^/\s]+(?:/\S*)?")
 _HOST_PORT = re.compile(r"^(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(?P<port>\d{1,5}))?$")
 
 
@@ -59,12 +61,16 @@ class Settings(BaseModel):
     ebay_client_id: str | None = Field(default=None, description="eBay application (client) id.")
     ebay_runame: str | None = Field(default=None, description="eBay RuName (redirect URL name).")
     marketplace: str = Field(default="EBAY_US", description="eBay site the bids go to.")
-    default_lead_seconds: float = Field(default=5.0, ge=1, le=120, description="Seconds before the end to bid.")
+    # allow_inf_nan=False: "nan" is refused as not a number instead of failing the bound with a puzzling message.
+    default_lead_seconds: float = Field(
+        default=5.0, ge=1, le=120, allow_inf_nan=False, description="Seconds before the end to bid."
+    )
     auto_lead: bool = Field(
         default=False, description="New snipes choose their own lead from the measured latency (--lead auto)."
     )
     min_seconds_before_end: float = Field(
-        default=60.0, ge=10, le=3600, description="Refuse snipes on auctions ending sooner than this."
+        default=60.0, ge=10, le=3600, allow_inf_nan=False,
+        description="Refuse snipes on auctions ending sooner than this.",
     )
     time_server: str = Field(default="pool.ntp.org:123", description="SNTP server as host:port.")
     watchlist_sync_minutes: int = Field(default=10, ge=1, le=1440, description="Watch list sync period.")
@@ -108,8 +114,8 @@ class Settings(BaseModel):
         if value is None or not value.strip():
             return None
         value = value.strip().rstrip("/")
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("must be an http:// or https:// URL")
+        if not _URL.fullmatch(value):
+            raise ValueError("must be an http:// or https:// URL without spaces")
         return value
 
     @field_validator("notify_tray_types", "notify_email_types", mode="before")
@@ -149,7 +155,7 @@ class Settings(BaseModel):
     @classmethod
     def _postmark_url(cls, value: str) -> str:
         value = value.strip().rstrip("/") or POSTMARK_API_URL
-        if not re.match(r"^https?://[^/\s]+", value):
+        if not _URL.fullmatch(value):
             raise ValueError("must be an http:// or https:// URL")
         return value
 

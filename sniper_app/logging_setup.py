@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
+import io
 import logging
 import logging.handlers
+import os
 import sys
 import time
 import traceback
@@ -47,6 +50,24 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def _open_private(path: Path | str, mode: str) -> io.TextIOWrapper:
+    """Open a log file readable by the user alone, whatever the umask; one left by an older version is
+    made private too (logs name items, amounts and the account)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o600)
+    handle = os.fdopen(fd, mode, encoding="utf-8")
+    assert isinstance(handle, io.TextIOWrapper)
+    return handle
+
+
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose every file, the ones made by a rollover included, is 0600 from the start."""
+
+    def _open(self) -> io.TextIOWrapper:
+        return _open_private(self.baseFilename, self.mode)
+
+
 _installed: list[logging.Handler] = []
 _filter = RedactingFilter()
 
@@ -66,7 +87,7 @@ def setup_logging(level: str = "INFO", log_dir: Path | None = None, *, stderr: I
     _installed.clear()
 
     formatter = RedactingFormatter()
-    file_handler = logging.handlers.RotatingFileHandler(
+    file_handler = PrivateRotatingFileHandler(
         log_path, maxBytes=2_000_000, backupCount=5, encoding="utf-8", delay=True
     )
     console = logging.StreamHandler(stderr or sys.stderr)
@@ -87,7 +108,7 @@ def setup_logging(level: str = "INFO", log_dir: Path | None = None, *, stderr: I
 def install_crash_handler(log_dir: Path | None = None) -> None:
     """Write uncaught exceptions (redacted) to a crash file and the log; dump native crashes too."""
     directory = paths.ensure_private_dir(log_dir or paths.log_dir())
-    fault_file = (directory / "faulthandler.log").open("a", encoding="utf-8")
+    fault_file = _open_private(directory / "faulthandler.log", "a")
     faulthandler.enable(fault_file)
 
     def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:

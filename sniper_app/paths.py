@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -36,7 +39,39 @@ def cache_dir() -> Path:
 def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` readable by the user alone: it holds the database, logs and settings."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # A directory the user chose may sit on a filesystem without POSIX modes.
+    # A directory the user chose may sit on a filesystem without POSIX modes. Only others' access is
+    # taken away: a folder the user made read-only on purpose stays read-only.
     with contextlib.suppress(OSError):
-        path.chmod(0o700)
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            path.chmod(mode & 0o700)
     return path
+
+
+def write_private_json(path: Path, data: Any) -> None:
+    """Replace ``path`` atomically with ``data`` as JSON, readable by the user alone from the first byte."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+
+
+@contextlib.contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock beside ``path``, so the engine and a CLI command never lose each
+    other's writes (where the platform has no ``fcntl``, atomic replacement still keeps the file whole)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    lock = path.with_name(path.name + ".lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock

@@ -129,3 +129,12 @@ def _from_url(s: str) -> ItemRef | None:
         if value is not None and _LEGACY_RE.match(value):
             return ItemRef(value, variation)
     return None
+
+
+# Trading's ListingType values of an auction; "FixedPriceItem" and "StoresFixedPrice" are bought outright.
+AUCTION_LISTING_TYPES = frozenset({"Chinese", "Auction"})
+
+
+def is_auction_listing(listing_type: str | None) -> bool:
+    """Whether a watched listing can be sniped; an unknown type is not held against it (Browse decides)."""
+    return listing_type is None or listing_type in AUCTION_LISTING_TYPES

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sniper_app.domain.errors import InputError
 
@@ -301,6 +301,48 @@ class Money:
             return NotImplemented
         self._same(other, "compare")
         return self.minor >= other.minor
+
+
+def with_converted(own: Money, converted: Money | None) -> str:
+    """The listing's own amount, and eBay's conversion for the user beside it: "£179.95 ≈ $257.87".
+
+    The converted amount is for reading only; it is never bid, stored as a maximum or compared.
+    """
+    if converted is None or converted.currency == own.currency:
+        return own.format()
+    return f"{own.format()} ≈ {converted.format()}"
+
+
+def at_rate_of(amount: Money | None, own: Money | None, converted: Money | None) -> Money | None:
+    """``amount`` at the rate eBay converted ``own`` into ``converted``, for an "≈" beside it only.
+
+    Nothing computed here is ever bid, stored as a maximum or compared: it only tells the user roughly what an
+    amount in the listing's currency means in theirs. None where eBay gave no conversion to go by.
+    """
+    if amount is None or own is None or converted is None or not own.minor or converted.currency == own.currency:
+        return None
+    if amount.currency != own.currency:
+        return None
+    try:
+        rate = Decimal(converted.minor) / Decimal(own.minor)
+        return Money(int((amount.minor * rate).to_integral_value(ROUND_HALF_UP)), converted.currency)
+    except (MoneyError, ArithmeticError):
+        return None
+
+
+def near_price(amount: Money, price: Money | None, converted: Money | None) -> str:
+    """An amount of a listing (a maximum, a least bid, shipping) with "≈" at the rate eBay converted its price:
+    "£46.00 ≈ $58.97"; just the amount where eBay converted nothing."""
+    return with_converted(amount, at_rate_of(amount, price, converted))
+
+
+def names_currency(text: str) -> bool:
+    """Whether ``text`` carries a currency sign or code ("$40", "40 GBP"), as opposed to a bare number."""
+    try:
+        _number, markers = _split_markers(text.strip())
+    except MoneyError:
+        return True
+    return bool(markers)
 
 
 # --- parsing helpers -------------------------------------------------------------------------------

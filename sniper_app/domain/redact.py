@@ -7,17 +7,24 @@ from collections.abc import Iterable
 
 MASK = "***"
 
+_KEYS = (
+    "access_token|refresh_token|client_secret|password|code|token|secret|api_key|server_token|postmark_token|"
+    "smtp_password"
+)
+
 _PATTERNS: tuple[re.Pattern[str], ...] = (
     # Authorization headers, however they are spelled or quoted.
     re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:bearer|basic)?\s*)[^\s'\",;]+"),
     re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/^#=|:%-]{8,}"),
     re.compile(r"(?i)(x-ebay-api-iaf-token['\"]?\s*[:=]\s*['\"]?)[^\s'\",<]+"),
     re.compile(r"(?i)(<(?:eBayAuthToken|RequesterCredentials)>)[^<]+"),
-    # OAuth fields in JSON, form bodies and query strings.
-    re.compile(
-        r"(?i)(['\"]?\b(?:access_token|refresh_token|client_secret|password|code|token|secret|api_key|"
-        r"server_token|postmark_token|smtp_password)['\"]?\s*[:=]\s*['\"]?)[^\s'\"&,;}]+"
-    ),
+    # OAuth fields in form bodies, query strings and JSON (a quoted key): the value is a secret whatever it
+    # looks like.
+    re.compile(rf"(?i)(\b(?:{_KEYS})\s*=\s*['\"]?)(?=[^\s'\"&,;}}]*[A-Za-z0-9])[^\s'\"&,;}}“”‘’]+"),
+    re.compile(rf"(?i)(['\"](?:{_KEYS})['\"]\s*:\s*['\"]?)[^\s'\"&,;}}]+"),
+    # "key: value" in prose or a log line: masked only when the value is token-shaped (long, with a digit or
+    # a token's punctuation), so the app's own sentences ("the sign-in code: it has expired") stay whole.
+    re.compile(rf"(?i)(\b(?:{_KEYS})\s*:\s*)(?=[^\s'\"&,;}}]*[0-9^#=%/+_|~])[^\s'\"&,;}}]{{8,}}"),
     # eBay's token format (v^1.1#i^1#...), which may appear bare.
     re.compile(r"v\^1\.1#[^\s'\"&,;<]+"),
 )

@@ -101,7 +101,7 @@ def fire_record_sentences(facts: TimingFacts, translate: Translate = _same) -> l
     if facts.clock_offset_ms is not None or facts.latency_ms is not None:
         sentences.append(
             translate("Clock offset used {offset} s, latency {latency} ms.").format(
-                offset=f"{offset_s:+.3f}", latency=f"{(facts.latency_ms or 0.0):.0f}"
+                offset=_signed_seconds(offset_s), latency=f"{(facts.latency_ms or 0.0):.0f}"
             )
         )
     if facts.attempts > 1:
@@ -192,3 +192,9 @@ def explain_snipe(
     reason = _sentence(facts.status_reason or translate("no reason given"))
     failed = translate("Failed: {reason}").format(reason=reason)
     return [*fire_record_sentences(facts, translate), failed, *_ebay_says(facts, translate)]
+
+
+def _signed_seconds(seconds: float) -> str:
+    """``+0.012``, ``-0.250``; an offset that rounds to nothing is ``+0.000``, never ``-0.000``."""
+    # round() keeps the sign of a tiny negative (-0.0); adding 0.0 turns negative zero into zero.
+    return f"{round(seconds, 3) + 0.0:+.3f}"

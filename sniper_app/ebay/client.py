@@ -184,8 +184,11 @@ class EbayClient:
             access = await self._refresh(access.token)
         try:
             return await run(access.token)
-        except AuthExpired:
-            raise NeedsRelink("eBay keeps refusing the renewed sign-in; link your account again.") from None
+        except AuthExpired as exc:
+            raise NeedsRelink(
+                "eBay keeps refusing the renewed sign-in; link your account again.",
+                error_id=exc.error_id, ebay_message=exc.ebay_message, status=exc.status,
+            ) from None
 
     async def _with_app_token(self, run: Callable[[str], Awaitable[T]]) -> T:
         token = await self.oauth.app_token()
@@ -220,11 +223,12 @@ class EbayClient:
     # --- Browse -------------------------------------------------------------------------------------
 
     async def get_item(self, item: ItemRef | str, *, marketplace: str | None = None) -> ItemDetails:
-        url = f"{self.endpoints.api_url}{BROWSE_BASE}/item/{_path_id(_ref(item))}"
+        ref = _ref(item)
+        url = f"{self.endpoints.api_url}{BROWSE_BASE}/item/{_path_id(ref)}"
 
         async def run(token: str) -> ItemDetails:
             data, timing = await self._get_json(url, "getItem", token, marketplace=marketplace)
-            return ItemDetails.from_browse(data, timing)
+            return _same_item(ItemDetails.from_browse(data, timing), ref, "getItem")
 
         return await self._with_app_token(run)
 
@@ -236,7 +240,7 @@ class EbayClient:
             data, timing = await self._get_json(
                 url, "getItemByLegacyId", token, params={"legacy_item_id": ref.legacy_id}, marketplace=marketplace
             )
-            return ItemDetails.from_browse(data, timing)
+            return _same_item(ItemDetails.from_browse(data, timing), ref, "getItemByLegacyId")
 
         return await self._with_app_token(run)
 
@@ -345,6 +349,7 @@ class EbayClient:
     async def get_watch_list(self, *, limit: int = trading.WATCH_LIMIT) -> WatchList:
         """Every watched item (eBay allows 400; 200 a page)."""
         items: list[WatchListItem] = []
+        skipped: list[str] = []
         total = 0
         timestamp = None
         timing: Timing | None = None
@@ -355,7 +360,9 @@ class EbayClient:
             watch = root.find("WatchList")
             if watch is None:
                 break
-            items.extend(await asyncio.to_thread(_watch_items, watch.findall("ItemArray/Item")))
+            good, bad = await asyncio.to_thread(_watch_items, watch.findall("ItemArray/Item"))
+            items.extend(good)
+            skipped.extend(bad)
             pages = p.xint(watch, "PaginationResult/TotalNumberOfPages", "GetMyeBayBuying") or 1
             total = p.xint(watch, "PaginationResult/TotalNumberOfEntries", "GetMyeBayBuying") or len(items)
             if page >= pages or len(items) >= limit or page * trading.WATCH_PAGE_SIZE >= trading.WATCH_LIMIT:
@@ -363,7 +370,10 @@ class EbayClient:
             page += 1
         seen: set[str] = set()
         unique = [i for i in items if not (i.legacy_item_id in seen or seen.add(i.legacy_item_id))]  # type: ignore[func-returns-value]
-        return WatchList(items=tuple(unique[:limit]), total_entries=total, timestamp=timestamp, timing=timing)
+        return WatchList(
+            items=tuple(unique[:limit]), skipped=tuple(skipped), total_entries=total, timestamp=timestamp,
+            timing=timing,
+        )
 
     async def get_buying_results(self, duration_days: int = 60) -> BuyingResult:
         """Won and lost auctions of the last ``duration_days`` (1–60) days."""
@@ -402,6 +412,18 @@ class EbayClient:
         return timing
 
 
+def _same_item(details: ItemDetails, asked: ItemRef, what: str) -> ItemDetails:
+    # A reply about another item than the one asked for must never become a snipe on the wrong auction.
+    if details.legacy_item_id != asked.legacy_id or (
+        asked.variation_id != "0" and details.item_id != asked.rest_id
+    ):
+        raise BadResponse(
+            f"eBay's reply to {what} describes item {details.legacy_item_id}, not the item {asked} that was asked "
+            "for; nothing was saved."
+        )
+    return details
+
+
 def _won_items(won_list: Any) -> list[EndedItem]:
     result: list[EndedItem] = []
     transactions = list(won_list.iter("Transaction"))
@@ -414,5 +436,16 @@ def _won_items(won_list: Any) -> list[EndedItem]:
     return result
 
 
-def _watch_items(elements: list[Any]) -> list[WatchListItem]:
-    return [WatchListItem.from_xml(el) for el in elements]
+def _watch_items(elements: list[Any]) -> tuple[list[WatchListItem], list[str]]:
+    """The readable items, and a sentence for each one eBay described too badly to trust."""
+    good: list[WatchListItem] = []
+    bad: list[str] = []
+    for el in elements:
+        try:
+            good.append(WatchListItem.from_xml(el))
+        except BadResponse as exc:
+            number = p.xtext(el, "ItemID") or "without a number"
+            number = number if number.isdigit() and len(number) <= 19 else "without a readable number"
+            log.warning("watch-list item %s skipped: %s", number, exc)
+            bad.append(f"Watched item {number} was left out of the sync: {exc}")
+    return good, bad

@@ -119,10 +119,9 @@ class BadResponse(EbayError):
 
 class NoKeyring(EbayError):
     default_message = (
-        "No secure password store (keyring) is available, so the app cannot keep your eBay sign-in. "
-        "Install and unlock a Secret Service such as GNOME Keyring or KWallet, or opt in to an encrypted "
-        "file with PYTHON_KEYRING_BACKEND=keyrings.alt.file.EncryptedKeyring "
-        "(keyrings.alt.file.PlaintextKeyring also works but stores the secrets unencrypted)."
+        "No secure password store (keyring) is available, so the app cannot keep your eBay sign-in. Either "
+        "start and unlock the desktop's keyring (GNOME Keyring, KWallet), or keep the secrets in an encrypted "
+        "file: run 'sniper-app secrets init' and give the app the key it prints (SNIPER_SECRETS_KEY)."
     )
 
 

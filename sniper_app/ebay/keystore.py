@@ -1,7 +1,8 @@
-"""Tokens and the client secret in the OS keyring, and nowhere else.
+"""Tokens, the client secret and email credentials, kept in the vault :func:`choose_vault` picks: the OS
+keyring, else the encrypted secrets file (see ``vaults.py``).
 
-Each entry is a small JSON document under the service ``sniper-app/<environment>``. Keyring calls may block
-(D-Bus, an unlock prompt), so the async methods run them in a worker thread.
+Each entry is a small JSON document under the service ``sniper-app/<environment>``. Vault calls may block
+(D-Bus, an unlock prompt, scrypt), so the async methods run them in a worker thread.
 """
 
 from __future__ import annotations
@@ -10,17 +11,16 @@ import asyncio
 import json
 import logging
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import keyring
-import keyring.errors
-from keyring.backend import KeyringBackend
-
 from sniper_app.domain.redact import redactor
-from sniper_app.ebay.errors import NoKeyring
+from sniper_app.ebay.vaults import KeyringVault, Vault, check_backend
+
+__all__ = ["SecretStore", "StoredToken", "UserTokens", "check_backend"]
 
 log = logging.getLogger(__name__)
 
@@ -70,76 +70,48 @@ class UserTokens:
     refresh: StoredToken | None
 
 
-def _explicit_backend_choice() -> bool:
-    if os.environ.get("PYTHON_KEYRING_BACKEND"):
-        return True
-    load_config = getattr(keyring.core, "load_config", None)
-    try:
-        return bool(load_config and load_config() is not None)
-    except Exception:  # a broken keyringrc must not hide the real problem
-        return False
-
-
-def check_backend(backend: KeyringBackend | None = None) -> KeyringBackend:
-    """The active keyring backend, or NoKeyring when there is none worth trusting with secrets."""
-    from keyring.backends import chainer, fail, null
-
-    kr = backend or keyring.get_keyring()
-    if isinstance(kr, fail.Keyring | null.Keyring):
-        raise NoKeyring()
-    if isinstance(kr, chainer.ChainerBackend) and not kr.backends:
-        raise NoKeyring()
-    # keyrings.alt's file stores are acceptable only when the user picked them on purpose.
-    if type(kr).__module__.startswith("keyrings.alt") and not _explicit_backend_choice():
-        raise NoKeyring()
-    return kr
-
-
-def _keyring_error(exc: Exception) -> NoKeyring:
-    if isinstance(exc, keyring.errors.KeyringLocked):
-        return NoKeyring(
-            "The keyring is locked; unlock it (e.g. log in to GNOME Keyring or KWallet) and try again."
-        )
-    if isinstance(exc, keyring.errors.NoKeyringError):
-        return NoKeyring()
-    return NoKeyring(
-        f"The keyring refused to read or store the eBay sign-in ({type(exc).__name__}); "
-        "check that the password store is running and unlocked."
-    )
-
-
 class SecretStore:
     """Per-environment secrets: user tokens per account and the app's client secret."""
 
-    def __init__(self, environment: str, *, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        environment: str,
+        *,
+        environ: Mapping[str, str] | None = None,
+        vault: Vault | None = None,
+        choose: Callable[[], Vault] | None = None,
+    ) -> None:
+        """Secrets go to ``vault``, or to the one ``choose`` picks on first use (picking may touch D-Bus,
+        which a command that never needs a secret should not pay for); the OS keyring by default."""
         self.environment = environment
         self.service = f"sniper-app/{environment}"
         self._environ = environ if environ is not None else os.environ
+        self._vault = vault
+        self._choose: Callable[[], Vault] = choose or KeyringVault
+        self._vault_lock = threading.Lock()
+
+    @property
+    def vault(self) -> Vault:
+        with self._vault_lock:
+            if self._vault is None:
+                self._vault = self._choose()
+            return self._vault
+
+    def use_vault(self, vault: Vault) -> None:
+        """Switch to ``vault`` from now on (the window's passphrase unlocks the encrypted file)."""
+        with self._vault_lock:
+            self._vault = vault
 
     # --- raw entries (blocking) ---------------------------------------------------------------------
 
     def _get(self, entry: str, service: str | None = None) -> str | None:
-        check_backend()
-        try:
-            return keyring.get_password(service or self.service, entry)
-        except keyring.errors.KeyringError as exc:
-            raise _keyring_error(exc) from None
+        return self.vault.get(service or self.service, entry)
 
     def _set(self, entry: str, value: str, service: str | None = None) -> None:
-        check_backend()
-        try:
-            keyring.set_password(service or self.service, entry, value)
-        except keyring.errors.KeyringError as exc:
-            raise _keyring_error(exc) from None
+        self.vault.set(service or self.service, entry, value)
 
     def _delete(self, entry: str, service: str | None = None) -> None:
-        check_backend()
-        try:
-            keyring.delete_password(service or self.service, entry)
-        except keyring.errors.PasswordDeleteError:
-            pass
-        except keyring.errors.KeyringError as exc:
-            raise _keyring_error(exc) from None
+        self.vault.delete(service or self.service, entry)
 
     # --- tokens -------------------------------------------------------------------------------------
 
@@ -233,4 +205,5 @@ class SecretStore:
         await asyncio.to_thread(self.set_client_secret, secret)
 
     async def acheck(self) -> None:
-        await asyncio.to_thread(check_backend)
+        """Raise the sentence that says why no secret can be kept now (before something is spent on it)."""
+        await asyncio.to_thread(lambda: self.vault.check())

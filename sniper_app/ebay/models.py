@@ -82,11 +82,18 @@ class ItemDetails(_Model):
     legacy_item_id: str
     title: str | None
     image_url: str | None
+    # The listing's own amounts (what the seller set, what a bid must be in)...
     current_price: Money | None
     minimum_to_bid: Money | None
+    # ...and, when Browse localized them for the request's marketplace, the current price as converted,
+    # for display beside the listing's own amount only.
+    converted_price: Money | None = None
     end_time: datetime | None
+    # eBay leaves bidCount out when nobody has bid: absent means 0.
     bid_count: int
     unique_bidder_count: int | None
+    # The site the item is listed on (EBAY_GB ...): its increment table applies, whoever reads it.
+    listing_marketplace: str | None = None
     buying_options: tuple[str, ...]
     reserve_price_met: bool | None
     seller_username: str | None
@@ -116,9 +123,11 @@ class ItemDetails(_Model):
         legacy = p.opt_str(data, "legacyItemId", what) or ref.legacy_id
         if legacy != ref.legacy_id:
             raise BadResponse("eBay's reply to getItem names two different items.")
-        current = p.opt_amount(data, "currentBidPrice", what) or p.opt_amount(data, "price", what)
+        current, converted = p.opt_listing_amount(data, "currentBidPrice", what)
+        if current is None:
+            current, converted = p.opt_listing_amount(data, "price", what)
         currency = current.currency if current else None
-        minimum = p.opt_amount(data, "minimumPriceToBid", what, currency=currency)
+        minimum, _ = p.opt_listing_amount(data, "minimumPriceToBid", what, currency=currency)
         image = data.get("image")
         image_url = p.opt_str(image, "imageUrl", what) if isinstance(image, dict) else None
         seller = data.get("seller")
@@ -129,7 +138,7 @@ class ItemDetails(_Model):
         shipping: Money | None = None
         ship_opts = data.get("shippingOptions")
         if isinstance(ship_opts, list) and ship_opts and isinstance(ship_opts[0], dict):
-            shipping = p.opt_amount(ship_opts[0], "shippingCost", what)
+            shipping, _ = p.opt_listing_amount(ship_opts[0], "shippingCost", what)
         return cls(
             item_id=ref.rest_id,
             legacy_item_id=legacy,
@@ -137,9 +146,11 @@ class ItemDetails(_Model):
             image_url=image_url,
             current_price=current,
             minimum_to_bid=minimum,
+            converted_price=converted,
             end_time=p.opt_timestamp(data, "itemEndDate", what),
             bid_count=p.opt_int(data, "bidCount", what) or 0,
             unique_bidder_count=p.opt_int(data, "uniqueBidderCount", what),
+            listing_marketplace=p.opt_str(data, "listingMarketplaceId", what),
             buying_options=tuple(options),
             reserve_price_met=p.opt_bool(data, "reservePriceMet", what),
             seller_username=p.opt_str(seller, "username", what),
@@ -183,12 +194,14 @@ class BiddingStatus(_Model):
         status = p.as_str(p.req(data, "auctionStatus", what), "auctionStatus", what)
         if status not in ("ACTIVE", "ENDED"):
             raise BadResponse(f"eBay's reply to getBidding has an unknown auction status {status!r}.")
-        current = p.amount(p.req(data, "currentPrice", what), "currentPrice", what, currency=currency)
+        # Offer's Amount has no conversion in the contract; should eBay localize it as Browse does, the
+        # listing's own amount (convertedFrom*) is still the one that counts.
+        current, _ = p.listing_amount(p.req(data, "currentPrice", what), "currentPrice", what, currency=currency)
         proxy = data.get("currentProxyBid")
         max_amount: Money | None = None
         proxy_id: str | None = None
         if isinstance(proxy, dict):
-            max_amount = p.opt_amount(proxy, "maxAmount", what, currency=current.currency)
+            max_amount, _ = p.opt_listing_amount(proxy, "maxAmount", what, currency=current.currency)
             proxy_id = p.opt_str(proxy, "proxyBidId", what)
         suggested = data.get("suggestedBidAmounts") or []
         if not isinstance(suggested, list):
@@ -205,7 +218,7 @@ class BiddingStatus(_Model):
             proxy_bid_id=proxy_id,
             reserve_price_met=p.opt_bool(data, "reservePriceMet", what),
             suggested_bid_amounts=tuple(
-                p.amount(s, "suggestedBidAmounts", what, currency=current.currency) for s in suggested
+                p.listing_amount(s, "suggestedBidAmounts", what, currency=current.currency)[0] for s in suggested
             ),
             timing=timing,
         )
@@ -233,6 +246,8 @@ class WatchListItem(_Model):
     time_left: timedelta | None
     buy_it_now_price: Money | None
     image_url: str | None
+    # ConvertedCurrentPrice: the price in the currency of the site the call was made for, for display only.
+    converted_price: Money | None = None
 
     @property
     def is_auction(self) -> bool:
@@ -247,17 +262,24 @@ class WatchListItem(_Model):
         what = "GetMyeBayBuying"
         ref = _ref_from_legacy(p.xreq(el, "ItemID", what), what)
         time_left = p.xtext(el, "TimeLeft")
+        current = p.xamount(el, "SellingStatus/CurrentPrice", what)
+        converted = p.xamount(el, "SellingStatus/ConvertedCurrentPrice", what)
+        if converted is not None and (current is None or converted.currency == current.currency):
+            converted = None
+        buy_now = p.xamount(el, "BuyItNowPrice", what)
         return cls(
             legacy_item_id=ref.legacy_id,
             item_id=ref.rest_id,
             title=p.xtext(el, "Title") or "",
             listing_type=p.xtext(el, "ListingType"),
             end_time=_xtime(el, "ListingDetails/EndTime", what),
-            current_price=p.xamount(el, "SellingStatus/CurrentPrice", what),
+            current_price=current,
             bid_count=p.xint(el, "SellingStatus/BidCount", what),
             time_left=p.iso_duration(time_left, "TimeLeft", what) if time_left else None,
-            buy_it_now_price=p.xamount(el, "BuyItNowPrice", what),
+            # eBay writes BuyItNowPrice 0.0 on a listing that has none.
+            buy_it_now_price=buy_now if buy_now is not None and buy_now.minor > 0 else None,
             image_url=p.xtext(el, "PictureDetails/GalleryURL"),
+            converted_price=converted,
         )
 
 
@@ -270,6 +292,8 @@ class WatchList(_Model):
     """The whole watch list (every page) and the reply timestamp of the last page, for the clock check."""
 
     items: tuple[WatchListItem, ...]
+    # One sentence per watched item eBay described so badly it was left out (the rest still sync).
+    skipped: tuple[str, ...] = ()
     total_entries: int
     timestamp: datetime | None
     timing: Timing | None = None

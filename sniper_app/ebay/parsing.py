@@ -117,9 +117,36 @@ def amount(obj: Any, key: str, what: str, *, currency: str | None = None) -> Mon
     return result
 
 
-def opt_amount(data: dict[str, Any], key: str, what: str, *, currency: str | None = None) -> Money | None:
+def listing_amount(obj: Any, key: str, what: str, *, currency: str | None = None) -> tuple[Money, Money | None]:
+    """A Browse ConvertedAmount as (the listing's own amount, the converted amount for display or None).
+
+    Read through a marketplace other than the listing's site, Browse localizes every amount: ``value`` and
+    ``currency`` are converted, and ``convertedFromValue``/``convertedFromCurrency`` hold what the seller set.
+    Only the seller's amount can be bid (eBay refuses another currency with 120009); ``currency`` is the
+    listing currency expected.
+    """
+    if not isinstance(obj, dict):
+        raise BadResponse(f"eBay's reply to {what} has a malformed amount '{key}'.")
+    shown = amount(obj, key, what)
+    from_value = obj.get("convertedFromValue")
+    from_currency = obj.get("convertedFromCurrency")
+    if from_value is None and from_currency is None:
+        own, converted = shown, None
+    elif isinstance(from_value, str) and isinstance(from_currency, str):
+        own = money_of(from_value, from_currency, key, what)
+        converted = shown if shown.currency != own.currency else None
+    else:
+        raise BadResponse(f"eBay's reply to {what} has a half-converted amount '{key}'.")
+    if currency is not None and own.currency != currency:
+        raise BadResponse(f"eBay's reply to {what} gives '{key}' in {own.currency} where {currency} was expected.")
+    return own, converted
+
+
+def opt_listing_amount(
+    data: dict[str, Any], key: str, what: str, *, currency: str | None = None
+) -> tuple[Money | None, Money | None]:
     obj = data.get(key)
-    return None if obj is None else amount(obj, key, what, currency=currency)
+    return (None, None) if obj is None else listing_amount(obj, key, what, currency=currency)
 
 
 def timestamp(value: Any, key: str, what: str) -> datetime:

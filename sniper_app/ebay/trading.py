@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from xml.etree.ElementTree import Element
 
@@ -11,12 +12,16 @@ from sniper_app.ebay import parsing as p
 from sniper_app.ebay.errors import AuthExpired, BadResponse, EbayError, NeedsRelink, RateLimited, Transient
 from sniper_app.ebay.transport import rest_error
 
+log = logging.getLogger("sniper_app.ebay")
+
 NS = "urn:ebay:apis:eBLBaseComponents"
 WATCH_PAGE_SIZE = 200
 WATCH_LIMIT = 400
 
-_EXPIRED = {21917053}
-_INVALID = {21916984, 931, 932, 16110}
+# 21916984 ("Invalid IAF token") also comes back for a token eBay dropped before its time: like an
+# expired one it earns one refresh before the account is said to need linking again.
+_EXPIRED = {21917053, 21916984}
+_INVALID = {931, 932, 16110}
 _LIMIT = {518}
 
 
@@ -55,6 +60,13 @@ def parse_reply(response: httpx.Response, call: str) -> Element:
         raise rest_error(response, call)
     root = p.load_xml(response.content, call)
     ack = p.xtext(root, "Ack")
+    if ack == "Warning":
+        # eBay's data is good with a warning beside it: keep the warning for whoever reads the log.
+        for warning in root.findall("Errors"):
+            log.warning(
+                "eBay warned on %s (%s): %s", call, p.xtext(warning, "ErrorCode") or "no code",
+                (p.xtext(warning, "LongMessage") or p.xtext(warning, "ShortMessage") or "")[:300],
+            )
     if ack in ("Success", "Warning"):
         return root
     if ack not in ("Failure", "PartialFailure"):

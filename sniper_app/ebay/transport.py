@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import httpx
 
 from sniper_app.ebay import parsing as p
+from sniper_app.ebay.bounded import read_bounded
 from sniper_app.ebay.errors import (
     AuctionEnded,
     AuthExpired,
@@ -29,6 +30,7 @@ from sniper_app.ebay.errors import (
     Transient,
 )
 from sniper_app.ebay.models import Stopwatch, Timing
+from sniper_app.tls import certificate_sentence, is_certificate_failure, ssl_context
 
 log = logging.getLogger("sniper_app.ebay")
 
@@ -65,6 +67,7 @@ def make_http_client(timeout_s: float = 15.0, connect_timeout_s: float = 5.0) ->
         limits=httpx.Limits(max_connections=20, max_keepalive_connections=10, keepalive_expiry=120.0),
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,
+        verify=ssl_context(),
     )
 
 
@@ -142,7 +145,10 @@ def rest_error(response: httpx.Response, what: str) -> EbayError:
             f"eBay refused {what} (HTTP 403); the account link may lack a permission.", **kw
         )
     detail = f": {message}" if message else "."
-    return EbayError(f"eBay refused {what} (HTTP {status}, error {error_id}){detail}", **kw)
+    if 300 <= status < 400:
+        return EbayError(f"eBay answered {what} with a redirect (HTTP {status}), which the app does not follow.", **kw)
+    code = f", error {error_id}" if error_id is not None else ""
+    return EbayError(f"eBay refused {what} (HTTP {status}{code}){detail}", **kw)
 
 
 class Transport:
@@ -187,11 +193,13 @@ class Transport:
         """One attempt: the reply (any status) and its timing, or Transient for a network failure."""
         watch = Stopwatch()
         try:
-            response = await self.http.send(request)
-            await response.aread()
+            response = await self.http.send(request, stream=True)
+            await read_bounded(response, what)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise Transient(
-                f"Could not reach eBay for {what} ({type(exc).__name__}).", maybe_applied=False
+                certificate_sentence(what) if is_certificate_failure(exc)
+                else f"Could not reach eBay for {what} ({type(exc).__name__}).",
+                maybe_applied=False,
             ) from None
         except httpx.TimeoutException as exc:
             raise Transient(

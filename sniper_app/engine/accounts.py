@@ -92,6 +92,9 @@ class Accounts:
             redirect = parse_redirect(pasted_url, state)
         except LinkError as exc:
             raise LinkInputError(str(exc)) from None
+        # Before the code is spent: where the sign-in cannot be kept, the same pasted address works again
+        # once the user has given the app a store (a key, a passphrase, an unlocked keyring).
+        await self.client.secrets.acheck()
         # The code is spent whatever happens next: a new attempt needs a new consent page.
         self.pending_path.unlink(missing_ok=True)
         tokens = await self.client.oauth.exchange_code(redirect.code)

@@ -23,9 +23,11 @@ from sniper_app.domain.rules import (
     validate_new_snipe,
 )
 from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
+from sniper_app.domain.text import check_group_name, check_group_wins
 from sniper_app.ebay import EbayClient, ItemDetails, ItemNotFound
 from sniper_app.engine.bus import EventBus, SnipeStatusChanged
 from sniper_app.engine.metrics import Metrics
+from sniper_app.engine.sync import converted_fields
 from sniper_app.store import NotFound, Snipe, SnipeGroup, Store, WatchSyncResult
 
 
@@ -109,11 +111,9 @@ class Actions:
             lead_seconds=_checked_lead(lead_s),
             has_active_snipe_for_item=self.store.find_active_snipe(self.user_id, details.legacy_item_id) is not None,
             min_seconds_before_end=self.settings.min_seconds_before_end,
+            listing_marketplace=details.listing_marketplace,
+            minimum_to_bid=details.minimum_to_bid,
         )
-        # eBay's own figure wins over the increment table where it is stricter.
-        least = details.minimum_to_bid
-        if least is not None and least.currency == currency and max_bid < least:
-            raise RuleViolation(f"Your maximum {max_bid} is below the minimum next bid of {least}.")
         if user.needs_relink:
             warnings.append(
                 "Your eBay account must be linked again before this snipe can be placed (account link)."
@@ -134,6 +134,7 @@ class Actions:
             bid_count=details.bid_count,
             group_id=group_row.id if group_row is not None else None,
             details={"warnings": warnings} if warnings else None,
+            **converted_fields(details),
         )
         self._publish(snipe.id, None, SnipeStatus.PENDING)
         await self._changed()
@@ -186,6 +187,8 @@ class Actions:
             end_time=end_time,
             now=datetime.now(UTC),
             min_seconds_before_end=self.settings.min_seconds_before_end,
+            listing_marketplace=details.listing_marketplace,
+            minimum_to_bid=details.minimum_to_bid,
         )
         if currency != snipe.currency:
             raise RuleViolation(f"eBay now prices this item in {currency}; cancel the snipe and add a new one.")
@@ -195,6 +198,7 @@ class Actions:
                 current_price_minor=current.minor,
                 bid_count=details.bid_count,
                 end_time=end_time,
+                **converted_fields(details),
             )
             updated = self.store.update_snipe(
                 snipe_id,
@@ -215,9 +219,7 @@ class Actions:
     # --- groups -----------------------------------------------------------------------------------
 
     def add_group(self, name: str, target_wins: int = 1) -> SnipeGroup:
-        if isinstance(target_wins, bool) or not isinstance(target_wins, int) or target_wins < 1:
-            raise InputError("A group must aim to win at least one item (--wins 1 or more).")
-        return self.store.create_group(self.user_id, name, target_wins=target_wins)
+        return self.store.create_group(self.user_id, check_group_name(name), target_wins=check_group_wins(target_wins))
 
     def list_groups(self) -> list[GroupSummary]:
         summaries = []

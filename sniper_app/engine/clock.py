@@ -104,8 +104,9 @@ class ClockService:
             self.metrics.record_clock(sample.offset_s, self.latency_s, sample.measured_at)
         if self.bus is not None:
             self.bus.publish(ClockMeasured(offset_s=sample.offset_s, rtt_s=sample.rtt_s, source=sample.server))
-        log.info("clock offset %+.1f ms (SNTP rtt %.1f ms), latency %.1f ms",
-                 sample.offset_s * 1000, sample.rtt_s * 1000, self.latency_s * 1000)
+        log.info("clock offset %+.1f ms (SNTP rtt %.1f ms), latency %.1f ms%s",
+                 sample.offset_s * 1000, sample.rtt_s * 1000, self.latency_s * 1000,
+                 "" if self.latency_measured else " (assumed: no eBay round trip timed yet)")
         return sample
 
     async def ensure_fresh(self, max_age_s: float) -> None:
@@ -152,6 +153,11 @@ class ClockService:
     def uncertainty_s(self) -> float:
         """How far off the offset may be: half the SNTP round trip it came from (1 s when never measured)."""
         return self.sample.rtt_s / 2 if self.sample is not None else 1.0
+
+    @property
+    def latency_measured(self) -> bool:
+        """False while ``latency_s`` is still the default guess."""
+        return bool(self._probe_rtt is not None or self._rtts or len(self._fire_rtts) >= 3)
 
     @property
     def latency_s(self) -> float:

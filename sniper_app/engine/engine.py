@@ -38,6 +38,7 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import httpx
@@ -63,6 +64,7 @@ from sniper_app.ebay import (
 )
 from sniper_app.ebay.transport import rest_error
 from sniper_app.engine.autolead import LEAD_KEY
+from sniper_app.engine.bookkeeping import Bookkeeper
 from sniper_app.engine.bus import (
     AccountStateChanged,
     AuctionEndingSoon,
@@ -75,14 +77,17 @@ from sniper_app.engine.clock import ClockService
 from sniper_app.engine.fire import Firer, FireRequest, FireResult
 from sniper_app.engine.keepawake import KeepAwake
 from sniper_app.engine.metrics import Metrics
-from sniper_app.engine.sync import sync_watchlist
+from sniper_app.engine.sync import converted_fields, sync_watchlist
 from sniper_app.store import Store
+from sniper_app.store.errors import DiskFull
 from sniper_app.store.models import Snipe
 
 log = logging.getLogger(__name__)
 
 _NOT_FIRED = frozenset(NOT_FIRED_STATUSES)
 HEALTH_TIMEOUT_S = 15.0  # each check of the health check gives up after this (a slow answer is an answer)
+# How long a stop waits for writes a full disk held back.
+STOP_DRAIN_S = 2.0
 
 
 def _dt(epoch: float | None) -> datetime | None:
@@ -192,7 +197,11 @@ class Engine:
         self._stopping = False
         self._fire_seq = itertools.count(1)
         self._leads_told: dict[int, float] = {}
+        self._claimed: set[int] = set()  # snipes whose bid this process has let go: never a second claim
         self.jumps = 0  # wall-clock jumps seen (diagnostics, tests)
+        # Writes about bids that a full disk refused, kept and saved in order once there is room.
+        self.bookkeeper = Bookkeeper()
+        self._reconcile_again = False
 
     # --- public -------------------------------------------------------------------------------------
 
@@ -268,6 +277,9 @@ class Engine:
         if self._owns_firer:
             # Pending fires resolve as cancelled; their snipes stay PLACING and a restart asks eBay.
             await asyncio.to_thread(self.firer.stop)
+        if self.bookkeeper.pending and not await self.bookkeeper.drain(STOP_DRAIN_S):
+            for what in self.bookkeeper.abandon():
+                log.error("%s was never saved: the disk stayed full until the engine stopped", what)
         tasks = [*self._tasks, *self._loops]
         for task in tasks:
             task.cancel()
@@ -313,7 +325,12 @@ class Engine:
             status = SnipeStatus(snipe.status)
             if status in _NOT_FIRED:
                 if not self._paused:
-                    self._arm(snipe)
+                    try:
+                        self._arm(snipe)
+                    except DiskFull as exc:
+                        # The others are still armed; this one is tried again at the next poll.
+                        log.error("snipe %s could not be scheduled: %s", pk, exc)
+                        self._reconcile_again = True
             elif status is SnipeStatus.PLACING:
                 armed = self._armed.get(pk)
                 if armed is None or not armed.busy():
@@ -456,6 +473,13 @@ class Engine:
             self._fail_unfired(pk, f"The bid could not be sent: {exc}")
         except asyncio.CancelledError:
             raise
+        except DiskFull as exc:
+            # Before the claim nothing was sent: take the plan back, and the next poll arms the snipe afresh.
+            log.error("snipe %s: %s", pk, exc)
+            if not armed.committed and (armed.fire_id is None or self.firer.cancel(armed.fire_id)):
+                armed.fire_id = None
+                self._armed.pop(pk, None)
+                self._reconcile_again = True
         except Exception as exc:  # one snipe's bug must not take the engine down; it is recorded
             log.exception("snipe %s failed", pk)
             if armed.fire_id is None or self.firer.cancel(armed.fire_id):
@@ -508,10 +532,12 @@ class Engine:
         fields: dict[str, Any] = {"bid_count": item.bid_count}
         if item.current_price is not None and item.current_price.currency == snipe.currency:
             fields["current_price_minor"] = item.current_price.minor
+            fields |= converted_fields(item)
         moved = item.end_time is not None and item.end_time != snipe.end_time
         if moved:
             fields["end_time"] = item.end_time
-        self.store.update_fields(pk, expected=SnipeStatus.SCHEDULED, **fields)
+        self.bookkeeper.write(f"The item refresh of snipe {pk}", lambda: self.store.update_fields(
+            pk, expected=SnipeStatus.SCHEDULED, **fields), assumed=True)
         if item.end_time is not None and item.end_time.timestamp() <= self.clock.ebay_now():
             return self._stop_before_fire(pk, armed, SnipeStatus.FAILED, (
                 "The auction ended early (ended by the seller or bought with Buy It Now)."))
@@ -543,8 +569,10 @@ class Engine:
 
     def _note_item_unknown(self, pk: int, armed: _Armed, why: str) -> None:
         armed.item_note = f"The bid went out on the last known facts: {why}."
-        self.store.add_event(HistoryAction.NOTE, snipe_id=pk, status=SnipeStatus.SCHEDULED, message=(
-            f"The item could not be checked before the bid ({why}); it goes out on the last known facts."))
+        self.bookkeeper.write(f"The unchecked item of snipe {pk}", partial(
+            self.store.add_event, HistoryAction.NOTE, snipe_id=pk, status=SnipeStatus.SCHEDULED, message=(
+                f"The item could not be checked before the bid ({why}); it goes out on the last known facts.")),
+            assumed=None)
 
     async def _prep(self, snipe: Snipe, armed: _Armed) -> None:
         """Last checks a few seconds before the fire, if the loop is free: fresh clock, a token valid past
@@ -709,23 +737,39 @@ class Engine:
     ) -> bytes | None:
         """On the Firer's claim thread, just before the send: the compare-and-set SCHEDULED → PLACING and
         the body to send (re-built if the maximum was edited), or None to drop the request."""
-        if self._paused or self._stopping or armed.fire_id != fire_id:
+        if self._paused or self._stopping or armed.fire_id != fire_id or pk in self._claimed:
             return None
-        with self.store.database.atomic("IMMEDIATE"):
-            snipe = self.store.get_snipe(pk)
-            old = SnipeStatus(snipe.status)
-            if old is not SnipeStatus.SCHEDULED or snipe.end_time != end_time or snipe.lead_seconds != lead_s:
-                return None  # cancelled, ended, or edited so the send instant moved: the loop re-plans it
-            if self._group_reached(snipe):
-                group = self.store.get_group(int(snipe.group_id))  # type: ignore[attr-defined]
-                reason = (f"Group “{group.name}” already won {group.target_wins} item(s); "
-                          "this snipe is no longer needed.")
-                self.store.set_status(pk, SnipeStatus.CANCELLED, reason=reason, expected=old,
-                                      action=HistoryAction.CANCEL, job_id=None)
-                self._publish_from_thread(loop, pk, old, SnipeStatus.CANCELLED, reason)
-                return None
-            self.store.set_status(pk, SnipeStatus.PLACING, reason="Sending the bid.", expected=old, job_id=None,
-                                  amount_minor=snipe.max_bid_minor)
+        placing = False
+        try:
+            with self.store.database.atomic("IMMEDIATE"):
+                snipe = self.store.get_snipe(pk)
+                old = SnipeStatus(snipe.status)
+                if old is not SnipeStatus.SCHEDULED or snipe.end_time != end_time or snipe.lead_seconds != lead_s:
+                    return None  # cancelled, ended, or edited so the send instant moved: the loop re-plans it
+                if self._group_reached(snipe):
+                    group = self.store.get_group(int(snipe.group_id))  # type: ignore[attr-defined]
+                    reason = (f"Group “{group.name}” already won {group.target_wins} item(s); "
+                              "this snipe is no longer needed.")
+                    self.store.set_status(pk, SnipeStatus.CANCELLED, reason=reason, expected=old,
+                                          action=HistoryAction.CANCEL, job_id=None)
+                    self._publish_from_thread(loop, pk, old, SnipeStatus.CANCELLED, reason)
+                    return None
+                placing = True
+                self.store.set_status(pk, SnipeStatus.PLACING, reason="Sending the bid.", expected=old,
+                                      job_id=None, amount_minor=snipe.max_bid_minor)
+        except DiskFull as exc:
+            if not placing:
+                raise
+            # A full disk must not cost a due bid: it goes out, and the hand-over is saved once there is room.
+            # Until then the store still says SCHEDULED, so ``_claimed`` alone keeps this process from a second
+            # claim of the same snipe.
+            log.error("snipe %s: the hand-over is not saved yet (%s); the bid goes out all the same", pk, exc)
+            save = partial(self.store.set_status, pk, SnipeStatus.PLACING, reason="Sending the bid.", expected=old,
+                           job_id=None, amount_minor=snipe.max_bid_minor)
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(partial(
+                    self.bookkeeper.write, f"The hand-over of snipe {pk} to the fire", save, assumed=None))
+        self._claimed.add(pk)
         armed.committed = True
         self._publish_from_thread(loop, pk, old, SnipeStatus.PLACING, None)
         if snipe.max_bid_minor == max_minor:
@@ -846,12 +890,14 @@ class Engine:
             details["item_check"] = note
         for n, a in enumerate(attempts[1:], start=2):
             prev = attempts[n - 2]
-            self.store.add_event(
+            self.bookkeeper.write(f"A retry of snipe {pk}", partial(
+                self.store.add_event,
                 HistoryAction.RETRY, snipe_id=pk, status=SnipeStatus.PLACING,
                 message=f"Attempt {n - 1} failed ({prev.error or f'HTTP {prev.status}'}); sent again.",
                 details={"attempt": n, "planned_at": _iso(a.planned_at), "sent_at": _iso(a.sent_at)},
-            )
-        self.store.record_timing(
+            ), assumed=None)
+        self.bookkeeper.write(f"The timing of snipe {pk}", partial(
+            self.store.record_timing,
             pk,
             planned_at=_dt(attempts[0].planned_at) if attempts else None,
             sent_at=_dt(sent[0].sent_at) if sent else None,
@@ -859,7 +905,7 @@ class Engine:
             clock_offset_ms=offset_ms,
             latency_ms=latency_ms,
             attempts=len(sent),
-        )
+        ), assumed=None)
         if result.outcome == "replied" and result.status in (200, 201):
             bid_id = _proxy_bid_id(result.body)
             if bid_id is None:
@@ -893,7 +939,8 @@ class Engine:
                 return
             if isinstance(error, BidRejected | ItemNotFound) or (error.status is not None and error.status < 500
                                                                    and error.status != 429):
-                self.store.record_timing(pk, ebay_message=error.ebay_message or str(error))
+                self.bookkeeper.write(f"eBay's answer to snipe {pk}", partial(
+                    self.store.record_timing, pk, ebay_message=error.ebay_message or str(error)), assumed=None)
                 self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, str(error), details=details)
                 return
             await self._resolve_unknown(pk, f"{error} The retries ran out before the end.", details)
@@ -1127,7 +1174,8 @@ class Engine:
 
     def _set(self, pk: int, old: SnipeStatus, new: SnipeStatus, reason: str, *,
              details: dict[str, Any] | None = None, **fields: Any) -> bool:
-        done = self.store.set_status(pk, new, reason=reason, expected=old, details=details, **fields)
+        done = self.bookkeeper.write(f"Snipe {pk} becoming {new.value}", partial(
+            self.store.set_status, pk, new, reason=reason, expected=old, details=details, **fields), assumed=True)
         if done:
             self._publish_status(pk, old, new, reason)
         return done
@@ -1177,8 +1225,9 @@ class Engine:
             await asyncio.sleep(self.poll_interval_s)
             try:
                 version = self._read_data_version()
-                if version != self._data_version or time.monotonic() - last_full > 15.0:
+                if version != self._data_version or self._reconcile_again or time.monotonic() - last_full > 15.0:
                     self._data_version = version
+                    self._reconcile_again = False
                     last_full = time.monotonic()
                     await self.reconcile()
             except asyncio.CancelledError:

@@ -18,7 +18,7 @@ import httpx
 
 from sniper_app.config import Settings
 from sniper_app.domain.history import HistoryAction
-from sniper_app.domain.money import Money
+from sniper_app.domain.money import Money, MoneyError, at_rate_of
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.ebay.errors import NoKeyring
 from sniper_app.ebay.keystore import SecretStore
@@ -82,7 +82,7 @@ def _provider(read: Callable[[], Any], override: str | None) -> SecretProvider:
             value: str | None = await read()
         except NoKeyring as exc:
             raise EmailConfigError(
-                f"The email password could not be read from the keyring: {exc} "
+                f"The email password could not be read: {exc} "
                 "On a headless box set SNIPER_SMTP_PASSWORD or SNIPER_POSTMARK_TOKEN instead."
             ) from None
         return value
@@ -165,17 +165,33 @@ def timing_text(snipe: Snipe) -> str | None:
     return text[0].upper() + text[1:] + "."
 
 
+def _at_ebays_rate(amount: Money | None, snipe: Snipe) -> Money | None:
+    """``amount`` at the rate eBay last converted this listing's price for the user, for an "≈" only."""
+    current, converted = snipe.current_price_minor, snipe.converted_price_minor
+    if current is None or converted is None or not snipe.converted_currency:
+        return None
+    try:
+        own = Money(int(current), str(snipe.currency))
+        return at_rate_of(amount, own, Money(int(converted), str(snipe.converted_currency)))
+    except MoneyError:
+        return None
+
+
 def notice_for_snipe(snipe: Snipe, kind: NoticeKind, reason: str | None = None) -> Notice:
     currency = str(snipe.currency)
     final = Money(int(snipe.final_price_minor), currency) if snipe.final_price_minor is not None else None
+    max_bid = Money(int(snipe.max_bid_minor), currency)
+    shown_final = final if kind in (NoticeKind.BID_WON, NoticeKind.BID_LOST) else None
     return Notice(
+        max_bid_converted=_at_ebays_rate(max_bid, snipe),
+        final_price_converted=_at_ebays_rate(shown_final, snipe),
         kind=kind,
         title=str(snipe.title or snipe.legacy_item_id),
         snipe_id=int(snipe.id),
         item_url=snipe.item_url or None,
         image_url=snipe.image_url or None,
-        max_bid=Money(int(snipe.max_bid_minor), currency),
-        final_price=final if kind in (NoticeKind.BID_WON, NoticeKind.BID_LOST) else None,
+        max_bid=max_bid,
+        final_price=shown_final,
         timing=timing_text(snipe) if kind is not NoticeKind.AUCTION_ENDING else None,
         reason=reason or snipe.status_reason or None,
         ends_at=snipe.end_time,

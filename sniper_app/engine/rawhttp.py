@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-import certifi
 import h11
+
+from sniper_app import tls
+from sniper_app.engine.tunnel import open_tunnel, proxy_for
 
 MAX_REPLY_BODY = 4 * 1024 * 1024  # a bid reply is a few KB; anything far larger is not eBay answering
 
@@ -81,15 +83,19 @@ def build_request(
 
 
 def default_ssl_context() -> ssl.SSLContext:
-    """Verification against certifi's bundle, HTTP/1.1 only (the raw request is HTTP/1.1)."""
-    ctx = ssl.create_default_context(cafile=certifi.where())
-    ctx.set_alpn_protocols(["http/1.1"])
-    return ctx
+    """Verification against the OS trust store like every other eBay call, HTTP/1.1 only (the raw
+    request is HTTP/1.1)."""
+    return tls.ssl_context(alpn=["http/1.1"])
 
 
 def open_connection(origin: Origin, ssl_context: ssl.SSLContext | None, timeout: float) -> socket.socket:
-    """A connected (and for https, handshaken) socket left in blocking mode with Nagle off."""
-    sock = socket.create_connection((origin.host, origin.port), timeout=timeout)
+    """A connected (and for https, handshaken) socket left in blocking mode with Nagle off; through the
+    environment's HTTP proxy (CONNECT) where the other eBay calls go through it."""
+    proxy = proxy_for(origin.scheme, origin.host)
+    if proxy is not None:
+        sock = open_tunnel(proxy, origin.host, origin.port, timeout)
+    else:
+        sock = socket.create_connection((origin.host, origin.port), timeout=timeout)
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)

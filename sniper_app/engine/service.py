@@ -11,12 +11,14 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from sniper_app.config import Settings
 from sniper_app.domain.increments import minimum_next_bid
 from sniper_app.domain.items import parse_item_ref
 from sniper_app.domain.money import Money
+from sniper_app.domain.rules import increment_site
 from sniper_app.ebay import EbayClient, EbayUser, ItemNotFound
 from sniper_app.engine.accounts import Accounts, AccountStatus, UnlinkResult
 from sniper_app.engine.actions import Actions, GroupSummary, UnknownItem
@@ -39,6 +41,11 @@ class ItemPreview:
     current_price: Money | None
     minimum_next_bid: Money | None
     shipping_cost: Money | None
+    # The current price as eBay converted it for the user's marketplace: shown beside, never bid.
+    converted_price: Money | None
+    # The site the item is listed on (its increments apply) and eBay's own minimum, when eBay gave them.
+    listing_marketplace: str | None
+    ebay_minimum: Money | None
     end_time: datetime | None
     bid_count: int
     is_auction: bool
@@ -81,6 +88,7 @@ class SniperService:
         self.bus = bus
         self.metrics = metrics
         self.demo = demo
+        self.data_dir = Path(data_dir)
         self.actions = Actions(
             settings, store, user_id=user_id, client=client, bus=bus, metrics=metrics, on_change=engine.reconcile
         )
@@ -101,7 +109,14 @@ class SniperService:
             raise UnknownItem(f"eBay does not know item {ref}; check the item number or link.") from None
         least = details.minimum_to_bid
         if least is None and details.current_price is not None:
-            least = minimum_next_bid(details.current_price, details.bid_count, self.settings.marketplace)
+            site = increment_site(
+                details.current_price.currency,
+                listing_marketplace=details.listing_marketplace,
+                marketplace=self.settings.marketplace,
+            )
+            # Without eBay's figure or a table that surely applies, the dialog says "unknown" rather than guess.
+            if site is not None:
+                least = minimum_next_bid(details.current_price, details.bid_count, site)
         return ItemPreview(
             legacy_item_id=details.legacy_item_id,
             title=details.title or f"Item {details.legacy_item_id}",
@@ -110,6 +125,9 @@ class SniperService:
             current_price=details.current_price,
             minimum_next_bid=least,
             shipping_cost=details.shipping_cost,
+            converted_price=details.converted_price,
+            listing_marketplace=details.listing_marketplace,
+            ebay_minimum=details.minimum_to_bid,
             end_time=details.end_time,
             bid_count=details.bid_count,
             is_auction=details.is_auction,

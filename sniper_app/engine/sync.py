@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from sniper_app.domain.errors import SniperError
-from sniper_app.ebay import EbayClient, NeedsRelink, WatchListItem
+from sniper_app.domain.history import HistoryAction
+from sniper_app.ebay import EbayClient, ItemDetails, NeedsRelink, WatchListItem
 from sniper_app.engine.bus import AccountStateChanged, EventBus, WatchlistSynced
 from sniper_app.engine.metrics import Metrics
 from sniper_app.store import Store, WatchItemData, WatchSyncResult
@@ -16,9 +18,19 @@ from sniper_app.store import Store, WatchItemData, WatchSyncResult
 log = logging.getLogger(__name__)
 
 
+def converted_fields(details: ItemDetails) -> dict[str, Any]:
+    """The store columns of the price as eBay converted it for the user's site (display only)."""
+    converted = details.converted_price
+    return {
+        "converted_currency": converted.currency if converted else None,
+        "converted_price_minor": converted.minor if converted else None,
+    }
+
+
 def watch_item_data(item: WatchListItem) -> WatchItemData:
     """A Trading watch-list row as the store keeps it (money in minor units)."""
     price = item.current_price
+    converted = item.converted_price
     bin_price = item.buy_it_now_price
     currency = price.currency if price else (bin_price.currency if bin_price else None)
     return WatchItemData(
@@ -33,7 +45,12 @@ def watch_item_data(item: WatchListItem) -> WatchItemData:
         end_time=item.end_time,
         listing_type=item.listing_type,
         # A Buy It Now price in another currency than the bid price would be meaningless next to it.
-        buy_it_now_minor=bin_price.minor if bin_price and bin_price.currency == currency else None,
+        # Trading sends BuyItNowPrice 0.0 for auctions that have none: no price, not a free item.
+        buy_it_now_minor=(
+            bin_price.minor if bin_price and bin_price.minor > 0 and bin_price.currency == currency else None
+        ),
+        converted_currency=converted.currency if converted else None,
+        converted_price_minor=converted.minor if converted else None,
     )
 
 
@@ -57,6 +74,9 @@ async def sync_watchlist(
             # worker thread (the store gives each thread its own connection): replacing hundreds of rows
             # takes tens of ms, which the loop, shared with the window, must not spend.
             result = await asyncio.to_thread(store.upsert_watch_items, user_id, items, datetime.now(UTC))
+            for sentence in watch.skipped:
+                # One unreadable item costs only itself: the rest synced, and the history says which was left out.
+                store.add_event(HistoryAction.SYNC, message=sentence)
     except SniperError as exc:
         if isinstance(exc, NeedsRelink) and client.account is not None:
             # A linked account whose sign-in died: say so once, where the user will look.

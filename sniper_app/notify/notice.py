@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sniper_app.domain.money import Money
+from sniper_app.domain.money import Money, with_converted
 
 
 class NoticeKind(StrEnum):
@@ -55,6 +55,9 @@ class Notice:
     ends_at: datetime | None = None
     account: str | None = None
     lines: tuple[str, ...] = ()  # the daily summary's entries
+    # The amounts at eBay's conversion for the user's marketplace, shown as "≈" beside the listing's own.
+    max_bid_converted: Money | None = None
+    final_price_converted: Money | None = None
     when: datetime = field(default_factory=_now)
 
     @property
@@ -68,17 +71,25 @@ class Notice:
             return None
         return self.max_bid - self.final_price
 
+    @property
+    def max_bid_text(self) -> str | None:
+        return with_converted(self.max_bid, self.max_bid_converted) if self.max_bid is not None else None
+
+    @property
+    def final_price_text(self) -> str | None:
+        return with_converted(self.final_price, self.final_price_converted) if self.final_price is not None else None
+
     def summary(self) -> str:
         """One or two plain sentences for a tray balloon."""
         parts: list[str] = []
         if self.title:
             parts.append(self.title)
         if self.kind is NoticeKind.BID_WON and self.final_price is not None:
-            parts.append(f"Won for {self.final_price}.")
+            parts.append(f"Won for {self.final_price_text}.")
         elif self.kind is NoticeKind.BID_LOST and self.final_price is not None:
-            parts.append(f"Sold for {self.final_price}; your maximum was {self.max_bid}.")
+            parts.append(f"Sold for {self.final_price_text}; your maximum was {self.max_bid_text}.")
         elif self.kind is NoticeKind.BID_PLACED and self.max_bid is not None:
-            parts.append(f"Your maximum of {self.max_bid} reached eBay.")
+            parts.append(f"Your maximum of {self.max_bid_text} reached eBay.")
         elif self.kind is NoticeKind.AUCTION_ENDING and self.ends_at is not None:
             parts.append(f"Ends at {self.ends_at.astimezone():%H:%M}.")
         if self.reason:

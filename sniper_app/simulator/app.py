@@ -33,6 +33,7 @@ from .money import (
     MARKETPLACE_CURRENCY,
     SUPPORTED_MARKETPLACES,
     MoneyError,
+    convert_minor,
     format_minor,
     increment,
     parse_minor,
@@ -105,6 +106,7 @@ def insufficient_scope() -> JSONResponse:
 _OFFER_MESSAGES = {
     120001: (404, "REQUEST", "The item ID {item_id} was not found. Check that this is an active auction item ID."),
     120002: (409, "BUSINESS", "The auction was ended because the item was purchased with Buy It Now (fixed_price)."),
+    120004: (409, "BUSINESS", "You are not eligible to bid on this item."),
     120008: (409, "BUSINESS", "The bid amount is too low."),
     120009: (409, "BUSINESS", "The bid currency needs to match the item price currency."),
     120010: (409, "BUSINESS", "You cannot lower your proxy bid."),
@@ -136,6 +138,18 @@ def oauth_error(status: int, error: str, description: str) -> JSONResponse:
 
 def amount(minor: int, currency: str) -> dict[str, str]:
     return {"currency": currency, "value": format_minor(minor)}
+
+
+def localized_amount(minor: int, currency: str, viewer: str | None) -> dict[str, str]:
+    """A Browse ConvertedAmount: converted to the viewer's currency, the seller's amount kept beside it."""
+    if viewer is None or viewer == currency or viewer not in KNOWN_CURRENCIES:
+        return amount(minor, currency)
+    return {
+        "value": format_minor(convert_minor(minor, currency, viewer)),
+        "currency": viewer,
+        "convertedFromValue": format_minor(minor),
+        "convertedFromCurrency": currency,
+    }
 
 
 # --- the network and fault layer --------------------------------------------------------------------
@@ -553,10 +567,17 @@ linking your account.</p></body></html>"""
                         parameters=[{"name": "itemId", "value": ident}],
                     )
             world.advance(auction, arrival)
-            return JSONResponse(self._item_json(auction, arrival, compact="COMPACT" in groups))
+            # Browse reads for the request's marketplace (EBAY_US when the header is absent) and localizes
+            # every amount of a listing from another currency's site.
+            viewer = MARKETPLACE_CURRENCY.get(request.headers.get("x-ebay-c-marketplace-id") or "EBAY_US")
+            return JSONResponse(self._item_json(auction, arrival, compact="COMPACT" in groups, viewer=viewer))
 
-    def _item_json(self, a: Auction, t: float, *, compact: bool) -> dict[str, Any]:
+    def _item_json(self, a: Auction, t: float, *, compact: bool, viewer: str | None = None) -> dict[str, Any]:
         cur = a.currency
+
+        def amount(minor: int, currency: str) -> dict[str, str]:
+            return localized_amount(minor, currency, viewer)
+
         ended = a.ended_at(t)
         bin_now = a.bin_available(t)
         item: dict[str, Any] = {
@@ -566,17 +587,24 @@ linking your account.</p></body></html>"""
         }
         if not compact:
             item["title"] = a.title
-            item["image"] = {"imageUrl": a.image_url, "width": 96, "height": 96}
+            if a.image_url:
+                item["image"] = {"imageUrl": a.image_url, "width": 96, "height": 96}
             item["itemEndDate"] = iso_ms(a.end_instant)
             item["categoryPath"] = a.category
             item["condition"] = a.condition
             item["itemCreationDate"] = iso_ms(a.created)
-        item["price"] = amount(a.bin_minor if bin_now and a.bin_minor is not None else a.price_minor, cur)
-        item["currentBidPrice"] = amount(a.price_minor, cur)
-        item["bidCount"] = a.accepted_count
-        item["uniqueBidderCount"] = a.unique_bidders()
-        item["buyingOptions"] = ["AUCTION", "FIXED_PRICE"] if bin_now else ["AUCTION"]
-        if not ended:
+        if a.fixed_price:
+            item["price"] = amount(a.bin_minor or a.price_minor, cur)
+            item["buyingOptions"] = ["FIXED_PRICE"]
+        else:
+            item["price"] = amount(a.bin_minor if bin_now and a.bin_minor is not None else a.price_minor, cur)
+            item["currentBidPrice"] = amount(a.price_minor, cur)
+            item["buyingOptions"] = ["AUCTION", "FIXED_PRICE"] if bin_now else ["AUCTION"]
+        # eBay leaves the counts out while nobody has bid.
+        if a.accepted_count:
+            item["bidCount"] = a.accepted_count
+            item["uniqueBidderCount"] = a.unique_bidders()
+        if not ended and not a.fixed_price:
             item["minimumPriceToBid"] = amount(a.min_next_bid(), cur)
         if a.reserve_minor is not None:
             item["reservePriceMet"] = a.reserve_met()
@@ -585,11 +613,13 @@ linking your account.</p></body></html>"""
             "feedbackScore": a.seller_feedback,
             "feedbackPercentage": a.seller_percent,
         }
-        item["shippingOptions"] = [{
-            "shippingCostType": "FIXED",
-            "type": "Standard Shipping",
-            "shippingCost": amount(a.shipping_minor, cur),
-        }]
+        # A collection-only listing has no shipping options at all, and eBay leaves the field out.
+        if a.shipping_minor is not None:
+            item["shippingOptions"] = [{
+                "shippingCostType": "FIXED",
+                "type": "Standard Shipping",
+                "shippingCost": amount(a.shipping_minor, cur),
+            }]
         item["listingMarketplaceId"] = a.marketplace
         item["itemWebUrl"] = f"{self.world.base_url}/itm/{a.legacy_id}"
         if ended:
@@ -731,11 +761,11 @@ linking your account.</p></body></html>"""
             title = html.escape(auction.title)
             price = f"{auction.currency} {format_minor(auction.price_minor)}"
             status = "Ended" if auction.ended_at(now) else f"Ends {iso_ms(auction.end_instant)}"
-            image = html.escape(auction.image_url)
+            image = f"<img src='{html.escape(auction.image_url)}' width='192'>" if auction.image_url else ""
             bids = auction.accepted_count
         return HTMLResponse(
             f"<!doctype html><html><head><meta charset='utf-8'><title>{title} | eBay simulator</title></head>"
-            f"<body style='font-family:sans-serif'><h1>{title}</h1><img src='{image}' width='192'>"
+            f"<body style='font-family:sans-serif'><h1>{title}</h1>{image}"
             f"<p>Current bid: <b>{price}</b> ({bids} bids)</p><p>{status}</p></body></html>"
         )
 
@@ -1035,10 +1065,13 @@ def _auction_spec(data: dict[str, Any]) -> dict[str, Any]:
         "reserve_minor": money("reserve"),
         "bin_minor": money("buy_it_now"),
         "image_url": data.get("image_url"),
-        "shipping_minor": parse_minor(str(data.get("shipping") or "0.00")),
+        # "shipping": null is a collection-only listing; left out, shipping is free.
+        "shipping_minor": None if "shipping" in data and data["shipping"] is None
+        else parse_minor(str(data.get("shipping") or "0.00")),
         "seller": str(data.get("seller") or "vintage_finds_co"),
         "category": str(data.get("category") or "Collectibles"),
         "condition": str(data.get("condition") or "Used"),
+        "fixed_price": bool(data.get("fixed_price", False)),
     }
 
 

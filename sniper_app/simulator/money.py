@@ -5,7 +5,7 @@ Independent of the app's own money code on purpose: a bug there must not hide be
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 MARKETPLACE_CURRENCY: dict[str, str] = {
     "EBAY_US": "USD",
@@ -20,6 +20,31 @@ MARKETPLACE_CURRENCY: dict[str, str] = {
 SUPPORTED_MARKETPLACES = tuple(MARKETPLACE_CURRENCY)
 KNOWN_CURRENCIES = frozenset(MARKETPLACE_CURRENCY.values())
 
+# The simulator's own conversion rates: units of each currency per US dollar. Fixed, so a test can work a
+# localized amount out by hand; near enough to real rates that the demo looks believable.
+_PER_USD: dict[str, Decimal] = {
+    "USD": Decimal("1"),
+    "GBP": Decimal("0.78"),
+    "EUR": Decimal("0.92"),
+    "AUD": Decimal("1.52"),
+    "CAD": Decimal("1.37"),
+}
+
+
+def convert_minor(minor: int, from_currency: str, to_currency: str) -> int:
+    """``minor`` units of ``from_currency`` in ``to_currency``, rounded half up to the minor unit."""
+    if from_currency == to_currency:
+        return minor
+    value = Decimal(minor) / _PER_USD[from_currency] * _PER_USD[to_currency]
+    return int(value.to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def format_trading(minor: int) -> str:
+    """An amount as the Trading API writes it: one decimal where the cents end in 0 ("10.0", "339.9")."""
+    text = format_minor(minor)
+    return text[:-1] if text.endswith("0") else text
+
+
 # (lower bound of the current price in minor units, increment in minor units), ascending.
 _US = [
     (0, 5), (100, 25), (500, 50), (2500, 100), (10000, 250), (25000, 500),
@@ -32,15 +57,17 @@ _GB = [
 ]
 # ebay.de help, "Erhöhungsschritte".
 _DE = [(0, 50), (5000, 100), (50000, 500), (100000, 1000), (500000, 5000)]
+# ebay.com.au, ebay.ca, ebay.fr, ebay.it and ebay.es help pages on bid increments: the same bands as the US
+# (0.05 below 1, 0.25 to 5, 0.50 to 25, 1 to 100, 2.50 to 250, 5 to 500, 10 to 1000, 25 to 2500, 50 to 5000, 100).
 INCREMENT_TABLES: dict[str, list[tuple[int, int]]] = {
     "EBAY_US": _US,
     "EBAY_CA": _US,
     "EBAY_AU": _US,
     "EBAY_GB": _GB,
     "EBAY_DE": _DE,
-    "EBAY_FR": _DE,
-    "EBAY_IT": _DE,
-    "EBAY_ES": _DE,
+    "EBAY_FR": _US,
+    "EBAY_IT": _US,
+    "EBAY_ES": _US,
 }
 
 

@@ -37,8 +37,13 @@ class SimulatorServer:
         jitter_ms: float = 0.0,
         auto_approve: bool = True,
         seed: int | None = None,
+        ssl_certfile: str | None = None,
+        ssl_keyfile: str | None = None,
     ) -> None:
+        """With ``ssl_certfile``/``ssl_keyfile`` (PEM) it serves HTTPS, as eBay does."""
         self.host = host
+        self.ssl_certfile = ssl_certfile
+        self.ssl_keyfile = ssl_keyfile
         self.port = port
         self.sntp_port = sntp_port
         self.scenario = scenario
@@ -69,7 +74,8 @@ class SimulatorServer:
         sock.listen(1024)
         sock.setblocking(False)
         self.port = sock.getsockname()[1]
-        self.base_url = f"http://{self.host}:{self.port}"
+        scheme = "https" if self.ssl_certfile else "http"
+        self.base_url = f"{scheme}://{self.host}:{self.port}"
         self.trading_url = self.base_url + "/ws/api.dll"
         with self.world.lock:
             self.world.base_url = self.base_url
@@ -90,6 +96,8 @@ class SimulatorServer:
             date_header=True,
             timeout_graceful_shutdown=1,
             timeout_keep_alive=30,
+            ssl_certfile=self.ssl_certfile,
+            ssl_keyfile=self.ssl_keyfile,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, args=(sock,), name="sim-http", daemon=True)
@@ -174,10 +182,14 @@ class SimulatorServer:
         rivals: list[dict[str, Any]] | None = None,
         reserve: str | None = None,
         buy_it_now: str | None = None,
-        shipping: str = "0.00",
+        shipping: str | None = "0.00",
         image_url: str | None = None,
+        fixed_price: bool = False,
     ) -> dict[str, Any]:
-        """Create an auction; returns the control API's reply (legacy_item_id, item_id, end_time, end_epoch)."""
+        """Create an auction (or, with ``fixed_price``, a Buy It Now listing).
+
+        Returns the control API's reply (legacy_item_id, item_id, end_time, end_epoch).
+        """
         from .world import currency_for
 
         with self.world.lock:
@@ -195,7 +207,8 @@ class SimulatorServer:
                 reserve_minor=parse_minor(reserve) if reserve else None,
                 bin_minor=parse_minor(buy_it_now) if buy_it_now else None,
                 image_url=image_url,
-                shipping_minor=parse_minor(shipping),
+                shipping_minor=parse_minor(shipping) if shipping is not None else None,
+                fixed_price=fixed_price,
             )
             return {"legacy_item_id": a.legacy_id, "item_id": a.item_id, "end_time": iso_ms(a.end_epoch),
                     "end_epoch": a.end_epoch}

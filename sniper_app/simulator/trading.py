@@ -15,6 +15,7 @@ Reply shape, as eBay writes it::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
@@ -23,23 +24,37 @@ from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
 from .clock import iso_duration, iso_ms
-from .money import format_minor
+from .money import KNOWN_CURRENCIES, convert_minor, format_trading
 from .world import SCOPE_API, Auction, World
 
 NS = "urn:ebay:apis:eBLBaseComponents"
 VERSION = "1349"
 BUILD = "E1349_CORE_APISIGNIN_19151597_R1"
 MAX_PER_PAGE = 200
+# X-EBAY-API-SITEID -> the currency that site shows converted prices in.
+_SITE_CURRENCIES = {"0": "USD", "3": "GBP", "77": "EUR", "15": "AUD", "2": "CAD", "71": "EUR", "101": "EUR",
+                    "186": "EUR"}
+# Every third Trading reply carries a warning beside its data, as eBay's often do.
+WARNING_EVERY = 3
 _SITES = {"EBAY_US": "US", "EBAY_GB": "UK", "EBAY_DE": "Germany", "EBAY_AU": "Australia",
           "EBAY_CA": "Canada", "EBAY_FR": "France", "EBAY_IT": "Italy", "EBAY_ES": "Spain"}
 
 
 def _envelope(call: str, now: float, ack: str, body: str) -> bytes:
+    # eBay writes its declaration in single quotes.
     return (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<{call}Response xmlns="{NS}">'
+        f"<?xml version='1.0' encoding='UTF-8'?>\n<{call}Response xmlns=\"{NS}\">"
         f"<Timestamp>{iso_ms(now)}</Timestamp><Ack>{ack}</Ack><Version>{VERSION}</Version>"
         f"<Build>{BUILD}</Build>{body}</{call}Response>"
     ).encode()
+
+
+_WARNING = (
+    "<Errors><ShortMessage>Compatibility level is outdated.</ShortMessage>"
+    "<LongMessage>The compatibility level of this request will soon no longer be supported; "
+    "update it to the current version.</LongMessage><ErrorCode>14003</ErrorCode>"
+    "<SeverityCode>Warning</SeverityCode><ErrorClassification>RequestError</ErrorClassification></Errors>"
+)
 
 
 def _failure(call: str, now: float, code: int, short: str, long: str) -> bytes:
@@ -51,32 +66,48 @@ def _failure(call: str, now: float, code: int, short: str, long: str) -> bytes:
     return _envelope(call, now, "Failure", errors)
 
 
-def _money(tag: str, minor: int, currency: str) -> str:
-    return f'<{tag} currencyID="{currency}">{format_minor(minor)}</{tag}>'
+# XML 1.0 cannot carry most C0 controls even as character references; eBay's XML drops them from titles
+# that its JSON APIs return as they are.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def item_xml(world: World, a: Auction, t: float) -> str:
+def _money(tag: str, minor: int, currency: str, pad: str = "") -> str:
+    # Trading writes "10.0" and "339.9", and sometimes wraps a value in whitespace.
+    return f'<{tag} currencyID="{currency}">{pad}{format_trading(minor)}{pad}</{tag}>'
+
+
+def item_xml(world: World, a: Auction, t: float, viewer: str | None = None) -> str:
     cur = a.currency
+    # BuyItNowPrice 0.0 is how eBay says there is none.
     bin_minor = a.bin_minor if a.bin_available(t) and a.bin_minor is not None else 0
+    if a.fixed_price:
+        bin_minor = a.bin_minor or a.price_minor
     reserve = f"<ReserveMet>{'true' if a.reserve_met() else 'false'}</ReserveMet>" if a.reserve_minor else ""
+    converted = ""
+    if viewer is not None and viewer != cur and viewer in KNOWN_CURRENCIES:
+        converted = _money("ConvertedCurrentPrice", convert_minor(a.price_minor, cur, viewer), viewer)
     return (
-        "<Item>"
+        "<Item>\n  "
         + _money("BuyItNowPrice", bin_minor, cur)
-        + f"<ItemID>{a.legacy_id}</ItemID>"
+        + f"\n  <ItemID>\n    {a.legacy_id}\n  </ItemID>"
         + f"<ListingDetails><StartTime>{iso_ms(a.created)}</StartTime><EndTime>{iso_ms(a.end_instant)}</EndTime>"
         + f"<ViewItemURL>{escape(world.base_url)}/itm/{a.legacy_id}</ViewItemURL></ListingDetails>"
-        + "<ListingType>Chinese</ListingType>"
+        + f"<ListingType>{'FixedPriceItem' if a.fixed_price else 'Chinese'}</ListingType>"
         + f"<SellingStatus><BidCount>{a.accepted_count}</BidCount>"
-        + _money("CurrentPrice", a.price_minor, cur)
+        + converted
+        + _money("CurrentPrice", a.price_minor, cur, pad="\n    ")
         + reserve
         + "</SellingStatus>"
-        + "<ShippingDetails><ShippingServiceOptions>"
-        + _money("ShippingServiceCost", a.shipping_minor, cur)
-        + "</ShippingServiceOptions></ShippingDetails>"
+        + (
+            "<ShippingDetails><ShippingServiceOptions>"
+            + _money("ShippingServiceCost", a.shipping_minor, cur)
+            + "</ShippingServiceOptions></ShippingDetails>"
+            if a.shipping_minor is not None else ""
+        )
         + f"<Site>{_SITES.get(a.marketplace, 'US')}</Site><Currency>{cur}</Currency>"
         + f"<TimeLeft>{iso_duration(a.end_instant - t)}</TimeLeft>"
-        + f"<Title>{escape(a.title)}</Title>"
-        + f"<PictureDetails><GalleryURL>{escape(a.image_url)}</GalleryURL></PictureDetails>"
+        + f"<Title>{escape(_XML_ILLEGAL.sub('', a.title))}</Title>"
+        + (f"<PictureDetails><GalleryURL>{escape(a.image_url)}</GalleryURL></PictureDetails>" if a.image_url else "")
         + "</Item>"
     )
 
@@ -135,7 +166,9 @@ def handle(
     except (ElementTree.ParseError, DefusedXmlException):
         return _failure(call, arrival, 5, "XML Parse error.", "XML Error Text: request body is not well-formed XML.")
     user = world.ensure_user(tok.user)
-    parts: list[str] = []
+    viewer = _SITE_CURRENCIES.get(headers.get("x-ebay-api-siteid", "0").strip())
+    world.trading_calls += 1
+    parts: list[str] = [_WARNING] if world.trading_calls % WARNING_EVERY == 0 else []
 
     want, section = _wanted(root, "WatchList")
     if want:
@@ -150,7 +183,7 @@ def handle(
         per_page, page = _paging(section)
         chunk = watched[(page - 1) * per_page: page * per_page]
         parts.append(
-            "<WatchList><ItemArray>" + "".join(item_xml(world, a, arrival) for a in chunk) + "</ItemArray>"
+            "<WatchList><ItemArray>" + "".join(item_xml(world, a, arrival, viewer) for a in chunk) + "</ItemArray>"
             + _pagination_result(len(watched), per_page) + "</WatchList>"
         )
 
@@ -169,7 +202,7 @@ def handle(
             rows.append(
                 "<OrderTransaction><Transaction>" + item_xml(world, a, arrival)
                 + f"<CreatedDate>{iso_ms(a.end_instant)}</CreatedDate><QuantityPurchased>1</QuantityPurchased>"
-                + _money("TotalPrice", final + a.shipping_minor, a.currency)
+                + _money("TotalPrice", final + (a.shipping_minor or 0), a.currency)
                 + _money("TotalTransactionPrice", final, a.currency)
                 + "</Transaction></OrderTransaction>"
             )
@@ -186,7 +219,7 @@ def handle(
         chunk = lost[(page - 1) * per_page: page * per_page]
         parts.append("<LostList><ItemArray>" + "".join(item_xml(world, a, arrival) for a in chunk)
                      + "</ItemArray>" + _pagination_result(len(lost), per_page) + "</LostList>")
-    return _envelope(call, arrival, "Success", "".join(parts))
+    return _envelope(call, arrival, "Warning" if parts[:1] == [_WARNING] else "Success", "".join(parts))
 
 
 def _recent(ended: list[Auction], section: Element | None, t: float) -> list[Auction]:

@@ -72,13 +72,15 @@ class Auction:
     end_epoch: float
     reserve_minor: int | None
     bin_minor: int | None
-    image_url: str
-    shipping_minor: int
+    image_url: str  # "": the seller gave no picture
+    shipping_minor: int | None  # None: collection only, no shipping options
     seller: str
     seller_feedback: int
     seller_percent: str
     category: str
     condition: str
+    # A fixed-price (Buy It Now only) listing: watched like any item, never bid on.
+    fixed_price: bool = False
     bids: list[Bid] = field(default_factory=list)
     rivals: list[Rival] = field(default_factory=list)
     ended_early_at: float | None = None
@@ -268,6 +270,7 @@ class World:
         self.image_count = 0
         self.emails: list[dict[str, Any]] = []
         self.email_rejects = EmailRejects()
+        self.trading_calls = 0
         self.ensure_user(DEMO_USER)
 
     # --- users and tokens -------------------------------------------------------------------------
@@ -332,10 +335,11 @@ class World:
         reserve_minor: int | None,
         bin_minor: int | None,
         image_url: str | None,
-        shipping_minor: int,
+        shipping_minor: int | None,
         seller: str = "vintage_finds_co",
         category: str = "Collectibles",
         condition: str = "Used",
+        fixed_price: bool = False,
     ) -> Auction:
         now = self.clock.now()
         self.next_legacy += self.rng.randrange(7, 977)
@@ -351,13 +355,15 @@ class World:
             end_epoch=now + ends_in,
             reserve_minor=reserve_minor,
             bin_minor=bin_minor,
-            image_url=image_url or f"{self.base_url}/_sim/images/{self.image_count}.png",
+            # None draws a picture; "" is a listing without one (eBay then leaves image out).
+            image_url=f"{self.base_url}/_sim/images/{self.image_count}.png" if image_url is None else image_url,
             shipping_minor=shipping_minor,
             seller=seller,
             seller_feedback=self.rng.randrange(40, 25000),
             seller_percent=f"{self.rng.choice([98.9, 99.2, 99.5, 99.8, 100.0]):.1f}",
             category=category,
             condition=condition,
+            fixed_price=fixed_price,
         )
         auction.price_minor = start_minor
         for user, max_minor, before_end in rivals:
@@ -416,6 +422,8 @@ class World:
     def _check_bid(auction: Auction, bidder: str, max_minor: int, arrival: float, currency: str) -> int | None:
         if auction.ended_at(arrival):
             return 120002 if auction.ended_by == "buy_it_now" else 120012
+        if auction.fixed_price:
+            return 120004
         if currency != auction.currency:
             return 120009
         own = auction.maxes.get(bidder)
@@ -517,4 +525,5 @@ _REASONS = {
     120009: "currency mismatch",
     120010: "cannot lower proxy bid",
     120012: "auction ended",
+    120004: "not an auction",
 }

@@ -68,20 +68,32 @@ class SniperDatabase(SqliteDatabase):
     after the store closes and keep the WAL from being checkpointed and removed.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        pragmas: dict[str, Any] = {
+            "journal_mode": "wal",
+            "foreign_keys": 1,
+            "synchronous": 1,  # NORMAL: durable at checkpoints, safe against corruption in WAL mode
+            "busy_timeout": int(BUSY_TIMEOUT_S * 1000),
+        }
+        target = str(path)
+        if read_only:
+            # A WAL database in a folder that cannot be written: with its -wal and -shm files present SQLite
+            # can read it as is; without them (a clean close folds the WAL in) nothing can change it, so it
+            # is read as immutable, which needs no -shm file.
+            pragmas = {"foreign_keys": 1}
+            wal = path.with_name(path.name + "-wal")
+            shm = path.with_name(path.name + "-shm")
+            target = f"{path.as_uri()}?mode=ro" + ("" if wal.exists() and shm.exists() else "&immutable=1")
         super().__init__(
-            str(path),
-            pragmas={
-                "journal_mode": "wal",
-                "foreign_keys": 1,
-                "synchronous": 1,  # NORMAL: durable at checkpoints, safe against corruption in WAL mode
-                "busy_timeout": int(BUSY_TIMEOUT_S * 1000),
-            },
+            target,
+            pragmas=pragmas,
             timeout=BUSY_TIMEOUT_S,
             # Closing is done from the thread that closes the store; each connection is otherwise
             # used only by the thread that opened it.
             check_same_thread=False,
+            uri=read_only,
         )
+        self.read_only = read_only
         self._all_conns: set[sqlite3.Connection] = set()
         self._all_lock = threading.Lock()
         self._shut = False

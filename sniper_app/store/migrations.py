@@ -157,7 +157,20 @@ STEP_2 = Step(
     ),
 )
 
-STEPS: tuple[Step, ...] = (STEP_1, STEP_2)
+# Browse and Trading localize prices for the user's marketplace: the converted current price is kept
+# beside the listing's own, for display only ("£179.95 ≈ $257.87"); bids never use it.
+STEP_3 = Step(
+    3,
+    "converted prices for display beside the listing's own",
+    (
+        "ALTER TABLE snipe ADD COLUMN converted_currency TEXT",
+        "ALTER TABLE snipe ADD COLUMN converted_price_minor INTEGER",
+        "ALTER TABLE watch_item ADD COLUMN converted_currency TEXT",
+        "ALTER TABLE watch_item ADD COLUMN converted_price_minor INTEGER",
+    ),
+)
+
+STEPS: tuple[Step, ...] = (STEP_1, STEP_2, STEP_3)
 LATEST_VERSION = STEPS[-1].version
 
 _VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (

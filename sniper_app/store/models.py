@@ -85,6 +85,9 @@ class Snipe(BaseModel):
     attempts = IntegerField(default=0)
     ebay_message = TextField(null=True)
     proxy_bid_id = TextField(null=True)
+    # The current price as eBay converted it for the user's marketplace: for display only.
+    converted_currency = TextField(null=True)
+    converted_price_minor = BigIntegerField(null=True)
 
     @property
     def snipe_status(self) -> SnipeStatus:
@@ -131,6 +134,8 @@ class WatchItem(BaseModel):
     buy_it_now_minor = BigIntegerField(null=True)
     synced_at: Field[datetime] = UtcDateTimeField()
     expires_at: Field[datetime] = UtcDateTimeField()
+    converted_currency = TextField(null=True)
+    converted_price_minor = BigIntegerField(null=True)
 
 
 MODELS: tuple[type[BaseModel], ...] = (User, SnipeGroup, Snipe, HistoryEvent, WatchItem)

@@ -6,6 +6,8 @@ thread, so under asyncio every coroutine shares it. Worker threads get their own
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -16,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, NamedTuple
 
-from peewee import SQL, IntegrityError, NodeList, Value, fn
+from peewee import SQL, DatabaseError, IntegrityError, NodeList, Value, fn
 
 from sniper_app.domain.errors import IllegalTransition, InputError, RuleViolation
 from sniper_app.domain.history import HistoryAction
@@ -27,6 +29,7 @@ from sniper_app.domain.status import (
     SnipeStatus,
     check_transition,
 )
+from sniper_app.domain.text import MAX_GROUP_SIZE, check_group_name, check_group_wins, clip_title
 from sniper_app.store.db import (
     DB_FILENAME,
     SniperDatabase,
@@ -35,14 +38,18 @@ from sniper_app.store.db import (
     prepare_files,
     to_epoch_us,
 )
-from sniper_app.store.errors import NotFound, StoreError
-from sniper_app.store.migrations import migrate
+from sniper_app.store.errors import NotFound, StoreError, explain
+from sniper_app.store.errors import read_only as read_only_error
+from sniper_app.store.migrations import STEPS, current_version, migrate
 from sniper_app.store.models import HistoryEvent, Snipe, SnipeGroup, User, WatchItem
+
+log = logging.getLogger(__name__)
 
 # What a watch-list sync writes for each item, in upsert_watch_items' order.
 _WATCH_SYNC_COLUMNS: Final = (
     "rest_item_id", "title", "image_url", "item_url", "currency", "current_price_minor", "bid_count",
-    "end_time", "listing_type", "buy_it_now_minor", "synced_at", "expires_at",
+    "end_time", "listing_type", "buy_it_now_minor", "synced_at", "expires_at", "converted_currency",
+    "converted_price_minor",
 )
 
 # The columns of a light history page, in HistoryTuple's order.
@@ -95,6 +102,8 @@ ENGINE_FIELDS: Final = frozenset(
         "item_url",
         "end_time",
         "current_price_minor",
+        "converted_currency",
+        "converted_price_minor",
         "bid_count",
         "job_id",
         "final_price_minor",
@@ -134,6 +143,13 @@ def _check_aware(value: datetime, name: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be a timezone-aware UTC datetime, got a naive one")
     return value.astimezone(UTC)
+
+
+def _writable(folder: Path) -> bool:
+    """False when the data folder exists but cannot be written (permissions or a read-only mount)."""
+    if not folder.exists():
+        return True  # created by prepare_files; a failure there says why
+    return os.access(folder, os.W_OK)
 
 
 def _like(column: Any, pattern: str) -> Any:
@@ -202,6 +218,9 @@ class WatchItemData:
     end_time: datetime | None = None
     listing_type: str | None = None
     buy_it_now_minor: int | None = None
+    # The current price as eBay converted it for the user's site, for display only.
+    converted_currency: str | None = None
+    converted_price_minor: int | None = None
 
 
 @dataclass(frozen=True)
@@ -232,13 +251,33 @@ class Store:
         self.path = Path(db_path)
         self.retention = retention
         self._clock = clock
-        prepare_files(self.path)
-        self._db = SniperDatabase(self.path)
+        read_only = not _writable(self.path.parent)
+        if read_only and not self.path.exists():
+            raise read_only_error(self.path.parent)
+        if not read_only:
+            try:
+                prepare_files(self.path)
+            except OSError as exc:
+                raise StoreError(
+                    f"Sniper cannot prepare its database {self.path} ({exc.strerror or exc}); check that the "
+                    "folder is yours and the disk has room."
+                ) from None
+        self._db = SniperDatabase(self.path, read_only=read_only)
         database_proxy.initialize(self._db)
         try:
-            self.schema_version = migrate(self._db)
-        except BaseException:
+            if read_only:
+                self.schema_version = current_version(self._db)
+                if self.schema_version != STEPS[-1].version:
+                    raise StoreError(
+                        f"The database {self.path} needs upgrading, which cannot be done while its folder is "
+                        "read-only; make the folder writable and try again."
+                    )
+            else:
+                self.schema_version = migrate(self._db)
+        except BaseException as exc:
             self._shutdown()
+            if isinstance(exc, DatabaseError | sqlite3.DatabaseError):
+                raise (explain(exc, self.path, opening=True) or exc) from None
             raise
 
     @classmethod
@@ -250,9 +289,15 @@ class Store:
         """Checkpoint the WAL into the main file and close every thread's connection."""
         if self._db.shut:
             return
+        if self._db.read_only:
+            self._shutdown()
+            return
         try:
             self._db.sql("PRAGMA optimize")
             self._db.sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        except (DatabaseError, sqlite3.DatabaseError) as exc:
+            # Tidying only: a full disk or a damaged page leaves the WAL for the next opening to fold in.
+            log.info("the database was closed without its final checkpoint: %s", exc)
         finally:
             self._shutdown()
 
@@ -264,6 +309,11 @@ class Store:
     @property
     def closed(self) -> bool:
         return self._db.shut
+
+    @property
+    def read_only(self) -> bool:
+        """True when the data folder cannot be written: the store reads, and every change is refused."""
+        return self._db.read_only
 
     def __enter__(self) -> Store:
         return self
@@ -286,8 +336,16 @@ class Store:
     def _write(self) -> Iterator[None]:
         # IMMEDIATE takes the write lock at BEGIN: a read-then-write can never be overtaken by another
         # connection, and lock waits go through the busy timeout instead of failing with SQLITE_BUSY.
-        with self._db.atomic("IMMEDIATE"):
-            yield
+        try:
+            with self._db.atomic("IMMEDIATE"):
+                yield
+        except (DatabaseError, sqlite3.DatabaseError) as exc:
+            # A full disk, a read-only folder or a damaged file: SQLite rolled the transaction back, so
+            # nothing is half-written; say so in a sentence instead of SQLite's words.
+            translated = explain(exc, self.path)
+            if translated is None:
+                raise
+            raise translated from exc
 
     def now(self) -> datetime:
         return _check_aware(self._clock(), "clock()")
@@ -369,6 +427,8 @@ class Store:
         group_id: int | None = None,
         message: str | None = None,
         details: dict[str, Any] | None = None,
+        converted_currency: str | None = None,
+        converted_price_minor: int | None = None,
     ) -> Snipe:
         """Insert a PENDING snipe and its CREATE event; refuse a second active snipe on one item."""
         if isinstance(max_bid_minor, bool) or not isinstance(max_bid_minor, int) or max_bid_minor <= 0:
@@ -378,10 +438,13 @@ class Store:
         if lead_seconds < 0:
             raise InputError("The lead time cannot be negative.")
         end_time = _check_aware(end_time, "end_time")
+        title = clip_title(title)
         with self._write():
             self.get_user(user_id)
             if group_id is not None:
                 self._group_of_user(group_id, user_id)
+                if Snipe.select().where(Snipe.group == group_id).count() >= MAX_GROUP_SIZE:
+                    raise RuleViolation(f"A group holds at most {MAX_GROUP_SIZE} snipes, and this one is full.")
             existing = (
                 Snipe.select()
                 .where(
@@ -408,6 +471,8 @@ class Store:
                     lead_seconds=float(lead_seconds),
                     end_time=end_time,
                     current_price_minor=current_price_minor,
+                    converted_currency=converted_currency,
+                    converted_price_minor=converted_price_minor,
                     bid_count=bid_count,
                     status=SnipeStatus.PENDING.value,
                     group=group_id,
@@ -624,6 +689,8 @@ class Store:
     ) -> bool:
         """Set engine columns (item refresh, job id, timing) without a status change or history event."""
         self._check_engine_fields(fields)
+        if "title" in fields:
+            fields["title"] = clip_title(fields["title"])
         with self._write():
             snipe = self.get_snipe(snipe_id)
             if expected is not None:
@@ -677,11 +744,8 @@ class Store:
     # ---------------------------------------------------------------- groups
 
     def create_group(self, user_id: int, name: str, *, target_wins: int = 1) -> SnipeGroup:
-        name = name.strip()
-        if not name:
-            raise InputError("A group needs a name.")
-        if target_wins < 1:
-            raise InputError("A group must aim to win at least one item.")
+        name = check_group_name(name)
+        target_wins = check_group_wins(target_wins)
         with self._write():
             self.get_user(user_id)
             if self.find_group(user_id, name) is not None:
@@ -779,7 +843,7 @@ class Store:
             action=HistoryAction(action).value,
             snipe=snipe.id if snipe is not None else None,
             legacy_item_id=legacy_item_id,
-            title=title,
+            title=clip_title(title) if title is not None else None,
             amount_minor=amount_minor,
             currency=currency,
             final_price_minor=final_price_minor,
@@ -996,9 +1060,10 @@ class Store:
             inserts: list[list[Any]] = []
             for legacy_id, item in by_id.items():
                 raw = (
-                    item.rest_item_id, item.title, item.image_url, item.item_url, item.currency,
+                    item.rest_item_id, clip_title(item.title), item.image_url, item.item_url, item.currency,
                     item.current_price_minor, item.bid_count, item.end_time, item.listing_type,
-                    item.buy_it_now_minor, synced_at, expires_at,
+                    item.buy_it_now_minor, synced_at, expires_at, item.converted_currency,
+                    item.converted_price_minor,
                 )
                 values = [f.db_value(v) for f, v in zip(fields, raw, strict=True)]
                 if legacy_id in known:

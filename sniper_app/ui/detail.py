@@ -12,7 +12,7 @@ from sniper_app.domain.timing import TimingFacts, explain_snipe
 from sniper_app.engine.autolead import latest_lead_choice, lead_text
 from sniper_app.engine.bus import SnipeStatusChanged
 from sniper_app.store import NotFound, Snipe, Store
-from sniper_app.ui.formatting import format_money
+from sniper_app.ui.formatting import format_near_price, format_price
 from sniper_app.ui.history import HistoryFilter
 from sniper_app.ui.models import Clock, HistoryColumn, HistoryModel, status_text, utc_now
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
@@ -83,6 +83,7 @@ class SnipeDetail(QtWidgets.QDialog):
 
         self.item_label = self._value(self.tr("Item number"))
         self.max_label = self._value(self.tr("Maximum bid"))
+        self.price_label = self._value(self.tr("Price now"))
         self.lead_label = self._value(self.tr("Lead time"))
         self.group_label = self._value(self.tr("Group"))
         self.ends_label = self._value(self.tr("Auction end"))
@@ -92,6 +93,7 @@ class SnipeDetail(QtWidgets.QDialog):
         form = QtWidgets.QFormLayout()
         form.addRow(self.tr("Item number:"), self.item_label)
         form.addRow(self.tr("Maximum bid:"), self.max_label)
+        form.addRow(self.tr("Price now:"), self.price_label)
         form.addRow(self.tr("Lead time:"), self.lead_label)
         form.addRow(self.tr("Group:"), self.group_label)
         form.addRow(self.tr("Ends:"), self.ends_label)
@@ -158,8 +160,8 @@ class SnipeDetail(QtWidgets.QDialog):
             self._facts = None
             self.setWindowTitle(self.tr("Snipe #{id}").format(id=self.snipe_id))
             self.title_label.setText(html.escape(str(exc)))
-            for label in (self.item_label, self.max_label, self.lead_label, self.group_label, self.ends_label,
-                          self.status_label, self.reason_label, self.story_label):
+            for label in (self.item_label, self.max_label, self.price_label, self.lead_label, self.group_label,
+                          self.ends_label, self.status_label, self.reason_label, self.story_label):
                 label.clear()
             self.history_model.reload()
             return
@@ -174,7 +176,13 @@ class SnipeDetail(QtWidgets.QDialog):
             self.title_label.setText(html.escape(title))
             self.title_label.setToolTip("")
         self.item_label.setText(snipe.legacy_item_id)
-        self.max_label.setText(format_money(snipe.max_bid_minor, snipe.currency))
+        self.max_label.setText(format_near_price(
+            snipe.max_bid_minor, snipe.currency, snipe.current_price_minor, snipe.converted_price_minor,
+            snipe.converted_currency,
+        ))
+        self.price_label.setText(format_price(
+            snipe.current_price_minor, snipe.currency, snipe.converted_price_minor, snipe.converted_currency
+        ))
         if snipe.lead_seconds == AUTO_LEAD:
             self.lead_label.setText(lead_text(snipe, lead))
         else:

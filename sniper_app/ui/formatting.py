@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sniper_app.domain.money import Money, MoneyError
+from sniper_app.domain.money import Money, MoneyError, near_price
 
 
 def format_money(minor: int | None, currency: str | None) -> str:
@@ -16,6 +16,33 @@ def format_money(minor: int | None, currency: str | None) -> str:
         return Money(minor, currency).format()
     except MoneyError:
         return f"{currency} {Decimal(minor).scaleb(-2):,.2f}"
+
+
+def format_price(
+    minor: int | None, currency: str | None, converted_minor: int | None, converted_currency: str | None
+) -> str:
+    """The listing's own price, and eBay's conversion for the user beside it: ``£179.95 ≈ $257.87``."""
+    own = format_money(minor, currency)
+    if not own or converted_minor is None or not converted_currency or converted_currency == currency:
+        return own
+    converted = format_money(converted_minor, converted_currency)
+    return f"{own} ≈ {converted}" if converted else own
+
+
+def format_near_price(
+    minor: int | None, currency: str | None, price_minor: int | None, converted_minor: int | None,
+    converted_currency: str | None,
+) -> str:
+    """An amount of the listing (a maximum, a least bid) with "≈" at the rate eBay converted its price."""
+    own = format_money(minor, currency)
+    if not own or minor is None or not currency or price_minor is None or converted_minor is None \
+            or not converted_currency:
+        return own
+    try:
+        return near_price(Money(minor, currency), Money(price_minor, currency),
+                          Money(converted_minor, converted_currency))
+    except MoneyError:
+        return own
 
 
 def time_left(end: datetime | None, now: datetime) -> timedelta | None:

@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from sniper_app.domain.errors import SniperError
+from sniper_app.engine.secrets import passphrase_helps
 from sniper_app.engine.service import SniperService
 from sniper_app.ui.bridge import AsyncRunner
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
@@ -155,6 +156,18 @@ class LinkDialog(QtWidgets.QDialog):
         self.error_label.setAccessibleName(self.tr("Problem"))
         layout.addWidget(self.error_label)
 
+        # Shown where the sign-in cannot be kept for want of a keyring: the way out, one click away.
+        self.passphrase_button = QtWidgets.QPushButton(self.tr("Use a &passphrase…"), self)
+        self.passphrase_button.setObjectName("passphraseButton")
+        self.passphrase_button.setAccessibleName(self.tr("Keep the sign-in in a file locked by a passphrase"))
+        self.passphrase_button.setAutoDefault(False)
+        self.passphrase_button.setVisible(False)
+        self.passphrase_button.clicked.connect(self._use_passphrase)
+        passphrase_row = QtWidgets.QHBoxLayout()
+        passphrase_row.addWidget(self.passphrase_button)
+        passphrase_row.addStretch(1)
+        layout.addLayout(passphrase_row)
+
         self.info_label = QtWidgets.QLabel(self)
         self.info_label.setObjectName("infoLabel")
         self.info_label.setWordWrap(True)
@@ -188,10 +201,35 @@ class LinkDialog(QtWidgets.QDialog):
     def _set_error(self, text: str | None) -> None:
         self.error_label.setText(text or "")
         self.error_label.setVisible(bool(text))
+        if not text:
+            self.passphrase_button.setVisible(False)
+        self._fit_height()
 
     def _set_info(self, text: str | None) -> None:
         self.info_label.setText(text or "")
         self.info_label.setVisible(bool(text))
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Grow to show every line of the wrapped labels at the current width. A window's layout applies
+        height-for-width only to its first size, so a long message set later (or a narrower window) would
+        otherwise squeeze the labels into each other."""
+        layout = self.layout()
+        if layout is None:
+            return
+        layout.activate()
+        needed = (
+            layout.totalHeightForWidth(self.width())
+            if layout.hasHeightForWidth()
+            else layout.totalMinimumSize().height()
+        )
+        self.setMinimumHeight(needed)
+        if self.height() < needed:
+            self.resize(self.width(), needed)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_height()
 
     def _set_busy(self, busy: bool, text: str | None = None) -> None:
         self._busy = busy
@@ -228,6 +266,7 @@ class LinkDialog(QtWidgets.QDialog):
             text = self.tr("Linked as {name}{where}.").format(name=status.username, where=where)
         self.status_label.setText(text)
         self.unlink_button.setEnabled(not self._busy and bool(status.username))
+        self._fit_height()
 
     def _on_status_error(self, exc: BaseException) -> None:
         if not isinstance(exc, SniperError):
@@ -313,6 +352,19 @@ class LinkDialog(QtWidgets.QDialog):
             self._service.complete_link(text), on_done=self._on_linked, on_error=self._on_link_error, what="link"
         )
 
+    @QtCore.Slot()
+    def _use_passphrase(self) -> None:
+        from sniper_app.ui.passphrase_dialog import PassphraseDialog
+
+        dialog = PassphraseDialog(self._service.data_dir, self._service.client.secrets, self._runner, self)
+        dialog.unlocked.connect(self._passphrase_set)
+        dialog.open()
+
+    def _passphrase_set(self) -> None:
+        self._set_error(None)
+        self._set_info(self.tr("Your sign-in will be kept in the encrypted file. Press “Link” again."))
+        self.link_button.setFocus()
+
     def _on_linked(self, user: EbayUser) -> None:
         self._set_busy(False)
         self._reason = None
@@ -327,7 +379,13 @@ class LinkDialog(QtWidgets.QDialog):
     def _on_link_error(self, exc: BaseException) -> None:
         self._set_busy(False)
         self._set_info(None)
-        if isinstance(exc, SniperError):
+        if not self._service.demo and passphrase_helps(exc):
+            self.passphrase_button.setVisible(True)  # before the text, so the dialog grows to fit both
+            self._set_error(self.tr(
+                "This desktop has no keyring to keep your eBay sign-in. Press “Use a passphrase…” to keep it in "
+                "an encrypted file instead; the address you pasted stays valid."
+            ))
+        elif isinstance(exc, SniperError):
             self._set_error(str(exc))
         elif isinstance(exc, (httpx.HTTPError, OSError)):
             log.warning("Linking the account failed: %s", type(exc).__name__)

@@ -32,6 +32,7 @@ from sniper_app.ui.formatting import format_money, format_time_left
 from sniper_app.ui.history import ExportCancelled, HistoryFilter, export_history_csv
 from sniper_app.ui.models import (
     KEY_ROLE,
+    SNIPEABLE_ROLE,
     Clock,
     HistoryColumn,
     HistoryModel,
@@ -190,6 +191,10 @@ class ButtonDelegate(QtWidgets.QStyledItemDelegate):
         option: QtWidgets.QStyleOptionViewItem,
         index: QtCore.QModelIndex | QtCore.QPersistentModelIndex,
     ) -> None:
+        if index.data(SNIPEABLE_ROLE) is False:
+            # Nothing to press on a listing that cannot be sniped: its label is plain text.
+            super().paint(painter, option, index)
+            return
         button = QtWidgets.QStyleOptionButton()
         button.rect = option.rect.adjusted(4, 4, -4, -4)
         button.text = str(index.data() or "")
@@ -216,6 +221,7 @@ class ButtonDelegate(QtWidgets.QStyledItemDelegate):
             and isinstance(event, QtGui.QMouseEvent)
             and event.button() == QtCore.Qt.MouseButton.LeftButton
             and option.rect.contains(event.position().toPoint())
+            and index.data(SNIPEABLE_ROLE) is not False
         ):
             self.clicked.emit(model.index(index.row(), index.column()))
             return True
@@ -315,6 +321,17 @@ class MainWindow(QtWidgets.QMainWindow):
             self.tabs.addTab(self.diagnostics_view, self.tr("&Diagnostics"))
         self.setCentralWidget(self.tabs)
         self._default_columns()
+        # "£45.00 ≈ $57.69" is wider than a plain price: the price columns grow to show it whole.
+        self._fit_price_columns()
+        for model, columns in ((self.watch_model, (WatchColumn.PRICE,)),
+                               (self.snipes_proxy, (SnipeColumn.MAX, SnipeColumn.PRICE))):
+            model.modelReset.connect(self._fit_price_columns)
+            model.rowsInserted.connect(self._fit_price_columns)
+            # The countdown repaints Time left every second; only a change that reaches a price is measured.
+            model.dataChanged.connect(
+                lambda first, last, *_roles, cols=columns: self._fit_price_columns()
+                if any(first.column() <= c <= last.column() for c in cols) else None
+            )
 
         self.snipe_delegate = ButtonDelegate(self.watch_view)
         self.watch_view.setItemDelegateForColumn(WatchColumn.SNIPE, self.snipe_delegate)
@@ -419,6 +436,27 @@ class MainWindow(QtWidgets.QMainWindow):
         history.resizeSection(HistoryColumn.ITEM, 260)
         history.setStretchLastSection(True)
 
+    @QtCore.Slot()
+    def _fit_price_columns(self) -> None:
+        # Grow only: a wider column the user chose stays; a narrower one (saved, or the default) never clips.
+        for view, column in ((self.watch_view, WatchColumn.PRICE), (self.snipes_view, SnipeColumn.MAX),
+                             (self.snipes_view, SnipeColumn.PRICE)):
+            header = view.horizontalHeader()
+            wanted = max(view.sizeHintForColumn(column), header.sectionSizeHint(column))
+            if header.sectionSize(column) < wanted:
+                header.resizeSection(column, wanted)
+
+    @QtCore.Slot(str)
+    def _make_room_for_message(self, message: str) -> None:
+        self.statusBar().setToolTip(message)
+        if message:
+            for label in (self.next_snipe_label, self.sync_label, self.clock_label):
+                label.hide()
+            return
+        self.next_snipe_label.show()
+        self.clock_label.setVisible(self.service is not None)
+        self._update_sync()
+
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         self.environment_badge = QtWidgets.QLabel(self)
@@ -453,6 +491,9 @@ class MainWindow(QtWidgets.QMainWindow):
         bar.addPermanentWidget(self.clock_label)
         bar.addPermanentWidget(self.account_label)
         bar.addPermanentWidget(self.environment_badge)
+        # A message ("Snipe on … saved.") is drawn in the room the permanent labels leave: while one shows, the
+        # next snipe, sync and clock step aside so it is read whole, and come back when it goes.
+        bar.messageChanged.connect(self._make_room_for_message)
         self._last_sync: WatchlistSynced | None = None
         self._update_account()
         self._update_clock()
@@ -589,7 +630,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.service is None and synced is None:
             self.sync_label.hide()
             return
-        self.sync_label.show()
+        self.sync_label.setVisible(not self.statusBar().currentMessage())
         if synced is None:
             self.sync_label.setText(self.tr("Watch list: not synced yet"))
         elif synced.error:
@@ -685,6 +726,12 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _snipe_from_watch(self, index: QtCore.QModelIndex) -> None:
         legacy = index.siblingAtColumn(0).data(KEY_ROLE)
+        if legacy and index.siblingAtColumn(0).data(SNIPEABLE_ROLE) is False:
+            self.statusBar().showMessage(
+                self.tr("Item {item} is a fixed-price listing: it can only be bought outright, so there is "
+                        "nothing to snipe.").format(item=legacy), 8000,
+            )
+            return
         if legacy:
             self.open_add_dialog(str(legacy))
 
@@ -1101,6 +1148,7 @@ class MainWindow(QtWidgets.QMainWindow):
         for view in self._views().values():
             if view.property("sortable"):
                 view.setSortingEnabled(True)  # one sort, by the indicator set above
+        self._fit_price_columns()
         tab = _as_int(state.value("window/tab"))
         if tab is not None and 0 <= tab < self.tabs.count():
             self.tabs.setCurrentIndex(tab)

@@ -18,13 +18,14 @@ from enum import IntEnum
 from typing import Any, Final
 
 from sniper_app.domain.history import HistoryAction
+from sniper_app.domain.items import is_auction_listing
 from sniper_app.domain.money import Money
 from sniper_app.domain.rules import AUTO_LEAD, MIN_LEAD_SECONDS
 from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
 from sniper_app.engine.bus import SnipeStatusChanged
 from sniper_app.store import HistoryCursor, HistoryTuple, NotFound, Snipe, Store
 from sniper_app.store.db import from_epoch_us, to_epoch_us
-from sniper_app.ui.formatting import format_money, format_time_left
+from sniper_app.ui.formatting import format_money, format_price, format_time_left
 from sniper_app.ui.history import HistoryFilter
 from sniper_app.ui.qt import QtCore
 from sniper_app.ui.thumbnails import ThumbnailCache
@@ -36,6 +37,7 @@ ItemRole = Qt.ItemDataRole
 
 SORT_ROLE: Final = int(ItemRole.UserRole) + 1  # raw value the proxies sort by (numbers, not text)
 KEY_ROLE: Final = int(ItemRole.UserRole) + 2  # the row's identity: snipe id, item id, event id
+SNIPEABLE_ROLE: Final = int(ItemRole.UserRole) + 3  # a watched item that is an auction (not fixed price)
 _NO_END: Final = 2**62  # sorts items without an end time last
 # Added to a finished snipe's end key: ascending "Time left" lists what still runs first, then the
 # finished ones by end; the sum stays below _NO_END and inside the 64-bit integers Qt compares.
@@ -192,6 +194,10 @@ class WatchRow:
     bid_count: int
     end_time: datetime | None
     end_key: int = _NO_END  # what the proxy sorts the countdown by: computed once, asked for thousands of times
+    # eBay's conversion of the price for the user's marketplace: shown beside the listing's own, never bid.
+    converted_currency: str | None = None
+    converted_minor: int | None = None
+    snipeable: bool = True  # False for a fixed-price listing: it is shown, but there is nothing to snipe
 
     @classmethod
     def of(cls, item: Any) -> WatchRow:  # a WatchItem, or the store's light tuple of one
@@ -206,6 +212,9 @@ class WatchRow:
             bid_count=item.bid_count,
             end_time=item.end_time,
             end_key=_end_key(item.end_time),
+            converted_currency=item.converted_currency,
+            converted_minor=item.converted_price_minor,
+            snipeable=is_auction_listing(item.listing_type),
         )
 
 
@@ -357,13 +366,13 @@ class WatchListModel(_TableModel):
             if col == WatchColumn.TITLE:
                 return item.title or item.legacy_item_id
             if col == WatchColumn.PRICE:
-                return format_money(item.price_minor, item.currency)
+                return format_price(item.price_minor, item.currency, item.converted_minor, item.converted_currency)
             if col == WatchColumn.BIDS:
                 return str(item.bid_count)
             if col == WatchColumn.TIME_LEFT:
                 return format_time_left(item.end_time, self._clock(), ended=self._ended_text())
             if col == WatchColumn.SNIPE:
-                return self.tr("Snipe…")
+                return self.tr("Snipe…") if item.snipeable else self.tr("Fixed price")
             return None
         if role == ItemRole.DecorationRole and col == WatchColumn.THUMBNAIL:
             return self._thumbnails.pixmap(item.image_url) if self._thumbnails is not None else None
@@ -371,15 +380,26 @@ class WatchListModel(_TableModel):
             return self._sort_value(item, col)
         if role == ItemRole.ToolTipRole and col == WatchColumn.TITLE:
             return self.tr("{title}\nItem {item}").format(title=item.title, item=item.legacy_item_id)
+        if role == ItemRole.ToolTipRole and col == WatchColumn.SNIPE and not item.snipeable:
+            return self.tr("A fixed-price listing: it can only be bought outright, so there is nothing to snipe.")
+        if role == ItemRole.ToolTipRole and col == WatchColumn.PRICE and item.converted_currency:
+            return self.tr("Bids are in {currency}, the listing's own currency; the ≈ amount is eBay's conversion, "
+                           "for reading only.").format(currency=item.currency)
         if role == ItemRole.TextAlignmentRole and col in (WatchColumn.PRICE, WatchColumn.BIDS, WatchColumn.TIME_LEFT):
             return _RIGHT
         if role == KEY_ROLE:
             return item.legacy_item_id
+        if role == SNIPEABLE_ROLE:
+            return item.snipeable
         if role == ItemRole.AccessibleTextRole and col == WatchColumn.THUMBNAIL:
             return self.tr("Picture of {title}").format(title=item.title)
         if role == ItemRole.AccessibleTextRole and col == WatchColumn.SNIPE:
+            if not item.snipeable:
+                return self.tr("{title} is a fixed-price listing, not an auction").format(title=item.title)
             return self.tr("Snipe {title}").format(title=item.title)
         return None
+
+
 
     @QtCore.Slot(str)
     def _on_thumbnail(self, url: str) -> None:
@@ -408,6 +428,9 @@ class SnipeRow:
     latency_ms: float | None
     attempts: int
     ebay_message: str | None
+    price_minor: int | None = None
+    converted_currency: str | None = None
+    converted_minor: int | None = None
 
     @classmethod
     def of(cls, snipe: Snipe, group_name: str | None) -> SnipeRow:
@@ -427,6 +450,9 @@ class SnipeRow:
             latency_ms=snipe.latency_ms,
             attempts=snipe.attempts,
             ebay_message=snipe.ebay_message,
+            price_minor=snipe.current_price_minor,
+            converted_currency=snipe.converted_currency,
+            converted_minor=snipe.converted_price_minor,
         )
 
     @property
@@ -447,6 +473,7 @@ class SnipeColumn(IntEnum):
     STATUS = 4
     TIME_LEFT = 5
     TIMING = 6
+    PRICE = 7  # the current price in the listing's currency, eBay's conversion beside it
 
 
 class SnipesModel(_TableModel):
@@ -475,6 +502,7 @@ class SnipesModel(_TableModel):
             self.tr("Status"),
             self.tr("Time left"),
             self.tr("Timing"),
+            self.tr("Price now"),
         )
 
     def row_count(self) -> int:
@@ -673,6 +701,8 @@ class SnipesModel(_TableModel):
                 return format_time_left(item.end_time, self._clock(), ended=self._ended_text())
             if col == SnipeColumn.TIMING:
                 return self.timing_text(item)
+            if col == SnipeColumn.PRICE:
+                return format_price(item.price_minor, item.currency, item.converted_minor, item.converted_currency)
             return None
         if role == SORT_ROLE:
             keys: dict[int, Any] = {
@@ -683,6 +713,7 @@ class SnipesModel(_TableModel):
                 SnipeColumn.STATUS: list(SnipeStatus).index(item.status),
                 SnipeColumn.TIME_LEFT: _end_key(item.end_time) + (_FINISHED if item.status.is_final else 0),
                 SnipeColumn.TIMING: _end_key(item.sent_at),
+                SnipeColumn.PRICE: item.price_minor if item.price_minor is not None else -1,
             }
             return keys.get(col)
         if role == ItemRole.ToolTipRole:
@@ -692,6 +723,8 @@ class SnipesModel(_TableModel):
                 return item.status_reason
             if col == SnipeColumn.TIMING:
                 return self.timing_text(item) or None
+            if col == SnipeColumn.MAX and item.converted_currency:
+                return self.tr("Bid in {currency}, the listing's own currency.").format(currency=item.currency)
             return None
         if role == ItemRole.TextAlignmentRole and col in (SnipeColumn.MAX, SnipeColumn.LEAD, SnipeColumn.TIME_LEFT):
             return _RIGHT

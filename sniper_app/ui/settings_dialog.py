@@ -35,7 +35,8 @@ TestEmail = Callable[[Settings, str | None], Coroutine[Any, Any, str]]
 
 
 class SecretSink(Protocol):
-    """Where typed secrets go (``sniper_app.ebay.SecretStore``): the keyring, never a file."""
+    """Where typed secrets go (``sniper_app.ebay.SecretStore``): the keyring or the encrypted secrets file,
+    never the settings file."""
 
     async def aset_client_secret(self, secret: str) -> None: ...
 
@@ -420,7 +421,9 @@ class SettingsDialog(QtWidgets.QDialog):
         edit.setObjectName(f"secret_{secret.key}")
         edit.setEchoMode(QtWidgets.QLineEdit.EchoMode.Password)
         edit.setAccessibleName(self.tr(secret.label))
-        edit.setToolTip(self.tr("Kept in your system keyring, never in the settings file."))
+        edit.setToolTip(self.tr(
+            "Kept in your system keyring (or, without one, the encrypted secrets file), never in the settings file."
+        ))
         label = QtWidgets.QLabel(self.tr(secret.label) + ":", self)
         label.setBuddy(edit)
         column = QtWidgets.QVBoxLayout()
@@ -433,7 +436,7 @@ class SettingsDialog(QtWidgets.QDialog):
             note.setText(self.tr("Set by the environment variable {0}; change it there.").format(secret.env))
             column.addWidget(note)
         else:
-            edit.setPlaceholderText(self.tr("Unchanged (kept in the keyring); type to replace"))
+            edit.setPlaceholderText(self.tr("Unchanged (kept safely); type to replace"))
         if self._secrets is None:
             edit.setEnabled(False)
         form.addRow(label, column)

@@ -22,6 +22,7 @@ from sniper_app.engine.service import SniperService
 from sniper_app.notify.notice import Notice, NoticeKind
 from sniper_app.ui.bridge import AsyncRunner
 from sniper_app.ui.main_window import MainWindow
+from sniper_app.ui.passphrase_dialog import offer_passphrase
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 from sniper_app.ui.tray import Tray
 
@@ -138,6 +139,9 @@ async def run_shell(
     _sync_autostart(ctx.settings.autostart)
     shell = Shell(ctx, engine, service, window, tray, runner, stop)
     try:
+        # On a desktop without a keyring the sign-in waits on a passphrase; the engine does not wait on it
+        # (the window owns the dialog).
+        await offer_passphrase(ctx.data_dir, ctx.secrets, runner, window, demo=ctx.demo)
         await notifier.start()
         try:
             await engine.start()

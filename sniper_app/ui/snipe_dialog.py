@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from sniper_app.domain.errors import InputError, RuleViolation, SniperError
 from sniper_app.domain.items import ItemRef, parse_item_ref
-from sniper_app.domain.money import Money, MoneyError
+from sniper_app.domain.money import Money, MoneyError, near_price, with_converted
 from sniper_app.domain.rules import (
     AUTO_LEAD,
     MAX_LEAD_SECONDS,
@@ -319,8 +319,15 @@ class SnipeDialog(QtWidgets.QDialog):
         amount_row.addWidget(self.amount_edit, 1)
         self.amount_error = message_label(self, "amountError")
         self.amount_error.setAccessibleName(self.tr("Maximum bid problem"))
+        # Which currency a bare number means: the listing's own, whatever marketplace the user browses.
+        self.currency_hint = QtWidgets.QLabel(self)
+        self.currency_hint.setObjectName("currencyHint")
+        self.currency_hint.setAccessibleName(self.tr("Currency of your maximum"))
+        self.currency_hint.setWordWrap(True)
+        self.currency_hint.setVisible(False)
         amount_box = QtWidgets.QVBoxLayout()
         amount_box.addLayout(amount_row)
+        amount_box.addWidget(self.currency_hint)
         amount_box.addWidget(self.amount_error)
         amount_label = QtWidgets.QLabel(self.tr("&Maximum bid:"), self)
         amount_label.setBuddy(self.amount_edit)
@@ -427,10 +434,12 @@ class SnipeDialog(QtWidgets.QDialog):
         label = self._labels[field]
         label.setText(text or "")
         label.setVisible(bool(text))
+        QtCore.QTimer.singleShot(0, self, self._fit_to_contents)
 
     def _set_warnings(self, warnings: list[str]) -> None:
         self.warning_label.setText("\n".join(warnings))
         self.warning_label.setVisible(bool(warnings))
+        QtCore.QTimer.singleShot(0, self, self._fit_to_contents)
 
     def _show_failure(self, exc: BaseException) -> None:
         if isinstance(exc, MoneyError):
@@ -561,29 +570,42 @@ class SnipeDialog(QtWidgets.QDialog):
         if preview is None:
             self._countdown.stop()
             self.currency_label.setText("")
+            self.currency_hint.setVisible(False)
             self._set_warnings([])
             self._update_ok()
             return
         self.title_label.setText(preview.title)
         self.title_label.setToolTip(self.tr("Item {item}").format(item=preview.legacy_item_id))
         if preview.current_price is not None:
+            # The listing's own price, and eBay's conversion for the user beside it ("£179.95 ≈ $257.87").
+            price = with_converted(preview.current_price, preview.converted_price)
             self.price_label.setText(
-                self.tr("{price} ({n} bids)").format(price=preview.current_price.format(), n=preview.bid_count)
+                self.tr("{price} ({n} bids)").format(price=price, n=preview.bid_count)
                 if preview.bid_count != 1
-                else self.tr("{price} (1 bid)").format(price=preview.current_price.format())
+                else self.tr("{price} (1 bid)").format(price=price)
             )
         else:
             self.price_label.setText(self.tr("unknown"))
+        least = preview.minimum_next_bid
         self.minimum_label.setText(
-            preview.minimum_next_bid.format() if preview.minimum_next_bid is not None else self.tr("unknown")
+            near_price(least, preview.current_price, preview.converted_price)
+            if least is not None else self.tr("unknown")
         )
         if preview.shipping_cost is None:
             self.shipping_label.setText(self.tr("see the listing"))
         elif preview.shipping_cost.minor == 0:
             self.shipping_label.setText(self.tr("free"))
         else:
-            self.shipping_label.setText(preview.shipping_cost.format())
+            self.shipping_label.setText(
+                near_price(preview.shipping_cost, preview.current_price, preview.converted_price)
+            )
         self.currency_label.setText(preview.currency or "")
+        if preview.currency:
+            self.currency_hint.setText(
+                self.tr("A number without a currency is read in {currency}, the listing's own currency; "
+                        "the bid is placed in {currency}.").format(currency=preview.currency)
+            )
+        self.currency_hint.setVisible(bool(preview.currency))
         if preview.minimum_next_bid is not None:
             self.amount_edit.setPlaceholderText(
                 self.tr("At least {least}").format(least=preview.minimum_next_bid.format())
@@ -592,12 +614,15 @@ class SnipeDialog(QtWidgets.QDialog):
         self._show_end()
         self._countdown.start()
         # A long title wraps; a form layout does not grow for a wrapped label by itself.
-        QtCore.QTimer.singleShot(0, self._fit_to_contents)
+        QtCore.QTimer.singleShot(0, self, self._fit_to_contents)
 
     def _fit_to_contents(self) -> None:
-        width = self.title_label.width()
-        if width > 0:
-            self.title_label.setMinimumHeight(self.title_label.heightForWidth(width))
+        # Every wrapped sentence shown (the title, the currency note, a problem, a warning) keeps the height
+        # its lines need, or a message appearing squeezes the others into each other.
+        for label in self.findChildren(QtWidgets.QLabel):
+            width = label.width()
+            if label.wordWrap() and label.isVisible() and width > 0:
+                label.setMinimumHeight(label.heightForWidth(width))
         keep = self.width()
         self.adjustSize()
         self.resize(max(keep, self.width()), self.height())
@@ -659,6 +684,8 @@ class SnipeDialog(QtWidgets.QDialog):
                 end_time=end_time,
                 now=self._clock(),
                 min_seconds_before_end=settings.min_seconds_before_end,
+                listing_marketplace=preview.listing_marketplace,
+                minimum_to_bid=preview.ebay_minimum,
             )
         return validate_new_snipe(
             max_bid=max_bid,
@@ -670,6 +697,8 @@ class SnipeDialog(QtWidgets.QDialog):
             lead_seconds=lead,
             has_active_snipe_for_item=False,  # only the engine knows; it refuses a second one
             min_seconds_before_end=settings.min_seconds_before_end,
+            listing_marketplace=preview.listing_marketplace,
+            minimum_to_bid=preview.ebay_minimum,
         )
 
     def _check_item(self) -> None:

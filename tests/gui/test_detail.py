@@ -183,3 +183,18 @@ def test_an_automatic_lead_shows_the_lead_chosen_and_why(
                     details={"lead_auto_s": 1.2, "why": why})
     detail.refresh()
     assert detail.lead_label.text() == f"auto: 1.2 s ({why})"
+
+
+def test_a_pound_snipe_shows_its_maximum_and_price_with_ebays_dollars_beside(
+    qtbot: Any, store: Store, user_id: int, clock: FakeClock
+) -> None:
+    snipe = store.create_snipe(
+        user_id, legacy_item_id="284460198823", currency="GBP", max_bid_minor=5_000, lead_seconds=6.0,
+        end_time=clock.now + timedelta(hours=1), title="Roberts R200", current_price_minor=4_500,
+        converted_currency="USD", converted_price_minor=5_769,
+    )
+    detail = SnipeDetail(store, snipe.id, clock=clock)
+    qtbot.addWidget(detail)
+    # 50.00 x 57.69 / 45.00 = 64.10: for reading only, the bid stays £50.00.
+    assert detail.max_label.text() == "£50.00 ≈ $64.10"
+    assert detail.price_label.text() == "£45.00 ≈ $57.69"

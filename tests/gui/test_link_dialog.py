@@ -188,3 +188,90 @@ def test_needs_relink_is_shown_with_the_reason_and_unlink_asks_first(
                 )
 
     qloop(scenario())
+
+
+def _overlaps(dialog: LinkDialog) -> list[str]:
+    """Which of the dialog's visible widgets the error label overlaps, and whether it is cut off."""
+    error = dialog.error_label.geometry()
+    problems = [
+        widget.objectName() or type(widget).__name__
+        for widget in (dialog.status_label, dialog.steps_label, dialog.open_button, dialog.redirect_edit,
+                       dialog.link_button, dialog.passphrase_button, dialog.buttons)
+        if widget.isVisible() and widget.geometry().intersects(error)
+    ]
+    for label in (dialog.error_label, dialog.steps_label):
+        if label.height() < label.heightForWidth(label.width()):
+            problems.append(f"{label.objectName()} cut off")
+    return problems
+
+
+@pytest.mark.parametrize("width", [520, 1000])
+def test_a_long_error_shows_whole_and_never_overlaps_the_steps(
+    width: int, sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser  # noqa: F811
+) -> None:
+    import keyring
+    from keyring.backends import fail
+
+    async def scenario() -> None:
+        async with live_service(sim, tmp_path, linked=False) as live, link_dialog(live, qtbot) as dialog:
+            dialog.resize(width, dialog.sizeHint().height())
+            click(qtbot, dialog.open_button)
+            dialog.redirect_edit.setText(await landing_address(browser.opened[-1]))
+            previous = keyring.get_keyring()
+            keyring.set_keyring(fail.Keyring())  # a machine without a keyring: the long sentence it meets
+            try:
+                click(qtbot, dialog.link_button)
+                await until(lambda: dialog.error_text() != "", what="the refusal")
+            finally:
+                keyring.set_keyring(previous)
+            assert dialog.error_text().startswith("This desktop has no keyring to keep your eBay sign-in.")
+            assert dialog.passphrase_button.isVisible()
+            await until(lambda: not _overlaps(dialog), what=f"the layout to settle: {_overlaps(dialog)}")
+            assert dialog.width() >= width
+            # Narrowed by the user, it grows in height rather than hiding or overlapping a line.
+            dialog.resize(dialog.minimumWidth(), dialog.height())
+            await until(lambda: not _overlaps(dialog), what=f"the narrow layout to settle: {_overlaps(dialog)}")
+
+    qloop(scenario())
+
+
+def test_without_a_keyring_a_passphrase_keeps_the_sign_in_and_the_pasted_address_still_links(
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser  # noqa: F811
+) -> None:
+    import keyring
+    from keyring.backends import fail
+
+    from sniper_app.ebay.secretfile import SECRETS_FILE
+    from sniper_app.ui.passphrase_dialog import PassphraseDialog
+
+    async def scenario() -> None:
+        async with live_service(sim, tmp_path, linked=False) as live, link_dialog(live, qtbot) as dialog:
+            click(qtbot, dialog.open_button)
+            landed = await landing_address(browser.opened[-1])
+            dialog.redirect_edit.setText(landed)
+            previous = keyring.get_keyring()
+            keyring.set_keyring(fail.Keyring())
+            try:
+                click(qtbot, dialog.link_button)
+                await until(lambda: dialog.passphrase_button.isVisible(), what="the way out")
+                click(qtbot, dialog.passphrase_button)
+                passphrase = dialog.findChild(PassphraseDialog)
+                assert isinstance(passphrase, PassphraseDialog)
+                assert passphrase.creating
+                passphrase.passphrase_edit.setText("a long enough passphrase")
+                passphrase.confirm_edit.setText("a long enough passphrase")
+                click(qtbot, passphrase.ok_button)
+                await until(lambda: not dialog.passphrase_button.isVisible(), what="the file to be unlocked")
+                assert dialog.error_text() == ""
+                assert dialog.redirect_edit.text() == landed  # kept: the attempt was not spent
+                linked: list[str] = []
+                dialog.linked.connect(linked.append)
+                click(qtbot, dialog.link_button)
+                await until(lambda: linked == ["demo"], what="the link")
+            finally:
+                keyring.set_keyring(previous)
+            assert b"refresh" not in (tmp_path / SECRETS_FILE).read_bytes()
+            tokens = await live.service.client.secrets.aload_tokens("demo")
+            assert tokens.refresh is not None
+
+    qloop(scenario())

@@ -13,6 +13,7 @@ from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.engine.bus import AccountStateChanged, EventBus, SnipeStatusChanged
 from sniper_app.store import Store
+from sniper_app.store.repo import WatchItemData
 from sniper_app.ui.models import HistoryColumn, SnipeColumn, WatchColumn
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 from sniper_app.ui.thumbnails import ThumbnailCache
@@ -368,3 +369,62 @@ def test_a_cancelled_export_leaves_nothing_behind(
     qtbot.waitUntil(lambda: "cancelled" in window.statusBar().currentMessage(), timeout=60_000)
     assert window.statusBar().currentMessage() == "Export cancelled; nothing was written."
     assert list(folder.iterdir()) == []  # neither the file nor its partial temporary
+
+
+def test_a_converted_price_is_shown_whole_in_the_watch_list_and_snipes(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock
+) -> None:
+    seed(store, user_id, clock)
+    # A narrow price column saved by an earlier run must not clip the wider converted text either.
+    first = make_window()
+    first.watch_view.horizontalHeader().resizeSection(WatchColumn.PRICE, 60)
+    first.close()
+    store.upsert_watch_items(user_id, [WatchItemData(
+        legacy_item_id="284460198823", title="Roberts R200 valve radio", currency="GBP",
+        current_price_minor=1_234_520, bid_count=3, end_time=clock.now + timedelta(hours=1),
+        converted_currency="USD", converted_price_minor=1_582_718,
+    )], clock.now)
+    store.create_snipe(user_id, legacy_item_id="284460198823", currency="GBP", max_bid_minor=1_500_000,
+                       end_time=clock.now + timedelta(hours=1), lead_seconds=6.0, title="Roberts R200",
+                       current_price_minor=1_234_520, converted_currency="USD", converted_price_minor=1_582_718)
+    window = make_window()
+    window.show()
+    qtbot.waitExposed(window)
+
+    def clipped(view: QtWidgets.QTableView, model: QtCore.QAbstractItemModel, column: int) -> list[str]:
+        width = view.horizontalHeader().sectionSize(column)
+        metrics = view.fontMetrics()
+        cells = [str(model.data(model.index(r, column), Display) or "") for r in range(model.rowCount())]
+        # A cell needs its text's width plus the item's text margin on both sides (as Qt's delegate lays it out).
+        margin = view.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1
+        return [text for text in cells if metrics.horizontalAdvance(text) + 2 * margin > width]
+
+    cells = texts(window.watch_model, WatchColumn.PRICE)
+    assert "£12,345.20 ≈ $15,827.18" in cells
+    assert clipped(window.watch_view, window.watch_model, WatchColumn.PRICE) == []
+    assert clipped(window.snipes_view, window.snipes_proxy, SnipeColumn.MAX) == []
+    assert "£12,345.20 ≈ $15,827.18" in texts(window.snipes_proxy, SnipeColumn.PRICE)
+
+
+def test_a_status_message_is_read_whole_and_the_status_comes_back_after(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock
+) -> None:
+    seed(store, user_id, clock)
+    window = make_window()
+    window.resize(720, 480)
+    window.show()
+    qtbot.waitExposed(window)
+    bar = window.statusBar()
+    message = "Snipe on “Roberts Revival DAB radio, duck egg blue, boxed” saved."
+
+    def room() -> int:
+        """What the permanent labels leave for the message, where the status bar draws it."""
+        return bar.width() - sum(w.width() for w in bar.findChildren(QtWidgets.QLabel) if w.isVisible())
+
+    bar.showMessage(message, 300)
+    # The room the permanent labels leave holds the whole sentence.
+    qtbot.waitUntil(lambda: room() >= bar.fontMetrics().horizontalAdvance(message), timeout=2000)
+    assert bar.toolTip() == message
+    qtbot.waitUntil(lambda: window.next_snipe_label.isVisible(), timeout=3000)
+    assert window.next_snipe_label.text().startswith("Next snipe: ")
+    assert bar.toolTip() == ""

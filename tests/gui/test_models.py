@@ -11,6 +11,7 @@ from sniper_app.engine.bus import EventBus, SnipeStatusChanged
 from sniper_app.store import Store, WatchItemData
 from sniper_app.ui.bridge import EngineBridge
 from sniper_app.ui.models import (
+    SNIPEABLE_ROLE,
     SORT_ROLE,
     HistoryColumn,
     HistoryModel,
@@ -305,3 +306,36 @@ def test_a_sync_updates_the_watch_list_in_place_without_a_reset(
     assert set(shown) == (set(titles) - {"126002"}) | {"126099"}
     assert shown["126003"].price_minor == 315_000
     assert shown["126099"].title == "Hasselblad 503CW"
+
+
+def test_a_converted_price_is_shown_beside_the_listings_own_and_fixed_price_is_not_snipeable(
+    store: Store, user_id: int, clock: FakeClock
+) -> None:
+    store.upsert_watch_items(user_id, [
+        WatchItemData(legacy_item_id="226001", title="Brompton M6L", currency="GBP", current_price_minor=60000,
+                      end_time=clock.now + timedelta(hours=3), listing_type="Chinese",
+                      converted_currency="USD", converted_price_minor=76923),
+        WatchItemData(legacy_item_id="226002", title="Film, 5-pack", currency="USD", current_price_minor=5499,
+                      end_time=clock.now + timedelta(days=7), listing_type="FixedPriceItem"),
+    ], clock.now)
+    model = WatchListModel(store, user_id, clock=clock)
+    rows = {cell(model, r, WatchColumn.TITLE): r for r in range(model.rowCount())}
+    bike, film = rows["Brompton M6L"], rows["Film, 5-pack"]
+    assert cell(model, bike, WatchColumn.PRICE) == "£600.00 ≈ $769.23"
+    assert "Bids are in GBP" in cell(model, bike, WatchColumn.PRICE, QtCore.Qt.ItemDataRole.ToolTipRole)
+    assert cell(model, bike, WatchColumn.SNIPE) == "Snipe…"
+    assert cell(model, bike, WatchColumn.SNIPE, SNIPEABLE_ROLE) is True
+    assert cell(model, film, WatchColumn.PRICE) == "$54.99"
+    assert cell(model, film, WatchColumn.SNIPE) == "Fixed price"
+    assert cell(model, film, WatchColumn.SNIPE, SNIPEABLE_ROLE) is False
+    assert "nothing to snipe" in cell(model, film, WatchColumn.SNIPE, QtCore.Qt.ItemDataRole.ToolTipRole)
+
+
+def test_the_snipe_list_shows_the_price_now_with_ebays_conversion(store: Store, user_id: int, clock: FakeClock) -> None:
+    store.create_snipe(user_id, legacy_item_id="226001", currency="GBP", max_bid_minor=65000,
+                       end_time=clock.now + timedelta(hours=3), lead_seconds=5, title="Brompton M6L",
+                       current_price_minor=60000, converted_currency="USD", converted_price_minor=76923)
+    model = SnipesModel(store, user_id, clock=clock)
+    assert cell(model, 0, SnipeColumn.MAX) == "£650.00"
+    assert cell(model, 0, SnipeColumn.PRICE) == "£600.00 ≈ $769.23"
+    assert model.headerData(SnipeColumn.PRICE, QtCore.Qt.Orientation.Horizontal) == "Price now"

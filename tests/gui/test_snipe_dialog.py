@@ -89,6 +89,15 @@ def paste(qtbot: Any, widget: QtWidgets.QWidget, text: str) -> None:
     qtbot.keyClick(widget, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
 
 
+def squeezed(dialog: QtWidgets.QDialog) -> list[str]:
+    """The wrapped sentences shown with less height than their lines need: clipped for the user."""
+    return [
+        label.text() for label in dialog.findChildren(QtWidgets.QLabel)
+        if label.wordWrap() and label.isVisible() and label.text()
+        and label.height() < label.heightForWidth(label.width())
+    ]
+
+
 def item_url(auction: dict[str, Any]) -> str:
     return f"https://www.ebay.com/itm/brass-sextant/{auction['legacy_item_id']}?hash=item1f&var=0"
 
@@ -205,6 +214,39 @@ def test_a_too_low_amount_is_refused_inline_and_nothing_is_sent(
             dialog.amount_edit.setText("forty")
             assert dialog.error_text("amount").startswith("Could not read 'forty' as an amount.")
             dialog.amount_edit.setText("40.00")
+            assert dialog.error_text("amount") == ""
+
+    qloop(scenario())
+
+
+def test_a_pound_listing_seen_from_the_us_shows_both_prices_and_refuses_dollars(
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+) -> None:
+    auction = sim.create_auction("Roberts radio", "45.00", ends_in=900, marketplace="EBAY_GB")
+
+    async def scenario() -> None:
+        async with live_service(sim, tmp_path) as live, dialog_rig(live, tmp_path) as rig:
+            assert live.settings.marketplace == "EBAY_US"
+            dialog = rig.dialog(item_text=item_url(auction))
+            await until(lambda: dialog.preview is not None, what="the item preview")
+            # The listing's own pounds first, eBay's dollars (at the simulator's 0.78) beside them.
+            assert dialog.price_label.text() == "£45.00 ≈ $57.69 (0 bids)"
+            # The least bid too, at the rate eBay converted the price; what is bid stays in pounds.
+            assert dialog.minimum_label.text() == "£45.00 ≈ $57.69"
+            assert dialog.currency_label.text() == "GBP"
+            assert dialog.currency_hint.isVisibleTo(dialog)
+            assert dialog.currency_hint.text() == (
+                "A number without a currency is read in GBP, the listing's own currency; the bid is placed in GBP."
+            )
+            qtbot.keyClicks(dialog.amount_edit, "$60")
+            calls = len(sim.requests())
+            qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+            assert dialog.error_text("amount") == "This item is priced in GBP; enter the amount in GBP."
+            # The refusal appears without squeezing the currency note above it into its own lines.
+            await until(lambda: squeezed(dialog) == [], what="every sentence to have the height it needs")
+            assert len(sim.requests()) == calls
+            assert live.store.list_snipes(user_id=live.user_id) == []
+            dialog.amount_edit.setText("60")
             assert dialog.error_text("amount") == ""
 
     qloop(scenario())

@@ -6,6 +6,7 @@ tray's actions is real: the engine, the store and the simulator over loopback HT
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -335,3 +336,53 @@ def test_a_notice_shows_in_the_tray_and_its_click_opens_the_snipe(
                 await until(lambda: "Leica Summilux 35mm" in window.statusBar().currentMessage())
 
     qloop(scenario())
+
+
+def test_the_demo_window_links_in_two_clicks_on_a_machine_without_a_keyring(
+    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: Any  # noqa: F811
+) -> None:
+    import keyring
+    from keyring.backends import fail
+
+    from sniper_app.ui.link_dialog import LinkDialog
+
+    sim.create_auction("Leica M3", "100.00", ends_in=3600, watched_by=["demo"])
+    settings = engine_settings(sim, tmp_path / "demo")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    ctx = open_context(settings, demo=True)
+    outcome: list[str] = []
+
+    async def drive(shell: Shell) -> None:
+        try:
+            await until(lambda: isinstance(shell.window.dialog("link"), LinkDialog), what="the Link dialog")
+            dialog = shell.window.dialog("link")
+            assert isinstance(dialog, LinkDialog)
+            await until(lambda: dialog.status is not None, what="the account status")
+            qtbot.mouseClick(dialog.open_button, QtCore.Qt.MouseButton.LeftButton)  # click 1
+            await until(lambda: "code=" in dialog.redirect_edit.text(), what="the demo's redirect")
+            qtbot.mouseClick(dialog.link_button, QtCore.Qt.MouseButton.LeftButton)  # click 2
+            await until(lambda: shell.service.linked_username() == "demo" or dialog.error_text() != "",
+                        what="the link")
+            assert dialog.error_text() == ""
+            await until(lambda: len(ctx.store.list_watch_items(ctx.user_id)) == 1, what="the watch list")
+            outcome.append("linked")
+        finally:
+            shell.stop.set()
+
+    tasks: set[asyncio.Task[None]] = set()
+
+    def ready(shell: Shell) -> None:
+        tasks.add(asyncio.get_running_loop().create_task(drive(shell)))
+
+    try:
+        code = qloop(run_shell(ctx, tray_available=False, on_ready=ready, engine_options={"preflight_s": 2.0}))
+        for task in tasks:
+            task.result()  # a failed assertion in the drive surfaces here
+    finally:
+        ctx.close()
+        keyring.set_keyring(previous)
+    assert code == 0
+    assert outcome == ["linked"]
+    kept = tmp_path / "demo" / "demo-secrets.json"
+    assert oct(kept.stat().st_mode & 0o777) == "0o600"

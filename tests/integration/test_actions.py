@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sniper_app.config import Settings
-from sniper_app.domain.errors import RuleViolation
+from sniper_app.domain.errors import InputError, RuleViolation
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.ebay import NeedsRelink
 from sniper_app.engine.accounts import Accounts
@@ -117,3 +117,31 @@ def test_sync_feeds_bus_and_metrics_and_a_dead_sign_in_flags_the_account(
     assert [(e.count, e.added, e.error is None) for e in synced] == [(3, 3, True), (0, 0, False)]
     assert metrics.operations["sync"].count == 2
     assert metrics.operations["sync"].errors == 1
+
+
+def test_a_listing_from_another_site_is_stored_in_its_own_currency_with_the_conversion_beside(
+    sim: SimulatorServer, store: Store, tmp_path: Path
+) -> None:
+    gb = sim.create_auction(title="Brompton bike", start_price="600.00", marketplace="EBAY_GB", ends_in=900,
+                            watched_by=["demo"])["legacy_item_id"]
+    fixed = sim.create_auction(title="Film, 5-pack", start_price="54.99", buy_it_now="54.99", ends_in=9000,
+                               watched_by=["demo"], fixed_price=True)["legacy_item_id"]
+
+    async def scenario() -> None:
+        user_id, accounts = await _linked(sim, store, tmp_path, EventBus())
+        actions = Actions(_settings(marketplace="EBAY_US"), store, user_id=user_id, client=accounts.client)
+        await sync_watchlist(store, accounts.client, user_id)
+        watched = {w.legacy_item_id: w for w in store.list_watch_items(user_id)}
+        assert (watched[gb].currency, watched[gb].current_price_minor) == ("GBP", 60000)
+        assert (watched[gb].converted_currency, watched[gb].converted_price_minor) == ("USD", 76923)
+        assert watched[fixed].listing_type == "FixedPriceItem"
+        # A dollar maximum on a pound listing is refused with the listing's currency named, never converted.
+        with pytest.raises(InputError, match="This item is priced in GBP; enter the amount in GBP"):
+            await actions.add_snipe(gb, "$800", lead=3)
+        with pytest.raises(RuleViolation, match="not an auction"):
+            await actions.add_snipe(fixed, "60", lead=3)
+        snipe, _ = await actions.add_snipe(gb, "650", lead=3)
+        assert (snipe.currency, snipe.max_bid_minor) == ("GBP", 65000)
+        assert (snipe.converted_currency, snipe.converted_price_minor) == ("USD", 76923)
+
+    run(scenario())

@@ -9,22 +9,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
+from tests.support.cli import poll
 from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
 from tests.support.simulator import sim  # noqa: F401  (fixture)
-
-
-def _poll(condition: Callable[[], Any], deadline_s: float, what: str) -> Any:
-    end = time.monotonic() + deadline_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
@@ -62,7 +51,7 @@ def test_headless_engine_schedules_a_snipe_added_from_another_process_and_stops_
         def scheduled() -> bool:
             return any(s["id"] == snipe_id and s["status"] == "SCHEDULED" for s in cli.ok_json("snipe", "list"))
 
-        _poll(scheduled, 5.0, "the running engine to schedule the new snipe")
+        poll(scheduled, 5.0, "the running engine to schedule the new snipe")
         assert time.monotonic() - added < 5.0
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -88,10 +77,12 @@ def test_demo_runs_apart_from_real_data_and_other_commands_reach_it(cli: CliSim)
         url = json.loads(_run(["--demo", "account", "link", "--print-url", "--json"], env))["consent_url"]
         _run(["--demo", "account", "link", "--redirect-url", cli.consent_redirect(url)], env)
         synced = json.loads(_run(["--demo", "watchlist", "sync", "--json"], env))
-        assert synced["count"] == 16
-        item = json.loads(_run(["--demo", "watchlist", "list", "--json"], env))[-1]["item"]
+        # The demo's 18 auctions (US, GB and DE) and 2 fixed-price listings.
+        assert synced["count"] == 20
+        watched = json.loads(_run(["--demo", "watchlist", "list", "--json"], env))
+        item = [w for w in watched if w["snipeable"]][-1]["item"]
         _run(["--demo", "snipe", "add", item, "500"], env)
-        _poll(
+        poll(
             lambda: json.loads(_run(["--demo", "snipe", "list", "--json"], env))[0]["status"] == "SCHEDULED",
             5.0, "the demo engine to schedule the snipe",
         )
@@ -135,7 +126,7 @@ def test_headless_started_unlinked_bids_for_the_account_linked_later_from_anothe
             found = [s for s in cli.ok_json("snipe", "list") if s["id"] == snipe_id]
             return found[0] if found and found[0]["status"] in ("WON", "LOST", "FAILED", "MISSED", "SKIPPED") else None
 
-        snipe = _poll(finished, 30.0, "the snipe to finish")
+        snipe = poll(finished, 30.0, "the snipe to finish")
     finally:
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=20)
@@ -143,3 +134,56 @@ def test_headless_started_unlinked_bids_for_the_account_linked_later_from_anothe
     assert snipe["status"] == "WON", snipe
     auction = cli.sim.auction(item)
     assert auction["winner"] == "demo"
+
+
+# A British listing watched from eBay US, end to end over HTTP: sniped in pounds, never in converted dollars.
+def test_gb_listing_watched_from_us_is_sniped_in_pounds_and_won(cli: CliSim) -> None:
+    env = cli.env | {"SNIPER_MIN_SECONDS_BEFORE_END": "10", "SNIPER_MARKETPLACE": "EBAY_US"}
+    cli.env = env
+    proc = _start(["--headless"], env)
+    try:
+        _wait_line(proc, "Sniper engine running")
+        cli.link()
+        item = cli.auction(
+            title="Roberts radio", start_price="10.00", marketplace="EBAY_GB", ends_in=30,
+            rivals=[{"max": "15.00", "before_end": 8.0, "user": "uk_rival"}],
+        )
+
+        # A dollar maximum on a pound listing is refused, naming the listing's currency; nothing is saved.
+        refused = cli.run("snipe", "add", item, "$40")
+        assert refused.returncode == 2, refused.stderr
+        assert "GBP" in refused.stderr
+        assert "Traceback" not in refused.stderr
+        as_json = cli.run("snipe", "add", item, "$40", "--json")
+        assert as_json.returncode == 2
+        assert json.loads(as_json.stderr)["exit_code"] == 2
+        assert cli.ok_json("snipe", "list") == []
+
+        # A bare number is read in pounds, and the output says so.
+        added = cli.run("snipe", "add", item, "20", "--lead", "2")
+        assert added.returncode == 0, added.stderr
+        assert "read in GBP, the listing's own currency" in added.stdout
+        # The listing's own price first, eBay's conversion for the user beside it.
+        assert "Price now £10.00 ≈ $12.82." in added.stdout
+        snipe = cli.ok_json("snipe", "list")[0]
+        assert (snipe["currency"], snipe["max_bid"]) == ("GBP", "20.00")
+        assert snipe["converted_price"] == {"currency": "USD", "value": "12.82"}
+
+        def finished() -> dict[str, Any] | None:
+            found = [s for s in cli.ok_json("snipe", "list") if s["id"] == snipe["id"]]
+            return found[0] if found and found[0]["status"] in ("WON", "LOST", "FAILED", "MISSED", "SKIPPED") else None
+
+        done = poll(finished, 45.0, "the snipe to finish")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert done["status"] == "WON", done
+    auction = cli.sim.auction(item)
+    assert auction["currency"] == "GBP"
+    assert auction["winner"] == "demo"
+    # What reached eBay: demo's bid of 20.00 accepted, so it came in pounds (any other currency is 120009).
+    mine = [b for b in auction["bids"] if b["bidder"] == "demo"]
+    assert [(b["max"], b["accepted"], b["reason"]) for b in mine] == [("20.00", True, None)]
+    # eBay UK's step at £15.00 is £1.00 (the US table would say $0.50): the rival's 15.00 plus one step.
+    assert done["final_price"] == auction["final_price"] == "16.00"

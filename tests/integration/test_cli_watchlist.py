@@ -45,3 +45,22 @@ def test_sync_needs_a_linked_account(cli: CliSim) -> None:
     assert "account link" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert cli.ok_json("watchlist", "list") == []
+
+
+def test_the_list_shows_other_sites_prices_with_ebays_conversion_and_marks_fixed_price(cli: CliSim) -> None:
+    cli.link()
+    gb = cli.auction(title="Brompton M6L", start_price="600.00", marketplace="EBAY_GB", ends_in=3600,
+                     watched_by=["demo"])
+    film = str(cli.sim.create_auction("Film, 5-pack", "54.99", 9000, buy_it_now="54.99", watched_by=["demo"],
+                                      fixed_price=True)["legacy_item_id"])
+    assert cli.ok_json("watchlist", "sync")["count"] == 2
+    listed = {w["item"]: w for w in cli.ok_json("watchlist", "list")}
+    assert (listed[gb]["currency"], listed[gb]["current_price"]) == ("GBP", "600.00")
+    assert listed[gb]["converted_price"] == {"currency": "USD", "value": "769.23"}
+    assert listed[gb]["snipeable"] is True
+    assert (listed[film]["listing_type"], listed[film]["snipeable"]) == ("FixedPriceItem", False)
+    lines = cli.run("watchlist", "list").stdout.splitlines()
+    bike = next(line for line in lines if "Brompton" in line)
+    assert "£600.00 ≈ $769.23" in bike
+    assert "not snipeable" not in bike
+    assert next(line for line in lines if "Film" in line).endswith("[fixed price: not snipeable]")

@@ -9,6 +9,8 @@ from pathlib import Path
 def test_uncaught_exception_leaves_a_redacted_crash_report(isolated_dirs: Path) -> None:
     script = textwrap.dedent(
         """
+        import os
+        os.umask(0o022)  # the usual default: files the app does not guard come out 0644
         from sniper_app.logging_setup import install_crash_handler, setup_logging
         setup_logging("INFO")
         install_crash_handler()
@@ -28,3 +30,5 @@ def test_uncaught_exception_leaves_a_redacted_crash_report(isolated_dirs: Path) 
     assert "H4sIAAAA" not in result.stderr
     assert "H4sIAAAA" not in (isolated_dirs / "logs" / "sniper.log").read_text()
     assert oct(crashes[0].stat().st_mode & 0o777) == "0o600"
+    for log_file in ("sniper.log", "faulthandler.log"):
+        assert oct((isolated_dirs / "logs" / log_file).stat().st_mode & 0o777) == "0o600", log_file

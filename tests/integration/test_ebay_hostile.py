@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.money import Money
 from sniper_app.ebay import (
     BadResponse,
@@ -26,6 +28,8 @@ from sniper_app.ebay import (
     Transient,
     UserTokens,
 )
+from sniper_app.engine.sync import sync_watchlist
+from sniper_app.store import Store
 from tests.support.ebay import FAST_RETRY, run
 from tests.support.hostile import HostileServer, hostile  # noqa: F401  (fixture)
 
@@ -126,6 +130,25 @@ def test_wrong_currency_against_the_expected_one(hostile: HostileServer) -> None
     run(go())
 
 
+def test_a_browse_reply_about_another_item_is_refused(hostile: HostileServer) -> None:
+    other = {"itemId": "v1|110000000999|0", "title": "Someone else's lamp", "buyingOptions": ["AUCTION"],
+             "currentBidPrice": {"currency": "USD", "value": "5.00"}, "itemEndDate": "2030-01-01T00:00:00.000Z"}
+    hostile.answer(ITEM_PATH, json.dumps(other))
+    hostile.answer("/buy/browse/v1/item/get_item_by_legacy_id", json.dumps(other))
+
+    async def go() -> None:
+        client = await _linked(hostile)
+        try:
+            with pytest.raises(BadResponse, match="describes item 110000000999, not the item 123456789012 that was"):
+                await client.get_item(ITEM)
+            with pytest.raises(BadResponse, match="describes item 110000000999, not the item 123456789012"):
+                await client.get_item_by_legacy_id("123456789012")
+        finally:
+            await client.aclose()
+
+    run(go())
+
+
 def test_html_5xx_is_transient_after_retries(hostile: HostileServer) -> None:
     hostile.answer(ITEM_PATH, "<html><h1>502 Bad Gateway</h1></html>", 502, "text/html")
 
@@ -164,19 +187,73 @@ BAD_TRADING = {
     "external entity": EXTERNAL,
     "malformed": b"<GetMyeBayBuyingResponse><Ack>Success</Ack>",
     "no ack": b"<GetMyeBayBuyingResponse/>",
-    "bad price": _trading(
+}
+
+# One watched item eBay describes badly: left out with a sentence, the rest of the page still syncs.
+_GOOD_ITEM = (
+    "<Item><ItemID>223456789012</ItemID><ListingType>Chinese</ListingType><SellingStatus>"
+    "<CurrentPrice currencyID='USD'>5.0</CurrentPrice></SellingStatus></Item>"
+)
+BAD_TRADING_ITEMS = {
+    "bad price": (
+        "123456789012",
         "<Item><ItemID>123456789012</ItemID><SellingStatus><CurrentPrice currencyID='USD'>1e5</CurrentPrice>"
-        "</SellingStatus></Item>"
+        "</SellingStatus></Item>",
     ),
-    "bad currency": _trading(
+    "bad currency": (
+        "123456789012",
         "<Item><ItemID>123456789012</ItemID><SellingStatus><CurrentPrice currencyID='ZZZ'>5.00</CurrentPrice>"
-        "</SellingStatus></Item>"
+        "</SellingStatus></Item>",
     ),
-    "bad item id": _trading("<Item><ItemID>12; DROP</ItemID></Item>"),
-    "bad end time": _trading(
-        "<Item><ItemID>123456789012</ItemID><ListingDetails><EndTime>soon</EndTime></ListingDetails></Item>"
+    "bad item id": ("without a readable number", "<Item><ItemID>12; DROP</ItemID></Item>"),
+    "bad end time": (
+        "123456789012",
+        "<Item><ItemID>123456789012</ItemID><ListingDetails><EndTime>soon</EndTime></ListingDetails></Item>",
     ),
 }
+
+
+@pytest.mark.parametrize("case", sorted(BAD_TRADING_ITEMS))
+def test_one_hostile_watched_item_is_left_out_and_the_rest_synced(hostile: HostileServer, case: str) -> None:
+    number, bad = BAD_TRADING_ITEMS[case]
+    hostile.answer("/ws/api.dll", _trading(bad + _GOOD_ITEM), 200, "text/xml")
+
+    async def go() -> None:
+        client = await _linked(hostile)
+        try:
+            watch = await client.get_watch_list()
+        finally:
+            await client.aclose()
+        assert [i.legacy_item_id for i in watch.items] == ["223456789012"]
+        assert len(watch.skipped) == 1
+        assert watch.skipped[0].startswith(f"Watched item {number} was left out of the sync: eBay's reply")
+
+    run(go())
+
+
+def test_a_sync_with_one_unreadable_item_keeps_the_rest_and_notes_it_in_history(
+    hostile: HostileServer, tmp_path: Path
+) -> None:
+    _number, bad = BAD_TRADING_ITEMS["bad price"]
+    hostile.answer("/ws/api.dll", _trading(bad + _GOOD_ITEM), 200, "text/xml")
+
+    async def go() -> None:
+        client = await _linked(hostile)
+        try:
+            with Store.open(tmp_path / "data") as store:
+                user_id = store.get_or_create_user().id
+                result = await sync_watchlist(store, client, user_id)
+                assert result.added == 1
+                assert [w.legacy_item_id for w in store.list_watch_items(user_id)] == ["223456789012"]
+                notes = store.history_page(actions=HistoryAction.SYNC).rows
+                assert [n.message for n in notes] == [
+                    "Watched item 123456789012 was left out of the sync: eBay's reply to GetMyeBayBuying has an "
+                    "amount the app cannot trust in 'SellingStatus/CurrentPrice'."
+                ]
+        finally:
+            await client.aclose()
+
+    run(go())
 
 
 @pytest.mark.parametrize("case", sorted(BAD_TRADING))
@@ -209,6 +286,11 @@ def test_trading_invalid_token_needs_relink(hostile: HostileServer) -> None:
             await client.aclose()
 
     run(go())
+    # One refresh of the token between the two tries, then the re-link: never a loop of refreshes.
+    paths = [path for _method, path, _headers, _body in hostile.received]
+    assert paths == ["/ws/api.dll", "/identity/v1/oauth2/token", "/ws/api.dll"]
+    refresh = hostile.received[1][3].decode()
+    assert "grant_type=refresh_token" in refresh
 
 
 def test_unreadable_bid_reply_says_the_bid_may_be_placed(hostile: HostileServer) -> None:

@@ -28,7 +28,8 @@ def test_won_snipe_is_emailed_over_plain_smtp(tmp_path: Path) -> None:
         async def main() -> None:
             async with notify_rig(settings) as rig:
                 finish(rig, add_snipe(rig.store, HOSTILE), "WON", 31_250)
-                await wait_for(lambda: len(server.messages) == 1, 10, "the email")
+                # The server stores the message before the client has had its reply and said QUIT: wait for both.
+                await wait_for(lambda: len(server.messages) == 1 and rig.handle.notifier.sent == 1, 10, "the email")
             assert rig.failures() == []
 
         asyncio.run(main())
@@ -58,7 +59,7 @@ def test_starttls_with_auth_takes_the_password_from_the_keyring_and_never_logs_i
         async def main() -> None:
             async with notify_rig(settings, secrets, tls_context=server.client_tls_context()) as rig:
                 finish(rig, add_snipe(rig.store), "LOST", 45_000)
-                await wait_for(lambda: len(server.messages) == 1, 10, "the email")
+                await wait_for(lambda: len(server.messages) == 1 and rig.handle.notifier.sent == 1, 10, "the email")
 
         asyncio.run(main())
         got = server.messages[0]
@@ -92,7 +93,8 @@ def test_temporary_refusals_are_retried_then_delivered(tmp_path: Path) -> None:
         async def main() -> None:
             async with notify_rig(settings) as rig:
                 finish(rig, add_snipe(rig.store), "FAILED")
-                await wait_for(lambda: len(server.messages) == 1, 10, "the email after two refusals")
+                await wait_for(lambda: len(server.messages) == 1 and rig.handle.notifier.sent == 1, 10,
+                               "the email after two refusals")
                 assert rig.failures() == []
                 assert rig.handle.notifier.sent == 1
 

@@ -66,7 +66,7 @@ def test_window_demo_hands_over_to_itself_takes_commands_and_quits_on_sigterm(cl
         linked = _run(["--demo", "account", "link", "--redirect-url", cli.consent_redirect(url)], env)
         assert linked.returncode == 0, linked.stderr
         synced = json.loads(_run(["--demo", "watchlist", "sync", "--json"], env).stdout)
-        assert synced["count"] == 16
+        assert synced["count"] == 20  # 18 auctions (US, GB, DE) and 2 fixed-price listings
     finally:
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=30)

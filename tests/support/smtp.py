@@ -1,12 +1,10 @@
 """A real SMTP server on loopback (aiosmtpd in its own thread) for the email tests, with STARTTLS or
-implicit TLS on a self-signed certificate, optional AUTH, and scripted refusals."""
+implicit TLS on a certificate from a throw-away CA, optional AUTH, and scripted refusals."""
 
 from __future__ import annotations
 
-import datetime as dt
 import email
 import email.policy
-import ipaddress
 import socket
 import ssl
 import threading
@@ -19,42 +17,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
-
-def self_signed_cert(directory: Path) -> tuple[Path, Path]:
-    """A certificate for localhost and 127.0.0.1 and its key, as PEM files."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "smtp-cert.pem", directory / "smtp-key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
+from tests.support.tls import throwaway_ca
 
 
 @dataclass
@@ -107,7 +71,7 @@ class SmtpServer:
             return list(self.handler.messages)
 
     def client_tls_context(self) -> ssl.SSLContext:
-        """What a client needs to trust this server's self-signed certificate (and nothing else)."""
+        """What a client needs to trust this server's certificate (and nothing else)."""
         assert self.cert is not None
         return ssl.create_default_context(cafile=str(self.cert))
 
@@ -128,9 +92,10 @@ def smtp_server(
     kwargs: dict[str, Any] = {}
     cert: Path | None = None
     if security != "none":
-        cert, key = self_signed_cert(tmp_path)
+        certs = throwaway_ca(tmp_path)
+        cert = certs.ca_file  # what a client must trust, and nothing else
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(str(cert), str(key))
+        context.load_cert_chain(str(certs.cert_file), str(certs.key_file))
         if security == "starttls":
             kwargs |= {"tls_context": context, "require_starttls": True}
         else:

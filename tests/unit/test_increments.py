@@ -81,7 +81,11 @@ DE = [
     ("marketplace", "currency", "price", "step"),
     [("EBAY_US", "USD", p, s) for p, s in US]
     + [("EBAY_GB", "GBP", p, s) for p, s in GB]
-    + [("EBAY_DE", "EUR", p, s) for p, s in DE],
+    + [("EBAY_DE", "EUR", p, s) for p, s in DE]
+    # Australia, Canada, France, Italy and Spain publish the US bands in their own currency.
+    + [("EBAY_AU", "AUD", p, s) for p, s in US]
+    + [("EBAY_CA", "CAD", p, s) for p, s in US]
+    + [(site, "EUR", p, s) for site in ("EBAY_FR", "EBAY_IT", "EBAY_ES") for p, s in US],
 )
 def test_increment_at_band_edges(marketplace: str, currency: str, price: str, step: str) -> None:
     assert increment(Money.of(price, currency), marketplace) == Money.of(step, currency)
@@ -111,15 +115,21 @@ def test_supported_marketplaces_and_currencies() -> None:
         assert marketplace in MARKETPLACE_CURRENCIES
     assert marketplace_for_currency("USD") == "EBAY_US"
     assert marketplace_for_currency("GBP") == "EBAY_GB"
-    assert marketplace_for_currency("EUR") == "EBAY_DE"
+    assert marketplace_for_currency("AUD") == "EBAY_AU"
+    assert marketplace_for_currency("CAD") == "EBAY_CA"
+    # Germany bids in other steps than France, Italy and Spain: the euro alone names no table.
+    assert marketplace_for_currency("EUR") is None
     assert marketplace_for_currency("JPY") is None
+    assert marketplace_for_currency("CHF") is None
 
 
 def test_unknown_marketplace_names_the_supported_ones() -> None:
-    with pytest.raises(InputError, match="supported marketplaces are EBAY_DE, EBAY_GB, EBAY_US"):
+    with pytest.raises(
+        InputError, match="supported marketplaces are EBAY_AU, EBAY_CA, EBAY_DE, EBAY_ES, EBAY_FR, EBAY_GB, EBAY_IT"
+    ):
         increment(Money.of("1.00", "USD"), "EBAY_XX")
     with pytest.raises(InputError, match="supported marketplaces are"):
-        minimum_next_bid(Money.of("1.00", "AUD"), 1, "EBAY_AU")
+        minimum_next_bid(Money.of("1.00", "CHF"), 1, "EBAY_CH")
     with pytest.raises(InputError, match="not an eBay marketplace this app knows; use one of EBAY_AT"):
         marketplace_currency("EBAY_XX")
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import logging
+import logging.handlers
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,5 +64,12 @@ def test_log_file_is_private_and_levels_are_checked(logged: tuple[Path, io.Strin
     for handler in logging.getLogger().handlers:
         handler.flush()
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    (rotating,) = [h for h in logging.getLogger().handlers if isinstance(h, logging.handlers.RotatingFileHandler)]
+    rotating.doRollover()
+    logging.getLogger("sniper_app.test").warning("after the rollover")
+    rotating.flush()
+    for file in (path, path.with_name(path.name + ".1")):
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
     with pytest.raises(ValueError, match="Log level must be one of"):
         setup_logging("LOUD", tmp_path / "x")

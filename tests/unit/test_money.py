@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sniper_app.domain.errors import InputError
-from sniper_app.domain.money import CURRENCY_EXPONENTS, Money, MoneyError
+from sniper_app.domain.money import CURRENCY_EXPONENTS, Money, MoneyError, near_price
 
 DOMAIN = Path(__file__).resolve().parents[2] / "sniper_app" / "domain"
 
@@ -372,3 +372,14 @@ def test_no_float_in_money_code() -> None:
     for name in ("money.py", "increments.py"):
         source = (DOMAIN / name).read_text(encoding="utf-8")
         assert not re.search(r"\bfloat\b", source), f"{name} mentions float"
+
+
+def test_an_amount_near_a_converted_price_shows_at_ebays_rate_and_only_then() -> None:
+    price, converted = Money.of("45.00", "GBP"), Money.of("57.69", "USD")
+    # 46.00 x 57.69 / 45.00 = 58.974: rounded half up to the cent.
+    assert near_price(Money.of("46.00", "GBP"), price, converted) == "£46.00 ≈ $58.97"
+    assert near_price(Money.of("46.00", "GBP"), price, None) == "£46.00"
+    assert near_price(Money.of("46.00", "GBP"), Money.of("0.00", "GBP"), converted) == "£46.00"
+    # Never a rate from another currency's price, and nothing beside an amount eBay did not convert.
+    assert near_price(Money.of("46.00", "EUR"), price, converted) == "€46.00"
+    assert near_price(Money.of("46.00", "GBP"), price, Money.of("45.00", "GBP")) == "£46.00"

@@ -4,13 +4,16 @@ and the subject stays on one line."""
 from __future__ import annotations
 
 import typing
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from sniper_app.config import NotifyType
 from sniper_app.domain.money import Money
+from sniper_app.domain.status import SnipeStatus
+from sniper_app.engine.notifications import notice_for_snipe
 from sniper_app.notify import EmailRenderer, Notice, NoticeKind, resources_dir
+from sniper_app.store.models import Snipe
 
 HOSTILE = '<script>alert("pwned")</script> <img src=x onerror=alert(1)> Leica & "Summicron"\nBcc: victim@example.com'
 
@@ -83,3 +86,22 @@ def test_only_web_links_become_links() -> None:
     assert "javascript:" not in out.html
     assert "data:text" not in out.html
     assert "javascript:" not in out.text
+
+
+def test_a_pound_listing_shows_ebays_dollar_conversion_beside_every_amount() -> None:
+    # eBay last showed £600.00 as $769.23: the same rate puts £650.00 at $833.33 and £610.00 at $782.05.
+    snipe = Snipe(id=9, legacy_item_id="226001", title="Brompton M6L", currency="GBP", max_bid_minor=65000,
+                  final_price_minor=61000, current_price_minor=60000, converted_currency="USD",
+                  converted_price_minor=76923, lead_seconds=5.0, status=SnipeStatus.WON.value,
+                  end_time=datetime(2026, 11, 23, 12, 0, tzinfo=UTC) + timedelta(hours=1))
+    notice = notice_for_snipe(snipe, NoticeKind.BID_WON)
+    assert notice.final_price == Money.of("610.00", "GBP")
+    assert notice.summary() == "Brompton M6L — Won for £610.00 ≈ $782.05."
+    out = EmailRenderer().render(notice)
+    assert out.subject == "You won: Brompton M6L for £610.00 ≈ $782.05"
+    for text in (out.text, out.html):
+        assert "£650.00 ≈ $833.33" in text
+        assert "£40.00" in text  # the saving stays in the listing's own currency
+    # Without a conversion from eBay, nothing is guessed.
+    plain = notice_for_snipe(Snipe(**{**snipe.__data__, "converted_price_minor": None}), NoticeKind.BID_WON)
+    assert plain.summary() == "Brompton M6L — Won for £610.00."

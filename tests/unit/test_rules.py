@@ -224,13 +224,68 @@ def test_warning_for_a_long_lead() -> None:
 
 
 def test_marketplace_without_a_table_warns_and_still_checks_the_price() -> None:
-    aud = Money.of
-    warnings = new_snipe(max_bid=aud("30.00", "AUD"), current_price=aud("24.50", "AUD"), marketplace="EBAY_AU")
+    chf = Money.of
+    warnings = new_snipe(max_bid=chf("30.00", "CHF"), current_price=chf("24.50", "CHF"), marketplace="EBAY_CH")
     assert len(warnings) == 1
-    assert "does not know eBay's bid increments for EBAY_AU" in warnings[0]
-    with pytest.raises(RuleViolation, match=r"Your maximum AU \$24.50 does not beat the current price"):
-        new_snipe(max_bid=aud("24.50", "AUD"), current_price=aud("24.50", "AUD"), marketplace="EBAY_AU")
-    assert new_snipe(max_bid=aud("24.50", "AUD"), current_price=aud("24.50", "AUD"), bid_count=0, marketplace="EBAY_AU")
+    assert "does not know eBay's bid increments for this CHF listing on EBAY_CH;" in warnings[0]
+    with pytest.raises(RuleViolation, match=r"Your maximum CHF 24.50 does not beat the current price"):
+        new_snipe(max_bid=chf("24.50", "CHF"), current_price=chf("24.50", "CHF"), marketplace="EBAY_CH")
+    assert new_snipe(max_bid=chf("24.50", "CHF"), current_price=chf("24.50", "CHF"), bid_count=0, marketplace="EBAY_CH")
+
+
+def test_the_unverified_tables_of_new_sites_warn_instead_of_refusing() -> None:
+    # Australia, Canada, France, Italy and Spain stand in with the US bands (24.50 + 0.50): not eBay's word, so
+    # a maximum below that figure is warned about, and only one that does not beat the price is refused.
+    for site, currency in (("EBAY_AU", "AUD"), ("EBAY_CA", "CAD"), ("EBAY_FR", "EUR"), ("EBAY_IT", "EUR"),
+                           ("EBAY_ES", "EUR")):
+        [warning] = new_snipe(max_bid=Money.of("24.99", currency), current_price=Money.of("24.50", currency),
+                              marketplace="EBAY_US", listing_marketplace=site)
+        assert f"the app's bid increments for {site} are not verified and would make it" in warning
+        assert new_snipe(max_bid=Money.of("25.00", currency), current_price=Money.of("24.50", currency),
+                         marketplace="EBAY_US", listing_marketplace=site) == []
+        with pytest.raises(RuleViolation, match="does not beat the current price"):
+            new_snipe(max_bid=Money.of("24.50", currency), current_price=Money.of("24.50", currency),
+                      marketplace="EBAY_US", listing_marketplace=site)
+        # eBay's own minimum wins over the stand-in, both ways.
+        assert new_snipe(max_bid=Money.of("24.70", currency), current_price=Money.of("24.50", currency),
+                         marketplace="EBAY_US", listing_marketplace=site,
+                         minimum_to_bid=Money.of("24.70", currency)) == []
+        with pytest.raises(RuleViolation, match="minimum next bid"):
+            new_snipe(max_bid=Money.of("25.00", currency), current_price=Money.of("24.50", currency),
+                      marketplace="EBAY_US", listing_marketplace=site, minimum_to_bid=Money.of("25.50", currency))
+
+
+def test_the_listing_site_decides_the_increments_not_the_users_marketplace() -> None:
+    eur = Money.of
+    # At 30.00 Germany steps by 0.50; Spain's stand-in table by 1.00, which only warns.
+    assert new_snipe(max_bid=eur("30.50", "EUR"), current_price=eur("30.00", "EUR"), marketplace="EBAY_FR",
+                     listing_marketplace="EBAY_DE") == []
+    [warning] = new_snipe(max_bid=eur("30.50", "EUR"), current_price=eur("30.00", "EUR"), marketplace="EBAY_DE",
+                          listing_marketplace="EBAY_ES")
+    assert "for EBAY_ES are not verified and would make it €31.00" in warning
+    # A British listing seen from Germany follows the UK table (15.00 + 1.00), which refuses.
+    with pytest.raises(RuleViolation, match=r"minimum next bid of £16\.00"):
+        new_snipe(max_bid=eur("15.50", "GBP"), current_price=eur("15.00", "GBP"), marketplace="EBAY_DE",
+                  listing_marketplace="EBAY_GB")
+
+
+def test_a_euro_listing_of_unknown_site_warns_instead_of_guessing_a_table() -> None:
+    warnings = new_snipe(max_bid=Money.of("30.50", "EUR"), current_price=Money.of("30.00", "EUR"))
+    assert len(warnings) == 1
+    assert "bid increments for this EUR listing; make sure" in warnings[0]
+
+
+def test_ebays_minimum_to_bid_wins_over_any_table() -> None:
+    # eBay asks more than the table would (a reserve, a rule the app does not know): eBay is right.
+    with pytest.raises(RuleViolation, match=r"minimum next bid of \$27\.00"):
+        new_snipe(max_bid=usd("26.00"), minimum_to_bid=usd("27.00"))
+    # eBay asks less than the table would: eBay is right again, and no warning is needed even without a table.
+    assert new_snipe(max_bid=usd("24.75"), minimum_to_bid=usd("24.75")) == []
+    chf = Money.of
+    assert new_snipe(max_bid=chf("25.00", "CHF"), current_price=chf("24.50", "CHF"), marketplace="EBAY_CH",
+                     minimum_to_bid=chf("25.00", "CHF")) == []
+    with pytest.raises(RuleViolation, match="minimum next bid"):
+        edit(max_bid=usd("26.00"), minimum_to_bid=usd("27.00"))
 
 
 def test_item_from_another_site_uses_its_own_currency_table() -> None:

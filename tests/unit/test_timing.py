@@ -110,3 +110,11 @@ def test_small_helpers() -> None:
     assert duration_text(timedelta(seconds=-5)) == "0 s"
     assert money_text(799, "GBP") == "£7.99"
     assert money_text(1234, "XYZ") == "XYZ 12.34"
+
+
+def test_a_zero_or_vanishing_clock_offset_reads_plus_zero_never_minus_zero() -> None:
+    for offset_ms in (0.0, -0.0, -0.0004, 0.0004):
+        words = text(replace(FIRED, clock_offset_ms=offset_ms))
+        assert "Clock offset used +0.000 s, latency 40 ms." in words
+        assert "-0.000" not in words
+    assert "Clock offset used -0.120 s" in text(replace(FIRED, clock_offset_ms=-120.0))

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from sniper_app.domain.errors import SniperError
+from sniper_app.store.errors import read_only
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,9 @@ class EngineLock:
             data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(data_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
+            if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                # The same sentence the store gives: an engine there could not record a bid it placed.
+                raise read_only(data_dir) from None
             raise SniperError(f"The data folder {data_dir} cannot be used ({exc.strerror or exc}).") from None
         try:
             _lock(fd)

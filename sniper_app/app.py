@@ -26,6 +26,7 @@ from sniper_app.ebay import EbayClient, SecretStore
 from sniper_app.ebay.keystore import CLIENT_SECRET_ENV, POSTMARK_TOKEN_ENV
 from sniper_app.ebay.vaults import Vault, choose_vault
 from sniper_app.engine.bus import EventBus
+from sniper_app.engine.lock import EngineLock, EngineRunning
 from sniper_app.engine.metrics import Metrics
 from sniper_app.engine.wiring import build_client, endpoints_for
 from sniper_app.logging_setup import install_crash_handler, setup_logging
@@ -307,6 +308,15 @@ async def run_engine(ctx: AppContext, announce: Callable[[str], None], *, banner
     return 0
 
 
+def take_engine_lock(data_dir: Path, announce: Callable[[str], None]) -> EngineLock:
+    """The data folder's engine lock (EngineRunning, naming the holder, when another engine has it)."""
+    lock = EngineLock.acquire(data_dir)
+    if lock.previous_pid is not None:
+        announce(f"The previous engine (pid {lock.previous_pid}) stopped without shutting down; any bid it was "
+                 "sending is checked with eBay before anything is sent again.")
+    return lock
+
+
 def say_network_limits(settings: Settings, announce: Callable[[str], None]) -> None:
     """At start, say where the bid's own connection cannot follow the network set-up of the other calls."""
     from sniper_app.engine.tunnel import proxy_warnings
@@ -318,8 +328,16 @@ def say_network_limits(settings: Settings, announce: Callable[[str], None]) -> N
 
 def run_headless(settings: Settings, announce: Callable[[str], None], log_level: str | None = None) -> int:
     start_process(log_level)
-    with app_context(settings) as ctx:
-        return asyncio.run(run_engine(ctx, announce))
+    try:
+        lock = take_engine_lock(settings.resolved_data_dir(), announce)
+    except EngineRunning as exc:
+        announce(str(exc))
+        return 1
+    try:
+        with app_context(settings) as ctx:
+            return asyncio.run(run_engine(ctx, announce))
+    finally:
+        lock.release()
 
 
 def run_demo(base: Settings, announce: Callable[[str], None], log_level: str | None = None) -> int:
@@ -327,6 +345,11 @@ def run_demo(base: Settings, announce: Callable[[str], None], log_level: str | N
     from sniper_app.simulator import SimulatorServer
 
     start_process(log_level)
+    try:
+        lock = take_engine_lock(demo_dir(base), announce)  # before the simulator: a refused start starts nothing
+    except EngineRunning as exc:
+        announce(str(exc))
+        return 1
     sim = SimulatorServer(host="127.0.0.1", port=0, sntp_port=0, scenario="demo", auto_approve=True)
     sim.start()
     state: Path | None = None
@@ -340,6 +363,7 @@ def run_demo(base: Settings, announce: Callable[[str], None], log_level: str | N
         if state is not None:
             state.unlink(missing_ok=True)
         sim.stop()
+        lock.release()
 
 
 # --- the window -------------------------------------------------------------------------------------
@@ -418,6 +442,15 @@ def run_window(
     if instance is None:
         announce("Sniper is already running with this data; its window was brought to the front.")
         return 0
+    try:
+        lock = take_engine_lock(data_dir, announce)
+    except EngineRunning as exc:
+        # A headless engine on the same data has no window to raise: say so where a desktop user looks too.
+        instance.close()
+        announce(str(exc))
+        if app.platformName() != "offscreen":  # nobody could close the box there
+            QtWidgets.QMessageBox.critical(None, "Sniper", str(exc))
+        return 1
     sim = None
     state: Path | None = None
     try:
@@ -442,6 +475,7 @@ def run_window(
                 )
             return code
     finally:
+        lock.release()
         instance.close()
         if state is not None:
             state.unlink(missing_ok=True)

@@ -24,11 +24,13 @@ from sniper_app import __version__
 from sniper_app.domain.errors import InputError, SniperError
 from sniper_app.domain.items import is_auction_listing
 from sniper_app.domain.money import Money, names_currency, near_price, with_converted
+from sniper_app.domain.rules import AUTO_LEAD
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.domain.text import MAX_GROUP_SIZE, visible
 
 if TYPE_CHECKING:
     from sniper_app.app import AppContext
+    from sniper_app.domain.lead import LeadChoice
     from sniper_app.ebay import EbayClient
     from sniper_app.store import HistoryEvent, Snipe, WatchItem
 
@@ -37,10 +39,15 @@ T = TypeVar("T")
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
+COMMAND_DEADLINE_S = 90.0  # SNIPER_COMMAND_DEADLINE_S may shorten it (slow-network tests, scripts)
 
 
 class UsageError(InputError):
     """The command line itself is wrong (unknown option, missing argument)."""
+
+
+class CommandTimedOut(SniperError):
+    """A command's total deadline passed."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -174,6 +181,10 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _lead_arg(text: str) -> float | str:
+    return "auto" if text.strip().lower() == "auto" else _seconds(text)
+
+
 def _add_snipe_commands(sub: Any) -> None:
     snipe = sub.add_parser("snipe", help="add, list, edit or cancel snipes")
     snipe_sub = snipe.add_subparsers(dest="snipe_command", metavar="ACTION", parser_class=_Parser)
@@ -182,7 +193,8 @@ def _add_snipe_commands(sub: Any) -> None:
     add = snipe_sub.add_parser("add", help="snipe an auction: ITEM is a number, a link or an id like v1|…|0")
     add.add_argument("item", metavar="ITEM")
     add.add_argument("max", metavar="MAX", help="the most you will pay, e.g. 25.50 (in the item's currency)")
-    add.add_argument("--lead", type=_seconds, metavar="S", help="seconds before the end to bid (1–120)")
+    add.add_argument("--lead", type=_lead_arg, metavar="S",
+                     help="seconds before the end to bid (1–120), or 'auto': the shortest safe lead, measured")
     add.add_argument("--group", metavar="NAME", help="an existing group ('group add' creates one)")
     _json_flag(add)
     add.set_defaults(handler=_snipe_add)
@@ -200,7 +212,7 @@ def _add_snipe_commands(sub: Any) -> None:
     edit = snipe_sub.add_parser("edit", help="change the maximum or lead of a snipe that has not fired")
     edit.add_argument("id", type=_positive_int, metavar="ID")
     edit.add_argument("--max", metavar="M", dest="max_amount")
-    edit.add_argument("--lead", type=_seconds, metavar="S")
+    edit.add_argument("--lead", type=_lead_arg, metavar="S", help="seconds (1–120) or 'auto'")
     _json_flag(edit)
     edit.set_defaults(handler=_snipe_edit)
 
@@ -403,10 +415,22 @@ def _context(args: argparse.Namespace) -> Iterator[AppContext]:
 
 
 def _with_client(ctx: AppContext, work: Callable[[EbayClient], Coroutine[Any, Any, T]]) -> T:
+    try:
+        deadline = float(os.environ.get("SNIPER_COMMAND_DEADLINE_S") or COMMAND_DEADLINE_S)
+    except ValueError:
+        raise InputError("SNIPER_COMMAND_DEADLINE_S must be a number of seconds.") from None
+
     async def run() -> T:
         client = ctx.build_client()
         try:
-            return await work(client)
+            # A whole command has a deadline too: each request has one, but retries, pages and a keyring
+            # prompt add up, and a command line must come back.
+            async with asyncio.timeout(deadline):
+                return await work(client)
+        except TimeoutError:
+            waiting = client.transport.in_flight
+            what = f"eBay did not answer {waiting}" if waiting else "the keyring or eBay did not answer"
+            raise CommandTimedOut(f"Gave up after {deadline:g} s: {what} in time. Try again later.") from None
         finally:
             await client.aclose()
 
@@ -455,7 +479,7 @@ def _converted_data(row: Any) -> dict[str, str] | None:
             .to_ebay_value()}
 
 
-def _snipe_data(snipe: Snipe) -> dict[str, Any]:
+def _snipe_data(snipe: Snipe, lead: LeadChoice | None = None) -> dict[str, Any]:
     group = snipe.group
     return {
         "id": snipe.id,
@@ -467,6 +491,9 @@ def _snipe_data(snipe: Snipe) -> dict[str, Any]:
         "currency": snipe.currency,
         "max_bid": _amount(snipe.max_bid_minor, snipe.currency),
         "lead_seconds": snipe.lead_seconds,
+        "lead_auto": snipe.lead_seconds == AUTO_LEAD,
+        "lead_chosen_seconds": lead.seconds if lead is not None else None,
+        "lead_why": lead.why if lead is not None else None,
         "end_time": _iso(snipe.end_time),
         "current_price": _amount(snipe.current_price_minor, snipe.currency),
         "converted_price": _converted_data(snipe),
@@ -481,13 +508,20 @@ def _snipe_data(snipe: Snipe) -> dict[str, Any]:
     }
 
 
-def _snipe_line(snipe: Snipe) -> str:
+def _snipe_line(snipe: Snipe, lead: LeadChoice | None = None) -> str:
+    shown_lead = f"{snipe.lead_seconds:g}s" if snipe.lead_seconds != AUTO_LEAD else (
+        f"auto {lead.seconds:g}s" if lead is not None else "auto")
     return (
         f"#{snipe.id:<4} {snipe.status:<9} max {_max_shown(snipe):>12}  "
         f"now {_price_shown(snipe.current_price_minor, snipe.currency, snipe)}  "
-        f"lead {snipe.lead_seconds:g}s  ends {_when(snipe.end_time)}  {visible(snipe.title or snipe.legacy_item_id)}"
+        f"lead {shown_lead}  ends {_when(snipe.end_time)}  {visible(snipe.title or snipe.legacy_item_id)}"
         + (f"  ({visible(snipe.status_reason)})" if snipe.status_reason and SnipeStatus(snipe.status).is_final else "")
+        + (f"\n      lead chosen: {visible(lead.why)}" if lead is not None and snipe.lead_seconds == AUTO_LEAD else "")
     )
+
+
+def _lead_words(snipe: Snipe) -> str:
+    return f"{snipe.lead_seconds:g} s" if snipe.lead_seconds != AUTO_LEAD else "at the shortest safe lead"
 
 
 def _with_warnings(text: str, warnings: list[str]) -> str:
@@ -511,7 +545,7 @@ def _snipe_add(args: argparse.Namespace, out: Output) -> int:
             {"snipe": _snipe_data(snipe), "warnings": warnings, "max_read_in": snipe.currency},
             _with_warnings(
                 f"Snipe #{snipe.id} added: {visible(snipe.title or snipe.legacy_item_id)} — max "
-                f"{_max_shown(snipe)}, bid {snipe.lead_seconds:g} s before the end "
+                f"{_max_shown(snipe)}, bid {_lead_words(snipe)} before the end "
                 f"({_when(snipe.end_time)}). Price now "
                 f"{_price_shown(snipe.current_price_minor, snipe.currency, snipe)}.{read_as}",
                 warnings,
@@ -534,8 +568,12 @@ def _parse_status(text: str | None) -> SnipeStatus | None:
 def _snipe_list(args: argparse.Namespace, out: Output) -> int:
     status = _parse_status(args.status)
     with _context(args) as ctx:
+        from sniper_app.engine.autolead import latest_lead_choice
+
         snipes = ctx.actions(None).list_snipes(status)
-        out.result([_snipe_data(s) for s in snipes], "\n".join(map(_snipe_line, snipes)) or "No snipes.")
+        leads = {int(s.id): latest_lead_choice(ctx.store, int(s.id)) for s in snipes if s.lead_seconds == AUTO_LEAD}
+        out.result([_snipe_data(s, leads.get(int(s.id))) for s in snipes],
+                   "\n".join(_snipe_line(s, leads.get(int(s.id))) for s in snipes) or "No snipes.")
     return EXIT_OK
 
 
@@ -558,7 +596,7 @@ def _snipe_edit(args: argparse.Namespace, out: Output) -> int:
             {"snipe": _snipe_data(snipe), "warnings": warnings},
             _with_warnings(
                 f"Snipe #{snipe.id} now bids at most {_max_shown(snipe)}, "
-                f"{snipe.lead_seconds:g} s before the end."
+                f"{_lead_words(snipe)} before the end."
                 + (f" Your maximum was read in {snipe.currency}, the listing's own currency."
                    if args.max_amount is not None and not names_currency(args.max_amount) else ""),
                 warnings,

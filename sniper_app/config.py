@@ -27,13 +27,14 @@ SmtpSecurity = Literal["none", "starttls", "ssl"]
 # What the app can tell the user about; the same names as sniper_app.notify.NoticeKind.
 NotifyType = Literal[
     "BID_PLACED", "BID_WON", "BID_LOST", "BID_FAILED", "BID_MISSED", "AUCTION_ENDING", "ACCOUNT_NEEDS_RELINK",
-    "DAILY_SUMMARY",
+    "DAILY_SUMMARY", "SNIPE_AT_RISK",
 ]
 DEFAULT_TRAY_TYPES: tuple[NotifyType, ...] = (
     "BID_PLACED", "BID_WON", "BID_LOST", "BID_FAILED", "BID_MISSED", "AUCTION_ENDING", "ACCOUNT_NEEDS_RELINK",
+    "SNIPE_AT_RISK",
 )
 DEFAULT_EMAIL_TYPES: tuple[NotifyType, ...] = (
-    "BID_WON", "BID_LOST", "BID_FAILED", "BID_MISSED", "ACCOUNT_NEEDS_RELINK",
+    "BID_WON", "BID_LOST", "BID_FAILED", "BID_MISSED", "ACCOUNT_NEEDS_RELINK", "SNIPE_AT_RISK",
 )
 POSTMARK_API_URL = "https://api.postmarkapp.com"
 
@@ -63,6 +64,9 @@ class Settings(BaseModel):
     # allow_inf_nan=False: "nan" is refused as not a number instead of failing the bound with a puzzling message.
     default_lead_seconds: float = Field(
         default=5.0, ge=1, le=120, allow_inf_nan=False, description="Seconds before the end to bid."
+    )
+    auto_lead: bool = Field(
+        default=False, description="New snipes choose their own lead from the measured latency (--lead auto)."
     )
     min_seconds_before_end: float = Field(
         default=60.0, ge=10, le=3600, allow_inf_nan=False,

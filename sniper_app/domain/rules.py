@@ -31,6 +31,7 @@ WARN_SECONDS_BEFORE_END = 300
 DEFAULT_LEAD_SECONDS = 5
 MIN_LEAD_SECONDS = 1
 MAX_LEAD_SECONDS = 120
+AUTO_LEAD = 0.0  # a snipe's stored lead when the engine chooses it from measurements (--lead auto)
 # Beyond this lead other bidders have time to answer the snipe; allowed, but worth a word.
 WARN_LEAD_SECONDS = 30
 

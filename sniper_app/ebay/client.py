@@ -85,7 +85,8 @@ class EbayClient:
         self.secrets = secrets or SecretStore(endpoints.environment)
         self._owns_http = http is None
         self.http = http or make_http_client(timeout_s)
-        self.transport = Transport(self.http, retry, on_timing)
+        # The whole exchange gets the same budget a single read had: a dripping reply cannot hold a call.
+        self.transport = Transport(self.http, retry, on_timing, deadline_s=timeout_s)
         self.oauth = OAuthClient(
             self.transport, endpoints, client_id, runame, self.secrets, client_secret=client_secret, scopes=scopes
         )
@@ -142,6 +143,11 @@ class EbayClient:
         if tokens.access is not None and tokens.access.valid_for(min_valid_s):
             return tokens.access
         return await self._refresh(tokens.access.token if tokens.access else None)
+
+    def cached_user_token(self, min_valid_s: float) -> StoredToken | None:
+        """The access token already in memory if valid for ``min_valid_s``; no keyring or network call."""
+        access = self._tokens.access if self._tokens is not None else None
+        return access if access is not None and access.valid_for(min_valid_s) else None
 
     async def renew_user_token(self) -> StoredToken:
         """A new access token even if the current one looks valid: eBay refused it (401) before its time."""
@@ -402,7 +408,7 @@ class EbayClient:
     async def warm_up(self) -> Timing:
         """Open (or keep) the connection to the API host so the bid pays no TCP/TLS handshake."""
         request = self.http.build_request("HEAD", self.endpoints.api_url + "/")
-        _response, timing = await self.transport.once(request, "warm-up")
+        _response, timing = await self.transport.exchange(request, "warm-up")
         return timing
 
 

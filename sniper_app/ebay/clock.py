@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import struct
 import time
 from dataclasses import dataclass
@@ -66,24 +67,6 @@ def parse_server(address: str) -> tuple[str, int]:
     return host, int(port)
 
 
-class _Protocol(asyncio.DatagramProtocol):
-    def __init__(self) -> None:
-        self.reply: asyncio.Future[tuple[bytes, float]] = asyncio.get_running_loop().create_future()
-
-    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
-        # The receive instant is taken here, before any scheduling delay of the awaiting task.
-        if not self.reply.done():
-            self.reply.set_result((data, time.monotonic()))
-
-    def error_received(self, exc: Exception) -> None:
-        if not self.reply.done():
-            self.reply.set_exception(exc)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self.reply.done():
-            self.reply.set_exception(exc or ConnectionError("closed"))
-
-
 def _check_reply(data: bytes, sent: bytes) -> tuple[int, float, float]:
     """(stratum, t2, t3) of a valid server reply, else ClockUnavailable saying why."""
     if len(data) < 48:
@@ -107,14 +90,23 @@ def _check_reply(data: bytes, sent: bytes) -> tuple[int, float, float]:
     return stratum, from_ntp(rx_s, rx_f), from_ntp(tx_s, tx_f)
 
 
-async def sntp_sample(host: str, port: int, timeout_s: float = 1.0) -> ClockSample:
-    """One SNTP exchange."""
-    loop = asyncio.get_running_loop()
+def sntp_sample(host: str, port: int, timeout_s: float = 1.0) -> ClockSample:
+    """One SNTP exchange on a blocking socket, on the calling thread.
+
+    Run off the event loop (see :func:`measure_offset`): a reply read by a busy loop (GUI thread frozen,
+    GIL held) arrives late by however long the loop was busy, which skews the offset by half that delay.
+    """
     try:
-        transport, protocol = await loop.create_datagram_endpoint(_Protocol, remote_addr=(host, port))
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
+        sock = socket.socket(family, kind, proto)
     except OSError as exc:
         raise ClockUnavailable(f"Cannot reach the time server {host}:{port} ({exc.strerror or exc}).") from None
-    try:
+    with sock:
+        try:
+            sock.connect(address)
+        except OSError as exc:
+            raise ClockUnavailable(f"Cannot reach the time server {host}:{port} ({exc.strerror or exc}).") from None
+        sock.settimeout(timeout_s)
         wall1 = time.time()
         mono1 = time.monotonic()
         seconds, fraction = to_ntp(wall1)
@@ -122,15 +114,14 @@ async def sntp_sample(host: str, port: int, timeout_s: float = 1.0) -> ClockSamp
         fraction = (fraction & ~0xFFFF) | int.from_bytes(os.urandom(2), "big")
         packet = _PACKET.pack((_VERSION << 3) | _MODE_CLIENT, 0, 0, 0, *([0] * 9), seconds, fraction)
         t1 = from_ntp(seconds, fraction)
-        transport.sendto(packet)
         try:
-            data, mono4 = await asyncio.wait_for(protocol.reply, timeout_s)
+            sock.send(packet)
+            data = sock.recv(512)
+            mono4 = time.monotonic()  # taken before anything else can run on this thread
         except TimeoutError:
             raise ClockUnavailable(f"The time server {host}:{port} did not answer.") from None
         except OSError as exc:
             raise ClockUnavailable(f"The time server {host}:{port} is unreachable ({exc}).") from None
-    finally:
-        transport.close()
     t4 = t1 + (mono4 - mono1)
     stratum, t2, t3 = _check_reply(data, packet)
     offset = ((t2 - t1) + (t3 - t4)) / 2
@@ -144,14 +135,12 @@ async def sntp_sample(host: str, port: int, timeout_s: float = 1.0) -> ClockSamp
     )
 
 
-async def measure_offset(server: str, samples: int = 4, timeout_s: float = 1.0) -> ClockSample:
-    """Several SNTP samples; the one with the smallest round trip is the most trustworthy."""
-    host, port = parse_server(server)
+def _measure_blocking(host: str, port: int, samples: int, timeout_s: float) -> ClockSample:
     best: ClockSample | None = None
     last_error: ClockUnavailable | None = None
     for _ in range(max(1, samples)):
         try:
-            sample = await sntp_sample(host, port, timeout_s)
+            sample = sntp_sample(host, port, timeout_s)
         except ClockUnavailable as exc:
             last_error = exc
             if "kiss-o'-death" in str(exc):
@@ -162,6 +151,13 @@ async def measure_offset(server: str, samples: int = 4, timeout_s: float = 1.0) 
     if best is None:
         raise last_error or ClockUnavailable()
     return best
+
+
+async def measure_offset(server: str, samples: int = 4, timeout_s: float = 1.0) -> ClockSample:
+    """Several SNTP samples, taken on a worker thread; the one with the smallest round trip is the most
+    trustworthy."""
+    host, port = parse_server(server)
+    return await asyncio.to_thread(_measure_blocking, host, port, samples, timeout_s)
 
 
 # --- cross-check with reply timestamps ---------------------------------------------------------------

@@ -159,10 +159,35 @@ class Transport:
         http: httpx.AsyncClient,
         retry: RetryPolicy | None = None,
         on_timing: Callable[[str, Timing], None] | None = None,
+        deadline_s: float = 30.0,
     ) -> None:
         self.http = http
         self.retry = retry or RetryPolicy()
         self.on_timing = on_timing
+        self.deadline_s = deadline_s
+        self.in_flight: str | None = None  # the exchange under way, to say what a caller's deadline cut short
+
+    async def exchange(self, request: httpx.Request, what: str) -> tuple[httpx.Response, Timing]:
+        """:meth:`once` under a total deadline: connect, send and the whole reply.
+
+        httpx's timeouts apply to each socket operation, so a reply that drips a byte at a time never
+        trips them; this one counts from the start. Cancelling inside ``send`` closes the response.
+        """
+        self.in_flight = what  # left set when a caller's own deadline cancels this: it says what was cut
+        try:
+            async with asyncio.timeout(self.deadline_s):
+                result = await self.once(request, what)
+        except TimeoutError:
+            self.in_flight = None
+            raise Transient(
+                f"eBay did not answer {what} in time (no whole reply within {self.deadline_s:g} s).",
+                maybe_applied=True,
+            ) from None
+        except Exception:
+            self.in_flight = None
+            raise
+        self.in_flight = None
+        return result
 
     async def once(self, request: httpx.Request, what: str) -> tuple[httpx.Response, Timing]:
         """One attempt: the reply (any status) and its timing, or Transient for a network failure."""
@@ -207,7 +232,7 @@ class Transport:
         attempt = 0
         while True:
             try:
-                response, timing = await self.once(build(), what)
+                response, timing = await self.exchange(build(), what)
                 result = handle(response, timing)
                 if asyncio.iscoroutine(result):
                     return await result  # type: ignore[no-any-return]

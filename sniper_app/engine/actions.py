@@ -9,12 +9,19 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 from sniper_app.config import Settings
 from sniper_app.domain.errors import IllegalTransition, InputError, RuleViolation, SniperError
 from sniper_app.domain.items import ItemRef, parse_item_ref
 from sniper_app.domain.money import Money
-from sniper_app.domain.rules import validate_edit, validate_lead, validate_new_snipe
+from sniper_app.domain.rules import (
+    AUTO_LEAD,
+    MIN_LEAD_SECONDS,
+    validate_edit,
+    validate_lead,
+    validate_new_snipe,
+)
 from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
 from sniper_app.domain.text import check_group_name, check_group_wins
 from sniper_app.ebay import EbayClient, ItemDetails, ItemNotFound
@@ -75,11 +82,15 @@ class Actions:
     # --- snipes -----------------------------------------------------------------------------------
 
     async def add_snipe(
-        self, item: str, max_amount: str, *, lead: float | None = None, group: str | None = None
+        self, item: str, max_amount: str, *, lead: float | Literal["auto"] | None = None, group: str | None = None
     ) -> tuple[Snipe, list[str]]:
-        """Check the item on eBay and the rules, then save a PENDING snipe; returns it and any warnings."""
+        """Check the item on eBay and the rules, then save a PENDING snipe; returns it and any warnings.
+
+        ``lead="auto"`` (or no lead with the ``auto_lead`` setting) lets the engine choose it per snipe."""
         ref = parse_item_ref(item)
-        lead_s = validate_lead(self.settings.default_lead_seconds if lead is None else lead)
+        if lead is None:
+            lead = "auto" if self.settings.auto_lead else self.settings.default_lead_seconds
+        lead_s = _lead_of(lead)
         group_row = self._group_by_name(group) if group is not None else None
         user = self.store.get_user(self.user_id)
         if not user.ebay_username:
@@ -97,7 +108,7 @@ class Actions:
             marketplace=self.settings.marketplace,
             end_time=end_time,
             now=datetime.now(UTC),
-            lead_seconds=lead_s,
+            lead_seconds=_checked_lead(lead_s),
             has_active_snipe_for_item=self.store.find_active_snipe(self.user_id, details.legacy_item_id) is not None,
             min_seconds_before_end=self.settings.min_seconds_before_end,
             listing_marketplace=details.listing_marketplace,
@@ -142,7 +153,7 @@ class Actions:
         return snipe
 
     async def edit_snipe(
-        self, snipe_id: int, *, max_amount: str | None = None, lead: float | None = None
+        self, snipe_id: int, *, max_amount: str | None = None, lead: float | Literal["auto"] | None = None
     ) -> tuple[Snipe, list[str]]:
         """Change the maximum and/or lead of a snipe that has not fired, re-checked against eBay now."""
         if max_amount is None and lead is None:
@@ -154,7 +165,7 @@ class Actions:
             if max_amount is not None
             else Money(snipe.max_bid_minor, snipe.currency)
         )
-        lead_s = validate_lead(lead) if lead is not None else float(snipe.lead_seconds)
+        lead_s = _lead_of(lead) if lead is not None else float(snipe.lead_seconds)
         # Refuse an edit of a fired snipe before asking eBay anything.
         if status not in NOT_FIRED_STATUSES:
             if status.is_final:
@@ -169,7 +180,7 @@ class Actions:
         warnings = validate_edit(
             status=status,
             max_bid=max_bid,
-            lead_seconds=lead_s,
+            lead_seconds=_checked_lead(lead_s),
             current_price=current,
             bid_count=details.bid_count,
             marketplace=snipe.marketplace,
@@ -280,3 +291,13 @@ class Actions:
     async def _changed(self) -> None:
         if self.on_change is not None:
             await self.on_change()
+
+
+def _lead_of(lead: float | Literal["auto"]) -> float:
+    """The lead to store: ``AUTO_LEAD`` for "auto", else a checked number of seconds."""
+    return AUTO_LEAD if lead == "auto" else validate_lead(lead)
+
+
+def _checked_lead(lead_s: float) -> float:
+    """The lead the rules check: an automatic one is chosen at the hand-over, at least the least lead."""
+    return MIN_LEAD_SECONDS if lead_s == AUTO_LEAD else lead_s

@@ -71,6 +71,14 @@ class SnipeWarning(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SnipeAtRisk(SnipeWarning):
+    """A health check before the fire found what may cost this bid; ``advice`` says what the user can do."""
+
+    problems: tuple[str, ...]
+    advice: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NotificationFailed(Event):
     """A notice could not be delivered (email given up after its retries); ``reason`` is one sentence."""
 

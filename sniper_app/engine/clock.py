@@ -51,6 +51,9 @@ class ClockService:
         self.last_error: str | None = None
         self._rtts: deque[float] = deque(maxlen=window)
         self._fire_rtts: deque[float] = deque(maxlen=window)
+        self._probe_rtt: float | None = None
+        # Round trips timed off the loop (bids' own, probes) over the last hours: the automatic lead's evidence.
+        self._history: deque[tuple[float, float]] = deque(maxlen=4096)
 
     # --- offset -------------------------------------------------------------------------------------
 
@@ -127,24 +130,47 @@ class ClockService:
         if what in LATENCY_CALLS:
             self.note_rtt(timing.rtt_s)
 
+    def note_probe(self, rtts: list[float]) -> None:
+        """Round trips measured off the event loop on a raw connection (see ``Firer.probe``): the tightest is
+        the path's own, the others carry scheduling noise."""
+        good = [r for r in rtts if 0.0 <= r < 10.0]
+        if good:
+            self._probe_rtt = min(good)
+            self._history.append((time.monotonic(), self._probe_rtt))
+
     def note_rtt(self, rtt_s: float, *, fire: bool = False) -> None:
         if 0.0 <= rtt_s < 10.0:
             (self._fire_rtts if fire else self._rtts).append(rtt_s)
+            if fire:
+                self._history.append((time.monotonic(), rtt_s))
+
+    def recent_rtts(self, hours: float = 6.0) -> list[float]:
+        """The round trips timed off the loop in the last ``hours``."""
+        since = time.monotonic() - hours * 3600
+        return [rtt for at, rtt in self._history if at >= since]
+
+    @property
+    def uncertainty_s(self) -> float:
+        """How far off the offset may be: half the SNTP round trip it came from (1 s when never measured)."""
+        return self.sample.rtt_s / 2 if self.sample is not None else 1.0
 
     @property
     def latency_measured(self) -> bool:
         """False while ``latency_s`` is still the default guess."""
-        return bool(self._rtts or len(self._fire_rtts) >= 3)
+        return bool(self._probe_rtt is not None or self._rtts or len(self._fire_rtts) >= 3)
 
     @property
     def latency_s(self) -> float:
         """Expected one-way latency: half a recent round trip.
 
-        The fire path's own round trips (raw socket, warm connection) are the best evidence; the client's
-        calls queue behind each other when many run at once, so only their lower quartile is trusted.
+        The fire path's own round trips (raw socket, warm connection) are the best evidence, then probes
+        timed the same way; the client's calls queue behind each other when many run at once (and behind
+        a busy loop), so only their lower quartile is trusted.
         """
         if len(self._fire_rtts) >= 3:
             return statistics.median(self._fire_rtts) / 2
+        if self._probe_rtt is not None:
+            return self._probe_rtt / 2
         if not self._rtts:
             return DEFAULT_LATENCY_S
         ordered = sorted(self._rtts)

@@ -6,23 +6,36 @@ rebuilt at start, on every change another process makes (``PRAGMA data_version``
 after a wall-clock jump.
 
 Timeline of one snipe (local clock; ``S`` = send instant = end − lead − offset − one-way latency):
-- ``S − preflight_s``: the job starts a task: token, clock, item re-read (SKIPPED / FAILED), warm-up.
-- ``S − prep_s``: token valid past the fire, clock re-measured if stale, group target re-checked.
-- ``S − handover_s``: compare-and-set SCHEDULED → PLACING, then the exact request goes to the Firer. A
-  cancel that lands before the compare-and-set wins (nothing is handed over, nothing is sent); after it,
-  the store refuses the cancel with "already sent" — there is no third outcome.
-- after the end: getBidding says WON or LOST and the final price.
+- hand-over, as soon as the fire is within ``handover_ahead_s`` and a token valid past it is in memory (at
+  the latest at ``S − preflight_s``, after the token and clock checks): the exact request goes to the
+  Firer, the snipe stays SCHEDULED. From here nothing but the fire thread stands between the bid and the
+  wire: a frozen window or a busy loop cannot make it late.
+- ``S − preflight_s``: token, clock, then the item re-read (SKIPPED / FAILED cancel the handed-over
+  request), bounded so that it ends before the claim; unfinished, the bid goes on the last known facts
+  and its record says so.
+- ``S − prep_s``: if the loop is free, a fresh clock and token re-plan the request (cancel + hand over).
+- ``S − handover_s``: the Firer's claim thread calls back: compare-and-set SCHEDULED → PLACING in the
+  store, with the maximum read in the same transaction (an edit before it is sent, edits after it are
+  refused). A cancel that lands before the compare-and-set wins (the request is dropped, nothing is sent);
+  after it, the store refuses the cancel with "already sent" — there is no third outcome. A crash after it
+  leaves PLACING, which the next start resolves by asking eBay.
+- after the send: the loop catches up with the bookkeeping (PLACED / FAILED); after the end, getBidding
+  says WON or LOST and the final price.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import functools
 import itertools
 import json
 import logging
+import ssl
 import time
 from collections.abc import Callable, Coroutine
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -37,6 +50,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sniper_app.config import Settings
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.items import ItemRef
+from sniper_app.domain.lead import AUTO_LEAD, LeadChoice, choose_lead
 from sniper_app.domain.money import Money
 from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
 from sniper_app.ebay import (
@@ -49,11 +63,13 @@ from sniper_app.ebay import (
     NoBiddingActivity,
 )
 from sniper_app.ebay.transport import rest_error
+from sniper_app.engine.autolead import LEAD_KEY
 from sniper_app.engine.bookkeeping import Bookkeeper
 from sniper_app.engine.bus import (
     AccountStateChanged,
     AuctionEndingSoon,
     EventBus,
+    SnipeAtRisk,
     SnipeStatusChanged,
     SnipeWarning,
 )
@@ -69,6 +85,7 @@ from sniper_app.store.models import Snipe
 log = logging.getLogger(__name__)
 
 _NOT_FIRED = frozenset(NOT_FIRED_STATUSES)
+HEALTH_TIMEOUT_S = 15.0  # each check of the health check gives up after this (a slow answer is an answer)
 # How long a stop waits for writes a full disk held back.
 STOP_DRAIN_S = 2.0
 
@@ -87,8 +104,16 @@ class _Armed:
 
     end_epoch: float
     lead_s: float
-    task: asyncio.Task[None] | None = None
+    task: asyncio.Task[None] | None = None  # the preflight and the checks after it
     committed: bool = False  # past the compare-and-set: the bid is the Firer's now, never cancelled here
+    fire_id: str | None = None  # the request the Firer holds for this snipe
+    fire_task: asyncio.Task[None] | None = None  # awaits that request's result, then the bookkeeping
+    send_at: float = 0.0
+    token: str | None = None
+    item_note: str | None = None  # why the bid went out without a fresh item re-read
+
+    def busy(self) -> bool:
+        return any(t is not None and not t.done() for t in (self.task, self.fire_task))
 
 
 class Engine:
@@ -109,6 +134,8 @@ class Engine:
         preflight_s: float = 45.0,
         prep_s: float = 3.0,
         handover_s: float = 0.8,
+        handover_ahead_s: float = 90.0,
+        health_ahead_s: tuple[float, ...] = (900.0, 120.0),
         end_margin_s: float = 0.15,
         late_fire_min_s: float = 2.0,
         result_delay_s: float = 0.3,
@@ -134,10 +161,14 @@ class Engine:
         self.firer = firer or Firer()
         self.clock = ClockService(clock_server or settings.time_server, bus=self.bus, metrics=self.metrics)
         self.keepawake = keepawake or KeepAwake()
+        # wakepy's modes are not thread-safe: the hold is taken and released on this one thread.
+        self._keepawake_thread: ThreadPoolExecutor | None = None
         self.poll_interval_s = poll_interval_s
         self.preflight_s = preflight_s
         self.prep_s = prep_s
         self.handover_s = handover_s
+        self.handover_ahead_s = handover_ahead_s
+        self.health_ahead_s = health_ahead_s
         self.end_margin_s = end_margin_s
         self.late_fire_min_s = late_fire_min_s
         self.result_delay_s = result_delay_s
@@ -164,6 +195,9 @@ class Engine:
         self._paused = False
         self._started = False
         self._stopping = False
+        self._fire_seq = itertools.count(1)
+        self._leads_told: dict[int, float] = {}
+        self._claimed: set[int] = set()  # snipes whose bid this process has let go: never a second claim
         self.jumps = 0  # wall-clock jumps seen (diagnostics, tests)
         # Writes about bids that a full disk refused, kept and saved in order once there is room.
         self.bookkeeper = Bookkeeper()
@@ -225,6 +259,7 @@ class Engine:
             id="sync", replace_existing=True, next_run_time=datetime.now(UTC),
         )
         await self.clock.measure()
+        await self._probe_latency()
         self._data_version = self._read_data_version()
         await self.reconcile()
         self._loops.append(loop.create_task(self._poll_loop(), name="sniper-db-poll"))
@@ -252,7 +287,10 @@ class Engine:
         self._tasks.clear()
         self._armed.clear()
         with contextlib.suppress(Exception):
-            await asyncio.to_thread(self.keepawake.hold, False)
+            await self._hold_awake(False)
+        if self._keepawake_thread is not None:
+            self._keepawake_thread.shutdown(wait=False)
+            self._keepawake_thread = None
         if self._owns_client and self._client is not None:
             await self._client.aclose()
         self._started = False
@@ -295,7 +333,7 @@ class Engine:
                         self._reconcile_again = True
             elif status is SnipeStatus.PLACING:
                 armed = self._armed.get(pk)
-                if armed is None or armed.task is None or armed.task.done():
+                if armed is None or not armed.busy():
                     self._armed[pk] = _Armed(snipe.end_time.timestamp(), snipe.lead_seconds, committed=True)
                     self._armed[pk].task = self._spawn(self._recover_placing(pk))
             elif status is SnipeStatus.PLACED and pk not in self._results:
@@ -313,8 +351,11 @@ class Engine:
             if armed.committed:
                 return
             if armed.end_epoch == end_epoch and armed.lead_s == snipe.lead_seconds:
+                self._hand_over_early(pk, snipe, armed)
                 return
             self._disarm(pk)  # an edit moved the fire instant
+            if self._armed.get(pk) is armed:
+                return  # the claim thread has the request: the fire task re-arms if the claim drops it
         send_at, retry_until, _ = self._plan(snipe)
         now = time.time()
         if send_at < now and retry_until - now < self.late_fire_min_s:
@@ -324,7 +365,8 @@ class Engine:
             return
         job_id = f"snipe:{pk}"
         if SnipeStatus(snipe.status) is SnipeStatus.PENDING:
-            reason = f"Armed: the bid goes out {snipe.lead_seconds:g} s before the end."
+            reason = (f"Armed: the bid goes out {snipe.lead_seconds:g} s before the end." if snipe.lead_seconds
+                      else "Armed: the bid goes out at a lead chosen from the measured latency.")
             if self.store.set_status(
                 pk, SnipeStatus.SCHEDULED, reason=reason, expected=SnipeStatus.PENDING, job_id=job_id,
                 details={"send_at": _iso(send_at), "offset_ms": round(self.clock.offset_s * 1000, 3)},
@@ -337,15 +379,27 @@ class Engine:
             self._job_snipe, DateTrigger(run_date=datetime.fromtimestamp(run_at, UTC)), args=[pk], id=job_id,
             replace_existing=True,
         )
+        for n, ahead in enumerate(self.health_ahead_s):
+            if send_at - ahead > now:
+                self.scheduler.add_job(
+                    self._job_health, DateTrigger(run_date=datetime.fromtimestamp(send_at - ahead, UTC)), args=[pk],
+                    id=f"health:{pk}:{n}", replace_existing=True,
+                )
+        self._hand_over_early(pk, snipe, self._armed[pk])
 
     def _disarm(self, pk: int) -> None:
         armed = self._armed.get(pk)
         if armed is not None and armed.committed:
             return
+        if armed is not None and armed.fire_id is not None:
+            if not self.firer.cancel(armed.fire_id):
+                return  # being claimed or sent: the fire task does the bookkeeping (and re-arms if dropped)
+            armed.fire_id = None
         self._armed.pop(pk, None)
         if self.scheduler is not None:
-            with contextlib.suppress(Exception):
-                self.scheduler.remove_job(f"snipe:{pk}")
+            for job_id in (f"snipe:{pk}", *(f"health:{pk}:{n}" for n in range(len(self.health_ahead_s)))):
+                with contextlib.suppress(Exception):
+                    self.scheduler.remove_job(job_id)
         if armed is not None and armed.task is not None and not armed.task.done():
             armed.task.cancel()
 
@@ -353,12 +407,31 @@ class Engine:
         for pk in list(self._armed):
             self._disarm(pk)
 
+    def _lead(self, snipe: Snipe) -> float:
+        return snipe.lead_seconds if snipe.lead_seconds != AUTO_LEAD else self._auto_lead().seconds
+
+    def _auto_lead(self) -> LeadChoice:
+        """The shortest safe lead now, from the round trips timed off the loop and the clock's uncertainty."""
+        return choose_lead(self.clock.recent_rtts(), self.clock.uncertainty_s)
+
+    def _tell_lead(self, pk: int, snipe: Snipe) -> None:
+        """Record the automatic lead a hand-over used, when it differs from the one last recorded."""
+        if snipe.lead_seconds != AUTO_LEAD:
+            return
+        choice = self._auto_lead()
+        if self._leads_told.get(pk) == choice.seconds:
+            return
+        self._leads_told[pk] = choice.seconds
+        self.store.add_event(HistoryAction.NOTE, snipe_id=pk, status=SnipeStatus(snipe.status),
+                             message=f"Lead chosen: {choice.seconds:g} s ({choice.why}).",
+                             details={LEAD_KEY: choice.seconds, "why": choice.why})
+
     def _plan(self, snipe: Snipe) -> tuple[float, float, float]:
         """(send instant, last instant any attempt may leave, end) on the local clock."""
         offset = self.clock.offset_s if self.compensate else 0.0
         latency = self.clock.latency_s if self.compensate else 0.0
         end_local = snipe.end_time.timestamp() - offset
-        send_at = end_local - snipe.lead_seconds - latency
+        send_at = end_local - self._lead(snipe) - latency
         retry_until = end_local - latency - self.end_margin_s
         return send_at, retry_until, end_local
 
@@ -377,119 +450,156 @@ class Engine:
             snipe = self.store.get_snipe(pk)
             if SnipeStatus(snipe.status) is not SnipeStatus.SCHEDULED:
                 return
-            if not await self._preflight(snipe):
-                return
-            send_at, _, _ = self._plan(self.store.get_snipe(pk))
-            await self._sleep_until(send_at - self.prep_s)
+            token = await self._preflight(snipe)
             snipe = self.store.get_snipe(pk)
-            if SnipeStatus(snipe.status) is not SnipeStatus.SCHEDULED:
+            if SnipeStatus(snipe.status) is not SnipeStatus.SCHEDULED or armed.committed:
                 return
-            if not await self._prep(snipe):
-                return
-            send_at, _, _ = self._plan(self.store.get_snipe(pk))
-            await self._sleep_until(send_at - self.handover_s)
-            if self._paused or self._stopping:
-                return
-            snipe = self.store.get_snipe(pk)
             if self._group_reached(snipe):
                 self._cancel_for_group(snipe)
                 return
-            # The compare-and-set: from here on the bid belongs to the Firer; a cancel is refused by the store.
-            armed.committed = True
-            # With the disk full the bid still goes out; the hand-over is saved when there is room.
-            if not self.bookkeeper.write(f"The hand-over of snipe {pk} to the fire", lambda: self.store.set_status(
-                pk, SnipeStatus.PLACING, reason="Sending the bid.", expected=SnipeStatus.SCHEDULED, job_id=None,
-                amount_minor=snipe.max_bid_minor,
-            ), assumed=True):
-                armed.committed = False
-                self._armed.pop(pk, None)
+            if token is not None:
+                self._hand_over(pk, snipe, armed, token, retime=False)
+            if not await self._check_item(pk, armed):
                 return
-            self._publish_status(pk, SnipeStatus.SCHEDULED, SnipeStatus.PLACING, None)
-            await self._fire(pk)
+            self._warm(snipe)
+            send_at = armed.send_at if armed.fire_id is not None else self._plan(snipe)[0]
+            await self._sleep_until(send_at - self.prep_s)
+            snipe = self.store.get_snipe(pk)
+            if SnipeStatus(snipe.status) is not SnipeStatus.SCHEDULED or armed.committed or self._paused:
+                return
+            await self._prep(snipe, armed)
         except NeedsRelink as exc:
             self._on_needs_relink(exc)
             self._fail_unfired(pk, f"The bid could not be sent: {exc}")
         except asyncio.CancelledError:
             raise
         except DiskFull as exc:
-            # Before the hand-over nothing was sent: drop the plan, and the next poll arms the snipe afresh.
+            # Before the claim nothing was sent: take the plan back, and the next poll arms the snipe afresh.
             log.error("snipe %s: %s", pk, exc)
-            if not armed.committed:
+            if not armed.committed and (armed.fire_id is None or self.firer.cancel(armed.fire_id)):
+                armed.fire_id = None
                 self._armed.pop(pk, None)
                 self._reconcile_again = True
         except Exception as exc:  # one snipe's bug must not take the engine down; it is recorded
             log.exception("snipe %s failed", pk)
-            self._fail_unfired(pk, f"Unexpected error before the bid: {type(exc).__name__}: {exc}")
+            if armed.fire_id is None or self.firer.cancel(armed.fire_id):
+                armed.fire_id = None
+                self._fail_unfired(pk, f"Unexpected error before the bid: {type(exc).__name__}: {exc}")
         finally:
             current = self._armed.get(pk)
-            if current is armed and (armed.committed or SnipeStatus(self.store.get_snipe(pk).status) not in _NOT_FIRED):
+            if (current is armed and armed.fire_id is None
+                    and SnipeStatus(self.store.get_snipe(pk).status) not in _NOT_FIRED):
                 self._armed.pop(pk, None)
 
-    async def _preflight(self, snipe: Snipe) -> bool:
-        """Item, token and clock checks well before the fire; False when the snipe ended here."""
+    async def _preflight(self, snipe: Snipe) -> str | None:
+        """Clock and token checks well before the fire: the token to bid with (None: none usable now)."""
         pk = int(snipe.id)
         with self.metrics.timed("preflight"):
             await self.clock.ensure_fresh(self.clock_max_age_s)
             send_at, _, _ = self._plan(snipe)
             try:
-                await self.client.ensure_user_token(max(60.0, send_at - time.time() + 60.0))
+                # Bounded: a keyring prompt or a hung sign-in must not keep the bid from being handed over.
+                async with asyncio.timeout(max(1.0, min(30.0, send_at - time.time() - self.handover_s - 1.0))):
+                    token = await self.client.ensure_user_token(max(60.0, send_at - time.time() + 60.0))
+                return token.token
             except NeedsRelink as exc:
                 self._on_needs_relink(exc)  # keep the snipe armed: a re-link before the fire saves it
-            except EbayError as exc:
-                log.warning("preflight of snipe %s: token refresh failed: %s", pk, exc)
-            try:
+            except (EbayError, TimeoutError) as exc:
+                log.warning("preflight of snipe %s: token refresh failed: %s", pk, exc or "timed out")
+            cached = self.client.cached_user_token(send_at - time.time() + 30.0)
+            return cached.token if cached is not None else None
+
+    async def _check_item(self, pk: int, armed: _Armed) -> bool:
+        """The item re-read, ended before the claim; False when the snipe ended here (nothing is sent)."""
+        snipe = self.store.get_snipe(pk)
+        send_at = armed.send_at if armed.fire_id is not None else self._plan(snipe)[0]
+        # It must end before the claim: a verdict after it could no longer stop the bid.
+        budget = send_at - self.handover_s - 0.1 - time.time()
+        try:
+            if budget <= 0:
+                raise TimeoutError
+            async with asyncio.timeout(budget):
                 item = await self.client.get_item(_ref(snipe), marketplace=snipe.marketplace)
-            except ItemNotFound as exc:
-                self._finish_unfired(pk, SnipeStatus.FAILED, f"The item is no longer on eBay: {exc}")
-                return False
-            except EbayError as exc:
-                log.warning("preflight of snipe %s: item read failed (%s); firing anyway", pk, exc)
-                item = None
-            if item is not None:
-                fields: dict[str, Any] = {"bid_count": item.bid_count}
-                if item.current_price is not None and item.current_price.currency == snipe.currency:
-                    fields["current_price_minor"] = item.current_price.minor
-                    fields |= converted_fields(item)
-                if item.end_time is not None and item.end_time != snipe.end_time:
-                    fields["end_time"] = item.end_time
-                self.bookkeeper.write(f"The item refresh of snipe {pk}", lambda: self.store.update_fields(
-                    pk, expected=SnipeStatus.SCHEDULED, **fields), assumed=True)
-                if item.end_time is not None and item.end_time.timestamp() <= self.clock.ebay_now():
-                    self._finish_unfired(pk, SnipeStatus.FAILED, "The auction ended early (ended by the seller or "
-                                         "bought with Buy It Now).")
-                    return False
-                price = item.current_price
-                minimum = item.minimum_to_bid
-                if minimum is not None and minimum.currency == snipe.currency and minimum.minor > snipe.max_bid_minor:
-                    self._finish_unfired(pk, SnipeStatus.SKIPPED, (
-                        f"Skipped: the next bid eBay accepts ({minimum}) is above your maximum "
-                        f"({Money(snipe.max_bid_minor, snipe.currency)})."))
-                    return False
-                if (price is not None and price.currency == snipe.currency and price.minor >= snipe.max_bid_minor
-                        and item.bid_count > 0):
-                    self._finish_unfired(pk, SnipeStatus.SKIPPED, (
-                        f"Skipped: the price ({price}) already reached your maximum "
-                        f"({Money(snipe.max_bid_minor, snipe.currency)})."))
-                    return False
-            self._warm(snipe)
+        except ItemNotFound as exc:
+            return self._stop_before_fire(pk, armed, SnipeStatus.FAILED, f"The item is no longer on eBay: {exc}")
+        except TimeoutError:
+            self._note_item_unknown(pk, armed, "eBay did not answer the item re-read in time")
+            return True
+        except EbayError as exc:
+            log.warning("preflight of snipe %s: item read failed (%s); firing anyway", pk, exc)
+            self._note_item_unknown(pk, armed, f"the item re-read failed ({exc})")
+            return True
+        fields: dict[str, Any] = {"bid_count": item.bid_count}
+        if item.current_price is not None and item.current_price.currency == snipe.currency:
+            fields["current_price_minor"] = item.current_price.minor
+            fields |= converted_fields(item)
+        moved = item.end_time is not None and item.end_time != snipe.end_time
+        if moved:
+            fields["end_time"] = item.end_time
+        self.bookkeeper.write(f"The item refresh of snipe {pk}", lambda: self.store.update_fields(
+            pk, expected=SnipeStatus.SCHEDULED, **fields), assumed=True)
+        if item.end_time is not None and item.end_time.timestamp() <= self.clock.ebay_now():
+            return self._stop_before_fire(pk, armed, SnipeStatus.FAILED, (
+                "The auction ended early (ended by the seller or bought with Buy It Now)."))
+        price = item.current_price
+        minimum = item.minimum_to_bid
+        if minimum is not None and minimum.currency == snipe.currency and minimum.minor > snipe.max_bid_minor:
+            return self._stop_before_fire(pk, armed, SnipeStatus.SKIPPED, (
+                f"Skipped: the next bid eBay accepts ({minimum}) is above your maximum "
+                f"({Money(snipe.max_bid_minor, snipe.currency)})."))
+        if (price is not None and price.currency == snipe.currency and price.minor >= snipe.max_bid_minor
+                and item.bid_count > 0):
+            return self._stop_before_fire(pk, armed, SnipeStatus.SKIPPED, (
+                f"Skipped: the price ({price}) already reached your maximum "
+                f"({Money(snipe.max_bid_minor, snipe.currency)})."))
+        if moved:
+            self._spawn(self.reconcile())  # the end moved: re-arm (the handed-over request is re-planned)
         return True
 
-    async def _prep(self, snipe: Snipe) -> bool:
-        """Last checks a few seconds before the fire: fresh clock, a token valid past the fire, the group."""
+    def _stop_before_fire(self, pk: int, armed: _Armed, status: SnipeStatus, reason: str) -> bool:
+        """End the snipe unfired, taking back its handed-over request; False (the snipe ended here), or True
+        when the request is already being claimed or sent (its fire task does the bookkeeping)."""
+        if armed.fire_id is not None:
+            if not self.firer.cancel(armed.fire_id):
+                log.warning("snipe %s: %s — but the bid was already on its way", pk, reason)
+                return True
+            armed.fire_id = None
+        self._finish_unfired(pk, status, reason)
+        return False
+
+    def _note_item_unknown(self, pk: int, armed: _Armed, why: str) -> None:
+        armed.item_note = f"The bid went out on the last known facts: {why}."
+        self.bookkeeper.write(f"The unchecked item of snipe {pk}", partial(
+            self.store.add_event, HistoryAction.NOTE, snipe_id=pk, status=SnipeStatus.SCHEDULED, message=(
+                f"The item could not be checked before the bid ({why}); it goes out on the last known facts.")),
+            assumed=None)
+
+    async def _prep(self, snipe: Snipe, armed: _Armed) -> None:
+        """Last checks a few seconds before the fire, if the loop is free: fresh clock, a token valid past
+        the fire, the group; the handed-over request is re-planned when any of them changed it."""
         pk = int(snipe.id)
         await self.clock.ensure_fresh(self.clock_max_age_s)
         send_at, _, _ = self._plan(snipe)
+        token: str | None = None
         try:
-            await self.client.ensure_user_token(max(30.0, send_at - time.time() + 30.0))
-        except NeedsRelink:
-            raise
-        except EbayError as exc:
-            log.warning("snipe %s: token refresh before the fire failed (%s); trying the current one", pk, exc)
+            async with asyncio.timeout(max(0.1, send_at - time.time() - self.handover_s - 0.2)):
+                token = (await self.client.ensure_user_token(max(30.0, send_at - time.time() + 30.0))).token
+        except NeedsRelink as exc:
+            if armed.fire_id is None:
+                raise
+            self._on_needs_relink(exc)  # the token handed over may still be accepted: let it try
+        except (EbayError, TimeoutError) as exc:
+            log.warning("snipe %s: token refresh before the fire failed (%s); trying the current one", pk,
+                        exc or "timed out")
         if self._group_reached(snipe):
             self._cancel_for_group(snipe)
-            return False
+            return
+        if token is not None:
+            self._hand_over(pk, snipe, armed, token, retime=True)
+        elif armed.fire_id is None:
+            self._fail_unfired(pk, "The bid could not be sent: no valid eBay sign-in before the fire.")
+            return
         self._warm(snipe)
-        return True
 
     def _warm(self, snipe: Snipe) -> None:
         # Enough warm connections for every fire near this one (connections return to the pool after a reply).
@@ -507,9 +617,236 @@ class Engine:
                 return
             await asyncio.sleep(min(remaining, 1.0))
 
+    # --- health check -------------------------------------------------------------------------------
+
+    async def _job_health(self, pk: int) -> None:
+        self._spawn(self._check_health(pk))
+
+    async def _check_health(self, pk: int) -> None:
+        """Minutes before the fire, everything the bid will need: a snipe at risk is announced at once (tray,
+        email, status bar, history) with what the user can still do about it."""
+        snipe = self.store.get_snipe(pk)
+        if SnipeStatus(snipe.status) not in _NOT_FIRED or self._paused or self._stopping:
+            return
+        problems: list[str] = []
+        advice: list[str] = []
+
+        def risk(problem: str, what_to_do: str) -> None:
+            problems.append(problem)
+            if what_to_do not in advice:
+                advice.append(what_to_do)
+
+        send_at, _, _ = self._plan(snipe)
+        net = "check the internet connection (and any VPN or proxy)"
+        if self.client.account is None:
+            risk("no eBay account is linked", "link your eBay account (Account menu, or `sniper-app account link`)")
+        else:
+            try:
+                async with asyncio.timeout(HEALTH_TIMEOUT_S):
+                    await self.client.ensure_user_token(max(60.0, send_at - time.time() + 60.0))
+            except NeedsRelink as exc:
+                self._on_needs_relink(exc)
+                risk("eBay no longer accepts the sign-in", "link your eBay account again")
+            except (EbayError, TimeoutError):
+                risk("eBay's sign-in service did not answer", net)
+        await self.clock.ensure_fresh(self.clock_max_age_s)
+        if not self.clock.synced or self.clock.last_error:
+            risk(f"the clock could not be checked ({self.clock.last_error or 'no time server answered'})",
+                 "check the time server setting (time_server) and the network")
+        try:
+            self.clock.note_probe(await asyncio.to_thread(self.firer.probe, self.client.endpoints.api_url, 3))
+        except (OSError, ssl.SSLError) as exc:
+            risk(f"eBay cannot be reached from this computer ({type(exc).__name__})", net)
+        if getattr(self.keepawake, "supported", None) is False:
+            risk("this computer cannot be kept awake until the bid",
+                 "switch off sleep until the auction ends, or keep the computer in use")
+        try:
+            async with asyncio.timeout(HEALTH_TIMEOUT_S):
+                item = await self.client.get_item(_ref(snipe), marketplace=snipe.marketplace)
+        except ItemNotFound:
+            risk("the item is no longer on eBay", "check the listing on eBay")
+        except (EbayError, TimeoutError):
+            risk("the item could not be read from eBay", net)
+        else:
+            price, maximum = item.current_price, Money(snipe.max_bid_minor, snipe.currency)
+            if item.end_time is not None and item.end_time.timestamp() <= self.clock.ebay_now():
+                risk("the auction has already ended", "nothing: this snipe will not bid")
+            elif (price is not None and price.currency == snipe.currency and price.minor >= snipe.max_bid_minor
+                    and item.bid_count > 0):
+                risk(f"the price ({price}) already reached your maximum ({maximum})",
+                     "raise the maximum if you still want the item")
+        if not problems:
+            log.info("health check of snipe %s: ready", pk)
+            return
+        message = f"At risk: {'; '.join(problems)}. What you can do: {'; '.join(advice)}."
+        self.store.add_event(HistoryAction.NOTE, snipe_id=pk, status=SnipeStatus(snipe.status), message=message,
+                             details={"health": "at_risk", "problems": problems, "advice": advice})
+        self.bus.publish(SnipeAtRisk(snipe_id=pk, message=message, problems=tuple(problems), advice=tuple(advice)))
+
+    # --- hand-over ----------------------------------------------------------------------------------
+
+    def _hand_over_early(self, pk: int, snipe: Snipe, armed: _Armed) -> None:
+        """Hand the request over now, without waiting for the preflight, when all it needs is at hand."""
+        if armed.fire_id is not None or armed.committed or self._paused or not self.clock.synced:
+            return
+        if self.client.account is None or self._needs_relink:
+            return
+        send_at, _, _ = self._plan(snipe)
+        now = time.time()
+        if not now + self.handover_s < send_at <= now + self.handover_ahead_s:
+            return
+        token = self.client.cached_user_token(send_at - now + 60.0)
+        if token is not None:
+            self._hand_over(pk, snipe, armed, token.token, retime=False)
+
+    def _hand_over(self, pk: int, snipe: Snipe, armed: _Armed, token: str, *, retime: bool) -> None:
+        """Give the exact request to the Firer; with ``retime``, re-plan one already handed over when the
+        send instant moved (fresh clock) or the token changed. The snipe stays SCHEDULED until the claim."""
+        send_at, retry_until, end_local = self._plan(snipe)
+        now = time.time()
+        if armed.fire_id is not None:
+            if not retime or (abs(send_at - armed.send_at) < 0.001 and token == armed.token):
+                return
+            if not self.firer.cancel(armed.fire_id):
+                return  # being claimed or sent: too late to re-plan, and no need
+            armed.fire_id = None
+        if send_at < now:
+            if retry_until - now <= 0.05:
+                self._finish_unfired(pk, SnipeStatus.MISSED,
+                                     f"Too late to bid: the auction ends {max(end_local - now, 0):.1f} s from now.")
+                return
+            send_at = now
+        fire_id = f"snipe:{pk}:{next(self._fire_seq)}"
+        fire = self._fire_request(snipe, fire_id, send_at, retry_until, token)
+        claim = functools.partial(
+            self._claim, pk, armed, fire_id, snipe.end_time, snipe.lead_seconds, snipe.max_bid_minor, fire.body,
+            token, asyncio.get_running_loop(),
+        )
+        future = self.firer.schedule(dataclasses.replace(fire, claim=claim, claim_before_s=self.handover_s))
+        armed.fire_id, armed.send_at, armed.token = fire_id, send_at, token
+        self._tell_lead(pk, snipe)
+        armed.fire_task = self._spawn(self._after_fire(
+            pk, armed, fire_id, future,
+            (self.clock.offset_s if self.compensate else 0.0) * 1000,
+            (self.clock.latency_s if self.compensate else 0.0) * 1000,
+        ))
+
+    def _claim(
+        self, pk: int, armed: _Armed, fire_id: str, end_time: datetime, lead_s: float, max_minor: int, body: bytes,
+        token: str, loop: asyncio.AbstractEventLoop,
+    ) -> bytes | None:
+        """On the Firer's claim thread, just before the send: the compare-and-set SCHEDULED → PLACING and
+        the body to send (re-built if the maximum was edited), or None to drop the request."""
+        if self._paused or self._stopping or armed.fire_id != fire_id or pk in self._claimed:
+            return None
+        placing = False
+        try:
+            with self.store.database.atomic("IMMEDIATE"):
+                snipe = self.store.get_snipe(pk)
+                old = SnipeStatus(snipe.status)
+                if old is not SnipeStatus.SCHEDULED or snipe.end_time != end_time or snipe.lead_seconds != lead_s:
+                    return None  # cancelled, ended, or edited so the send instant moved: the loop re-plans it
+                if self._group_reached(snipe):
+                    group = self.store.get_group(int(snipe.group_id))  # type: ignore[attr-defined]
+                    reason = (f"Group “{group.name}” already won {group.target_wins} item(s); "
+                              "this snipe is no longer needed.")
+                    self.store.set_status(pk, SnipeStatus.CANCELLED, reason=reason, expected=old,
+                                          action=HistoryAction.CANCEL, job_id=None)
+                    self._publish_from_thread(loop, pk, old, SnipeStatus.CANCELLED, reason)
+                    return None
+                placing = True
+                self.store.set_status(pk, SnipeStatus.PLACING, reason="Sending the bid.", expected=old,
+                                      job_id=None, amount_minor=snipe.max_bid_minor)
+        except DiskFull as exc:
+            if not placing:
+                raise
+            # A full disk must not cost a due bid: it goes out, and the hand-over is saved once there is room.
+            # Until then the store still says SCHEDULED, so ``_claimed`` alone keeps this process from a second
+            # claim of the same snipe.
+            log.error("snipe %s: the hand-over is not saved yet (%s); the bid goes out all the same", pk, exc)
+            save = partial(self.store.set_status, pk, SnipeStatus.PLACING, reason="Sending the bid.", expected=old,
+                           job_id=None, amount_minor=snipe.max_bid_minor)
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(partial(
+                    self.bookkeeper.write, f"The hand-over of snipe {pk} to the fire", save, assumed=None))
+        self._claimed.add(pk)
+        armed.committed = True
+        self._publish_from_thread(loop, pk, old, SnipeStatus.PLACING, None)
+        if snipe.max_bid_minor == max_minor:
+            return body
+        return self.client.bid_request(
+            _ref(snipe), Money(snipe.max_bid_minor, snipe.currency), token, marketplace=snipe.marketplace
+        ).content
+
+    def _publish_from_thread(
+        self, loop: asyncio.AbstractEventLoop, pk: int, old: SnipeStatus, new: SnipeStatus, reason: str | None
+    ) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody left to tell
+            loop.call_soon_threadsafe(self._publish_status, pk, old, new, reason)
+
+    async def _after_fire(
+        self, pk: int, armed: _Armed, fire_id: str, future: Future[FireResult], offset_ms: float, latency_ms: float
+    ) -> None:
+        """The loop catching up with a handed-over request: whatever it does, the bid has already gone."""
+        try:
+            result = await asyncio.wrap_future(future)
+            self._count_sends(result)
+            if not armed.committed:
+                if armed.fire_id != fire_id:
+                    return  # taken back by a cancel, a pause or a re-plan: whoever took it back carries on
+                armed.fire_id = None
+                if result.outcome == "failed":
+                    why = result.attempts[-1].error if result.attempts else "unknown"
+                    self._fail_unfired(pk, f"The bid could not be sent ({why}).")
+                self._disarm(pk)  # dropped at the claim (cancelled, ended, edited): derive it from the store again
+                if not self._stopping and not self._paused:
+                    self._spawn(self.reconcile())
+                return
+            if armed.task is not None and not armed.task.done():
+                armed.task.cancel()  # its checks are moot now
+            if self._stopping or result.outcome == "cancelled":
+                return  # stays PLACING: the next start asks eBay what became of it
+            await self._record_fire(pk, self.store.get_snipe(pk), result, offset_ms, latency_ms, renewed=False,
+                                    note=armed.item_note)
+        except NeedsRelink as exc:
+            self._on_needs_relink(exc)
+            self._fail_unfired(pk, f"The bid could not be sent: {exc}")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("snipe %s failed after its bid was handed over", pk)
+            self._fail_unfired(pk, f"Unexpected error after the bid: {type(exc).__name__}: {exc}")
+        finally:
+            if self._armed.get(pk) is armed and armed.committed:
+                self._armed.pop(pk, None)
+
     # --- fire ---------------------------------------------------------------------------------------
 
+    def _count_sends(self, result: FireResult) -> None:
+        for attempt in result.attempts:
+            if attempt.sent_at is not None:
+                self.metrics.count_call("offer")  # the bid bypasses the client: count each send here
+
+    def _fire_request(self, snipe: Snipe, fire_id: str, send_at: float, retry_until: float, token: str) -> FireRequest:
+        request = self.client.bid_request(
+            _ref(snipe), Money(snipe.max_bid_minor, snipe.currency), token, marketplace=snipe.marketplace
+        )
+        return FireRequest(
+            fire_id=fire_id,
+            send_at=send_at,
+            url=self.client.endpoints.api_url,
+            method=request.method,
+            path=request.url.raw_path.decode("ascii"),
+            headers={k: v for k, v in request.headers.items() if k.lower() not in ("accept-encoding", "connection")},
+            body=request.content,
+            retry_until=retry_until,
+            # Short enough that a retry after a silent server still arrives before the end.
+            timeout_s=min(10.0, max(0.25, 4 * self.clock.latency_s, (retry_until - send_at) / 2)),
+        )
+
     async def _fire(self, pk: int, *, renewed: bool = False) -> None:
+        """Send now (or at the planned instant) a bid already PLACING: a retry with a renewed token, or one
+        a crash interrupted and eBay has not got."""
         snipe = self.store.get_snipe(pk)
         send_at, retry_until, end_local = self._plan(snipe)
         offset_ms = (self.clock.offset_s if self.compensate else 0.0) * 1000
@@ -522,32 +859,18 @@ class Engine:
                 return
             send_at = now
         token = await self.client.ensure_user_token(max(30.0, send_at - now + 30.0))
-        request = self.client.bid_request(
-            _ref(snipe), Money(snipe.max_bid_minor, snipe.currency), token.token, marketplace=snipe.marketplace
-        )
-        fire = FireRequest(
-            fire_id=f"snipe:{pk}:{'r' if renewed else 'a'}",
-            send_at=send_at,
-            url=self.client.endpoints.api_url,
-            method=request.method,
-            path=request.url.raw_path.decode("ascii"),
-            headers={k: v for k, v in request.headers.items() if k.lower() not in ("accept-encoding", "connection")},
-            body=request.content,
-            retry_until=retry_until,
-            # Short enough that a retry after a silent server still arrives before the end.
-            timeout_s=min(10.0, max(0.25, 4 * self.clock.latency_s, (retry_until - send_at) / 2)),
-        )
+        fire = self._fire_request(snipe, f"snipe:{pk}:{'r' if renewed else 'a'}{next(self._fire_seq)}", send_at,
+                                  retry_until, token.token)
         with self.metrics.timed("fire"):
             result = await self.firer.fire(fire)
-        for attempt in result.attempts:
-            if attempt.sent_at is not None:
-                self.metrics.count_call("offer")  # the bid bypasses the client: count each send here
+        self._count_sends(result)
         if self._stopping or result.outcome == "cancelled":
             return  # stays PLACING: the next start asks eBay what became of it
         await self._record_fire(pk, snipe, result, offset_ms, latency_ms, renewed=renewed)
 
     async def _record_fire(
-        self, pk: int, snipe: Snipe, result: FireResult, offset_ms: float, latency_ms: float, *, renewed: bool
+        self, pk: int, snipe: Snipe, result: FireResult, offset_ms: float, latency_ms: float, *, renewed: bool,
+        note: str | None = None,
     ) -> None:
         attempts = result.attempts
         sent = [a for a in attempts if a.sent_at is not None]
@@ -563,6 +886,8 @@ class Engine:
             "offset_ms": round(offset_ms, 3),
             "latency_ms": round(latency_ms, 3),
         }
+        if note is not None:
+            details["item_check"] = note
         for n, a in enumerate(attempts[1:], start=2):
             prev = attempts[n - 2]
             self.bookkeeper.write(f"A retry of snipe {pk}", partial(
@@ -815,7 +1140,7 @@ class Engine:
                 pk = int(later.id)
                 if pk in self._close_warned or SnipeStatus(later.status) not in _NOT_FIRED:
                     continue
-                fire = later.end_time.timestamp() - later.lead_seconds
+                fire = later.end_time.timestamp() - self._lead(later)
                 if fire - earlier.end_time.timestamp() < needed:
                     self._close_warned.add(pk)
                     name = earlier.title or earlier.legacy_item_id
@@ -945,16 +1270,32 @@ class Engine:
             to_end = snipe.end_time.timestamp() - self.clock.ebay_now()
             if to_end <= 0:
                 continue
-            if to_end - snipe.lead_seconds < self.keepawake_ahead_s:
+            if to_end - self._lead(snipe) < self.keepawake_ahead_s:
                 due_soon = True
             if to_end <= horizon and pk not in self._ending_notified:
                 self._ending_notified.add(pk)
                 self.bus.publish(AuctionEndingSoon(snipe_id=pk, ends_at=snipe.end_time))
         if due_soon != self.keepawake.held:
-            await asyncio.to_thread(self.keepawake.hold, due_soon)
+            await self._hold_awake(due_soon)
+
+    async def _hold_awake(self, wanted: bool) -> None:
+        if self._keepawake_thread is None:
+            self._keepawake_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sniper-keepawake")
+        await asyncio.get_running_loop().run_in_executor(self._keepawake_thread, self.keepawake.hold, wanted)
 
     async def _job_clock(self) -> None:
         await self.clock.measure()
+        await self._probe_latency()
+
+    async def _probe_latency(self) -> None:
+        """The one-way latency to the bid endpoint, timed off the loop (requests handed over early are
+        planned with it before any item read of the loop's has measured anything)."""
+        try:
+            rtts = await asyncio.to_thread(self.firer.probe, self.client.endpoints.api_url)
+        except (OSError, ssl.SSLError) as exc:
+            log.info("latency probe failed: %s", exc)
+            return
+        self.clock.note_probe(rtts)
 
     async def _job_sync(self) -> None:
         if self.client.account is None or self._needs_relink:

@@ -11,12 +11,18 @@ Why it looks like this (measured, see tests/bench/fire_micro.py):
 - Connections are opened ahead (one per fire near in time, plus a spare) by a warmer thread, replies are
   read by an I/O thread, so the fire thread never blocks on a handshake or a slow server.
 - ``cancel`` and the send decide under one lock: True means no byte of the request was or will be sent.
+- A request is handed over early (tens of seconds ahead) with a ``claim`` callback, which a claim thread
+  calls ``claim_before_s`` before the send: it makes the request final (the owner records that the bid is
+  being sent, and may swap in a new body, e.g. an edited maximum) or drops it. Nothing between the hand-over
+  and the wire then needs the caller's event loop, however busy the GUI thread is. From the moment the
+  claim starts, ``cancel`` answers False.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import heapq
 import itertools
@@ -28,7 +34,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from enum import Enum
@@ -72,6 +78,10 @@ class FireRequest:
     retry_until: float | None = None
     retry_statuses: frozenset[int] = RETRY_STATUSES
     timeout_s: float = 10.0
+    # Called once on the claim thread ``claim_before_s`` ahead: the body to send (None: drop the fire, it
+    # resolves as cancelled). An exception also drops it, as "failed" with the error in its one attempt.
+    claim: Callable[[], bytes | None] | None = field(default=None, repr=False, compare=False)
+    claim_before_s: float = 0.8
 
 
 @dataclass(slots=True)
@@ -125,6 +135,7 @@ class _Conn:
 class _Fire:
     __slots__ = (
         "attempts",
+        "claiming",
         "conn",
         "deadline",
         "future",
@@ -133,6 +144,7 @@ class _Fire:
         "late",
         "origin",
         "reader",
+        "ready",
         "req",
         "state",
         "wire",
@@ -152,6 +164,8 @@ class _Fire:
         self.deadline = 0.0
         self.late = False  # handed to the I/O thread to connect and send: no longer the fire thread's
         self.last_reply: tuple[int, list[tuple[str, str]], bytes] | None = None
+        self.ready = req.claim is None  # claimed (or nothing to claim): the fire thread may send it
+        self.claiming = False  # the claim started (and, once ready, succeeded): cancel answers False
 
     def __lt__(self, other: _Fire) -> bool:
         return self.req.send_at < other.req.send_at
@@ -198,6 +212,7 @@ class Firer:
 
         self._fire_wake = threading.Event()
         self._warm_wake = threading.Event()
+        self._claim_wake = threading.Event()
         self._io_jobs: deque[tuple[float, _Fire, bool]] = deque()  # (not before, fire, needs claim)
         self._io_in, self._io_out = socket.socketpair()
         self._io_in.setblocking(False)
@@ -210,7 +225,8 @@ class Firer:
             if self._started:
                 return
             self._started = True
-        for name, target in (("fire", self._fire_loop), ("fire-io", self._io_loop), ("fire-warm", self._warm_loop)):
+        for name, target in (("fire", self._fire_loop), ("fire-io", self._io_loop), ("fire-warm", self._warm_loop),
+                             ("fire-claim", self._claim_loop)):
             thread = threading.Thread(target=target, name=f"sniper-{name}", daemon=True)
             self._threads.append(thread)
             thread.start()
@@ -228,6 +244,7 @@ class Firer:
             self._finish(f, "cancelled")
         self._fire_wake.set()
         self._warm_wake.set()
+        self._claim_wake.set()
         self._poke_io()
         for thread in self._threads:
             thread.join(timeout_s)
@@ -254,6 +271,36 @@ class Firer:
             self._floors[origin] = (max(count, 0), time.time() + hold_s)
         self._warm_wake.set()
 
+    def probe(self, url: str, count: int = 5, timeout_s: float = 5.0) -> list[float]:
+        """Round trips (send to first reply byte) of ``count`` small HEAD requests to the origin of ``url``,
+        sent and timed on the calling thread over a raw connection like a bid's: unlike the event loop's,
+        they stay true while the GUI thread is frozen. Raises OSError when the origin cannot be reached."""
+        origin = parse_origin(url)
+        wire, head_hdrs = build_request(origin, "HEAD", "/", {}, b"")
+        rtts: list[float] = []
+        sock: socket.socket | None = None
+        try:
+            for _ in range(count):
+                if sock is None:
+                    sock = open_connection(origin, self._context(origin), timeout_s)
+                    sock.settimeout(timeout_s)
+                reader = ReplyReader("HEAD", head_hdrs, 0)
+                sent_at = time.time()
+                sock.sendall(wire)
+                while (reply := reader.feed(sock.recv(65536))) is None:
+                    pass
+                assert reader.first_byte_at is not None
+                rtts.append(reader.first_byte_at - sent_at)
+                if not reply.reusable:
+                    sock.close()
+                    sock = None
+        except h11.ProtocolError as exc:
+            raise ConnectionError(f"unreadable reply: {exc}") from None
+        finally:
+            if sock is not None:
+                sock.close()
+        return rtts
+
     def idle_connections(self, url: str) -> int:
         """How many warm idle connections the pool holds for the origin of ``url`` (for diagnostics)."""
         with self._lock:
@@ -272,13 +319,15 @@ class Firer:
             heapq.heappush(self._heap, fire)
         self._fire_wake.set()
         self._warm_wake.set()
+        self._claim_wake.set()
         return fire.future
 
     def cancel(self, fire_id: str) -> bool:
-        """True: the request was not sent and never will be. False: unknown, finished, or possibly sent."""
+        """True: the request was not sent and never will be. False: unknown, finished, being claimed, or
+        possibly sent."""
         with self._lock:
             fire = self._fires.get(fire_id)
-            if fire is None or fire.state is not _State.PENDING:
+            if fire is None or fire.state is not _State.PENDING or fire.claiming:
                 return False
             fire.state = _State.CANCELLED
         self._finish(fire, "cancelled")
@@ -411,6 +460,16 @@ class Firer:
             )
         ready: list[tuple[_Fire, _Conn]] = []
         for fire in group:
+            with self._lock:
+                unclaimed = not fire.ready
+                if unclaimed:  # the claim thread sends it the moment the claim completes (late, recorded)
+                    fire.late = True
+            if unclaimed:
+                log.warning("fire %s: its claim has not completed at the send instant", fire.req.fire_id)
+                if fire.conn is not None:  # the I/O thread takes one from the pool when it sends
+                    self._give_back(fire.conn)
+                    fire.conn = None
+                continue
             conn, fire.conn = fire.conn, None
             if conn is not None and not is_alive(conn.sock):
                 self._note_dead(conn)
@@ -616,6 +675,67 @@ class Firer:
             return
         self._io_jobs.append((time.time() + pause, fire, claim))
 
+    # -- claim thread ----------------------------------------------------------------------------------
+
+    def _claim_loop(self) -> None:
+        try:
+            while True:
+                self._claim_wake.clear()
+                with self._lock:
+                    if self._stopping:
+                        return
+                    now = time.time()
+                    # A claim is Python work competing for the interpreter: it keeps off the last moments
+                    # before another fire's send, unless its own send is getting close.
+                    sending = [f.req.send_at for f in self._fires.values() if f.state is _State.PENDING and f.ready
+                               and -_CLAIM_QUIET_AFTER_S < f.req.send_at - now <= _CLAIM_QUIET_BEFORE_S]
+                    quiet_at = max(sending) + _CLAIM_QUIET_AFTER_S if sending else now
+                    waiting = [f for f in self._fires.values()
+                               if f.state is _State.PENDING and not f.ready and not f.claiming]
+                    due = sorted(f for f in waiting if f.req.send_at - f.req.claim_before_s <= now
+                                 and (quiet_at <= now or f.req.send_at - now <= f.req.claim_before_s / 2))[:1]
+                    for f in due:
+                        f.claiming = True
+                    nxt = min((max(f.req.send_at - f.req.claim_before_s, quiet_at) for f in waiting if f not in due),
+                              default=None)
+                for f in due:
+                    self._claim(f)
+                if not due:
+                    self._claim_wake.wait(1.0 if nxt is None else min(max(nxt - time.time(), 0.0), 1.0))
+        except Exception:
+            log.exception("fire claim thread crashed")
+            raise
+
+    def _claim(self, fire: _Fire) -> None:
+        claim = fire.req.claim
+        assert claim is not None
+        error: str | None = None
+        try:
+            body = claim()
+        except Exception as exc:
+            log.exception("fire %s: the claim failed", fire.req.fire_id)
+            body, error = None, f"could not claim the bid before sending: {type(exc).__name__}: {exc}"
+        if body is not None and body != fire.req.body:
+            fire.wire, fire.head_hdrs = build_request(
+                fire.origin, fire.req.method, fire.req.path, dict(fire.req.headers), body
+            )
+            fire.req = dataclasses.replace(fire.req, body=body)
+        with self._lock:
+            fire.claiming = body is not None  # stays set once claimed: from then on cancel answers False
+            dropped = body is None and fire.state is _State.PENDING
+            if dropped:
+                fire.state = _State.CANCELLED
+            fire.ready = body is not None
+            late = fire.ready and fire.late and fire.state is _State.PENDING
+        if dropped:
+            if error is not None:
+                fire.attempts.append(FireAttempt(planned_at=fire.req.send_at, error=error))
+            self._finish(fire, "failed" if error is not None else "cancelled")
+            self._fire_wake.set()
+        elif late:
+            self._io_jobs.append((0.0, fire, True))
+            self._poke_io()
+
     # -- warmer thread ---------------------------------------------------------------------------------
 
     def _context(self, origin: Origin) -> ssl.SSLContext | None:
@@ -687,6 +807,11 @@ class Firer:
         except Exception:
             log.exception("fire warmer thread crashed")
             raise
+
+
+# The claim thread stays quiet from this long before another fire's send until this long after it.
+_CLAIM_QUIET_BEFORE_S = 0.03
+_CLAIM_QUIET_AFTER_S = 0.005
 
 
 def _peak(times: list[float], window: float) -> int:

@@ -27,6 +27,7 @@ from sniper_app.engine.bus import (
     AuctionEndingSoon,
     EventBus,
     NotificationFailed,
+    SnipeAtRisk,
     SnipeStatusChanged,
 )
 from sniper_app.notify import (
@@ -247,6 +248,7 @@ class NotifierHandle:
                 self.bus.subscribe(SnipeStatusChanged, self._on_status),
                 self.bus.subscribe(AuctionEndingSoon, self._on_ending),
                 self.bus.subscribe(AccountStateChanged, self._on_account),
+                self.bus.subscribe(SnipeAtRisk, self._on_at_risk),
             ]
         await self.notifier.start()
         if self._summary_task is None:
@@ -331,6 +333,11 @@ class NotifierHandle:
     def _on_ending(self, event: AuctionEndingSoon) -> None:
         snipe = self.store.get_snipe(event.snipe_id)
         self.notifier.notify(notice_for_snipe(snipe, NoticeKind.AUCTION_ENDING))
+
+    def _on_at_risk(self, event: SnipeAtRisk) -> None:
+        if event.snipe_id is not None:
+            self.notifier.notify(notice_for_snipe(self.store.get_snipe(event.snipe_id), NoticeKind.SNIPE_AT_RISK,
+                                                  event.message))
 
     def _on_account(self, event: AccountStateChanged) -> None:
         if event.state != "needs_relink":

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sniper_app.config import Settings
 from sniper_app.domain.increments import minimum_next_bid
@@ -135,12 +135,12 @@ class SniperService:
         )
 
     async def add_snipe(
-        self, item: str, max_amount: str, *, lead: float | None = None, group: str | None = None
+        self, item: str, max_amount: str, *, lead: float | Literal["auto"] | None = None, group: str | None = None
     ) -> tuple[Snipe, list[str]]:
         return await self.actions.add_snipe(item, max_amount, lead=lead, group=group)
 
     async def edit_snipe(
-        self, snipe_id: int, *, max_amount: str | None = None, lead: float | None = None
+        self, snipe_id: int, *, max_amount: str | None = None, lead: float | Literal["auto"] | None = None
     ) -> tuple[Snipe, list[str]]:
         return await self.actions.edit_snipe(snipe_id, max_amount=max_amount, lead=lead)
 

@@ -18,6 +18,7 @@ class NoticeKind(StrEnum):
     AUCTION_ENDING = "AUCTION_ENDING"
     ACCOUNT_NEEDS_RELINK = "ACCOUNT_NEEDS_RELINK"
     DAILY_SUMMARY = "DAILY_SUMMARY"
+    SNIPE_AT_RISK = "SNIPE_AT_RISK"
 
 
 # The one line a tray balloon shows; the email templates say more.
@@ -30,6 +31,7 @@ HEADLINES: dict[NoticeKind, str] = {
     NoticeKind.AUCTION_ENDING: "Auction ending soon",
     NoticeKind.ACCOUNT_NEEDS_RELINK: "eBay account needs linking again",
     NoticeKind.DAILY_SUMMARY: "Today's snipes",
+    NoticeKind.SNIPE_AT_RISK: "Snipe at risk",
 }
 
 

@@ -193,7 +193,7 @@ class NetworkLayer:
                 await asyncio.sleep(wait)
 
         if fault is not None:
-            await self._fault(fault, path, rec, send, d2)
+            await self._fault(fault, path, rec, send, d2, scope, receive)
             return
 
         async def send_delayed(message: Message) -> None:
@@ -205,7 +205,12 @@ class NetworkLayer:
 
         await self.app(scope, receive, send_delayed)
 
-    async def _fault(self, fault: Fault, path: str, rec: RequestRecord, send: Send, d2: float) -> None:
+    async def _fault(
+        self, fault: Fault, path: str, rec: RequestRecord, send: Send, d2: float, scope: Scope, receive: Receive
+    ) -> None:
+        if fault.kind == "drip":
+            await self._drip(fault, rec, send, d2, scope, receive)
+            return
         if fault.kind in ("drop", "timeout"):
             if fault.kind == "timeout":
                 await self._hang(fault.hang_s)
@@ -225,6 +230,33 @@ class NetworkLayer:
         if d2:
             await asyncio.sleep(d2)
         await response({"type": "http"}, _no_receive, send)
+
+    async def _drip(
+        self, fault: Fault, rec: RequestRecord, send: Send, d2: float, scope: Scope, receive: Receive
+    ) -> None:
+        """The real reply, its body one byte every ``drip_s``: each read gets something, so only a deadline
+        on the whole exchange notices."""
+
+        async def dripping(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                rec.status = message["status"]
+                if d2:
+                    await asyncio.sleep(d2)
+                await send(message)
+                return
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            body: bytes = message.get("body", b"")
+            for i in range(len(body)):
+                await send({"type": "http.response.body", "body": body[i:i + 1], "more_body": True})
+                await self._hang(fault.drip_s)
+                if self.stopping is not None and self.stopping.is_set():
+                    _drop_connection(send)
+                    return
+            await send({"type": "http.response.body", "body": b"", "more_body": message.get("more_body", False)})
+
+        await self.app(scope, receive, dripping)
 
     async def _hang(self, seconds: float) -> None:
         if self.stopping is None:
@@ -887,8 +919,8 @@ linking your account.</p></body></html>"""
     async def ctl_add_fault(self, request: Request) -> Response:
         data = await _json_body(request)
         kind = data.get("kind", "status")
-        if kind not in ("status", "timeout", "drop", "rate_limit"):
-            return JSONResponse({"error": "kind must be status, timeout, drop or rate_limit"}, status_code=400)
+        if kind not in ("status", "timeout", "drop", "rate_limit", "drip"):
+            return JSONResponse({"error": "kind must be status, timeout, drop, rate_limit or drip"}, status_code=400)
         try:
             fault = Fault(
                 pattern=re.compile(str(data.get("path") or ".*")),
@@ -898,6 +930,7 @@ linking your account.</p></body></html>"""
                 status=int(data.get("status") or (429 if kind == "rate_limit" else 503)),
                 retry_after=float(data.get("retry_after") or 1),
                 hang_s=float(data.get("hang_s") or 30),
+                drip_s=float(data.get("drip_s") or 5),
             )
         except (re.error, ValueError) as exc:
             return JSONResponse({"error": f"bad fault: {exc}"}, status_code=400)

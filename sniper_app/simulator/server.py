@@ -248,11 +248,14 @@ class SimulatorServer:
         method: str | None = None,
         retry_after: float = 1.0,
         hang_s: float = 30.0,
+        drip_s: float = 5.0,
     ) -> None:
         import re
 
         with self.world.lock:
-            self.world.faults.append(Fault(re.compile(path), method, count, kind, status, retry_after, hang_s))
+            self.world.faults.append(
+                Fault(re.compile(path), method, count, kind, status, retry_after, hang_s, drip_s)
+            )
 
     def authorize_url(self, scopes: list[str], state: str = "state", user: str | None = None) -> str:
         return authorize_url(self.base_url, scopes, state, user)

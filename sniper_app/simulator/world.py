@@ -202,6 +202,7 @@ class Fault:
     status: int
     retry_after: float
     hang_s: float
+    drip_s: float = 5.0  # "drip": seconds between the bytes of the reply body
 
 
 @dataclass(slots=True)

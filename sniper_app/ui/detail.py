@@ -5,8 +5,11 @@ from __future__ import annotations
 import html
 from typing import Final
 
+from sniper_app.domain.lead import LeadChoice
+from sniper_app.domain.rules import AUTO_LEAD, MIN_LEAD_SECONDS
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.domain.timing import TimingFacts, explain_snipe
+from sniper_app.engine.autolead import latest_lead_choice, lead_text
 from sniper_app.engine.bus import SnipeStatusChanged
 from sniper_app.store import NotFound, Snipe, Store
 from sniper_app.ui.formatting import format_near_price, format_price
@@ -18,12 +21,13 @@ TICK_MS: Final = 1000
 Qt = QtCore.Qt
 
 
-def timing_facts(snipe: Snipe) -> TimingFacts:
-    """The plain values of a stored snipe that :func:`explain_snipe` reads."""
+def timing_facts(snipe: Snipe, lead: LeadChoice | None = None) -> TimingFacts:
+    """The plain values of a stored snipe that :func:`explain_snipe` reads (with an automatic lead, the one
+    the engine last chose, else the least it can choose)."""
     return TimingFacts(
         status=SnipeStatus(snipe.status),
         end_time=snipe.end_time,
-        lead_seconds=snipe.lead_seconds,
+        lead_seconds=snipe.lead_seconds or (lead.seconds if lead is not None else MIN_LEAD_SECONDS),
         currency=snipe.currency,
         max_bid_minor=snipe.max_bid_minor,
         status_reason=snipe.status_reason,
@@ -161,7 +165,8 @@ class SnipeDetail(QtWidgets.QDialog):
                 label.clear()
             self.history_model.reload()
             return
-        self._facts = timing_facts(snipe)
+        lead = latest_lead_choice(self._store, self.snipe_id) if snipe.lead_seconds == AUTO_LEAD else None
+        self._facts = timing_facts(snipe, lead)
         title = snipe.title or self.tr("Item {item}").format(item=snipe.legacy_item_id)
         self.setWindowTitle(self.tr("Snipe: {title}").format(title=title))
         if snipe.item_url:
@@ -178,7 +183,10 @@ class SnipeDetail(QtWidgets.QDialog):
         self.price_label.setText(format_price(
             snipe.current_price_minor, snipe.currency, snipe.converted_price_minor, snipe.converted_currency
         ))
-        self.lead_label.setText(self.tr("{s} s before the end").format(s=f"{snipe.lead_seconds:g}"))
+        if snipe.lead_seconds == AUTO_LEAD:
+            self.lead_label.setText(lead_text(snipe, lead))
+        else:
+            self.lead_label.setText(self.tr("{s} s before the end").format(s=f"{snipe.lead_seconds:g}"))
         group_id = snipe.group_id  # type: ignore[attr-defined]
         self.group_label.setText(self._group_text(group_id) if group_id is not None else self.tr("none"))
         self.ends_label.setText(snipe.end_time.astimezone().strftime("%Y-%m-%d %H:%M:%S"))

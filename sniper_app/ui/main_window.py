@@ -6,7 +6,9 @@ Its look between runs (geometry, column sizes, sort, last tab) lives in an INI f
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -27,7 +29,7 @@ from sniper_app.engine.bus import (
 from sniper_app.store import Store
 from sniper_app.ui.bridge import AsyncRunner, EngineBridge
 from sniper_app.ui.formatting import format_money, format_time_left
-from sniper_app.ui.history import HistoryFilter, export_history_csv
+from sniper_app.ui.history import ExportCancelled, HistoryFilter, export_history_csv
 from sniper_app.ui.models import (
     KEY_ROLE,
     SNIPEABLE_ROLE,
@@ -226,6 +228,13 @@ class ButtonDelegate(QtWidgets.QStyledItemDelegate):
         return super().editorEvent(event, model, option, index)
 
 
+class _ExportRelay(QtCore.QObject):
+    """Carries an export thread's progress and end back to the window's thread as queued signals."""
+
+    progressed = QtCore.Signal(int)  # rows written so far
+    finished = QtCore.Signal(int, str)  # (rows written, or -1 when it did not complete; the error, if any)
+
+
 class _CountRelay(QtCore.QObject):
     """Carries a pool thread's count back to the window's thread as a queued signal."""
 
@@ -271,6 +280,8 @@ class MainWindow(QtWidgets.QMainWindow):
         # on a relay that still exists, and Qt drops the answer for the window that no longer does.
         self._count_relay = _CountRelay(QtCore.QCoreApplication.instance())
         self._count_relay.counted.connect(self._show_history_count)
+        self._export_cancel: threading.Event | None = None  # set: the running export stops
+        self._export_dialog: QtWidgets.QProgressDialog | None = None
         self._quitting = False
         self._dialogs: dict[str, QtWidgets.QWidget] = {}
         self._store = store
@@ -1021,27 +1032,79 @@ class MainWindow(QtWidgets.QMainWindow):
 
     @QtCore.Slot()
     def _choose_export_file(self) -> None:
+        if self._export_cancel is not None:
+            self.statusBar().showMessage(self.tr("An export is already running."), 5000)
+            return
         start = str(Path.home() / "sniper-history.csv")
         chosen, _ = QtWidgets.QFileDialog.getSaveFileName(
             self, self.tr("Export history"), start, self.tr("CSV files (*.csv)")
         )
-        if not chosen:
-            return
-        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
-        try:
-            count = self.export_history(Path(chosen))
-        except OSError as exc:
-            QtWidgets.QApplication.restoreOverrideCursor()
+        if chosen:
+            self.start_export(Path(chosen))
+
+    def start_export(self, path: Path) -> None:
+        """Export the filtered history on a worker thread, with a progress dialog that can cancel it: a
+        million events take many seconds, and the window (and the loop the engine shares) stays live."""
+        cancel = threading.Event()
+        self._export_cancel = cancel
+        dialog = QtWidgets.QProgressDialog(self.tr("Exporting the history…"), self.tr("Cancel"), 0, 0, self)
+        dialog.setWindowTitle(self.tr("Export history"))
+        dialog.setMinimumDuration(400)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(cancel.set)
+        self._export_dialog = dialog
+        relay = _ExportRelay(self)
+        relay.progressed.connect(
+            lambda n: dialog.setLabelText(self.tr("Exporting the history… {n:,} events written").format(n=n))
+        )
+        relay.finished.connect(lambda n, error: self._export_finished(relay, path, n, error))
+        store, wanted = self._store, self.history_model.history_filter
+
+        def progress(rows: int) -> None:
+            with contextlib.suppress(RuntimeError):  # the window closed meanwhile
+                relay.progressed.emit(rows)
+
+        def run() -> None:  # on the export thread: nothing here may touch a widget
+            count, error = -1, ""
+            try:
+                count = export_history_csv(store, path, wanted, progress=progress, cancelled=cancel.is_set)
+            except ExportCancelled:
+                pass
+            except OSError as exc:
+                error = str(exc.strerror or exc)
+            except Exception as exc:
+                log.exception("exporting the history failed")
+                error = f"{type(exc).__name__}: {exc}"
+            finally:
+                with contextlib.suppress(Exception):  # the store may have closed under it at quit
+                    store.close_thread_connection()
+            with contextlib.suppress(RuntimeError):  # the window closed meanwhile: nobody left to tell
+                relay.finished.emit(count, error)
+
+        threading.Thread(target=run, name="sniper-export", daemon=True).start()
+
+    def cancel_export(self) -> None:
+        if self._export_cancel is not None:
+            self._export_cancel.set()
+
+    def _export_finished(self, relay: _ExportRelay, path: Path, count: int, error: str) -> None:
+        self._export_cancel = None
+        if self._export_dialog is not None:
+            self._export_dialog.close()
+            self._export_dialog.deleteLater()
+            self._export_dialog = None
+        relay.deleteLater()
+        if error:
             QtWidgets.QMessageBox.warning(
                 self,
                 self.tr("Export failed"),
-                self.tr("The history could not be written to {path}: {error}").format(
-                    path=chosen, error=exc.strerror or exc
-                ),
+                self.tr("The history could not be written to {path}: {error}").format(path=path, error=error),
             )
-            return
-        QtWidgets.QApplication.restoreOverrideCursor()
-        self.statusBar().showMessage(self.tr("Exported {n:,} events to {path}").format(n=count, path=chosen), 8000)
+        elif count < 0:
+            self.statusBar().showMessage(self.tr("Export cancelled; nothing was written."), 8000)
+        else:
+            self.statusBar().showMessage(self.tr("Exported {n:,} events to {path}").format(n=count, path=path), 8000)
 
     # ------------------------------------------------------------------ state between runs
 
@@ -1108,6 +1171,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def shutdown(self) -> None:
         """Stop timers and listening to the engine (before the store closes)."""
+        self.cancel_export()
         self.countdown.stop()
         self._history_refresh.stop()
         self.bridge.detach()

@@ -20,6 +20,7 @@ from typing import Any, Final
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.items import is_auction_listing
 from sniper_app.domain.money import Money
+from sniper_app.domain.rules import AUTO_LEAD, MIN_LEAD_SECONDS
 from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
 from sniper_app.engine.bus import SnipeStatusChanged
 from sniper_app.store import HistoryCursor, HistoryTuple, NotFound, Snipe, Store
@@ -456,7 +457,8 @@ class SnipeRow:
 
     @property
     def fire_at(self) -> datetime:
-        return self.end_time - timedelta(seconds=self.lead_seconds)
+        # An automatic lead is chosen at the hand-over; the least it can be is the honest estimate here.
+        return self.end_time - timedelta(seconds=self.lead_seconds or MIN_LEAD_SECONDS)
 
     @property
     def sort_key(self) -> tuple[datetime, int]:
@@ -684,6 +686,8 @@ class SnipesModel(_TableModel):
             if col == SnipeColumn.MAX:
                 return format_money(item.max_bid_minor, item.currency)
             if col == SnipeColumn.LEAD:
+                if item.lead_seconds == AUTO_LEAD:
+                    return self.tr("auto")
                 return self.tr("{s:g} s").format(s=item.lead_seconds)
             if col == SnipeColumn.GROUP:
                 return item.group_name or ""

@@ -49,7 +49,7 @@ class SecretSink(Protocol):
 SECTIONS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ("eBay", ("ebay_env", "ebay_client_id", "ebay_runame", "marketplace", "ebay_api_url", "ebay_auth_url",
               "ebay_trading_url")),
-    ("Sniping", ("default_lead_seconds", "min_seconds_before_end", "watchlist_sync_minutes")),
+    ("Sniping", ("default_lead_seconds", "auto_lead", "min_seconds_before_end", "watchlist_sync_minutes")),
     ("Notifications", ("notify_tray", "notify_email", "notify_ending_minutes", "notify_summary_hour",
                        "notify_tray_types", "notify_email_types")),
     ("Email", ("email_backend", "email_to", "email_from", "smtp_host", "smtp_port", "smtp_security", "smtp_user",
@@ -68,6 +68,7 @@ LABELS: Final[dict[str, str]] = {
     "ebay_runame": "RuName",
     "marketplace": "Marketplace",
     "default_lead_seconds": "Bid this long before the end (s)",
+    "auto_lead": "Let new snipes choose the shortest safe lead from measured latency",
     "min_seconds_before_end": "Refuse auctions ending within (s)",
     "time_server": "Time server",
     "watchlist_sync_minutes": "Sync the watch list every (min)",
@@ -107,6 +108,7 @@ CHOICE_LABELS: Final[dict[str, str]] = {
     "BID_MISSED": "Snipe missed",
     "AUCTION_ENDING": "Auction ending soon",
     "ACCOUNT_NEEDS_RELINK": "Account needs linking again",
+    "SNIPE_AT_RISK": "A snipe is at risk (health check)",
     "DAILY_SUMMARY": "Daily summary",
 }
 

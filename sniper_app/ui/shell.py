@@ -75,7 +75,9 @@ class NoticeRelay(QtCore.QObject):
             self.window.statusBar().showMessage(f"{notice.headline}: {text}", 15000)
 
 
-_WARNINGS = frozenset({NoticeKind.BID_FAILED, NoticeKind.BID_MISSED, NoticeKind.ACCOUNT_NEEDS_RELINK})
+_WARNINGS = frozenset({
+    NoticeKind.BID_FAILED, NoticeKind.BID_MISSED, NoticeKind.ACCOUNT_NEEDS_RELINK, NoticeKind.SNIPE_AT_RISK,
+})
 
 
 def _apply_settings(settings: Settings, service: SniperService, notifier: NotifierHandle) -> None:

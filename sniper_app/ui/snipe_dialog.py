@@ -19,6 +19,7 @@ from sniper_app.domain.errors import InputError, RuleViolation, SniperError
 from sniper_app.domain.items import ItemRef, parse_item_ref
 from sniper_app.domain.money import Money, MoneyError, near_price, with_converted
 from sniper_app.domain.rules import (
+    AUTO_LEAD,
     MAX_LEAD_SECONDS,
     MIN_LEAD_SECONDS,
     max_bid_bounds,
@@ -197,6 +198,7 @@ class SnipeDialog(QtWidgets.QDialog):
         self.amount_edit.textChanged.connect(self._on_amount_changed)
         self.amount_edit.editingFinished.connect(self._on_amount_finished)
         self.lead_spin.valueChanged.connect(self._on_lead_changed)
+        self.lead_auto_check.toggled.connect(self._on_lead_auto_toggled)
 
         if self._snipe is not None:
             self._fill_from_snipe(self._snipe)
@@ -341,10 +343,18 @@ class SnipeDialog(QtWidgets.QDialog):
         self.lead_spin.setSuffix(self.tr(" s"))
         self.lead_spin.setValue(float(self._service.settings.default_lead_seconds))
         self.lead_spin.setToolTip(self.tr("How long before the auction ends the bid should reach eBay."))
+        self.lead_auto_check = QtWidgets.QCheckBox(self.tr("Choose the shortest safe lead automatically"), self)
+        self.lead_auto_check.setObjectName("leadAuto")
+        self.lead_auto_check.setToolTip(self.tr(
+            "The engine picks the lead from the measured round trip to eBay, its spread and the clock's "
+            "uncertainty, never below 1 s; the snipe's details show what it chose and why."))
+        self.lead_auto_check.setChecked(bool(self._service.settings.auto_lead))
+        self.lead_spin.setEnabled(not self.lead_auto_check.isChecked())
         self.lead_error = message_label(self, "leadError")
         self.lead_error.setAccessibleName(self.tr("Lead time problem"))
         lead_box = QtWidgets.QVBoxLayout()
         lead_box.addWidget(self.lead_spin)
+        lead_box.addWidget(self.lead_auto_check)
         lead_box.addWidget(self.lead_error)
         lead_label = QtWidgets.QLabel(self.tr("&Lead time:"), self)
         lead_label.setBuddy(self.lead_spin)
@@ -714,9 +724,11 @@ class SnipeDialog(QtWidgets.QDialog):
         """Check the whole form with the domain's rules; with ``show``, put each sentence by its field."""
         for field in (Field.AMOUNT, Field.LEAD, Field.FORM):
             self._set_error(field, None)
-        lead = self.lead_spin.value()
+        auto = self.lead_auto_check.isChecked()
+        lead = AUTO_LEAD if auto else self.lead_spin.value()
         try:
-            validate_lead(lead)
+            if not auto:
+                validate_lead(lead)
         except RuleViolation as err:
             self._set_error(Field.LEAD, str(err))
             return None
@@ -733,7 +745,8 @@ class SnipeDialog(QtWidgets.QDialog):
                 self._set_error(Field.AMOUNT, str(err))
             return None
         try:
-            warnings = self._rules(max_bid, lead, current, end_time)
+            # An automatic lead is chosen at the hand-over, at least the least lead: the rules check that one.
+            warnings = self._rules(max_bid, MIN_LEAD_SECONDS if auto else lead, current, end_time)
         except RuleViolation as err:
             field = _field_of_rule(err)
             if show or field != Field.AMOUNT:
@@ -799,6 +812,11 @@ class SnipeDialog(QtWidgets.QDialog):
         if self._amount_touched:
             self._validate(show=True)
 
+    @QtCore.Slot(bool)
+    def _on_lead_auto_toggled(self, auto: bool) -> None:
+        self.lead_spin.setEnabled(not auto)
+        self._on_lead_changed(self.lead_spin.value())
+
     def _update_ok(self) -> None:
         preview = self._preview
         ready = preview is not None and preview.is_auction and not self._saving
@@ -813,7 +831,11 @@ class SnipeDialog(QtWidgets.QDialog):
         self.paste_button.setVisible(False)
         self.amount_edit.setText(Money(snipe.max_bid_minor, snipe.currency).to_ebay_value())
         self.currency_label.setText(snipe.currency)
-        self.lead_spin.setValue(float(snipe.lead_seconds))
+        if snipe.lead_seconds == AUTO_LEAD:
+            self.lead_auto_check.setChecked(True)
+        else:
+            self.lead_auto_check.setChecked(False)
+            self.lead_spin.setValue(float(snipe.lead_seconds))
         group_id = snipe.group_id  # type: ignore[attr-defined]
         if group_id is not None:
             names = {s.group.id: s.group.name for s in self._service.list_groups()}
@@ -835,6 +857,7 @@ class SnipeDialog(QtWidgets.QDialog):
             self.group_combo.setEnabled(not saving)
         self.amount_edit.setReadOnly(saving)
         self.lead_spin.setReadOnly(saving)
+        self.lead_auto_check.setEnabled(not saving)
         self.cancel_button.setEnabled(not saving)
         self.saving_label.setText(self.tr("Saving…") if saving else "")
         self.saving_label.setVisible(saving)
@@ -890,7 +913,7 @@ class SnipeDialog(QtWidgets.QDialog):
             self._service.add_snipe(
                 self.item_edit.text().strip(),
                 checked.max_bid.to_ebay_value(),
-                lead=checked.lead,
+                lead="auto" if checked.lead == AUTO_LEAD else checked.lead,
                 group=group,
             ),
             on_done=lambda result: self._on_added(key, result),
@@ -923,7 +946,7 @@ class SnipeDialog(QtWidgets.QDialog):
             self._service.edit_snipe(
                 int(snipe.id),
                 max_amount=checked.max_bid.to_ebay_value() if max_changed else None,
-                lead=checked.lead if lead_changed else None,
+                lead=("auto" if checked.lead == AUTO_LEAD else checked.lead) if lead_changed else None,
             ),
             on_done=self._on_edited,
             on_error=self._on_edit_refused,

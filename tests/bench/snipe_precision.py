@@ -1,12 +1,14 @@
 """How close to ``end − lead`` (on eBay's clock) the real engine's bids arrive, with a stalled UI thread.
 
     python -m tests.bench.snipe_precision [--snipes 200 --window 30 --burst 1 --lead 2 --clock-offset 2.5
-        --latency-ms 40 --jitter-ms 5 --ui-stall-ms 300 --no-compensation --with-window]
+        --latency-ms 40 --jitter-ms 5 --ui-stall-ms 300 --no-compensation --with-window --preflight-hang]
 
 The simulator runs in its own process; arrival instants come from its request log (its own clock).
 ``--with-window`` runs the engine as the app does: on a qasync loop, with the main window open (offscreen)
 over the same store and events, and the stall made on the GUI thread itself (which is the loop's thread)
 by a timer that blocks it; without it, a plain asyncio loop and a stall thread that holds the GIL.
+``--preflight-hang`` makes the simulator drip every item read (the preflight's) one byte every 5 s: the
+bids must still leave on time, on the last known facts.
 Prints one JSON line.
 """
 
@@ -94,6 +96,9 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
                     currency="USD", max_bid_minor=10_000, lead_seconds=args.lead, title=f"bench {i}",
                     end_time=datetime.fromtimestamp(reply["end_epoch"], UTC),
                 )
+            if args.preflight_hang:
+                await ctl.post("/_sim/faults", json={"kind": "drip", "method": "GET", "path": "^/buy/browse/v1/item/",
+                                                     "count": 100_000, "drip_s": 5})
         engine = Engine(settings, store, user_id=int(local.id), client=client, compensate=not args.no_compensation,
                         preflight_s=10.0)
         window = None
@@ -207,6 +212,7 @@ def main() -> None:
     parser.add_argument("--ui-stall-ms", type=float, default=300.0)
     parser.add_argument("--no-compensation", action="store_true")
     parser.add_argument("--with-window", action="store_true", help="the app's qasync loop with the window open")
+    parser.add_argument("--preflight-hang", action="store_true", help="the simulator drips every item read")
     args = parser.parse_args()
     if not args.with_window:
         print(json.dumps(asyncio.run(_run(args))), flush=True)

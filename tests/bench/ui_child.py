@@ -75,7 +75,10 @@ def _rss_mb() -> tuple[float, float]:
     return int(fields["VmHWM"].split()[0]) / 1024, int(fields["VmRSS"].split()[0]) / 1024
 
 
-async def drive(shell: Any, paint: FirstPaint, started: float, report: Path, scroll_rows: int, main_at: float) -> None:
+async def drive(
+    shell: Any, paint: FirstPaint, started: float, report: Path, scroll_rows: int, main_at: float,
+    export_to: Path | None = None,
+) -> None:
     window = shell.window
     while paint.at is None:
         await asyncio.sleep(0.01)
@@ -104,6 +107,15 @@ async def drive(shell: Any, paint: FirstPaint, started: float, report: Path, scr
         if model.rowCount() // 100_000 != rows // 100_000:
             print(f"{model.rowCount():,} rows, {time.perf_counter() - scroll_start:.1f} s", flush=True)
     scroll_s = time.perf_counter() - scroll_start
+    export_s = None
+    if export_to is not None:
+        # The whole history to CSV from the window, as the user's Export does, while the lag is measured.
+        meter.phase = "export"
+        export_start = time.perf_counter()
+        window.start_export(export_to)
+        while "Exported" not in window.statusBar().currentMessage():
+            await asyncio.sleep(0.05)
+        export_s = time.perf_counter() - export_start
     meter.stop()
     worst = sorted(meter.when)[-5:]
     peak, end = _rss_mb()
@@ -122,6 +134,8 @@ async def drive(shell: Any, paint: FirstPaint, started: float, report: Path, scr
         "history_rows_loaded": model.rowCount(),
         "scroll_s": round(scroll_s, 1),
         "scroll_stalls": stalls,
+        **({"export_s": round(export_s, 1), "export_message": window.statusBar().currentMessage()}
+           if export_s is not None else {}),
         # The five worst stalls and when they came, in seconds after the sync started (to tell periodic
         # work from scrolling).
         "worst_lags": [[round(lag, 1), round(at - sync_start, 2)] for lag, at in worst],
@@ -137,6 +151,7 @@ def main() -> None:
     parser.add_argument("--report", type=Path, required=True)
     parser.add_argument("--started", type=float, required=True)
     parser.add_argument("--scroll-rows", type=int, default=10**9)
+    parser.add_argument("--export-to", type=Path)
     args = parser.parse_args()
     main_at = time.time()
     app = QtWidgets.QApplication([])
@@ -145,7 +160,7 @@ def main() -> None:
     tasks: set[asyncio.Task[None]] = set()
 
     def ready(shell: Any) -> None:
-        run = drive(shell, paint, args.started, args.report, args.scroll_rows, main_at)
+        run = drive(shell, paint, args.started, args.report, args.scroll_rows, main_at, args.export_to)
         task = asyncio.get_event_loop().create_task(run)
         tasks.add(task)
 

@@ -11,7 +11,9 @@ line:
   newest event to the millionth (every page fetched as the view asks for it);
 - ``rss_mb``: the child's peak resident memory (VmHWM) after the whole scroll; ``rss_end_mb`` its current.
 
-``--data DIR`` keeps the built data dir between runs (the build takes about a minute).
+``--data DIR`` keeps the built data dir between runs (the build takes about a minute). ``--export`` then
+exports the whole history to CSV from the window (on its worker, with its progress dialog) and reports the
+lag of that phase as ``lag_export_max_ms``; ``--scroll-rows 0`` skips the scroll.
 """
 
 from __future__ import annotations
@@ -102,6 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, help="keep the built data dir here between runs")
     parser.add_argument("--scroll-rows", type=int, default=10**9, help="scroll only this far (profiling)")
+    parser.add_argument("--export", action="store_true", help="then export the whole history to CSV")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="sniper-uibench-") as tmp:
         base = Path(tmp)
@@ -122,7 +125,8 @@ def main() -> None:
             started = time.time()
             proc = subprocess.run(
                 [sys.executable, "-m", "tests.bench.ui_child", "--report", str(report), "--started", repr(started),
-                 "--scroll-rows", str(args.scroll_rows)],
+                 "--scroll-rows", str(args.scroll_rows),
+                 *(["--export-to", str(base / "history.csv")] if args.export else [])],
                 env=env, capture_output=True, text=True, timeout=900, check=False,
             )
             if proc.returncode != 0 or not report.exists():

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from sniper_app.domain.history import HistoryAction
+from sniper_app.domain.rules import AUTO_LEAD
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.engine.bus import SnipeStatusChanged
 from sniper_app.store import Store
@@ -165,6 +166,23 @@ def test_title_links_to_the_item_and_screenshot(qtbot: Any, store: Store, user_i
     path = SCREENSHOT_DIR / "detail.png"
     assert detail.grab().save(str(path))
     assert QtGui.QImage(str(path)).width() == 720
+
+
+def test_an_automatic_lead_shows_the_lead_chosen_and_why(
+    qtbot: Any, store: Store, user_id: int, clock: FakeClock
+) -> None:
+    snipe = store.create_snipe(
+        user_id, legacy_item_id="300301", currency="USD", max_bid_minor=50_00,
+        end_time=clock.now + timedelta(minutes=20), lead_seconds=AUTO_LEAD, title="Lamp",
+    )
+    detail = SnipeDetail(store, snipe.id, clock=clock)
+    qtbot.addWidget(detail)
+    assert detail.lead_label.text().startswith("auto (chosen when the bid is handed over")
+    why = "round trip 40 ms + 4 × spread 3 ms + 2 × clock ± 2 ms + margin 0.5 s"
+    store.add_event(HistoryAction.NOTE, snipe_id=snipe.id, message=f"Lead chosen: 1.2 s ({why}).",
+                    details={"lead_auto_s": 1.2, "why": why})
+    detail.refresh()
+    assert detail.lead_label.text() == f"auto: 1.2 s ({why})"
 
 
 def test_a_pound_snipe_shows_its_maximum_and_price_with_ebays_dollars_beside(

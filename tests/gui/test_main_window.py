@@ -332,6 +332,45 @@ def test_screenshots_of_each_view(
         assert image.height() == window.height()
 
 
+def _many_events(store: Store, count: int) -> None:
+    db = store.database
+    rows = [(1_900_000_000_000_000 + n, "SYNC", str(700_000 + n % 50), f"lot {n % 50}", f"event {n}",
+             2_000_000_000_000_000) for n in range(count)]
+    with db.atomic("IMMEDIATE"):
+        db.raw_connection().executemany(
+            "INSERT INTO history_event (at, action, legacy_item_id, title, message, expires_at) VALUES (?,?,?,?,?,?)",
+            rows,
+        )
+
+
+def test_export_runs_on_a_worker_and_reports_when_done(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, tmp_path: Path
+) -> None:
+    _many_events(store, 30_000)
+    window = make_window()
+    out = tmp_path / "all.csv"
+    window.start_export(out)
+    qtbot.waitUntil(lambda: "Exported" in window.statusBar().currentMessage(), timeout=60_000)
+    assert window.statusBar().currentMessage() == f"Exported {30_000:,} events to {out}"
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        assert sum(1 for _ in csv.DictReader(handle)) == 30_000
+
+
+def test_a_cancelled_export_leaves_nothing_behind(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, tmp_path: Path
+) -> None:
+    _many_events(store, 60_000)
+    window = make_window()
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    out = folder / "all.csv"
+    window.start_export(out)
+    window.cancel_export()  # as the progress dialog's Cancel button does
+    qtbot.waitUntil(lambda: "cancelled" in window.statusBar().currentMessage(), timeout=60_000)
+    assert window.statusBar().currentMessage() == "Export cancelled; nothing was written."
+    assert list(folder.iterdir()) == []  # neither the file nor its partial temporary
+
+
 def test_a_converted_price_is_shown_whole_in_the_watch_list_and_snipes(
     qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock
 ) -> None:

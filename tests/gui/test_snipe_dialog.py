@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import shiboken6
 
+from sniper_app.domain.rules import AUTO_LEAD
 from sniper_app.simulator import SimulatorServer
 from sniper_app.ui.bridge import AsyncRunner, EngineBridge
 from sniper_app.ui.models import SnipeColumn, SnipesModel
@@ -468,3 +469,36 @@ def test_item_text_from_mime_takes_only_ebay_items(qapp: Any) -> None:
     assert item_text_from_mime(mime(text="")) is None
     assert item_text_from_mime(None) is None
 
+
+
+def test_edit_to_an_automatic_lead_and_back(
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+) -> None:
+    auction = sim.create_auction("Brass sextant", "40.00", ends_in=900)
+
+    async def scenario() -> None:
+        async with live_service(sim, tmp_path) as live:
+            snipe, _ = await live.service.add_snipe(auction["legacy_item_id"], "50.00", lead=6)
+            async with dialog_rig(live, tmp_path) as rig:
+                dialog = rig.dialog(snipe=int(snipe.id))
+                assert not dialog.lead_auto_check.isChecked()
+                await until(lambda: dialog.preview is not None, what="the item preview")
+                qtbot.mouseClick(dialog.lead_auto_check, Qt.MouseButton.LeftButton)
+                assert not dialog.lead_spin.isEnabled()
+                qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+                await until(lambda: not dialog.isVisible(), what="the dialog to close after the edit")
+                assert live.store.get_snipe(snipe.id).lead_seconds == AUTO_LEAD
+                at = rig.model.row_of(int(snipe.id))
+                assert at is not None
+                assert rig.model.data(rig.model.index(at, SnipeColumn.LEAD)) == "auto"
+
+                again = rig.dialog(snipe=int(snipe.id))
+                assert again.lead_auto_check.isChecked()
+                await until(lambda: again.preview is not None, what="the item preview")
+                qtbot.mouseClick(again.lead_auto_check, Qt.MouseButton.LeftButton)
+                again.lead_spin.setValue(9)
+                qtbot.mouseClick(again.ok_button, Qt.MouseButton.LeftButton)
+                await until(lambda: not again.isVisible(), what="the dialog to close after the edit")
+                assert live.store.get_snipe(snipe.id).lead_seconds == 9.0
+
+    qloop(scenario())

@@ -201,3 +201,22 @@ def test_diagnostics_counts_from_the_database(linked: CliSim) -> None:
     assert diag["account"] == {"username": "demo", "needs_relink": False}
     assert diag["ebay_env"] == "simulator"
     assert diag["engine"] is None
+
+
+def test_lead_auto_from_the_command_line_and_the_setting(linked: CliSim) -> None:
+    item = linked.auction(title="Auto lamp", start_price="10.00")
+    added = linked.run("snipe", "add", item, "20", "--lead", "auto")
+    assert added.returncode == 0, added.stderr
+    assert "at the shortest safe lead before the end" in added.stdout
+    [shown] = linked.ok_json("snipe", "list")
+    assert (shown["lead_auto"], shown["lead_seconds"], shown["lead_chosen_seconds"]) == (True, 0.0, None)
+    assert "lead auto " in linked.run("snipe", "list").stdout  # no engine ran: nothing chosen yet
+    fixed = linked.ok_json("snipe", "edit", str(shown["id"]), "--lead", "7")["snipe"]
+    assert (fixed["lead_auto"], fixed["lead_seconds"]) == (False, 7.0)
+    bad = linked.run("snipe", "edit", str(shown["id"]), "--lead", "soon")
+    assert bad.returncode == 2
+    assert "'soon' is not a number of seconds" in bad.stderr
+
+    assert linked.run("config", "set", "auto_lead", "true").returncode == 0
+    other = linked.auction(title="Auto by default", start_price="10.00")
+    assert linked.ok_json("snipe", "add", other, "20")["snipe"]["lead_auto"] is True

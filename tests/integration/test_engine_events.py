@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
-from sniper_app.engine.bus import AuctionEndingSoon
+import httpx
+
+from sniper_app.domain.history import HistoryAction
+from sniper_app.engine.bus import AuctionEndingSoon, SnipeAtRisk
 from sniper_app.simulator import SimulatorServer
 from tests.support.engine import rig, wait_for, wait_status
 from tests.support.simulator import sim  # noqa: F401  (fixture)
@@ -19,9 +23,11 @@ class RecordingKeepAwake:
     def __init__(self) -> None:
         self.held = False
         self.calls: list[bool] = []
+        self.threads: set[int] = set()
 
     def hold(self, wanted: bool) -> None:
         self.calls.append(wanted)
+        self.threads.add(threading.get_ident())  # wakepy's modes break when entered and left on two threads
         self.held = wanted
 
 
@@ -65,6 +71,7 @@ def test_keep_awake_is_held_only_while_a_snipe_is_due(sim: SimulatorServer, tmp_
             finally:
                 await engine.stop()
             assert keep.calls[:2] == [True, False]
+            assert len(keep.threads) == 1
 
     asyncio.run(main())
 
@@ -110,5 +117,73 @@ def test_watch_list_is_synced_at_start_and_then_periodically(sim: SimulatorServe
             finally:
                 await engine.stop()
             assert sum(isinstance(e, WatchlistSynced) and e.error is None for e in r.events) >= 2
+
+    asyncio.run(main())
+
+
+class SleepyMachine(RecordingKeepAwake):
+    """A system where no keep-awake method works (what KeepAwake reports as ``supported = False``)."""
+
+    supported = False
+
+
+def test_a_health_check_before_the_fire_announces_a_snipe_at_risk(
+    sim: SimulatorServer, tmp_path: Path  # noqa: F811
+) -> None:
+    async def main() -> None:
+        async with rig(sim, tmp_path) as r:
+            pk = r.snipe(sim.create_auction("Lamp", "10.00", ends_in=9.0), "40.00", lead=1.0)
+            engine = r.engine(keepawake=SleepyMachine(), health_ahead_s=(5.0,))
+            await engine.start()
+            try:
+                await wait_for(lambda: any(isinstance(e, SnipeAtRisk) for e in r.events), 10, "the warning")
+                await wait_status(r, pk, DONE, 15)
+            finally:
+                await engine.stop()
+            [risk] = [e for e in r.events if isinstance(e, SnipeAtRisk)]
+            assert risk.snipe_id == pk
+            assert risk.problems == ("this computer cannot be kept awake until the bid",)
+            assert "switch off sleep" in risk.message
+            notes = [e.message for e in r.store.history_page(snipe_id=pk, actions=HistoryAction.NOTE).rows]
+            assert risk.message in notes
+            assert r.get(pk).status == "WON"  # a warning, not a verdict: the bid still went out
+
+    asyncio.run(main())
+
+
+def test_a_healthy_snipe_is_not_announced(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+    async def main() -> None:
+        async with rig(sim, tmp_path) as r:
+            pk = r.snipe(sim.create_auction("Lamp", "10.00", ends_in=9.0), "40.00", lead=1.0)
+            engine = r.engine(keepawake=RecordingKeepAwake(), health_ahead_s=(5.0,))
+            await engine.start()
+            try:
+                await wait_status(r, pk, DONE, 15)
+            finally:
+                await engine.stop()
+            assert not any(isinstance(e, SnipeAtRisk) for e in r.events)
+            assert r.get(pk).status == "WON"
+
+    asyncio.run(main())
+
+
+def test_the_health_check_names_a_sign_in_ebay_no_longer_accepts(
+    sim: SimulatorServer, tmp_path: Path  # noqa: F811
+) -> None:
+    async def main() -> None:
+        async with rig(sim, tmp_path) as r:
+            pk = r.snipe(sim.create_auction("Lamp", "10.00", ends_in=600.0), "40.00", lead=1.0)
+            assert r.get(pk).status == "PENDING"
+            engine = r.engine(keepawake=RecordingKeepAwake(), health_ahead_s=(597.0,))
+            for what in ("revoke", "expire"):
+                httpx.post(f"{sim.base_url}/_sim/tokens/{what}", json={"user": "demo"}, timeout=10).raise_for_status()
+            await engine.start()
+            try:
+                await wait_for(lambda: any(isinstance(e, SnipeAtRisk) for e in r.events), 15, "the warning")
+            finally:
+                await engine.stop()
+            [risk] = [e for e in r.events if isinstance(e, SnipeAtRisk)]
+            assert "eBay no longer accepts the sign-in" in risk.problems
+            assert "link your eBay account again" in risk.advice
 
     asyncio.run(main())

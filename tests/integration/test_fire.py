@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from sniper_app.engine.fire import Firer, FireRequest, FireResult
+from sniper_app.simulator import SimulatorServer
 from tests.support.arrival_server import ArrivalServer, Reply, arrival, firer, self_signed
+from tests.support.simulator import sim  # noqa: F401  (fixture)
 
 __all__ = ["arrival", "firer"]  # fixtures
 
@@ -345,3 +347,89 @@ def test_collection_and_switch_interval_are_paused_only_around_a_fire(arrival: A
     assert future.result(5).status == 200
     assert (False, pytest.approx(0.0005)) in seen
     _wait(lambda: gc.isenabled() and sys.getswitchinterval() == interval)
+
+
+def test_the_claim_makes_the_request_final_and_may_swap_the_body(arrival: ArrivalServer, firer: Firer) -> None:
+    arrival.script(Reply(200, body=b"{}"))
+    new_body = b'{"maxAmount":{"value":"50.00","currency":"USD"}}'
+    claimed: list[float] = []
+
+    def claim() -> bytes:
+        claimed.append(time.time())
+        return new_body
+
+    req = _req(arrival, in_s=1.0, claim=claim, claim_before_s=0.5)
+    future = firer.schedule(req)
+    _wait(lambda: bool(claimed))
+    assert not firer.cancel("a")  # claimed: the caller's cancel can no longer promise anything
+    result = future.result(10)
+    [got] = arrival.arrivals()
+    assert got.body == new_body
+    assert result.outcome == "replied"
+    assert claimed[0] <= req.send_at  # claimed before the send, never after
+
+
+def test_a_claim_that_says_no_sends_nothing(arrival: ArrivalServer, firer: Firer) -> None:
+    calls: list[int] = []
+
+    def refuse() -> None:
+        calls.append(1)
+        return None
+
+    result = firer.schedule(_req(arrival, in_s=0.6, claim=refuse, claim_before_s=0.3)).result(10)
+    assert calls == [1]
+    assert result.outcome == "cancelled"
+    assert not result.sent
+    time.sleep(0.5)  # past the planned send: still nothing arrived
+    assert arrival.arrivals() == []
+
+
+def test_a_failing_claim_fails_the_fire_with_the_reason(arrival: ArrivalServer, firer: Firer) -> None:
+    def broken() -> bytes:
+        raise OSError("disk I/O error")
+
+    result = firer.schedule(_req(arrival, in_s=0.6, claim=broken, claim_before_s=0.3)).result(10)
+    assert result.outcome == "failed"
+    assert not result.sent
+    assert "disk I/O error" in (result.attempts[-1].error or "")
+    assert arrival.arrivals() == []
+
+
+def test_cancel_before_the_claim_wins(arrival: ArrivalServer, firer: Firer) -> None:
+    calls: list[int] = []
+
+    def claim() -> bytes:
+        calls.append(1)
+        return b"{}"
+
+    future = firer.schedule(_req(arrival, in_s=1.0, claim=claim, claim_before_s=0.3))
+    assert firer.cancel("a")
+    assert future.result(5).outcome == "cancelled"
+    assert calls == []
+    assert arrival.arrivals() == []
+
+
+def test_a_claim_still_running_at_the_send_instant_sends_as_soon_as_it_completes(
+    arrival: ArrivalServer, firer: Firer
+) -> None:
+    arrival.script(Reply(200, body=b"{}"))
+    release = time.time() + 0.8
+
+    def slow_claim() -> bytes:
+        time.sleep(max(0.0, release - time.time()))  # a database write lock held by someone else
+        return b"{}"
+
+    req = _req(arrival, in_s=0.5, claim=slow_claim, claim_before_s=0.3, retry_until=time.time() + 5.0)
+    result = firer.schedule(req).result(10)
+    [got] = arrival.arrivals()
+    assert result.outcome == "replied"
+    assert got.at >= release  # never before the claim completed
+
+
+def test_probe_times_round_trips_on_a_raw_connection(sim: SimulatorServer, firer: Firer) -> None:  # noqa: F811
+    sim.set_network(latency_ms=40)
+    since = sim.requests()[-1]["seq"] if sim.requests() else 0
+    rtts = firer.probe(sim.base_url, count=3)
+    assert [(r["method"], r["path"]) for r in sim.requests(since)] == [("HEAD", "/")] * 3
+    assert len(rtts) == 3
+    assert all(0.035 <= r < 5.0 for r in rtts)  # the simulated network's round trip is in each

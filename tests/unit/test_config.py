@@ -29,6 +29,7 @@ def test_every_field_is_overridable_by_its_environment_variable(tmp_path: Path) 
         "ebay_runame": "my-runame",
         "marketplace": "EBAY_GB",
         "default_lead_seconds": "7.5",
+        "auto_lead": "true",
         "min_seconds_before_end": "90",
         "time_server": "127.0.0.1:1123",
         "watchlist_sync_minutes": "3",
@@ -56,6 +57,7 @@ def test_every_field_is_overridable_by_its_environment_variable(tmp_path: Path) 
     assert dumped["data_dir"] == values["data_dir"]
     assert dumped["marketplace"] == "EBAY_GB"
     assert settings.default_lead_seconds == 7.5
+    assert settings.auto_lead is True
     assert settings.notify_tray is False
     assert settings.notify_email is True
     assert settings.start_minimized is True

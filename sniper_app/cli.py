@@ -616,6 +616,8 @@ def _watch_list(args: argparse.Namespace, out: Output) -> int:
 
 
 def _account_link(args: argparse.Namespace, out: Output) -> int:
+    from sniper_app.engine.demo_link import demo_consent_redirect
+
     with _context(args) as ctx:
 
         async def link(client: EbayClient) -> int:
@@ -627,12 +629,18 @@ def _account_link(args: argparse.Namespace, out: Output) -> int:
                 if args.print_url:
                     out.result({"consent_url": url}, url)
                     return EXIT_OK
-                print("Open this address in your browser, sign in to eBay and agree:", file=out.err)
-                print(url, file=out.out, flush=True)
-                print("Then paste the address your browser lands on and press Enter:", file=out.err, flush=True)
-                pasted = sys.stdin.readline().strip()
-                if not pasted:
-                    raise InputError("No address was pasted, so the account is not linked.")
+                # The demo's own consent page agrees at once: read where it lands rather than ask for a
+                # browser that a server or a Raspberry Pi does not have.
+                landed = await demo_consent_redirect(url) if args.demo else None
+                if landed is not None:
+                    pasted = landed
+                else:
+                    print("Open this address in your browser, sign in to eBay and agree:", file=out.err)
+                    print(url, file=out.out, flush=True)
+                    print("Then paste the address your browser lands on and press Enter:", file=out.err, flush=True)
+                    pasted = sys.stdin.readline().strip()
+                    if not pasted:
+                        raise InputError("No address was pasted, so the account is not linked.")
             user = await accounts.complete_link(pasted)
             out.result(
                 {"linked": True, "username": user.username, "environment": client.endpoints.environment},

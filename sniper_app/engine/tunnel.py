@@ -52,7 +52,8 @@ def open_tunnel(proxy_url: str, host: str, port: int, timeout: float) -> socket.
     """A socket to ``host:port`` through the proxy's CONNECT tunnel, ready for TLS (or plain HTTP)."""
     proxy = urlsplit(proxy_url)
     if proxy.hostname is None:
-        raise ProxyError(f"the proxy address {proxy.scheme}://{proxy.netloc} has no host")
+        # Never the netloc: it may carry the proxy's user name and password.
+        raise ProxyError("the proxy address in HTTPS_PROXY/HTTP_PROXY has no host")
     sock = socket.create_connection((proxy.hostname, proxy.port or 80), timeout=timeout)
     try:
         target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -74,6 +75,12 @@ def open_tunnel(proxy_url: str, host: str, port: int, timeout: float) -> socket.
         status_line = reply.split(b"\r\n", 1)[0].decode("latin-1")
         version, _, rest = status_line.partition(" ")
         code = rest[:3]
+        if code == "407":
+            raise ProxyError(
+                f"the proxy asks for a user name and password for the tunnel to {target}; give them in the proxy "
+                "address (http://USER:PASSWORD@HOST:PORT)" if proxy.username is None else
+                f"the proxy refused the user name and password in its address for the tunnel to {target}"
+            )
         if not version.startswith("HTTP/1.") or not code.isdigit() or not 200 <= int(code) < 300:
             raise ProxyError(f"the proxy refused the tunnel to {target} ({status_line[:80]})")
     except BaseException:

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -128,14 +129,21 @@ def test_every_ebay_call_and_the_bid_go_through_the_https_proxy(
     # eBay's name resolves only inside the proxy: any call that went around it would fail.
     origin = f"{PROXIED_NAME}:{tls_sim.port}"
     base = f"https://{origin}"
-    with connect_proxy({PROXIED_NAME: "127.0.0.1"}) as proxy, _sim_api(tls_sim, certs) as api:
+    # A company proxy that asks for a sign-in, given in the URL as usual (percent-encoded): every CONNECT,
+    # the bid's included, must carry it, and it must never be written down.
+    user, password = "corp\\ann", "p@ss:w0rd-PROXY-SECRET"
+    with connect_proxy({PROXIED_NAME: "127.0.0.1"}, (user, password)) as proxy, _sim_api(tls_sim, certs) as api:
+        proxy_url = proxy.url.replace("://", f"://{quote(user, safe='')}:{quote(password, safe='')}@")
         cli = _cli(
             tls_sim, certs, isolated_dirs,
             SNIPER_EBAY_API_URL=base, SNIPER_EBAY_AUTH_URL=base, SNIPER_EBAY_TRADING_URL=f"{base}/ws/api.dll",
             SSL_CERT_FILE=str(certs.ca_file), SNIPER_MIN_SECONDS_BEFORE_END="10",
-            HTTPS_PROXY=proxy.url, https_proxy=proxy.url, NO_PROXY="", no_proxy="",
+            HTTPS_PROXY=proxy_url, https_proxy=proxy_url, NO_PROXY="", no_proxy="",
         )
         _won(*_link_sync_and_snipe(cli, api, base))
     assert proxy.refused == []
     assert proxy.tunnels
     assert set(proxy.tunnels) == {origin}
+    for path in isolated_dirs.rglob("*"):
+        if path.is_file():
+            assert b"PROXY-SECRET" not in path.read_bytes(), path

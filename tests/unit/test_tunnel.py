@@ -76,3 +76,21 @@ def test_a_refused_tunnel_is_a_connection_error_naming_the_reply() -> None:
         with pytest.raises(ProxyError, match="502 Bad Gateway") as info:
             open_tunnel(proxy.url, "nowhere.invalid", 443, 5.0)
         assert isinstance(info.value, ConnectionError)
+
+
+def test_a_proxy_sign_in_goes_with_the_connect_and_never_into_a_message(echo_server: tuple[str, int]) -> None:
+    host, port = echo_server
+    with connect_proxy({"origin.invalid": host}, ("corp\\ann", "p@ss:SECRET")) as proxy:
+        signed = proxy.url.replace("://", "://corp%5Cann:p%40ss%3ASECRET@")
+        with open_tunnel(signed, "origin.invalid", port, 5.0) as sock:
+            sock.sendall(b"hello\n")
+            assert sock.recv(1024) == b"echo: hello\n"
+        assert proxy.tunnels == [f"origin.invalid:{port}"]
+        with pytest.raises(ProxyError, match="asks for a user name and password"):
+            open_tunnel(proxy.url, "origin.invalid", port, 5.0)
+        with pytest.raises(ProxyError, match="refused the user name and password") as wrong:
+            open_tunnel(signed.replace("SECRET", "WRONG"), "origin.invalid", port, 5.0)
+        assert "WRONG" not in str(wrong.value)
+    with pytest.raises(ProxyError) as hostless:
+        open_tunnel("http://ann:SECRET@:3128", "origin.invalid", port, 5.0)
+    assert "SECRET" not in str(hostless.value)

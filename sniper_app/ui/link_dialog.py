@@ -156,6 +156,7 @@ class LinkDialog(QtWidgets.QDialog):
         for button in self.buttons.buttons():
             if isinstance(button, QtWidgets.QPushButton):
                 button.setAutoDefault(False)
+        layout.addStretch(1)  # a tall dialog keeps its lines together and the room goes above the buttons
         layout.addWidget(self.buttons)
         self.setMinimumWidth(520)
 

@@ -740,6 +740,7 @@ def _notify_test(args: argparse.Namespace, out: Output) -> int:
 
 def _diagnostics(args: argparse.Namespace, out: Output) -> int:
     from sniper_app.app import METRICS_FILE
+    from sniper_app.secrets_cli import store_in_use
 
     with _context(args) as ctx:
         user = ctx.store.get_user(ctx.user_id)
@@ -750,9 +751,11 @@ def _diagnostics(args: argparse.Namespace, out: Output) -> int:
             engine: Any = json.loads((ctx.data_dir / METRICS_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             engine = None
+        store, store_text = store_in_use(ctx.data_dir, demo=args.demo)
         data = {
             "data_dir": str(ctx.data_dir),
             "ebay_env": ctx.settings.ebay_env,
+            "secrets_store": store,
             "account": {"username": user.ebay_username, "needs_relink": bool(user.needs_relink)},
             "snipes": dict(sorted(Counter(s.status for s in snipes).items())),
             "watch_items": len(watch),
@@ -763,6 +766,7 @@ def _diagnostics(args: argparse.Namespace, out: Output) -> int:
         }
         text = [
             f"data dir: {data['data_dir']} ({ctx.settings.ebay_env})",
+            f"secrets kept in: {store_text}",
             f"account: {user.ebay_username or 'not linked'}" + (" (needs linking again)" if user.needs_relink else ""),
             "snipes: " + (", ".join(f"{k.lower()} {v}" for k, v in data["snipes"].items()) or "none"),
             f"watch list: {len(watch)} items, last synced {_when(synced)}",

@@ -153,6 +153,8 @@ def test_sign_in_lives_in_the_encrypted_file_and_survives_bad_cases(cli: CliSim)
     _no_secret_in_clear(cli.dirs, key, "sim-secret", "v^1.1#")
     for shown in (cli.run("config", "show"), cli.run("diagnostics"), cli.run("secrets", "status")):
         assert key not in shown.stdout + shown.stderr
+    assert cli.ok_json("diagnostics")["secrets_store"]["store"] == "file"
+    assert f"secrets kept in: the encrypted secrets file ({secrets_file})" in cli.run("diagnostics").stdout
     before = secrets_file.read_bytes()
 
     assert cli.ok_json("account", "status")["linked"] is True

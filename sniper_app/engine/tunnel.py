@@ -13,23 +13,29 @@ import urllib.request
 from urllib.parse import unquote, urlsplit
 
 _MAX_REPLY_HEAD = 16 * 1024
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class ProxyError(ConnectionError):
     """The proxy could not be reached or refused the tunnel."""
 
 
-def _proxy_url(scheme: str, host: str) -> str | None:
+def _proxy_url(scheme: str, host: str, port: int | None = None) -> str | None:
     proxies = urllib.request.getproxies_environment()
     url = proxies.get(scheme) or proxies.get("all")
     if not url or urllib.request.proxy_bypass_environment(host, proxies):  # type: ignore[attr-defined]
         return None
+    # httpx also honours a NO_PROXY entry naming a port the address gives (``api.ebay.com:8443``), but not
+    # the scheme's own port, which its addresses leave out; the bid's connection decides the same way.
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+    if port not in (None, _DEFAULT_PORTS.get(scheme)) and ":" not in host and bypass(f"{host}:{port}", proxies):
+        return None
     return url if "://" in url else f"http://{url}"
 
 
-def proxy_for(scheme: str, host: str) -> str | None:
-    """The ``http://`` proxy the environment names for ``scheme://host``, or None to connect directly."""
-    url = _proxy_url(scheme, host)
+def proxy_for(scheme: str, host: str, port: int | None = None) -> str | None:
+    """The ``http://`` proxy the environment names for ``scheme://host:port``, or None to connect directly."""
+    url = _proxy_url(scheme, host, port)
     return url if url is not None and urlsplit(url).scheme == "http" else None
 
 
@@ -38,7 +44,7 @@ def proxy_warnings(urls: list[str]) -> list[str]:
     warnings = []
     for url in dict.fromkeys(urls):
         parts = urlsplit(url)
-        proxy = _proxy_url(parts.scheme, parts.hostname or "")
+        proxy = _proxy_url(parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
         if proxy is not None and urlsplit(proxy).scheme != "http":
             warnings.append(
                 f"The proxy for {parts.scheme}://{parts.netloc} is a {urlsplit(proxy).scheme}:// proxy, which the "

@@ -48,6 +48,14 @@ def test_which_proxy_applies(clean_proxy_env: pytest.MonkeyPatch) -> None:
     assert proxy_for("http", "api.ebay.com") is None  # HTTPS_PROXY is for https only, as in httpx
     clean_proxy_env.setenv("NO_PROXY", "ebay.com")
     assert proxy_for("https", "api.ebay.com") is None
+    # NO_PROXY read as httpx reads it for every other eBay call (checked against httpx 0.28): a port named
+    # there counts only where the address gives it, a mere suffix of the name does not count.
+    for no_proxy, port, direct in [
+        ("other.example, api.ebay.com:8443", 8443, True), ("api.ebay.com:8443", 443, False),
+        ("api.ebay.com:443", 443, False), (".ebay.com", 443, True), ("bay.com", 443, False),
+    ]:
+        clean_proxy_env.setenv("NO_PROXY", no_proxy)
+        assert (proxy_for("https", "api.ebay.com", port) is None) is direct, (no_proxy, port)
     clean_proxy_env.delenv("NO_PROXY")
     assert proxy_warnings(["https://api.ebay.com"]) == []
     clean_proxy_env.setenv("HTTPS_PROXY", "socks5://proxy.example:1080")

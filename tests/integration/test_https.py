@@ -4,6 +4,7 @@ link, sync and win a snipe through it, the bid's own raw connection included."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import ssl
@@ -17,10 +18,13 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from sniper_app.ebay import SecretStore
+from sniper_app.engine.notifications import send_test_email
 from sniper_app.simulator import SimulatorServer
 from tests.support.cli import poll
 from tests.support.cli_sim import CliSim, sim_env
 from tests.support.connect_proxy import connect_proxy
+from tests.support.notify import email_settings
 from tests.support.tls import PROXIED_NAME, Certificates, throwaway_ca
 
 FINAL = ("WON", "LOST", "FAILED", "MISSED", "SKIPPED")
@@ -147,3 +151,16 @@ def test_every_ebay_call_and_the_bid_go_through_the_https_proxy(
     for path in isolated_dirs.rglob("*"):
         if path.is_file():
             assert b"PROXY-SECRET" not in path.read_bytes(), path
+
+
+def test_postmark_email_trusts_the_machines_store_too(
+    tls_sim: SimulatorServer, certs: Certificates, tmp_path: Path, isolated_dirs: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A company's root certificate, trusted by the machine only: the notification of a won snipe gets through.
+    monkeypatch.setenv("SSL_CERT_FILE", str(certs.ca_file))
+    secrets = SecretStore("simulator", environ={})
+    secrets.set_postmark_token("POSTMARK_API_TEST")
+    settings = email_settings(tmp_path, email_backend="postmark", postmark_url=tls_sim.base_url)
+    asyncio.run(send_test_email(settings, secrets))
+    assert [mail["To"] for mail in tls_sim.emails()] == ["me@example.com"]

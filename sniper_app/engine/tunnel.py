@@ -44,7 +44,7 @@ def proxy_warnings(urls: list[str]) -> list[str]:
     warnings = []
     for url in dict.fromkeys(urls):
         parts = urlsplit(url)
-        proxy = _proxy_url(parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
+        proxy = _proxy_url(parts.scheme, parts.hostname or "", parts.port or _DEFAULT_PORTS.get(parts.scheme))
         if proxy is not None and urlsplit(proxy).scheme != "http":
             warnings.append(
                 f"The proxy for {parts.scheme}://{parts.netloc} is a {urlsplit(proxy).scheme}:// proxy, which the "

@@ -11,6 +11,8 @@ import contextlib
 import json
 import logging
 import os
+import shlex
+import shutil
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -205,7 +207,7 @@ def running_demo_settings(base: Settings | None = None) -> Settings:
     """The settings of the demo running in another process (``sniper-app --demo COMMAND``)."""
     base = base or load_settings()
     path = demo_dir(base) / DEMO_STATE_FILE
-    hint = "start it with 'sniper-app --demo' in another terminal, then run this command again"
+    hint = f"start it with '{command_name()} --demo' in another terminal, then run this command again"
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
         pid = int(state["pid"])
@@ -220,7 +222,20 @@ def running_demo_settings(base: Settings | None = None) -> Settings:
     return apply_overrides(base, overrides)
 
 
+def command_name() -> str:
+    """How another terminal starts this program: ``sniper-app`` where that name finds it, else its whole path
+    (the README's ``.venv/bin/sniper-app`` is not on the PATH of a venv nobody activated)."""
+    here = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if here is None or here.stem != "sniper-app" or not here.exists():
+        return "sniper-app"
+    found = shutil.which("sniper-app")
+    if found is not None and Path(found).resolve() == here.resolve():
+        return "sniper-app"
+    return shlex.quote(str(here.absolute()))
+
+
 def demo_instructions(settings: Settings, overrides: dict[str, Any]) -> str:
+    prog = command_name()
     env = " ".join(
         f"SNIPER_{key.upper()}={value}" for key, value in overrides.items()
     ) + f" {CLIENT_SECRET_ENV}={DEMO_CLIENT_SECRET}"
@@ -229,11 +244,11 @@ def demo_instructions(settings: Settings, overrides: dict[str, Any]) -> str:
             f"Sniper demo: a simulated eBay at {settings.ebay_api_url} with a seeded watch list (user 'demo').",
             f"Demo data is kept apart in {settings.resolved_data_dir()}.",
             "From another terminal:",
-            "  sniper-app --demo account link        # open the address it prints, paste where the browser lands",
-            "  sniper-app --demo watchlist sync",
-            "  sniper-app --demo watchlist list",
-            "  sniper-app --demo snipe add ITEM MAX  # e.g. an item number from the watch list",
-            "  sniper-app --demo snipe list",
+            f"  {prog} --demo account link        # the demo's eBay agrees by itself: no browser needed",
+            f"  {prog} --demo watchlist sync",
+            f"  {prog} --demo watchlist list",
+            f"  {prog} --demo snipe add ITEM MAX  # e.g. an item number from the watch list",
+            f"  {prog} --demo snipe list",
             f"(or any command with these variables set instead of --demo: {env})",
             "Press Ctrl+C to stop.",
         ]

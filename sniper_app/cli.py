@@ -698,6 +698,8 @@ def _watch_list(args: argparse.Namespace, out: Output) -> int:
 
 
 def _account_link(args: argparse.Namespace, out: Output) -> int:
+    from sniper_app.engine.demo_link import demo_consent_redirect
+
     with _context(args) as ctx:
 
         async def link(client: EbayClient) -> int:
@@ -709,12 +711,18 @@ def _account_link(args: argparse.Namespace, out: Output) -> int:
                 if args.print_url:
                     out.result({"consent_url": url}, url)
                     return EXIT_OK
-                print("Open this address in your browser, sign in to eBay and agree:", file=out.err)
-                print(url, file=out.out, flush=True)
-                print("Then paste the address your browser lands on and press Enter:", file=out.err, flush=True)
-                pasted = sys.stdin.readline().strip()
-                if not pasted:
-                    raise InputError("No address was pasted, so the account is not linked.")
+                # The demo's own consent page agrees at once: read where it lands rather than ask for a
+                # browser that a server or a Raspberry Pi does not have.
+                landed = await demo_consent_redirect(url) if args.demo else None
+                if landed is not None:
+                    pasted = landed
+                else:
+                    print("Open this address in your browser, sign in to eBay and agree:", file=out.err)
+                    print(url, file=out.out, flush=True)
+                    print("Then paste the address your browser lands on and press Enter:", file=out.err, flush=True)
+                    pasted = sys.stdin.readline().strip()
+                    if not pasted:
+                        raise InputError("No address was pasted, so the account is not linked.")
             user = await accounts.complete_link(pasted)
             out.result(
                 {"linked": True, "username": user.username, "environment": client.endpoints.environment},
@@ -815,6 +823,7 @@ def _notify_test(args: argparse.Namespace, out: Output) -> int:
 
 def _diagnostics(args: argparse.Namespace, out: Output) -> int:
     from sniper_app.app import METRICS_FILE
+    from sniper_app.secrets_cli import store_in_use
 
     with _context(args) as ctx:
         user = ctx.store.get_user(ctx.user_id)
@@ -825,9 +834,11 @@ def _diagnostics(args: argparse.Namespace, out: Output) -> int:
             engine: Any = json.loads((ctx.data_dir / METRICS_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             engine = None
+        store, store_text = store_in_use(ctx.data_dir, demo=args.demo)
         data = {
             "data_dir": str(ctx.data_dir),
             "ebay_env": ctx.settings.ebay_env,
+            "secrets_store": store,
             "account": {"username": user.ebay_username, "needs_relink": bool(user.needs_relink)},
             "snipes": dict(sorted(Counter(s.status for s in snipes).items())),
             "watch_items": len(watch),
@@ -838,6 +849,7 @@ def _diagnostics(args: argparse.Namespace, out: Output) -> int:
         }
         text = [
             f"data dir: {data['data_dir']} ({ctx.settings.ebay_env})",
+            f"secrets kept in: {store_text}",
             f"account: {user.ebay_username or 'not linked'}" + (" (needs linking again)" if user.needs_relink else ""),
             "snipes: " + (", ".join(f"{k.lower()} {v}" for k, v in data["snipes"].items()) or "none"),
             f"watch list: {len(watch)} items, last synced {_when(synced)}",

@@ -21,6 +21,15 @@ _STORE_NAMES = {
 }
 
 
+def store_in_use(data_dir: Path, *, demo: bool) -> tuple[dict[str, Any], str]:
+    """Which store keeps the secrets, as data and as a few words, for ``diagnostics`` (never a secret)."""
+    from sniper_app.ebay.vaults import choose_vault
+
+    choice = choose_vault(data_dir, demo=demo)
+    name = _STORE_NAMES.get(choice.store, "none usable")
+    return choice.as_dict(), name + (f" ({choice.path})" if choice.path is not None else "")
+
+
 class NoSecretStore(SniperError):
     """``secrets status`` found no store the app can use; the message says why."""
 

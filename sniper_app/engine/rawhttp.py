@@ -91,7 +91,7 @@ def default_ssl_context() -> ssl.SSLContext:
 def open_connection(origin: Origin, ssl_context: ssl.SSLContext | None, timeout: float) -> socket.socket:
     """A connected (and for https, handshaken) socket left in blocking mode with Nagle off; through the
     environment's HTTP proxy (CONNECT) where the other eBay calls go through it."""
-    proxy = proxy_for(origin.scheme, origin.host)
+    proxy = proxy_for(origin.scheme, origin.host, origin.port)
     if proxy is not None:
         sock = open_tunnel(proxy, origin.host, origin.port, timeout)
     else:

@@ -13,23 +13,29 @@ import urllib.request
 from urllib.parse import unquote, urlsplit
 
 _MAX_REPLY_HEAD = 16 * 1024
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class ProxyError(ConnectionError):
     """The proxy could not be reached or refused the tunnel."""
 
 
-def _proxy_url(scheme: str, host: str) -> str | None:
+def _proxy_url(scheme: str, host: str, port: int | None = None) -> str | None:
     proxies = urllib.request.getproxies_environment()
     url = proxies.get(scheme) or proxies.get("all")
     if not url or urllib.request.proxy_bypass_environment(host, proxies):  # type: ignore[attr-defined]
         return None
+    # httpx also honours a NO_PROXY entry naming a port the address gives (``api.ebay.com:8443``), but not
+    # the scheme's own port, which its addresses leave out; the bid's connection decides the same way.
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+    if port not in (None, _DEFAULT_PORTS.get(scheme)) and ":" not in host and bypass(f"{host}:{port}", proxies):
+        return None
     return url if "://" in url else f"http://{url}"
 
 
-def proxy_for(scheme: str, host: str) -> str | None:
-    """The ``http://`` proxy the environment names for ``scheme://host``, or None to connect directly."""
-    url = _proxy_url(scheme, host)
+def proxy_for(scheme: str, host: str, port: int | None = None) -> str | None:
+    """The ``http://`` proxy the environment names for ``scheme://host:port``, or None to connect directly."""
+    url = _proxy_url(scheme, host, port)
     return url if url is not None and urlsplit(url).scheme == "http" else None
 
 
@@ -38,7 +44,7 @@ def proxy_warnings(urls: list[str]) -> list[str]:
     warnings = []
     for url in dict.fromkeys(urls):
         parts = urlsplit(url)
-        proxy = _proxy_url(parts.scheme, parts.hostname or "")
+        proxy = _proxy_url(parts.scheme, parts.hostname or "", parts.port or _DEFAULT_PORTS.get(parts.scheme))
         if proxy is not None and urlsplit(proxy).scheme != "http":
             warnings.append(
                 f"The proxy for {parts.scheme}://{parts.netloc} is a {urlsplit(proxy).scheme}:// proxy, which the "
@@ -52,7 +58,8 @@ def open_tunnel(proxy_url: str, host: str, port: int, timeout: float) -> socket.
     """A socket to ``host:port`` through the proxy's CONNECT tunnel, ready for TLS (or plain HTTP)."""
     proxy = urlsplit(proxy_url)
     if proxy.hostname is None:
-        raise ProxyError(f"the proxy address {proxy.scheme}://{proxy.netloc} has no host")
+        # Never the netloc: it may carry the proxy's user name and password.
+        raise ProxyError("the proxy address in HTTPS_PROXY/HTTP_PROXY has no host")
     sock = socket.create_connection((proxy.hostname, proxy.port or 80), timeout=timeout)
     try:
         target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -74,6 +81,12 @@ def open_tunnel(proxy_url: str, host: str, port: int, timeout: float) -> socket.
         status_line = reply.split(b"\r\n", 1)[0].decode("latin-1")
         version, _, rest = status_line.partition(" ")
         code = rest[:3]
+        if code == "407":
+            raise ProxyError(
+                f"the proxy asks for a user name and password for the tunnel to {target}; give them in the proxy "
+                "address (http://USER:PASSWORD@HOST:PORT)" if proxy.username is None else
+                f"the proxy refused the user name and password in its address for the tunnel to {target}"
+            )
         if not version.startswith("HTTP/1.") or not code.isdigit() or not 200 <= int(code) < 300:
             raise ProxyError(f"the proxy refused the tunnel to {target} ({status_line[:80]})")
     except BaseException:

@@ -22,6 +22,7 @@ import httpx
 from sniper_app.domain.errors import InputError, SniperError
 from sniper_app.domain.redact import redact, redactor
 from sniper_app.notify.render import RenderedEmail
+from sniper_app.tls import ssl_context
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,8 @@ class PostmarkBackend:
         self.url = url.rstrip("/")
         self._token = token
         self._own_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=timeout_s)
+        # The machine's trust store, as for eBay: a company's root certificate must not stop the notification.
+        self._client = client or httpx.AsyncClient(timeout=timeout_s, verify=ssl_context())
 
     async def send(self, envelope: Envelope) -> str:
         token = await self._token()
@@ -168,8 +170,8 @@ class SmtpBackend:
             "username": self.user or None,
             "password": password,
         }
-        if self._tls_context is not None:
-            options["tls_context"] = self._tls_context
+        if self._tls_context is not None or self.security in ("ssl", "starttls"):
+            options["tls_context"] = self._tls_context or ssl_context()
         where = f"{self.host}:{self.port}"
         try:
             await aiosmtplib.send(message, **options)

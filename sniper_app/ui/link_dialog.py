@@ -8,14 +8,13 @@ is two clicks (open, link) and no browser is needed.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-from typing import TYPE_CHECKING, Final
-from urllib.parse import urljoin, urlsplit
+from typing import TYPE_CHECKING
 
 import httpx
 
 from sniper_app.domain.errors import SniperError
+from sniper_app.engine.demo_link import demo_consent_redirect, is_loopback
 from sniper_app.engine.secrets import passphrase_helps
 from sniper_app.engine.service import SniperService
 from sniper_app.ui.bridge import AsyncRunner
@@ -27,35 +26,6 @@ if TYPE_CHECKING:
     from sniper_app.engine.accounts import AccountStatus, UnlinkResult
 
 log = logging.getLogger(__name__)
-
-DEMO_CONSENT_TIMEOUT_S: Final = 10.0
-
-
-def _is_loopback(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-async def demo_consent_redirect(consent_url: str, *, timeout_s: float = DEMO_CONSENT_TIMEOUT_S) -> str | None:
-    """Where the demo's auto-approving consent page sends the browser, or None if it asks for a click.
-
-    Only a consent page on this machine (the bundled simulator) is read this way: eBay's real page needs
-    the user to sign in and agree in their own browser.
-    """
-    if not _is_loopback(consent_url):
-        return None
-    async with httpx.AsyncClient(timeout=timeout_s, follow_redirects=False, trust_env=False) as http:
-        reply = await http.get(consent_url)
-    location: str | None = reply.headers.get("location")
-    if not reply.is_redirect or not location:
-        return None
-    return urljoin(consent_url, location)
-
 
 class LinkDialog(QtWidgets.QDialog):
     """Link (or link again, or unlink) the eBay account the app bids for."""
@@ -186,6 +156,7 @@ class LinkDialog(QtWidgets.QDialog):
         for button in self.buttons.buttons():
             if isinstance(button, QtWidgets.QPushButton):
                 button.setAutoDefault(False)
+        layout.addStretch(1)  # a tall dialog keeps its lines together and the room goes above the buttons
         layout.addWidget(self.buttons)
         self.setMinimumWidth(520)
 
@@ -300,7 +271,7 @@ class LinkDialog(QtWidgets.QDialog):
             return
         self.consent_edit.setText(url)
         self.consent_edit.setVisible(True)
-        if self._service.demo and _is_loopback(url):
+        if self._service.demo and is_loopback(url):
             self._set_busy(True, self.tr("Asking the demo's eBay…"))
             self._runner.submit(
                 demo_consent_redirect(url),

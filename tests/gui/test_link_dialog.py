@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -231,6 +232,13 @@ def test_a_long_error_shows_whole_and_never_overlaps_the_steps(
             # Narrowed by the user, it grows in height rather than hiding or overlapping a line.
             dialog.resize(dialog.minimumWidth(), dialog.height())
             await until(lambda: not _overlaps(dialog), what=f"the narrow layout to settle: {_overlaps(dialog)}")
+            # Made large, the steps, the address and the error stay together rather than spread apart.
+            dialog.resize(1400, 900)
+            await until(lambda: dialog.height() >= 900, what="the large size")
+            order = [dialog.status_label, dialog.steps_label, dialog.open_button, dialog.consent_edit,
+                     dialog.redirect_edit, dialog.error_label]
+            gaps = [b.geometry().top() - a.geometry().bottom() for a, b in itertools.pairwise(order)]
+            assert max(gaps) < 40, gaps
 
     qloop(scenario())
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import stat
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import httpx
 
 from sniper_app.ebay.secretfile import SECRETS_FILE
 from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
@@ -47,11 +47,21 @@ def _no_secret_in_clear(root: Path, *secrets: str) -> None:
                 assert secret.encode() not in data, f"{secret[:8]}… in clear in {path}"
 
 
+def _printed(banner: list[str], needle: str) -> list[str]:
+    """The command the demo printed for ``needle``, as a new user would copy it (comment left out)."""
+    line = next(line for line in banner if needle in line)
+    return shlex.split(line.split("#", 1)[0])
+
+
 def test_readme_demo_links_and_syncs_on_a_bare_machine(tmp_path: Path) -> None:
     env = _bare_env(tmp_path / "home")
+    # The README's command starts .venv/bin/sniper-app from a venv nobody activated: that folder is not on
+    # the PATH of the other terminal the demo sends the user to.
+    script = Path(sys.executable).parent / "sniper-app"
+    assert script.exists(), "the test venv has the console script installed"
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if Path(p) != script.parent)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sniper_app", "--demo"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True,
+        [str(script), "--demo"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         assert proc.stdout is not None
@@ -61,17 +71,35 @@ def test_readme_demo_links_and_syncs_on_a_bare_machine(tmp_path: Path) -> None:
             assert line, f"the demo ended early: {seen} {proc.stderr.read() if proc.stderr else ''}"
             seen.append(line)
         assert "No display was found" in "".join(seen)
-        printed = _sniper(["--demo", "account", "link", "--print-url"], env)
-        assert printed.returncode == 0, printed.stderr
-        landed = httpx.get(printed.stdout.strip(), follow_redirects=False, timeout=10).headers["location"]
-        linked = _sniper(["--demo", "account", "link", "--redirect-url", landed], env)
-        assert linked.returncode == 0, linked.stderr
+
+        def follow(needle: str, *extra: str) -> subprocess.CompletedProcess[str]:
+            done = subprocess.run(
+                [*_printed(seen, needle), *extra], env=env, capture_output=True, text=True, timeout=60,
+                check=False, stdin=subprocess.DEVNULL,  # no browser and nothing pasted: the demo links alone
+            )
+            assert done.returncode == 0, (needle, done.stderr)
+            assert "Traceback" not in done.stderr
+            return done
+
+        linked = follow("account link")
         assert "eBay account demo linked." in linked.stdout
-        synced = _sniper(["--demo", "watchlist", "sync"], env)
-        assert synced.returncode == 0, synced.stderr
-        listed = _sniper(["--demo", "watchlist", "list", "--json"], env)
-        assert listed.returncode == 0, listed.stderr
-        assert len(json.loads(listed.stdout)) == 20  # 18 auctions (US, GB, DE), 2 fixed-price
+        assert "paste" not in linked.stderr
+        follow("watchlist sync")
+        listed = json.loads(follow("watchlist list", "--json").stdout)
+        assert len(listed) == 20  # 18 auctions (US, GB, DE), 2 fixed-price
+        soon = datetime.now(UTC) + timedelta(minutes=3)
+        auction = next(
+            i for i in listed
+            if i["snipeable"] and i["currency"] == "USD" and datetime.fromisoformat(i["end_time"]) > soon
+        )
+        cmd = _printed(seen, "snipe add ITEM MAX")
+        added = subprocess.run(
+            [c for c in cmd if c not in {"ITEM", "MAX"}] + [auction["item"], "1000", "--json"],
+            env=env, capture_output=True, text=True, timeout=60, check=False,
+        )
+        assert added.returncode == 0, added.stderr
+        snipes = json.loads(follow("snipe list", "--json").stdout)
+        assert [s["item"] for s in snipes] == [auction["item"]]
         status = _sniper(["--demo", "secrets", "status", "--json"], env)
         assert status.returncode == 0, status.stderr
         assert json.loads(status.stdout)["store"] == "demo"
@@ -125,6 +153,8 @@ def test_sign_in_lives_in_the_encrypted_file_and_survives_bad_cases(cli: CliSim)
     _no_secret_in_clear(cli.dirs, key, "sim-secret", "v^1.1#")
     for shown in (cli.run("config", "show"), cli.run("diagnostics"), cli.run("secrets", "status")):
         assert key not in shown.stdout + shown.stderr
+    assert cli.ok_json("diagnostics")["secrets_store"]["store"] == "file"
+    assert f"secrets kept in: the encrypted secrets file ({secrets_file})" in cli.run("diagnostics").stdout
     before = secrets_file.read_bytes()
 
     assert cli.ok_json("account", "status")["linked"] is True

@@ -4,6 +4,7 @@ link, sync and win a snipe through it, the bid's own raw connection included."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import ssl
@@ -12,14 +13,18 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
 
+from sniper_app.ebay import SecretStore
+from sniper_app.engine.notifications import send_test_email
 from sniper_app.simulator import SimulatorServer
 from tests.support.cli import poll
 from tests.support.cli_sim import CliSim, sim_env
 from tests.support.connect_proxy import connect_proxy
+from tests.support.notify import email_settings
 from tests.support.tls import PROXIED_NAME, Certificates, throwaway_ca
 
 FINAL = ("WON", "LOST", "FAILED", "MISSED", "SKIPPED")
@@ -128,14 +133,34 @@ def test_every_ebay_call_and_the_bid_go_through_the_https_proxy(
     # eBay's name resolves only inside the proxy: any call that went around it would fail.
     origin = f"{PROXIED_NAME}:{tls_sim.port}"
     base = f"https://{origin}"
-    with connect_proxy({PROXIED_NAME: "127.0.0.1"}) as proxy, _sim_api(tls_sim, certs) as api:
+    # A company proxy that asks for a sign-in, given in the URL as usual (percent-encoded): every CONNECT,
+    # the bid's included, must carry it, and it must never be written down.
+    user, password = "corp\\ann", "p@ss:w0rd-PROXY-SECRET"
+    with connect_proxy({PROXIED_NAME: "127.0.0.1"}, (user, password)) as proxy, _sim_api(tls_sim, certs) as api:
+        proxy_url = proxy.url.replace("://", f"://{quote(user, safe='')}:{quote(password, safe='')}@")
         cli = _cli(
             tls_sim, certs, isolated_dirs,
             SNIPER_EBAY_API_URL=base, SNIPER_EBAY_AUTH_URL=base, SNIPER_EBAY_TRADING_URL=f"{base}/ws/api.dll",
             SSL_CERT_FILE=str(certs.ca_file), SNIPER_MIN_SECONDS_BEFORE_END="10",
-            HTTPS_PROXY=proxy.url, https_proxy=proxy.url, NO_PROXY="", no_proxy="",
+            HTTPS_PROXY=proxy_url, https_proxy=proxy_url, NO_PROXY="", no_proxy="",
         )
         _won(*_link_sync_and_snipe(cli, api, base))
     assert proxy.refused == []
     assert proxy.tunnels
     assert set(proxy.tunnels) == {origin}
+    for path in isolated_dirs.rglob("*"):
+        if path.is_file():
+            assert b"PROXY-SECRET" not in path.read_bytes(), path
+
+
+def test_postmark_email_trusts_the_machines_store_too(
+    tls_sim: SimulatorServer, certs: Certificates, tmp_path: Path, isolated_dirs: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A company's root certificate, trusted by the machine only: the notification of a won snipe gets through.
+    monkeypatch.setenv("SSL_CERT_FILE", str(certs.ca_file))
+    secrets = SecretStore("simulator", environ={})
+    secrets.set_postmark_token("POSTMARK_API_TEST")
+    settings = email_settings(tmp_path, email_backend="postmark", postmark_url=tls_sim.base_url)
+    asyncio.run(send_test_email(settings, secrets))
+    assert [mail["To"] for mail in tls_sim.emails()] == ["me@example.com"]

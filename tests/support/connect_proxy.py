@@ -3,6 +3,7 @@ targets, and resolves names the machine itself cannot (so a direct connection ar
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import select
 import socket
@@ -11,8 +12,13 @@ from collections.abc import Iterator
 
 
 class ConnectProxy:
-    def __init__(self, hosts: dict[str, str] | None = None) -> None:
+    def __init__(self, hosts: dict[str, str] | None = None, credentials: tuple[str, str] | None = None) -> None:
         self.hosts = hosts or {}  # name → address only the proxy knows
+        # (user, password) a company proxy asks for; each CONNECT without them gets 407.
+        self._authorization = (
+            None if credentials is None
+            else "Basic " + base64.b64encode(":".join(credentials).encode()).decode("ascii")
+        )
         self.tunnels: list[str] = []
         self.refused: list[str] = []
         self._lock = threading.Lock()
@@ -56,6 +62,13 @@ class ConnectProxy:
                     self.refused.append(request_line)
                 client.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
                 return
+            given = _header_values(head, "proxy-authorization")
+            if self._authorization is not None and self._authorization not in given:
+                with self._lock:
+                    self.refused.append(request_line)
+                client.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n"
+                               b"Content-Length: 0\r\n\r\n")
+                return
             host, _, port = target.rpartition(":")
             try:
                 upstream = socket.create_connection((self.hosts.get(host, host), int(port)), timeout=5)
@@ -85,9 +98,16 @@ class ConnectProxy:
                 peers[sock].sendall(data)
 
 
+def _header_values(head: bytes, name: str) -> list[str]:
+    lines = head.decode("latin-1").split("\r\n")[1:]
+    return [value.strip() for key, _, value in (line.partition(":") for line in lines) if key.strip().lower() == name]
+
+
 @contextlib.contextmanager
-def connect_proxy(hosts: dict[str, str] | None = None) -> Iterator[ConnectProxy]:
-    proxy = ConnectProxy(hosts).start()
+def connect_proxy(
+    hosts: dict[str, str] | None = None, credentials: tuple[str, str] | None = None
+) -> Iterator[ConnectProxy]:
+    proxy = ConnectProxy(hosts, credentials).start()
     try:
         yield proxy
     finally:

@@ -48,6 +48,14 @@ def test_which_proxy_applies(clean_proxy_env: pytest.MonkeyPatch) -> None:
     assert proxy_for("http", "api.ebay.com") is None  # HTTPS_PROXY is for https only, as in httpx
     clean_proxy_env.setenv("NO_PROXY", "ebay.com")
     assert proxy_for("https", "api.ebay.com") is None
+    # NO_PROXY read as httpx reads it for every other eBay call (checked against httpx 0.28): a port named
+    # there counts only where the address gives it, a mere suffix of the name does not count.
+    for no_proxy, port, direct in [
+        ("other.example, api.ebay.com:8443", 8443, True), ("api.ebay.com:8443", 443, False),
+        ("api.ebay.com:443", 443, False), (".ebay.com", 443, True), ("bay.com", 443, False),
+    ]:
+        clean_proxy_env.setenv("NO_PROXY", no_proxy)
+        assert (proxy_for("https", "api.ebay.com", port) is None) is direct, (no_proxy, port)
     clean_proxy_env.delenv("NO_PROXY")
     assert proxy_warnings(["https://api.ebay.com"]) == []
     clean_proxy_env.setenv("HTTPS_PROXY", "socks5://proxy.example:1080")
@@ -76,3 +84,21 @@ def test_a_refused_tunnel_is_a_connection_error_naming_the_reply() -> None:
         with pytest.raises(ProxyError, match="502 Bad Gateway") as info:
             open_tunnel(proxy.url, "nowhere.invalid", 443, 5.0)
         assert isinstance(info.value, ConnectionError)
+
+
+def test_a_proxy_sign_in_goes_with_the_connect_and_never_into_a_message(echo_server: tuple[str, int]) -> None:
+    host, port = echo_server
+    with connect_proxy({"origin.invalid": host}, ("corp\\ann", "p@ss:SECRET")) as proxy:
+        signed = proxy.url.replace("://", "://corp%5Cann:p%40ss%3ASECRET@")
+        with open_tunnel(signed, "origin.invalid", port, 5.0) as sock:
+            sock.sendall(b"hello\n")
+            assert sock.recv(1024) == b"echo: hello\n"
+        assert proxy.tunnels == [f"origin.invalid:{port}"]
+        with pytest.raises(ProxyError, match="asks for a user name and password"):
+            open_tunnel(proxy.url, "origin.invalid", port, 5.0)
+        with pytest.raises(ProxyError, match="refused the user name and password") as wrong:
+            open_tunnel(signed.replace("SECRET", "WRONG"), "origin.invalid", port, 5.0)
+        assert "WRONG" not in str(wrong.value)
+    with pytest.raises(ProxyError) as hostless:
+        open_tunnel("http://ann:SECRET@:3128", "origin.invalid", port, 5.0)
+    assert "SECRET" not in str(hostless.value)

@@ -543,14 +543,17 @@ class SettingsDialog(QtWidgets.QDialog):
             return
         self._clear_errors()
         self.status_label.setVisible(False)
+        changes = self.changes()
         try:
-            saved = save_settings(self.changes(), self._settings_file)
+            written = save_settings(changes, self._settings_file)
         except SettingsError as exc:
             self._show_error(str(exc))
             return
         except OSError as exc:
             self._show_error(self.tr("The settings could not be written ({0}).").format(exc.strerror or exc))
             return
+        # The run may hold settings the file does not (the demo's simulator): only what was edited changes.
+        saved = self._settings.model_copy(update={name: getattr(written, name) for name in changes})
         self._settings = saved
         typed = {key: edit.text() for key, edit in self._secret_edits.items()
                  if edit.text() and not edit.isReadOnly()}

@@ -46,3 +46,7 @@ class SettingsWatch:
             # The command that wrote it validated it; a hand edit may not have been. Keep what runs.
             log.warning("the changed settings were not applied: %s", exc)
             return None
+        except OSError as exc:
+            log.warning("the changed settings were not applied: %s cannot be read (%s)",
+                        self.path, exc.strerror or exc)
+            return None

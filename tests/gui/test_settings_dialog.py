@@ -4,7 +4,6 @@ fixed by the environment are read-only, and "Send test email" reaches a real SMT
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
@@ -23,10 +22,10 @@ from sniper_app.simulator import SimulatorServer
 from sniper_app.ui.bridge import AsyncRunner
 from sniper_app.ui.qt import QtCore, QtWidgets
 from sniper_app.ui.settings_dialog import SettingsDialog
-from sniper_app.ui.shell import Shell, run_shell
+from sniper_app.ui.shell import Shell
 from tests.gui.conftest import SCREENSHOT_DIR
 from tests.support.engine import engine_settings
-from tests.support.live import qloop, until  # noqa: F401  (fixture)
+from tests.support.live import drive_window, qloop, until  # noqa: F401  (fixture)
 from tests.support.simulator import sim  # noqa: F401  (fixture)
 from tests.support.smtp import smtp_server
 
@@ -249,39 +248,29 @@ def test_saved_settings_reach_the_running_engine_and_the_window_names_what_waits
     outcome: list[str] = []
 
     async def drive(shell: Shell) -> None:
-        try:
-            shell.window.open_settings_dialog()
-            dialog = shell.window.dialog("settings")
-            assert isinstance(dialog, SettingsDialog)
-            choose(dialog, "marketplace", "EBAY_GB")
-            minutes = dialog.field_widget("watchlist_sync_minutes")
-            assert isinstance(minutes, QtWidgets.QSpinBox)
-            minutes.setValue(1)
-            set_text(qtbot, line(dialog, "data_dir"), str(tmp_path / "elsewhere"))
-            qtbot.mouseClick(dialog.save_button, QtCore.Qt.MouseButton.LeftButton)
-            await until(lambda: shell.engine.settings.marketplace == "EBAY_GB", what="the engine's new settings")
-            assert shell.engine.client.marketplace == "EBAY_GB"
-            assert shell.service.settings.marketplace == "EBAY_GB"
-            assert shell.engine.scheduler is not None
-            trigger = shell.engine.scheduler.get_job("sync").trigger
-            assert isinstance(trigger, IntervalTrigger)
-            assert trigger.interval == timedelta(minutes=1)
-            assert shell.engine.settings.data_dir == tmp_path / "data"
-            assert shell.window.statusBar().currentMessage() == (
-                "Settings saved. These take effect when Sniper restarts: Data folder.")
-            outcome.append("applied")
-        finally:
-            shell.stop.set()
-
-    tasks: set[asyncio.Task[None]] = set()
-
-    def ready(shell: Shell) -> None:
-        tasks.add(asyncio.get_running_loop().create_task(drive(shell)))
+        shell.window.open_settings_dialog()
+        dialog = shell.window.dialog("settings")
+        assert isinstance(dialog, SettingsDialog)
+        choose(dialog, "marketplace", "EBAY_GB")
+        minutes = dialog.field_widget("watchlist_sync_minutes")
+        assert isinstance(minutes, QtWidgets.QSpinBox)
+        minutes.setValue(1)
+        set_text(qtbot, line(dialog, "data_dir"), str(tmp_path / "elsewhere"))
+        qtbot.mouseClick(dialog.save_button, QtCore.Qt.MouseButton.LeftButton)
+        await until(lambda: shell.engine.settings.marketplace == "EBAY_GB", what="the engine's new settings")
+        assert shell.engine.client.marketplace == "EBAY_GB"
+        assert shell.service.settings.marketplace == "EBAY_GB"
+        assert shell.engine.scheduler is not None
+        trigger = shell.engine.scheduler.get_job("sync").trigger
+        assert isinstance(trigger, IntervalTrigger)
+        assert trigger.interval == timedelta(minutes=1)
+        assert shell.engine.settings.data_dir == tmp_path / "data"
+        assert shell.window.statusBar().currentMessage() == (
+            "Settings saved. These take effect when Sniper restarts: Data folder.")
+        outcome.append("applied")
 
     try:
-        code = qloop(run_shell(ctx, tray_available=False, on_ready=ready, engine_options={"preflight_s": 2.0}))
-        for task in tasks:
-            task.result()
+        code = drive_window(qloop, ctx, drive)
     finally:
         ctx.close()
     assert code == 0

@@ -126,6 +126,8 @@ async def run_shell(
     window.settingsSaved.connect(lambda settings: _apply_settings(settings, service, window))
     # From the Settings dialog or another process's 'config set': the notices follow the engine's settings.
     ctx.bus.subscribe(SettingsApplied, lambda event: notifier.reconfigure(event.settings))
+    ctx.bus.subscribe(SettingsApplied, lambda event: window.follow_settings(
+        {name: getattr(event.settings, name) for name in event.applied}))
     relay = NoticeRelay(window, tray)
     notifier.tray.set_sink(relay.noticed.emit)  # any thread in; the window's thread out
     window.quitRequested.connect(stop.set)

@@ -4,6 +4,7 @@ fixed by the environment are read-only, and "Send test email" reaches a real SMT
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
@@ -14,8 +15,8 @@ import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 from pytestqt.qtbot import QtBot
 
-from sniper_app.app import open_context
-from sniper_app.config import Settings
+from sniper_app.app import apply_overrides, open_context
+from sniper_app.config import Settings, load_settings
 from sniper_app.ebay import SecretStore
 from sniper_app.engine.notifications import email_test_sender
 from sniper_app.simulator import SimulatorServer
@@ -24,6 +25,7 @@ from sniper_app.ui.qt import QtCore, QtWidgets
 from sniper_app.ui.settings_dialog import SettingsDialog
 from sniper_app.ui.shell import Shell
 from tests.gui.conftest import SCREENSHOT_DIR
+from tests.support.cli import run_cli
 from tests.support.engine import engine_settings
 from tests.support.live import drive_window, qloop, until  # noqa: F401  (fixture)
 from tests.support.simulator import sim  # noqa: F401  (fixture)
@@ -278,3 +280,35 @@ def test_saved_settings_reach_the_running_engine_and_the_window_names_what_waits
     saved = json.loads((tmp_path / "config" / "settings.json").read_text())
     assert saved["marketplace"] == "EBAY_GB"
     assert saved["data_dir"] == str(tmp_path / "elsewhere")
+
+
+def test_config_set_from_another_process_reaches_the_window_session(
+    sim: SimulatorServer, tmp_path: Path, qloop: Run, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    monkeypatch.setenv("SNIPER_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.delenv("SNIPER_DATA_DIR", raising=False)
+    settings = engine_settings(sim, tmp_path / "data")
+    ctx = open_context(settings)
+    # As the demo does: the simulator's settings stay on top of whatever the file says.
+    simulator = {"ebay_env", "ebay_api_url", "ebay_auth_url", "ebay_trading_url", "ebay_client_id", "ebay_runame",
+                 "time_server", "data_dir"}
+    overrides = settings.model_dump(mode="json", include=simulator)
+    ctx.reload_settings = lambda: apply_overrides(load_settings(), overrides)
+
+    async def drive(shell: Shell) -> None:
+        changed = await asyncio.to_thread(run_cli, "config", "set", "watchlist_sync_minutes", "1")
+        assert changed.returncode == 0, changed.stderr
+        await until(lambda: shell.engine.sync_period_s == 60.0, 5.0, "the engine to take the new period")
+        assert shell.service.settings.watchlist_sync_minutes == 1
+        shell.window.open_settings_dialog()
+        dialog = shell.window.dialog("settings")
+        assert isinstance(dialog, SettingsDialog)
+        minutes = dialog.field_widget("watchlist_sync_minutes")
+        assert isinstance(minutes, QtWidgets.QSpinBox)
+        assert minutes.value() == 1
+        dialog.close()
+
+    try:
+        assert drive_window(qloop, ctx, drive) == 0
+    finally:
+        ctx.close()

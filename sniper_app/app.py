@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sniper_app import paths
-from sniper_app.config import Settings, load_settings
+from sniper_app.config import Settings, load_settings, settings_path
 from sniper_app.domain.errors import SniperError
 from sniper_app.ebay import EbayClient, SecretStore
 from sniper_app.ebay.keystore import CLIENT_SECRET_ENV, POSTMARK_TOKEN_ENV
 from sniper_app.ebay.vaults import Vault, choose_vault
-from sniper_app.engine.bus import EventBus
+from sniper_app.engine.bus import EventBus, SettingsApplied
 from sniper_app.engine.lock import EngineLock, EngineRunning
 from sniper_app.engine.metrics import Metrics
 from sniper_app.engine.wiring import build_client, endpoints_for
@@ -75,6 +75,8 @@ class AppContext:
     demo: bool = False
     bus: EventBus = field(default_factory=EventBus)
     metrics: Metrics = field(default_factory=Metrics)
+    # How a long run reads its settings again when the settings file changes (None: it never does).
+    reload_settings: Callable[[], Settings] | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -100,7 +102,10 @@ class AppContext:
     def engine(self, client: EbayClient, **options: Any) -> Engine:
         """The engine of this run (headless or window), acting through ``client``; ``options`` tune it."""
         from sniper_app.engine.engine import Engine
+        from sniper_app.engine.live_settings import SettingsWatch
 
+        if self.reload_settings is not None:
+            options.setdefault("settings_watch", SettingsWatch(settings_path(), self.reload_settings))
         return Engine(
             self.settings, self.store, user_id=self.user_id, bus=self.bus, metrics=self.metrics, client=client,
             clock_server=self.settings.time_server, **options,
@@ -180,6 +185,13 @@ def demo_overrides(base: Settings, base_url: str, trading_url: str, sntp: tuple[
 def apply_overrides(base: Settings, overrides: dict[str, Any]) -> Settings:
     """Settings in memory only: nothing here is ever saved to the user's settings file."""
     return Settings.model_validate(base.model_dump() | overrides)
+
+
+def _reloader(overrides: dict[str, Any]) -> Callable[[], Settings]:
+    """The settings in force again, the run's in-memory overrides (the demo's simulator) still on top."""
+    if not overrides:
+        return load_settings
+    return lambda: apply_overrides(load_settings(), overrides)
 
 
 def write_demo_state(base: Settings, overrides: dict[str, Any]) -> Path:
@@ -303,6 +315,7 @@ async def run_engine(ctx: AppContext, announce: Callable[[str], None], *, banner
     client = ctx.build_client()
     engine = ctx.engine(client)
     notifier = ctx.notifier()
+    ctx.bus.subscribe(SettingsApplied, lambda event: notifier.reconfigure(event.settings))
     try:
         await notifier.start()
         await engine.start()
@@ -350,6 +363,7 @@ def run_headless(settings: Settings, announce: Callable[[str], None], log_level:
         return 1
     try:
         with app_context(settings) as ctx:
+            ctx.reload_settings = load_settings
             return asyncio.run(run_engine(ctx, announce))
     finally:
         lock.release()
@@ -372,6 +386,7 @@ def run_demo(base: Settings, announce: Callable[[str], None], log_level: str | N
         overrides = demo_overrides(base, sim.base_url, sim.trading_url, sim.sntp_address)
         settings = apply_overrides(base, overrides)
         with app_context(settings, demo=True) as ctx:
+            ctx.reload_settings = _reloader(overrides)
             state = write_demo_state(base, overrides)
             return asyncio.run(run_engine(ctx, announce, banner=demo_instructions(settings, overrides)))
     finally:
@@ -470,6 +485,7 @@ def run_window(
     state: Path | None = None
     try:
         settings = base
+        overrides: dict[str, Any] = {}
         if demo:
             from sniper_app.simulator import SimulatorServer
 
@@ -480,6 +496,7 @@ def run_window(
             state = write_demo_state(base, overrides)
         say_network_limits(settings, announce)
         with app_context(settings, demo=demo) as ctx:
+            ctx.reload_settings = _reloader(overrides)
             loop = qasync.QEventLoop(app)
             asyncio.set_event_loop(loop)
             with loop:

@@ -339,7 +339,7 @@ def _config_show(args: argparse.Namespace, out: Output) -> int:
 
 
 def _config_set(args: argparse.Namespace, out: Output) -> int:
-    from sniper_app.config import FIELDS, SettingsError, env_name, load_settings, save_settings
+    from sniper_app.config import APPLIES, FIELDS, SettingsError, env_name, load_settings, save_settings
 
     if args.field not in FIELDS:
         raise SettingsError(f"Unknown setting '{args.field}'. Settings are: {', '.join(FIELDS)}.")
@@ -355,6 +355,11 @@ def _config_set(args: argparse.Namespace, out: Output) -> int:
         data["overridden_by"] = env_name(args.field)
         text += f" (saved; {env_name(args.field)} overrides it while set)"
     out.result(data, text)
+    # Beside the result, not in it: the result stays the saved value that scripts already read.
+    applies = APPLIES[args.field]
+    note = ("A running Sniper applies it within seconds." if applies == "live"
+            else "A running Sniper keeps the old value until it restarts.")
+    print(json.dumps({"applies": applies, "note": note}) if out.as_json else note, file=out.err)
     return EXIT_OK
 
 

@@ -184,6 +184,52 @@ class Settings(BaseModel):
 
 FIELDS: tuple[str, ...] = tuple(Settings.model_fields)
 
+# When a changed setting takes effect in a running app: "live" at once, "restart" at the next start. The
+# data folder holds the open database and the engine lock; the eBay environment, its URLs and the
+# application keys define the tokens and connections every part shares; the start-up switches only mean
+# something at start. Everything else is read where it is used, so a running engine applies it at once.
+APPLIES: dict[str, Literal["live", "restart"]] = {
+    "data_dir": "restart",
+    "ebay_env": "restart",
+    "ebay_api_url": "restart",
+    "ebay_auth_url": "restart",
+    "ebay_trading_url": "restart",
+    "ebay_client_id": "restart",
+    "ebay_runame": "restart",
+    "start_minimized": "restart",
+    "autostart": "live",
+    "marketplace": "live",
+    "default_lead_seconds": "live",
+    "auto_lead": "live",
+    "min_seconds_before_end": "live",
+    "time_server": "live",
+    "watchlist_sync_minutes": "live",
+    "history_retention_days": "live",
+    "notify_tray": "live",
+    "notify_email": "live",
+    "notify_ending_minutes": "live",
+    "notify_tray_types": "live",
+    "notify_email_types": "live",
+    "notify_summary_hour": "live",
+    "email_backend": "live",
+    "email_to": "live",
+    "email_from": "live",
+    "smtp_host": "live",
+    "smtp_port": "live",
+    "smtp_security": "live",
+    "smtp_user": "live",
+    "postmark_url": "live",
+}
+
+
+def needs_restart(field: str) -> bool:
+    return APPLIES[field] == "restart"
+
+
+def changed_fields(old: Settings, new: Settings) -> list[str]:
+    """The settings whose values differ, in the model's order."""
+    return [name for name in FIELDS if getattr(old, name) != getattr(new, name)]
+
 
 def env_name(field: str) -> str:
     return ENV_PREFIX + field.upper()

@@ -10,9 +10,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sniper_app.domain.status import SnipeStatus
+
+if TYPE_CHECKING:
+    from sniper_app.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +63,16 @@ class AccountStateChanged(Event):
     username: str | None
     state: str  # "linked" | "needs_relink" | "unlinked"
     message: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SettingsApplied(Event):
+    """The running engine took new settings: ``settings`` is what is in force now (the fields that wait
+    for a restart keep their old values there), ``applied`` what changed at once, ``waiting`` what did not."""
+
+    settings: Settings
+    applied: tuple[str, ...]
+    waiting: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -90,9 +90,10 @@ class ClockService:
                 return None
         assert sample is not None
         previous = self.sample
-        if (previous is not None and self.age_s() < 120.0
+        if (previous is not None and previous.server == sample.server and self.age_s() < 120.0
                 and sample.rtt_s > 2 * previous.rtt_s + GOOD_SNTP_RTT_S):
-            # A recent tight measurement beats a loose new one: keep its offset, just note the time.
+            # A recent tight measurement beats a loose new one: keep its offset, just note the time
+            # (not across a change of time server: the old server's offset says nothing about the new one).
             sample = ClockSample(previous.offset_s, previous.rtt_s, sample.measured_at, previous.server,
                                  previous.stratum)
         self.sample = sample

@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -47,7 +47,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from sniper_app.config import Settings
+from sniper_app.config import Settings, changed_fields, needs_restart
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.items import ItemRef
 from sniper_app.domain.lead import AUTO_LEAD, LeadChoice, choose_lead
@@ -69,6 +69,7 @@ from sniper_app.engine.bus import (
     AccountStateChanged,
     AuctionEndingSoon,
     EventBus,
+    SettingsApplied,
     SnipeAtRisk,
     SnipeStatusChanged,
     SnipeWarning,
@@ -76,6 +77,7 @@ from sniper_app.engine.bus import (
 from sniper_app.engine.clock import ClockService
 from sniper_app.engine.fire import Firer, FireRequest, FireResult
 from sniper_app.engine.keepawake import KeepAwake
+from sniper_app.engine.live_settings import SettingsWatch
 from sniper_app.engine.metrics import Metrics
 from sniper_app.engine.sync import converted_fields, sync_watchlist
 from sniper_app.store import Store
@@ -149,8 +151,10 @@ class Engine:
         wall: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         keepawake: KeepAwake | None = None,
+        settings_watch: SettingsWatch | None = None,
     ) -> None:
         self.settings = settings
+        self.settings_watch = settings_watch
         self.store = store
         self.user_id = user_id
         self.bus = bus or EventBus()
@@ -294,6 +298,38 @@ class Engine:
         if self._owns_client and self._client is not None:
             await self._client.aclose()
         self._started = False
+
+    def apply_settings(self, new: Settings) -> list[str]:
+        """Put ``new`` in force at once where it can be; returns the changed fields that wait for a restart
+        (those keep their old values in :attr:`settings`, which is always what this engine runs on)."""
+        old = self.settings
+        changed = changed_fields(old, new)
+        waiting = [name for name in changed if needs_restart(name)]
+        applied = [name for name in changed if not needs_restart(name)]
+        if not changed:
+            return []
+        self.settings = new.model_copy(update={name: getattr(old, name) for name in waiting})
+        if "watchlist_sync_minutes" in applied:
+            self.sync_period_s = new.watchlist_sync_minutes * 60.0
+            if self.scheduler is not None and self._started and not self._stopping:
+                # The next sync is one new period from now: a shorter period is felt within it.
+                self.scheduler.reschedule_job("sync", trigger=IntervalTrigger(seconds=self.sync_period_s, timezone=UTC))
+            log.info("the watch list now syncs every %d min", new.watchlist_sync_minutes)
+        if "marketplace" in applied and self._client is not None:
+            # A request header and Trading's site id, read per request: the client and its tokens stay.
+            self._client.marketplace = new.marketplace
+        if "time_server" in applied:
+            self.clock.server = new.time_server
+            if self._started and not self._stopping:
+                self._spawn(self._job_clock())  # the old server's offset says nothing about the new one
+        if "history_retention_days" in applied:
+            self.store.retention = timedelta(days=new.history_retention_days)
+        if applied:
+            log.info("settings applied at once: %s", ", ".join(applied))
+        if waiting:
+            log.warning("settings saved that take effect when Sniper restarts: %s", ", ".join(waiting))
+        self.bus.publish(SettingsApplied(settings=self.settings, applied=tuple(applied), waiting=tuple(waiting)))
+        return waiting
 
     def sync_soon(self) -> None:
         """Run the periodic watch-list sync now rather than at its next period (e.g. right after a link)."""
@@ -1224,6 +1260,8 @@ class Engine:
         while True:
             await asyncio.sleep(self.poll_interval_s)
             try:
+                if self.settings_watch is not None and (new := self.settings_watch.changed()) is not None:
+                    self.apply_settings(new)
                 version = self._read_data_version()
                 if version != self._data_version or self._reconcile_again or time.monotonic() - last_full > 15.0:
                     self._data_version = version

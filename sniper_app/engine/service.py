@@ -22,7 +22,7 @@ from sniper_app.domain.rules import increment_site
 from sniper_app.ebay import EbayClient, EbayUser, ItemNotFound
 from sniper_app.engine.accounts import Accounts, AccountStatus, UnlinkResult
 from sniper_app.engine.actions import Actions, GroupSummary, UnknownItem
-from sniper_app.engine.bus import EventBus, WatchlistSynced
+from sniper_app.engine.bus import EventBus, SettingsApplied, WatchlistSynced
 from sniper_app.engine.engine import Engine
 from sniper_app.engine.metrics import Metrics
 from sniper_app.store import Snipe, SnipeGroup, Store, WatchSyncResult
@@ -94,6 +94,19 @@ class SniperService:
         )
         self.accounts = Accounts(store, client, user_id=user_id, data_dir=data_dir, bus=bus)
         self._sync_lock = asyncio.Lock()
+        # The engine may take new settings from the settings file too: the facade reads what it runs on.
+        bus.subscribe(SettingsApplied, self._follow_settings)
+
+    # --- settings -----------------------------------------------------------------------------------
+
+    def apply_settings(self, new: Settings) -> list[str]:
+        """Put saved settings in force in the running engine; returns the changed fields that take effect
+        only when the app restarts."""
+        return self.engine.apply_settings(new)
+
+    def _follow_settings(self, event: SettingsApplied) -> None:
+        self.settings = event.settings
+        self.actions.settings = event.settings
 
     # --- items and snipes ---------------------------------------------------------------------------
 

@@ -875,6 +875,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self._keep(dialog, "settings")
         dialog.open()
 
+    def follow_settings(self, changes: dict[str, Any]) -> None:
+        """Values the engine took from elsewhere (another process's 'config set'): the next Settings dialog
+        opens on them rather than on what this window last saw."""
+        self._settings = self._settings.model_copy(update=changes)
+
     @QtCore.Slot(object)
     def _on_settings_saved(self, settings: Settings) -> None:
         previous = self._settings

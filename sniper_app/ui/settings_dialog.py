@@ -22,7 +22,7 @@ from typing import Any, Final, Protocol
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
-from sniper_app.config import MARKETPLACES, Settings, SettingsError, env_name, save_settings
+from sniper_app.config import MARKETPLACES, Settings, SettingsError, env_name, needs_restart, save_settings
 from sniper_app.domain.errors import InputError, SniperError
 from sniper_app.ui.bridge import AsyncRunner
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
@@ -111,6 +111,11 @@ CHOICE_LABELS: Final[dict[str, str]] = {
     "SNIPE_AT_RISK": "A snipe is at risk (health check)",
     "DAILY_SUMMARY": "Daily summary",
 }
+
+def setting_label(name: str) -> str:
+    """The name a setting goes by in the window."""
+    return LABELS.get(name) or name.replace("_", " ").capitalize()
+
 
 # Fields whose free text has a known set of values.
 _CHOICES: Final[dict[str, tuple[str, ...]]] = {"marketplace": MARKETPLACES}
@@ -269,8 +274,7 @@ class SettingsDialog(QtWidgets.QDialog):
         return variable if variable in self._environ else None
 
     def _row_label(self, name: str, info: FieldInfo | None) -> QtWidgets.QLabel:
-        text = LABELS.get(name) or name.replace("_", " ").capitalize()
-        label = QtWidgets.QLabel(self.tr(text) + ":", self)
+        label = QtWidgets.QLabel(self.tr(setting_label(name)) + ":", self)
         if info is not None and info.description:
             label.setToolTip(self.tr(info.description))
         return label
@@ -297,6 +301,10 @@ class SettingsDialog(QtWidgets.QDialog):
             self._lock(editor)
             note = message_label(self, f"envNote_{name}", NOTE_STYLE, visible=True)
             note.setText(self.tr("Set by the environment variable {0}; change it there.").format(locked))
+            column.addWidget(note)
+        elif needs_restart(name):
+            note = message_label(self, f"restartNote_{name}", NOTE_STYLE, visible=True)
+            note.setText(self.tr("A change takes effect when Sniper restarts."))
             column.addWidget(note)
         column.addWidget(error)
         form.addRow(label, column)
@@ -535,14 +543,17 @@ class SettingsDialog(QtWidgets.QDialog):
             return
         self._clear_errors()
         self.status_label.setVisible(False)
+        changes = self.changes()
         try:
-            saved = save_settings(self.changes(), self._settings_file)
+            written = save_settings(changes, self._settings_file)
         except SettingsError as exc:
             self._show_error(str(exc))
             return
         except OSError as exc:
             self._show_error(self.tr("The settings could not be written ({0}).").format(exc.strerror or exc))
             return
+        # The run may hold settings the file does not (the demo's simulator): only what was edited changes.
+        saved = self._settings.model_copy(update={name: getattr(written, name) for name in changes})
         self._settings = saved
         typed = {key: edit.text() for key, edit in self._secret_edits.items()
                  if edit.text() and not edit.isReadOnly()}

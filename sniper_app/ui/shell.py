@@ -16,14 +16,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sniper_app.config import Settings
+from sniper_app.engine.bus import SettingsApplied
 from sniper_app.engine.engine import Engine
-from sniper_app.engine.notifications import NotifierHandle, email_test_sender
+from sniper_app.engine.notifications import email_test_sender
 from sniper_app.engine.service import SniperService
 from sniper_app.notify.notice import Notice, NoticeKind
 from sniper_app.ui.bridge import AsyncRunner
 from sniper_app.ui.main_window import MainWindow
 from sniper_app.ui.passphrase_dialog import offer_passphrase
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
+from sniper_app.ui.settings_dialog import setting_label
 from sniper_app.ui.tray import Tray
 
 if TYPE_CHECKING:
@@ -80,12 +82,13 @@ _WARNINGS = frozenset({
 })
 
 
-def _apply_settings(settings: Settings, service: SniperService, notifier: NotifierHandle) -> None:
-    """What can change while running does at once; the eBay environment and data dir at the next start."""
-    service.settings = settings
-    service.actions.settings = settings
-    service.engine.settings = settings
-    notifier.reconfigure(settings)
+def _apply_settings(settings: Settings, service: SniperService, window: MainWindow) -> None:
+    """What can change while running does at once; the status bar names what waits for the next start."""
+    waiting = service.apply_settings(settings)
+    if waiting:
+        names = ", ".join(setting_label(name) for name in waiting)
+        window.statusBar().showMessage(
+            window.tr("Settings saved. These take effect when Sniper restarts: {0}.").format(names), 15000)
 
 
 async def run_shell(
@@ -120,7 +123,11 @@ async def run_shell(
         QtWidgets.QStyle.StandardPixmap.SP_ComputerIcon), available=tray_available)
     window.secrets = ctx.secrets
     window.test_email = email_test_sender(ctx.secrets)
-    window.settingsSaved.connect(lambda settings: _apply_settings(settings, service, notifier))
+    window.settingsSaved.connect(lambda settings: _apply_settings(settings, service, window))
+    # From the Settings dialog or another process's 'config set': the notices follow the engine's settings.
+    ctx.bus.subscribe(SettingsApplied, lambda event: notifier.reconfigure(event.settings))
+    ctx.bus.subscribe(SettingsApplied, lambda event: window.follow_settings(
+        {name: getattr(event.settings, name) for name in event.applied}))
     relay = NoticeRelay(window, tray)
     notifier.tray.set_sink(relay.noticed.emit)  # any thread in; the window's thread out
     window.quitRequested.connect(stop.set)

@@ -4,22 +4,31 @@ fixed by the environment are read-only, and "Send test email" reaches a real SMT
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from apscheduler.triggers.interval import IntervalTrigger
 from pytestqt.qtbot import QtBot
 
-from sniper_app.config import Settings
+from sniper_app.app import apply_overrides, open_context
+from sniper_app.config import Settings, load_settings
 from sniper_app.ebay import SecretStore
 from sniper_app.engine.notifications import email_test_sender
+from sniper_app.simulator import SimulatorServer
 from sniper_app.ui.bridge import AsyncRunner
 from sniper_app.ui.qt import QtCore, QtWidgets
 from sniper_app.ui.settings_dialog import SettingsDialog
+from sniper_app.ui.shell import Shell
 from tests.gui.conftest import SCREENSHOT_DIR
-from tests.support.live import qloop, until  # noqa: F401  (fixture)
+from tests.support.cli import run_cli
+from tests.support.engine import engine_settings
+from tests.support.live import drive_window, qloop, until  # noqa: F401  (fixture)
+from tests.support.simulator import sim  # noqa: F401  (fixture)
 from tests.support.smtp import smtp_server
 
 Run = Callable[[Coroutine[Any, Any, Any]], Any]
@@ -220,3 +229,86 @@ def test_send_test_email_reaches_a_real_smtp_server(
         dialog.tabs.setCurrentIndex(2)
         QtWidgets.QApplication.processEvents()  # lay the newly shown page out before the picture
         assert dialog.grab().save(str(SCREENSHOT_DIR / "settings-notifications.png"))
+
+
+def test_restart_settings_are_marked_and_the_others_are_not(qtbot: QtBot, tmp_path: Path) -> None:
+    dialog = make_dialog(qtbot, tmp_path)
+    for name in ("data_dir", "ebay_env", "ebay_api_url", "start_minimized"):
+        note = dialog.findChild(QtWidgets.QLabel, f"restartNote_{name}")
+        assert note is not None, name
+        assert note.text() == "A change takes effect when Sniper restarts."
+    for name in ("marketplace", "watchlist_sync_minutes", "time_server", "history_retention_days"):
+        assert dialog.findChild(QtWidgets.QLabel, f"restartNote_{name}") is None, name
+
+
+def test_saved_settings_reach_the_running_engine_and_the_window_names_what_waits(
+    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    monkeypatch.setenv("SNIPER_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.delenv("SNIPER_DATA_DIR", raising=False)
+    ctx = open_context(engine_settings(sim, tmp_path / "data"))
+    outcome: list[str] = []
+
+    async def drive(shell: Shell) -> None:
+        shell.window.open_settings_dialog()
+        dialog = shell.window.dialog("settings")
+        assert isinstance(dialog, SettingsDialog)
+        choose(dialog, "marketplace", "EBAY_GB")
+        minutes = dialog.field_widget("watchlist_sync_minutes")
+        assert isinstance(minutes, QtWidgets.QSpinBox)
+        minutes.setValue(1)
+        set_text(qtbot, line(dialog, "data_dir"), str(tmp_path / "elsewhere"))
+        qtbot.mouseClick(dialog.save_button, QtCore.Qt.MouseButton.LeftButton)
+        await until(lambda: shell.engine.settings.marketplace == "EBAY_GB", what="the engine's new settings")
+        assert shell.engine.client.marketplace == "EBAY_GB"
+        assert shell.service.settings.marketplace == "EBAY_GB"
+        assert shell.engine.scheduler is not None
+        trigger = shell.engine.scheduler.get_job("sync").trigger
+        assert isinstance(trigger, IntervalTrigger)
+        assert trigger.interval == timedelta(minutes=1)
+        assert shell.engine.settings.data_dir == tmp_path / "data"
+        assert shell.window.statusBar().currentMessage() == (
+            "Settings saved. These take effect when Sniper restarts: Data folder.")
+        outcome.append("applied")
+
+    try:
+        code = drive_window(qloop, ctx, drive)
+    finally:
+        ctx.close()
+    assert code == 0
+    assert outcome == ["applied"]
+    saved = json.loads((tmp_path / "config" / "settings.json").read_text())
+    assert saved["marketplace"] == "EBAY_GB"
+    assert saved["data_dir"] == str(tmp_path / "elsewhere")
+
+
+def test_config_set_from_another_process_reaches_the_window_session(
+    sim: SimulatorServer, tmp_path: Path, qloop: Run, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    monkeypatch.setenv("SNIPER_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.delenv("SNIPER_DATA_DIR", raising=False)
+    settings = engine_settings(sim, tmp_path / "data")
+    ctx = open_context(settings)
+    # As the demo does: the simulator's settings stay on top of whatever the file says.
+    simulator = {"ebay_env", "ebay_api_url", "ebay_auth_url", "ebay_trading_url", "ebay_client_id", "ebay_runame",
+                 "time_server", "data_dir"}
+    overrides = settings.model_dump(mode="json", include=simulator)
+    ctx.reload_settings = lambda: apply_overrides(load_settings(), overrides)
+
+    async def drive(shell: Shell) -> None:
+        changed = await asyncio.to_thread(run_cli, "config", "set", "watchlist_sync_minutes", "1")
+        assert changed.returncode == 0, changed.stderr
+        await until(lambda: shell.engine.sync_period_s == 60.0, 5.0, "the engine to take the new period")
+        assert shell.service.settings.watchlist_sync_minutes == 1
+        shell.window.open_settings_dialog()
+        dialog = shell.window.dialog("settings")
+        assert isinstance(dialog, SettingsDialog)
+        minutes = dialog.field_widget("watchlist_sync_minutes")
+        assert isinstance(minutes, QtWidgets.QSpinBox)
+        assert minutes.value() == 1
+        dialog.close()
+
+    try:
+        assert drive_window(qloop, ctx, drive) == 0
+    finally:
+        ctx.close()

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 import qasync
@@ -27,7 +27,11 @@ from sniper_app.engine.service import SniperService
 from sniper_app.simulator import SimulatorServer
 from sniper_app.store import Store
 from sniper_app.ui.qt import QtCore, QtWidgets
+from sniper_app.ui.shell import Shell, run_shell
 from tests.support.engine import FAST, engine_settings, link_demo, new_client
+
+if TYPE_CHECKING:
+    from sniper_app.app import AppContext
 
 T = TypeVar("T")
 
@@ -132,3 +136,26 @@ async def until(predicate: Callable[[], bool], timeout_s: float = 10.0, what: st
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+def drive_window(
+    qloop: Callable[[Coroutine[Any, Any, T]], T], ctx: AppContext,
+    drive: Callable[[Shell], Coroutine[Any, Any, None]],
+) -> int:
+    """Run the window session on ``ctx`` with ``drive`` acting as the user once it is ready, and end the
+    session when ``drive`` ends; returns the session's exit code, raising what ``drive`` raised."""
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def drive_then_stop(shell: Shell) -> None:
+        try:
+            await drive(shell)
+        finally:
+            shell.stop.set()
+
+    def ready(shell: Shell) -> None:
+        tasks.add(asyncio.get_running_loop().create_task(drive_then_stop(shell)))
+
+    code = qloop(run_shell(ctx, tray_available=False, on_ready=ready, engine_options={"preflight_s": 2.0}))
+    for task in tasks:
+        task.result()  # a failed assertion in the drive surfaces here
+    return code

@@ -6,7 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from sniper_app.config import FIELDS, Settings, SettingsError, env_name, load_settings, save_settings
+from sniper_app.config import (
+    APPLIES,
+    FIELDS,
+    Settings,
+    SettingsError,
+    changed_fields,
+    env_name,
+    load_settings,
+    needs_restart,
+    save_settings,
+)
 
 
 def test_defaults_without_file_or_environment(tmp_path: Path) -> None:
@@ -129,3 +139,18 @@ def test_a_rejected_change_leaves_the_file_as_it_was(tmp_path: Path) -> None:
 def test_time_server_without_port_gets_the_ntp_port(tmp_path: Path) -> None:
     settings = load_settings(environ={"SNIPER_TIME_SERVER": "time.example.org"}, path=tmp_path / "s.json")
     assert settings.time_server == "time.example.org:123"
+
+
+def test_every_setting_says_when_a_change_takes_effect() -> None:
+    assert set(APPLIES) == set(FIELDS)
+    assert {name for name in FIELDS if needs_restart(name)} == {
+        "data_dir", "ebay_env", "ebay_api_url", "ebay_auth_url", "ebay_trading_url", "ebay_client_id",
+        "ebay_runame", "start_minimized",
+    }
+
+
+def test_changed_fields_are_named_in_the_models_order() -> None:
+    old = Settings()
+    new = Settings(watchlist_sync_minutes=1, marketplace="ebay_gb", data_dir=Path("/elsewhere"))
+    assert changed_fields(old, new) == ["data_dir", "marketplace", "watchlist_sync_minutes"]
+    assert changed_fields(new, new.model_copy()) == []

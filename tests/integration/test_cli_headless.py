@@ -39,6 +39,17 @@ def _wait_line(proc: subprocess.Popen[str], needle: str) -> list[str]:
             return seen
 
 
+
+def _poll_finished(cli: CliSim, snipe_id: int, deadline_s: float) -> dict[str, Any]:
+    """The snipe as `snipe list` shows it once it has ended."""
+
+    def finished() -> dict[str, Any] | None:
+        found = [s for s in cli.ok_json("snipe", "list") if s["id"] == snipe_id]
+        return found[0] if found and found[0]["status"] in ("WON", "LOST", "FAILED", "MISSED", "SKIPPED") else None
+
+    found: dict[str, Any] = poll(finished, deadline_s, "the snipe to finish")
+    return found
+
 def test_headless_engine_schedules_a_snipe_added_from_another_process_and_stops_on_sigterm(cli: CliSim) -> None:
     cli.link()
     item = cli.auction(start_price="10.00", ends_in=3600)
@@ -122,11 +133,7 @@ def test_headless_started_unlinked_bids_for_the_account_linked_later_from_anothe
         item = cli.auction(start_price="10.00", ends_in=14, rivals=[{"max": "15.00", "before_end": 6.0}])
         snipe_id = cli.ok_json("snipe", "add", item, "20", "--lead", "2")["snipe"]["id"]
 
-        def finished() -> dict[str, Any] | None:
-            found = [s for s in cli.ok_json("snipe", "list") if s["id"] == snipe_id]
-            return found[0] if found and found[0]["status"] in ("WON", "LOST", "FAILED", "MISSED", "SKIPPED") else None
-
-        snipe = poll(finished, 30.0, "the snipe to finish")
+        snipe = _poll_finished(cli, snipe_id, 30.0)
     finally:
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=20)
@@ -169,11 +176,7 @@ def test_gb_listing_watched_from_us_is_sniped_in_pounds_and_won(cli: CliSim) -> 
         assert (snipe["currency"], snipe["max_bid"]) == ("GBP", "20.00")
         assert snipe["converted_price"] == {"currency": "USD", "value": "12.82"}
 
-        def finished() -> dict[str, Any] | None:
-            found = [s for s in cli.ok_json("snipe", "list") if s["id"] == snipe["id"]]
-            return found[0] if found and found[0]["status"] in ("WON", "LOST", "FAILED", "MISSED", "SKIPPED") else None
-
-        done = poll(finished, 45.0, "the snipe to finish")
+        done = _poll_finished(cli, snipe["id"], 45.0)
     finally:
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=20)

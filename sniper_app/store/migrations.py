@@ -170,7 +170,19 @@ STEP_3 = Step(
     ),
 )
 
-STEPS: tuple[Step, ...] = (STEP_1, STEP_2, STEP_3)
+# A history event keeps the "≈" amounts it was shown with: eBay's rate moves, and the snipe (whose converted
+# price is the only other record of it) may be refreshed or deleted long before the event expires.
+STEP_4 = Step(
+    4,
+    "converted amounts kept on history events",
+    (
+        "ALTER TABLE history_event ADD COLUMN converted_currency TEXT",
+        "ALTER TABLE history_event ADD COLUMN converted_amount_minor INTEGER",
+        "ALTER TABLE history_event ADD COLUMN converted_final_price_minor INTEGER",
+    ),
+)
+
+STEPS: tuple[Step, ...] = (STEP_1, STEP_2, STEP_3, STEP_4)
 LATEST_VERSION = STEPS[-1].version
 
 _VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (

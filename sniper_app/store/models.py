@@ -110,6 +110,10 @@ class HistoryEvent(BaseModel):
     message = TextField(default="")
     details: Field[Any] = JSONField(null=True)
     expires_at: Field[datetime] = UtcDateTimeField()
+    # The amounts at eBay's conversion for the user when the event happened: for display only.
+    converted_currency = TextField(null=True)
+    converted_amount_minor = BigIntegerField(null=True)
+    converted_final_price_minor = BigIntegerField(null=True)
 
     @property
     def history_action(self) -> HistoryAction:

@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .api_base import ApiRoom, arrival_of, ebay_error, insufficient_scope, invalid_token, localized_amount
-from .clock import iso_ms
 from .money import MARKETPLACE_CURRENCY
+from .sim_clock import iso_ms
 from .world import SCOPE_API, Auction
 
 

@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .api_base import ApiRoom, _json_body
-from .clock import iso_ms
 from .money import MARKETPLACE_CURRENCY, MoneyError, parse_minor
+from .sim_clock import iso_ms
 from .world import Auction, Fault, currency_for
 
 

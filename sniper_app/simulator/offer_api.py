@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .api_base import ApiRoom, amount, arrival_of, ebay_error, insufficient_scope, invalid_token
-from .clock import iso_ms
 from .money import KNOWN_CURRENCIES, SUPPORTED_MARKETPLACES, MoneyError, increment, parse_minor
+from .sim_clock import iso_ms
 from .world import SCOPE_OFFER, AccessToken
 
 MAX_BID_MINOR = 100_000_000  # 1,000,000.00: above it eBay answers 120011 "exceeds the limit".

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .api_base import ApiRoom, _json_body, arrival_of
-from .clock import iso_ms
+from .sim_clock import iso_ms
 
 
 def postmark_error(status: int, code: int, message: str) -> JSONResponse:

@@ -15,9 +15,9 @@ import uvicorn
 
 from . import scenarios
 from .app import SimulatorApp
-from .clock import SimClock, iso_ms
 from .money import parse_minor
 from .oauth_api import authorize_url
+from .sim_clock import SimClock, iso_ms
 from .sntp import SntpServer
 from .world import Fault, World
 

@@ -8,9 +8,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from .api_base import ApiRoom
-from .clock import iso_ms
 from .images import thumbnail_png
 from .money import format_minor
+from .sim_clock import iso_ms
 
 
 class WebPages(ApiRoom):

@@ -79,7 +79,7 @@ def note_user(request: Request, user: str | None) -> None:
         rec.user = user
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
+async def json_body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if not raw:
         return {}

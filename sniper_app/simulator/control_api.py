@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .api_base import ApiRoom, _json_body
+from .api_base import ApiRoom, json_body
 from .money import MARKETPLACE_CURRENCY, MoneyError, parse_minor
 from .sim_clock import iso_ms
 from .world import Auction, Fault, currency_for
@@ -23,7 +23,7 @@ class ControlApi(ApiRoom):
                 world.emails.clear()
             return JSONResponse({"emails": []})
         if request.method == "POST":
-            data = await _json_body(request)
+            data = await json_body(request)
             with world.lock:
                 if "server_token" in data:
                     world.postmark_token = str(data["server_token"])
@@ -37,7 +37,7 @@ class ControlApi(ApiRoom):
             return JSONResponse({"emails": list(world.emails), "reject": world.email_rejects.remaining})
 
     async def ctl_create_auction(self, request: Request) -> Response:
-        data = await _json_body(request)
+        data = await json_body(request)
         try:
             spec = _auction_spec(data)
         except (MoneyError, ValueError, TypeError, KeyError) as exc:
@@ -68,7 +68,7 @@ class ControlApi(ApiRoom):
             return JSONResponse(self.world.auction_json(auction))
 
     async def ctl_bid(self, request: Request) -> Response:
-        data = await _json_body(request)
+        data = await json_body(request)
         world = self.world
         with world.lock:
             auction = self._auction_or_404(request)
@@ -91,7 +91,7 @@ class ControlApi(ApiRoom):
             })
 
     async def ctl_end(self, request: Request) -> Response:
-        data = await _json_body(request)
+        data = await json_body(request)
         world = self.world
         with world.lock:
             auction = self._auction_or_404(request)
@@ -104,7 +104,7 @@ class ControlApi(ApiRoom):
             return JSONResponse(world.auction_json(auction))
 
     async def ctl_watch(self, request: Request) -> Response:
-        data = await _json_body(request)
+        data = await json_body(request)
         world = self.world
         with world.lock:
             auction = self._auction_or_404(request)
@@ -121,7 +121,7 @@ class ControlApi(ApiRoom):
             return JSONResponse({"requests": self.world.requests_since(since)})
 
     async def ctl_add_fault(self, request: Request) -> Response:
-        data = await _json_body(request)
+        data = await json_body(request)
         kind = data.get("kind", "status")
         if kind not in ("status", "timeout", "drop", "rate_limit", "drip"):
             return JSONResponse({"error": "kind must be status, timeout, drop, rate_limit or drip"}, status_code=400)
@@ -150,7 +150,7 @@ class ControlApi(ApiRoom):
     async def ctl_network(self, request: Request) -> Response:
         world = self.world
         if request.method == "POST":
-            data = await _json_body(request)
+            data = await json_body(request)
             with world.lock:
                 if "latency_ms" in data:
                     world.latency_ms = max(0.0, float(data["latency_ms"]))
@@ -161,7 +161,7 @@ class ControlApi(ApiRoom):
     async def ctl_clock(self, request: Request) -> Response:
         clock = self.world.clock
         if request.method == "POST":
-            data = await _json_body(request)
+            data = await json_body(request)
             with self.world.lock:
                 if "offset_s" in data:
                     clock.offset_s = float(data["offset_s"])
@@ -173,7 +173,7 @@ class ControlApi(ApiRoom):
     async def ctl_config(self, request: Request) -> Response:
         world = self.world
         if request.method == "POST":
-            data = await _json_body(request)
+            data = await json_body(request)
             with world.lock:
                 if "access_token_ttl_s" in data:
                     world.access_token_ttl_s = float(data["access_token_ttl_s"])
@@ -191,19 +191,19 @@ class ControlApi(ApiRoom):
         })
 
     async def ctl_expire_tokens(self, request: Request) -> Response:
-        data = await _json_body(request)
+        data = await json_body(request)
         with self.world.lock:
             n = self.world.expire_access_tokens(str(data.get("user") or "demo"))
         return JSONResponse({"expired": n})
 
     async def ctl_revoke_tokens(self, request: Request) -> Response:
-        data = await _json_body(request)
+        data = await json_body(request)
         with self.world.lock:
             n = self.world.revoke_refresh_tokens(str(data.get("user") or "demo"))
         return JSONResponse({"revoked": n})
 
     async def ctl_users(self, request: Request) -> Response:
-        data = await _json_body(request)
+        data = await json_body(request)
         name = str(data.get("username") or "").strip()
         if not name:
             return JSONResponse({"error": "username required"}, status_code=400)

@@ -7,7 +7,7 @@ import uuid
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .api_base import ApiRoom, _json_body, arrival_of
+from .api_base import ApiRoom, arrival_of, json_body
 from .sim_clock import iso_ms
 
 
@@ -22,7 +22,7 @@ class PostmarkApi(ApiRoom):
         world = self.world
         token = request.headers.get("x-postmark-server-token", "")
         try:
-            data = await _json_body(request)
+            data = await json_body(request)
         except ValueError:
             return postmark_error(422, 402, "Received invalid JSON input.")
         with world.lock:

@@ -83,6 +83,35 @@ def reply_timeout(send_at: float, retry_until: float, latency_s: float) -> float
     return min(10.0, max(0.25, 4 * latency_s, (retry_until - send_at) / 2))
 
 
+# --- the item re-read before the fire ---------------------------------------------------------------
+
+
+class ItemVerdict(Enum):
+    BID = "bid"
+    ENDED = "ended"  # ended early (by the seller, or bought with Buy It Now): the snipe fails unfired
+    SKIP = "skip"  # the maximum can no longer win: the snipe is skipped, nothing is sent
+
+
+@dataclass(frozen=True, slots=True)
+class ItemCheck:
+    verdict: ItemVerdict
+    reason: str = ""
+
+
+def check_item(*, end_epoch: float | None, price: Money | None, minimum: Money | None, bid_count: int,
+               maximum: Money, ebay_now: float) -> ItemCheck:
+    """Whether the bid of ``maximum`` still goes out after the item's re-read (``end_epoch`` and
+    ``ebay_now`` on eBay's clock). Amounts in another currency than the maximum's say nothing about it."""
+    if end_epoch is not None and end_epoch <= ebay_now:
+        return ItemCheck(ItemVerdict.ENDED, "The auction ended early (ended by the seller or bought with Buy It Now).")
+    if minimum is not None and minimum.currency == maximum.currency and minimum.minor > maximum.minor:
+        return ItemCheck(ItemVerdict.SKIP,
+                         f"Skipped: the next bid eBay accepts ({minimum}) is above your maximum ({maximum}).")
+    if price is not None and price.currency == maximum.currency and price.minor >= maximum.minor and bid_count > 0:
+        return ItemCheck(ItemVerdict.SKIP, f"Skipped: the price ({price}) already reached your maximum ({maximum}).")
+    return ItemCheck(ItemVerdict.BID)
+
+
 # --- what eBay's reply to the bid means -------------------------------------------------------------
 
 

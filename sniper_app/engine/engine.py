@@ -80,6 +80,7 @@ from sniper_app.engine.decisions import (
     EbayAnswer,
     FireReply,
     FireVerdict,
+    ItemVerdict,
     Member,
     NoAnswer,
     Plan,
@@ -87,6 +88,7 @@ from sniper_app.engine.decisions import (
     Settlement,
     Standing,
     arm,
+    check_item,
     classify_fire,
     fires_too_soon,
     group_cancellations,
@@ -597,20 +599,13 @@ class Engine:
             fields["end_time"] = item.end_time
         self.bookkeeper.write(f"The item refresh of snipe {pk}", lambda: self.store.update_fields(
             pk, expected=SnipeStatus.SCHEDULED, **fields), assumed=True)
-        if item.end_time is not None and item.end_time.timestamp() <= self.clock.ebay_now():
-            return self._stop_before_fire(pk, armed, SnipeStatus.FAILED, (
-                "The auction ended early (ended by the seller or bought with Buy It Now)."))
-        price = item.current_price
-        minimum = item.minimum_to_bid
-        if minimum is not None and minimum.currency == snipe.currency and minimum.minor > snipe.max_bid_minor:
-            return self._stop_before_fire(pk, armed, SnipeStatus.SKIPPED, (
-                f"Skipped: the next bid eBay accepts ({minimum}) is above your maximum "
-                f"({Money(snipe.max_bid_minor, snipe.currency)})."))
-        if (price is not None and price.currency == snipe.currency and price.minor >= snipe.max_bid_minor
-                and item.bid_count > 0):
-            return self._stop_before_fire(pk, armed, SnipeStatus.SKIPPED, (
-                f"Skipped: the price ({price}) already reached your maximum "
-                f"({Money(snipe.max_bid_minor, snipe.currency)})."))
+        check = check_item(
+            end_epoch=None if item.end_time is None else item.end_time.timestamp(), price=item.current_price,
+            minimum=item.minimum_to_bid, bid_count=item.bid_count, maximum=Money(snipe.max_bid_minor, snipe.currency),
+            ebay_now=self.clock.ebay_now())
+        if check.verdict is not ItemVerdict.BID:
+            new = SnipeStatus.FAILED if check.verdict is ItemVerdict.ENDED else SnipeStatus.SKIPPED
+            return self._stop_before_fire(pk, armed, new, check.reason)
         if moved:
             self._spawn(self.reconcile())  # the end moved: re-arm (the handed-over request is re-planned)
         return True

@@ -28,12 +28,14 @@ from sniper_app.engine.decisions import (
     Attempt,
     FireReply,
     FireVerdict,
+    ItemVerdict,
     Member,
     NoAnswer,
     Plan,
     Settle,
     Standing,
     arm,
+    check_item,
     classify_fire,
     fires_too_soon,
     group_cancellations,
@@ -153,6 +155,51 @@ def test_a_retry_is_never_sent_after_the_deadline(now: float, pause: float, unti
 def test_the_reply_timeout_leaves_room_for_a_retry(send_at: float, until: float, latency: float,
                                                    timeout: float) -> None:
     assert reply_timeout(send_at, until, latency) == timeout
+
+
+# --- the item re-read before the fire ---------------------------------------------------------------
+
+
+END_AHEAD = T0 + 10.0
+
+
+def _usd(minor: int | None) -> Money | None:
+    return None if minor is None else Money(minor, "USD")
+
+
+@pytest.mark.parametrize(("end", "price", "minimum", "bids", "verdict", "reason"), [
+    (END_AHEAD, 4000, 4100, 3, ItemVerdict.BID, ""),
+    (END_AHEAD, 4000, 5000, 3, ItemVerdict.BID, ""),  # the maximum still meets the next bid eBay accepts
+    (None, 4000, None, 3, ItemVerdict.BID, ""),  # eBay gave no end: nothing says it ended
+    (T0, 4000, 4100, 3, ItemVerdict.ENDED, "The auction ended early (ended by the seller or bought with Buy It Now)."),
+    (END_AHEAD, 4000, 5001, 3, ItemVerdict.SKIP,
+     "Skipped: the next bid eBay accepts ($50.01) is above your maximum ($50.00)."),
+    (END_AHEAD, 5000, None, 3, ItemVerdict.SKIP, "Skipped: the price ($50.00) already reached your maximum ($50.00)."),
+    (END_AHEAD, 5000, None, 0, ItemVerdict.BID, ""),  # a starting price equal to the maximum can still be bid
+])
+def test_the_item_re_read_decides_bid_skip_or_ended(end: float | None, price: int | None, minimum: int | None,
+                                                    bids: int, verdict: ItemVerdict, reason: str) -> None:
+    check = check_item(end_epoch=end, price=_usd(price), minimum=_usd(minimum), bid_count=bids, maximum=MAX,
+                       ebay_now=T0)
+    assert (check.verdict, check.reason) == (verdict, reason)
+
+
+def test_amounts_in_another_currency_never_skip_a_bid() -> None:
+    check = check_item(end_epoch=T0 + 10, price=Money(999_999, "GBP"), minimum=Money(999_999, "GBP"), bid_count=5,
+                       maximum=MAX, ebay_now=T0)
+    assert check.verdict is ItemVerdict.BID
+
+
+@given(price=st.none() | st.integers(1, 20_000), minimum=st.none() | st.integers(1, 20_000), bids=st.integers(0, 50),
+       maximum=st.integers(1, 20_000), end=st.none() | instants)
+def test_a_bid_that_could_still_win_is_never_skipped(price: int | None, minimum: int | None, bids: int, maximum: int,
+                                                     end: float | None) -> None:
+    check = check_item(end_epoch=end, price=_usd(price), minimum=_usd(minimum), bid_count=bids,
+                       maximum=Money(maximum, "USD"), ebay_now=0.0)
+    if check.verdict is ItemVerdict.SKIP:
+        assert (minimum is not None and minimum > maximum) or (price is not None and price >= maximum and bids > 0)
+    if check.verdict is ItemVerdict.BID:
+        assert end is None or end > 0.0  # never a bid on an auction eBay's clock says has ended
 
 
 # --- what eBay's reply to the bid means -------------------------------------------------------------

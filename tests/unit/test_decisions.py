@@ -415,6 +415,39 @@ def test_the_result_is_asked_again_until_the_auction_ended(now: float, end_epoch
     assert ask == pytest.approx(again)
 
 
+standings = st.builds(
+    lambda m, ended, high, end: _standing(m, ended=ended, high=high, end_epoch=end),
+    st.none() | st.integers(1, 10_000), st.booleans(), st.booleans(), st.none() | instants,
+)
+
+
+@given(status=st.sampled_from([S.PLACING, S.PLACED]), answer=st.sampled_from(list(NoAnswer)) | standings,
+       max_minor=st.integers(1, 10_000), now=instants)
+def test_a_result_is_won_only_when_ebay_says_so_and_never_settled_before_the_end(
+    status: SnipeStatus, answer: Standing | NoAnswer, max_minor: int, now: float,
+) -> None:
+    decision = judge_result(status, answer, max_minor=max_minor, end_epoch=0.0, now=now, ebay_now=now,
+                            result_delay_s=0.3)
+    finals = [t.new for t in decision.transitions if t.new.is_final]
+    assert len(finals) <= 1
+    if decision.won:
+        assert isinstance(answer, Standing)
+        assert answer.ended
+        assert answer.high_bidder
+        assert status is S.PLACED or answer.holds(max_minor)  # eBay confirmed the bid it now says won
+        assert finals == [S.WON]
+    if isinstance(answer, Standing) and not answer.ended:
+        assert finals == []  # still running: ask again, decide nothing final
+        assert decision.ask_again_in is not None
+        assert decision.ask_again_in >= 0.2
+    if decision.ask_again_in is None and answer is not NoAnswer.UNREACHABLE:
+        assert finals  # stopped asking: the snipe ended one way or another
+    old = status  # every step starts where the one before it left off
+    for step in decision.transitions:
+        assert step.old is old
+        old = step.new
+
+
 # --- groups: "win N of these" -----------------------------------------------------------------------
 
 

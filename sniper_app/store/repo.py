@@ -124,12 +124,9 @@ ENGINE_FIELDS: Final = frozenset(
 
 USER_FIELDS: Final = frozenset(
     {
-        "email",
         "ebay_username",
         "ebay_user_id",
         "marketplace",
-        "default_lead_seconds",
-        "notification_prefs",
         "needs_relink",
         "active",
     }
@@ -396,7 +393,6 @@ class Store:
                 user = User.create(
                     ebay_user_id=ebay_user_id,
                     marketplace=marketplace,
-                    notification_prefs={},
                     created_at=now,
                     updated_at=now,
                 )

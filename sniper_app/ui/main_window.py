@@ -248,7 +248,6 @@ class MainWindow(QtWidgets.QMainWindow):
     WATCH_TAB: Final = 0
     SNIPES_TAB: Final = 1
     HISTORY_TAB: Final = 2
-    DIAGNOSTICS_TAB: Final = 3
 
     tick_done = QtCore.Signal()  # after each once-a-second refresh (the tray's tooltip follows it)
     quitRequested = QtCore.Signal()  # the user chose Quit (and confirmed it if snipes were waiting)

@@ -744,10 +744,6 @@ class SnipesProxy(QtCore.QSortFilterProxyModel):
         # repaint would make the proxy filter and sort every row again. Rows are filtered in code anyway.
         self.setFilterRole(KEY_ROLE)
 
-    @property
-    def show_finished(self) -> bool:
-        return self._show_finished
-
     def set_show_finished(self, show: bool) -> None:
         if show != self._show_finished:
             self.beginFilterChange()

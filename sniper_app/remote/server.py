@@ -267,7 +267,7 @@ def build_app(
         if exc.status_code == 404:
             return _error(404, f"The box has nothing at {request.url.path}.", "not_found")
         if exc.status_code == 405:
-            return _error(405, f"{request.url.path} does not take {request.method}.", "bad_method")
+            return _error(405, f"The box does not take {request.method} at {request.url.path}.", "bad_method")
         return _error(exc.status_code, str(exc.detail), "bad_request")
 
     async def server_error(request: Request, exc: Exception) -> Response:

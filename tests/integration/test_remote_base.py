@@ -118,10 +118,12 @@ def test_an_invite_pairs_and_the_token_reads_the_status(tmp_path: Path) -> None:
             paired = await pair(b.invite(), "desk")
             async with RemoteClient(paired.address, paired.fingerprint, paired.token) as client:
                 status = await client.status()
-                assert status["engine_running"] is False and status["version"]
+                assert status["engine_running"] is False
+                assert status["version"]
                 assert await client.call("echo", {"n": 1}) == {"echo": {"n": 1}}
             stored = (tmp_path / PAIRINGS_FILE).read_text()
-            assert paired.token not in stored and hashlib.sha256(paired.token.encode()).hexdigest() in stored
+            assert paired.token not in stored
+            assert hashlib.sha256(paired.token.encode()).hexdigest() in stored
             pair_request = next(r for r in b.recorder.seen if r[1] == "/v1/pair")
             assert "authorization" not in pair_request[2]
 
@@ -135,7 +137,8 @@ def test_an_invite_is_spent_by_its_first_use(tmp_path: Path) -> None:
             await pair(invite)
             with pytest.raises(RemoteError) as refused:
                 await pair(invite)
-            assert refused.value.status == 403 and "already used" in refused.value.message
+            assert refused.value.status == 403
+            assert "already used" in refused.value.message
 
     asyncio.run(main())
 
@@ -161,7 +164,8 @@ def test_a_wrong_fingerprint_is_refused_before_any_request(tmp_path: Path) -> No
             wrong = Invite(good.address, hashlib.sha256(b"another box").hexdigest(), good.secret)
             with pytest.raises(RemoteError) as refused:
                 await pair(format_invite(wrong))
-            assert refused.value.kind == "fingerprint" and "nothing was sent" in refused.value.message
+            assert refused.value.kind == "fingerprint"
+            assert "nothing was sent" in refused.value.message
             assert b.recorder.seen == [], "not even a request line reached the box"
             assert b.pairings.pending_invites() == 1, "the secret was not spent"
 
@@ -215,16 +219,19 @@ def test_a_wrong_or_missing_token_gets_401_with_a_sentence(tmp_path: Path) -> No
             client = RemoteClient(b.address, b.identity.fingerprint, "not-the-token")
             with pytest.raises(RemoteError) as refused:
                 await client.status()
-            assert refused.value.status == 401 and refused.value.kind == "unauthorized"
+            assert refused.value.status == 401
+            assert refused.value.kind == "unauthorized"
             assert refused.value.message.startswith("This desktop is not paired")
             with pytest.raises(RemoteError) as refused_ws:
                 await next_of(client.events())
-            assert refused_ws.value.status == 401 and "not paired" in refused_ws.value.message
+            assert refused_ws.value.status == 401
+            assert "not paired" in refused_ws.value.message
             await client.aclose()
             async with httpx.AsyncClient(verify=pinned_context(b.identity.cert_der), trust_env=False) as raw:
                 reply = await raw.get(f"https://127.0.0.1:{b.server.port}/v1/status")
             assert reply.status_code == 401
-            assert reply.json()["error"].endswith(".") and reply.headers["www-authenticate"].startswith("Bearer")
+            assert reply.json()["error"].endswith(".")
+            assert reply.headers["www-authenticate"].startswith("Bearer")
 
     asyncio.run(main())
 
@@ -244,7 +251,8 @@ def test_repeated_wrong_tokens_are_slowed_and_then_heard_again(tmp_path: Path) -
             for client in (bad, good):  # while locked, the box does not even look at the token
                 with pytest.raises(RemoteError) as slowed:
                     await client.status()
-                assert slowed.value.status == 429 and slowed.value.retry_after == 1.0
+                assert slowed.value.status == 429
+                assert slowed.value.retry_after == 1.0
                 assert slowed.value.message == "Too many failed attempts from this address; try again in 1 s."
             b.clock.now += 1.0
             assert (await good.status())["engine_running"] is False
@@ -277,7 +285,8 @@ def test_bad_requests_get_a_4xx_sentence_in_json(tmp_path: Path) -> None:
             assert [r.status_code for r in cases] == [404, 400, 400, 400, 405, 400, 404, 404]
             for reply in cases:
                 sentence = reply.json()["error"]
-                assert sentence[0].isupper() and sentence.endswith("."), sentence
+                assert sentence[0].isupper(), sentence
+                assert sentence.endswith("."), sentence
             assert cases[-1].json() == {"error": "That snipe does not exist.", "code": "not_found"}
 
     asyncio.run(main())

@@ -37,11 +37,13 @@ def test_an_invite_pairs_once_and_its_token_verifies(tmp_path: Path) -> None:
     token = pairings.pair(secret, "desk")
     assert token is not None
     client = pairings.verify(token)
-    assert client is not None and client.name == "desk"
+    assert client is not None
+    assert client.name == "desk"
     assert pairings.pending_invites() == 0
     assert pairings.pair(secret, "again") is None, "an invite's secret works once"
     assert pairings.verify(token + "x") is None
-    assert pairings.verify("") is None and pairings.verify(None) is None
+    assert pairings.verify("") is None
+    assert pairings.verify(None) is None
 
 
 def test_the_file_holds_hashes_only_and_is_private(tmp_path: Path) -> None:
@@ -83,7 +85,8 @@ def test_an_invite_made_by_another_process_pairs_on_the_running_box(tmp_path: Pa
     assert box.verify("nothing yet") is None  # the box has read (and cached) the empty state
     secret = Pairings(tmp_path).new_invite()
     token = box.pair(secret)
-    assert token is not None and Pairings(tmp_path).verify(token) is not None
+    assert token is not None
+    assert Pairings(tmp_path).verify(token) is not None
 
 
 def test_a_damaged_file_refuses_everyone_and_a_new_invite_mends_it(tmp_path: Path) -> None:
@@ -91,7 +94,8 @@ def test_a_damaged_file_refuses_everyone_and_a_new_invite_mends_it(tmp_path: Pat
     pairings = Pairings(tmp_path)
     assert pairings.verify("anything") is None
     token = pairings.pair(pairings.new_invite())
-    assert token is not None and pairings.verify(token) is not None
+    assert token is not None
+    assert pairings.verify(token) is not None
 
 
 @given(st.text(max_size=100))

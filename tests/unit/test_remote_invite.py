@@ -36,7 +36,8 @@ invites = st.builds(Invite, addresses, fingerprints, secrets_)
 def test_an_invite_survives_formatting_and_parsing(invite: Invite) -> None:
     text = format_invite(invite)
     assert text.startswith(PREFIX)
-    assert text.isascii() and not any(c.isspace() for c in text)
+    assert text.isascii()
+    assert not any(c.isspace() for c in text)
     assert parse_invite(text) == invite
     assert parse_invite(text).secret == invite.secret
 
@@ -72,7 +73,11 @@ def test_arbitrary_text_is_an_invite_or_a_sentence(text: str) -> None:
     try:
         parse_invite(text)
     except InviteError as exc:
-        assert str(exc)[0].isupper() and str(exc).endswith(".")
+        refusal = str(exc)
+    else:
+        return
+    assert refusal[0].isupper()
+    assert refusal.endswith(".")
 
 
 @given(st.binary(max_size=200))

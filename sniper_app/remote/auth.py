@@ -106,10 +106,11 @@ class Pairings:
         return {"clients": clients, "invites": invites}
 
     def _current(self) -> dict[str, Any]:
-        stamp = self._stamp()
-        if self._cache is None or self._cache[0] != stamp:
-            self._cache = (stamp, self._read())
-        return self._cache[1]
+        # One read of the attribute: pairing runs in a worker thread and may drop the cache meanwhile.
+        stamp, cache = self._stamp(), self._cache
+        if cache is None or cache[0] != stamp:
+            cache = self._cache = (stamp, self._read())
+        return cache[1]
 
     def _write(self, data: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -20,7 +20,7 @@ import json
 import logging
 import random
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -231,7 +231,7 @@ class RemoteClient:
 
     async def events(
         self, *, first_delay: float = 0.5, max_delay: float = 30.0
-    ) -> AsyncIterator[Connected | Disconnected | dict[str, Any]]:
+    ) -> AsyncGenerator[Connected | Disconnected | dict[str, Any], None]:
         """The box's events, for as long as the caller iterates: :class:`Connected` each time the stream is
         live, :class:`Disconnected` each time it is lost (then a wait that doubles up to ``max_delay`` and a
         new attempt), and each event as a dict. A refused token or a changed certificate ends it with

@@ -234,14 +234,19 @@ def build_app(
         return JSONResponse({"result": result})
 
     async def event_stream(websocket: WebSocket) -> None:
+        token = _bearer(websocket.scope)
         async with hub.subscribe() as stream:
             await websocket.accept()
             await websocket.send_json({"type": "hello", "version": __version__,
                                        "box_time": datetime.now(UTC).isoformat()})
 
-            async def forward() -> None:
+            async def forward() -> bool:
+                """False once the client's pairing is revoked (checked per event: a stat when nothing changed)."""
                 async for message in stream:
+                    if pairings.verify(token) is None:
+                        return False
                     await websocket.send_json(message)
+                return True
 
             async def drain() -> None:
                 # Clients only listen; reading is how a closed connection is noticed while no event comes.
@@ -258,9 +263,11 @@ def build_app(
                     task.cancel()
                 await asyncio.gather(forwarding, draining, return_exceptions=True)
             if forwarding.done() and not forwarding.cancelled() and forwarding.exception() is None:
-                # The stream ended (the subscriber fell behind): the client reconnects and reads afresh.
+                # The stream ended: the subscriber fell behind (it reconnects and reads afresh), or its
+                # pairing was revoked (its reconnection then meets the 401).
+                code, reason = (1013, "fell behind; reconnect") if forwarding.result() else (1008, "pairing revoked")
                 with contextlib.suppress(Exception):
-                    await websocket.close(1013, "fell behind; reconnect")
+                    await websocket.close(code, reason)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -346,14 +353,18 @@ class RemoteServer:
         server = _Server(config)
         self._server = server
         self._task = asyncio.create_task(server.serve(sockets=[sock]), name="remote-server")
+        task = self._task
         try:
             while not server.started:
-                if self._task.done():
-                    self._task.result()
-                    raise RemoteServerError(f"The box stopped listening on {self.host}:{self.port} at once.")
+                if task.done():
+                    failure = task.exception()
+                    why = f" ({type(failure).__name__}: {failure})" if failure is not None else ""
+                    raise RemoteServerError(
+                        f"The box could not serve on {self.host}:{self.port}{why}; its log has the details."
+                    )
                 await asyncio.sleep(0.01)
         except BaseException:
-            self._task.cancel()
+            task.cancel()
             self._task = self._server = None
             sock.close()
             raise

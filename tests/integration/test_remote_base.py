@@ -23,7 +23,7 @@ from sniper_app.remote.certs import Identity, ensure_identity
 from sniper_app.remote.client import Connected, Disconnected, RemoteClient, RemoteError, pair, pinned_context
 from sniper_app.remote.credentials import RemoteLink, forget_link, load_link, save_link
 from sniper_app.remote.invite import Address, Invite, InviteError, format_invite, parse_invite
-from sniper_app.remote.server import CallRefused, EventHub, RemoteServer, build_app
+from sniper_app.remote.server import CallRefused, EventHub, RemoteServer, RemoteServerError, build_app
 
 WAIT = 10.0
 
@@ -304,7 +304,7 @@ def test_events_arrive_over_the_websocket(tmp_path: Path) -> None:
             assert await next_of(stream) == {"type": "snipe_status", "snipe_id": 7, "new": "WON"}
             ws_request = next(r for r in b.recorder.seen if r[0] == "websocket")
             assert ws_request[2]["authorization"] == f"Bearer {paired.token}"
-            await stream.aclose()  # type: ignore[attr-defined]
+            await stream.aclose()
             await client.aclose()
 
     asyncio.run(main())
@@ -326,7 +326,7 @@ def test_a_restarted_box_is_reconnected_with_the_same_certificate(tmp_path: Path
             again.hub.publish({"type": "after_restart"})
             assert await next_of(stream, dict) == {"type": "after_restart"}
             assert (await client.status())["version"]
-        await stream.aclose()  # type: ignore[attr-defined]
+        await stream.aclose()
         await client.aclose()
 
     asyncio.run(main())
@@ -347,7 +347,7 @@ def test_a_slow_subscriber_is_cut_off_and_reconnects(tmp_path: Path) -> None:
             await next_of(stream, Connected)
             b.hub.publish({"n": "fresh"})
             assert await next_of(stream, dict) == {"n": "fresh"}
-            await stream.aclose()  # type: ignore[attr-defined]
+            await stream.aclose()
             await client.aclose()
 
     asyncio.run(main())
@@ -364,3 +364,35 @@ def test_the_link_is_kept_in_the_secret_store(isolated_dirs: Path) -> None:
     assert "sniper-app/remote" in json.dumps(keyring_file)
     forget_link(secrets)
     assert load_link(secrets) is None
+
+
+def test_a_revoked_pairing_loses_its_open_stream(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with box(tmp_path) as b:
+            paired = await pair(b.invite())
+            client = RemoteClient(paired.address, paired.fingerprint, paired.token)
+            stream = client.events(first_delay=0.05)
+            await next_of(stream, Connected)
+            assert Pairings(tmp_path).revoke_all() == 1  # 'remote invite --revoke' in another process
+            b.hub.publish({"type": "not for a revoked client"})
+            seen: list[Any] = []
+            try:
+                while True:
+                    seen.append(await next_of(stream))
+            except RemoteError as exc:
+                refused = exc
+            assert not any(isinstance(item, dict) for item in seen), "no event reaches a revoked client"
+            assert refused.kind == "unauthorized"
+            await client.aclose()
+
+    asyncio.run(main())
+
+
+def test_a_port_in_use_is_a_sentence(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with box(tmp_path) as b:
+            second = RemoteServer(b.recorder, b.identity, "127.0.0.1", b.server.port)
+            with pytest.raises(RemoteServerError, match=r"cannot listen on 127\.0\.0\.1:\d+: .*pick another port"):
+                await second.start()
+
+    asyncio.run(main())

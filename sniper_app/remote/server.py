@@ -172,9 +172,19 @@ class AuthMiddleware:
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
-    body = await request.body()
-    if len(body) > _MAX_BODY:
-        raise HTTPException(413, "The request is too large.")
+    # Read in pieces and stop at the limit: pairing is open to anyone who can connect, so a huge body must
+    # not be held in memory before it is refused.
+    too_large = HTTPException(413, "The request is too large.")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > _MAX_BODY:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > _MAX_BODY:
+            raise too_large
+        chunks.append(chunk)
+    body = b"".join(chunks)
     if not body.strip():
         return {}
     try:
@@ -347,6 +357,7 @@ class RemoteServer:
             proxy_headers=False,
             server_header=False,
             timeout_graceful_shutdown=2,
+            limit_concurrency=100,  # a small box stays responsive to its engine whatever connects to it
             ssl_certfile=str(self.identity.cert_file),
             ssl_keyfile=str(self.identity.key_file),
         )

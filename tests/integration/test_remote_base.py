@@ -280,9 +280,10 @@ def test_bad_requests_get_a_4xx_sentence_in_json(tmp_path: Path) -> None:
                     await raw.get(f"{base}/v1/pair"),
                     await raw.post(f"{base}/v1/call/echo", headers=headers, json={"args": [1]}),
                     await raw.post(f"{base}/v1/call/delete_everything", headers=headers, json={}),
+                    await raw.post(f"{base}/v1/pair", content=b"{" + b" " * 1_000_001 + b"}"),
                     await raw.post(f"{base}/v1/call/echo", headers=headers, json={"args": {"refuse": True}}),
                 ]
-            assert [r.status_code for r in cases] == [404, 400, 400, 400, 405, 400, 404, 404]
+            assert [r.status_code for r in cases] == [404, 400, 400, 400, 405, 400, 404, 413, 404]
             for reply in cases:
                 sentence = reply.json()["error"]
                 assert sentence[0].isupper(), sentence
@@ -394,5 +395,25 @@ def test_a_port_in_use_is_a_sentence(tmp_path: Path) -> None:
             second = RemoteServer(b.recorder, b.identity, "127.0.0.1", b.server.port)
             with pytest.raises(RemoteServerError, match=r"cannot listen on 127\.0\.0\.1:\d+: .*pick another port"):
                 await second.start()
+
+    asyncio.run(main())
+
+
+def test_guessing_pairing_secrets_is_slowed_too(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with box(tmp_path) as b:
+            real = parse_invite(b.invite())
+            guesser = RemoteClient(real.address, real.fingerprint)
+            for _ in range(6):
+                with pytest.raises(RemoteError) as refused:
+                    await guesser.pair("x" * 43)
+                assert refused.value.status == 403
+            with pytest.raises(RemoteError) as slowed:
+                await guesser.pair(real.secret)
+            assert slowed.value.status == 429
+            assert b.pairings.pending_invites() == 1, "a locked-out address spends no invite"
+            b.clock.now += 1.0
+            assert await guesser.pair(real.secret)
+            await guesser.aclose()
 
     asyncio.run(main())

@@ -7,4 +7,5 @@ desktop drives it. Qt-free; nothing here imports the window.
   that slows repeated failures from one address.
 - :mod:`.server`: the Starlette app and the uvicorn server run inside the engine's own loop.
 - :mod:`.client`: the desktop's pinned HTTPS client and its reconnecting event reader.
+- :mod:`.credentials`: the desktop's link to its box (address, pin, token), kept in the secret store.
 """

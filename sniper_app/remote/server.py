@@ -232,7 +232,7 @@ def build_app(
         name = request.path_params["name"]
         method = whitelist.get(name)
         if method is None:
-            return _error(404, f"The box has no command named {name!r}.", "not_found")
+            return _error(404, f"The box has no command named {name[:60]!r}.", "not_found")
         data = await _json_body(request)
         args = data.get("args", {})
         if not isinstance(args, dict):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sniper_app.domain.errors import InputError
-from sniper_app.domain.exposure import SnipeCost, added_by, exposure, snipe_cost
+from sniper_app.domain.exposure import SnipeCost, added_by, exposure, snipe_cost, with_snipe
 from sniper_app.domain.money import CURRENCY_EXPONENTS, Money, MoneyError
 from sniper_app.domain.status import SnipeStatus
 
@@ -145,8 +145,11 @@ def check_cap(caps: Mapping[str, Money], period_days: int, *, wins: Iterable[Win
     exposure within the cap, in every currency the candidate touches."""
     snipes = list(snipes)
     pending = exposure(s for s in snipes if s.snipe_id != candidate.snipe_id)
+    # An edit that does not raise the exposure passes even over the cap (one lowered since), so it can be made.
+    current, after = exposure(snipes), exposure(with_snipe(snipes, candidate))
+    raises = {c for c, m in after.items() if m.minor > _minor(current, c)}
     return _judge(caps, period_days, won=wins_in_period(wins, now=now, period_days=period_days), pending=pending,
-                  needed=added_by(snipes, candidate), candidate=candidate, verb="This would pass")
+                  needed=added_by(snipes, candidate), raises=raises, candidate=candidate, verb="This would pass")
 
 
 # The statuses of a snipe whose bid is out: it cannot be taken back, so a firing snipe has to fit beside it.
@@ -165,12 +168,12 @@ def check_cap_at_fire(caps: Mapping[str, Money], period_days: int, *, wins: Iter
     # WON members of a group still take up its wins.
     out += [s for s in snipes if s.status is SnipeStatus.WON and s.group_id is not None]
     return _judge(caps, period_days, won=wins_in_period(wins, now=now, period_days=period_days),
-                  pending=exposure(out), needed=added_by(out, firing), candidate=firing,
+                  pending=exposure(out), needed=added_by(out, firing), raises=None, candidate=firing,
                   verb="Skipped: this bid would pass")
 
 
 def _judge(caps: Mapping[str, Money], period_days: int, *, won: Mapping[str, Money], pending: Mapping[str, Money],
-           needed: Mapping[str, Money], candidate: SnipeCost, verb: str) -> CapCheck:
+           needed: Mapping[str, Money], raises: set[str] | None, candidate: SnipeCost, verb: str) -> CapCheck:
     currencies = sorted(snipe_cost(candidate))
     uncapped = tuple(c for c in currencies if c not in caps)
     note = ""
@@ -186,7 +189,8 @@ def _judge(caps: Mapping[str, Money], period_days: int, *, won: Mapping[str, Mon
         need = needed.get(currency, Money(0, currency))
         room = Money(max(cap.minor - got.minor - owed.minor, 0), currency)
         numbers = cap_sentence(cap, period_days, got, owed)
-        if need.minor > 0 and got.minor + owed.minor + need.minor > cap.minor:
+        rising = raises is None or currency in raises
+        if rising and need.minor > 0 and got.minor + owed.minor + need.minor > cap.minor:
             return CapCheck(False, f"{verb} {numbers}, and it needs {need}.{note}", cap, got, owed, room, need,
                             uncapped)
         if first is None:
@@ -227,3 +231,8 @@ def typo_warning(maximum: Money, price: Money | None) -> TypoWarning | None:
         return None
     return TypoWarning(maximum, price, f"Your maximum of {maximum} is more than {TYPO_RATIO} times the current "
                                        f"price of {price}; check it is the amount you meant.")
+
+
+def _minor(totals: Mapping[str, Money], currency: str) -> int:
+    found = totals.get(currency)
+    return 0 if found is None else found.minor

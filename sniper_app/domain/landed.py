@@ -32,6 +32,10 @@ def _charges(shipping: Money | None, import_charges: Money | None) -> list[tuple
     return [(m, what) for m, what in ((shipping, "shipping"), (import_charges, "import charges")) if m is not None]
 
 
+def _is(what: str) -> str:
+    return "are" if what.endswith("s") else "is"
+
+
 def landed_cost(maximum: Money, shipping: Money | None, import_charges: Money | None = None) -> LandedCost:
     """The maximum plus shipping and import charges: the most winning could cost."""
     total = maximum
@@ -41,8 +45,8 @@ def landed_cost(maximum: Money, shipping: Money | None, import_charges: Money | 
     for charge, what in _charges(shipping, import_charges):
         if charge.currency != maximum.currency:
             foreign.append(charge)
-            notes.append(f"{what} of {charge} is charged in {charge.currency}, not {maximum.currency}, and is not "
-                         "added in")
+            notes.append(f"{what} of {charge} {_is(what)} charged in {charge.currency}, not {maximum.currency}, and "
+                         f"{_is(what)} not added in")
             continue
         total = total + charge
         parts.append(f"{charge} {what}")
@@ -79,8 +83,9 @@ def bid_for_maximum(maximum: Money, *, includes_shipping: bool, shipping: Money 
     taken: list[str] = []
     for charge, what in _charges(shipping, import_charges):
         if charge.currency != maximum.currency:
-            raise LandedError(f"The {what} of {charge} is charged in {charge.currency} and the item is priced in "
-                              f"{maximum.currency}; the app does not convert, so your maximum cannot include it.")
+            raise LandedError(f"The {what} of {charge} {_is(what)} charged in {charge.currency} and the item is "
+                              f"priced in {maximum.currency}; the app does not convert, so your maximum cannot "
+                              "include it.")
         bid = bid - charge
         taken.append(f"{charge} {what}")
     less = " and ".join(taken)

@@ -152,6 +152,31 @@ def check_cap(caps: Mapping[str, Money], period_days: int, *, wins: Iterable[Win
                   needed=added_by(snipes, candidate), raises=raises, candidate=candidate, verb="This would pass")
 
 
+@dataclass(frozen=True, slots=True)
+class CapRow:
+    """One currency of ``sniper-app exposure``: what is won in the period, pending, and the room under its cap."""
+
+    currency: str
+    won: Money
+    pending: Money  # the exposure
+    cap: Money | None  # None: no cap for this currency
+    room: Money | None  # cap − won − pending, never below zero; None without a cap
+
+
+def cap_overview(caps: Mapping[str, Money], period_days: int, *, wins: Iterable[Win], snipes: Iterable[SnipeCost],
+                 now: datetime) -> list[CapRow]:
+    """Every currency with a cap, a win in the period or an active snipe, ordered by code."""
+    won = wins_in_period(wins, now=now, period_days=period_days)
+    pending = exposure(snipes)
+    rows = []
+    for currency in sorted(set(caps) | set(won) | set(pending)):
+        got, owed, cap = won.get(currency, Money(0, currency)), pending.get(currency, Money(0, currency)), caps.get(
+            currency)
+        room = None if cap is None else Money(max(cap.minor - got.minor - owed.minor, 0), currency)
+        rows.append(CapRow(currency, got, owed, cap, room))
+    return rows
+
+
 # The statuses of a snipe whose bid is out: it cannot be taken back, so a firing snipe has to fit beside it.
 _COMMITTED = frozenset({SnipeStatus.PLACING, SnipeStatus.PLACED})
 

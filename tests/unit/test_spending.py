@@ -17,6 +17,7 @@ from sniper_app.domain.spending import (
     TYPO_FLOOR_MINOR,
     SpendingCapError,
     Win,
+    cap_overview,
     check_cap,
     check_cap_at_fire,
     format_spending_cap,
@@ -272,3 +273,13 @@ def test_no_warning_where_the_maximum_looks_meant(maximum: Money, price: Money |
 def test_floor_is_per_currency() -> None:
     assert typo_warning(Money(2_500, "JPY"), Money(100, "JPY")) is None
     assert typo_warning(Money(3_001, "JPY"), Money(100, "JPY")) is not None
+
+
+def test_overview_lists_every_currency_with_its_room() -> None:
+    rows = cap_overview(CAP, 30, wins=[*WINS, Win(NOW, gbp("7"))], snipes=[*PENDING, snipe(5, Money(900, "JPY"))],
+                        now=NOW)
+    assert [(r.currency, r.won, r.pending, r.cap, r.room) for r in rows] == [
+        ("GBP", gbp("7"), gbp("0"), None, None),
+        ("JPY", Money(0, "JPY"), Money(900, "JPY"), None, None),
+        ("USD", usd("120"), usd("150"), usd("300"), usd("30")),
+    ]

@@ -40,7 +40,7 @@ def parse_spending_cap(text: str) -> dict[str, Money]:
     caps: dict[str, Money] = {}
     if not text.strip():
         return caps
-    for part in (p.strip() for p in _PART_SPLIT.split(text.strip())):
+    for part in (p.strip() for chunk in _PART_SPLIT.split(text.strip()) for p in _split_between_digits(chunk)):
         if not part:
             raise SpendingCapError(f"The spending cap {text.strip()!r} has an empty part; write it like {_LIKE}.")
         amount = _read_part(part)
@@ -50,9 +50,29 @@ def parse_spending_cap(text: str) -> dict[str, Money]:
     return caps
 
 
+def _codes(text: str) -> set[str]:
+    return {c.upper() for c in _CODE.findall(text) if c.upper() in CURRENCY_EXPONENTS}
+
+
+def _split_between_digits(chunk: str) -> list[str]:
+    """Split "USD 300,250 GBP", where the comma between two amounts sits between digits, at the one comma
+    that leaves a readable amount with one currency on its left, the last such one: "USD 1,000.00,250 GBP" is
+    1,000 dollars and 250 pounds."""
+    if len(_codes(chunk)) < 2:
+        return [chunk]
+    for i in reversed(range(len(chunk))):
+        if chunk[i] in ",;" and len(_codes(chunk[:i])) == 1:
+            try:
+                Money.parse(chunk[:i])
+            except MoneyError:
+                continue
+            return [chunk[:i], *_split_between_digits(chunk[i + 1 :])]
+    return [chunk]
+
+
 def _read_part(part: str) -> Money:
     codes = _CODE.findall(part)
-    known = {c.upper() for c in codes if c.upper() in CURRENCY_EXPONENTS}
+    known = _codes(part)
     if not codes:
         raise SpendingCapError(f"Add a currency code to {part!r} in the spending cap, {_EXAMPLE}.")
     if not known:

@@ -283,3 +283,23 @@ def test_overview_lists_every_currency_with_its_room() -> None:
         ("JPY", Money(0, "JPY"), Money(900, "JPY"), None, None),
         ("USD", usd("120"), usd("150"), usd("300"), usd("30")),
     ]
+
+
+@given(st.lists(amounts, min_size=1, max_size=4, unique_by=lambda m: m.currency), st.data())
+def test_case_and_spacing_do_not_matter(caps: list[Money], data: st.DataObject) -> None:
+    parts = []
+    for m in caps:
+        code = "".join(data.draw(st.sampled_from([ch.lower(), ch])) for ch in m.currency)
+        space = data.draw(st.sampled_from(["", " ", "  "]))
+        number = f"{m.to_decimal():f}"
+        parts.append(f"{code}{space}{number}" if data.draw(st.booleans()) else f"{number}{space}{code}")
+    separator = data.draw(st.sampled_from([",", ", ", " , ", ";", "; "]))
+    text = data.draw(st.sampled_from(["", " "])) + separator.join(parts) + data.draw(st.sampled_from(["", "  "]))
+    assert parse_spending_cap(text) == {m.currency: m for m in caps}
+
+
+def test_a_comma_between_two_amounts_splits_them_even_between_digits() -> None:
+    assert parse_spending_cap("USD 1,000.00,250 GBP") == {"USD": usd("1000"), "GBP": gbp("250")}
+    with pytest.raises(SpendingCapError, match="ambiguous"):
+        parse_spending_cap("USD 1,000,250 GBP")
+    assert parse_spending_cap("aud0.01,0.01cad") == {"AUD": Money(1, "AUD"), "CAD": Money(1, "CAD")}

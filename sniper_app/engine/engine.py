@@ -81,6 +81,7 @@ from sniper_app.engine.decisions import (
     FireReply,
     FireVerdict,
     ItemVerdict,
+    LateFire,
     Member,
     NoAnswer,
     Plan,
@@ -94,6 +95,8 @@ from sniper_app.engine.decisions import (
     group_cancellations,
     group_reached,
     judge_result,
+    late_pick_up,
+    may_have_left,
     recover_placing,
     reply_timeout,
     send_instant,
@@ -138,6 +141,7 @@ class _Armed:
     send_at: float = 0.0
     token: str | None = None
     item_note: str | None = None  # why the bid went out without a fresh item re-read
+    unchecked_repeat: bool = False  # sent late without knowing whether an earlier process had sent it
 
     def busy(self) -> bool:
         return any(t is not None and not t.done() for t in (self.task, self.fire_task))
@@ -356,6 +360,10 @@ class Engine:
         self.bus.publish(SettingsApplied(settings=self.settings, applied=tuple(applied), waiting=tuple(waiting)))
         return waiting
 
+    def bid_left(self, pk: int) -> bool:
+        """True once this process has let the bid of snipe ``pk`` go, even if the store cannot say so yet."""
+        return pk in self._claimed
+
     def sync_soon(self) -> None:
         """Run the periodic watch-list sync now rather than at its next period (e.g. right after a link)."""
         if self.scheduler is not None and self._started and not self._stopping:
@@ -518,6 +526,13 @@ class Engine:
             if self._group_reached(snipe):
                 self._cancel_for_group(snipe)
                 return
+            if (armed.fire_id is None and pk not in self._claimed
+                    and may_have_left(self._plan(snipe), time.time(), claim_ahead_s=self.handover_s)):
+                if not await self._ask_before_late_fire(pk, snipe, armed):
+                    return
+                snipe = self.store.get_snipe(pk)
+                if SnipeStatus(snipe.status) is not SnipeStatus.SCHEDULED or armed.committed:
+                    return
             if token is not None:
                 self._hand_over(pk, snipe, armed, token, retime=False)
             if not await self._check_item(pk, armed):
@@ -569,6 +584,46 @@ class Engine:
                 log.warning("preflight of snipe %s: token refresh failed: %s", pk, exc or "timed out")
             cached = self.client.cached_user_token(send_at - time.time() + 30.0)
             return cached.token if cached is not None else None
+
+    async def _ask_before_late_fire(self, pk: int, snipe: Snipe, armed: _Armed) -> bool:
+        """A SCHEDULED snipe picked up after its claim instant: an earlier process may have sent the bid and
+        died before its PLACING write landed (a full disk). Ask eBay first; False when nothing is to be sent."""
+        # Leave at least half of what remains for the send itself.
+        budget = min(5.0, (self._plan(snipe).retry_until - time.time()) / 2)
+        answer: EbayAnswer = NoAnswer.UNREACHABLE
+        if budget > 0.1:
+            try:
+                async with asyncio.timeout(budget):
+                    answer = await self._ask_ebay(snipe, "snipe %s: cannot ask eBay whether a late bid left: %s")
+            except TimeoutError:
+                log.warning("snipe %s: eBay did not say in time whether a late bid already left", pk)
+        decision = late_pick_up(answer, max_minor=snipe.max_bid_minor)
+        if decision is LateFire.SEND:
+            return True
+        if decision is LateFire.SEND_UNCHECKED:
+            armed.unchecked_repeat = True
+            self.bookkeeper.write(f"The unchecked late bid of snipe {pk}", partial(
+                self.store.add_event, HistoryAction.NOTE, snipe_id=pk, status=SnipeStatus.SCHEDULED, message=(
+                    "The bid time had passed and eBay could not be asked whether an earlier run already sent "
+                    "this bid; it is sent now (eBay refuses a repeat of the same maximum, so it cannot count "
+                    "twice).")), assumed=None)
+            return True
+        if decision is LateFire.ENDED:
+            self._finish_unfired(pk, SnipeStatus.MISSED, "The bid time passed and the auction has ended.")
+            return False
+        assert isinstance(answer, Standing)
+        # eBay already has this bid: an earlier run sent it and stopped before saving that. Never send again.
+        if not self.store.set_status(pk, SnipeStatus.PLACING, reason="The bid was already at eBay.",
+                                     expected=SnipeStatus.SCHEDULED, job_id=None, amount_minor=snipe.max_bid_minor):
+            return False
+        self._claimed.add(pk)
+        armed.committed = True
+        self._publish_status(pk, SnipeStatus.SCHEDULED, SnipeStatus.PLACING, None)
+        self._set(pk, SnipeStatus.PLACING, SnipeStatus.PLACED,
+                  f"eBay already has the bid of {answer.max_amount}: it was sent before the app restarted, "
+                  "and is not sent again.", proxy_bid_id=answer.proxy_bid_id)
+        self._schedule_result(self.store.get_snipe(pk))
+        return False
 
     async def _check_item(self, pk: int, armed: _Armed) -> bool:
         """The item re-read, ended before the claim; False when the snipe ended here (nothing is sent)."""
@@ -817,9 +872,9 @@ class Engine:
             # A full disk must not cost a due bid: it goes out, and the hand-over is saved once there is room.
             # Until then the store still says SCHEDULED, so ``_claimed`` alone keeps this process from a second
             # claim of the same snipe.
+            self._claimed.add(pk)  # before anything else: a cancel in this process now hears "already sent"
             log.error("snipe %s: the hand-over is not saved yet (%s); the bid goes out all the same", pk, exc)
-            save = partial(self.store.set_status, pk, SnipeStatus.PLACING, reason="Sending the bid.", expected=old,
-                           job_id=None, amount_minor=snipe.max_bid_minor)
+            save = partial(self._save_late_hand_over, pk, old, snipe.max_bid_minor)
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(partial(
                     self.bookkeeper.write, f"The hand-over of snipe {pk} to the fire", save, assumed=None))
@@ -831,6 +886,17 @@ class Engine:
         return self.client.bid_request(
             _ref(snipe), Money(snipe.max_bid_minor, snipe.currency), token, marketplace=snipe.marketplace
         ).content
+
+    def _save_late_hand_over(self, pk: int, old: SnipeStatus, max_minor: int) -> None:
+        """The hand-over a full disk held back, saved once there is room. Another process may have cancelled
+        the snipe meanwhile (the store still said SCHEDULED), but the bid had already left: the truth wins."""
+        if self.store.set_status(pk, SnipeStatus.PLACING, reason="Sending the bid.", expected=old, job_id=None,
+                                 amount_minor=max_minor):
+            return
+        reason = "The cancel came after the bid had left for eBay: the bid was sent, and the cancel cannot stand."
+        if self.store.hand_over_despite_cancel(pk, amount_minor=max_minor, reason=reason):
+            log.warning("snipe %s: %s", pk, reason)
+            self._publish_status(pk, SnipeStatus.CANCELLED, SnipeStatus.PLACING, reason)
 
     def _publish_from_thread(
         self, loop: asyncio.AbstractEventLoop, pk: int, old: SnipeStatus, new: SnipeStatus, reason: str | None
@@ -861,7 +927,7 @@ class Engine:
             if self._stopping or result.outcome == "cancelled":
                 return  # stays PLACING: the next start asks eBay what became of it
             await self._record_fire(pk, self.store.get_snipe(pk), result, offset_ms, latency_ms, renewed=False,
-                                    note=armed.item_note)
+                                    note=armed.item_note, unsure=armed.unchecked_repeat)
         except NeedsRelink as exc:
             self._on_needs_relink(exc)
             self._fail_unfired(pk, f"The bid could not be sent: {exc}")
@@ -922,8 +988,10 @@ class Engine:
 
     async def _record_fire(
         self, pk: int, snipe: Snipe, result: FireResult, offset_ms: float, latency_ms: float, *, renewed: bool,
-        note: str | None = None,
+        note: str | None = None, unsure: bool = False,
     ) -> None:
+        """``unsure``: sent late without knowing whether an earlier run had sent it (a refusal is then
+        settled by eBay's record)."""
         attempts = result.attempts
         sent = [a for a in attempts if a.sent_at is not None]
         for a in sent:
@@ -958,7 +1026,8 @@ class Engine:
             latency_ms=latency_ms,
             attempts=len(sent),
         ), assumed=None)
-        decision = classify_fire(_fire_reply(result, renewed), Money(snipe.max_bid_minor, snipe.currency))
+        reply = dataclasses.replace(_fire_reply(result, renewed), earlier_run_unknown=unsure)
+        decision = classify_fire(reply, Money(snipe.max_bid_minor, snipe.currency))
         verdict = decision.verdict
         if verdict is FireVerdict.PLACED:
             self._set(pk, SnipeStatus.PLACING, SnipeStatus.PLACED, decision.reason, details=details,

@@ -42,6 +42,13 @@ def _python_blocks(data_dir: Path) -> int:
     return int(json.loads((data_dir / METRICS_FILE).read_text())["python_blocks"])
 
 
+def _native_mb(data_dir: Path) -> tuple[float, float, float]:
+    """SQLite's memory, the C heap in use and the C heap free but kept, from the same metrics file."""
+    data = json.loads((data_dir / METRICS_FILE).read_text())
+    return tuple(round(data.get(k, 0) / 2**20, 2)  # type: ignore[return-value]
+                 for k in ("sqlite_bytes", "malloc_in_use_bytes", "malloc_free_bytes"))
+
+
 def _rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -116,6 +123,7 @@ def test_soak_300_snipes_in_bad_weather_lose_nothing_and_bid_nothing_twice(cli: 
                               stdout=subprocess.PIPE, stderr=log_file, text=True)
     snipes: list[tuple[int, str]] = []
     memory: list[tuple[float, float, int]] = []
+    native: list[tuple[float, float, float]] = []
     try:
         assert engine.stdout is not None
         assert "Sniper engine running" in engine.stdout.readline()
@@ -127,6 +135,7 @@ def test_soak_300_snipes_in_bad_weather_lose_nothing_and_bid_nothing_twice(cli: 
                     time.sleep(15)  # the user adds more while the engine runs
             while time.monotonic() - start < LAST_END_S + 2:
                 memory.append((time.monotonic() - start, _rss_mb(engine.pid), _python_blocks(data_dir)))
+                native.append(_native_mb(data_dir))
                 time.sleep(5)
         deadline = time.monotonic() + 90
         while True:
@@ -171,7 +180,8 @@ def test_soak_300_snipes_in_bad_weather_lose_nothing_and_bid_nothing_twice(cli: 
                "python_blocks_growth_pct": round(100 * (blocks_late - blocks_early) / blocks_early, 1),
                "rss_first_mb": round(rss_first, 1), "rss_mid_mb": round(rss_mid, 1), "rss_late_mb": round(rss_late, 1),
                "rss_growth_from_mid_pct": round(100 * (rss_late - rss_mid) / rss_mid, 1),
-               "series": [(round(t), round(rss, 1), b) for t, rss, b in memory]}
+               "series": [(round(t), round(rss, 1), b) for t, rss, b in memory],
+               "native_series": native}
     print(json.dumps(figures))
     assert len(snipes) == SNIPES
     assert lost == [], figures

@@ -18,7 +18,10 @@ Timeline of one snipe (local clock; ``S`` = send instant = end − lead − offs
   store, with the maximum read in the same transaction (an edit before it is sent, edits after it are
   refused). A cancel that lands before the compare-and-set wins (the request is dropped, nothing is sent);
   after it, the store refuses the cancel with "already sent" — there is no third outcome. A crash after it
-  leaves PLACING, which the next start resolves by asking eBay.
+  leaves PLACING, which the next start resolves by asking eBay. On a full disk the bid goes out while the
+  PLACING write waits in the Bookkeeper: this process refuses a cancel meanwhile (``bid_left``), a cancel
+  from another process is overruled when the write lands, and a start that finds a SCHEDULED snipe past
+  its claim instant asks eBay (getBidding) before sending anything (``late_fire``).
 - after the send: the loop catches up with the bookkeeping (PLACED / FAILED); after the end, getBidding
   says WON or LOST and the final price.
 """

@@ -109,6 +109,7 @@ from sniper_app.engine.decisions import (
 from sniper_app.engine.fire import Firer, FireRequest, FireResult
 from sniper_app.engine.keepawake import KeepAwake
 from sniper_app.engine.live_settings import SettingsWatch
+from sniper_app.engine.memory import give_back_free_memory
 from sniper_app.engine.metrics import Metrics
 from sniper_app.engine.sync import converted_fields, sync_watchlist
 from sniper_app.store import Store
@@ -121,6 +122,8 @@ _NOT_FIRED = frozenset(NOT_FIRED_STATUSES)
 HEALTH_TIMEOUT_S = 15.0  # each check of the health check gives up after this (a slow answer is an answer)
 # How long a stop waits for writes a full disk held back.
 STOP_DRAIN_S = 2.0
+HOUSEKEEPING_S = 30.0  # how often the C heap's free memory is given back to the system
+TRIM_QUIET_S = 2.0  # no trim when a bid leaves within this
 
 
 def _dt(epoch: float | None) -> datetime | None:
@@ -293,6 +296,10 @@ class Engine:
             # First run at start: the user sees a fresh watch list without waiting a whole period.
             self._job_sync, IntervalTrigger(seconds=self.sync_period_s, timezone=UTC),
             id="sync", replace_existing=True, next_run_time=datetime.now(UTC),
+        )
+        self.scheduler.add_job(
+            self._job_housekeeping, IntervalTrigger(seconds=HOUSEKEEPING_S, timezone=UTC), id="housekeeping",
+            replace_existing=True,
         )
         await self.clock.measure()
         await self._probe_latency()
@@ -1378,6 +1385,14 @@ class Engine:
             log.info("latency probe failed: %s", exc)
             return
         self.clock.note_probe(rtts)
+
+    async def _job_housekeeping(self) -> None:
+        # The C heap keeps what was freed; giving it back briefly locks each allocator arena, the fire thread's
+        # too, so not when a bid is about to leave.
+        now = time.time()
+        if any(a.fire_id is not None and a.send_at - now < TRIM_QUIET_S for a in self._armed.values()):
+            return
+        give_back_free_memory()
 
     async def _job_sync(self) -> None:
         if self.client.account is None or self._needs_relink:

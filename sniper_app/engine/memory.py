@@ -62,3 +62,18 @@ def native_memory() -> dict[str, int]:
         out["malloc_in_use_bytes"] = int(info.uordblks + info.hblkhd)
         out["malloc_free_bytes"] = int(info.fordblks)
     return out
+
+
+def give_back_free_memory() -> bool:
+    """Return the C heap's free pages to the system (glibc ``malloc_trim``); False where that is not possible.
+
+    glibc keeps what the engine frees (reply bodies, query results, parsed items) in its arenas: measured
+    over the soak, the free-but-kept part grew from 2.2 to 5.1 MB while the part in use stayed at 13-15 MB.
+    Trimming takes about a tenth of a millisecond but locks each arena in turn, so the engine calls it
+    from its housekeeping on the loop, and never while a bid is about to go out.
+    """
+    libc = _libc()
+    if libc is None:
+        return False
+    libc.malloc_trim(0)
+    return True

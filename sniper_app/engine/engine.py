@@ -21,7 +21,7 @@ Timeline of one snipe (local clock; ``S`` = send instant = end − lead − offs
   leaves PLACING, which the next start resolves by asking eBay. On a full disk the bid goes out while the
   PLACING write waits in the Bookkeeper: this process refuses a cancel meanwhile (``bid_left``), a cancel
   from another process is overruled when the write lands, and a start that finds a SCHEDULED snipe past
-  its claim instant asks eBay (getBidding) before sending anything (``late_fire``).
+  its claim instant asks eBay (getBidding) before sending anything (``decisions.late_pick_up``).
 - after the send: the loop catches up with the bookkeeping (PLACED / FAILED); after the end, getBidding
   says WON or LOST and the final price.
 """

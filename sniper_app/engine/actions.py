@@ -64,8 +64,11 @@ class Actions:
         bus: EventBus | None = None,
         metrics: Metrics | None = None,
         on_change: Callable[[], Awaitable[None]] | None = None,
+        bid_left: Callable[[int], bool] | None = None,
     ) -> None:
         self.settings = settings
+        # The running engine's word that a bid has left, for the moment a full disk keeps the store from saying so.
+        self.bid_left = bid_left
         self.store = store
         self.user_id = user_id
         self._client = client
@@ -141,7 +144,9 @@ class Actions:
         return snipe, warnings
 
     async def cancel_snipe(self, snipe_id: int) -> Snipe:
-        old = self._snipe(snipe_id).snipe_status
+        current = self._snipe(snipe_id)
+        old = current.snipe_status
+        self._refuse_if_sent(current, "cancelled")
         try:
             snipe = self.store.cancel(snipe_id)
         except NotFound as exc:
@@ -151,6 +156,11 @@ class Actions:
         self._publish(snipe.id, old, SnipeStatus.CANCELLED, snipe.status_reason)
         await self._changed()
         return snipe
+
+    def _refuse_if_sent(self, snipe: Snipe, what: str) -> None:
+        if self.bid_left is not None and self.bid_left(int(snipe.id)):
+            name = snipe.title or f"item {snipe.legacy_item_id}"
+            raise RuleViolation(f"The bid on {name} has already been sent to eBay; it can no longer be {what}.")
 
     async def edit_snipe(
         self, snipe_id: int, *, max_amount: str | None = None, lead: float | Literal["auto"] | None = None
@@ -175,6 +185,7 @@ class Actions:
             raise RuleViolation(
                 f"The bid of snipe #{snipe_id} has already been sent to eBay; it can no longer be changed."
             )
+        self._refuse_if_sent(snipe, "changed")
         details = await self._fetch_item(ItemRef(snipe.legacy_item_id))
         currency, current, end_time = self._auction_facts(details)
         warnings = validate_edit(

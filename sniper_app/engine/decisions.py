@@ -141,6 +141,7 @@ class FireReply:
     bid_id: str | None = None  # the proxyBidId an accepted reply carried (None: none readable)
     error: EbayError | None = None  # eBay's error as the client reads it, for a reply not accepted
     renewed: bool = False  # this was the send again after a renewed sign-in
+    earlier_run_unknown: bool = False  # sent late without knowing whether an earlier run had sent it
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +173,9 @@ def classify_fire(reply: FireReply, amount: Money) -> FireDecision:
             # 401: nothing was placed, and a token renewed at once still arrives before the end.
             return FireDecision(FireVerdict.RENEW_AND_RESEND,
                                 "eBay refused the sign-in at the fire; renewed it and sent again.")
-        if any(a.sent and a.status is None for a in attempts[:-1]):
-            # An earlier attempt may have landed (no reply): eBay then refuses the repeat as "too low".
+        if reply.earlier_run_unknown or any(a.sent and a.status is None for a in attempts[:-1]):
+            # An earlier attempt (no reply), or an earlier run, may have landed: eBay then refuses the repeat
+            # as "too low".
             return FireDecision(FireVerdict.ASK_EBAY, str(error))
         if isinstance(error, BidRejected | ItemNotFound) or (
             error.status is not None and error.status < 500 and error.status != 429
@@ -268,6 +270,37 @@ def recover_placing(answer: EbayAnswer, *, max_minor: int, plan: Plan, now: floa
     if answer.ended:
         return Settlement(Settle.MISSED, _NEVER_GOT)
     return Settlement(Settle.FIRE_NOW)
+
+
+class LateFire(Enum):
+    SEND = "send"  # eBay has no bid of ours at this maximum: send it now
+    ALREADY_THERE = "already_there"  # eBay already has it: record it as placed, never send again
+    ENDED = "ended"  # the auction ended without our bid: nothing can be sent any more
+    SEND_UNCHECKED = "send_unchecked"  # eBay could not be asked in time: send, and let eBay's record decide
+
+
+def may_have_left(plan: Plan, now: float, *, claim_ahead_s: float) -> bool:
+    """Whether an earlier run could already have claimed (and sent) this SCHEDULED snipe's bid: its claim
+    instant has passed. A run that claims on a full disk sends while the store still says SCHEDULED (the
+    PLACING write waits for room); if it dies before the write lands, only eBay knows the bid left."""
+    return now >= plan.send_at - claim_ahead_s
+
+
+def late_pick_up(answer: EbayAnswer, *, max_minor: int) -> LateFire:
+    """What to do with a SCHEDULED snipe whose bid may already have left, given eBay's answer."""
+    if answer is NoAnswer.UNREACHABLE:
+        # eBay refuses a repeat of the same maximum (409, error 120008 "bid too low") rather than counting
+        # it twice, so sending cannot double the bid; not sending would lose it in the far more common case
+        # where no earlier run ever sent it (the app simply started late). The refusal, if it comes, is
+        # settled by eBay's record (FireReply.earlier_run_unknown), never read as a failure.
+        return LateFire.SEND_UNCHECKED
+    if answer is NoAnswer.NO_BIDS:
+        return LateFire.SEND
+    if answer.holds(max_minor):
+        return LateFire.ALREADY_THERE
+    if answer.ended:
+        return LateFire.ENDED
+    return LateFire.SEND
 
 
 # --- the result after the end -----------------------------------------------------------------------

@@ -18,7 +18,10 @@ Timeline of one snipe (local clock; ``S`` = send instant = end − lead − offs
   store, with the maximum read in the same transaction (an edit before it is sent, edits after it are
   refused). A cancel that lands before the compare-and-set wins (the request is dropped, nothing is sent);
   after it, the store refuses the cancel with "already sent" — there is no third outcome. A crash after it
-  leaves PLACING, which the next start resolves by asking eBay.
+  leaves PLACING, which the next start resolves by asking eBay. On a full disk the bid goes out while the
+  PLACING write waits in the Bookkeeper: this process refuses a cancel meanwhile (``bid_left``), a cancel
+  from another process is overruled when the write lands, and a start that finds a SCHEDULED snipe past
+  its claim instant asks eBay (getBidding) before sending anything (``decisions.late_pick_up``).
 - after the send: the loop catches up with the bookkeeping (PLACED / FAILED); after the end, getBidding
   says WON or LOST and the final price.
 """
@@ -81,6 +84,7 @@ from sniper_app.engine.decisions import (
     FireReply,
     FireVerdict,
     ItemVerdict,
+    LateFire,
     Member,
     NoAnswer,
     Plan,
@@ -94,6 +98,8 @@ from sniper_app.engine.decisions import (
     group_cancellations,
     group_reached,
     judge_result,
+    late_pick_up,
+    may_have_left,
     recover_placing,
     reply_timeout,
     send_instant,
@@ -103,6 +109,7 @@ from sniper_app.engine.decisions import (
 from sniper_app.engine.fire import Firer, FireRequest, FireResult
 from sniper_app.engine.keepawake import KeepAwake
 from sniper_app.engine.live_settings import SettingsWatch
+from sniper_app.engine.memory import give_back_free_memory
 from sniper_app.engine.metrics import Metrics
 from sniper_app.engine.sync import converted_fields, sync_watchlist
 from sniper_app.store import Store
@@ -115,6 +122,8 @@ _NOT_FIRED = frozenset(NOT_FIRED_STATUSES)
 HEALTH_TIMEOUT_S = 15.0  # each check of the health check gives up after this (a slow answer is an answer)
 # How long a stop waits for writes a full disk held back.
 STOP_DRAIN_S = 2.0
+HOUSEKEEPING_S = 30.0  # how often the C heap's free memory is given back to the system
+TRIM_QUIET_S = 2.0  # no trim when a bid leaves within this
 
 
 def _dt(epoch: float | None) -> datetime | None:
@@ -138,6 +147,7 @@ class _Armed:
     send_at: float = 0.0
     token: str | None = None
     item_note: str | None = None  # why the bid went out without a fresh item re-read
+    unchecked_repeat: bool = False  # sent late without knowing whether an earlier process had sent it
 
     def busy(self) -> bool:
         return any(t is not None and not t.done() for t in (self.task, self.fire_task))
@@ -287,6 +297,10 @@ class Engine:
             self._job_sync, IntervalTrigger(seconds=self.sync_period_s, timezone=UTC),
             id="sync", replace_existing=True, next_run_time=datetime.now(UTC),
         )
+        self.scheduler.add_job(
+            self._job_housekeeping, IntervalTrigger(seconds=HOUSEKEEPING_S, timezone=UTC), id="housekeeping",
+            replace_existing=True,
+        )
         await self.clock.measure()
         await self._probe_latency()
         self._data_version = self._read_data_version()
@@ -355,6 +369,10 @@ class Engine:
             log.warning("settings saved that take effect when Sniper restarts: %s", ", ".join(waiting))
         self.bus.publish(SettingsApplied(settings=self.settings, applied=tuple(applied), waiting=tuple(waiting)))
         return waiting
+
+    def bid_left(self, pk: int) -> bool:
+        """True once this process has let the bid of snipe ``pk`` go, even if the store cannot say so yet."""
+        return pk in self._claimed
 
     def sync_soon(self) -> None:
         """Run the periodic watch-list sync now rather than at its next period (e.g. right after a link)."""
@@ -518,6 +536,13 @@ class Engine:
             if self._group_reached(snipe):
                 self._cancel_for_group(snipe)
                 return
+            if (armed.fire_id is None and pk not in self._claimed
+                    and may_have_left(self._plan(snipe), time.time(), claim_ahead_s=self.handover_s)):
+                if not await self._ask_before_late_fire(pk, snipe, armed):
+                    return
+                snipe = self.store.get_snipe(pk)
+                if SnipeStatus(snipe.status) is not SnipeStatus.SCHEDULED or armed.committed:
+                    return
             if token is not None:
                 self._hand_over(pk, snipe, armed, token, retime=False)
             if not await self._check_item(pk, armed):
@@ -569,6 +594,46 @@ class Engine:
                 log.warning("preflight of snipe %s: token refresh failed: %s", pk, exc or "timed out")
             cached = self.client.cached_user_token(send_at - time.time() + 30.0)
             return cached.token if cached is not None else None
+
+    async def _ask_before_late_fire(self, pk: int, snipe: Snipe, armed: _Armed) -> bool:
+        """A SCHEDULED snipe picked up after its claim instant: an earlier process may have sent the bid and
+        died before its PLACING write landed (a full disk). Ask eBay first; False when nothing is to be sent."""
+        # Leave at least half of what remains for the send itself.
+        budget = min(5.0, (self._plan(snipe).retry_until - time.time()) / 2)
+        answer: EbayAnswer = NoAnswer.UNREACHABLE
+        if budget > 0.1:
+            try:
+                async with asyncio.timeout(budget):
+                    answer = await self._ask_ebay(snipe, "snipe %s: cannot ask eBay whether a late bid left: %s")
+            except TimeoutError:
+                log.warning("snipe %s: eBay did not say in time whether a late bid already left", pk)
+        decision = late_pick_up(answer, max_minor=snipe.max_bid_minor)
+        if decision is LateFire.SEND:
+            return True
+        if decision is LateFire.SEND_UNCHECKED:
+            armed.unchecked_repeat = True
+            self.bookkeeper.write(f"The unchecked late bid of snipe {pk}", partial(
+                self.store.add_event, HistoryAction.NOTE, snipe_id=pk, status=SnipeStatus.SCHEDULED, message=(
+                    "The bid time had passed and eBay could not be asked whether an earlier run already sent "
+                    "this bid; it is sent now (eBay refuses a repeat of the same maximum, so it cannot count "
+                    "twice).")), assumed=None)
+            return True
+        if decision is LateFire.ENDED:
+            self._finish_unfired(pk, SnipeStatus.MISSED, "The bid time passed and the auction has ended.")
+            return False
+        assert isinstance(answer, Standing)
+        # eBay already has this bid: an earlier run sent it and stopped before saving that. Never send again.
+        if not self.store.set_status(pk, SnipeStatus.PLACING, reason="The bid was already at eBay.",
+                                     expected=SnipeStatus.SCHEDULED, job_id=None, amount_minor=snipe.max_bid_minor):
+            return False
+        self._claimed.add(pk)
+        armed.committed = True
+        self._publish_status(pk, SnipeStatus.SCHEDULED, SnipeStatus.PLACING, None)
+        self._set(pk, SnipeStatus.PLACING, SnipeStatus.PLACED,
+                  f"eBay already has the bid of {answer.max_amount}: it was sent before the app restarted, "
+                  "and is not sent again.", proxy_bid_id=answer.proxy_bid_id)
+        self._schedule_result(self.store.get_snipe(pk))
+        return False
 
     async def _check_item(self, pk: int, armed: _Armed) -> bool:
         """The item re-read, ended before the claim; False when the snipe ended here (nothing is sent)."""
@@ -817,9 +882,9 @@ class Engine:
             # A full disk must not cost a due bid: it goes out, and the hand-over is saved once there is room.
             # Until then the store still says SCHEDULED, so ``_claimed`` alone keeps this process from a second
             # claim of the same snipe.
+            self._claimed.add(pk)  # before anything else: a cancel in this process now hears "already sent"
             log.error("snipe %s: the hand-over is not saved yet (%s); the bid goes out all the same", pk, exc)
-            save = partial(self.store.set_status, pk, SnipeStatus.PLACING, reason="Sending the bid.", expected=old,
-                           job_id=None, amount_minor=snipe.max_bid_minor)
+            save = partial(self._save_late_hand_over, pk, old, snipe.max_bid_minor)
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(partial(
                     self.bookkeeper.write, f"The hand-over of snipe {pk} to the fire", save, assumed=None))
@@ -831,6 +896,17 @@ class Engine:
         return self.client.bid_request(
             _ref(snipe), Money(snipe.max_bid_minor, snipe.currency), token, marketplace=snipe.marketplace
         ).content
+
+    def _save_late_hand_over(self, pk: int, old: SnipeStatus, max_minor: int) -> None:
+        """The hand-over a full disk held back, saved once there is room. Another process may have cancelled
+        the snipe meanwhile (the store still said SCHEDULED), but the bid had already left: the truth wins."""
+        if self.store.set_status(pk, SnipeStatus.PLACING, reason="Sending the bid.", expected=old, job_id=None,
+                                 amount_minor=max_minor):
+            return
+        reason = "The cancel came after the bid had left for eBay: the bid was sent, and the cancel cannot stand."
+        if self.store.hand_over_despite_cancel(pk, amount_minor=max_minor, reason=reason):
+            log.warning("snipe %s: %s", pk, reason)
+            self._publish_status(pk, SnipeStatus.CANCELLED, SnipeStatus.PLACING, reason)
 
     def _publish_from_thread(
         self, loop: asyncio.AbstractEventLoop, pk: int, old: SnipeStatus, new: SnipeStatus, reason: str | None
@@ -861,7 +937,7 @@ class Engine:
             if self._stopping or result.outcome == "cancelled":
                 return  # stays PLACING: the next start asks eBay what became of it
             await self._record_fire(pk, self.store.get_snipe(pk), result, offset_ms, latency_ms, renewed=False,
-                                    note=armed.item_note)
+                                    note=armed.item_note, unsure=armed.unchecked_repeat)
         except NeedsRelink as exc:
             self._on_needs_relink(exc)
             self._fail_unfired(pk, f"The bid could not be sent: {exc}")
@@ -922,8 +998,10 @@ class Engine:
 
     async def _record_fire(
         self, pk: int, snipe: Snipe, result: FireResult, offset_ms: float, latency_ms: float, *, renewed: bool,
-        note: str | None = None,
+        note: str | None = None, unsure: bool = False,
     ) -> None:
+        """``unsure``: sent late without knowing whether an earlier run had sent it (a refusal is then
+        settled by eBay's record)."""
         attempts = result.attempts
         sent = [a for a in attempts if a.sent_at is not None]
         for a in sent:
@@ -958,7 +1036,8 @@ class Engine:
             latency_ms=latency_ms,
             attempts=len(sent),
         ), assumed=None)
-        decision = classify_fire(_fire_reply(result, renewed), Money(snipe.max_bid_minor, snipe.currency))
+        reply = dataclasses.replace(_fire_reply(result, renewed), earlier_run_unknown=unsure)
+        decision = classify_fire(reply, Money(snipe.max_bid_minor, snipe.currency))
         verdict = decision.verdict
         if verdict is FireVerdict.PLACED:
             self._set(pk, SnipeStatus.PLACING, SnipeStatus.PLACED, decision.reason, details=details,
@@ -1306,6 +1385,14 @@ class Engine:
             log.info("latency probe failed: %s", exc)
             return
         self.clock.note_probe(rtts)
+
+    async def _job_housekeeping(self) -> None:
+        # The C heap keeps what was freed; giving it back briefly locks each allocator arena, the fire thread's
+        # too, so not when a bid is about to leave.
+        now = time.time()
+        if any(a.fire_id is not None and a.send_at - now < TRIM_QUIET_S for a in self._armed.values()):
+            return
+        give_back_free_memory()
 
     async def _job_sync(self) -> None:
         if self.client.account is None or self._needs_relink:

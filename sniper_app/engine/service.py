@@ -90,7 +90,8 @@ class SniperService:
         self.demo = demo
         self.data_dir = Path(data_dir)
         self.actions = Actions(
-            settings, store, user_id=user_id, client=client, bus=bus, metrics=metrics, on_change=engine.reconcile
+            settings, store, user_id=user_id, client=client, bus=bus, metrics=metrics, on_change=engine.reconcile,
+            bid_left=engine.bid_left,
         )
         self.accounts = Accounts(store, client, user_id=user_id, data_dir=data_dir, bus=bus)
         self._sync_lock = asyncio.Lock()

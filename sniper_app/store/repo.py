@@ -639,6 +639,19 @@ class Store:
             details=details,
         )
 
+    def hand_over_despite_cancel(self, snipe_id: int, *, amount_minor: int, reason: str) -> bool:
+        """Record PLACING over a CANCELLED that landed after the bid had left but before the hand-over was
+        saved (a full disk held that write back): the bid was sent, so the cancel cannot stand. The only
+        way out of a final status, and only from CANCELLED; False (nothing written) otherwise."""
+        with self._write():
+            snipe = self.get_snipe(snipe_id)
+            current = SnipeStatus(snipe.status)
+            if current is not SnipeStatus.CANCELLED:
+                return False
+            self._apply_status(snipe, current, SnipeStatus.PLACING, reason, HistoryAction.PLACE, None, amount_minor,
+                               {"job_id": None})
+            return True
+
     def cancel(self, snipe_id: int, *, reason: str = "Cancelled by the user.") -> Snipe:
         """Cancel a snipe that has not fired yet; explain why not otherwise."""
         with self._write():

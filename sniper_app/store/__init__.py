@@ -1,10 +1,10 @@
 """Persistence: one SQLite file per data dir (peewee, WAL, versioned migrations)."""
 
+from sniper_app.domain.views import HistoryCursor
 from sniper_app.store.db import DB_FILENAME
 from sniper_app.store.errors import NotFound, SchemaTooNew, StoreError
 from sniper_app.store.models import HistoryEvent, Snipe, SnipeGroup, User, WatchItem
 from sniper_app.store.repo import (
-    HistoryCursor,
     HistoryPage,
     HistoryTuple,
     Store,

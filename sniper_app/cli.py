@@ -788,7 +788,7 @@ def _group_add(args: argparse.Namespace, out: Output) -> int:
 
 def _group_list(args: argparse.Namespace, out: Output) -> int:
     with _context(args) as ctx:
-        groups = ctx.actions(None).list_groups()
+        groups = _reads(ctx).group_summaries()
         out.result(
             [
                 {"id": g.group.id, "name": g.group.name, "target_wins": g.group.target_wins,

@@ -15,7 +15,7 @@ these reads asynchronous; the values they return stay the same.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -163,6 +163,16 @@ class WatchView:
     buy_it_now_minor: int | None = None
     converted_currency: str | None = None
     converted_price_minor: int | None = None
+
+
+@dataclass(frozen=True)
+class WatchSyncResult:
+    """What a watch-list sync changed in the cached list."""
+
+    added: int
+    updated: int
+    removed: int
+    kept_ids: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True, slots=True)

@@ -198,12 +198,6 @@ class Actions:
         await self._changed()
         return views.view_of(self.store, updated), warnings
 
-    def get_snipe(self, snipe_id: int) -> SnipeView:
-        return views.view_of(self.store, self._snipe(snipe_id))
-
-    def list_snipes(self, status: SnipeStatus | None = None) -> tuple[SnipeView, ...]:
-        return views.snipes(self.store, self.user_id, status)
-
     # --- groups -----------------------------------------------------------------------------------
 
     def add_group(self, name: str, target_wins: int = 1) -> GroupView:

@@ -19,7 +19,7 @@ from sniper_app.domain.increments import minimum_next_bid
 from sniper_app.domain.items import parse_item_ref
 from sniper_app.domain.money import Money
 from sniper_app.domain.rules import increment_site
-from sniper_app.domain.views import GroupSummary, GroupView, SnipeView
+from sniper_app.domain.views import GroupSummary, GroupView, SnipeView, WatchSyncResult
 from sniper_app.ebay import EbayClient, EbayUser, ItemNotFound
 from sniper_app.engine.accounts import Accounts, AccountStatus, UnlinkResult
 from sniper_app.engine.actions import Actions, UnknownItem
@@ -27,7 +27,7 @@ from sniper_app.engine.bus import EventBus, SettingsApplied, WatchlistSynced
 from sniper_app.engine.engine import Engine
 from sniper_app.engine.metrics import Metrics
 from sniper_app.engine.reads import Reads
-from sniper_app.store import Store, WatchSyncResult
+from sniper_app.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -165,10 +165,10 @@ class SniperService(Reads):
         return await self.actions.cancel_snipe(snipe_id)
 
     def get_snipe(self, snipe_id: int) -> SnipeView:
-        return self.actions.get_snipe(snipe_id)
+        return self.snipe(snipe_id)
 
     def list_groups(self) -> list[GroupSummary]:
-        return self.actions.list_groups()
+        return list(self.group_summaries())
 
     def add_group(self, name: str, target_wins: int = 1) -> GroupView:
         return self.actions.add_group(name, target_wins)

@@ -1,6 +1,6 @@
 """Persistence: one SQLite file per data dir (peewee, WAL, versioned migrations)."""
 
-from sniper_app.domain.views import HistoryCursor
+from sniper_app.domain.views import HistoryCursor, WatchSyncResult
 from sniper_app.store.db import DB_FILENAME
 from sniper_app.store.errors import NotFound, SchemaTooNew, StoreError
 from sniper_app.store.models import HistoryEvent, Snipe, SnipeGroup, User, WatchItem
@@ -9,7 +9,6 @@ from sniper_app.store.repo import (
     HistoryTuple,
     Store,
     WatchItemData,
-    WatchSyncResult,
 )
 
 __all__ = [

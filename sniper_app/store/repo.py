@@ -12,7 +12,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -30,7 +30,7 @@ from sniper_app.domain.status import (
     check_transition,
 )
 from sniper_app.domain.text import MAX_GROUP_SIZE, check_group_name, check_group_wins, clip_title
-from sniper_app.domain.views import HistoryCursor
+from sniper_app.domain.views import HistoryCursor, WatchSyncResult
 from sniper_app.store.db import (
     DB_FILENAME,
     SniperDatabase,
@@ -202,14 +202,6 @@ class WatchItemData:
     # The current price as eBay converted it for the user's site, for display only.
     converted_currency: str | None = None
     converted_price_minor: int | None = None
-
-
-@dataclass(frozen=True)
-class WatchSyncResult:
-    added: int
-    updated: int
-    removed: int
-    kept_ids: frozenset[str] = field(default_factory=frozenset)
 
 
 class Store:

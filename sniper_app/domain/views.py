@@ -231,18 +231,6 @@ class HistoryFilter:
     # Events of snipes whose status is now one of these (not the status each event recorded).
     snipe_statuses: tuple[SnipeStatus, ...] | None = None
 
-    def store_kwargs(self) -> dict[str, Any]:
-        text = self.text.strip() if self.text else None
-        return {
-            "actions": self.actions or None,
-            "text": text or None,
-            "since": self.since,
-            "until": self.until,
-            "legacy_item_id": self.legacy_item_id,
-            "snipe_id": self.snipe_id,
-            "snipe_status": self.snipe_statuses or None,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class AccountView:

@@ -107,13 +107,13 @@ class Reads:
 
     def count_history(self, history_filter: HistoryFilter = _ALL) -> int:
         """How many events match (reads the matching index range; fine for a status line, not a loop)."""
-        return self.store.count_history(**history_filter.store_kwargs())
+        return views.count_history(self.store, history_filter)
 
     def history_counter(self, history_filter: HistoryFilter = _ALL) -> Callable[[], int]:
         """:meth:`count_history` prepared here, to be run on a worker thread on a private read-only
         connection: counting a million events takes longer than a frame. Local only; a remote engine
         answers :meth:`count_history` asynchronously instead."""
-        return self.store.detached_history_count(**history_filter.store_kwargs())
+        return views.history_counter(self.store, history_filter)
 
     def release_thread(self) -> None:
         """Close the calling worker thread's connection (a read from that thread opens another)."""

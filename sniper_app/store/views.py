@@ -6,7 +6,7 @@ object, lazy relation or connection travels up to the window or the command line
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sniper_app.domain.status import ACTIVE_STATUSES, SnipeStatus
@@ -136,6 +136,30 @@ def watch_items(store: Store, user_id: int) -> tuple[WatchView, ...]:
     return tuple(watch_view(item) for item in store.list_watch_items(user_id, light=True))
 
 
+def _query(history_filter: HistoryFilter) -> dict[str, Any]:
+    """The store's history filters for ``history_filter`` (empty fields: no filter)."""
+    text = history_filter.text.strip() if history_filter.text else None
+    return {
+        "actions": history_filter.actions or None,
+        "text": text or None,
+        "since": history_filter.since,
+        "until": history_filter.until,
+        "legacy_item_id": history_filter.legacy_item_id,
+        "snipe_id": history_filter.snipe_id,
+        "snipe_status": history_filter.snipe_statuses or None,
+    }
+
+
+def count_history(store: Store, history_filter: HistoryFilter) -> int:
+    return store.count_history(**_query(history_filter))
+
+
+def history_counter(store: Store, history_filter: HistoryFilter) -> Callable[[], int]:
+    """The count of :func:`count_history`, prepared on this thread to run on another (see the store's
+    ``detached_history_count``)."""
+    return store.detached_history_count(**_query(history_filter))
+
+
 def _entry(row: HistoryTuple) -> HistoryEntry:
     return HistoryEntry(*row)
 
@@ -152,7 +176,7 @@ def history_page(
 
     ``details`` adds each event's JSON details (a list view does without, and reads several times faster).
     """
-    kwargs = history_filter.store_kwargs()
+    kwargs = _query(history_filter)
     if not details:
         page = store.history_page(cursor=cursor, limit=limit, light=True, **kwargs)
         return HistoryPage(tuple(map(_entry, page.rows)), page.next_cursor)

@@ -219,6 +219,10 @@ class SniperService(Reads):
         """Snipes that would be lost (not placed) if the app quit now."""
         return len(self.store.active_snipes(self.user_id))
 
+    def metrics_snapshot(self) -> dict[str, Any]:
+        """The engine's operation counts and timings as plain JSON, for the Diagnostics tab."""
+        return self.metrics.snapshot()
+
     def clock_state(self) -> ClockState:
         clock = self.engine.clock
         return ClockState(

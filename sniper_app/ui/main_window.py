@@ -317,7 +317,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if service is not None:
             from sniper_app.ui.diagnostics import DiagnosticsView
 
-            self.diagnostics_view = DiagnosticsView(service.metrics.snapshot, service.clock_state, parent=self)
+            self.diagnostics_view = DiagnosticsView(service.metrics_snapshot, service.clock_state, parent=self)
             self.tabs.addTab(self.diagnostics_view, self.tr("&Diagnostics"))
         self.setCentralWidget(self.tabs)
         self._default_columns()

@@ -630,9 +630,32 @@ def _event_data(event: HistoryEntry) -> dict[str, Any]:
         "currency": event.currency,
         "amount": _amount(event.amount_minor, event.currency),
         "final_price": _amount(event.final_price_minor, event.currency),
+        # eBay's conversion for the user when the event happened; display only, as in the watch list.
+        "converted_amount": _converted_value(event.converted_amount_minor, event.converted_currency),
+        "converted_final_price": _converted_value(event.converted_final_price_minor, event.converted_currency),
         "message": event.message,
         "details": event.details,
     }
+
+
+def _converted_value(minor: int | None, currency: str | None) -> dict[str, str] | None:
+    value = _amount(minor, currency)
+    return {"currency": str(currency), "value": value} if value is not None else None
+
+
+def _event_amount(event: HistoryEntry) -> str:
+    """The event's amount (the final price where there is one) in the listing's currency, with the "≈" it was
+    shown with at the time: " (£50.00 ≈ $64.10)"; nothing for an event without an amount."""
+    final = event.final_price_minor is not None
+    minor = event.final_price_minor if final else event.amount_minor
+    if minor is None or not event.currency:
+        return ""
+    converted = event.converted_final_price_minor if final else event.converted_amount_minor
+    shown = with_converted(
+        Money(minor, event.currency),
+        Money(converted, event.converted_currency) if converted is not None and event.converted_currency else None,
+    )
+    return f" ({shown})"
 
 
 def _history(args: argparse.Namespace, out: Output) -> int:
@@ -647,6 +670,7 @@ def _history(args: argparse.Namespace, out: Output) -> int:
             + (f"#{e.snipe_id} " if e.snipe_id else "")
             + (f"{visible(subject)}: " if (subject := e.title or e.legacy_item_id) else "")
             + visible(e.message)
+            + _event_amount(e)
             for e in rows
         ]
         out.result([_event_data(e) for e in rows], "\n".join(lines) or "No history yet.")

@@ -190,6 +190,10 @@ class HistoryEntry:
     final_price_minor: int | None
     currency: str | None
     message: str
+    # eBay's conversion for the user when the event happened: display only, at that day's rate.
+    converted_currency: str | None = None
+    converted_amount_minor: int | None = None
+    converted_final_price_minor: int | None = None
     details: Mapping[str, Any] | None = None
 
 

@@ -17,7 +17,6 @@ from peewee import (
     TextField,
 )
 
-from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.store.db import JSONField, UtcDateTimeField, database_proxy
 
@@ -32,12 +31,9 @@ class User(BaseModel):
     """The local profile. eBay tokens are never stored here: they live in the OS keyring."""
 
     id = AutoField()
-    email = TextField(null=True)
     ebay_username = TextField(null=True)
     ebay_user_id = TextField(null=True)
     marketplace = TextField(default="EBAY_US")
-    default_lead_seconds = FloatField(default=8.0)
-    notification_prefs: Field[Any] = JSONField(default=dict)
     needs_relink = BooleanField(default=False)
     active = BooleanField(default=True)
     created_at: Field[datetime] = UtcDateTimeField()
@@ -114,10 +110,10 @@ class HistoryEvent(BaseModel):
     message = TextField(default="")
     details: Field[Any] = JSONField(null=True)
     expires_at: Field[datetime] = UtcDateTimeField()
-
-    @property
-    def history_action(self) -> HistoryAction:
-        return HistoryAction(self.action)
+    # The amounts at eBay's conversion for the user when the event happened: for display only.
+    converted_currency = TextField(null=True)
+    converted_amount_minor = BigIntegerField(null=True)
+    converted_final_price_minor = BigIntegerField(null=True)
 
 
 class WatchItem(BaseModel):

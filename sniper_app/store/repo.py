@@ -22,6 +22,7 @@ from peewee import SQL, DatabaseError, IntegrityError, NodeList, Value, fn
 
 from sniper_app.domain.errors import IllegalTransition, InputError, RuleViolation
 from sniper_app.domain.history import HistoryAction
+from sniper_app.domain.money import Money, MoneyError, at_rate_of
 from sniper_app.domain.status import (
     ACTIVE_STATUSES,
     FINAL_STATUSES,
@@ -65,6 +66,9 @@ _LIGHT_FIELDS: Final = (
     HistoryEvent.final_price_minor,
     HistoryEvent.currency,
     HistoryEvent.message,
+    HistoryEvent.converted_currency,
+    HistoryEvent.converted_amount_minor,
+    HistoryEvent.converted_final_price_minor,
 )
 
 DEFAULT_RETENTION: Final = timedelta(days=365)
@@ -120,12 +124,9 @@ ENGINE_FIELDS: Final = frozenset(
 
 USER_FIELDS: Final = frozenset(
     {
-        "email",
         "ebay_username",
         "ebay_user_id",
         "marketplace",
-        "default_lead_seconds",
-        "notification_prefs",
         "needs_relink",
         "active",
     }
@@ -137,6 +138,30 @@ _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _converted_amounts(
+    snipe: Snipe | None, currency: str | None, amount_minor: int | None, final_price_minor: int | None
+) -> tuple[str | None, int | None, int | None]:
+    """The event's amounts at the rate eBay last converted the snipe's price for the user, for an "≈" only;
+    all None where eBay converted nothing (or the event has no amount in the snipe's currency)."""
+    if snipe is None or currency != snipe.currency or not snipe.converted_currency:
+        return None, None, None
+    if snipe.current_price_minor is None or snipe.converted_price_minor is None:
+        return None, None, None
+    try:
+        own = Money(int(snipe.current_price_minor), str(currency))
+        converted = Money(int(snipe.converted_price_minor), str(snipe.converted_currency))
+        amount, final = (
+            at_rate_of(Money(int(minor), str(currency)), own, converted) if minor is not None else None
+            for minor in (amount_minor, final_price_minor)
+        )
+    except MoneyError:
+        return None, None, None
+    if amount is None and final is None:
+        return None, None, None
+    return (converted.currency, amount.minor if amount is not None else None,
+            final.minor if final is not None else None)
 
 
 def _check_aware(value: datetime, name: str) -> datetime:
@@ -182,6 +207,9 @@ class HistoryTuple(NamedTuple):
     final_price_minor: int | None
     currency: str | None
     message: str
+    converted_currency: str | None = None
+    converted_amount_minor: int | None = None
+    converted_final_price_minor: int | None = None
 
 
 @dataclass(frozen=True)
@@ -338,7 +366,6 @@ class Store:
                 user = User.create(
                     ebay_user_id=ebay_user_id,
                     marketplace=marketplace,
-                    notification_prefs={},
                     created_at=now,
                     updated_at=now,
                 )
@@ -818,6 +845,9 @@ class Store:
                 status = SnipeStatus(snipe.status)
         elif amount_minor is not None and currency is None:
             raise ValueError("an amount needs its currency")
+        converted_currency, converted_amount, converted_final = _converted_amounts(
+            snipe, currency, amount_minor, final_price_minor
+        )
         event: HistoryEvent = HistoryEvent.create(
             at=at,
             action=HistoryAction(action).value,
@@ -831,6 +861,9 @@ class Store:
             message=message,
             details=details,
             expires_at=at + self.retention,
+            converted_currency=converted_currency,
+            converted_amount_minor=converted_amount,
+            converted_final_price_minor=converted_final,
         )
         return event
 

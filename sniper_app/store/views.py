@@ -185,7 +185,9 @@ def history_page(
         HistoryEntry(
             id=e.id, at=e.at, action=e.action, status=e.status, snipe_id=e.snipe_id,
             legacy_item_id=e.legacy_item_id, title=e.title, amount_minor=e.amount_minor,
-            final_price_minor=e.final_price_minor, currency=e.currency, message=e.message, details=e.details,
+            final_price_minor=e.final_price_minor, currency=e.currency, message=e.message,
+            converted_currency=e.converted_currency, converted_amount_minor=e.converted_amount_minor,
+            converted_final_price_minor=e.converted_final_price_minor, details=e.details,
         )
         for e in page.rows
     )

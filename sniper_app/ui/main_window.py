@@ -57,6 +57,7 @@ STATE_FILE: Final = "window.ini"
 TICK_MS: Final = 1000
 SEARCH_DEBOUNCE_MS: Final = 300
 _ANY_DATE: Final = QtCore.QDate(2000, 1, 1)  # a date edit at its minimum means "no bound"
+_HISTORY_ROWS_MEASURED: Final = 100  # history rows measured for the Amount column while the tab is hidden
 _BADGES: Final = {
     "simulator": ("DEMO", "#2e7d32"),
     "sandbox": ("SANDBOX", "#ef6c00"),
@@ -247,7 +248,6 @@ class MainWindow(QtWidgets.QMainWindow):
     WATCH_TAB: Final = 0
     SNIPES_TAB: Final = 1
     HISTORY_TAB: Final = 2
-    DIAGNOSTICS_TAB: Final = 3
 
     tick_done = QtCore.Signal()  # after each once-a-second refresh (the tray's tooltip follows it)
     quitRequested = QtCore.Signal()  # the user chose Quit (and confirmed it if snipes were waiting)
@@ -332,6 +332,10 @@ class MainWindow(QtWidgets.QMainWindow):
                 lambda first, last, *_roles, cols=columns: self._fit_price_columns()
                 if any(first.column() <= c <= last.column() for c in cols) else None
             )
+        self.history_model.modelReset.connect(self._fit_history_amounts)
+        self.history_model.rowsInserted.connect(self._fit_history_amounts)
+        self.history_view.verticalScrollBar().valueChanged.connect(lambda _value: self._fit_history_amounts())
+        self.tabs.currentChanged.connect(lambda _tab: self._fit_history_amounts())
 
         self.snipe_delegate = ButtonDelegate(self.watch_view)
         self.watch_view.setItemDelegateForColumn(WatchColumn.SNIPE, self.snipe_delegate)
@@ -445,6 +449,27 @@ class MainWindow(QtWidgets.QMainWindow):
             wanted = max(view.sizeHintForColumn(column), header.sectionSizeHint(column))
             if header.sectionSize(column) < wanted:
                 header.resizeSection(column, wanted)
+        self._fit_history_amounts()
+
+    @QtCore.Slot()
+    def _fit_history_amounts(self) -> None:
+        # History is paged from the store: measure the rows on screen (or the first ones), never the whole
+        # history, which Qt's own column size hint would read when the tab is hidden.
+        view, column = self.history_view, HistoryColumn.AMOUNT
+        rows = self.history_model.rowCount()
+        if not rows:
+            return
+        top = max(0, view.rowAt(0))
+        bottom = view.rowAt(view.viewport().height())
+        if bottom < 0 or not view.isVisible():
+            bottom = min(rows, top + _HISTORY_ROWS_MEASURED) - 1
+        header = view.horizontalHeader()
+        wanted = max(
+            header.sectionSizeHint(column),
+            *(view.sizeHintForIndex(self.history_model.index(row, column)).width() for row in range(top, bottom + 1)),
+        )
+        if header.sectionSize(column) < wanted:
+            header.resizeSection(column, wanted)
 
     @QtCore.Slot(str)
     def _make_room_for_message(self, message: str) -> None:

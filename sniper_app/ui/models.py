@@ -677,10 +677,6 @@ class SnipesProxy(QtCore.QSortFilterProxyModel):
         # repaint would make the proxy filter and sort every row again. Rows are filtered in code anyway.
         self.setFilterRole(KEY_ROLE)
 
-    @property
-    def show_finished(self) -> bool:
-        return self._show_finished
-
     def set_show_finished(self, show: bool) -> None:
         if show != self._show_finished:
             self.beginFilterChange()
@@ -889,8 +885,11 @@ class HistoryModel(_TableModel):
             if col == HistoryColumn.ITEM:
                 return event.title or event.legacy_item_id or ""
             if col == HistoryColumn.AMOUNT:
-                amount = event.final_price_minor if event.final_price_minor is not None else event.amount_minor
-                return format_money(amount, event.currency)
+                final = event.final_price_minor is not None
+                amount = event.final_price_minor if final else event.amount_minor
+                # The "≈" the event was shown with when it happened (eBay's rate of that day), if any.
+                converted = event.converted_final_price_minor if final else event.converted_amount_minor
+                return format_price(amount, event.currency, converted, event.converted_currency)
             if col == HistoryColumn.MESSAGE:
                 return event.message
             return None

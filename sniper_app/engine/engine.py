@@ -865,8 +865,8 @@ class Engine:
                 old = SnipeStatus(snipe.status)
                 if old is not SnipeStatus.SCHEDULED or snipe.end_time != end_time or snipe.lead_seconds != lead_s:
                     return None  # cancelled, ended, or edited so the send instant moved: the loop re-plans it
-                if self._group_reached(snipe):
-                    group = self.store.get_group(int(snipe.group_id))  # type: ignore[attr-defined]
+                if self._group_reached(snipe) and snipe.group_id is not None:
+                    group = self.store.get_group(snipe.group_id)
                     reason = (f"Group “{group.name}” already won {group.target_wins} item(s); "
                               "this snipe is no longer needed.")
                     self.store.set_status(pk, SnipeStatus.CANCELLED, reason=reason, expected=old,
@@ -1162,8 +1162,8 @@ class Engine:
             self._schedule_result(snipe, delay_s=decision.ask_again_in)
             return
         self._results.discard(pk)
-        if decision.won and snipe.group_id is not None:  # type: ignore[attr-defined]
-            self._after_group_win(int(snipe.group_id))  # type: ignore[attr-defined]
+        if decision.won and snipe.group_id is not None:
+            self._after_group_win(int(snipe.group_id))
         if decision.cross_check:
             self._spawn(self._cross_check_results(pk))
 
@@ -1189,14 +1189,16 @@ class Engine:
     # --- groups -------------------------------------------------------------------------------------
 
     def _group_reached(self, snipe: Snipe) -> bool:
-        group_id = snipe.group_id  # type: ignore[attr-defined]
+        group_id = snipe.group_id
         if group_id is None:
             return False
         group = self.store.get_group(int(group_id))
         return group_reached(self.store.group_won_count(int(group_id)), group.target_wins)
 
     def _cancel_for_group(self, snipe: Snipe) -> None:
-        group = self.store.get_group(int(snipe.group_id))  # type: ignore[attr-defined]
+        if snipe.group_id is None:
+            return
+        group = self.store.get_group(snipe.group_id)
         reason = f"Group “{group.name}” already won {group.target_wins} item(s); this snipe is no longer needed."
         pk = int(snipe.id)
         old = SnipeStatus(snipe.status)
@@ -1216,7 +1218,7 @@ class Engine:
         """Warn when a group member fires before the previous member's result can be known."""
         groups: dict[int, list[Snipe]] = {}
         for s in snipes:
-            gid = s.group_id  # type: ignore[attr-defined]
+            gid = s.group_id
             if gid is not None:
                 groups.setdefault(int(gid), []).append(s)
         needed = self.result_delay_s + self.handover_s + 2.0

@@ -45,6 +45,7 @@ class SnipeGroup(BaseModel):
 
     id = AutoField()
     user = ForeignKeyField(User, backref="groups", on_delete="CASCADE")
+    user_id: int  # the key peewee reads without loading the user
     name = TextField()
     target_wins = IntegerField(default=1)
     created_at: Field[datetime] = UtcDateTimeField()
@@ -53,6 +54,7 @@ class SnipeGroup(BaseModel):
 class Snipe(BaseModel):
     id = AutoField()
     user = ForeignKeyField(User, backref="snipes", on_delete="CASCADE")
+    user_id: int  # the key peewee reads without loading the user
     legacy_item_id = TextField()
     rest_item_id = TextField(null=True)
     title = TextField(default="")
@@ -68,6 +70,7 @@ class Snipe(BaseModel):
     status = TextField(default=SnipeStatus.PENDING.value)
     status_reason = TextField(null=True)
     group = ForeignKeyField(SnipeGroup, null=True, backref="snipes", on_delete="SET NULL")
+    group_id: int | None
     job_id = TextField(null=True)
     created_at: Field[datetime] = UtcDateTimeField()
     updated_at: Field[datetime] = UtcDateTimeField()
@@ -97,6 +100,7 @@ class HistoryEvent(BaseModel):
     at: Field[datetime] = UtcDateTimeField()
     action = TextField()
     snipe = ForeignKeyField(Snipe, null=True, backref="events", on_delete="SET NULL")
+    snipe_id: int | None
     legacy_item_id = TextField(null=True)
     title = TextField(null=True)
     amount_minor = BigIntegerField(null=True)
@@ -117,6 +121,7 @@ class WatchItem(BaseModel):
 
     id = AutoField()
     user = ForeignKeyField(User, backref="watch_items", on_delete="CASCADE")
+    user_id: int
     legacy_item_id = TextField()
     rest_item_id = TextField(null=True)
     title = TextField(default="")

@@ -12,7 +12,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -31,11 +31,11 @@ from sniper_app.domain.status import (
     check_transition,
 )
 from sniper_app.domain.text import MAX_GROUP_SIZE, check_group_name, check_group_wins, clip_title
+from sniper_app.domain.views import HistoryCursor, WatchSyncResult
 from sniper_app.store.db import (
     DB_FILENAME,
     SniperDatabase,
     database_proxy,
-    from_epoch_us,
     prepare_files,
     to_epoch_us,
 )
@@ -187,25 +187,6 @@ def _statuses(status: SnipeStatus | str | Iterable[SnipeStatus | str]) -> list[s
     return [SnipeStatus(s).value for s in status]
 
 
-@dataclass(frozen=True, order=True)
-class HistoryCursor:
-    """Where the next history page starts: strictly older than (at, id)."""
-
-    at: datetime
-    id: int
-
-    def encode(self) -> str:
-        return f"{to_epoch_us(self.at)}:{self.id}"
-
-    @classmethod
-    def decode(cls, token: str) -> HistoryCursor:
-        try:
-            at_us, event_id = (int(part) for part in token.split(":"))
-        except ValueError:
-            raise InputError(f"“{token}” is not a history page cursor.") from None
-        return cls(from_epoch_us(at_us), event_id)
-
-
 @dataclass(frozen=True)
 class HistoryPage:
     rows: list[Any]  # HistoryEvent, or HistoryTuple for a light page
@@ -249,14 +230,6 @@ class WatchItemData:
     # The current price as eBay converted it for the user's site, for display only.
     converted_currency: str | None = None
     converted_price_minor: int | None = None
-
-
-@dataclass(frozen=True)
-class WatchSyncResult:
-    added: int
-    updated: int
-    removed: int
-    kept_ids: frozenset[str] = field(default_factory=frozenset)
 
 
 class Store:
@@ -531,6 +504,13 @@ class Store:
             raise NotFound(f"There is no snipe #{snipe_id}.")
         return snipe
 
+    def get_user_snipe(self, user_id: int, snipe_id: int) -> Snipe:
+        """Snipe ``snipe_id`` if profile ``user_id`` owns it: another profile's snipe is as unknown as none."""
+        snipe = self.get_snipe(snipe_id)
+        if snipe.user_id != user_id:
+            raise NotFound(f"There is no snipe #{snipe_id}.")
+        return snipe
+
     def find_active_snipe(self, user_id: int, legacy_item_id: str) -> Snipe | None:
         found: Snipe | None = (
             Snipe.select()
@@ -703,10 +683,10 @@ class Store:
             if lead_seconds is not None and float(lead_seconds) != snipe.lead_seconds:
                 changes["lead_seconds"] = [snipe.lead_seconds, float(lead_seconds)]
                 values["lead_seconds"] = float(lead_seconds)
-            old_group = snipe.group_id  # type: ignore[attr-defined]
+            old_group = snipe.group_id
             if group_id is not _UNSET and group_id != old_group:
                 if group_id is not None:
-                    self._group_of_user(group_id, snipe.user_id)  # type: ignore[attr-defined]
+                    self._group_of_user(group_id, snipe.user_id)
                 changes["group_id"] = [old_group, group_id]
                 values["group"] = group_id
             if not values:
@@ -803,7 +783,7 @@ class Store:
 
     def _group_of_user(self, group_id: int, user_id: int) -> SnipeGroup:
         group = self.get_group(group_id)
-        if group.user_id != user_id:  # type: ignore[attr-defined]
+        if group.user_id != user_id:
             raise NotFound(f"There is no snipe group #{group_id}.")
         return group
 

@@ -1,6 +1,6 @@
 """The main window: Watch list, Snipes and History side by side in tabs, with a status bar.
 
-Everything it needs is handed in (store, event bus, settings, the local profile); it keeps no globals.
+Everything it needs is handed in (the facade's reads, event bus, settings, the local profile); no globals.
 Its look between runs (geometry, column sizes, sort, last tab) lives in an INI file in the config dir.
 """
 
@@ -26,7 +26,7 @@ from sniper_app.engine.bus import (
     SnipeWarning,
     WatchlistSynced,
 )
-from sniper_app.store import Store
+from sniper_app.engine.reads import Reads
 from sniper_app.ui.bridge import AsyncRunner, EngineBridge
 from sniper_app.ui.formatting import format_money, format_time_left
 from sniper_app.ui.history import ExportCancelled, HistoryFilter, export_history_csv
@@ -256,7 +256,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def __init__(
         self,
-        store: Store,
+        reads: Reads,
         bus: EventBus,
         settings: Settings,
         user_id: int,
@@ -284,7 +284,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._export_dialog: QtWidgets.QProgressDialog | None = None
         self._quitting = False
         self._dialogs: dict[str, QtWidgets.QWidget] = {}
-        self._store = store
+        self._reads = reads
         self._settings = settings
         self._user_id = user_id
         self._clock = clock
@@ -294,9 +294,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.bridge = EngineBridge(bus, self)
         self.thumbnails = thumbnails or ThumbnailCache(paths.cache_dir() / "thumbnails", parent=self)
-        self.watch_model = WatchListModel(store, user_id, thumbnails=self.thumbnails, clock=clock, parent=self)
-        self.snipes_model = SnipesModel(store, user_id, clock=clock, parent=self)
-        self.history_model = HistoryModel(store, clock=clock, parent=self)
+        self.watch_model = WatchListModel(reads, thumbnails=self.thumbnails, clock=clock, parent=self)
+        self.snipes_model = SnipesModel(reads, clock=clock, parent=self)
+        self.history_model = HistoryModel(reads, clock=clock, parent=self)
         self.snipes_proxy = SnipesProxy(self)
         self.snipes_proxy.setSourceModel(self.snipes_model)
 
@@ -317,7 +317,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if service is not None:
             from sniper_app.ui.diagnostics import DiagnosticsView
 
-            self.diagnostics_view = DiagnosticsView(service.metrics.snapshot, service.clock_state, parent=self)
+            self.diagnostics_view = DiagnosticsView(service.metrics_snapshot, service.clock_state, parent=self)
             self.tabs.addTab(self.diagnostics_view, self.tr("&Diagnostics"))
         self.setCentralWidget(self.tabs)
         self._default_columns()
@@ -853,7 +853,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def open_details(self, snipe_id: int) -> None:
         from sniper_app.ui.detail import SnipeDetail
 
-        dialog = SnipeDetail(self._store, snipe_id, parent=self, clock=self._clock)
+        dialog = SnipeDetail(self._reads, snipe_id, parent=self, clock=self._clock)
         self._keep(dialog, f"detail:{snipe_id}")
         dialog.show()
 
@@ -994,13 +994,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.quitRequested.emit()
 
     def _update_account(self, message: str | None = None) -> None:
-        user = self._store.get_user(self._user_id)
-        if not user.ebay_username:
+        account = self._reads.account()
+        if not account.username:
             text = self.tr("No eBay account linked")
-        elif user.needs_relink:
-            text = self.tr("{name}: link again").format(name=user.ebay_username)
+        elif account.needs_relink:
+            text = self.tr("{name}: link again").format(name=account.username)
         else:
-            text = self.tr("eBay: {name}").format(name=user.ebay_username)
+            text = self.tr("eBay: {name}").format(name=account.username)
         self.account_label.setText(text)
         self.account_label.setToolTip(message or "")
 
@@ -1030,7 +1030,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._count_generation += 1
         label = self.history_filter_bar.count_label
         try:
-            count = self._store.detached_history_count(**self.history_model.history_filter.store_kwargs())
+            count = self._reads.history_counter(self.history_model.history_filter)
         except Exception:
             log.exception("could not prepare the history count")
             label.setText("")
@@ -1058,7 +1058,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def export_history(self, path: Path) -> int:
         """Write the filtered history (every page, not just those loaded) to ``path`` as CSV."""
-        return export_history_csv(self._store, path, self.history_model.history_filter)
+        return export_history_csv(self._reads, path, self.history_model.history_filter)
 
     @QtCore.Slot()
     def _choose_export_file(self) -> None:
@@ -1089,7 +1089,7 @@ class MainWindow(QtWidgets.QMainWindow):
             lambda n: dialog.setLabelText(self.tr("Exporting the history… {n:,} events written").format(n=n))
         )
         relay.finished.connect(lambda n, error: self._export_finished(relay, path, n, error))
-        store, wanted = self._store, self.history_model.history_filter
+        reads, wanted = self._reads, self.history_model.history_filter
 
         def progress(rows: int) -> None:
             with contextlib.suppress(RuntimeError):  # the window closed meanwhile
@@ -1098,7 +1098,7 @@ class MainWindow(QtWidgets.QMainWindow):
         def run() -> None:  # on the export thread: nothing here may touch a widget
             count, error = -1, ""
             try:
-                count = export_history_csv(store, path, wanted, progress=progress, cancelled=cancel.is_set)
+                count = export_history_csv(reads, path, wanted, progress=progress, cancelled=cancel.is_set)
             except ExportCancelled:
                 pass
             except OSError as exc:
@@ -1108,7 +1108,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 error = f"{type(exc).__name__}: {exc}"
             finally:
                 with contextlib.suppress(Exception):  # the store may have closed under it at quit
-                    store.close_thread_connection()
+                    reads.release_thread()
             with contextlib.suppress(RuntimeError):  # the window closed meanwhile: nobody left to tell
                 relay.finished.emit(count, error)
 

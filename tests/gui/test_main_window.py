@@ -12,6 +12,7 @@ from sniper_app.config import Settings
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.engine.bus import AccountStateChanged, EventBus, SnipeStatusChanged
+from sniper_app.engine.reads import Reads
 from sniper_app.store import Store
 from sniper_app.store.repo import WatchItemData
 from sniper_app.ui.models import HistoryColumn, SnipeColumn, WatchColumn
@@ -271,7 +272,7 @@ def test_thumbnails_load_in_the_background_and_come_from_disk_next_time(
     )
     cache_dir = tmp_path / "thumbs"
     cache = ThumbnailCache(cache_dir)
-    model = WatchListModel(store, user_id, thumbnails=cache, clock=clock)
+    model = WatchListModel(Reads(store, user_id), thumbnails=cache, clock=clock)
     leica = model.index(0, WatchColumn.THUMBNAIL)
     assert model.data(leica, Decoration).cacheKey() == cache.placeholder.cacheKey()
     with qtbot.waitSignal(model.dataChanged, timeout=5000) as blocker:

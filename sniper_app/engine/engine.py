@@ -154,7 +154,7 @@ class _Armed:
 
 
 class Engine:
-    """Runs snipes on the running asyncio loop (plain asyncio or qasync)."""
+    """Runs snipes on the running asyncio loop (plain asyncio, or the window's Qt-driven one)."""
 
     def __init__(
         self,

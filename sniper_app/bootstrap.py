@@ -172,6 +172,8 @@ class Runtime:
         options: dict[str, Any] = {"clock_server": ctx.settings.time_server} | (engine_options or {})
         if ctx.reload_settings is not None:
             options.setdefault("settings_watch", SettingsWatch(settings_path(), ctx.reload_settings))
+        self._owns_firer = "firer" not in options
+        self._engine_started = False
         self.engine: Engine = Engine(
             ctx.settings, ctx.store, user_id=ctx.user_id, bus=ctx.bus, metrics=ctx.metrics, client=self.client,
             **options,
@@ -194,6 +196,7 @@ class Runtime:
             await self.notifier.start()
 
     async def start_engine(self) -> None:
+        self._engine_started = True
         await self.engine.start()
 
     async def start(self) -> None:
@@ -207,7 +210,11 @@ class Runtime:
             return
         self._stopped = True
         try:
-            await self.engine.stop()
+            if self._engine_started:
+                await self.engine.stop()
+            elif self._owns_firer:
+                # An engine never started still holds its fire thread's wake-up sockets.
+                self.engine.firer.stop()
         finally:
             try:
                 if self.notifier is not None:

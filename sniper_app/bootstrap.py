@@ -161,6 +161,8 @@ class Runtime:
         engine_options: dict[str, Any] | None = None,
         notices: bool = True,
     ) -> None:
+        # Imported here, not at the top: the CLI's one-shot commands open a context but never a runtime,
+        # and should not pay for the scheduler and the fire thread's modules at every start.
         from sniper_app.engine.engine import Engine
         from sniper_app.engine.live_settings import SettingsWatch
         from sniper_app.engine.notifications import NotifierHandle

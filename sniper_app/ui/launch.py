@@ -1,8 +1,8 @@
 """The window's start-up: the QApplication, the one qasync loop, a single instance per data folder, and the
 run built by :mod:`sniper_app.bootstrap` handed to :func:`~sniper_app.ui.shell.run_shell`.
 
-:func:`sniper_app.app.run_window` imports this module only when a window is wanted, so nothing outside
-``ui/`` imports Qt.
+The entry point imports this module only when a window is wanted, so nothing outside ``ui/`` imports Qt,
+and nothing here imports the entry point.
 """
 
 from __future__ import annotations

@@ -100,7 +100,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
                                                      "count": 100_000, "drip_s": 5})
         ctx = AppContext(settings, store, int(local.id), SecretStore("simulator"))
         runtime = Runtime(ctx, client=client, notices=False, engine_options={
-            "clock_server": None, "compensate": not args.no_compensation, "preflight_s": 10.0})
+            "compensate": not args.no_compensation, "preflight_s": 10.0})
         engine = runtime.engine
         window = None
         if args.with_window:

@@ -68,11 +68,9 @@ class Rig:
     events: list[Event] = field(default_factory=list)
 
     def engine(self, **kw: Any) -> Engine:
-        """An engine built as the app builds one, on this rig's client and bus; it measures no clock unless
-        ``clock_server`` is given."""
+        """An engine built as the app builds one, on this rig's client and bus, its timing compressed."""
         ctx = AppContext(self.settings, self.store, self.user_id, SecretStore("simulator"), bus=self.bus)
-        options = {"clock_server": None} | FAST | kw
-        return Runtime(ctx, client=self.client, engine_options=options, notices=False).engine
+        return Runtime(ctx, client=self.client, engine_options=FAST | kw, notices=False).engine
 
     def snipe(self, auction: dict[str, Any], max_amount: str, *, lead: float = 1.0, group_id: int | None = None) -> int:
         snipe = self.store.create_snipe(

@@ -543,7 +543,7 @@ class Engine:
                 self._cancel_for_group(snipe)
                 return
             if (armed.fire_id is None and pk not in self._claimed
-                    and may_have_left(self._plan(snipe), time.time(), claim_ahead_s=self.handover_s)):
+                    and may_have_left(self._plan(snipe), self._now(), claim_ahead_s=self.handover_s)):
                 if not await self._ask_before_late_fire(pk, snipe, armed):
                     return
                 snipe = self.store.get_snipe(pk)
@@ -605,7 +605,7 @@ class Engine:
         """A SCHEDULED snipe picked up after its claim instant: an earlier process may have sent the bid and
         died before its PLACING write landed (a full disk). Ask eBay first; False when nothing is to be sent."""
         # Leave at least half of what remains for the send itself.
-        budget = min(5.0, (self._plan(snipe).retry_until - time.time()) / 2)
+        budget = min(5.0, (self._plan(snipe).retry_until - self._now()) / 2)
         answer: EbayAnswer = NoAnswer.UNREACHABLE
         if budget > 0.1:
             try:
@@ -1397,7 +1397,7 @@ class Engine:
     async def _job_housekeeping(self) -> None:
         # The C heap keeps what was freed; giving it back briefly locks each allocator arena, the fire thread's
         # too, so not when a bid is about to leave.
-        now = time.time()
+        now = self._now()
         if any(a.fire_id is not None and a.send_at - now < TRIM_QUIET_S for a in self._armed.values()):
             return
         give_back_free_memory()

@@ -2,8 +2,9 @@
 
 Offscreen and self-contained: private temporary dirs and an in-memory keyring (the user's data and secrets
 are never touched), the bundled simulator on loopback, the demo account linked through the app's own
-consent flow, one snipe on a short auction placed by the real engine on a qasync loop, and the main window
-rendered once so a frozen build proves its Qt plugins load. One line per step; exit 0 when the snipe is won.
+consent flow, one snipe on a short auction placed by the real engine on the window's loop, and the main
+window rendered (by :mod:`sniper_app.ui.selftest_window`) so a frozen build proves its Qt plugins load.
+One line per step; exit 0 when the snipe is won.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from keyring.backend import KeyringBackend
 from keyring.compat import properties
@@ -125,29 +126,6 @@ def _keyring_report() -> str:
     return f"backends known: {', '.join(known) or 'none'}; {found}; using a private in-memory keyring"
 
 
-def _window_check(store: Any, bus: Any, settings: Any, user_id: int) -> tuple[Any, str]:
-    from sniper_app.engine.reads import Reads
-    from sniper_app.resources import app_icon_path
-    from sniper_app.ui.main_window import MainWindow
-    from sniper_app.ui.qt import QtGui, QtWidgets
-
-    app = QtWidgets.QApplication.instance()
-    assert app is not None
-    icon = QtGui.QIcon(str(app_icon_path()))
-    if icon.pixmap(64, 64).isNull():
-        raise SelftestFailed(f"the app icon {app_icon_path()} could not be loaded (Qt's SVG plugins missing?)")
-    QtWidgets.QApplication.setWindowIcon(icon)
-    window = MainWindow(Reads(store, user_id), bus, settings, user_id)
-    window.resize(1000, 640)
-    window.show()
-    QtWidgets.QApplication.processEvents()
-    pixmap = window.grab()
-    if pixmap.isNull() or pixmap.width() < 100:
-        raise SelftestFailed("the main window rendered nothing")
-    platform = QtGui.QGuiApplication.platformName()
-    return window, f"{platform} platform, window rendered {pixmap.width()}x{pixmap.height()}, icon loaded"
-
-
 async def _consent_redirect(url: str) -> str:
     """Where the browser lands after the auto-approving simulator's consent page."""
     import httpx
@@ -161,17 +139,14 @@ async def _consent_redirect(url: str) -> str:
 
 
 async def _scenario(report: Reporter, sim: SimulatorServer, data_dir: Path) -> str:
-    from sniper_app.app import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_RUNAME
+    from sniper_app.bootstrap import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_RUNAME, AppContext, Runtime
     from sniper_app.config import Settings
     from sniper_app.domain.status import SnipeStatus
     from sniper_app.ebay import SecretStore
     from sniper_app.ebay.keystore import CLIENT_SECRET_ENV
-    from sniper_app.engine.bus import EventBus
-    from sniper_app.engine.engine import Engine
-    from sniper_app.engine.metrics import Metrics
-    from sniper_app.engine.service import SniperService
     from sniper_app.engine.wiring import build_client
     from sniper_app.store import Store
+    from sniper_app.ui.selftest_window import WindowCheckFailed, WindowProbe
 
     settings = Settings(
         data_dir=data_dir,
@@ -185,26 +160,22 @@ async def _scenario(report: Reporter, sim: SimulatorServer, data_dir: Path) -> s
         time_server=f"{sim.sntp_address[0]}:{sim.sntp_address[1]}",
     )
     store = Store.open(data_dir)
-    bus, metrics = EventBus(), Metrics()
     secrets = SecretStore("simulator", environ={CLIENT_SECRET_ENV: DEMO_CLIENT_SECRET})
     client = build_client(settings, secrets=secrets)
-    window: Any = None
+    probe: WindowProbe | None = None
     try:
-        user_id = int(store.get_or_create_user().id)
+        ctx = AppContext(settings, store, int(store.get_or_create_user().id), secrets)
+        runtime = Runtime(ctx, client=client, engine_options=dict(ENGINE_KNOBS), notices=False)
+        service = runtime.service
+        probe = WindowProbe(ctx, service)
         with report.run("window") as detail:
-            window, text = _window_check(store, bus, settings, user_id)
-            detail(text)
+            try:
+                detail(probe.open())
+            except WindowCheckFailed as exc:
+                raise SelftestFailed(str(exc)) from None
 
-        engine = Engine(
-            settings, store, user_id=user_id, bus=bus, metrics=metrics, client=client,
-            clock_server=settings.time_server, **ENGINE_KNOBS,  # type: ignore[arg-type]
-        )
-        service = SniperService(
-            settings, store, user_id=user_id, client=client, engine=engine, bus=bus, metrics=metrics,
-            data_dir=data_dir,
-        )
         with report.run("engine") as detail:
-            await engine.start()
+            await runtime.start_engine()
             clock = await service.measure_clock()
             if not clock.synced:
                 raise SelftestFailed(f"the clock did not sync with {clock.server}: {clock.last_error}")
@@ -235,54 +206,25 @@ async def _scenario(report: Reporter, sim: SimulatorServer, data_dir: Path) -> s
                        f"the simulator recorded {len(sold.get('bids') or [])} bid(s)")
 
             with report.run("window again") as detail:
-                pixmap = window.grab()
-                if pixmap.isNull():
-                    raise SelftestFailed("the main window stopped rendering")
-                detail("rendered with the won snipe")
+                try:
+                    detail(probe.again())
+                except WindowCheckFailed as exc:
+                    raise SelftestFailed(str(exc)) from None
         finally:
-            await engine.stop()
+            await runtime.stop()
     finally:
-        if window is not None:
-            window.close()
-            window.deleteLater()
+        if probe is not None:
+            probe.close()
         await client.aclose()
         store.close()
     return "ok"
 
 
-def _run_on_qasync(coro_factory: Callable[[], Any]) -> None:
-    """Run the scenario as the window does: one qasync loop over a QApplication."""
-    import qasync
-
-    # run_selftest set QT_API already, so qasync cannot pick another binding whatever the import order.
-    from sniper_app.ui.qt import QtCore, QtWidgets
-
-    existing = QtWidgets.QApplication.instance()
-    app = existing if isinstance(existing, QtWidgets.QApplication) else QtWidgets.QApplication(sys.argv[:1])
-    # Closing the window at the end must not quit the loop the clean-up still runs on.
-    app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    try:
-        loop.run_until_complete(asyncio.wait_for(coro_factory(), OVERALL_TIMEOUT_S))
-    finally:
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for task in pending:
-            task.cancel()
-        if pending:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        loop.close()
-        asyncio.set_event_loop(None)
-        # Destroy the window and the application now, in order, rather than leave them to the
-        # interpreter's shutdown, where PySide6 may free objects Python still counts.
-        QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
-        app.shutdown()
-
-
 def run_selftest(out: TextIO | None = None) -> int:
     """Run every step; returns 0 when all passed, 1 at the first failure (named on ``out``)."""
     report = Reporter(out or sys.stdout)
-    # Before Qt or qasync is imported: no display is needed, and qasync must not pick another binding.
+    # Before Qt or its asyncio bridge is imported: no display is needed, and the bridge must not pick
+    # another binding.
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["QT_API"] = "pyside6"
     sim: SimulatorServer | None = None
@@ -299,8 +241,9 @@ def run_selftest(out: TextIO | None = None) -> int:
                 sim = SimulatorServer(host="127.0.0.1", port=0, sntp_port=0, scenario="empty", auto_approve=True)
                 sim.start()
                 detail(f"eBay simulator at {sim.base_url}, SNTP on port {sim.sntp_address[1]}")
-            running = sim
-            _run_on_qasync(lambda: _scenario(report, running, dirs["data"]))
+            from sniper_app.ui.selftest_window import run_scenario
+
+            run_scenario(_scenario(report, sim, dirs["data"]), OVERALL_TIMEOUT_S)
             sim.stop()
             sim = None
     except Exception as exc:

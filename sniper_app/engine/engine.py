@@ -154,7 +154,7 @@ class _Armed:
 
 
 class Engine:
-    """Runs snipes on the running asyncio loop (plain asyncio or qasync)."""
+    """Runs snipes on the running asyncio loop (plain asyncio, or the window's Qt-driven one)."""
 
     def __init__(
         self,
@@ -220,6 +220,12 @@ class Engine:
         self.compensate = compensate
         self._wall = wall
         self._monotonic = monotonic
+        # "Now" for every decision against a planned instant (late or not, hand over yet, retry or give up,
+        # when to ask for the result). Those instants are in the fire thread's frame: it sends by the real
+        # time.time() itself, and the clock offset is measured against it too. So this is not ``wall``,
+        # which only jump detection reads: a simulated jump there must not move decisions the fire thread
+        # would not follow. One seam, so a decision's "now" is read in one way everywhere.
+        self._now: Callable[[], float] = time.time
 
         self.scheduler: AsyncIOScheduler | None = None
         self._armed: dict[int, _Armed] = {}
@@ -437,7 +443,7 @@ class Engine:
                 return  # the claim thread has the request: the fire task re-arms if the claim drops it
         plan = self._plan(snipe)
         send_at = plan.send_at
-        now = time.time()
+        now = self._now()
         if arm(plan, now, late_fire_min_s=self.late_fire_min_s) is ArmVerdict.MISSED:
             reason = "The bid time passed while the app was not running (or the computer slept)."
             if self.store.set_status(pk, SnipeStatus.MISSED, reason=reason, expected=_NOT_FIRED, job_id=None):
@@ -537,7 +543,7 @@ class Engine:
                 self._cancel_for_group(snipe)
                 return
             if (armed.fire_id is None and pk not in self._claimed
-                    and may_have_left(self._plan(snipe), time.time(), claim_ahead_s=self.handover_s)):
+                    and may_have_left(self._plan(snipe), self._now(), claim_ahead_s=self.handover_s)):
                 if not await self._ask_before_late_fire(pk, snipe, armed):
                     return
                 snipe = self.store.get_snipe(pk)
@@ -585,21 +591,21 @@ class Engine:
             send_at, _, _ = self._plan(snipe)
             try:
                 # Bounded: a keyring prompt or a hung sign-in must not keep the bid from being handed over.
-                async with asyncio.timeout(max(1.0, min(30.0, send_at - time.time() - self.handover_s - 1.0))):
-                    token = await self.client.ensure_user_token(max(60.0, send_at - time.time() + 60.0))
+                async with asyncio.timeout(max(1.0, min(30.0, send_at - self._now() - self.handover_s - 1.0))):
+                    token = await self.client.ensure_user_token(max(60.0, send_at - self._now() + 60.0))
                 return token.token
             except NeedsRelink as exc:
                 self._on_needs_relink(exc)  # keep the snipe armed: a re-link before the fire saves it
             except (EbayError, TimeoutError) as exc:
                 log.warning("preflight of snipe %s: token refresh failed: %s", pk, exc or "timed out")
-            cached = self.client.cached_user_token(send_at - time.time() + 30.0)
+            cached = self.client.cached_user_token(send_at - self._now() + 30.0)
             return cached.token if cached is not None else None
 
     async def _ask_before_late_fire(self, pk: int, snipe: Snipe, armed: _Armed) -> bool:
         """A SCHEDULED snipe picked up after its claim instant: an earlier process may have sent the bid and
         died before its PLACING write landed (a full disk). Ask eBay first; False when nothing is to be sent."""
         # Leave at least half of what remains for the send itself.
-        budget = min(5.0, (self._plan(snipe).retry_until - time.time()) / 2)
+        budget = min(5.0, (self._plan(snipe).retry_until - self._now()) / 2)
         answer: EbayAnswer = NoAnswer.UNREACHABLE
         if budget > 0.1:
             try:
@@ -640,7 +646,7 @@ class Engine:
         snipe = self.store.get_snipe(pk)
         send_at = armed.send_at if armed.fire_id is not None else self._plan(snipe)[0]
         # It must end before the claim: a verdict after it could no longer stop the bid.
-        budget = send_at - self.handover_s - 0.1 - time.time()
+        budget = send_at - self.handover_s - 0.1 - self._now()
         try:
             if budget <= 0:
                 raise TimeoutError
@@ -701,8 +707,8 @@ class Engine:
         send_at, _, _ = self._plan(snipe)
         token: str | None = None
         try:
-            async with asyncio.timeout(max(0.1, send_at - time.time() - self.handover_s - 0.2)):
-                token = (await self.client.ensure_user_token(max(30.0, send_at - time.time() + 30.0))).token
+            async with asyncio.timeout(max(0.1, send_at - self._now() - self.handover_s - 0.2)):
+                token = (await self.client.ensure_user_token(max(30.0, send_at - self._now() + 30.0))).token
         except NeedsRelink as exc:
             if armed.fire_id is None:
                 raise
@@ -731,7 +737,7 @@ class Engine:
     async def _sleep_until(self, local_epoch: float) -> None:
         # Loop timers are coarse and may wake early: sleep in steps and re-read the clock.
         while True:
-            remaining = local_epoch - time.time()
+            remaining = local_epoch - self._now()
             if remaining <= 0:
                 return
             await asyncio.sleep(min(remaining, 1.0))
@@ -762,7 +768,7 @@ class Engine:
         else:
             try:
                 async with asyncio.timeout(HEALTH_TIMEOUT_S):
-                    await self.client.ensure_user_token(max(60.0, send_at - time.time() + 60.0))
+                    await self.client.ensure_user_token(max(60.0, send_at - self._now() + 60.0))
             except NeedsRelink as exc:
                 self._on_needs_relink(exc)
                 risk("eBay no longer accepts the sign-in", "link your eBay account again")
@@ -811,7 +817,7 @@ class Engine:
         if self.client.account is None or self._needs_relink:
             return
         send_at, _, _ = self._plan(snipe)
-        now = time.time()
+        now = self._now()
         if not now + self.handover_s < send_at <= now + self.handover_ahead_s:
             return
         token = self.client.cached_user_token(send_at - now + 60.0)
@@ -823,7 +829,7 @@ class Engine:
         send instant moved (fresh clock) or the token changed. The snipe stays SCHEDULED until the claim."""
         plan = self._plan(snipe)
         send_at, retry_until = plan.send_at, plan.retry_until
-        now = time.time()
+        now = self._now()
         if armed.fire_id is not None:
             if not retime or (abs(send_at - armed.send_at) < 0.001 and token == armed.token):
                 return
@@ -981,7 +987,7 @@ class Engine:
         retry_until = plan.retry_until
         offset_ms = (self.clock.offset_s if self.compensate else 0.0) * 1000
         latency_ms = (self.clock.latency_s if self.compensate else 0.0) * 1000
-        now = time.time()
+        now = self._now()
         send_at = send_instant(plan, now)
         if send_at is None:
             self._set(pk, SnipeStatus.PLACING, SnipeStatus.MISSED, too_late_reason(plan, now))
@@ -1113,7 +1119,7 @@ class Engine:
         except NeedsRelink as exc:
             self._on_needs_relink(exc)
             return
-        settled = recover_placing(answer, max_minor=snipe.max_bid_minor, plan=self._plan(snipe), now=time.time(),
+        settled = recover_placing(answer, max_minor=snipe.max_bid_minor, plan=self._plan(snipe), now=self._now(),
                                   late_fire_min_s=self.late_fire_min_s)
         if settled.verdict is Settle.ASK_LATER:
             self._schedule_result(snipe)
@@ -1132,7 +1138,7 @@ class Engine:
             return
         pk = int(snipe.id)
         end_local = snipe.end_time.timestamp() - self.clock.offset_s
-        at = max(end_local + self.result_delay_s, time.time()) if delay_s is None else time.time() + delay_s
+        at = max(end_local + self.result_delay_s, self._now()) if delay_s is None else self._now() + delay_s
         self._results.add(pk)
         self.scheduler.add_job(
             self._job_result, DateTrigger(run_date=datetime.fromtimestamp(at, UTC)), args=[pk],
@@ -1155,7 +1161,7 @@ class Engine:
             self._schedule_result(snipe, delay_s=30.0)
             return
         decision = judge_result(status, answer, max_minor=snipe.max_bid_minor, end_epoch=snipe.end_time.timestamp(),
-                                now=time.time(), ebay_now=self.clock.ebay_now(), result_delay_s=self.result_delay_s)
+                                now=self._now(), ebay_now=self.clock.ebay_now(), result_delay_s=self.result_delay_s)
         for step in decision.transitions:
             self._set(pk, step.old, step.new, step.reason, **dict(step.fields))
         if decision.ask_again_in is not None:
@@ -1391,7 +1397,7 @@ class Engine:
     async def _job_housekeeping(self) -> None:
         # The C heap keeps what was freed; giving it back briefly locks each allocator arena, the fire thread's
         # too, so not when a bid is about to leave.
-        now = time.time()
+        now = self._now()
         if any(a.fire_id is not None and a.send_at - now < TRIM_QUIET_S for a in self._armed.values()):
             return
         give_back_free_memory()

@@ -2,7 +2,7 @@
 thread of the same process hogs the GIL.
 
 Why it looks like this (measured, see tests/bench/fire_micro.py):
-- Loop timers (asyncio, and worse, qasync's Qt timers) are tens to hundreds of ms off, so a dedicated
+- Loop timers (asyncio, and worse, the Qt loop bridge's timers) are tens to hundreds of ms off, so a dedicated
   thread waits: a coarse timed wait, then a short spin on ``time.time()`` for the last ``spin_s``.
 - Each time a thread gets the GIL back after a blocking call it may wait up to ``sys.getswitchinterval()``
   while another thread runs Python; the interval is lowered for the approach (process-wide, restored

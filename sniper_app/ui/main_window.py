@@ -264,7 +264,7 @@ class MainWindow(QtWidgets.QMainWindow):
         state: QtCore.QSettings | None = None,
         thumbnails: ThumbnailCache | None = None,
         clock: Clock = utc_now,
-        service: SniperService | None = None,
+        service: SniperService,
         runner: AsyncRunner | None = None,
         parent: QtWidgets.QWidget | None = None,
     ) -> None:
@@ -313,12 +313,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabs.addTab(self.watch_view, self.tr("&Watch list"))
         self.tabs.addTab(self._snipes_page(), self.tr("&Snipes"))
         self.tabs.addTab(self._history_page(), self.tr("&History"))
-        self.diagnostics_view = None
-        if service is not None:
-            from sniper_app.ui.diagnostics import DiagnosticsView
+        from sniper_app.ui.diagnostics import DiagnosticsView
 
-            self.diagnostics_view = DiagnosticsView(service.metrics_snapshot, service.clock_state, parent=self)
-            self.tabs.addTab(self.diagnostics_view, self.tr("&Diagnostics"))
+        self.diagnostics_view = DiagnosticsView(service.metrics_snapshot, service.clock_state, parent=self)
+        self.tabs.addTab(self.diagnostics_view, self.tr("&Diagnostics"))
         self.setCentralWidget(self.tabs)
         self._default_columns()
         # "£45.00 ≈ $57.69" is wider than a plain price: the price columns grow to show it whole.
@@ -479,7 +477,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 label.hide()
             return
         self.next_snipe_label.show()
-        self.clock_label.setVisible(self.service is not None)
+        self.clock_label.show()
         self._update_sync()
 
     def _build_status_bar(self) -> None:
@@ -615,7 +613,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tick_done.emit()
 
     def next_snipe_text(self) -> str:
-        if self.service is not None and self.service.paused:
+        if self.service.paused:
             return self.tr("paused: no snipe will be placed")
         due = self.snipes_model.next_due()
         if due is None:
@@ -627,9 +625,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.next_snipe_label.setText(self.next_snipe_text())
 
     def _update_clock(self) -> None:
-        if self.service is None:
-            self.clock_label.hide()
-            return
         state = self.service.clock_state()
         if not state.synced:
             self.clock_label.setText(self.tr("Clock: not measured yet"))
@@ -652,9 +647,6 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _update_sync(self) -> None:
         synced = self._last_sync
-        if self.service is None and synced is None:
-            self.sync_label.hide()
-            return
         self.sync_label.setVisible(not self.statusBar().currentMessage())
         if synced is None:
             self.sync_label.setText(self.tr("Watch list: not synced yet"))
@@ -699,19 +691,18 @@ class MainWindow(QtWidgets.QMainWindow):
     # ------------------------------------------------------------------ actions
 
     def refresh_actions(self) -> None:
-        """Enable what makes sense now: snipe actions need a selected snipe, eBay actions a service."""
+        """Enable what makes sense now: snipe actions need a selected snipe that has not fired yet."""
         acts = self.app_actions
-        has_service = self.service is not None
         selected = self.selected_snipe_id()
         at = self.snipes_model.row_of(selected) if selected is not None else None
         row = self.snipes_model.row(at) if at is not None else None
         not_fired = row is not None and row.status in NOT_FIRED_STATUSES
         for name in ("add", "add_from_clipboard", "sync", "pause", "link"):
-            acts[name].setEnabled(has_service)
-        acts["edit"].setEnabled(has_service and not_fired)
-        acts["cancel"].setEnabled(has_service and not_fired)
+            acts[name].setEnabled(True)
+        acts["edit"].setEnabled(not_fired)
+        acts["cancel"].setEnabled(not_fired)
         acts["details"].setEnabled(row is not None)
-        paused = self.service.paused if self.service is not None else False
+        paused = self.service.paused
         acts["pause"].blockSignals(True)
         acts["pause"].setChecked(paused)
         acts["pause"].blockSignals(False)
@@ -771,8 +762,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.open_add_dialog(text)
 
     def open_add_dialog(self, item_text: str | None = None) -> QtWidgets.QWidget | None:
-        if self.service is None:
-            return None
         from sniper_app.ui.snipe_dialog import SnipeDialog
 
         self.show_and_raise()
@@ -787,7 +776,7 @@ class MainWindow(QtWidgets.QMainWindow):
     @QtCore.Slot()
     def edit_selected(self) -> None:
         snipe_id = self.selected_snipe_id()
-        if snipe_id is None or self.service is None:
+        if snipe_id is None:
             return
         from sniper_app.ui.snipe_dialog import SnipeDialog
 
@@ -809,7 +798,7 @@ class MainWindow(QtWidgets.QMainWindow):
     @QtCore.Slot()
     def cancel_selected(self) -> None:
         snipe_id = self.selected_snipe_id()
-        if snipe_id is None or self.service is None:
+        if snipe_id is None:
             return
         at = self.snipes_model.row_of(snipe_id)
         if at is None:
@@ -831,9 +820,6 @@ class MainWindow(QtWidgets.QMainWindow):
         box.open()
 
     def cancel_snipe(self, snipe_id: int) -> None:
-        if self.service is None:
-            return
-
         def done(_snipe: object) -> None:
             self.statusBar().showMessage(self.tr("Snipe #{id} cancelled; no bid will be placed.").format(
                 id=snipe_id), 8000)
@@ -859,8 +845,6 @@ class MainWindow(QtWidgets.QMainWindow):
 
     @QtCore.Slot()
     def sync_now(self) -> None:
-        if self.service is None:
-            return
         if not self.service.linked_username():
             self.statusBar().showMessage(self.tr("Link your eBay account first (Ctrl+L)."), 8000)
             return
@@ -870,8 +854,6 @@ class MainWindow(QtWidgets.QMainWindow):
 
     @QtCore.Slot(bool)
     def set_paused(self, paused: bool) -> None:
-        if self.service is None:
-            return
         self.service.set_paused(paused)
         self.statusBar().showMessage(
             self.tr("Paused: no snipe will be placed until you resume.") if paused
@@ -881,8 +863,6 @@ class MainWindow(QtWidgets.QMainWindow):
 
     @QtCore.Slot()
     def open_link_dialog(self, reason: str | None = None) -> None:
-        if self.service is None:
-            return
         from sniper_app.ui.link_dialog import LinkDialog
 
         self.show_and_raise()
@@ -944,7 +924,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
         from sniper_app.ui.snipe_dialog import item_text_from_mime
 
-        if self.service is not None and item_text_from_mime(event.mimeData()) is not None:
+        if item_text_from_mime(event.mimeData()) is not None:
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -964,7 +944,7 @@ class MainWindow(QtWidgets.QMainWindow):
     @QtCore.Slot()
     def request_quit(self) -> None:
         """Quit, after asking when snipes are waiting (they are not placed while Sniper is closed)."""
-        pending = self.service.pending_count() if self.service is not None else 0
+        pending = self.service.pending_count()
         if not pending:
             self._confirmed_quit()
             return
@@ -1007,7 +987,7 @@ class MainWindow(QtWidgets.QMainWindow):
     @QtCore.Slot(object)
     def _on_account_state(self, event: AccountStateChanged) -> None:
         self._update_account(event.message)
-        if event.state == "needs_relink" and self.service is not None:
+        if event.state == "needs_relink":
             # Snipes are at risk until the account is linked again: ask now, not at the next bid.
             self.open_link_dialog(reason=event.message)
 
@@ -1185,7 +1165,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self.save_state()
-        if self._quitting or self.service is None:
+        if self._quitting:
             super().closeEvent(event)
             return
         event.ignore()

@@ -1,6 +1,6 @@
 """The window's life on the qasync loop: engine, facade, window and tray built, run, and torn down in order.
 
-:func:`sniper_app.app.run_window` owns the loop and calls :func:`run_shell` inside it. The window is shown
+:func:`sniper_app.ui.launch.launch_window` owns the loop and calls :func:`run_shell` inside it. The window is shown
 before the engine's first clock measurement and sync, so start-up never waits on the network.
 """
 
@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sniper_app.bootstrap import AppContext, Runtime, write_metrics, write_metrics_until
 from sniper_app.config import Settings
 from sniper_app.engine.bus import SettingsApplied
 from sniper_app.engine.engine import Engine
@@ -29,7 +30,6 @@ from sniper_app.ui.settings_dialog import setting_label
 from sniper_app.ui.tray import Tray
 
 if TYPE_CHECKING:
-    from sniper_app.app import AppContext
     from sniper_app.ui.single_instance import SingleInstance
 
 log = logging.getLogger(__name__)
@@ -101,15 +101,9 @@ async def run_shell(
     engine_options: dict[str, Any] | None = None,
 ) -> int:
     """Run the window until the user quits (or the session ends); returns the exit code."""
-    from sniper_app.app import write_metrics, write_metrics_until
-
-    client = ctx.build_client()
-    engine = ctx.engine(client, **(engine_options or {}))
-    service = SniperService(
-        ctx.settings, ctx.store, user_id=ctx.user_id, client=client, engine=engine, bus=ctx.bus,
-        metrics=ctx.metrics, data_dir=ctx.data_dir, demo=ctx.demo,
-    )
-    notifier = ctx.notifier()
+    runtime = Runtime(ctx, engine_options=engine_options)
+    engine, service, notifier = runtime.engine, runtime.service, runtime.notifier
+    assert notifier is not None  # the window always tells of results
     stop = asyncio.Event()
     app = QtWidgets.QApplication.instance()
     if app is not None:
@@ -124,8 +118,6 @@ async def run_shell(
     window.secrets = ctx.secrets
     window.test_email = email_test_sender(ctx.secrets)
     window.settingsSaved.connect(lambda settings: _apply_settings(settings, service, window))
-    # From the Settings dialog or another process's 'config set': the notices follow the engine's settings.
-    ctx.bus.subscribe(SettingsApplied, lambda event: notifier.reconfigure(event.settings))
     ctx.bus.subscribe(SettingsApplied, lambda event: window.follow_settings(
         {name: getattr(event.settings, name) for name in event.applied}))
     relay = NoticeRelay(window, tray)
@@ -149,9 +141,9 @@ async def run_shell(
         # On a desktop without a keyring the sign-in waits on a passphrase; the engine does not wait on it
         # (the window owns the dialog).
         await offer_passphrase(ctx.data_dir, ctx.secrets, runner, window, demo=ctx.demo)
-        await notifier.start()
+        await runtime.start_notices()
         try:
-            await engine.start()
+            await runtime.start_engine()
         except Exception as exc:  # the window stays useful (history, settings) even if eBay is unreachable
             log.exception("the engine did not start")
             window.statusBar().showMessage(window.tr("Sniping could not start: {error}").format(error=exc))
@@ -170,10 +162,8 @@ async def run_shell(
         runner.cancel_all()
         notifier.tray.set_sink(None)
         try:
-            await engine.stop()
+            await runtime.stop()
         finally:
-            await notifier.stop()
-            await client.aclose()
             if instance is not None:
                 instance.close()
             window.allow_close()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import os
 import statistics
@@ -38,9 +37,9 @@ for _name in ("DATA", "CONFIG", "LOG"):
 
 import httpx  # noqa: E402
 
+from sniper_app.bootstrap import AppContext, Runtime  # noqa: E402
 from sniper_app.config import Settings  # noqa: E402
 from sniper_app.ebay import AccountLinker, EbayClient, Endpoints, SecretStore  # noqa: E402
-from sniper_app.engine.engine import Engine  # noqa: E402
 from sniper_app.store import Store  # noqa: E402
 
 
@@ -99,11 +98,13 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
             if args.preflight_hang:
                 await ctl.post("/_sim/faults", json={"kind": "drip", "method": "GET", "path": "^/buy/browse/v1/item/",
                                                      "count": 100_000, "drip_s": 5})
-        engine = Engine(settings, store, user_id=int(local.id), client=client, compensate=not args.no_compensation,
-                        preflight_s=10.0)
+        ctx = AppContext(settings, store, int(local.id), SecretStore("simulator"))
+        runtime = Runtime(ctx, client=client, notices=False, engine_options={
+            "compensate": not args.no_compensation, "preflight_s": 10.0})
+        engine = runtime.engine
         window = None
         if args.with_window:
-            window = _open_window(settings, store, int(local.id), client, engine, args.ui_stall_ms / 1000)
+            window = _open_window(ctx, runtime, args.ui_stall_ms / 1000)
         elif args.ui_stall_ms > 0:
             threading.Thread(target=_stall, args=(stop, args.ui_stall_ms / 1000), daemon=True).start()
         await engine.start()
@@ -128,7 +129,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
             window.allow_close()
             window.shutdown()
             window.close()
-        await engine.stop()
+        await runtime.stop()
         requests = httpx.get(base + "/_sim/requests", timeout=30).json()["requests"]
         await client.aclose()
         store.close()
@@ -172,17 +173,12 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _open_window(
-    settings: Settings, store: Store, user_id: int, client: EbayClient, engine: Engine, stall_s: float
-) -> Any:
-    """The main window over the engine, shown, and a timer that blocks the GUI thread every 2 s."""
-    from sniper_app.engine.service import SniperService
+def _open_window(ctx: AppContext, runtime: Runtime, stall_s: float) -> Any:
+    """The main window over the engine's facade, shown, and a timer that blocks the GUI thread every 2 s."""
     from sniper_app.ui.main_window import MainWindow
     from sniper_app.ui.qt import QtCore
 
-    service = SniperService(settings, store, user_id=user_id, client=client, engine=engine, bus=engine.bus,
-                            metrics=engine.metrics, data_dir=_TMP)
-    window = MainWindow(service, engine.bus, settings, user_id, service=service)
+    window = MainWindow(runtime.service, ctx.bus, ctx.settings, ctx.user_id, service=runtime.service)
     window.show()
 
     def block() -> None:
@@ -219,16 +215,9 @@ def main() -> None:
         return
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["SNIPER_CACHE_DIR"] = str(_TMP / "cache")
-    from sniper_app.ui.qt import QtWidgets
+    from sniper_app.ui.launch import run_on_qasync
 
-    qasync = importlib.import_module("qasync")  # only after the binding is chosen
-
-    app = QtWidgets.QApplication([])
-    app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    with loop:
-        print(json.dumps(loop.run_until_complete(_run(args))), flush=True)
+    print(json.dumps(run_on_qasync(_run(args))), flush=True)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import threading
 from collections.abc import Callable, Iterator
@@ -12,15 +13,18 @@ from typing import Any
 
 import pytest
 
+from sniper_app.bootstrap import AppContext, Runtime
 from sniper_app.config import Settings
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.status import SnipeStatus
+from sniper_app.ebay import EbayClient, Endpoints, SecretStore
 from sniper_app.engine.bus import EventBus
-from sniper_app.engine.reads import Reads
 from sniper_app.store import Store, WatchItemData
 from sniper_app.ui.qt import QtCore, QtGui
 from tests.support.store import FakeClock
 
+# Port 9 (discard): nothing listens, so a call that did reach out would fail at once.
+NOWHERE = "http://127.0.0.1:9"
 SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
@@ -123,16 +127,27 @@ def seed(store: Store, user_id: int, clock: FakeClock, *, image_base: str | None
 def make_window(
     qtbot: Any, store: Store, bus: EventBus, user_id: int, clock: FakeClock, tmp_path: Path
 ) -> Iterator[Callable[..., Any]]:
+    """``make(settings=None)``: a window over a real facade on the test's store, its engine built but not
+    started (nothing here reaches eBay)."""
     from sniper_app.ui.main_window import MainWindow
 
     windows: list[MainWindow] = []
+    runtimes: list[Runtime] = []
     state_file = tmp_path / "config" / "window.ini"
 
     def make(settings: Settings | None = None) -> MainWindow:
+        settings = settings or Settings(ebay_env="simulator")
+        secrets = SecretStore("simulator")
+        client = EbayClient(
+            endpoints=Endpoints.for_environment("simulator", api_url=NOWHERE, auth_url=NOWHERE, trading_url=NOWHERE),
+            client_id="sim-client", runame="sim-runame", secrets=secrets, client_secret="sim-secret",
+        )
+        ctx = AppContext(settings, store, user_id, secrets, bus=bus)
+        runtime = Runtime(ctx, client=client, notices=False)
+        runtimes.append(runtime)
         state = QtCore.QSettings(str(state_file), QtCore.QSettings.Format.IniFormat)
         window = MainWindow(
-            Reads(store, user_id), bus, settings or Settings(ebay_env="simulator"), user_id, state=state, clock=clock
-        )
+            runtime.service, bus, settings, user_id, state=state, clock=clock, service=runtime.service)
         qtbot.addWidget(window)
         windows.append(window)
         return window
@@ -140,6 +155,14 @@ def make_window(
     yield make
     for window in windows:
         window.shutdown()
+        window.allow_close()
+
+    async def stop() -> None:
+        for runtime in runtimes:
+            await runtime.stop()
+            await runtime.client.aclose()
+
+    asyncio.run(stop())
 
 
 def png_bytes(colour: str, size: int = 96) -> bytes:

@@ -15,7 +15,7 @@ import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 from pytestqt.qtbot import QtBot
 
-from sniper_app.app import apply_overrides, open_context
+from sniper_app.bootstrap import apply_overrides, open_context
 from sniper_app.config import Settings, load_settings
 from sniper_app.ebay import SecretStore
 from sniper_app.engine.notifications import email_test_sender

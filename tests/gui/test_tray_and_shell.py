@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sniper_app.app import open_context
+from sniper_app.bootstrap import open_context
 from sniper_app.domain.money import Money
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.notify.notice import Notice, NoticeKind

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from sniper_app.app import METRICS_FILE
+from sniper_app.bootstrap import METRICS_FILE
 from sniper_app.domain.money import Money
 from sniper_app.store import Store
 from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)

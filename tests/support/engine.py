@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sniper_app.bootstrap import AppContext, Runtime
 from sniper_app.config import Settings
 from sniper_app.domain.money import Money
 from sniper_app.ebay import AccountLinker, EbayClient, SecretStore
@@ -67,8 +68,9 @@ class Rig:
     events: list[Event] = field(default_factory=list)
 
     def engine(self, **kw: Any) -> Engine:
-        options = FAST | kw
-        return Engine(self.settings, self.store, user_id=self.user_id, bus=self.bus, client=self.client, **options)
+        """An engine built as the app builds one, on this rig's client and bus, its timing compressed."""
+        ctx = AppContext(self.settings, self.store, self.user_id, SecretStore("simulator"), bus=self.bus)
+        return Runtime(ctx, client=self.client, engine_options=FAST | kw, notices=False).engine
 
     def snipe(self, auction: dict[str, Any], max_amount: str, *, lead: float = 1.0, group_id: int | None = None) -> int:
         snipe = self.store.create_snipe(

@@ -14,24 +14,22 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import pytest
-import qasync
 
+from sniper_app.bootstrap import AppContext, Runtime
 from sniper_app.config import Settings
+from sniper_app.ebay import SecretStore
 from sniper_app.engine.bus import Event, EventBus
 from sniper_app.engine.engine import Engine
-from sniper_app.engine.metrics import Metrics
 from sniper_app.engine.service import SniperService
 from sniper_app.simulator import SimulatorServer
 from sniper_app.store import Store
+from sniper_app.ui.launch import qasync_loop
 from sniper_app.ui.qt import QtCore, QtWidgets
 from sniper_app.ui.shell import Shell, run_shell
 from tests.support.engine import FAST, engine_settings, link_demo, new_client
-
-if TYPE_CHECKING:
-    from sniper_app.app import AppContext
 
 T = TypeVar("T")
 
@@ -58,23 +56,18 @@ def qloop(qapp: QtWidgets.QApplication) -> Iterator[Callable[[Coroutine[Any, Any
     """``run(coro)``: run a coroutine to completion on a qasync loop over the test's QApplication."""
     # As in the app: closing a window or a dialog must not end the loop (the tray keeps the app alive).
     qapp.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-
-    def run(coro: Coroutine[Any, Any, T], timeout_s: float = 60.0) -> T:
-        return loop.run_until_complete(asyncio.wait_for(coro, timeout_s))
-
+    used: list[asyncio.AbstractEventLoop] = []
     try:
-        yield run  # type: ignore[misc]
+        with qasync_loop(qapp) as loop:
+            used.append(loop)
+
+            def run(coro: Coroutine[Any, Any, T], timeout_s: float = 60.0) -> T:
+                return loop.run_until_complete(asyncio.wait_for(coro, timeout_s))
+
+            yield run
     finally:
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for task in pending:
-            task.cancel()
-        if pending:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        loop.close()
-        asyncio.set_event_loop(None)
-        _retire(loop)
+        for closed in used:
+            _retire(closed)
         # qasync leaves its timers and threads in reference cycles; collected later, at a random moment,
         # a timer can fire into freed memory. Collect them now, while nothing else is running.
         QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
@@ -107,23 +100,16 @@ async def live_service(
     bus = EventBus()
     events: list[Event] = []
     bus.subscribe(Event, events.append)
-    metrics = Metrics()
     settings = engine_settings(sim, data_dir)
     try:
         user_id = await link_demo(client, store) if linked else int(store.get_or_create_user().id)
-        engine = Engine(
-            settings, store, user_id=user_id, bus=bus, metrics=metrics, client=client,
-            clock_server=settings.time_server, **(FAST | engine_kw),
-        )
-        await engine.start()
-        service = SniperService(
-            settings, store, user_id=user_id, client=client, engine=engine, bus=bus, metrics=metrics,
-            data_dir=data_dir,
-        )
+        ctx = AppContext(settings, store, user_id, SecretStore("simulator"), bus=bus)
+        runtime = Runtime(ctx, client=client, engine_options=FAST | engine_kw, notices=False)
+        await runtime.start()
         try:
-            yield Live(sim, store, settings, user_id, service, engine, bus, events)
+            yield Live(sim, store, settings, user_id, runtime.service, runtime.engine, bus, events)
         finally:
-            await engine.stop()
+            await runtime.stop()
     finally:
         await client.aclose()
         store.close()

@@ -1,8 +1,10 @@
 """The box's HTTPS + WebSocket front: a Starlette app served by uvicorn inside the headless engine's loop.
 
-Routes (all JSON; every refusal is a 4xx whose body is an object with the sentence under ``error`` and a short machine name under ``code``):
+Routes (all JSON; every refusal is a 4xx whose body is an object with the sentence under ``error`` and a
+short machine name under ``code``):
 
-- ``POST /v1/pair`` with the invite's pairing secret and a client name → a fresh token: the only route open without a token.
+- ``POST /v1/pair`` with the invite's pairing secret and a client name → a fresh token: the only route open
+  without a token.
 - ``GET /v1/status``: the box's version, time and engine state (filled by whoever builds the app).
 - ``POST /v1/call/{name}`` ``{"args": {...}}`` → ``{"result": ...}``: one facade method, by name.
 - ``WS /v1/events``: the engine's events as JSON messages, after a ``hello``.

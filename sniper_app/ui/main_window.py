@@ -424,7 +424,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     @QtCore.Slot()
     def add_from_clipboard(self) -> None:
-        from sniper_app.ui.snipe_dialog import item_text_from_clipboard
+        from sniper_app.ui.item_sources import item_text_from_clipboard
 
         text = item_text_from_clipboard()
         if text is None:
@@ -593,7 +593,7 @@ class MainWindow(QtWidgets.QMainWindow):
     # ------------------------------------------------------------------ drag and drop
 
     def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
-        from sniper_app.ui.snipe_dialog import item_text_from_mime
+        from sniper_app.ui.item_sources import item_text_from_mime
 
         if item_text_from_mime(event.mimeData()) is not None:
             event.acceptProposedAction()
@@ -601,7 +601,7 @@ class MainWindow(QtWidgets.QMainWindow):
             event.ignore()
 
     def dropEvent(self, event: QtGui.QDropEvent) -> None:
-        from sniper_app.ui.snipe_dialog import item_text_from_mime
+        from sniper_app.ui.item_sources import item_text_from_mime
 
         text = item_text_from_mime(event.mimeData())
         if text is None:

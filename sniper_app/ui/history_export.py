@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class _ExportRelay(QtCore.QObject):
+class ExportRelay(QtCore.QObject):
     """Carries an export thread's progress and end back to the window's thread as queued signals."""
 
     progressed = QtCore.Signal(int)  # rows written so far
@@ -48,11 +48,11 @@ def start_export(window: MainWindow, path: Path) -> None:
     dialog.setAutoReset(False)
     dialog.canceled.connect(cancel.set)
     window._export_dialog = dialog
-    relay = _ExportRelay(window)
+    relay = ExportRelay(window)
     relay.progressed.connect(
         lambda n: dialog.setLabelText(window.tr("Exporting the history… {n:,} events written").format(n=n))
     )
-    relay.finished.connect(lambda n, error: window._export_finished(relay, path, n, error))
+    relay.finished.connect(lambda n, error: export_finished(window, relay, path, n, error))
     reads, wanted = window._reads, window.history_model.history_filter
 
     def progress(rows: int) -> None:
@@ -79,7 +79,7 @@ def start_export(window: MainWindow, path: Path) -> None:
     threading.Thread(target=run, name="sniper-export", daemon=True).start()
 
 
-def export_finished(window: MainWindow, relay: _ExportRelay, path: Path, count: int, error: str) -> None:
+def export_finished(window: MainWindow, relay: ExportRelay, path: Path, count: int, error: str) -> None:
     window._export_cancel = None
     if window._export_dialog is not None:
         window._export_dialog.close()

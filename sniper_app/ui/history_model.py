@@ -21,12 +21,12 @@ from sniper_app.ui.formatting import format_price
 from sniper_app.ui.history import HistoryFilter
 from sniper_app.ui.qt import QtCore
 from sniper_app.ui.table_model import (
-    _INDEX,
-    _RIGHT,
+    ALIGN_RIGHT,
     KEY_ROLE,
+    AnyIndex,
     Clock,
     ItemRole,
-    _TableModel,
+    TableModel,
     action_text,
     status_text,
     utc_now,
@@ -48,7 +48,7 @@ DEFAULT_HISTORY_PAGE: Final = 200
 MAX_CACHED_PAGES: Final = 50  # 10,000 rows: a few screens around the view, whatever was scrolled through
 
 
-class HistoryModel(_TableModel):
+class HistoryModel(TableModel):
     """Every history event, newest first, fetched a page at a time as the view scrolls.
 
     Order and filters are the store's (SQL over indexes), so a million events open as fast as a hundred;
@@ -157,10 +157,10 @@ class HistoryModel(_TableModel):
     def reload(self) -> None:
         self.set_filter(self._filter)
 
-    def canFetchMore(self, parent: _INDEX) -> bool:
+    def canFetchMore(self, parent: AnyIndex) -> bool:
         return not parent.isValid() and self._more
 
-    def fetchMore(self, parent: _INDEX) -> None:
+    def fetchMore(self, parent: AnyIndex) -> None:
         if parent.isValid() or not self._more:
             return
         page = self._reads.history_page(self._filter, cursor=self._cursor, limit=self._page_size)
@@ -200,7 +200,7 @@ class HistoryModel(_TableModel):
         """How many events match the current filter (a store count, not the rows loaded so far)."""
         return self._reads.count_history(self._filter)
 
-    def data(self, index: _INDEX, role: int = ItemRole.DisplayRole) -> Any:
+    def data(self, index: AnyIndex, role: int = ItemRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._ids):
             return None
         if role == KEY_ROLE:
@@ -234,7 +234,7 @@ class HistoryModel(_TableModel):
                 return event.message
             return None
         if role == ItemRole.TextAlignmentRole and col == HistoryColumn.AMOUNT:
-            return _RIGHT
+            return ALIGN_RIGHT
         if role == KEY_ROLE:
             return event.id
         return None

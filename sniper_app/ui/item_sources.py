@@ -8,13 +8,13 @@ from sniper_app.domain.errors import InputError
 from sniper_app.domain.items import parse_item_ref
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 
-_MAX_SCAN_CHARS: Final = 4096  # a clipboard holding a whole document is searched only at its start
+MAX_SCAN_CHARS: Final = 4096  # a clipboard holding a whole document is searched only at its start
 _MAX_SCAN_TOKENS: Final = 32
 
 
 def item_text_from_text(text: str) -> str | None:
     """The first eBay item reference (number, item link, RESTful id) in ``text``, as written there."""
-    head = text[:_MAX_SCAN_CHARS].strip()
+    head = text[:MAX_SCAN_CHARS].strip()
     if not head:
         return None
     for candidate in [head, *head.split()[:_MAX_SCAN_TOKENS]]:

@@ -2,6 +2,8 @@
 
 Everything it needs is handed in (the facade's reads, event bus, settings, the local profile); no globals.
 Its look between runs (geometry, column sizes, sort, last tab) lives in an INI file in the config dir.
+The window's parts live in rooms of their own: history_filter_bar, button_delegate, window_actions
+(menus, toolbar, shortcuts), window_status_bar, history_export (CSV on a worker) and window_state.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ from sniper_app.ui.bridge import AsyncRunner, EngineBridge
 from sniper_app.ui.button_delegate import ButtonDelegate
 from sniper_app.ui.formatting import format_money
 from sniper_app.ui.history import export_history_csv
-from sniper_app.ui.history_export import _ExportRelay
 from sniper_app.ui.history_filter_bar import HistoryFilterBar
 from sniper_app.ui.models import (
     KEY_ROLE,
@@ -46,7 +47,7 @@ from sniper_app.ui.models import (
 )
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 from sniper_app.ui.thumbnails import ThumbnailCache
-from sniper_app.ui.window_state import _as_bool, open_state
+from sniper_app.ui.window_state import ini_bool, open_state
 
 if TYPE_CHECKING:
     from sniper_app.engine.service import SniperService
@@ -174,8 +175,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.snipes_view.setContextMenuPolicy(QtCore.Qt.ContextMenuPolicy.ActionsContextMenu)
         self.setAcceptDrops(True)
 
-        self._build_actions()
-        self._build_status_bar()
+        window_actions.build_actions(self)
+        window_status_bar.build_status_bar(self)
 
         self.bridge.snipeStatusChanged.connect(self.snipes_model.on_status_changed)
         self.bridge.watchlistSynced.connect(self.watch_model.reload)
@@ -303,12 +304,6 @@ class MainWindow(QtWidgets.QMainWindow):
     @QtCore.Slot(str)
     def _make_room_for_message(self, message: str) -> None:
         window_status_bar.make_room_for_message(self, message)
-
-    def _build_status_bar(self) -> None:
-        window_status_bar.build_status_bar(self)
-
-    def _build_actions(self) -> None:
-        window_actions.build_actions(self)
 
     # ------------------------------------------------------------------ live updates
 
@@ -716,13 +711,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self._export_cancel is not None:
             self._export_cancel.set()
 
-    def _export_finished(self, relay: _ExportRelay, path: Path, count: int, error: str) -> None:
-        history_export.export_finished(self, relay, path, count, error)
-
     # ------------------------------------------------------------------ state between runs
-
-    def _views(self) -> dict[str, QtWidgets.QTableView]:
-        return window_state.views(self)
 
     def save_state(self) -> None:
         window_state.save_state(self)
@@ -738,7 +727,7 @@ class MainWindow(QtWidgets.QMainWindow):
         event.ignore()
         if self.tray_available:
             self.hide()
-            if not _as_bool(self._state.value("tray/toldOnce", False)):
+            if not ini_bool(self._state.value("tray/toldOnce", False)):
                 self._state.setValue("tray/toldOnce", True)
                 self._state.sync()
                 self.closedToTray.emit()

@@ -4,6 +4,9 @@ The dialog checks what it can with the domain's own rules as the user types (pur
 most mistakes get their sentence next to the field before anything is sent. What only the engine can
 know (a snipe already on the item, a price that moved) comes back as a refusal: the optimistic row in the
 Snipes view goes away, and the dialog, still open with everything the user typed, shows the sentence.
+
+The form's widgets are built in snipe_form, the looked-up item is shown by snipe_preview, and where an
+item number comes from (typing, a drop, the clipboard) is read by item_sources.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from sniper_app.domain.views import SnipeView
 from sniper_app.engine.service import ItemPreview, SniperService
 from sniper_app.ui import snipe_form, snipe_preview
 from sniper_app.ui.bridge import AsyncRunner
-from sniper_app.ui.item_sources import _MAX_SCAN_CHARS, ItemLineEdit, item_text_from_clipboard, item_text_from_mime
+from sniper_app.ui.item_sources import MAX_SCAN_CHARS, ItemLineEdit, item_text_from_clipboard, item_text_from_mime
 from sniper_app.ui.models import SnipesModel
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 from sniper_app.ui.snipe_form import Field
@@ -134,7 +137,7 @@ class SnipeDialog(QtWidgets.QDialog):
         self.setObjectName("snipeDialog")
         self.setWindowTitle(self.tr("Edit snipe") if self.is_edit else self.tr("Add snipe"))
         self.setAcceptDrops(not self.is_edit)
-        self._build()
+        snipe_form.build_form(self)
 
         self._debounce = QtCore.QTimer(self)
         self._debounce.setSingleShot(True)
@@ -177,9 +180,6 @@ class SnipeDialog(QtWidgets.QDialog):
         return self._saving
 
     # --- layout -----------------------------------------------------------------------------------
-
-    def _build(self) -> None:
-        snipe_form.build_form(self)
 
     # --- messages ---------------------------------------------------------------------------------
 
@@ -232,7 +232,7 @@ class SnipeDialog(QtWidgets.QDialog):
         clipboard = QtGui.QGuiApplication.clipboard()
         text = clipboard.text().strip() if clipboard is not None else ""
         if text:
-            self.item_edit.setText(text[:_MAX_SCAN_CHARS])  # shows the domain's sentence for what is not an item
+            self.item_edit.setText(text[:MAX_SCAN_CHARS])  # shows the domain's sentence for what is not an item
 
     def _cancel_preview(self) -> None:
         if self._preview_task is not None and not self._preview_task.done():
@@ -334,13 +334,10 @@ class SnipeDialog(QtWidgets.QDialog):
         self.adjustSize()
         self.resize(max(keep, self.width()), self.height())
 
-    def _show_image(self) -> None:
-        snipe_preview.show_image(self)
-
     @QtCore.Slot(str)
     def _on_thumbnail(self, url: str) -> None:
         if self._preview is not None and self._preview.image_url == url:
-            self._show_image()
+            snipe_preview.show_image(self)
 
     @QtCore.Slot()
     def _show_end(self) -> None:

@@ -60,7 +60,7 @@ def set_preview(dialog: SnipeDialog, preview: ItemPreview | None) -> None:
         dialog.amount_edit.setPlaceholderText(
             dialog.tr("At least {least}").format(least=preview.minimum_next_bid.format())
         )
-    dialog._show_image()
+    show_image(dialog)
     dialog._show_end()
     dialog._countdown.start()
     # A long title wraps; a form layout does not grow for a wrapped label by itself.

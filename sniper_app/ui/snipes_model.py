@@ -21,16 +21,16 @@ from sniper_app.engine.reads import Reads
 from sniper_app.ui.formatting import format_money, format_price, format_time_left
 from sniper_app.ui.qt import QtCore
 from sniper_app.ui.table_model import (
-    _FINISHED,
-    _INDEX,
-    _RIGHT,
+    ALIGN_RIGHT,
+    FINISHED_KEY,
     KEY_ROLE,
     SORT_ROLE,
+    AnyIndex,
     Clock,
     ItemRole,
     Qt,
-    _end_key,
-    _TableModel,
+    TableModel,
+    end_key,
     status_text,
     utc_now,
 )
@@ -49,7 +49,7 @@ class SnipeColumn(IntEnum):
     PRICE = 7  # the current price in the listing's currency, eBay's conversion beside it
 
 
-class SnipesModel(_TableModel):
+class SnipesModel(TableModel):
     """Every snipe of the user, soonest end first; rows follow the engine's status events."""
 
     time_left_column = SnipeColumn.TIME_LEFT
@@ -201,7 +201,7 @@ class SnipesModel(_TableModel):
         waiting = [r for r in self._rows if r.status in NOT_FIRED_STATUSES and r.end_time > now]
         return min(waiting, key=lambda r: (r.fire_at, r.id), default=None)
 
-    def flags(self, index: _INDEX) -> Qt.ItemFlag:
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         if index.isValid() and self.is_pending(index.row()):
             # Greyed and not selectable: nothing can be done to a snipe the engine has not accepted yet.
             return Qt.ItemFlag.ItemNeverHasChildren
@@ -227,7 +227,7 @@ class SnipesModel(_TableModel):
             parts.append(self.tr("eBay: {message}").format(message=item.ebay_message))
         return " · ".join(parts)
 
-    def data(self, index: _INDEX, role: int = ItemRole.DisplayRole) -> Any:
+    def data(self, index: AnyIndex, role: int = ItemRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         item = self._rows[index.row()]
@@ -265,8 +265,8 @@ class SnipesModel(_TableModel):
                 SnipeColumn.LEAD: item.lead_seconds,
                 SnipeColumn.GROUP: (item.group_name or "").casefold(),
                 SnipeColumn.STATUS: list(SnipeStatus).index(item.status),
-                SnipeColumn.TIME_LEFT: _end_key(item.end_time) + (_FINISHED if item.status.is_final else 0),
-                SnipeColumn.TIMING: _end_key(item.sent_at),
+                SnipeColumn.TIME_LEFT: end_key(item.end_time) + (FINISHED_KEY if item.status.is_final else 0),
+                SnipeColumn.TIMING: end_key(item.sent_at),
                 SnipeColumn.PRICE: item.current_price_minor if item.current_price_minor is not None else -1,
             }
             return keys.get(col)
@@ -281,7 +281,7 @@ class SnipesModel(_TableModel):
                 return self.tr("Bid in {currency}, the listing's own currency.").format(currency=item.currency)
             return None
         if role == ItemRole.TextAlignmentRole and col in (SnipeColumn.MAX, SnipeColumn.LEAD, SnipeColumn.TIME_LEFT):
-            return _RIGHT
+            return ALIGN_RIGHT
         if role == KEY_ROLE:
             return item.id
         return None
@@ -304,7 +304,7 @@ class SnipesProxy(QtCore.QSortFilterProxyModel):
             self._show_finished = show
             self.endFilterChange(QtCore.QSortFilterProxyModel.Direction.Rows)
 
-    def filterAcceptsRow(self, source_row: int, source_parent: _INDEX) -> bool:
+    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
         if self._show_finished:
             return True
         source = self.sourceModel()

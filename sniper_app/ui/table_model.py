@@ -22,12 +22,12 @@ ItemRole = Qt.ItemDataRole
 SORT_ROLE: Final = int(ItemRole.UserRole) + 1  # raw value the proxies sort by (numbers, not text)
 KEY_ROLE: Final = int(ItemRole.UserRole) + 2  # the row's identity: snipe id, item id, event id
 SNIPEABLE_ROLE: Final = int(ItemRole.UserRole) + 3  # a watched item that is an auction (not fixed price)
-_NO_END: Final = 2**62  # sorts items without an end time last
+NO_END_KEY: Final = 2**62  # sorts items without an end time last
 # Added to a finished snipe's end key: ascending "Time left" lists what still runs first, then the
-# finished ones by end; the sum stays below _NO_END and inside the 64-bit integers Qt compares.
-_FINISHED: Final = 2**61
-_RIGHT: Final = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-_INDEX = QtCore.QModelIndex | QtCore.QPersistentModelIndex
+# finished ones by end; the sum stays below NO_END_KEY and inside the 64-bit integers Qt compares.
+FINISHED_KEY: Final = 2**61
+ALIGN_RIGHT: Final = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+AnyIndex = QtCore.QModelIndex | QtCore.QPersistentModelIndex
 
 
 _STATUS_NAMES: Final = {
@@ -85,11 +85,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _end_key(end: datetime | None) -> int:
-    return _NO_END if end is None else to_epoch_us(end)
+def end_key(end: datetime | None) -> int:
+    return NO_END_KEY if end is None else to_epoch_us(end)
 
 
-class _TableModel(QtCore.QAbstractTableModel):
+class TableModel(QtCore.QAbstractTableModel):
     """Shared plumbing: fixed columns, translated headers, and a once-a-second countdown column."""
 
     time_left_column: int = -1
@@ -105,10 +105,10 @@ class _TableModel(QtCore.QAbstractTableModel):
     def row_count(self) -> int:
         raise NotImplementedError
 
-    def rowCount(self, parent: _INDEX = QtCore.QModelIndex()) -> int:  # noqa: B008
+    def rowCount(self, parent: AnyIndex = QtCore.QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else self.row_count()
 
-    def columnCount(self, parent: _INDEX = QtCore.QModelIndex()) -> int:  # noqa: B008
+    def columnCount(self, parent: AnyIndex = QtCore.QModelIndex()) -> int:  # noqa: B008
         if parent.isValid():
             return 0
         # Asked for on every data() check of a proxy: counted once, not translated each time.
@@ -123,7 +123,7 @@ class _TableModel(QtCore.QAbstractTableModel):
                 return names[section]
         return None
 
-    def flags(self, index: _INDEX) -> Qt.ItemFlag:
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren

@@ -17,17 +17,17 @@ from sniper_app.engine.reads import Reads
 from sniper_app.ui.formatting import format_price, format_time_left
 from sniper_app.ui.qt import QtCore
 from sniper_app.ui.table_model import (
-    _INDEX,
-    _NO_END,
-    _RIGHT,
+    ALIGN_RIGHT,
     KEY_ROLE,
+    NO_END_KEY,
     SNIPEABLE_ROLE,
     SORT_ROLE,
+    AnyIndex,
     Clock,
     ItemRole,
     Qt,
-    _end_key,
-    _TableModel,
+    TableModel,
+    end_key,
     utc_now,
 )
 from sniper_app.ui.thumbnails import ThumbnailCache
@@ -46,7 +46,7 @@ class WatchRow:
     price_minor: int | None
     bid_count: int
     end_time: datetime | None
-    end_key: int = _NO_END  # what the proxy sorts the countdown by: computed once, asked for thousands of times
+    end_key: int = NO_END_KEY  # what the proxy sorts the countdown by: computed once, asked for thousands of times
     # eBay's conversion of the price for the user's marketplace: shown beside the listing's own, never bid.
     converted_currency: str | None = None
     converted_minor: int | None = None
@@ -64,7 +64,7 @@ class WatchRow:
             price_minor=item.current_price_minor,
             bid_count=item.bid_count,
             end_time=item.end_time,
-            end_key=_end_key(item.end_time),
+            end_key=end_key(item.end_time),
             converted_currency=item.converted_currency,
             converted_minor=item.converted_price_minor,
             snipeable=is_auction_listing(item.listing_type),
@@ -80,7 +80,7 @@ class WatchColumn(IntEnum):
     SNIPE = 5  # a one-click "Snipe…" button, painted by the window's delegate
 
 
-class WatchListModel(_TableModel):
+class WatchListModel(TableModel):
     """The synced watch list: thumbnail, title, current price, bids, time left."""
 
     time_left_column = WatchColumn.TIME_LEFT
@@ -208,7 +208,7 @@ class WatchListModel(_TableModel):
             if item.image_url:
                 self._rows_by_image.setdefault(item.image_url, []).append(n)
 
-    def data(self, index: _INDEX, role: int = ItemRole.DisplayRole) -> Any:
+    def data(self, index: AnyIndex, role: int = ItemRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         item = self._rows[index.row()]
@@ -237,7 +237,7 @@ class WatchListModel(_TableModel):
             return self.tr("Bids are in {currency}, the listing's own currency; the ≈ amount is eBay's conversion, "
                            "for reading only.").format(currency=item.currency)
         if role == ItemRole.TextAlignmentRole and col in (WatchColumn.PRICE, WatchColumn.BIDS, WatchColumn.TIME_LEFT):
-            return _RIGHT
+            return ALIGN_RIGHT
         if role == KEY_ROLE:
             return item.legacy_item_id
         if role == SNIPEABLE_ROLE:

@@ -30,7 +30,7 @@ def save_state(window: MainWindow) -> None:
     state.setValue("window/state", window.saveState())
     state.setValue("window/tab", window.tabs.currentIndex())
     state.setValue("snipes/showFinished", window.show_finished_box.isChecked())
-    for name, view in window._views().items():
+    for name, view in views(window).items():
         header = view.horizontalHeader()
         state.setValue(f"{name}/header", header.saveState())
         if view.property("sortable"):
@@ -49,26 +49,26 @@ def restore_state(window: MainWindow) -> None:
     window_state = state.value("window/state")
     if isinstance(window_state, QtCore.QByteArray):
         window.restoreState(window_state)
-    window.show_finished_box.setChecked(_as_bool(state.value("snipes/showFinished", True)))
-    for name, view in window._views().items():
+    window.show_finished_box.setChecked(ini_bool(state.value("snipes/showFinished", True)))
+    for name, view in views(window).items():
         header = view.horizontalHeader()
         saved = state.value(f"{name}/header")
         if isinstance(saved, QtCore.QByteArray):
             header.restoreState(saved)
-        column = _as_int(state.value(f"{name}/sortColumn"))
-        order = _as_int(state.value(f"{name}/sortOrder"))
+        column = ini_int(state.value(f"{name}/sortColumn"))
+        order = ini_int(state.value(f"{name}/sortOrder"))
         if view.property("sortable") and column is not None and 0 <= column < header.count():
             header.setSortIndicator(column, QtCore.Qt.SortOrder(order or 0))
-    for view in window._views().values():
+    for view in views(window).values():
         if view.property("sortable"):
             view.setSortingEnabled(True)  # one sort, by the indicator set above
     window._fit_price_columns()
-    tab = _as_int(state.value("window/tab"))
+    tab = ini_int(state.value("window/tab"))
     if tab is not None and 0 <= tab < window.tabs.count():
         window.tabs.setCurrentIndex(tab)
 
 
-def _as_int(value: object) -> int | None:
+def ini_int(value: object) -> int | None:
     # QSettings INI values come back as strings.
     try:
         return int(value) if value is not None else None  # type: ignore[call-overload]
@@ -76,7 +76,7 @@ def _as_int(value: object) -> int | None:
         return None
 
 
-def _as_bool(value: object) -> bool:
+def ini_bool(value: object) -> bool:
     if isinstance(value, str):
         return value.lower() in {"true", "1", "yes"}
     return bool(value)

@@ -2,22 +2,21 @@
 
 Everything it needs is handed in (the facade's reads, event bus, settings, the local profile); no globals.
 Its look between runs (geometry, column sizes, sort, last tab) lives in an INI file in the config dir.
+The window's parts live in rooms of their own: history_filter_bar, button_delegate, window_actions
+(menus, toolbar, shortcuts), window_status_bar, history_export (CSV on a worker) and window_state.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
-from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from sniper_app import paths
 from sniper_app.config import Settings
 from sniper_app.domain.errors import SniperError
-from sniper_app.domain.history import HistoryAction
-from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
+from sniper_app.domain.status import NOT_FIRED_STATUSES
 from sniper_app.engine.bus import (
     AccountStateChanged,
     ClockMeasured,
@@ -27,9 +26,12 @@ from sniper_app.engine.bus import (
     WatchlistSynced,
 )
 from sniper_app.engine.reads import Reads
+from sniper_app.ui import history_export, window_actions, window_state, window_status_bar
 from sniper_app.ui.bridge import AsyncRunner, EngineBridge
-from sniper_app.ui.formatting import format_money, format_time_left
-from sniper_app.ui.history import ExportCancelled, HistoryFilter, export_history_csv
+from sniper_app.ui.button_delegate import ButtonDelegate
+from sniper_app.ui.formatting import format_money
+from sniper_app.ui.history import export_history_csv
+from sniper_app.ui.history_filter_bar import HistoryFilterBar
 from sniper_app.ui.models import (
     KEY_ROLE,
     SNIPEABLE_ROLE,
@@ -41,199 +43,19 @@ from sniper_app.ui.models import (
     SnipesProxy,
     WatchColumn,
     WatchListModel,
-    action_text,
-    status_text,
     utc_now,
 )
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 from sniper_app.ui.thumbnails import ThumbnailCache
+from sniper_app.ui.window_state import ini_bool, open_state
 
 if TYPE_CHECKING:
     from sniper_app.engine.service import SniperService
 
 log = logging.getLogger(__name__)
 
-STATE_FILE: Final = "window.ini"
 TICK_MS: Final = 1000
-SEARCH_DEBOUNCE_MS: Final = 300
-_ANY_DATE: Final = QtCore.QDate(2000, 1, 1)  # a date edit at its minimum means "no bound"
 _HISTORY_ROWS_MEASURED: Final = 100  # history rows measured for the Amount column while the tab is hidden
-_BADGES: Final = {
-    "simulator": ("DEMO", "#2e7d32"),
-    "sandbox": ("SANDBOX", "#ef6c00"),
-    "custom": ("CUSTOM", "#6a1b9a"),
-}
-
-
-def open_state(config_dir: Path) -> QtCore.QSettings:
-    """The INI file that remembers the window's look between runs."""
-    paths.ensure_private_dir(config_dir)
-    return QtCore.QSettings(str(config_dir / STATE_FILE), QtCore.QSettings.Format.IniFormat)
-
-
-def _local_midnight_utc(day: QtCore.QDate) -> datetime:
-    local = datetime.combine(day.toPython(), time(0, 0)).astimezone()  # type: ignore[arg-type]
-    return local.astimezone(UTC)
-
-
-class HistoryFilterBar(QtWidgets.QWidget):
-    """Action, text and date-range filters over the History view, and its CSV export."""
-
-    changed = QtCore.Signal()
-    exportRequested = QtCore.Signal()
-
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        layout = QtWidgets.QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-
-        self.action_combo = QtWidgets.QComboBox(self)
-        self.action_combo.setAccessibleName(self.tr("Action filter"))
-        self.action_combo.addItem(self.tr("All actions"), None)
-        for action in HistoryAction:
-            self.action_combo.addItem(action_text(action), action.value)
-        action_label = QtWidgets.QLabel(self.tr("&Action:"), self)
-        action_label.setBuddy(self.action_combo)
-
-        self.status_combo = QtWidgets.QComboBox(self)
-        self.status_combo.setAccessibleName(self.tr("Snipe status filter"))
-        self.status_combo.setToolTip(self.tr("Only events of snipes that are now in this status"))
-        self.status_combo.addItem(self.tr("All statuses"), None)
-        for status in SnipeStatus:
-            self.status_combo.addItem(status_text(status), status.value)
-        status_label = QtWidgets.QLabel(self.tr("Stat&us:"), self)
-        status_label.setBuddy(self.status_combo)
-
-        self.search_edit = QtWidgets.QLineEdit(self)
-        self.search_edit.setAccessibleName(self.tr("Search history"))
-        self.search_edit.setPlaceholderText(self.tr("Search title or details"))
-        self.search_edit.setClearButtonEnabled(True)
-        self.search_edit.setMinimumWidth(220)
-
-        self.since_edit = self._date_edit(self.tr("From date"))
-        self.until_edit = self._date_edit(self.tr("To date"))
-        since_label = QtWidgets.QLabel(self.tr("&From:"), self)
-        since_label.setBuddy(self.since_edit)
-        until_label = QtWidgets.QLabel(self.tr("&To:"), self)
-        until_label.setBuddy(self.until_edit)
-
-        self.count_label = QtWidgets.QLabel(self)
-        self.count_label.setAccessibleName(self.tr("Number of matching events"))
-
-        self.export_button = QtWidgets.QPushButton(self.tr("Export CSV…"), self)
-        self.export_button.setAccessibleName(self.tr("Export history as CSV"))
-        self.export_button.setToolTip(self.tr("Write every event that matches the filter to a CSV file"))
-
-        for widget in (
-            action_label,
-            self.action_combo,
-            status_label,
-            self.status_combo,
-            self.search_edit,
-            since_label,
-            self.since_edit,
-            until_label,
-            self.until_edit,
-        ):
-            layout.addWidget(widget)
-        layout.addStretch(1)
-        layout.addWidget(self.count_label)
-        layout.addWidget(self.export_button)
-
-        self._debounce = QtCore.QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
-        self._debounce.timeout.connect(self.changed)
-        self.search_edit.textChanged.connect(self._debounce.start)
-        self.search_edit.returnPressed.connect(self._now)
-        self.action_combo.currentIndexChanged.connect(self._now)
-        self.status_combo.currentIndexChanged.connect(self._now)
-        self.since_edit.dateChanged.connect(self._now)
-        self.until_edit.dateChanged.connect(self._now)
-        self.export_button.clicked.connect(self.exportRequested)
-
-    def _date_edit(self, name: str) -> QtWidgets.QDateEdit:
-        edit = QtWidgets.QDateEdit(self)
-        edit.setAccessibleName(name)
-        edit.setCalendarPopup(True)
-        edit.setMinimumDate(_ANY_DATE)
-        edit.setSpecialValueText(self.tr("Any"))
-        edit.setDate(_ANY_DATE)
-        edit.setDisplayFormat("yyyy-MM-dd")
-        return edit
-
-    def _now(self) -> None:
-        self._debounce.stop()
-        self.changed.emit()
-
-    def history_filter(self) -> HistoryFilter:
-        action = self.action_combo.currentData()
-        status = self.status_combo.currentData()
-        since = self.since_edit.date()
-        until = self.until_edit.date()
-        return HistoryFilter(
-            actions=(HistoryAction(action),) if action else None,
-            snipe_statuses=(SnipeStatus(status),) if status else None,
-            text=self.search_edit.text().strip() or None,
-            since=_local_midnight_utc(since) if since != _ANY_DATE else None,
-            # The "to" day is included: the bound is the next local midnight.
-            until=_local_midnight_utc(until.addDays(1)) if until != _ANY_DATE else None,
-        )
-
-
-class ButtonDelegate(QtWidgets.QStyledItemDelegate):
-    """Paints a column's text as a push button and reports a click (or Space/Enter) on it."""
-
-    clicked = QtCore.Signal(QtCore.QModelIndex)
-
-    def paint(
-        self,
-        painter: QtGui.QPainter,
-        option: QtWidgets.QStyleOptionViewItem,
-        index: QtCore.QModelIndex | QtCore.QPersistentModelIndex,
-    ) -> None:
-        if index.data(SNIPEABLE_ROLE) is False:
-            # Nothing to press on a listing that cannot be sniped: its label is plain text.
-            super().paint(painter, option, index)
-            return
-        button = QtWidgets.QStyleOptionButton()
-        button.rect = option.rect.adjusted(4, 4, -4, -4)
-        button.text = str(index.data() or "")
-        button.state = QtWidgets.QStyle.StateFlag.State_Enabled | QtWidgets.QStyle.StateFlag.State_Raised
-        widget = option.widget
-        style = widget.style() if widget is not None else QtWidgets.QApplication.style()
-        style.drawControl(QtWidgets.QStyle.ControlElement.CE_PushButton, button, painter, widget)
-
-    def sizeHint(
-        self, option: QtWidgets.QStyleOptionViewItem, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex
-    ) -> QtCore.QSize:
-        hint = super().sizeHint(option, index)
-        return QtCore.QSize(hint.width() + 24, hint.height())
-
-    def editorEvent(
-        self,
-        event: QtCore.QEvent,
-        model: QtCore.QAbstractItemModel,
-        option: QtWidgets.QStyleOptionViewItem,
-        index: QtCore.QModelIndex | QtCore.QPersistentModelIndex,
-    ) -> bool:
-        if (
-            event.type() == QtCore.QEvent.Type.MouseButtonRelease
-            and isinstance(event, QtGui.QMouseEvent)
-            and event.button() == QtCore.Qt.MouseButton.LeftButton
-            and option.rect.contains(event.position().toPoint())
-            and index.data(SNIPEABLE_ROLE) is not False
-        ):
-            self.clicked.emit(model.index(index.row(), index.column()))
-            return True
-        return super().editorEvent(event, model, option, index)
-
-
-class _ExportRelay(QtCore.QObject):
-    """Carries an export thread's progress and end back to the window's thread as queued signals."""
-
-    progressed = QtCore.Signal(int)  # rows written so far
-    finished = QtCore.Signal(int, str)  # (rows written, or -1 when it did not complete; the error, if any)
 
 
 class _CountRelay(QtCore.QObject):
@@ -253,6 +75,16 @@ class MainWindow(QtWidgets.QMainWindow):
     quitRequested = QtCore.Signal()  # the user chose Quit (and confirmed it if snipes were waiting)
     closedToTray = QtCore.Signal()  # the first time closing the window left Sniper in the tray
     settingsSaved = QtCore.Signal(object)  # Settings, after the Settings dialog saved them
+
+    # Set by the rooms that build them (window_actions, window_status_bar).
+    app_actions: dict[str, QtGui.QAction]
+    environment_badge: QtWidgets.QLabel
+    account_label: QtWidgets.QLabel
+    next_snipe_label: QtWidgets.QLabel
+    sync_label: QtWidgets.QLabel
+    clock_label: QtWidgets.QLabel
+    paused_label: QtWidgets.QLabel
+    _last_sync: WatchlistSynced | None
 
     def __init__(
         self,
@@ -343,8 +175,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.snipes_view.setContextMenuPolicy(QtCore.Qt.ContextMenuPolicy.ActionsContextMenu)
         self.setAcceptDrops(True)
 
-        self._build_actions()
-        self._build_status_bar()
+        window_actions.build_actions(self)
+        window_status_bar.build_status_bar(self)
 
         self.bridge.snipeStatusChanged.connect(self.snipes_model.on_status_changed)
         self.bridge.watchlistSynced.connect(self.watch_model.reload)
@@ -471,134 +303,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     @QtCore.Slot(str)
     def _make_room_for_message(self, message: str) -> None:
-        self.statusBar().setToolTip(message)
-        if message:
-            for label in (self.next_snipe_label, self.sync_label, self.clock_label):
-                label.hide()
-            return
-        self.next_snipe_label.show()
-        self.clock_label.show()
-        self._update_sync()
-
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.environment_badge = QtWidgets.QLabel(self)
-        self.environment_badge.setObjectName("environmentBadge")
-        self.environment_badge.setAccessibleName(self.tr("eBay environment"))
-        badge = _BADGES.get(self._settings.ebay_env)
-        if badge is not None:
-            text, colour = badge
-            self.environment_badge.setText(text)
-            self.environment_badge.setStyleSheet(
-                f"QLabel {{ background: {colour}; color: white; font-weight: bold; padding: 1px 6px;"
-                " border-radius: 3px; }"
-            )
-            self.environment_badge.setToolTip(self.tr("Not the real eBay: bids here cost nothing"))
-        else:
-            self.environment_badge.hide()
-        self.account_label = QtWidgets.QLabel(self)
-        self.account_label.setAccessibleName(self.tr("Linked eBay account"))
-        self.next_snipe_label = QtWidgets.QLabel(self)
-        self.next_snipe_label.setAccessibleName(self.tr("Next snipe"))
-        self.sync_label = QtWidgets.QLabel(self)
-        self.sync_label.setAccessibleName(self.tr("Watch list sync"))
-        self.clock_label = QtWidgets.QLabel(self)
-        self.clock_label.setAccessibleName(self.tr("eBay clock offset and latency"))
-        self.paused_label = QtWidgets.QLabel(self.tr("PAUSED"), self)
-        self.paused_label.setStyleSheet("QLabel { color: #c62828; font-weight: bold; }")
-        self.paused_label.setToolTip(self.tr("No snipe will be placed until you resume (Ctrl+P)"))
-        self.paused_label.hide()
-        bar.addPermanentWidget(self.paused_label)
-        bar.addPermanentWidget(self.next_snipe_label)
-        bar.addPermanentWidget(self.sync_label)
-        bar.addPermanentWidget(self.clock_label)
-        bar.addPermanentWidget(self.account_label)
-        bar.addPermanentWidget(self.environment_badge)
-        # A message ("Snipe on … saved.") is drawn in the room the permanent labels leave: while one shows, the
-        # next snipe, sync and clock step aside so it is read whole, and come back when it goes.
-        bar.messageChanged.connect(self._make_room_for_message)
-        self._last_sync: WatchlistSynced | None = None
-        self._update_account()
-        self._update_clock()
-        self._update_sync()
-
-    def _build_actions(self) -> None:
-        """Every action has a shortcut; menus, the toolbar, the context menu and the tray share them."""
-
-        def make(name: str, text: str, keys: str | QtGui.QKeySequence.StandardKey | None, tip: str) -> QtGui.QAction:
-            action = QtGui.QAction(text, self)
-            action.setObjectName(name)
-            if keys is not None:
-                action.setShortcut(QtGui.QKeySequence(keys))
-            action.setToolTip(tip)
-            action.setStatusTip(tip)
-            self.addAction(action)  # shortcuts work whichever view has focus, even with the menu bar hidden
-            return action
-
-        tr = self.tr
-        acts = {
-            "add": make("add", tr("&Add snipe…"), "Ctrl+N", tr("Snipe an item by its number or link")),
-            "add_from_clipboard": make(
-                "add_from_clipboard", tr("Add snipe from &clipboard"), "Ctrl+Shift+V",
-                tr("Snipe the eBay item whose link is on the clipboard"),
-            ),
-            "edit": make("edit", tr("&Edit snipe…"), "Ctrl+E", tr("Change the maximum or lead time")),
-            "cancel": make("cancel", tr("&Cancel snipe"), QtGui.QKeySequence.StandardKey.Delete,
-                           tr("Cancel the selected snipe; no bid will be placed")),
-            "details": make("details", tr("Snipe &details"), "Ctrl+I", tr("History and timing of the snipe")),
-            "sync": make("sync", tr("&Sync watch list now"), "F5", tr("Fetch your eBay watch list now")),
-            "pause": make("pause", tr("&Pause all snipes"), "Ctrl+P", tr("Stop placing bids until you resume")),
-            "link": make("link", tr("&Link eBay account…"), "Ctrl+L", tr("Link or re-link your eBay account")),
-            "settings": make("settings", tr("Se&ttings…"), "Ctrl+,", tr("Every setting of Sniper")),
-            "export": make("export", tr("E&xport history…"), "Ctrl+Shift+E", tr("Write the history to a CSV file")),
-            "close": make("close", tr("C&lose window"), "Ctrl+W", tr("Close the window; Sniper keeps running")),
-            "quit": make("quit", tr("&Quit Sniper"), "Ctrl+Q", tr("Stop Sniper: no snipe is placed until it runs")),
-        }
-        acts["pause"].setCheckable(True)
-        acts["quit"].setMenuRole(QtGui.QAction.MenuRole.QuitRole)
-        acts["settings"].setMenuRole(QtGui.QAction.MenuRole.PreferencesRole)
-        acts["add"].triggered.connect(lambda: self.open_add_dialog())
-        acts["add_from_clipboard"].triggered.connect(self.add_from_clipboard)
-        acts["edit"].triggered.connect(self.edit_selected)
-        acts["cancel"].triggered.connect(self.cancel_selected)
-        acts["details"].triggered.connect(self.details_of_selected)
-        acts["sync"].triggered.connect(self.sync_now)
-        acts["pause"].toggled.connect(self.set_paused)
-        acts["link"].triggered.connect(lambda: self.open_link_dialog())
-        acts["settings"].triggered.connect(self.open_settings_dialog)
-        acts["export"].triggered.connect(self._choose_export_file)
-        acts["close"].triggered.connect(self.close)
-        acts["quit"].triggered.connect(self.request_quit)
-        self.app_actions = acts
-
-        menus = self.menuBar()
-        snipe_menu = menus.addMenu(tr("&Sniper"))
-        for name in ("add", "add_from_clipboard", "edit", "cancel", "details"):
-            snipe_menu.addAction(acts[name])
-        snipe_menu.addSeparator()
-        for name in ("pause", "sync"):
-            snipe_menu.addAction(acts[name])
-        snipe_menu.addSeparator()
-        for name in ("link", "settings", "export"):
-            snipe_menu.addAction(acts[name])
-        snipe_menu.addSeparator()
-        snipe_menu.addAction(acts["close"])
-        snipe_menu.addAction(acts["quit"])
-        view_menu = menus.addMenu(tr("&View"))
-        for n in range(self.tabs.count()):
-            action = view_menu.addAction(self.tabs.tabText(n).replace("&", ""))
-            action.setShortcut(QtGui.QKeySequence(f"Ctrl+{n + 1}"))
-            action.triggered.connect(lambda _checked=False, n=n: self.tabs.setCurrentIndex(n))
-            self.addAction(action)
-
-        toolbar = self.addToolBar(tr("Actions"))
-        toolbar.setObjectName("actionsToolbar")
-        toolbar.setMovable(False)
-        toolbar.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for name in ("add", "edit", "cancel", "details", "sync", "pause", "link", "settings"):
-            toolbar.addAction(acts[name])
-        for name in ("edit", "cancel", "details"):
-            self.snipes_view.addAction(acts[name])
+        window_status_bar.make_room_for_message(self, message)
 
     # ------------------------------------------------------------------ live updates
 
@@ -613,55 +318,16 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tick_done.emit()
 
     def next_snipe_text(self) -> str:
-        if self.service.paused:
-            return self.tr("paused: no snipe will be placed")
-        due = self.snipes_model.next_due()
-        if due is None:
-            return self.tr("No snipe waiting")
-        left = format_time_left(due.fire_at, self._clock(), ended=self.tr("now"))
-        return self.tr("Next snipe: {title} in {left}").format(title=due.title or due.legacy_item_id, left=left)
+        return window_status_bar.next_snipe_text(self)
 
     def _update_next_snipe(self) -> None:
         self.next_snipe_label.setText(self.next_snipe_text())
 
     def _update_clock(self) -> None:
-        state = self.service.clock_state()
-        if not state.synced:
-            self.clock_label.setText(self.tr("Clock: not measured yet"))
-            self.clock_label.setToolTip(state.last_error or self.tr("Measuring against {server}").format(
-                server=state.server))
-            return
-        self.clock_label.setText(
-            self.tr("Clock {offset:+.3f} s · {latency:.0f} ms · {age} ago").format(
-                offset=round(state.offset_s, 3) + 0.0,  # + 0.0: never show "-0.000"
-                latency=state.latency_s * 1000, age=_age_text(state.age_s)
-            )
-        )
-        tip = self.tr(
-            "Your computer's clock differs from true time by {offset:+.3f} s (measured against {server}); "
-            "a bid takes about {latency:.0f} ms to reach eBay. Sniper sends early by both."
-        ).format(offset=state.offset_s, server=state.server, latency=state.latency_s * 1000)
-        if state.last_error:
-            tip += "\n" + self.tr("Last measurement failed: {error}").format(error=state.last_error)
-        self.clock_label.setToolTip(tip)
+        window_status_bar.update_clock(self)
 
     def _update_sync(self) -> None:
-        synced = self._last_sync
-        self.sync_label.setVisible(not self.statusBar().currentMessage())
-        if synced is None:
-            self.sync_label.setText(self.tr("Watch list: not synced yet"))
-        elif synced.error:
-            self.sync_label.setText(self.tr("Watch list sync failed"))
-            self.sync_label.setToolTip(synced.error)
-        else:
-            age = (self._clock() - synced.at).total_seconds()
-            self.sync_label.setText(
-                self.tr("Watch list: {n} items, synced {age} ago").format(n=synced.count, age=_age_text(age))
-            )
-            self.sync_label.setToolTip(
-                self.tr("{added} added, {removed} removed at the last sync").format(
-                    added=synced.added, removed=synced.removed)
-            )
+        window_status_bar.update_sync(self)
 
     @QtCore.Slot(object)
     def _on_clock(self, _event: ClockMeasured) -> None:
@@ -753,7 +419,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     @QtCore.Slot()
     def add_from_clipboard(self) -> None:
-        from sniper_app.ui.snipe_dialog import item_text_from_clipboard
+        from sniper_app.ui.item_sources import item_text_from_clipboard
 
         text = item_text_from_clipboard()
         if text is None:
@@ -922,7 +588,7 @@ class MainWindow(QtWidgets.QMainWindow):
     # ------------------------------------------------------------------ drag and drop
 
     def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
-        from sniper_app.ui.snipe_dialog import item_text_from_mime
+        from sniper_app.ui.item_sources import item_text_from_mime
 
         if item_text_from_mime(event.mimeData()) is not None:
             event.acceptProposedAction()
@@ -930,7 +596,7 @@ class MainWindow(QtWidgets.QMainWindow):
             event.ignore()
 
     def dropEvent(self, event: QtGui.QDropEvent) -> None:
-        from sniper_app.ui.snipe_dialog import item_text_from_mime
+        from sniper_app.ui.item_sources import item_text_from_mime
 
         text = item_text_from_mime(event.mimeData())
         if text is None:
@@ -974,15 +640,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.quitRequested.emit()
 
     def _update_account(self, message: str | None = None) -> None:
-        account = self._reads.account()
-        if not account.username:
-            text = self.tr("No eBay account linked")
-        elif account.needs_relink:
-            text = self.tr("{name}: link again").format(name=account.username)
-        else:
-            text = self.tr("eBay: {name}").format(name=account.username)
-        self.account_label.setText(text)
-        self.account_label.setToolTip(message or "")
+        window_status_bar.update_account(self, message)
 
     @QtCore.Slot(object)
     def _on_account_state(self, event: AccountStateChanged) -> None:
@@ -1042,126 +700,24 @@ class MainWindow(QtWidgets.QMainWindow):
 
     @QtCore.Slot()
     def _choose_export_file(self) -> None:
-        if self._export_cancel is not None:
-            self.statusBar().showMessage(self.tr("An export is already running."), 5000)
-            return
-        start = str(Path.home() / "sniper-history.csv")
-        chosen, _ = QtWidgets.QFileDialog.getSaveFileName(
-            self, self.tr("Export history"), start, self.tr("CSV files (*.csv)")
-        )
-        if chosen:
-            self.start_export(Path(chosen))
+        history_export.choose_export_file(self)
 
     def start_export(self, path: Path) -> None:
         """Export the filtered history on a worker thread, with a progress dialog that can cancel it: a
         million events take many seconds, and the window (and the loop the engine shares) stays live."""
-        cancel = threading.Event()
-        self._export_cancel = cancel
-        dialog = QtWidgets.QProgressDialog(self.tr("Exporting the history…"), self.tr("Cancel"), 0, 0, self)
-        dialog.setWindowTitle(self.tr("Export history"))
-        dialog.setMinimumDuration(400)
-        dialog.setAutoClose(False)
-        dialog.setAutoReset(False)
-        dialog.canceled.connect(cancel.set)
-        self._export_dialog = dialog
-        relay = _ExportRelay(self)
-        relay.progressed.connect(
-            lambda n: dialog.setLabelText(self.tr("Exporting the history… {n:,} events written").format(n=n))
-        )
-        relay.finished.connect(lambda n, error: self._export_finished(relay, path, n, error))
-        reads, wanted = self._reads, self.history_model.history_filter
-
-        def progress(rows: int) -> None:
-            with contextlib.suppress(RuntimeError):  # the window closed meanwhile
-                relay.progressed.emit(rows)
-
-        def run() -> None:  # on the export thread: nothing here may touch a widget
-            count, error = -1, ""
-            try:
-                count = export_history_csv(reads, path, wanted, progress=progress, cancelled=cancel.is_set)
-            except ExportCancelled:
-                pass
-            except OSError as exc:
-                error = str(exc.strerror or exc)
-            except Exception as exc:
-                log.exception("exporting the history failed")
-                error = f"{type(exc).__name__}: {exc}"
-            finally:
-                with contextlib.suppress(Exception):  # the store may have closed under it at quit
-                    reads.release_thread()
-            with contextlib.suppress(RuntimeError):  # the window closed meanwhile: nobody left to tell
-                relay.finished.emit(count, error)
-
-        threading.Thread(target=run, name="sniper-export", daemon=True).start()
+        history_export.start_export(self, path)
 
     def cancel_export(self) -> None:
         if self._export_cancel is not None:
             self._export_cancel.set()
 
-    def _export_finished(self, relay: _ExportRelay, path: Path, count: int, error: str) -> None:
-        self._export_cancel = None
-        if self._export_dialog is not None:
-            self._export_dialog.close()
-            self._export_dialog.deleteLater()
-            self._export_dialog = None
-        relay.deleteLater()
-        if error:
-            QtWidgets.QMessageBox.warning(
-                self,
-                self.tr("Export failed"),
-                self.tr("The history could not be written to {path}: {error}").format(path=path, error=error),
-            )
-        elif count < 0:
-            self.statusBar().showMessage(self.tr("Export cancelled; nothing was written."), 8000)
-        else:
-            self.statusBar().showMessage(self.tr("Exported {n:,} events to {path}").format(n=count, path=path), 8000)
-
     # ------------------------------------------------------------------ state between runs
 
-    def _views(self) -> dict[str, QtWidgets.QTableView]:
-        return {"watch": self.watch_view, "snipes": self.snipes_view, "history": self.history_view}
-
     def save_state(self) -> None:
-        state = self._state
-        state.setValue("window/geometry", self.saveGeometry())
-        state.setValue("window/state", self.saveState())
-        state.setValue("window/tab", self.tabs.currentIndex())
-        state.setValue("snipes/showFinished", self.show_finished_box.isChecked())
-        for name, view in self._views().items():
-            header = view.horizontalHeader()
-            state.setValue(f"{name}/header", header.saveState())
-            if view.property("sortable"):
-                state.setValue(f"{name}/sortColumn", header.sortIndicatorSection())
-                state.setValue(f"{name}/sortOrder", int(header.sortIndicatorOrder().value))
-        state.sync()
+        window_state.save_state(self)
 
     def restore_state(self) -> None:
-        state = self._state
-        geometry = state.value("window/geometry")
-        if isinstance(geometry, QtCore.QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1100, 680)
-        window_state = state.value("window/state")
-        if isinstance(window_state, QtCore.QByteArray):
-            self.restoreState(window_state)
-        self.show_finished_box.setChecked(_as_bool(state.value("snipes/showFinished", True)))
-        for name, view in self._views().items():
-            header = view.horizontalHeader()
-            saved = state.value(f"{name}/header")
-            if isinstance(saved, QtCore.QByteArray):
-                header.restoreState(saved)
-            column = _as_int(state.value(f"{name}/sortColumn"))
-            order = _as_int(state.value(f"{name}/sortOrder"))
-            if view.property("sortable") and column is not None and 0 <= column < header.count():
-                header.setSortIndicator(column, QtCore.Qt.SortOrder(order or 0))
-        for view in self._views().values():
-            if view.property("sortable"):
-                view.setSortingEnabled(True)  # one sort, by the indicator set above
-        self._fit_price_columns()
-        tab = _as_int(state.value("window/tab"))
-        if tab is not None and 0 <= tab < self.tabs.count():
-            self.tabs.setCurrentIndex(tab)
+        window_state.restore_state(self)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self.save_state()
@@ -1171,7 +727,7 @@ class MainWindow(QtWidgets.QMainWindow):
         event.ignore()
         if self.tray_available:
             self.hide()
-            if not _as_bool(self._state.value("tray/toldOnce", False)):
+            if not ini_bool(self._state.value("tray/toldOnce", False)):
                 self._state.setValue("tray/toldOnce", True)
                 self._state.sync()
                 self.closedToTray.emit()
@@ -1185,27 +741,3 @@ class MainWindow(QtWidgets.QMainWindow):
         self.countdown.stop()
         self._history_refresh.stop()
         self.bridge.detach()
-
-
-def _age_text(seconds: float) -> str:
-    if seconds == float("inf"):
-        return "—"
-    if seconds < 90:
-        return f"{max(0, int(seconds))} s"
-    if seconds < 90 * 60:
-        return f"{int(seconds // 60)} min"
-    return f"{int(seconds // 3600)} h"
-
-
-def _as_int(value: object) -> int | None:
-    # QSettings INI values come back as strings.
-    try:
-        return int(value) if value is not None else None  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return None
-
-
-def _as_bool(value: object) -> bool:
-    if isinstance(value, str):
-        return value.lower() in {"true", "1", "yes"}
-    return bool(value)

@@ -4,6 +4,9 @@ The dialog checks what it can with the domain's own rules as the user types (pur
 most mistakes get their sentence next to the field before anything is sent. What only the engine can
 know (a snipe already on the item, a price that moved) comes back as a refusal: the optimistic row in the
 Snipes view goes away, and the dialog, still open with everything the user typed, shows the sentence.
+
+The form's widgets are built in snipe_form, the looked-up item is shown by snipe_preview, and where an
+item number comes from (typing, a drop, the clipboard) is read by item_sources.
 """
 
 from __future__ import annotations
@@ -17,10 +20,9 @@ from typing import Any, Final
 
 from sniper_app.domain.errors import InputError, RuleViolation, SniperError
 from sniper_app.domain.items import ItemRef, parse_item_ref
-from sniper_app.domain.money import Money, MoneyError, near_price, with_converted
+from sniper_app.domain.money import Money, MoneyError
 from sniper_app.domain.rules import (
     AUTO_LEAD,
-    MAX_LEAD_SECONDS,
     MIN_LEAD_SECONDS,
     max_bid_bounds,
     validate_edit,
@@ -30,18 +32,17 @@ from sniper_app.domain.rules import (
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.domain.views import SnipeView
 from sniper_app.engine.service import ItemPreview, SniperService
+from sniper_app.ui import snipe_form, snipe_preview
 from sniper_app.ui.bridge import AsyncRunner
-from sniper_app.ui.formatting import format_time_left
+from sniper_app.ui.item_sources import MAX_SCAN_CHARS, ItemLineEdit, item_text_from_clipboard, item_text_from_mime
 from sniper_app.ui.models import SnipesModel
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
+from sniper_app.ui.snipe_form import Field
 from sniper_app.ui.thumbnails import ThumbnailCache
-from sniper_app.ui.widgets import WARNING_STYLE, message_label
 
 log = logging.getLogger(__name__)
 
 PREVIEW_DELAY_MS: Final = 350  # long enough to let a typist finish a number, short enough to feel instant
-_MAX_SCAN_CHARS: Final = 4096  # a clipboard holding a whole document is searched only at its start
-_MAX_SCAN_TOKENS: Final = 32
 
 Clock = Callable[[], datetime]
 
@@ -50,82 +51,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-# ------------------------------------------------------------------------------------------ item sources
-
-
-def item_text_from_text(text: str) -> str | None:
-    """The first eBay item reference (number, item link, RESTful id) in ``text``, as written there."""
-    head = text[:_MAX_SCAN_CHARS].strip()
-    if not head:
-        return None
-    for candidate in [head, *head.split()[:_MAX_SCAN_TOKENS]]:
-        candidate = candidate.strip("<>\"'()[],;")
-        try:
-            parse_item_ref(candidate)
-        except InputError:
-            continue
-        return candidate
-    return None
-
-
-def item_text_from_mime(mime: QtCore.QMimeData | None) -> str | None:
-    """An eBay item reference carried by a drop or the clipboard (links first, then plain text), or None.
-
-    Only eBay item references are returned: a link to a look-alike host or any other text gives None.
-    """
-    if mime is None:
-        return None
-    if mime.hasUrls():  # text/uri-list, and what browsers put on a dragged link
-        for url in mime.urls():
-            if url.scheme().lower() in ("http", "https"):
-                found = item_text_from_text(url.toString(QtCore.QUrl.ComponentFormattingOption.FullyEncoded))
-                if found is not None:
-                    return found
-    if mime.hasText():
-        return item_text_from_text(mime.text())
-    return None
-
-
-def item_text_from_clipboard() -> str | None:
-    """An eBay item reference on the clipboard (for "Add snipe from clipboard"), or None."""
-    clipboard = QtGui.QGuiApplication.clipboard()
-    return item_text_from_mime(clipboard.mimeData()) if clipboard is not None else None
-
-
-class ItemLineEdit(QtWidgets.QLineEdit):
-    """A line edit that takes a dropped item link whole, in place of its text."""
-
-    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
-        if item_text_from_mime(event.mimeData()) is not None:
-            event.acceptProposedAction()
-            return
-        super().dragEnterEvent(event)
-
-    def dragMoveEvent(self, event: QtGui.QDragMoveEvent) -> None:
-        if item_text_from_mime(event.mimeData()) is not None:
-            event.acceptProposedAction()
-            return
-        super().dragMoveEvent(event)
-
-    def dropEvent(self, event: QtGui.QDropEvent) -> None:
-        found = item_text_from_mime(event.mimeData())
-        if found is None:
-            super().dropEvent(event)
-            return
-        if not self.isReadOnly():
-            self.setText(found)
-        event.acceptProposedAction()
-
-
 # ------------------------------------------------------------------------------------------ the dialog
-
-
-class Field:
-    ITEM = "item"
-    AMOUNT = "amount"
-    LEAD = "lead"
-    GROUP = "group"
-    FORM = "form"
 
 
 @dataclass(frozen=True)
@@ -150,6 +76,36 @@ class SnipeDialog(QtWidgets.QDialog):
 
     snipeAdded = QtCore.Signal(int, list)  # (snipe id, the engine's warnings)
     snipeEdited = QtCore.Signal(int, list)
+
+    # The form's widgets, built by snipe_form.build_form.
+    item_edit: ItemLineEdit
+    paste_button: QtWidgets.QToolButton
+    lookup_label: QtWidgets.QLabel
+    preview_box: QtWidgets.QFrame
+    image_label: QtWidgets.QLabel
+    title_label: QtWidgets.QLabel
+    price_label: QtWidgets.QLabel
+    minimum_label: QtWidgets.QLabel
+    shipping_label: QtWidgets.QLabel
+    end_label: QtWidgets.QLabel
+    amount_edit: QtWidgets.QLineEdit
+    currency_label: QtWidgets.QLabel
+    currency_hint: QtWidgets.QLabel
+    lead_spin: QtWidgets.QDoubleSpinBox
+    lead_auto_check: QtWidgets.QCheckBox
+    group_combo: QtWidgets.QComboBox
+    group_hint: QtWidgets.QLabel
+    item_error: QtWidgets.QLabel
+    amount_error: QtWidgets.QLabel
+    lead_error: QtWidgets.QLabel
+    group_error: QtWidgets.QLabel
+    form_error: QtWidgets.QLabel
+    warning_label: QtWidgets.QLabel
+    saving_label: QtWidgets.QLabel
+    buttons: QtWidgets.QDialogButtonBox
+    ok_button: QtWidgets.QPushButton
+    cancel_button: QtWidgets.QPushButton
+    _labels: dict[str, QtWidgets.QLabel]
 
     def __init__(
         self,
@@ -181,7 +137,7 @@ class SnipeDialog(QtWidgets.QDialog):
         self.setObjectName("snipeDialog")
         self.setWindowTitle(self.tr("Edit snipe") if self.is_edit else self.tr("Add snipe"))
         self.setAcceptDrops(not self.is_edit)
-        self._build()
+        snipe_form.build_form(self)
 
         self._debounce = QtCore.QTimer(self)
         self._debounce.setSingleShot(True)
@@ -224,205 +180,6 @@ class SnipeDialog(QtWidgets.QDialog):
         return self._saving
 
     # --- layout -----------------------------------------------------------------------------------
-
-    def _build(self) -> None:
-        layout = QtWidgets.QVBoxLayout(self)
-        form = QtWidgets.QFormLayout()
-        form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-        layout.addLayout(form)
-
-        # Item
-        self.item_edit = ItemLineEdit(self)
-        self.item_edit.setObjectName("itemEdit")
-        self.item_edit.setAccessibleName(self.tr("eBay item number or link"))
-        self.item_edit.setPlaceholderText(self.tr("Paste or drop an eBay item link or number"))
-        self.item_edit.setClearButtonEnabled(True)
-        self.paste_button = QtWidgets.QToolButton(self)
-        self.paste_button.setText(self.tr("Paste"))
-        self.paste_button.setAccessibleName(self.tr("Paste the item from the clipboard"))
-        self.paste_button.setToolTip(self.tr("Paste the item from the clipboard (Ctrl+Shift+V)"))
-        self.paste_button.setShortcut(QtGui.QKeySequence("Ctrl+Shift+V"))
-        self.paste_button.clicked.connect(self._paste_item)
-        item_row = QtWidgets.QHBoxLayout()
-        item_row.addWidget(self.item_edit, 1)
-        item_row.addWidget(self.paste_button)
-        self.item_error = message_label(self, "itemError")
-        self.item_error.setAccessibleName(self.tr("Item problem"))
-        item_box = QtWidgets.QVBoxLayout()
-        item_box.addLayout(item_row)
-        item_box.addWidget(self.item_error)
-        item_label = QtWidgets.QLabel(self.tr("&Item:"), self)
-        item_label.setBuddy(self.item_edit)
-        form.addRow(item_label, item_box)
-
-        # Preview
-        self.preview_box = QtWidgets.QFrame(self)
-        self.preview_box.setObjectName("previewBox")
-        self.preview_box.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
-        preview_layout = QtWidgets.QHBoxLayout(self.preview_box)
-        self.image_label = QtWidgets.QLabel(self.preview_box)
-        self.image_label.setObjectName("itemImage")
-        self.image_label.setAccessibleName(self.tr("Item picture"))
-        self.image_label.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignHCenter)
-        size = self._thumbnails.size if self._thumbnails is not None else 48
-        self.image_label.setFixedSize(size + 4, size + 4)
-        preview_layout.addWidget(self.image_label)
-        facts = QtWidgets.QFormLayout()
-        self.title_label = QtWidgets.QLabel(self.preview_box)
-        self.title_label.setObjectName("titleLabel")
-        self.title_label.setWordWrap(True)
-        font = self.title_label.font()
-        font.setBold(True)
-        self.title_label.setFont(font)
-        self.title_label.setAccessibleName(self.tr("Item title"))
-        facts.addRow(self.title_label)
-        self.price_label = QtWidgets.QLabel(self.preview_box)
-        self.price_label.setObjectName("priceLabel")
-        self.minimum_label = QtWidgets.QLabel(self.preview_box)
-        self.minimum_label.setObjectName("minimumLabel")
-        self.shipping_label = QtWidgets.QLabel(self.preview_box)
-        self.shipping_label.setObjectName("shippingLabel")
-        self.end_label = QtWidgets.QLabel(self.preview_box)
-        self.end_label.setObjectName("endLabel")
-        for label, name in (
-            (self.price_label, self.tr("Current price")),
-            (self.minimum_label, self.tr("Minimum next bid")),
-            (self.shipping_label, self.tr("Shipping")),
-            (self.end_label, self.tr("Ends")),
-        ):
-            label.setAccessibleName(name)
-            label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-            facts.addRow(name + ":", label)
-        preview_layout.addLayout(facts, 1)
-        self.lookup_label = QtWidgets.QLabel(self)
-        self.lookup_label.setObjectName("lookupLabel")
-        self.lookup_label.setAccessibleName(self.tr("Item lookup"))
-        self.lookup_label.setWordWrap(True)
-        layout.addWidget(self.lookup_label)
-        layout.addWidget(self.preview_box)
-        self.preview_box.setVisible(False)
-
-        form2 = QtWidgets.QFormLayout()
-        form2.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-        layout.addLayout(form2)
-
-        # Maximum
-        self.currency_label = QtWidgets.QLabel(self)
-        self.currency_label.setObjectName("currencyLabel")
-        self.currency_label.setAccessibleName(self.tr("Currency of the item"))
-        self.amount_edit = QtWidgets.QLineEdit(self)
-        self.amount_edit.setObjectName("amountEdit")
-        self.amount_edit.setAccessibleName(self.tr("Your maximum bid"))
-        self.amount_edit.setPlaceholderText(self.tr("The most you will pay, e.g. 25.00"))
-        amount_row = QtWidgets.QHBoxLayout()
-        amount_row.addWidget(self.currency_label)
-        amount_row.addWidget(self.amount_edit, 1)
-        self.amount_error = message_label(self, "amountError")
-        self.amount_error.setAccessibleName(self.tr("Maximum bid problem"))
-        # Which currency a bare number means: the listing's own, whatever marketplace the user browses.
-        self.currency_hint = QtWidgets.QLabel(self)
-        self.currency_hint.setObjectName("currencyHint")
-        self.currency_hint.setAccessibleName(self.tr("Currency of your maximum"))
-        self.currency_hint.setWordWrap(True)
-        self.currency_hint.setVisible(False)
-        amount_box = QtWidgets.QVBoxLayout()
-        amount_box.addLayout(amount_row)
-        amount_box.addWidget(self.currency_hint)
-        amount_box.addWidget(self.amount_error)
-        amount_label = QtWidgets.QLabel(self.tr("&Maximum bid:"), self)
-        amount_label.setBuddy(self.amount_edit)
-        form2.addRow(amount_label, amount_box)
-
-        # Lead time
-        self.lead_spin = QtWidgets.QDoubleSpinBox(self)
-        self.lead_spin.setObjectName("leadSpin")
-        self.lead_spin.setAccessibleName(self.tr("Lead time in seconds before the end"))
-        self.lead_spin.setDecimals(1)
-        self.lead_spin.setRange(MIN_LEAD_SECONDS, MAX_LEAD_SECONDS)
-        self.lead_spin.setSingleStep(1.0)
-        self.lead_spin.setSuffix(self.tr(" s"))
-        self.lead_spin.setValue(float(self._service.settings.default_lead_seconds))
-        self.lead_spin.setToolTip(self.tr("How long before the auction ends the bid should reach eBay."))
-        self.lead_auto_check = QtWidgets.QCheckBox(self.tr("Choose the shortest safe lead automatically"), self)
-        self.lead_auto_check.setObjectName("leadAuto")
-        self.lead_auto_check.setToolTip(self.tr(
-            "The engine picks the lead from the measured round trip to eBay, its spread and the clock's "
-            "uncertainty, never below 1 s; the snipe's details show what it chose and why."))
-        self.lead_auto_check.setChecked(bool(self._service.settings.auto_lead))
-        self.lead_spin.setEnabled(not self.lead_auto_check.isChecked())
-        self.lead_error = message_label(self, "leadError")
-        self.lead_error.setAccessibleName(self.tr("Lead time problem"))
-        lead_box = QtWidgets.QVBoxLayout()
-        lead_box.addWidget(self.lead_spin)
-        lead_box.addWidget(self.lead_auto_check)
-        lead_box.addWidget(self.lead_error)
-        lead_label = QtWidgets.QLabel(self.tr("&Lead time:"), self)
-        lead_label.setBuddy(self.lead_spin)
-        form2.addRow(lead_label, lead_box)
-
-        # Group
-        self.group_combo = QtWidgets.QComboBox(self)
-        self.group_combo.setObjectName("groupCombo")
-        self.group_combo.setAccessibleName(self.tr("Snipe group"))
-        # Editable: a name that is not in the list makes a new group (aiming to win one item) on save.
-        self.group_combo.setEditable(True)
-        self.group_combo.setMinimumWidth(300)  # room for the placeholder that says what an empty group means
-        self.group_combo.setInsertPolicy(QtWidgets.QComboBox.InsertPolicy.NoInsert)
-        group_line = self.group_combo.lineEdit()
-        if group_line is not None:
-            group_line.setPlaceholderText(self.tr("(no group) — or type a name for a new one"))
-        self.group_combo.setToolTip(
-            self.tr("Snipes in one group win at most the number of items the group aims for; "
-                    "when it is reached, the others are cancelled.")
-        )
-        self.group_combo.addItem("", None)
-        try:
-            for summary in self._service.list_groups():
-                self.group_combo.addItem(summary.group.name, summary.group.name)
-        except SniperError as err:  # the dialog still works without groups
-            log.warning("Could not list snipe groups: %s", err)
-        self.group_combo.setCurrentIndex(0)
-        self.group_combo.editTextChanged.connect(self._on_group_changed)
-        self.group_error = message_label(self, "groupError")
-        self.group_hint = message_label(self, "groupHint", WARNING_STYLE)
-        group_box = QtWidgets.QVBoxLayout()
-        group_box.addWidget(self.group_combo)
-        group_box.addWidget(self.group_hint)
-        group_box.addWidget(self.group_error)
-        group_label = QtWidgets.QLabel(self.tr("&Group:"), self)
-        group_label.setBuddy(self.group_combo)
-        form2.addRow(group_label, group_box)
-
-        self.warning_label = message_label(self, "warningLabel", WARNING_STYLE)
-        self.warning_label.setAccessibleName(self.tr("Warnings"))
-        layout.addWidget(self.warning_label)
-        self.form_error = message_label(self, "formError")
-        self.form_error.setAccessibleName(self.tr("Problem"))
-        layout.addWidget(self.form_error)
-        self.saving_label = QtWidgets.QLabel(self)
-        self.saving_label.setObjectName("savingLabel")
-        self.saving_label.setVisible(False)
-        layout.addWidget(self.saving_label)
-
-        self.buttons = QtWidgets.QDialogButtonBox(
-            QtWidgets.QDialogButtonBox.StandardButton.Ok | QtWidgets.QDialogButtonBox.StandardButton.Cancel,
-            self,
-        )
-        self.ok_button = self.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText(self.tr("&Save") if self.is_edit else self.tr("&Add snipe"))
-        self.ok_button.setAccessibleName(self.ok_button.text().replace("&", ""))
-        self.cancel_button = self.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self._on_ok)
-        self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
-        self._labels = {
-            Field.ITEM: self.item_error,
-            Field.AMOUNT: self.amount_error,
-            Field.LEAD: self.lead_error,
-            Field.GROUP: self.group_error,
-            Field.FORM: self.form_error,
-        }
-        self.setMinimumWidth(520)
 
     # --- messages ---------------------------------------------------------------------------------
 
@@ -475,7 +232,7 @@ class SnipeDialog(QtWidgets.QDialog):
         clipboard = QtGui.QGuiApplication.clipboard()
         text = clipboard.text().strip() if clipboard is not None else ""
         if text:
-            self.item_edit.setText(text[:_MAX_SCAN_CHARS])  # shows the domain's sentence for what is not an item
+            self.item_edit.setText(text[:MAX_SCAN_CHARS])  # shows the domain's sentence for what is not an item
 
     def _cancel_preview(self) -> None:
         if self._preview_task is not None and not self._preview_task.done():
@@ -564,57 +321,7 @@ class SnipeDialog(QtWidgets.QDialog):
         self._update_ok()
 
     def _set_preview(self, preview: ItemPreview | None) -> None:
-        self._preview = preview
-        self.lookup_label.setVisible(False)
-        self.preview_box.setVisible(preview is not None)
-        if preview is None:
-            self._countdown.stop()
-            self.currency_label.setText("")
-            self.currency_hint.setVisible(False)
-            self._set_warnings([])
-            self._update_ok()
-            return
-        self.title_label.setText(preview.title)
-        self.title_label.setToolTip(self.tr("Item {item}").format(item=preview.legacy_item_id))
-        if preview.current_price is not None:
-            # The listing's own price, and eBay's conversion for the user beside it ("£179.95 ≈ $257.87").
-            price = with_converted(preview.current_price, preview.converted_price)
-            self.price_label.setText(
-                self.tr("{price} ({n} bids)").format(price=price, n=preview.bid_count)
-                if preview.bid_count != 1
-                else self.tr("{price} (1 bid)").format(price=price)
-            )
-        else:
-            self.price_label.setText(self.tr("unknown"))
-        least = preview.minimum_next_bid
-        self.minimum_label.setText(
-            near_price(least, preview.current_price, preview.converted_price)
-            if least is not None else self.tr("unknown")
-        )
-        if preview.shipping_cost is None:
-            self.shipping_label.setText(self.tr("see the listing"))
-        elif preview.shipping_cost.minor == 0:
-            self.shipping_label.setText(self.tr("free"))
-        else:
-            self.shipping_label.setText(
-                near_price(preview.shipping_cost, preview.current_price, preview.converted_price)
-            )
-        self.currency_label.setText(preview.currency or "")
-        if preview.currency:
-            self.currency_hint.setText(
-                self.tr("A number without a currency is read in {currency}, the listing's own currency; "
-                        "the bid is placed in {currency}.").format(currency=preview.currency)
-            )
-        self.currency_hint.setVisible(bool(preview.currency))
-        if preview.minimum_next_bid is not None:
-            self.amount_edit.setPlaceholderText(
-                self.tr("At least {least}").format(least=preview.minimum_next_bid.format())
-            )
-        self._show_image()
-        self._show_end()
-        self._countdown.start()
-        # A long title wraps; a form layout does not grow for a wrapped label by itself.
-        QtCore.QTimer.singleShot(0, self, self._fit_to_contents)
+        snipe_preview.set_preview(self, preview)
 
     def _fit_to_contents(self) -> None:
         # Every wrapped sentence shown (the title, the currency note, a problem, a warning) keeps the height
@@ -627,31 +334,14 @@ class SnipeDialog(QtWidgets.QDialog):
         self.adjustSize()
         self.resize(max(keep, self.width()), self.height())
 
-    def _show_image(self) -> None:
-        preview = self._preview
-        if self._thumbnails is None or preview is None:
-            self.image_label.clear()
-            return
-        self.image_label.setPixmap(self._thumbnails.pixmap(preview.image_url))
-
     @QtCore.Slot(str)
     def _on_thumbnail(self, url: str) -> None:
         if self._preview is not None and self._preview.image_url == url:
-            self._show_image()
+            snipe_preview.show_image(self)
 
     @QtCore.Slot()
     def _show_end(self) -> None:
-        preview = self._preview
-        if preview is None or preview.end_time is None:
-            self.end_label.setText(self.tr("unknown"))
-            return
-        local = preview.end_time.astimezone()
-        left = format_time_left(preview.end_time, self._clock(), ended=self.tr("ended"))
-        self.end_label.setText(
-            self.tr("{when} (in {left})").format(when=local.strftime("%a %d %b %H:%M:%S"), left=left)
-            if left != self.tr("ended")
-            else self.tr("{when} (ended)").format(when=local.strftime("%a %d %b %H:%M:%S"))
-        )
+        snipe_preview.show_end(self)
 
     def _facts(self) -> tuple[Money, datetime] | None:
         """The price and end the rules need, or None (with the reason shown) when eBay did not give them."""

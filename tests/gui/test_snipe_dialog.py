@@ -15,9 +15,10 @@ import shiboken6
 from sniper_app.domain.rules import AUTO_LEAD
 from sniper_app.simulator import SimulatorServer
 from sniper_app.ui.bridge import AsyncRunner, EngineBridge
+from sniper_app.ui.item_sources import item_text_from_mime
 from sniper_app.ui.models import SnipeColumn, SnipesModel
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
-from sniper_app.ui.snipe_dialog import SnipeDialog, item_text_from_mime
+from sniper_app.ui.snipe_dialog import SnipeDialog
 from sniper_app.ui.thumbnails import ThumbnailCache
 from tests.gui.conftest import SCREENSHOT_DIR
 from tests.support.live import Live, live_service, qloop, until  # noqa: F401  (fixture)

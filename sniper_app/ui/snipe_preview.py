@@ -1,0 +1,89 @@
+"""The Add/Edit snipe dialog's item preview: title, price, least bid, shipping, picture and the countdown."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sniper_app.domain.money import near_price, with_converted
+from sniper_app.engine.service import ItemPreview
+from sniper_app.ui.formatting import format_time_left
+from sniper_app.ui.qt import QtCore
+
+if TYPE_CHECKING:
+    from sniper_app.ui.snipe_dialog import SnipeDialog
+
+
+def set_preview(dialog: SnipeDialog, preview: ItemPreview | None) -> None:
+    dialog._preview = preview
+    dialog.lookup_label.setVisible(False)
+    dialog.preview_box.setVisible(preview is not None)
+    if preview is None:
+        dialog._countdown.stop()
+        dialog.currency_label.setText("")
+        dialog.currency_hint.setVisible(False)
+        dialog._set_warnings([])
+        dialog._update_ok()
+        return
+    dialog.title_label.setText(preview.title)
+    dialog.title_label.setToolTip(dialog.tr("Item {item}").format(item=preview.legacy_item_id))
+    if preview.current_price is not None:
+        # The listing's own price, and eBay's conversion for the user beside it ("£179.95 ≈ $257.87").
+        price = with_converted(preview.current_price, preview.converted_price)
+        dialog.price_label.setText(
+            dialog.tr("{price} ({n} bids)").format(price=price, n=preview.bid_count)
+            if preview.bid_count != 1
+            else dialog.tr("{price} (1 bid)").format(price=price)
+        )
+    else:
+        dialog.price_label.setText(dialog.tr("unknown"))
+    least = preview.minimum_next_bid
+    dialog.minimum_label.setText(
+        near_price(least, preview.current_price, preview.converted_price)
+        if least is not None else dialog.tr("unknown")
+    )
+    if preview.shipping_cost is None:
+        dialog.shipping_label.setText(dialog.tr("see the listing"))
+    elif preview.shipping_cost.minor == 0:
+        dialog.shipping_label.setText(dialog.tr("free"))
+    else:
+        dialog.shipping_label.setText(
+            near_price(preview.shipping_cost, preview.current_price, preview.converted_price)
+        )
+    dialog.currency_label.setText(preview.currency or "")
+    if preview.currency:
+        dialog.currency_hint.setText(
+            dialog.tr("A number without a currency is read in {currency}, the listing's own currency; "
+                    "the bid is placed in {currency}.").format(currency=preview.currency)
+        )
+    dialog.currency_hint.setVisible(bool(preview.currency))
+    if preview.minimum_next_bid is not None:
+        dialog.amount_edit.setPlaceholderText(
+            dialog.tr("At least {least}").format(least=preview.minimum_next_bid.format())
+        )
+    show_image(dialog)
+    dialog._show_end()
+    dialog._countdown.start()
+    # A long title wraps; a form layout does not grow for a wrapped label by itself.
+    QtCore.QTimer.singleShot(0, dialog, dialog._fit_to_contents)
+
+
+def show_image(dialog: SnipeDialog) -> None:
+    preview = dialog._preview
+    if dialog._thumbnails is None or preview is None:
+        dialog.image_label.clear()
+        return
+    dialog.image_label.setPixmap(dialog._thumbnails.pixmap(preview.image_url))
+
+
+def show_end(dialog: SnipeDialog) -> None:
+    preview = dialog._preview
+    if preview is None or preview.end_time is None:
+        dialog.end_label.setText(dialog.tr("unknown"))
+        return
+    local = preview.end_time.astimezone()
+    left = format_time_left(preview.end_time, dialog._clock(), ended=dialog.tr("ended"))
+    dialog.end_label.setText(
+        dialog.tr("{when} (in {left})").format(when=local.strftime("%a %d %b %H:%M:%S"), left=left)
+        if left != dialog.tr("ended")
+        else dialog.tr("{when} (ended)").format(when=local.strftime("%a %d %b %H:%M:%S"))
+    )

@@ -1,0 +1,315 @@
+"""The Snipes view's model and its proxy: every snipe of the user, with rows pending while one is saved."""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from enum import IntEnum
+from typing import Any
+
+from sniper_app.domain.money import Money
+from sniper_app.domain.rules import AUTO_LEAD
+from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
+from sniper_app.domain.views import (
+    GroupView,
+    SnipeView,
+)
+from sniper_app.engine.bus import SnipeStatusChanged
+from sniper_app.engine.reads import Reads
+from sniper_app.ui.formatting import format_money, format_price, format_time_left
+from sniper_app.ui.qt import QtCore
+from sniper_app.ui.table_model import (
+    ALIGN_RIGHT,
+    FINISHED_KEY,
+    KEY_ROLE,
+    SORT_ROLE,
+    AnyIndex,
+    Clock,
+    ItemRole,
+    Qt,
+    TableModel,
+    end_key,
+    status_text,
+    utc_now,
+)
+
+log = logging.getLogger(__name__)
+
+
+class SnipeColumn(IntEnum):
+    ITEM = 0
+    MAX = 1
+    LEAD = 2
+    GROUP = 3
+    STATUS = 4
+    TIME_LEFT = 5
+    TIMING = 6
+    PRICE = 7  # the current price in the listing's currency, eBay's conversion beside it
+
+
+class SnipesModel(TableModel):
+    """Every snipe of the user, soonest end first; rows follow the engine's status events."""
+
+    time_left_column = SnipeColumn.TIME_LEFT
+
+    def __init__(self, reads: Reads, *, clock: Clock = utc_now, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(clock, parent)
+        self._reads = reads
+        self._rows: list[SnipeView] = []
+        # Optimistic rows of snipes the engine has not accepted yet: caller's key -> provisional (negative) id.
+        self._pending: dict[str, int] = {}
+        self._next_provisional = -1
+        self.reload()
+
+    def headers(self) -> Sequence[str]:
+        return (
+            self.tr("Item"),
+            self.tr("Max bid"),
+            self.tr("Lead"),
+            self.tr("Group"),
+            self.tr("Status"),
+            self.tr("Time left"),
+            self.tr("Timing"),
+            self.tr("Price now"),
+        )
+
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    def row(self, row: int) -> SnipeView:
+        return self._rows[row]
+
+    def counting_rows(self) -> Iterable[int]:
+        return (n for n, item in enumerate(self._rows) if not item.status.is_final)  # finished rows say "ended"
+
+    def rows(self) -> Sequence[SnipeView]:
+        return tuple(self._rows)
+
+    def row_of(self, snipe_id: int) -> int | None:
+        for n, item in enumerate(self._rows):
+            if item.id == snipe_id:
+                return n
+        return None
+
+    def reload(self) -> None:
+        provisional = [r for r in self._rows if r.id < 0]
+        self.beginResetModel()
+        self._rows = list(self._reads.snipes())
+        for pending in provisional:  # a reload must not hide a snipe that is still being added
+            bisect.insort(self._rows, pending, key=lambda r: r.sort_key)
+        self.endResetModel()
+
+    # --- optimistic rows: a new snipe shows at once, then becomes the stored one or goes away ---------
+
+    def add_pending(
+        self,
+        key: str,
+        *,
+        title: str,
+        legacy_item_id: str,
+        max_bid: Money,
+        lead_seconds: float,
+        end_time: datetime,
+        group_name: str | None = None,
+    ) -> int:
+        """Show a snipe being added (status "Adding…") under ``key``; returns its row."""
+        if key in self._pending:
+            raise ValueError(f"a pending snipe with key {key!r} is already shown")
+        provisional = self._next_provisional
+        self._next_provisional -= 1
+        self._pending[key] = provisional
+        row = SnipeView(
+            id=provisional,
+            legacy_item_id=legacy_item_id,
+            title=title,
+            currency=max_bid.currency,
+            max_bid_minor=max_bid.minor,
+            lead_seconds=lead_seconds,
+            end_time=end_time,
+            status=SnipeStatus.PENDING,
+            # Only the name is shown; the group's own id and target are the engine's to tell.
+            group=GroupView(id=0, name=group_name, target_wins=0) if group_name is not None else None,
+        )
+        where = bisect.bisect_left([r.sort_key for r in self._rows], row.sort_key)
+        self.beginInsertRows(QtCore.QModelIndex(), where, where)
+        self._rows.insert(where, row)
+        self.endInsertRows()
+        return where
+
+    def is_pending(self, row: int) -> bool:
+        return 0 <= row < len(self._rows) and self._rows[row].id < 0
+
+    def resolve_pending(self, key: str, snipe_id: int) -> None:
+        """The engine accepted the snipe shown under ``key``: show the stored snipe ``snipe_id`` instead."""
+        self.drop_pending(key)
+        self.refresh_snipe(snipe_id)
+
+    def drop_pending(self, key: str) -> None:
+        """The engine refused the snipe shown under ``key``: remove its row (unknown keys are ignored)."""
+        provisional = self._pending.pop(key, None)
+        if provisional is None:
+            return
+        self._remove_row(provisional)
+
+    def _remove_row(self, row_id: int) -> None:
+        at = self.row_of(row_id)
+        if at is not None:
+            self.beginRemoveRows(QtCore.QModelIndex(), at, at)
+            del self._rows[at]
+            self.endRemoveRows()
+
+    def refresh_snipe(self, snipe_id: int) -> None:
+        """Re-read one snipe and update, insert or remove its row (nothing else is touched)."""
+        fresh = self._reads.find_snipe(snipe_id)
+        at = self.row_of(snipe_id)
+        if fresh is None:
+            if at is not None:
+                self.beginRemoveRows(QtCore.QModelIndex(), at, at)
+                del self._rows[at]
+                self.endRemoveRows()
+            return
+        if at is None:
+            # The engine's event for a new snipe usually arrives before the add call returns: let the stored
+            # row take the place of its optimistic one rather than show the item twice for a moment.
+            for provisional in self._pending.values():
+                pending_at = self.row_of(provisional)
+                if pending_at is not None and self._rows[pending_at].legacy_item_id == fresh.legacy_item_id:
+                    self._remove_row(provisional)
+                    break
+        if at is not None and self._rows[at].sort_key == fresh.sort_key:
+            self._rows[at] = fresh
+            self.dataChanged.emit(self.index(at, 0), self.index(at, len(SnipeColumn) - 1))
+            return
+        if at is not None:
+            self.beginRemoveRows(QtCore.QModelIndex(), at, at)
+            del self._rows[at]
+            self.endRemoveRows()
+        where = bisect.bisect_left([r.sort_key for r in self._rows], fresh.sort_key)
+        self.beginInsertRows(QtCore.QModelIndex(), where, where)
+        self._rows.insert(where, fresh)
+        self.endInsertRows()
+
+    @QtCore.Slot(object)
+    def on_status_changed(self, event: SnipeStatusChanged) -> None:
+        self.refresh_snipe(event.snipe_id)
+
+    def next_due(self) -> SnipeView | None:
+        """The not-yet-fired snipe that fires next (for the status bar)."""
+        now = self._clock()
+        waiting = [r for r in self._rows if r.status in NOT_FIRED_STATUSES and r.end_time > now]
+        return min(waiting, key=lambda r: (r.fire_at, r.id), default=None)
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if index.isValid() and self.is_pending(index.row()):
+            # Greyed and not selectable: nothing can be done to a snipe the engine has not accepted yet.
+            return Qt.ItemFlag.ItemNeverHasChildren
+        return super().flags(index)
+
+    def timing_text(self, item: SnipeView) -> str:
+        parts: list[str] = []
+        if item.sent_at is not None:
+            arrival = item.sent_at + timedelta(milliseconds=item.latency_ms or 0.0)
+            before = (item.end_time - arrival).total_seconds()
+            if before >= 0:
+                parts.append(self.tr("arrived {s:.2f} s before the end").format(s=before))
+            else:
+                parts.append(self.tr("arrived {s:.2f} s after the end").format(s=-before))
+            if item.latency_ms is not None:
+                parts.append(self.tr("latency {ms:.0f} ms").format(ms=item.latency_ms))
+        elif item.planned_at is not None and item.status in NOT_FIRED_STATUSES:
+            local = item.planned_at.astimezone()
+            parts.append(self.tr("fires at {time}").format(time=local.strftime("%H:%M:%S")))
+        if item.attempts > 1:
+            parts.append(self.tr("{n} attempts").format(n=item.attempts))
+        if item.ebay_message:
+            parts.append(self.tr("eBay: {message}").format(message=item.ebay_message))
+        return " · ".join(parts)
+
+    def data(self, index: AnyIndex, role: int = ItemRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        item = self._rows[index.row()]
+        col = index.column()
+        if role == ItemRole.DisplayRole:
+            if col == SnipeColumn.ITEM:
+                return item.title or item.legacy_item_id
+            if col == SnipeColumn.MAX:
+                return format_money(item.max_bid_minor, item.currency)
+            if col == SnipeColumn.LEAD:
+                if item.lead_seconds == AUTO_LEAD:
+                    return self.tr("auto")
+                return self.tr("{s:g} s").format(s=item.lead_seconds)
+            if col == SnipeColumn.GROUP:
+                return item.group_name or ""
+            if col == SnipeColumn.STATUS:
+                if item.id < 0:
+                    return self.tr("Adding…")
+                return status_text(item.status)
+            if col == SnipeColumn.TIME_LEFT:
+                if item.status.is_final:
+                    return self._ended_text()
+                return format_time_left(item.end_time, self._clock(), ended=self._ended_text())
+            if col == SnipeColumn.TIMING:
+                return self.timing_text(item)
+            if col == SnipeColumn.PRICE:
+                return format_price(
+                    item.current_price_minor, item.currency, item.converted_price_minor, item.converted_currency
+                )
+            return None
+        if role == SORT_ROLE:
+            keys: dict[int, Any] = {
+                SnipeColumn.ITEM: (item.title or item.legacy_item_id).casefold(),
+                SnipeColumn.MAX: item.max_bid_minor,
+                SnipeColumn.LEAD: item.lead_seconds,
+                SnipeColumn.GROUP: (item.group_name or "").casefold(),
+                SnipeColumn.STATUS: list(SnipeStatus).index(item.status),
+                SnipeColumn.TIME_LEFT: end_key(item.end_time) + (FINISHED_KEY if item.status.is_final else 0),
+                SnipeColumn.TIMING: end_key(item.sent_at),
+                SnipeColumn.PRICE: item.current_price_minor if item.current_price_minor is not None else -1,
+            }
+            return keys.get(col)
+        if role == ItemRole.ToolTipRole:
+            if col == SnipeColumn.ITEM:
+                return self.tr("{title}\nItem {item}").format(title=item.title, item=item.legacy_item_id)
+            if col == SnipeColumn.STATUS and item.status_reason:
+                return item.status_reason
+            if col == SnipeColumn.TIMING:
+                return self.timing_text(item) or None
+            if col == SnipeColumn.MAX and item.converted_currency:
+                return self.tr("Bid in {currency}, the listing's own currency.").format(currency=item.currency)
+            return None
+        if role == ItemRole.TextAlignmentRole and col in (SnipeColumn.MAX, SnipeColumn.LEAD, SnipeColumn.TIME_LEFT):
+            return ALIGN_RIGHT
+        if role == KEY_ROLE:
+            return item.id
+        return None
+
+
+class SnipesProxy(QtCore.QSortFilterProxyModel):
+    """Sorts by raw values and can hide snipes that are over (won, lost, cancelled, ...)."""
+
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self._show_finished = True
+        self.setSortRole(SORT_ROLE)
+        # The countdown repaints its column every second; with the default filter role (display) each
+        # repaint would make the proxy filter and sort every row again. Rows are filtered in code anyway.
+        self.setFilterRole(KEY_ROLE)
+
+    def set_show_finished(self, show: bool) -> None:
+        if show != self._show_finished:
+            self.beginFilterChange()
+            self._show_finished = show
+            self.endFilterChange(QtCore.QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
+        if self._show_finished:
+            return True
+        source = self.sourceModel()
+        if isinstance(source, SnipesModel) and 0 <= source_row < source.row_count():
+            return not source.row(source_row).status.is_final
+        return True
+
+

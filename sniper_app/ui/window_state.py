@@ -1,0 +1,82 @@
+"""The main window's look between runs (geometry, column sizes, sort, last tab), kept in an INI file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from sniper_app import paths
+from sniper_app.ui.qt import QtCore, QtWidgets
+
+if TYPE_CHECKING:
+    from sniper_app.ui.main_window import MainWindow
+
+STATE_FILE: Final = "window.ini"
+
+
+def open_state(config_dir: Path) -> QtCore.QSettings:
+    """The INI file that remembers the window's look between runs."""
+    paths.ensure_private_dir(config_dir)
+    return QtCore.QSettings(str(config_dir / STATE_FILE), QtCore.QSettings.Format.IniFormat)
+
+
+def views(window: MainWindow) -> dict[str, QtWidgets.QTableView]:
+    return {"watch": window.watch_view, "snipes": window.snipes_view, "history": window.history_view}
+
+
+def save_state(window: MainWindow) -> None:
+    state = window._state
+    state.setValue("window/geometry", window.saveGeometry())
+    state.setValue("window/state", window.saveState())
+    state.setValue("window/tab", window.tabs.currentIndex())
+    state.setValue("snipes/showFinished", window.show_finished_box.isChecked())
+    for name, view in views(window).items():
+        header = view.horizontalHeader()
+        state.setValue(f"{name}/header", header.saveState())
+        if view.property("sortable"):
+            state.setValue(f"{name}/sortColumn", header.sortIndicatorSection())
+            state.setValue(f"{name}/sortOrder", int(header.sortIndicatorOrder().value))
+    state.sync()
+
+
+def restore_state(window: MainWindow) -> None:
+    state = window._state
+    geometry = state.value("window/geometry")
+    if isinstance(geometry, QtCore.QByteArray) and not geometry.isEmpty():
+        window.restoreGeometry(geometry)
+    else:
+        window.resize(1100, 680)
+    window_state = state.value("window/state")
+    if isinstance(window_state, QtCore.QByteArray):
+        window.restoreState(window_state)
+    window.show_finished_box.setChecked(ini_bool(state.value("snipes/showFinished", True)))
+    for name, view in views(window).items():
+        header = view.horizontalHeader()
+        saved = state.value(f"{name}/header")
+        if isinstance(saved, QtCore.QByteArray):
+            header.restoreState(saved)
+        column = ini_int(state.value(f"{name}/sortColumn"))
+        order = ini_int(state.value(f"{name}/sortOrder"))
+        if view.property("sortable") and column is not None and 0 <= column < header.count():
+            header.setSortIndicator(column, QtCore.Qt.SortOrder(order or 0))
+    for view in views(window).values():
+        if view.property("sortable"):
+            view.setSortingEnabled(True)  # one sort, by the indicator set above
+    window._fit_price_columns()
+    tab = ini_int(state.value("window/tab"))
+    if tab is not None and 0 <= tab < window.tabs.count():
+        window.tabs.setCurrentIndex(tab)
+
+
+def ini_int(value: object) -> int | None:
+    # QSettings INI values come back as strings.
+    try:
+        return int(value) if value is not None else None  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+
+
+def ini_bool(value: object) -> bool:
+    if isinstance(value, str):
+        return value.lower() in {"true", "1", "yes"}
+    return bool(value)

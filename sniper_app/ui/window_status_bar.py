@@ -1,0 +1,146 @@
+"""The main window's status bar fields: environment badge, account, next snipe, watch list sync, clock, pause."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from sniper_app.ui.formatting import format_time_left
+from sniper_app.ui.qt import QtWidgets
+
+if TYPE_CHECKING:
+    from sniper_app.ui.main_window import MainWindow
+
+_BADGES: Final = {
+    "simulator": ("DEMO", "#2e7d32"),
+    "sandbox": ("SANDBOX", "#ef6c00"),
+    "custom": ("CUSTOM", "#6a1b9a"),
+}
+
+
+def make_room_for_message(window: MainWindow, message: str) -> None:
+    window.statusBar().setToolTip(message)
+    if message:
+        for label in (window.next_snipe_label, window.sync_label, window.clock_label):
+            label.hide()
+        return
+    window.next_snipe_label.show()
+    window.clock_label.show()
+    window._update_sync()
+
+
+def build_status_bar(window: MainWindow) -> None:
+    bar = window.statusBar()
+    window.environment_badge = QtWidgets.QLabel(window)
+    window.environment_badge.setObjectName("environmentBadge")
+    window.environment_badge.setAccessibleName(window.tr("eBay environment"))
+    badge = _BADGES.get(window._settings.ebay_env)
+    if badge is not None:
+        text, colour = badge
+        window.environment_badge.setText(text)
+        window.environment_badge.setStyleSheet(
+            f"QLabel {{ background: {colour}; color: white; font-weight: bold; padding: 1px 6px;"
+            " border-radius: 3px; }"
+        )
+        window.environment_badge.setToolTip(window.tr("Not the real eBay: bids here cost nothing"))
+    else:
+        window.environment_badge.hide()
+    window.account_label = QtWidgets.QLabel(window)
+    window.account_label.setAccessibleName(window.tr("Linked eBay account"))
+    window.next_snipe_label = QtWidgets.QLabel(window)
+    window.next_snipe_label.setAccessibleName(window.tr("Next snipe"))
+    window.sync_label = QtWidgets.QLabel(window)
+    window.sync_label.setAccessibleName(window.tr("Watch list sync"))
+    window.clock_label = QtWidgets.QLabel(window)
+    window.clock_label.setAccessibleName(window.tr("eBay clock offset and latency"))
+    window.paused_label = QtWidgets.QLabel(window.tr("PAUSED"), window)
+    window.paused_label.setStyleSheet("QLabel { color: #c62828; font-weight: bold; }")
+    window.paused_label.setToolTip(window.tr("No snipe will be placed until you resume (Ctrl+P)"))
+    window.paused_label.hide()
+    bar.addPermanentWidget(window.paused_label)
+    bar.addPermanentWidget(window.next_snipe_label)
+    bar.addPermanentWidget(window.sync_label)
+    bar.addPermanentWidget(window.clock_label)
+    bar.addPermanentWidget(window.account_label)
+    bar.addPermanentWidget(window.environment_badge)
+    # A message ("Snipe on … saved.") is drawn in the room the permanent labels leave: while one shows, the
+    # next snipe, sync and clock step aside so it is read whole, and come back when it goes.
+    bar.messageChanged.connect(window._make_room_for_message)
+    window._last_sync = None
+    window._update_account()
+    window._update_clock()
+    window._update_sync()
+
+
+def next_snipe_text(window: MainWindow) -> str:
+    if window.service.paused:
+        return window.tr("paused: no snipe will be placed")
+    due = window.snipes_model.next_due()
+    if due is None:
+        return window.tr("No snipe waiting")
+    left = format_time_left(due.fire_at, window._clock(), ended=window.tr("now"))
+    return window.tr("Next snipe: {title} in {left}").format(title=due.title or due.legacy_item_id, left=left)
+
+
+def update_clock(window: MainWindow) -> None:
+    state = window.service.clock_state()
+    if not state.synced:
+        window.clock_label.setText(window.tr("Clock: not measured yet"))
+        window.clock_label.setToolTip(state.last_error or window.tr("Measuring against {server}").format(
+            server=state.server))
+        return
+    window.clock_label.setText(
+        window.tr("Clock {offset:+.3f} s · {latency:.0f} ms · {age} ago").format(
+            offset=round(state.offset_s, 3) + 0.0,  # + 0.0: never show "-0.000"
+            latency=state.latency_s * 1000, age=_age_text(state.age_s)
+        )
+    )
+    tip = window.tr(
+        "Your computer's clock differs from true time by {offset:+.3f} s (measured against {server}); "
+        "a bid takes about {latency:.0f} ms to reach eBay. Sniper sends early by both."
+    ).format(offset=state.offset_s, server=state.server, latency=state.latency_s * 1000)
+    if state.last_error:
+        tip += "\n" + window.tr("Last measurement failed: {error}").format(error=state.last_error)
+    window.clock_label.setToolTip(tip)
+
+
+def update_sync(window: MainWindow) -> None:
+    synced = window._last_sync
+    window.sync_label.setVisible(not window.statusBar().currentMessage())
+    if synced is None:
+        window.sync_label.setText(window.tr("Watch list: not synced yet"))
+    elif synced.error:
+        window.sync_label.setText(window.tr("Watch list sync failed"))
+        window.sync_label.setToolTip(synced.error)
+    else:
+        age = (window._clock() - synced.at).total_seconds()
+        window.sync_label.setText(
+            window.tr("Watch list: {n} items, synced {age} ago").format(n=synced.count, age=_age_text(age))
+        )
+        window.sync_label.setToolTip(
+            window.tr("{added} added, {removed} removed at the last sync").format(
+                added=synced.added, removed=synced.removed)
+        )
+
+
+def update_account(window: MainWindow, message: str | None = None) -> None:
+    account = window._reads.account()
+    if not account.username:
+        text = window.tr("No eBay account linked")
+    elif account.needs_relink:
+        text = window.tr("{name}: link again").format(name=account.username)
+    else:
+        text = window.tr("eBay: {name}").format(name=account.username)
+    window.account_label.setText(text)
+    window.account_label.setToolTip(message or "")
+
+
+
+def _age_text(seconds: float) -> str:
+    if seconds == float("inf"):
+        return "—"
+    if seconds < 90:
+        return f"{max(0, int(seconds))} s"
+    if seconds < 90 * 60:
+        return f"{int(seconds // 60)} min"
+    return f"{int(seconds // 3600)} h"
+

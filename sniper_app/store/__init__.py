@@ -3,13 +3,10 @@
 from sniper_app.domain.views import HistoryCursor, WatchSyncResult
 from sniper_app.store.db import DB_FILENAME
 from sniper_app.store.errors import NotFound, SchemaTooNew, StoreError
+from sniper_app.store.history import HistoryPage, HistoryTuple
 from sniper_app.store.models import HistoryEvent, Snipe, SnipeGroup, User, WatchItem
-from sniper_app.store.repo import (
-    HistoryPage,
-    HistoryTuple,
-    Store,
-    WatchItemData,
-)
+from sniper_app.store.store import Store
+from sniper_app.store.watchlist import WatchItemData
 
 __all__ = [
     "DB_FILENAME",

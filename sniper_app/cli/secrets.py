@@ -12,7 +12,7 @@ from sniper_app.domain.errors import InputError, SniperError
 from sniper_app.ebay.secretfile import CREDENTIAL_NAME, KEY_ENV, KEY_FILE_ENV, SECRETS_FILE, new_key
 
 if TYPE_CHECKING:
-    from sniper_app.cli import Output
+    from sniper_app.cli.output import Output
 
 _STORE_NAMES = {
     "keyring": "the OS keyring",

@@ -6,10 +6,10 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from sniper_app.cli.context import _context, _with_client
-from sniper_app.cli.formatting import _when, _with_warnings
+from sniper_app.cli.context import command_context, with_client
+from sniper_app.cli.formatting import when, with_warnings
 from sniper_app.cli.output import EXIT_OK, Output
-from sniper_app.cli.parsing import _json_flag, _missing_action, _Parser
+from sniper_app.cli.parsing import CommandParser, json_flag, missing_action
 from sniper_app.domain.errors import InputError
 
 if TYPE_CHECKING:
@@ -19,28 +19,28 @@ if TYPE_CHECKING:
 def add_commands(sub: Any) -> None:
     """The ``account`` command group."""
     account = sub.add_parser("account", help="link, inspect or unlink your eBay account")
-    account_sub = account.add_subparsers(dest="account_command", metavar="ACTION", parser_class=_Parser)
-    account.set_defaults(handler=_missing_action(account))
+    account_sub = account.add_subparsers(dest="account_command", metavar="ACTION", parser_class=CommandParser)
+    account.set_defaults(handler=missing_action(account))
     link = account_sub.add_parser(
         "link", help="link an eBay account: open the printed address, approve, paste where the browser lands"
     )
     halves = link.add_mutually_exclusive_group()
     halves.add_argument("--print-url", action="store_true", help="only print the consent address (first half)")
     halves.add_argument("--redirect-url", metavar="URL", help="finish with the address eBay sent you to (second half)")
-    _json_flag(link)
+    json_flag(link)
     link.set_defaults(handler=_account_link)
     status = account_sub.add_parser("status", help="which account is linked and how its sign-in stands")
-    _json_flag(status)
+    json_flag(status)
     status.set_defaults(handler=_account_status)
     unlink = account_sub.add_parser("unlink", help="forget the account and delete its sign-in from the keyring")
-    _json_flag(unlink)
+    json_flag(unlink)
     unlink.set_defaults(handler=_account_unlink)
 
 
 def _account_link(args: argparse.Namespace, out: Output) -> int:
     from sniper_app.engine.demo_link import demo_consent_redirect
 
-    with _context(args) as ctx:
+    with command_context(args) as ctx:
 
         async def link(client: EbayClient) -> int:
             accounts = ctx.accounts(client)
@@ -70,17 +70,17 @@ def _account_link(args: argparse.Namespace, out: Output) -> int:
             )
             return EXIT_OK
 
-        return _with_client(ctx, link)
+        return with_client(ctx, link)
 
 
 def _account_status(args: argparse.Namespace, out: Output) -> int:
-    with _context(args) as ctx:
-        status = _with_client(ctx, lambda client: ctx.accounts(client).status())
+    with command_context(args) as ctx:
+        status = with_client(ctx, lambda client: ctx.accounts(client).status())
         if status.linked:
             lines = [
                 f"eBay account: {status.username} ({status.environment})",
-                f"Sign-in valid until: {_when(status.access_token_expires_at)}; "
-                f"renewable until: {_when(status.refresh_token_expires_at)}",
+                f"Sign-in valid until: {when(status.access_token_expires_at)}; "
+                f"renewable until: {when(status.refresh_token_expires_at)}",
                 "Needs linking again: " + ("YES — run 'sniper-app account link'" if status.needs_relink else "no"),
                 f"Active snipes: {status.active_snipes}",
             ]
@@ -91,12 +91,12 @@ def _account_status(args: argparse.Namespace, out: Output) -> int:
 
 
 def _account_unlink(args: argparse.Namespace, out: Output) -> int:
-    with _context(args) as ctx:
-        result = _with_client(ctx, lambda client: ctx.accounts(client).unlink())
+    with command_context(args) as ctx:
+        result = with_client(ctx, lambda client: ctx.accounts(client).unlink())
         text = f"eBay account {result.username} unlinked." if result.username else "No eBay account was linked."
         out.result(
             {"unlinked": result.username, "active_snipes": result.active_snipes, "warnings": result.warnings},
-            _with_warnings(text, result.warnings),
+            with_warnings(text, result.warnings),
         )
     return EXIT_OK
 

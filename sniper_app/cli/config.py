@@ -8,14 +8,14 @@ import os
 from typing import Any
 
 from sniper_app.cli.output import EXIT_OK, Output
-from sniper_app.cli.parsing import _missing_action, _Parser
+from sniper_app.cli.parsing import CommandParser, missing_action
 
 
 def add_commands(sub: Any) -> None:
     """The ``config`` command group."""
     config = sub.add_parser("config", help="show or change settings")
-    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", parser_class=_Parser)
-    config.set_defaults(handler=_missing_action(config))
+    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", parser_class=CommandParser)
+    config.set_defaults(handler=missing_action(config))
     show = config_sub.add_parser("show", help="print the settings in force")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(handler=_config_show)

@@ -26,7 +26,7 @@ class CommandTimedOut(SniperError):
 
 
 @contextmanager
-def _context(args: argparse.Namespace) -> Iterator[AppContext]:
+def command_context(args: argparse.Namespace) -> Iterator[AppContext]:
     """The app context of this command: the running demo's with --demo, else the user's settings."""
     from sniper_app.app import app_context, running_demo_settings
     from sniper_app.config import load_settings
@@ -48,13 +48,13 @@ def _context(args: argparse.Namespace) -> Iterator[AppContext]:
             raise failure from None
 
 
-def _reads(ctx: AppContext) -> Reads:
+def reads_of(ctx: AppContext) -> Reads:
     from sniper_app.engine.reads import Reads
 
     return Reads(ctx.store, ctx.user_id)
 
 
-def _with_client(ctx: AppContext, work: Callable[[EbayClient], Coroutine[Any, Any, T]]) -> T:
+def with_client(ctx: AppContext, work: Callable[[EbayClient], Coroutine[Any, Any, T]]) -> T:
     try:
         deadline = float(os.environ.get("SNIPER_COMMAND_DEADLINE_S") or COMMAND_DEADLINE_S)
     except ValueError:

@@ -8,24 +8,24 @@ import json
 from collections import Counter
 from typing import Any
 
-from sniper_app.cli.context import _context, _reads
-from sniper_app.cli.formatting import _iso, _when
+from sniper_app.cli.context import command_context, reads_of
+from sniper_app.cli.formatting import iso, when
 from sniper_app.cli.output import EXIT_FAILURE, EXIT_OK, Output
-from sniper_app.cli.parsing import _json_flag, _missing_action, _Parser
+from sniper_app.cli.parsing import CommandParser, json_flag, missing_action
 
 
 def add_commands(sub: Any) -> None:
     """The ``notify`` command group and the ``diagnostics`` command."""
     notify = sub.add_parser("notify", help="email and tray notifications")
-    notify_sub = notify.add_subparsers(dest="notify_command", metavar="ACTION", parser_class=_Parser)
-    notify.set_defaults(handler=_missing_action(notify))
+    notify_sub = notify.add_subparsers(dest="notify_command", metavar="ACTION", parser_class=CommandParser)
+    notify.set_defaults(handler=missing_action(notify))
     ntest = notify_sub.add_parser("test", help="send a test email with the email settings in force")
     ntest.add_argument("--to", metavar="ADDRESS", help="send it here instead of email_to")
-    _json_flag(ntest)
+    json_flag(ntest)
     ntest.set_defaults(handler=_notify_test)
 
     diag = sub.add_parser("diagnostics", help="counts, last sync and the engine's last metrics")
-    _json_flag(diag)
+    json_flag(diag)
     diag.set_defaults(handler=_diagnostics)
 
 
@@ -36,7 +36,7 @@ def _notify_test(args: argparse.Namespace, out: Output) -> int:
     from sniper_app.engine.notifications import send_test_email
     from sniper_app.notify import EmailConfigError, SendError
 
-    with _context(args) as ctx:
+    with command_context(args) as ctx:
         settings = ctx.settings
         if args.to:
             try:
@@ -57,8 +57,8 @@ def _diagnostics(args: argparse.Namespace, out: Output) -> int:
     from sniper_app.app import METRICS_FILE
     from sniper_app.cli.secrets import store_in_use
 
-    with _context(args) as ctx:
-        reads = _reads(ctx)
+    with command_context(args) as ctx:
+        reads = reads_of(ctx)
         account = reads.account()
         snipes = reads.snipes()
         watch = reads.watch_items()
@@ -75,7 +75,7 @@ def _diagnostics(args: argparse.Namespace, out: Output) -> int:
             "account": {"username": account.username, "needs_relink": account.needs_relink},
             "snipes": dict(sorted(Counter(s.status for s in snipes).items())),
             "watch_items": len(watch),
-            "last_watchlist_sync": _iso(synced),
+            "last_watchlist_sync": iso(synced),
             "history_events": reads.count_history(),
             # Written by a running engine (headless or window) every few seconds; None if none has run.
             "engine": engine,
@@ -85,7 +85,7 @@ def _diagnostics(args: argparse.Namespace, out: Output) -> int:
             f"secrets kept in: {store_text}",
             f"account: {account.username or 'not linked'}" + (" (needs linking again)" if account.needs_relink else ""),
             "snipes: " + (", ".join(f"{k.lower()} {v}" for k, v in data["snipes"].items()) or "none"),
-            f"watch list: {len(watch)} items, last synced {_when(synced)}",
+            f"watch list: {len(watch)} items, last synced {when(synced)}",
             f"history events: {data['history_events']}",
             "engine metrics: "
             + (f"written {engine.get('written_at')} by process {engine.get('pid')}" if engine else "none recorded"),

@@ -11,23 +11,19 @@ if TYPE_CHECKING:
     from sniper_app.domain.views import SnipeView, WatchView
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value is not None else None
 
 
-def _when(value: datetime | None) -> str:
+def when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value is not None else "-"
 
 
-def _amount(minor: int | None, currency: str | None) -> str | None:
+def amount(minor: int | None, currency: str | None) -> str | None:
     return Money(minor, currency).to_ebay_value() if minor is not None and currency else None
 
 
-def _shown(minor: int | None, currency: str | None) -> str:
-    return Money(minor, currency).format() if minor is not None and currency else "-"
-
-
-def _price_shown(minor: int | None, currency: str | None, row: SnipeView | WatchView) -> str:
+def price_shown(minor: int | None, currency: str | None, row: SnipeView | WatchView) -> str:
     """A current price in the listing's currency, with eBay's conversion beside it: "£179.95 ≈ $257.87"."""
     if minor is None or not currency:
         return "-"
@@ -36,7 +32,7 @@ def _price_shown(minor: int | None, currency: str | None, row: SnipeView | Watch
     return with_converted(Money(minor, currency), converted)
 
 
-def _max_shown(snipe: SnipeView) -> str:
+def max_shown(snipe: SnipeView) -> str:
     """The maximum in the listing's currency, with "≈" at the rate eBay converted the price: "£50.00 ≈ $64.10"."""
     own = Money(snipe.max_bid_minor, snipe.currency)
     if snipe.current_price_minor is None or snipe.converted_price_minor is None or not snipe.converted_currency:
@@ -45,7 +41,7 @@ def _max_shown(snipe: SnipeView) -> str:
                       Money(snipe.converted_price_minor, snipe.converted_currency))
 
 
-def _converted_data(row: SnipeView | WatchView) -> dict[str, str] | None:
+def converted_data(row: SnipeView | WatchView) -> dict[str, str] | None:
     # For display only: the snipe's own currency is what is bid.
     if row.converted_price_minor is None or not row.converted_currency:
         return None
@@ -53,6 +49,6 @@ def _converted_data(row: SnipeView | WatchView) -> dict[str, str] | None:
             .to_ebay_value()}
 
 
-def _with_warnings(text: str, warnings: list[str]) -> str:
+def with_warnings(text: str, warnings: list[str]) -> str:
     return "\n".join([text, *(f"Warning: {w}" for w in warnings)])
 

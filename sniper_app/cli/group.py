@@ -5,29 +5,29 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sniper_app.cli.context import _context, _reads
+from sniper_app.cli.context import command_context, reads_of
 from sniper_app.cli.output import EXIT_OK, Output
-from sniper_app.cli.parsing import _json_flag, _missing_action, _Parser, _wins
+from sniper_app.cli.parsing import CommandParser, json_flag, missing_action, wins_arg
 from sniper_app.domain.text import visible
 
 
 def add_commands(sub: Any) -> None:
     """The ``group`` command group."""
     group = sub.add_parser("group", help="groups of snipes: win N of these")
-    group_sub = group.add_subparsers(dest="group_command", metavar="ACTION", parser_class=_Parser)
-    group.set_defaults(handler=_missing_action(group))
+    group_sub = group.add_subparsers(dest="group_command", metavar="ACTION", parser_class=CommandParser)
+    group.set_defaults(handler=missing_action(group))
     gadd = group_sub.add_parser("add", help="create a group")
     gadd.add_argument("name", metavar="NAME")
-    gadd.add_argument("--wins", type=_wins, default=1, metavar="N", help="stop after winning N (default 1)")
-    _json_flag(gadd)
+    gadd.add_argument("--wins", type=wins_arg, default=1, metavar="N", help="stop after winning N (default 1)")
+    json_flag(gadd)
     gadd.set_defaults(handler=_group_add)
     glist = group_sub.add_parser("list", help="list groups")
-    _json_flag(glist)
+    json_flag(glist)
     glist.set_defaults(handler=_group_list)
 
 
 def _group_add(args: argparse.Namespace, out: Output) -> int:
-    with _context(args) as ctx:
+    with command_context(args) as ctx:
         group = ctx.actions(None).add_group(args.name, args.wins)
         out.result(
             {"id": group.id, "name": group.name, "target_wins": group.target_wins},
@@ -38,8 +38,8 @@ def _group_add(args: argparse.Namespace, out: Output) -> int:
 
 
 def _group_list(args: argparse.Namespace, out: Output) -> int:
-    with _context(args) as ctx:
-        groups = _reads(ctx).group_summaries()
+    with command_context(args) as ctx:
+        groups = reads_of(ctx).group_summaries()
         out.result(
             [
                 {"id": g.group.id, "name": g.group.name, "target_wins": g.group.target_wins,

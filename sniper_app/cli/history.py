@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from sniper_app.cli.context import _context, _reads
-from sniper_app.cli.formatting import _amount, _iso, _when
+from sniper_app.cli.context import command_context, reads_of
+from sniper_app.cli.formatting import amount, iso, when
 from sniper_app.cli.output import EXIT_OK, Output
-from sniper_app.cli.parsing import _json_flag, _positive_int
+from sniper_app.cli.parsing import json_flag, positive_int
 from sniper_app.domain.errors import InputError
 from sniper_app.domain.money import Money, with_converted
 from sniper_app.domain.text import visible
@@ -20,23 +20,23 @@ if TYPE_CHECKING:
 def add_commands(sub: Any) -> None:
     """The ``history`` command."""
     history = sub.add_parser("history", help="what happened, newest first")
-    history.add_argument("--limit", type=_positive_int, default=50, metavar="N")
-    _json_flag(history)
+    history.add_argument("--limit", type=positive_int, default=50, metavar="N")
+    json_flag(history)
     history.set_defaults(handler=_history)
 
 
 def _event_data(event: HistoryEntry) -> dict[str, Any]:
     return {
         "id": event.id,
-        "at": _iso(event.at),
+        "at": iso(event.at),
         "action": event.action,
         "snipe_id": event.snipe_id,
         "item": event.legacy_item_id,
         "title": event.title,
         "status": event.status,
         "currency": event.currency,
-        "amount": _amount(event.amount_minor, event.currency),
-        "final_price": _amount(event.final_price_minor, event.currency),
+        "amount": amount(event.amount_minor, event.currency),
+        "final_price": amount(event.final_price_minor, event.currency),
         # eBay's conversion for the user when the event happened; display only, as in the watch list.
         "converted_amount": _converted_value(event.converted_amount_minor, event.converted_currency),
         "converted_final_price": _converted_value(event.converted_final_price_minor, event.converted_currency),
@@ -46,7 +46,7 @@ def _event_data(event: HistoryEntry) -> dict[str, Any]:
 
 
 def _converted_value(minor: int | None, currency: str | None) -> dict[str, str] | None:
-    value = _amount(minor, currency)
+    value = amount(minor, currency)
     return {"currency": str(currency), "value": value} if value is not None else None
 
 
@@ -70,10 +70,10 @@ def _history(args: argparse.Namespace, out: Output) -> int:
 
     if args.limit > MAX_PAGE_SIZE:
         raise InputError(f"--limit can be at most {MAX_PAGE_SIZE}.")
-    with _context(args) as ctx:
-        rows = _reads(ctx).history_page(limit=args.limit, details=True).entries
+    with command_context(args) as ctx:
+        rows = reads_of(ctx).history_page(limit=args.limit, details=True).entries
         lines = [
-            f"{_when(e.at)}  {e.action:<10} "
+            f"{when(e.at)}  {e.action:<10} "
             + (f"#{e.snipe_id} " if e.snipe_id else "")
             + (f"{visible(subject)}: " if (subject := e.title or e.legacy_item_id) else "")
             + visible(e.message)

@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from sniper_app import __version__
 from sniper_app.cli import account, config, diagnostics, group, history, snipe, watchlist
 from sniper_app.cli.output import EXIT_BAD_INPUT, EXIT_FAILURE, Output, UsageError
-from sniper_app.cli.parsing import Handler, _json_flag, _missing_action, _Parser
+from sniper_app.cli.parsing import CommandParser, Handler
 from sniper_app.cli.run import _run_engine
 from sniper_app.domain.errors import InputError, SniperError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = CommandParser(
         prog="sniper-app",
         description="Sniper: places your maximum bid on eBay auctions seconds before they end.",
     )
@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="offscreen smoke test: snipe one short auction on the bundled simulator with private temporary "
         "data, then exit 0 (or 1 naming the failed step)",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
 
     config.add_commands(sub)
 
@@ -56,10 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     account.add_commands(sub)
     group.add_commands(sub)
     diagnostics.add_commands(sub)
-    from sniper_app.cli.secrets import add_secrets_commands
+    # Imported here: the secrets commands load the eBay client (httpx and all), which the simulator does not need.
+    from sniper_app.cli import secrets
 
-    secrets = add_secrets_commands(sub, _json_flag)
-    secrets.set_defaults(handler=_missing_action(secrets))
+    secrets.add_commands(sub)
     return parser
 
 

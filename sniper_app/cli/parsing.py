@@ -11,7 +11,7 @@ from sniper_app.cli.output import Output, UsageError
 from sniper_app.domain.text import MAX_GROUP_SIZE
 
 
-class _Parser(argparse.ArgumentParser):
+class CommandParser(argparse.ArgumentParser):
     # argparse prints and exits on its own; we want one sentence and exit code 2 through our own path,
     # in JSON too when --json was asked for.
     def error(self, message: str) -> NoReturn:
@@ -21,7 +21,7 @@ class _Parser(argparse.ArgumentParser):
 Handler = Callable[[argparse.Namespace, Output], int]
 
 
-def _json_flag(parser: argparse.ArgumentParser) -> None:
+def json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -33,7 +33,7 @@ def _shown_arg(text: str) -> str:
     return text if len(text) <= 24 else f"{text[:20]}…"
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -45,8 +45,8 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _wins(text: str) -> int:
-    value = _positive_int(text)
+def wins_arg(text: str) -> int:
+    value = positive_int(text)
     if value > MAX_GROUP_SIZE:
         raise argparse.ArgumentTypeError(
             f"a group holds at most {MAX_GROUP_SIZE} snipes, so it can aim to win at most {MAX_GROUP_SIZE}"
@@ -54,7 +54,7 @@ def _wins(text: str) -> int:
     return value
 
 
-def _seconds(text: str) -> float:
+def seconds_arg(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
@@ -64,11 +64,11 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _lead_arg(text: str) -> float | str:
-    return "auto" if text.strip().lower() == "auto" else _seconds(text)
+def lead_arg(text: str) -> float | str:
+    return "auto" if text.strip().lower() == "auto" else seconds_arg(text)
 
 
-def _missing_action(parser: argparse.ArgumentParser) -> Handler:
+def missing_action(parser: argparse.ArgumentParser) -> Handler:
     def handler(args: argparse.Namespace, out: Output) -> int:
         raise UsageError(f"Say what to do. Try '{parser.prog} --help'.")
 

@@ -6,10 +6,10 @@ import argparse
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from sniper_app.cli.context import _context, _reads, _with_client
-from sniper_app.cli.formatting import _amount, _converted_data, _iso, _max_shown, _price_shown, _when, _with_warnings
+from sniper_app.cli.context import command_context, reads_of, with_client
+from sniper_app.cli.formatting import amount, converted_data, iso, max_shown, price_shown, when, with_warnings
 from sniper_app.cli.output import EXIT_OK, Output
-from sniper_app.cli.parsing import _json_flag, _lead_arg, _missing_action, _Parser, _positive_int
+from sniper_app.cli.parsing import CommandParser, json_flag, lead_arg, missing_action, positive_int
 from sniper_app.domain.errors import InputError
 from sniper_app.domain.money import names_currency
 from sniper_app.domain.rules import AUTO_LEAD
@@ -24,33 +24,33 @@ if TYPE_CHECKING:
 def add_commands(sub: Any) -> None:
     """The ``snipe`` command group."""
     snipe = sub.add_parser("snipe", help="add, list, edit or cancel snipes")
-    snipe_sub = snipe.add_subparsers(dest="snipe_command", metavar="ACTION", parser_class=_Parser)
-    snipe.set_defaults(handler=_missing_action(snipe))
+    snipe_sub = snipe.add_subparsers(dest="snipe_command", metavar="ACTION", parser_class=CommandParser)
+    snipe.set_defaults(handler=missing_action(snipe))
 
     add = snipe_sub.add_parser("add", help="snipe an auction: ITEM is a number, a link or an id like v1|…|0")
     add.add_argument("item", metavar="ITEM")
     add.add_argument("max", metavar="MAX", help="the most you will pay, e.g. 25.50 (in the item's currency)")
-    add.add_argument("--lead", type=_lead_arg, metavar="S",
+    add.add_argument("--lead", type=lead_arg, metavar="S",
                      help="seconds before the end to bid (1–120), or 'auto': the shortest safe lead, measured")
     add.add_argument("--group", metavar="NAME", help="an existing group ('group add' creates one)")
-    _json_flag(add)
+    json_flag(add)
     add.set_defaults(handler=_snipe_add)
 
     list_ = snipe_sub.add_parser("list", help="list snipes, soonest ending first")
     list_.add_argument("--status", metavar="S", help=f"only this status ({', '.join(s.value for s in SnipeStatus)})")
-    _json_flag(list_)
+    json_flag(list_)
     list_.set_defaults(handler=_snipe_list)
 
     cancel = snipe_sub.add_parser("cancel", help="cancel a snipe that has not fired")
-    cancel.add_argument("id", type=_positive_int, metavar="ID")
-    _json_flag(cancel)
+    cancel.add_argument("id", type=positive_int, metavar="ID")
+    json_flag(cancel)
     cancel.set_defaults(handler=_snipe_cancel)
 
     edit = snipe_sub.add_parser("edit", help="change the maximum or lead of a snipe that has not fired")
-    edit.add_argument("id", type=_positive_int, metavar="ID")
+    edit.add_argument("id", type=positive_int, metavar="ID")
     edit.add_argument("--max", metavar="M", dest="max_amount")
-    edit.add_argument("--lead", type=_lead_arg, metavar="S", help="seconds (1–120) or 'auto'")
-    _json_flag(edit)
+    edit.add_argument("--lead", type=lead_arg, metavar="S", help="seconds (1–120) or 'auto'")
+    json_flag(edit)
     edit.set_defaults(handler=_snipe_edit)
 
 
@@ -64,22 +64,22 @@ def _snipe_data(snipe: SnipeView, lead: LeadChoice | None = None) -> dict[str, A
         "status": snipe.status,
         "reason": snipe.status_reason,
         "currency": snipe.currency,
-        "max_bid": _amount(snipe.max_bid_minor, snipe.currency),
+        "max_bid": amount(snipe.max_bid_minor, snipe.currency),
         "lead_seconds": snipe.lead_seconds,
         "lead_auto": snipe.lead_seconds == AUTO_LEAD,
         "lead_chosen_seconds": lead.seconds if lead is not None else None,
         "lead_why": lead.why if lead is not None else None,
-        "end_time": _iso(snipe.end_time),
-        "current_price": _amount(snipe.current_price_minor, snipe.currency),
-        "converted_price": _converted_data(snipe),
+        "end_time": iso(snipe.end_time),
+        "current_price": amount(snipe.current_price_minor, snipe.currency),
+        "converted_price": converted_data(snipe),
         "bid_count": snipe.bid_count,
-        "final_price": _amount(snipe.final_price_minor, snipe.currency),
+        "final_price": amount(snipe.final_price_minor, snipe.currency),
         "group": group.name if group is not None else None,
         "item_url": snipe.item_url,
         "attempts": snipe.attempts,
         "ebay_message": snipe.ebay_message,
-        "planned_at": _iso(snipe.planned_at),
-        "sent_at": _iso(snipe.sent_at),
+        "planned_at": iso(snipe.planned_at),
+        "sent_at": iso(snipe.sent_at),
     }
 
 
@@ -87,9 +87,9 @@ def _snipe_line(snipe: SnipeView, lead: LeadChoice | None = None) -> str:
     shown_lead = f"{snipe.lead_seconds:g}s" if snipe.lead_seconds != AUTO_LEAD else (
         f"auto {lead.seconds:g}s" if lead is not None else "auto")
     return (
-        f"#{snipe.id:<4} {snipe.status:<9} max {_max_shown(snipe):>12}  "
-        f"now {_price_shown(snipe.current_price_minor, snipe.currency, snipe)}  "
-        f"lead {shown_lead}  ends {_when(snipe.end_time)}  {visible(snipe.title or snipe.legacy_item_id)}"
+        f"#{snipe.id:<4} {snipe.status:<9} max {max_shown(snipe):>12}  "
+        f"now {price_shown(snipe.current_price_minor, snipe.currency, snipe)}  "
+        f"lead {shown_lead}  ends {when(snipe.end_time)}  {visible(snipe.title or snipe.legacy_item_id)}"
         + (f"  ({visible(snipe.status_reason)})" if snipe.status_reason and SnipeStatus(snipe.status).is_final else "")
         + (f"\n      lead chosen: {visible(lead.why)}" if lead is not None and snipe.lead_seconds == AUTO_LEAD else "")
     )
@@ -100,8 +100,8 @@ def _lead_words(snipe: SnipeView) -> str:
 
 
 def _snipe_add(args: argparse.Namespace, out: Output) -> int:
-    with _context(args) as ctx:
-        snipe, warnings = _with_client(
+    with command_context(args) as ctx:
+        snipe, warnings = with_client(
             ctx, lambda client: ctx.actions(client).add_snipe(args.item, args.max, lead=args.lead, group=args.group)
         )
         # A bare number is read in the listing's currency: say so, since the user may have thought in another.
@@ -111,11 +111,11 @@ def _snipe_add(args: argparse.Namespace, out: Output) -> int:
         )
         out.result(
             {"snipe": _snipe_data(snipe), "warnings": warnings, "max_read_in": snipe.currency},
-            _with_warnings(
+            with_warnings(
                 f"Snipe #{snipe.id} added: {visible(snipe.title or snipe.legacy_item_id)} — max "
-                f"{_max_shown(snipe)}, bid {_lead_words(snipe)} before the end "
-                f"({_when(snipe.end_time)}). Price now "
-                f"{_price_shown(snipe.current_price_minor, snipe.currency, snipe)}.{read_as}",
+                f"{max_shown(snipe)}, bid {_lead_words(snipe)} before the end "
+                f"({when(snipe.end_time)}). Price now "
+                f"{price_shown(snipe.current_price_minor, snipe.currency, snipe)}.{read_as}",
                 warnings,
             ),
         )
@@ -135,8 +135,8 @@ def _parse_status(text: str | None) -> SnipeStatus | None:
 
 def _snipe_list(args: argparse.Namespace, out: Output) -> int:
     status = _parse_status(args.status)
-    with _context(args) as ctx:
-        reads = _reads(ctx)
+    with command_context(args) as ctx:
+        reads = reads_of(ctx)
         snipes = reads.snipes(status)
         leads = {s.id: reads.lead_choice(s.id) for s in snipes if s.lead_seconds == AUTO_LEAD}
         out.result([_snipe_data(s, leads.get(s.id)) for s in snipes],
@@ -145,7 +145,7 @@ def _snipe_list(args: argparse.Namespace, out: Output) -> int:
 
 
 def _snipe_cancel(args: argparse.Namespace, out: Output) -> int:
-    with _context(args) as ctx:
+    with command_context(args) as ctx:
         snipe = asyncio.run(ctx.actions(None).cancel_snipe(args.id))
         name = visible(snipe.title or snipe.legacy_item_id)
         out.result({"snipe": _snipe_data(snipe)}, f"Snipe #{snipe.id} cancelled ({name}).")
@@ -155,14 +155,14 @@ def _snipe_cancel(args: argparse.Namespace, out: Output) -> int:
 def _snipe_edit(args: argparse.Namespace, out: Output) -> int:
     if args.max_amount is None and args.lead is None:
         raise InputError("Nothing to change: give a new maximum (--max) and/or lead time (--lead).")
-    with _context(args) as ctx:
-        snipe, warnings = _with_client(
+    with command_context(args) as ctx:
+        snipe, warnings = with_client(
             ctx, lambda client: ctx.actions(client).edit_snipe(args.id, max_amount=args.max_amount, lead=args.lead)
         )
         out.result(
             {"snipe": _snipe_data(snipe), "warnings": warnings},
-            _with_warnings(
-                f"Snipe #{snipe.id} now bids at most {_max_shown(snipe)}, "
+            with_warnings(
+                f"Snipe #{snipe.id} now bids at most {max_shown(snipe)}, "
                 f"{_lead_words(snipe)} before the end."
                 + (f" Your maximum was read in {snipe.currency}, the listing's own currency."
                    if args.max_amount is not None and not names_currency(args.max_amount) else ""),

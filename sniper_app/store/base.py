@@ -44,7 +44,7 @@ def _utc_now() -> datetime:
 
 
 
-def _check_aware(value: datetime, name: str) -> datetime:
+def check_aware(value: datetime, name: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be a timezone-aware UTC datetime, got a naive one")
     return value.astimezone(UTC)
@@ -57,7 +57,7 @@ def _writable(folder: Path) -> bool:
     return os.access(folder, os.W_OK)
 
 
-def _statuses(status: SnipeStatus | str | Iterable[SnipeStatus | str]) -> list[str]:
+def status_values(status: SnipeStatus | str | Iterable[SnipeStatus | str]) -> list[str]:
     if isinstance(status, str):
         return [SnipeStatus(status).value]
     return [SnipeStatus(s).value for s in status]
@@ -180,7 +180,7 @@ class StoreBase:
             raise translated from exc
 
     def now(self) -> datetime:
-        return _check_aware(self._clock(), "clock()")
+        return check_aware(self._clock(), "clock()")
 
     if TYPE_CHECKING:
         # What one room calls in another; the rooms' own definitions must keep these signatures.

@@ -17,7 +17,7 @@ from sniper_app.domain.money import Money, MoneyError, at_rate_of
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.domain.text import clip_title
 from sniper_app.domain.views import HistoryCursor
-from sniper_app.store.base import StoreBase, _check_aware, _statuses
+from sniper_app.store.base import StoreBase, check_aware, status_values
 from sniper_app.store.db import to_epoch_us
 from sniper_app.store.models import HistoryEvent, Snipe
 
@@ -154,7 +154,7 @@ class HistoryStore(StoreBase):
         details: dict[str, Any] | None = None,
         at: datetime | None = None,
     ) -> HistoryEvent:
-        at = self.now() if at is None else _check_aware(at, "at")
+        at = self.now() if at is None else check_aware(at, "at")
         if snipe is not None:
             legacy_item_id = legacy_item_id or snipe.legacy_item_id
             title = title if title is not None else snipe.title
@@ -210,11 +210,11 @@ class HistoryStore(StoreBase):
             query = query.where(HistoryEvent.snipe == snipe_id)
         if snipe_status is not None:
             # The snipe's status now, not the one the event recorded: "everything about the snipes I won".
-            query = query.where(self._snipe_status_condition(_statuses(snipe_status)))
+            query = query.where(self._snipe_status_condition(status_values(snipe_status)))
         if since is not None:
-            query = query.where(HistoryEvent.at >= _check_aware(since, "since"))
+            query = query.where(HistoryEvent.at >= check_aware(since, "since"))
         if until is not None:
-            query = query.where(HistoryEvent.at < _check_aware(until, "until"))
+            query = query.where(HistoryEvent.at < check_aware(until, "until"))
         if text is not None and text.strip():
             query = query.where(self._text_condition(text.strip()))
         return query
@@ -346,7 +346,7 @@ class HistoryStore(StoreBase):
 
     def purge_history(self, now: datetime | None = None, *, batch: int = PURGE_BATCH) -> int:
         """Delete events past their retention horizon, in batches so other writers are not held up."""
-        cutoff = to_epoch_us(self.now() if now is None else _check_aware(now, "now"))
+        cutoff = to_epoch_us(self.now() if now is None else check_aware(now, "now"))
         total = 0
         while True:
             with self._write():

@@ -19,7 +19,7 @@ from sniper_app.domain.status import (
     check_transition,
 )
 from sniper_app.domain.text import MAX_GROUP_SIZE, clip_title
-from sniper_app.store.base import StoreBase, _check_aware, _statuses
+from sniper_app.store.base import StoreBase, check_aware, status_values
 from sniper_app.store.db import to_epoch_us
 from sniper_app.store.errors import NotFound, StoreError
 from sniper_app.store.models import Snipe
@@ -98,7 +98,7 @@ class SnipeStore(StoreBase):
             raise InputError(f"“{currency}” is not an ISO currency code.")
         if lead_seconds < 0:
             raise InputError("The lead time cannot be negative.")
-        end_time = _check_aware(end_time, "end_time")
+        end_time = check_aware(end_time, "end_time")
         title = clip_title(title)
         with self._write():
             self.get_user(user_id)
@@ -111,7 +111,7 @@ class SnipeStore(StoreBase):
                 .where(
                     (Snipe.user == user_id)
                     & (Snipe.legacy_item_id == legacy_item_id)
-                    & Snipe.status.in_(_statuses(ACTIVE_STATUSES))
+                    & Snipe.status.in_(status_values(ACTIVE_STATUSES))
                 )
                 .first()
             )
@@ -178,7 +178,7 @@ class SnipeStore(StoreBase):
             .where(
                 (Snipe.user == user_id)
                 & (Snipe.legacy_item_id == legacy_item_id)
-                & Snipe.status.in_(_statuses(ACTIVE_STATUSES))
+                & Snipe.status.in_(status_values(ACTIVE_STATUSES))
             )
             .first()
         )
@@ -194,7 +194,7 @@ class SnipeStore(StoreBase):
         """Snipes by auction end (soonest first), optionally only those in ``status``."""
         query = Snipe.select()
         if status is not None:
-            query = query.where(Snipe.status.in_(_statuses(status)))
+            query = query.where(Snipe.status.in_(status_values(status)))
         if user_id is not None:
             query = query.where(Snipe.user == user_id)
         if group_id is not None:
@@ -207,11 +207,11 @@ class SnipeStore(StoreBase):
 
     def snipes_due(self, until: datetime) -> list[Snipe]:
         """Not-yet-fired snipes whose fire instant (end − lead) is at or before ``until``."""
-        until_us = to_epoch_us(_check_aware(until, "until"))
+        until_us = to_epoch_us(check_aware(until, "until"))
         fire_us = Snipe.end_time - fn.CAST(SQL("lead_seconds * 1000000 AS INTEGER"))
         return list(
             Snipe.select()
-            .where(Snipe.status.in_(_statuses(NOT_FIRED_STATUSES)) & (fire_us <= until_us))
+            .where(Snipe.status.in_(status_values(NOT_FIRED_STATUSES)) & (fire_us <= until_us))
             .order_by(Snipe.end_time, Snipe.id)
         )
 
@@ -420,4 +420,4 @@ class SnipeStore(StoreBase):
             raise TypeError(f"cannot set snipe field(s) here: {', '.join(sorted(unknown))}")
         for name, value in fields.items():
             if isinstance(value, datetime):
-                _check_aware(value, name)
+                check_aware(value, name)

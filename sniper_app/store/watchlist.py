@@ -9,7 +9,7 @@ from typing import Any, Final
 
 from sniper_app.domain.text import clip_title
 from sniper_app.domain.views import WatchSyncResult
-from sniper_app.store.base import StoreBase, _check_aware
+from sniper_app.store.base import StoreBase, check_aware
 from sniper_app.store.models import WatchItem
 
 # What a watch-list sync writes for each item, in upsert_watch_items' order.
@@ -54,11 +54,11 @@ class WatchlistStore(StoreBase):
         ttl: timedelta = DEFAULT_WATCH_TTL,
     ) -> WatchSyncResult:
         """Replace the cached watch list with ``items``: insert new, update known, drop the rest."""
-        synced_at = _check_aware(synced_at, "synced_at")
+        synced_at = check_aware(synced_at, "synced_at")
         by_id: dict[str, WatchItemData] = {}
         for item in items:
             if item.end_time is not None:
-                _check_aware(item.end_time, "end_time")
+                check_aware(item.end_time, "end_time")
             by_id[item.legacy_item_id] = item
         expires_at = synced_at + ttl
         with self._write():

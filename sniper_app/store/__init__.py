@@ -1,4 +1,8 @@
-"""Persistence: one SQLite file per data dir (peewee, WAL, versioned migrations)."""
+"""Persistence: one SQLite file per data dir (peewee, WAL, versioned migrations).
+
+``Store`` (store.py) gathers one room per aggregate over the open database (base.py): users.py, snipes.py,
+groups.py, history.py and watchlist.py; views.py turns rows into the facade's plain views.
+"""
 
 from sniper_app.domain.views import HistoryCursor, WatchSyncResult
 from sniper_app.store.db import DB_FILENAME

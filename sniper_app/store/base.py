@@ -1,8 +1,5 @@
 """The open database of a data dir: opening, closing, the write transaction and the clock.
 
-Never call these from inside an ``await``-spanning block of your own: peewee keeps one connection per
-thread, so under asyncio every coroutine shares it. Worker threads get their own connection.
-
 Each aggregate's operations live in a room of their own (users, snipes, groups, history, watch list);
 ``Store`` (:mod:`sniper_app.store.store`) puts them together over this base.
 """

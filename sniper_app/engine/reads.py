@@ -27,8 +27,8 @@ from sniper_app.domain.views import (
 from sniper_app.engine.autolead import latest_lead_choice
 from sniper_app.store import NotFound, Store, views
 from sniper_app.store.errors import read_failure as read_failure
-from sniper_app.store.repo import DEFAULT_PAGE_SIZE
-from sniper_app.store.repo import MAX_PAGE_SIZE as _MAX_PAGE_SIZE
+from sniper_app.store.history import DEFAULT_PAGE_SIZE
+from sniper_app.store.history import MAX_PAGE_SIZE as _MAX_PAGE_SIZE
 
 MAX_PAGE_SIZE: Final = _MAX_PAGE_SIZE  # the most history entries one page may hold
 _ALL: Final = HistoryFilter()

@@ -21,8 +21,9 @@ from sniper_app.domain.views import (
     SnipeView,
     WatchView,
 )
+from sniper_app.store.history import HistoryTuple
 from sniper_app.store.models import Snipe, SnipeGroup
-from sniper_app.store.repo import HistoryTuple, Store
+from sniper_app.store.store import Store
 
 
 def group_view(group: SnipeGroup) -> GroupView:

@@ -14,7 +14,7 @@ from sniper_app.domain.status import SnipeStatus
 from sniper_app.engine.bus import AccountStateChanged, EventBus, SnipeStatusChanged
 from sniper_app.engine.reads import Reads
 from sniper_app.store import Store
-from sniper_app.store.repo import WatchItemData
+from sniper_app.store.watchlist import WatchItemData
 from sniper_app.ui.models import HistoryColumn, SnipeColumn, WatchColumn
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 from sniper_app.ui.thumbnails import ThumbnailCache

@@ -26,7 +26,7 @@ from sniper_app.store import (
     StoreError,
     WatchItemData,
 )
-from sniper_app.store import repo as repo_module
+from sniper_app.store import history as history_module
 from sniper_app.store.migrations import LATEST_VERSION
 from sniper_app.store.models import MODELS
 from tests.support.store import FakeClock, create_database_at_version
@@ -454,12 +454,12 @@ def test_every_history_filter(store: Store, user_id: int, clock: FakeClock) -> N
     assert store.count_history(text="leica") == len(ids(lambda e: "Leica" in e.title))
 
 
-@pytest.mark.parametrize("common_share", [repo_module._STATUS_COMMON_SHARE, 1], ids=["time-index", "snipe-index"])
+@pytest.mark.parametrize("common_share", [history_module._STATUS_COMMON_SHARE, 1], ids=["time-index", "snipe-index"])
 def test_history_of_snipes_by_their_current_status(
     store: Store, user_id: int, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, common_share: int
 ) -> None:
     # Both query plans (a status held by many snipes, by few) must page to the same events.
-    monkeypatch.setattr(repo_module, "_STATUS_COMMON_SHARE", common_share)
+    monkeypatch.setattr(history_module, "_STATUS_COMMON_SHARE", common_share)
     won, lost, open_ = (_snipe(store, user_id, item=f"item{n}") for n in range(3))
     for step in range(12):  # many events on a few instants: paging must break ties by id
         clock.advance(seconds=step % 2)
@@ -496,7 +496,7 @@ def test_common_words_take_the_index_walk_with_the_same_results(
 ) -> None:
     _fill_history(store, clock)
     via_fts = _walk(store, 11, text="radio")
-    monkeypatch.setattr(repo_module, "_FTS_RARE_LIMIT", 3)
+    monkeypatch.setattr(history_module, "_FTS_RARE_LIMIT", 3)
     assert _walk(store, 11, text="radio") == via_fts
     assert len(via_fts) == 207
 

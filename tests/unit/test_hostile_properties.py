@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sniper_app import cli
+from sniper_app.cli import parsing
 from sniper_app.domain.errors import InputError
 from sniper_app.domain.items import ItemRef, parse_item_ref
 from sniper_app.domain.money import Money
@@ -60,7 +61,7 @@ def _is_short_sentence(message: str) -> None:
 @given(any_text)
 def test_an_id_argument_is_a_64_bit_row_id_or_a_short_refusal(text: str) -> None:
     try:
-        value = cli._positive_int(text)
+        value = parsing.positive_int(text)
     except argparse.ArgumentTypeError as exc:
         _is_short_sentence(str(exc))
     else:
@@ -71,7 +72,7 @@ def test_an_id_argument_is_a_64_bit_row_id_or_a_short_refusal(text: str) -> None
 @given(any_text)
 def test_wins_are_within_a_group_or_refused(text: str) -> None:
     try:
-        value = cli._wins(text)
+        value = parsing.wins_arg(text)
     except argparse.ArgumentTypeError as exc:
         _is_sentence(str(exc))
     else:
@@ -90,7 +91,7 @@ def test_the_store_bounds_wins_the_same_way(value: int) -> None:
 @given(any_text | st.floats().map(repr))
 def test_a_lead_is_between_its_bounds_or_refused(text: str) -> None:
     try:
-        lead = validate_lead(cli._seconds(text))
+        lead = validate_lead(parsing.seconds_arg(text))
     except argparse.ArgumentTypeError as exc:
         _is_sentence(str(exc))
     except InputError as exc:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sniper_app.cli.parsing import CommandParser, json_flag, missing_action
 from sniper_app.domain.errors import InputError, SniperError
 from sniper_app.ebay.secretfile import CREDENTIAL_NAME, KEY_ENV, KEY_FILE_ENV, SECRETS_FILE, new_key
 
 if TYPE_CHECKING:
-    from sniper_app.cli import Output
+    from sniper_app.cli.output import Output
 
 _STORE_NAMES = {
     "keyring": "the OS keyring",
@@ -34,10 +34,11 @@ class NoSecretStore(SniperError):
     """``secrets status`` found no store the app can use; the message says why."""
 
 
-def add_secrets_commands(sub: Any, json_flag: Callable[[argparse.ArgumentParser], None]) -> argparse.ArgumentParser:
-    """The ``secrets`` command group; the caller says what it does with no action."""
+def add_commands(sub: Any) -> None:
+    """The ``secrets`` command group."""
     secrets = sub.add_parser("secrets", help="where the eBay sign-in and other secrets are kept")
-    secrets_sub = secrets.add_subparsers(dest="secrets_command", metavar="ACTION", parser_class=type(secrets))
+    secrets_sub = secrets.add_subparsers(dest="secrets_command", metavar="ACTION", parser_class=CommandParser)
+    secrets.set_defaults(handler=missing_action(secrets))
     init = secrets_sub.add_parser(
         "init", help="make a key for the encrypted secrets file (for machines without an OS keyring)"
     )
@@ -47,8 +48,6 @@ def add_secrets_commands(sub: Any, json_flag: Callable[[argparse.ArgumentParser]
     status = secrets_sub.add_parser("status", help="which store keeps the secrets, and why")
     json_flag(status)
     status.set_defaults(handler=_secrets_status)
-    parser: argparse.ArgumentParser = secrets
-    return parser
 
 
 def _settings(args: argparse.Namespace) -> Any:

@@ -1,0 +1,77 @@
+"""``sniper-app config``: show or change settings, and where things are kept."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import Any
+
+from sniper_app.cli.output import EXIT_OK, Output
+from sniper_app.cli.parsing import CommandParser, missing_action
+
+
+def add_commands(sub: Any) -> None:
+    """The ``config`` command group."""
+    config = sub.add_parser("config", help="show or change settings")
+    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", parser_class=CommandParser)
+    config.set_defaults(handler=missing_action(config))
+    show = config_sub.add_parser("show", help="print the settings in force")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(handler=_config_show)
+    set_ = config_sub.add_parser("set", help="save a setting, e.g. 'config set default_lead_seconds 7'")
+    set_.add_argument("field")
+    set_.add_argument("value")
+    set_.add_argument("--json", action="store_true", help="print JSON")
+    set_.set_defaults(handler=_config_set)
+    path = config_sub.add_parser("path", help="print where settings, data and logs are kept")
+    path.add_argument("--json", action="store_true", help="print JSON")
+    path.set_defaults(handler=_config_path)
+
+
+def _config_show(args: argparse.Namespace, out: Output) -> int:
+    from sniper_app.config import load_settings
+
+    settings = load_settings()
+    data = settings.model_dump(mode="json")
+    out.result(data, "\n".join(f"{key} = {'' if value is None else value}" for key, value in data.items()))
+    return EXIT_OK
+
+
+def _config_set(args: argparse.Namespace, out: Output) -> int:
+    from sniper_app.config import APPLIES, FIELDS, SettingsError, env_name, load_settings, save_settings
+
+    if args.field not in FIELDS:
+        raise SettingsError(f"Unknown setting '{args.field}'. Settings are: {', '.join(FIELDS)}.")
+    value: Any = None if args.value == "" else args.value
+    save_settings({args.field: value})
+    # What was saved, not what is in force: a SNIPER_<FIELD> variable may override it, and that is said.
+    saved_settings = load_settings(environ={})
+    saved = getattr(saved_settings, args.field)
+    override = os.environ.get(env_name(args.field))
+    data = {args.field: json.loads(saved_settings.model_dump_json(include={args.field}))[args.field]}
+    text = f"{args.field} = {'' if saved is None else saved}"
+    if override is not None:
+        data["overridden_by"] = env_name(args.field)
+        text += f" (saved; {env_name(args.field)} overrides it while set)"
+    out.result(data, text)
+    # Beside the result, not in it: the result stays the saved value that scripts already read.
+    applies = APPLIES[args.field]
+    note = ("A running Sniper applies it within seconds." if applies == "live"
+            else "A running Sniper keeps the old value until it restarts.")
+    print(json.dumps({"applies": applies, "note": note}) if out.as_json else note, file=out.err)
+    return EXIT_OK
+
+
+def _config_path(args: argparse.Namespace, out: Output) -> int:
+    from sniper_app import paths
+    from sniper_app.config import load_settings, settings_path
+
+    data = {
+        "settings": str(settings_path()),
+        "data": str(load_settings().resolved_data_dir()),
+        "logs": str(paths.log_dir()),
+    }
+    out.result(data, "\n".join(f"{key}: {value}" for key, value in data.items()))
+    return EXIT_OK
+

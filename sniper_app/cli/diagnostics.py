@@ -1,0 +1,95 @@
+"""``sniper-app notify test`` and ``sniper-app diagnostics``: check that the app can reach you, and what it holds."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from collections import Counter
+from typing import Any
+
+from sniper_app.cli.context import command_context, reads_of
+from sniper_app.cli.formatting import iso, when
+from sniper_app.cli.output import EXIT_FAILURE, EXIT_OK, Output
+from sniper_app.cli.parsing import CommandParser, json_flag, missing_action
+
+
+def add_commands(sub: Any) -> None:
+    """The ``notify`` command group and the ``diagnostics`` command."""
+    notify = sub.add_parser("notify", help="email and tray notifications")
+    notify_sub = notify.add_subparsers(dest="notify_command", metavar="ACTION", parser_class=CommandParser)
+    notify.set_defaults(handler=missing_action(notify))
+    ntest = notify_sub.add_parser("test", help="send a test email with the email settings in force")
+    ntest.add_argument("--to", metavar="ADDRESS", help="send it here instead of email_to")
+    json_flag(ntest)
+    ntest.set_defaults(handler=_notify_test)
+
+    diag = sub.add_parser("diagnostics", help="counts, last sync and the engine's last metrics")
+    json_flag(diag)
+    diag.set_defaults(handler=_diagnostics)
+
+
+def _notify_test(args: argparse.Namespace, out: Output) -> int:
+    from pydantic import ValidationError
+
+    from sniper_app.config import Settings, SettingsError
+    from sniper_app.engine.notifications import send_test_email
+    from sniper_app.notify import EmailConfigError, SendError
+
+    with command_context(args) as ctx:
+        settings = ctx.settings
+        if args.to:
+            try:
+                settings = Settings.model_validate(settings.model_dump() | {"email_to": args.to})
+            except ValidationError:
+                raise SettingsError(f"'{args.to}' is not an email address such as you@example.com.") from None
+        try:
+            sentence = asyncio.run(send_test_email(settings, ctx.secrets))
+        except EmailConfigError:
+            raise
+        except SendError as exc:
+            return out.error(f"The test email was not sent. {exc}", EXIT_FAILURE)
+    out.result({"sent": True, "to": settings.email_to, "backend": settings.email_backend}, sentence)
+    return EXIT_OK
+
+
+def _diagnostics(args: argparse.Namespace, out: Output) -> int:
+    from sniper_app.app import METRICS_FILE
+    from sniper_app.cli.secrets import store_in_use
+
+    with command_context(args) as ctx:
+        reads = reads_of(ctx)
+        account = reads.account()
+        snipes = reads.snipes()
+        watch = reads.watch_items()
+        synced = max((w.synced_at for w in watch), default=None)
+        try:
+            engine: Any = json.loads((ctx.data_dir / METRICS_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            engine = None
+        store, store_text = store_in_use(ctx.data_dir, demo=args.demo)
+        data = {
+            "data_dir": str(ctx.data_dir),
+            "ebay_env": ctx.settings.ebay_env,
+            "secrets_store": store,
+            "account": {"username": account.username, "needs_relink": account.needs_relink},
+            "snipes": dict(sorted(Counter(s.status for s in snipes).items())),
+            "watch_items": len(watch),
+            "last_watchlist_sync": iso(synced),
+            "history_events": reads.count_history(),
+            # Written by a running engine (headless or window) every few seconds; None if none has run.
+            "engine": engine,
+        }
+        text = [
+            f"data dir: {data['data_dir']} ({ctx.settings.ebay_env})",
+            f"secrets kept in: {store_text}",
+            f"account: {account.username or 'not linked'}" + (" (needs linking again)" if account.needs_relink else ""),
+            "snipes: " + (", ".join(f"{k.lower()} {v}" for k, v in data["snipes"].items()) or "none"),
+            f"watch list: {len(watch)} items, last synced {when(synced)}",
+            f"history events: {data['history_events']}",
+            "engine metrics: "
+            + (f"written {engine.get('written_at')} by process {engine.get('pid')}" if engine else "none recorded"),
+        ]
+        out.result(data, "\n".join(text))
+    return EXIT_OK
+

@@ -1,0 +1,173 @@
+"""``sniper-app snipe``: add, list, edit and cancel snipes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from sniper_app.cli.context import command_context, reads_of, with_client
+from sniper_app.cli.formatting import amount, converted_data, iso, max_shown, price_shown, when, with_warnings
+from sniper_app.cli.output import EXIT_OK, Output
+from sniper_app.cli.parsing import CommandParser, json_flag, lead_arg, missing_action, positive_int
+from sniper_app.domain.errors import InputError
+from sniper_app.domain.money import names_currency
+from sniper_app.domain.rules import AUTO_LEAD
+from sniper_app.domain.status import SnipeStatus
+from sniper_app.domain.text import visible
+
+if TYPE_CHECKING:
+    from sniper_app.domain.lead import LeadChoice
+    from sniper_app.domain.views import SnipeView
+
+
+def add_commands(sub: Any) -> None:
+    """The ``snipe`` command group."""
+    snipe = sub.add_parser("snipe", help="add, list, edit or cancel snipes")
+    snipe_sub = snipe.add_subparsers(dest="snipe_command", metavar="ACTION", parser_class=CommandParser)
+    snipe.set_defaults(handler=missing_action(snipe))
+
+    add = snipe_sub.add_parser("add", help="snipe an auction: ITEM is a number, a link or an id like v1|…|0")
+    add.add_argument("item", metavar="ITEM")
+    add.add_argument("max", metavar="MAX", help="the most you will pay, e.g. 25.50 (in the item's currency)")
+    add.add_argument("--lead", type=lead_arg, metavar="S",
+                     help="seconds before the end to bid (1–120), or 'auto': the shortest safe lead, measured")
+    add.add_argument("--group", metavar="NAME", help="an existing group ('group add' creates one)")
+    json_flag(add)
+    add.set_defaults(handler=_snipe_add)
+
+    list_ = snipe_sub.add_parser("list", help="list snipes, soonest ending first")
+    list_.add_argument("--status", metavar="S", help=f"only this status ({', '.join(s.value for s in SnipeStatus)})")
+    json_flag(list_)
+    list_.set_defaults(handler=_snipe_list)
+
+    cancel = snipe_sub.add_parser("cancel", help="cancel a snipe that has not fired")
+    cancel.add_argument("id", type=positive_int, metavar="ID")
+    json_flag(cancel)
+    cancel.set_defaults(handler=_snipe_cancel)
+
+    edit = snipe_sub.add_parser("edit", help="change the maximum or lead of a snipe that has not fired")
+    edit.add_argument("id", type=positive_int, metavar="ID")
+    edit.add_argument("--max", metavar="M", dest="max_amount")
+    edit.add_argument("--lead", type=lead_arg, metavar="S", help="seconds (1–120) or 'auto'")
+    json_flag(edit)
+    edit.set_defaults(handler=_snipe_edit)
+
+
+def _snipe_data(snipe: SnipeView, lead: LeadChoice | None = None) -> dict[str, Any]:
+    group = snipe.group
+    return {
+        "id": snipe.id,
+        "item": snipe.legacy_item_id,
+        "rest_item_id": snipe.rest_item_id,
+        "title": snipe.title,
+        "status": snipe.status,
+        "reason": snipe.status_reason,
+        "currency": snipe.currency,
+        "max_bid": amount(snipe.max_bid_minor, snipe.currency),
+        "lead_seconds": snipe.lead_seconds,
+        "lead_auto": snipe.lead_seconds == AUTO_LEAD,
+        "lead_chosen_seconds": lead.seconds if lead is not None else None,
+        "lead_why": lead.why if lead is not None else None,
+        "end_time": iso(snipe.end_time),
+        "current_price": amount(snipe.current_price_minor, snipe.currency),
+        "converted_price": converted_data(snipe),
+        "bid_count": snipe.bid_count,
+        "final_price": amount(snipe.final_price_minor, snipe.currency),
+        "group": group.name if group is not None else None,
+        "item_url": snipe.item_url,
+        "attempts": snipe.attempts,
+        "ebay_message": snipe.ebay_message,
+        "planned_at": iso(snipe.planned_at),
+        "sent_at": iso(snipe.sent_at),
+    }
+
+
+def _snipe_line(snipe: SnipeView, lead: LeadChoice | None = None) -> str:
+    shown_lead = f"{snipe.lead_seconds:g}s" if snipe.lead_seconds != AUTO_LEAD else (
+        f"auto {lead.seconds:g}s" if lead is not None else "auto")
+    return (
+        f"#{snipe.id:<4} {snipe.status:<9} max {max_shown(snipe):>12}  "
+        f"now {price_shown(snipe.current_price_minor, snipe.currency, snipe)}  "
+        f"lead {shown_lead}  ends {when(snipe.end_time)}  {visible(snipe.title or snipe.legacy_item_id)}"
+        + (f"  ({visible(snipe.status_reason)})" if snipe.status_reason and SnipeStatus(snipe.status).is_final else "")
+        + (f"\n      lead chosen: {visible(lead.why)}" if lead is not None and snipe.lead_seconds == AUTO_LEAD else "")
+    )
+
+
+def _lead_words(snipe: SnipeView) -> str:
+    return f"{snipe.lead_seconds:g} s" if snipe.lead_seconds != AUTO_LEAD else "at the shortest safe lead"
+
+
+def _snipe_add(args: argparse.Namespace, out: Output) -> int:
+    with command_context(args) as ctx:
+        snipe, warnings = with_client(
+            ctx, lambda client: ctx.actions(client).add_snipe(args.item, args.max, lead=args.lead, group=args.group)
+        )
+        # A bare number is read in the listing's currency: say so, since the user may have thought in another.
+        read_as = (
+            f" Your maximum was read in {snipe.currency}, the listing's own currency."
+            if not names_currency(args.max) else ""
+        )
+        out.result(
+            {"snipe": _snipe_data(snipe), "warnings": warnings, "max_read_in": snipe.currency},
+            with_warnings(
+                f"Snipe #{snipe.id} added: {visible(snipe.title or snipe.legacy_item_id)} — max "
+                f"{max_shown(snipe)}, bid {_lead_words(snipe)} before the end "
+                f"({when(snipe.end_time)}). Price now "
+                f"{price_shown(snipe.current_price_minor, snipe.currency, snipe)}.{read_as}",
+                warnings,
+            ),
+        )
+    return EXIT_OK
+
+
+def _parse_status(text: str | None) -> SnipeStatus | None:
+    if text is None:
+        return None
+    try:
+        return SnipeStatus(text.strip().upper())
+    except ValueError:
+        raise InputError(
+            f"'{text}' is not a snipe status; use one of {', '.join(s.value for s in SnipeStatus)}."
+        ) from None
+
+
+def _snipe_list(args: argparse.Namespace, out: Output) -> int:
+    status = _parse_status(args.status)
+    with command_context(args) as ctx:
+        reads = reads_of(ctx)
+        snipes = reads.snipes(status)
+        leads = {s.id: reads.lead_choice(s.id) for s in snipes if s.lead_seconds == AUTO_LEAD}
+        out.result([_snipe_data(s, leads.get(s.id)) for s in snipes],
+                   "\n".join(_snipe_line(s, leads.get(s.id)) for s in snipes) or "No snipes.")
+    return EXIT_OK
+
+
+def _snipe_cancel(args: argparse.Namespace, out: Output) -> int:
+    with command_context(args) as ctx:
+        snipe = asyncio.run(ctx.actions(None).cancel_snipe(args.id))
+        name = visible(snipe.title or snipe.legacy_item_id)
+        out.result({"snipe": _snipe_data(snipe)}, f"Snipe #{snipe.id} cancelled ({name}).")
+    return EXIT_OK
+
+
+def _snipe_edit(args: argparse.Namespace, out: Output) -> int:
+    if args.max_amount is None and args.lead is None:
+        raise InputError("Nothing to change: give a new maximum (--max) and/or lead time (--lead).")
+    with command_context(args) as ctx:
+        snipe, warnings = with_client(
+            ctx, lambda client: ctx.actions(client).edit_snipe(args.id, max_amount=args.max_amount, lead=args.lead)
+        )
+        out.result(
+            {"snipe": _snipe_data(snipe), "warnings": warnings},
+            with_warnings(
+                f"Snipe #{snipe.id} now bids at most {max_shown(snipe)}, "
+                f"{_lead_words(snipe)} before the end."
+                + (f" Your maximum was read in {snipe.currency}, the listing's own currency."
+                   if args.max_amount is not None and not names_currency(args.max_amount) else ""),
+                warnings,
+            ),
+        )
+    return EXIT_OK
+

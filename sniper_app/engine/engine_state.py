@@ -32,7 +32,7 @@ from sniper_app.engine.bus import (
     SnipeStatusChanged,
     SnipeWarning,
 )
-from sniper_app.engine.clock import ClockService
+from sniper_app.engine.clock_service import ClockService
 from sniper_app.engine.decisions import (
     EbayAnswer,
     Plan,

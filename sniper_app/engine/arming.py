@@ -14,9 +14,7 @@ from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.lead import AUTO_LEAD, LeadChoice, choose_lead
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.engine.autolead import LEAD_KEY
-from sniper_app.engine.bus import (
-    SnipeWarning,
-)
+from sniper_app.engine.bus import SnipeWarning
 from sniper_app.engine.decisions import (
     ArmVerdict,
     Member,
@@ -26,12 +24,7 @@ from sniper_app.engine.decisions import (
     group_cancellations,
     group_reached,
 )
-from sniper_app.engine.engine_state import (
-    _NOT_FIRED,
-    EngineBase,
-    _Armed,
-    _iso,
-)
+from sniper_app.engine.engine_state import _NOT_FIRED, EngineBase, _Armed, _iso
 from sniper_app.store.errors import DiskFull
 from sniper_app.store.models import Snipe
 
@@ -39,8 +32,9 @@ log = logging.getLogger(__name__)
 
 
 class Arming(EngineBase):
+    """Derives the scheduler jobs of each snipe from the database, and plans when its bid leaves."""
 
-    # --- derived state -------------------------------------------------------------------------------
+    # --- derived state ------------------------------------------------------------------------------
 
     async def reconcile(self) -> None:
         """Re-read the database and bring the derived jobs in line with it."""
@@ -180,7 +174,7 @@ class Arming(EngineBase):
         if event.job_id.startswith("snipe:"):
             self._spawn(self._job_snipe(int(event.job_id.split(":")[1])))
 
-    # --- groups --------------------------------------------------------------------------------------
+    # --- groups -------------------------------------------------------------------------------------
 
     def _group_reached(self, snipe: Snipe) -> bool:
         group_id = snipe.group_id

@@ -24,6 +24,12 @@ Timeline of one snipe (local clock; ``S`` = send instant = end − lead − offs
   its claim instant asks eBay (getBidding) before sending anything (``decisions.late_pick_up``).
 - after the send: the loop catches up with the bookkeeping (PLACED / FAILED); after the end, getBidding
   says WON or LOST and the final price.
+
+Engine assembles its rooms, each a mixin over ``engine_state.EngineBase`` (the shared state and status
+helpers): ``arming`` (jobs derived from the database, the plan, groups), ``preflight`` (the checks before
+the fire), ``handover`` (the request given to the fire thread, and the claim), ``outcomes`` (the reply and
+eBay's record turned into a status, results), ``housekeeping`` (health check, polls, heartbeat, clock and
+memory jobs), ``settings_apply`` and ``watchlist_driver``. What it keeps itself is starting and stopping.
 """
 
 from __future__ import annotations
@@ -38,9 +44,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from sniper_app.engine.arming import Arming
-from sniper_app.engine.engine_state import HOUSEKEEPING_S, STOP_DRAIN_S, EngineBase
+from sniper_app.engine.engine_state import EngineBase
 from sniper_app.engine.handover import HandOver
-from sniper_app.engine.housekeeping import Housekeeping
+from sniper_app.engine.housekeeping import HOUSEKEEPING_S, Housekeeping
 from sniper_app.engine.outcomes import Outcomes
 from sniper_app.engine.preflight import Preflight
 from sniper_app.engine.settings_apply import SettingsApplier
@@ -48,11 +54,14 @@ from sniper_app.engine.watchlist_driver import WatchlistDriver
 
 log = logging.getLogger(__name__)
 
+# How long a stop waits for writes a full disk held back.
+STOP_DRAIN_S = 2.0
+
 
 class Engine(Arming, Preflight, HandOver, Outcomes, Housekeeping, SettingsApplier, WatchlistDriver, EngineBase):
     """Runs snipes on the running asyncio loop (plain asyncio, or the window's Qt-driven one)."""
 
-    # --- public --------------------------------------------------------------------------------------
+    # --- public -------------------------------------------------------------------------------------
 
     @property
     def paused(self) -> bool:

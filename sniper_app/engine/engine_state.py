@@ -21,22 +21,11 @@ from sniper_app.config import Settings
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.items import ItemRef
 from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
-from sniper_app.ebay import (
-    EbayClient,
-    NeedsRelink,
-)
+from sniper_app.ebay import EbayClient, NeedsRelink
 from sniper_app.engine.bookkeeping import Bookkeeper
-from sniper_app.engine.bus import (
-    AccountStateChanged,
-    EventBus,
-    SnipeStatusChanged,
-    SnipeWarning,
-)
+from sniper_app.engine.bus import AccountStateChanged, EventBus, SnipeStatusChanged, SnipeWarning
 from sniper_app.engine.clock_service import ClockService
-from sniper_app.engine.decisions import (
-    EbayAnswer,
-    Plan,
-)
+from sniper_app.engine.decisions import EbayAnswer, Plan
 from sniper_app.engine.fire import Firer, FireResult
 from sniper_app.engine.keepawake import KeepAwake
 from sniper_app.engine.live_settings import SettingsWatch
@@ -47,15 +36,14 @@ from sniper_app.store.models import Snipe
 log = logging.getLogger(__name__)
 
 _NOT_FIRED = frozenset(NOT_FIRED_STATUSES)
-HEALTH_TIMEOUT_S = 15.0  # each check of the health check gives up after this (a slow answer is an answer)
-# How long a stop waits for writes a full disk held back.
-STOP_DRAIN_S = 2.0
-HOUSEKEEPING_S = 30.0  # how often the C heap's free memory is given back to the system
-TRIM_QUIET_S = 2.0  # no trim when a bid leaves within this
 
 
 def _dt(epoch: float | None) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+def _iso(epoch: float | None) -> str | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
 
 
 def _ref(snipe: Snipe) -> ItemRef:
@@ -176,7 +164,7 @@ class EngineBase:
         self.bookkeeper = Bookkeeper()
         self._reconcile_again = False
 
-    # --- public --------------------------------------------------------------------------------------
+    # --- public -------------------------------------------------------------------------------------
 
     @property
     def client(self) -> EbayClient:
@@ -184,7 +172,7 @@ class EngineBase:
             raise RuntimeError("the engine has no eBay client before start()")
         return self._client
 
-    # --- account -------------------------------------------------------------------------------------
+    # --- account ------------------------------------------------------------------------------------
 
     def _on_needs_relink(self, exc: Exception) -> None:
         if self._needs_relink:
@@ -203,7 +191,7 @@ class EngineBase:
                     SnipeWarning(snipe_id=int(snipe.id), message="At risk: the eBay account needs re-linking.")
                 )
 
-    # --- status helpers ------------------------------------------------------------------------------
+    # --- status helpers -----------------------------------------------------------------------------
 
     def _set(self, pk: int, old: SnipeStatus, new: SnipeStatus, reason: str, *,
              details: dict[str, Any] | None = None, **fields: Any) -> bool:
@@ -230,7 +218,7 @@ class EngineBase:
     def _publish_status(self, pk: int, old: SnipeStatus | None, new: SnipeStatus, reason: str | None) -> None:
         self.bus.publish(SnipeStatusChanged(snipe_id=pk, old=old, new=new, reason=reason))
 
-    # --- tasks ---------------------------------------------------------------------------------------
+    # --- tasks --------------------------------------------------------------------------------------
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coro)
@@ -268,7 +256,3 @@ class EngineBase:
         def _cancel_for_group(self, snipe: Snipe) -> None: ...
         def _after_group_win(self, group_id: int) -> None: ...
         async def _job_clock(self) -> None: ...
-
-
-def _iso(epoch: float | None) -> str | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")

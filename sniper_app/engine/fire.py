@@ -16,6 +16,10 @@ Why it looks like this (measured, see tests/bench/fire_micro.py):
   being sent, and may swap in a new body, e.g. an edited maximum) or drops it. Nothing between the hand-over
   and the wire then needs the caller's event loop, however busy the GUI thread is. From the moment the
   claim starts, ``cancel`` answers False.
+
+This module holds the public API and the fire and claim threads; ``fire_request`` the request and result
+types, ``fire_pool`` the shared state, the warm connections and their warmer thread, ``fire_replies`` the
+I/O thread that reads replies and sends retries and late first attempts.
 """
 
 from __future__ import annotations
@@ -33,21 +37,8 @@ import h11
 
 from sniper_app.engine.fire_pool import FirerBase
 from sniper_app.engine.fire_replies import FireReplies
-from sniper_app.engine.fire_request import (
-    FireAttempt,
-    FireRequest,
-    FireResult,
-    _Conn,
-    _Fire,
-    _State,
-)
-from sniper_app.engine.rawhttp import (
-    ReplyReader,
-    build_request,
-    is_alive,
-    open_connection,
-    parse_origin,
-)
+from sniper_app.engine.fire_request import FireAttempt, FireRequest, FireResult, _Conn, _Fire, _State
+from sniper_app.engine.rawhttp import ReplyReader, build_request, is_alive, open_connection, parse_origin
 
 log = logging.getLogger(__name__)
 

@@ -13,20 +13,8 @@ import threading
 import time
 from collections import deque
 
-from sniper_app.engine.fire_request import (
-    FireResult,
-    Outcome,
-    _Conn,
-    _Fire,
-    _State,
-)
-from sniper_app.engine.rawhttp import (
-    Origin,
-    default_ssl_context,
-    is_alive,
-    open_connection,
-    quiet,
-)
+from sniper_app.engine.fire_request import FireResult, Outcome, _Conn, _Fire, _State
+from sniper_app.engine.rawhttp import Origin, default_ssl_context, is_alive, open_connection, quiet
 
 log = logging.getLogger(__name__)
 

@@ -16,16 +16,8 @@ import h11
 
 from sniper_app.engine.decisions import may_retry, may_send
 from sniper_app.engine.fire_pool import FirerBase
-from sniper_app.engine.fire_request import (
-    FireAttempt,
-    _Conn,
-    _Fire,
-    _State,
-)
-from sniper_app.engine.rawhttp import (
-    ReplyReader,
-    open_connection,
-)
+from sniper_app.engine.fire_request import FireAttempt, _Conn, _Fire, _State
+from sniper_app.engine.rawhttp import ReplyReader, open_connection
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Literal
 
-from sniper_app.engine.rawhttp import (
-    Origin,
-    ReplyReader,
-)
+from sniper_app.engine.rawhttp import Origin, ReplyReader
 
 log = logging.getLogger(__name__)
 

@@ -15,19 +15,9 @@ from functools import partial
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.money import Money
 from sniper_app.domain.status import SnipeStatus
-from sniper_app.ebay import (
-    NeedsRelink,
-)
-from sniper_app.engine.decisions import (
-    reply_timeout,
-    send_instant,
-    too_late_reason,
-)
-from sniper_app.engine.engine_state import (
-    EngineBase,
-    _Armed,
-    _ref,
-)
+from sniper_app.ebay import NeedsRelink
+from sniper_app.engine.decisions import reply_timeout, send_instant, too_late_reason
+from sniper_app.engine.engine_state import EngineBase, _Armed, _ref
 from sniper_app.engine.fire import FireRequest, FireResult
 from sniper_app.store.errors import DiskFull
 from sniper_app.store.models import Snipe
@@ -36,8 +26,9 @@ log = logging.getLogger(__name__)
 
 
 class HandOver(EngineBase):
+    """Gives the request to the fire thread and takes the compare-and-set claim on its thread."""
 
-    # --- hand-over -----------------------------------------------------------------------------------
+    # --- hand-over ----------------------------------------------------------------------------------
 
     def _hand_over_early(self, pk: int, snipe: Snipe, armed: _Armed) -> None:
         """Hand the request over now, without waiting for the preflight, when all it needs is at hand."""
@@ -185,7 +176,7 @@ class HandOver(EngineBase):
             if self._armed.get(pk) is armed and armed.committed:
                 self._armed.pop(pk, None)
 
-    # --- fire ----------------------------------------------------------------------------------------
+    # --- fire ---------------------------------------------------------------------------------------
 
     def _count_sends(self, result: FireResult) -> None:
         for attempt in result.attempts:

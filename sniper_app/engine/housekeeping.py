@@ -13,30 +13,22 @@ from typing import Any
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.money import Money
 from sniper_app.domain.status import SnipeStatus
-from sniper_app.ebay import (
-    EbayError,
-    ItemNotFound,
-    NeedsRelink,
-)
-from sniper_app.engine.bus import (
-    AuctionEndingSoon,
-    SnipeAtRisk,
-)
-from sniper_app.engine.engine_state import (
-    _NOT_FIRED,
-    HEALTH_TIMEOUT_S,
-    TRIM_QUIET_S,
-    EngineBase,
-    _ref,
-)
+from sniper_app.ebay import EbayError, ItemNotFound, NeedsRelink
+from sniper_app.engine.bus import AuctionEndingSoon, SnipeAtRisk
+from sniper_app.engine.engine_state import _NOT_FIRED, EngineBase, _ref
 from sniper_app.engine.memory import give_back_free_memory
 
 log = logging.getLogger(__name__)
 
+HEALTH_TIMEOUT_S = 15.0  # each check of the health check gives up after this (a slow answer is an answer)
+HOUSEKEEPING_S = 30.0  # how often the C heap's free memory is given back to the system
+TRIM_QUIET_S = 2.0  # no trim when a bid leaves within this
+
 
 class Housekeeping(EngineBase):
+    """The periodic jobs and loops that keep the engine's view of time, database and health current."""
 
-    # --- health check --------------------------------------------------------------------------------
+    # --- health check -------------------------------------------------------------------------------
 
     async def _job_health(self, pk: int) -> None:
         self._spawn(self._check_health(pk))
@@ -102,7 +94,7 @@ class Housekeeping(EngineBase):
                              details={"health": "at_risk", "problems": problems, "advice": advice})
         self.bus.publish(SnipeAtRisk(snipe_id=pk, message=message, problems=tuple(problems), advice=tuple(advice)))
 
-    # --- background loops and jobs -------------------------------------------------------------------
+    # --- background loops and jobs ------------------------------------------------------------------
 
     def _read_data_version(self) -> int:
         row = self.store.database.sql("PRAGMA data_version").fetchone()

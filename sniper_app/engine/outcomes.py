@@ -18,11 +18,7 @@ from apscheduler.triggers.date import DateTrigger
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.money import Money
 from sniper_app.domain.status import SnipeStatus
-from sniper_app.ebay import (
-    EbayError,
-    NeedsRelink,
-    NoBiddingActivity,
-)
+from sniper_app.ebay import EbayError, NeedsRelink, NoBiddingActivity
 from sniper_app.ebay.transport import rest_error
 from sniper_app.engine.decisions import (
     ACCEPTED_STATUSES,
@@ -39,12 +35,7 @@ from sniper_app.engine.decisions import (
     recover_placing,
     settle_uncertain,
 )
-from sniper_app.engine.engine_state import (
-    EngineBase,
-    _dt,
-    _iso,
-    _ref,
-)
+from sniper_app.engine.engine_state import EngineBase, _dt, _iso, _ref
 from sniper_app.engine.fire import FireResult
 from sniper_app.store.models import Snipe
 
@@ -52,8 +43,9 @@ log = logging.getLogger(__name__)
 
 
 class Outcomes(EngineBase):
+    """Turns a fire's reply, or eBay's own record of the bid, into the snipe's next status."""
 
-    # --- fire outcome --------------------------------------------------------------------------------
+    # --- fire outcome -------------------------------------------------------------------------------
 
     async def _record_fire(
         self, pk: int, snipe: Snipe, result: FireResult, offset_ms: float, latency_ms: float, *, renewed: bool,
@@ -184,7 +176,7 @@ class Outcomes(EngineBase):
         else:
             self._settle(pk, settled)
 
-    # --- results -------------------------------------------------------------------------------------
+    # --- results ------------------------------------------------------------------------------------
 
     def _schedule_result(self, snipe: Snipe, delay_s: float | None = None) -> None:
         if self.scheduler is None or self._stopping:

@@ -11,11 +11,7 @@ from typing import Any
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.money import Money
 from sniper_app.domain.status import SnipeStatus
-from sniper_app.ebay import (
-    EbayError,
-    ItemNotFound,
-    NeedsRelink,
-)
+from sniper_app.ebay import EbayError, ItemNotFound, NeedsRelink
 from sniper_app.engine.decisions import (
     EbayAnswer,
     ItemVerdict,
@@ -26,12 +22,7 @@ from sniper_app.engine.decisions import (
     late_pick_up,
     may_have_left,
 )
-from sniper_app.engine.engine_state import (
-    _NOT_FIRED,
-    EngineBase,
-    _Armed,
-    _ref,
-)
+from sniper_app.engine.engine_state import _NOT_FIRED, EngineBase, _Armed, _ref
 from sniper_app.engine.sync import converted_fields
 from sniper_app.store.errors import DiskFull
 from sniper_app.store.models import Snipe
@@ -40,8 +31,9 @@ log = logging.getLogger(__name__)
 
 
 class Preflight(EngineBase):
+    """A snipe's checks before its fire, ending before the claim so that a verdict can still stop it."""
 
-    # --- the snipe -----------------------------------------------------------------------------------
+    # --- the snipe ----------------------------------------------------------------------------------
 
     async def _job_snipe(self, pk: int) -> None:
         armed = self._armed.get(pk)

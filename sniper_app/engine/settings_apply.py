@@ -8,19 +8,16 @@ from datetime import UTC, timedelta
 from apscheduler.triggers.interval import IntervalTrigger
 
 from sniper_app.config import Settings, changed_fields, needs_restart
-from sniper_app.engine.bus import (
-    SettingsApplied,
-)
-from sniper_app.engine.engine_state import (
-    EngineBase,
-)
+from sniper_app.engine.bus import SettingsApplied
+from sniper_app.engine.engine_state import EngineBase
 
 log = logging.getLogger(__name__)
 
 
 class SettingsApplier(EngineBase):
+    """Applies changed settings to the running engine."""
 
-    # --- settings ------------------------------------------------------------------------------------
+    # --- settings -----------------------------------------------------------------------------------
 
     def apply_settings(self, new: Settings) -> list[str]:
         """Put ``new`` in force at once where it can be; returns the changed fields that wait for a restart

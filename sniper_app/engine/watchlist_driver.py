@@ -5,20 +5,17 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from sniper_app.ebay import (
-    NeedsRelink,
-)
-from sniper_app.engine.engine_state import (
-    EngineBase,
-)
+from sniper_app.ebay import NeedsRelink
+from sniper_app.engine.engine_state import EngineBase
 from sniper_app.engine.sync import sync_watchlist
 
 log = logging.getLogger(__name__)
 
 
 class WatchlistDriver(EngineBase):
+    """Runs the watch-list sync on the scheduler, and at once on request."""
 
-    # --- watch list ----------------------------------------------------------------------------------
+    # --- watch list ---------------------------------------------------------------------------------
 
     def sync_soon(self) -> None:
         """Run the periodic watch-list sync now rather than at its next period (e.g. right after a link)."""

@@ -1,7 +1,7 @@
 """eBay client: OAuth, Browse, Offer, Trading, Identity, keyring-held tokens and the clock (SNTP)."""
 
 from sniper_app.ebay.client import EbayClient
-from sniper_app.ebay.clock import ClockCheck, ClockSample, OffsetEstimate, cross_check, measure_offset
+from sniper_app.ebay.clock_offset import ClockCheck, ClockSample, OffsetEstimate, cross_check, measure_offset
 from sniper_app.ebay.endpoints import SITE_IDS, USER_SCOPES, Endpoints
 from sniper_app.ebay.errors import (
     AuctionEnded,

@@ -30,7 +30,7 @@ from sniper_app.ebay import (
     cross_check,
     measure_offset,
 )
-from sniper_app.ebay.clock import offset_from_server_time
+from sniper_app.ebay.clock_offset import offset_from_server_time
 from sniper_app.simulator import SimulatorServer
 from tests.support.contracts import validate_request_body
 from tests.support.ebay import consent_redirect, ctl, link, make_client, run

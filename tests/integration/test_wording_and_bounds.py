@@ -14,7 +14,7 @@ import pytest
 from sniper_app.domain.errors import RuleViolation
 from sniper_app.domain.text import MAX_GROUP_SIZE
 from sniper_app.ebay.transport import rest_error
-from sniper_app.engine.clock import ClockService
+from sniper_app.engine.clock_service import ClockService
 from sniper_app.simulator import SimulatorServer
 from sniper_app.store import Store
 from tests.support.simulator import sim  # noqa: F401  (fixture)
@@ -37,7 +37,7 @@ def test_the_first_clock_line_says_the_latency_is_assumed(
     sim: SimulatorServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     clock = ClockService(f"127.0.0.1:{sim.sntp_address[1]}")
-    with caplog.at_level(logging.INFO, logger="sniper_app.engine.clock"):
+    with caplog.at_level(logging.INFO, logger="sniper_app.engine.clock_service"):
         asyncio.run(clock.measure())
         clock.note_rtt(0.040)
         asyncio.run(clock.measure())

@@ -34,7 +34,7 @@ from sniper_app.ebay import (
     Transient,
     UserTokens,
 )
-from sniper_app.ebay.clock import (
+from sniper_app.ebay.clock_offset import (
     ClockSample,
     _check_reply,
     cross_check,

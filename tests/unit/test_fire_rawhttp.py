@@ -3,7 +3,8 @@ from __future__ import annotations
 import h11
 import pytest
 
-from sniper_app.engine.fire import FireRequest, _peak
+from sniper_app.engine.fire import FireRequest
+from sniper_app.engine.fire_pool import _peak
 from sniper_app.engine.rawhttp import Origin, ReplyReader, build_request, parse_origin
 
 

@@ -15,7 +15,7 @@ from collections import deque
 from datetime import datetime
 
 from sniper_app.ebay import ClockUnavailable, Timing, measure_offset
-from sniper_app.ebay.clock import ClockCheck, ClockSample, cross_check, offset_from_server_time
+from sniper_app.ebay.clock_offset import ClockCheck, ClockSample, cross_check, offset_from_server_time
 from sniper_app.engine.bus import ClockMeasured, EventBus
 from sniper_app.engine.metrics import Metrics
 

@@ -47,8 +47,8 @@ from sniper_app.engine.arming import Arming
 from sniper_app.engine.engine_state import EngineBase
 from sniper_app.engine.handover import HandOver
 from sniper_app.engine.housekeeping import HOUSEKEEPING_S, Housekeeping
-from sniper_app.engine.outcomes import Outcomes
 from sniper_app.engine.preflight import Preflight
+from sniper_app.engine.results import Results
 from sniper_app.engine.settings_apply import SettingsApplier
 from sniper_app.engine.watchlist_driver import WatchlistDriver
 
@@ -58,7 +58,7 @@ log = logging.getLogger(__name__)
 STOP_DRAIN_S = 2.0
 
 
-class Engine(Arming, Preflight, HandOver, Outcomes, Housekeeping, SettingsApplier, WatchlistDriver, EngineBase):
+class Engine(Arming, Preflight, HandOver, Results, Housekeeping, SettingsApplier, WatchlistDriver, EngineBase):
     """Runs snipes on the running asyncio loop (plain asyncio, or the window's Qt-driven one)."""
 
     # --- public -------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from sniper_app.store.models import Snipe
 log = logging.getLogger(__name__)
 
 
-class Outcomes(EngineBase):
+class Results(EngineBase):
     """Turns a fire's reply, or eBay's own record of the bid, into the snipe's next status."""
 
     # --- fire outcome -------------------------------------------------------------------------------

@@ -50,3 +50,9 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SNIPER_LOG_DIR", str(tmp_path / "logs"))
     monkeypatch.setenv("SNIPER_TEST_KEYRING_FILE", str(tmp_path / "keyring.json"))
     return tmp_path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The slow tests mostly wait (the soak idles between auction ends): started first, they run beside the
+    # rest of the suite on another xdist worker instead of stretching the run at its end.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

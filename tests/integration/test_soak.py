@@ -106,6 +106,7 @@ def _add_batch(cli: CliSim, data_dir: Path, rng: random.Random, count: int, star
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("soak")
 @pytest.mark.timeout(900)
 def test_soak_300_snipes_in_bad_weather_lose_nothing_and_bid_nothing_twice(cli: CliSim, tmp_path: Path) -> None:
     cli.link()

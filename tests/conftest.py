@@ -12,6 +12,15 @@ from pathlib import Path
 
 import pytest
 
+# The shared fixtures (sim, cli, arrival, firer, hostile) are plugins, so a test names them as parameters
+# without importing them. Qt's qloop loads from tests/gui/conftest.py, keeping Qt out of the other tests.
+pytest_plugins = [
+    "tests.support.simulator",
+    "tests.support.cli_sim",
+    "tests.support.arrival_server",
+    "tests.support.hostile",
+]
+
 _ROOT = Path(__file__).resolve().parent.parent
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="sniper-tests-"))
 

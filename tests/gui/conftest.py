@@ -18,6 +18,7 @@ from sniper_app.domain.status import SnipeStatus
 from sniper_app.engine.bus import EventBus
 from sniper_app.store import Store, WatchItemData
 from sniper_app.ui.qt import QtCore, QtGui
+from tests.support.live import qloop as qloop  # the window tests' event loop fixture, shared from support
 from tests.support.store import FakeClock
 
 SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"

@@ -17,8 +17,7 @@ from sniper_app.ui.bridge import AsyncRunner
 from sniper_app.ui.link_dialog import LinkDialog
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 from tests.gui.conftest import SCREENSHOT_DIR
-from tests.support.live import Live, live_service, qloop, until  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.live import Live, live_service, until
 
 Qt = QtCore.Qt
 
@@ -77,7 +76,7 @@ async def landing_address(consent_url: str) -> str:
 
 
 def test_a_redirect_from_another_link_attempt_is_refused_inline(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser
 ) -> None:
     async def scenario() -> None:
         async with live_service(sim, tmp_path, linked=False) as live, link_dialog(live, qtbot) as dialog:
@@ -118,7 +117,7 @@ def test_a_redirect_from_another_link_attempt_is_refused_inline(
 
 
 def test_an_empty_paste_is_explained(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser
 ) -> None:
     async def scenario() -> None:
         async with live_service(sim, tmp_path, linked=False) as live, link_dialog(live, qtbot) as dialog:
@@ -133,7 +132,7 @@ def test_an_empty_paste_is_explained(
 
 
 def test_demo_links_in_two_clicks(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser
 ) -> None:
     async def scenario() -> None:
         async with live_service(sim, tmp_path, linked=False) as live:
@@ -159,7 +158,7 @@ def test_demo_links_in_two_clicks(
 
 
 def test_needs_relink_is_shown_with_the_reason_and_unlink_asks_first(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser
 ) -> None:
     async def scenario() -> None:
         async with live_service(sim, tmp_path) as live:
@@ -208,7 +207,7 @@ def _overlaps(dialog: LinkDialog) -> list[str]:
 
 @pytest.mark.parametrize("width", [520, 1000])
 def test_a_long_error_shows_whole_and_never_overlaps_the_steps(
-    width: int, sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser  # noqa: F811
+    width: int, sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser
 ) -> None:
     import keyring
     from keyring.backends import fail
@@ -244,7 +243,7 @@ def test_a_long_error_shows_whole_and_never_overlaps_the_steps(
 
 
 def test_without_a_keyring_a_passphrase_keeps_the_sign_in_and_the_pasted_address_still_links(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser
 ) -> None:
     import keyring
     from keyring.backends import fail

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from sniper_app.simulator import SimulatorServer
-from tests.support.live import live_service, qloop, until  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.live import live_service, until
 
 
-def test_preview_and_add_through_the_facade_on_qasync(sim: SimulatorServer, tmp_path: Path, qloop) -> None:  # noqa: F811
+def test_preview_and_add_through_the_facade_on_qasync(sim: SimulatorServer, tmp_path: Path, qloop) -> None:
     auction = sim.create_auction("Brass sextant", "40.00", ends_in=600)
 
     async def scenario() -> None:

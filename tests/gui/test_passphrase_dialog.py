@@ -17,7 +17,7 @@ from sniper_app.ebay.vaults import UnavailableVault, choose_vault
 from sniper_app.ui.bridge import AsyncRunner
 from sniper_app.ui.passphrase_dialog import PassphraseDialog, offer_passphrase
 from sniper_app.ui.qt import QtCore
-from tests.support.live import qloop, until  # noqa: F401  (fixture)
+from tests.support.live import until
 
 Qt = QtCore.Qt
 PASSPHRASE = "correct horse battery"
@@ -43,7 +43,7 @@ async def _close(*objects: Any) -> None:
 
 
 def test_first_start_creates_the_file_and_a_later_start_unlocks_it(
-    tmp_path: Path, qloop: Any, qtbot: Any, no_keyring: None  # noqa: F811
+    tmp_path: Path, qloop: Any, qtbot: Any, no_keyring: None
 ) -> None:
     async def scenario() -> None:
         runner = AsyncRunner()
@@ -93,7 +93,7 @@ def test_first_start_creates_the_file_and_a_later_start_unlocks_it(
     qloop(scenario())
 
 
-def test_no_prompt_where_a_keyring_or_a_key_serves(tmp_path: Path, qloop: Any, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_no_prompt_where_a_keyring_or_a_key_serves(tmp_path: Path, qloop: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     async def scenario() -> None:
         runner = AsyncRunner()
         # The test session's keyring is usable: nothing to ask.

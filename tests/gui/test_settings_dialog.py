@@ -27,8 +27,7 @@ from sniper_app.ui.shell import Shell
 from tests.gui.conftest import SCREENSHOT_DIR
 from tests.support.cli import run_cli
 from tests.support.engine import engine_settings
-from tests.support.live import drive_window, qloop, until  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.live import drive_window, until
 from tests.support.smtp import smtp_server
 
 Run = Callable[[Coroutine[Any, Any, Any]], Any]
@@ -95,7 +94,7 @@ def test_every_setting_has_a_widget_with_its_description(qtbot: QtBot, tmp_path:
 
 
 def test_save_writes_settings_and_puts_secrets_in_the_keyring(
-    qtbot: QtBot, tmp_path: Path, isolated_dirs: Path, qloop: Run  # noqa: F811
+    qtbot: QtBot, tmp_path: Path, isolated_dirs: Path, qloop: Run
 ) -> None:
     secrets = SecretStore("simulator", environ={})
     dialog = make_dialog(qtbot, tmp_path, secrets=secrets)
@@ -192,7 +191,7 @@ def test_settings_from_the_environment_are_read_only(qtbot: QtBot, tmp_path: Pat
 
 
 def test_send_test_email_reaches_a_real_smtp_server(
-    qtbot: QtBot, tmp_path: Path, isolated_dirs: Path, qloop: Run  # noqa: F811
+    qtbot: QtBot, tmp_path: Path, isolated_dirs: Path, qloop: Run
 ) -> None:
     secrets = SecretStore("simulator", environ={})
     with smtp_server(tmp_path) as server:
@@ -242,7 +241,7 @@ def test_restart_settings_are_marked_and_the_others_are_not(qtbot: QtBot, tmp_pa
 
 
 def test_saved_settings_reach_the_running_engine_and_the_window_names_what_waits(
-    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SNIPER_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.delenv("SNIPER_DATA_DIR", raising=False)
@@ -283,7 +282,7 @@ def test_saved_settings_reach_the_running_engine_and_the_window_names_what_waits
 
 
 def test_config_set_from_another_process_reaches_the_window_session(
-    sim: SimulatorServer, tmp_path: Path, qloop: Run, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SNIPER_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.delenv("SNIPER_DATA_DIR", raising=False)

@@ -20,8 +20,7 @@ from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 from sniper_app.ui.snipe_dialog import SnipeDialog, item_text_from_mime
 from sniper_app.ui.thumbnails import ThumbnailCache
 from tests.gui.conftest import SCREENSHOT_DIR
-from tests.support.live import Live, live_service, qloop, until  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.live import Live, live_service, until
 
 Qt = QtCore.Qt
 LOOK_ALIKE = "https://www.ebay.com.evil.example/itm/123456789012"
@@ -109,7 +108,7 @@ def _clean_clipboard(qapp: Any) -> Iterator[None]:
 
 
 def test_add_from_a_pasted_url_shows_the_item_then_the_snipe_at_once(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
 ) -> None:
     auction = sim.create_auction("Brass sextant", "40.00", ends_in=900)
 
@@ -157,7 +156,7 @@ def test_add_from_a_pasted_url_shows_the_item_then_the_snipe_at_once(
 
 
 def test_a_bad_url_is_explained_inline_and_ok_stays_disabled(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
 ) -> None:
     async def scenario() -> None:
         async with live_service(sim, tmp_path) as live, dialog_rig(live, tmp_path) as rig:
@@ -177,7 +176,7 @@ def test_a_bad_url_is_explained_inline_and_ok_stays_disabled(
 
 
 def test_an_unknown_item_gets_the_domain_sentence(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
 ) -> None:
     async def scenario() -> None:
         async with live_service(sim, tmp_path) as live, dialog_rig(live, tmp_path) as rig:
@@ -190,7 +189,7 @@ def test_an_unknown_item_gets_the_domain_sentence(
 
 
 def test_a_too_low_amount_is_refused_inline_and_nothing_is_sent(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
 ) -> None:
     auction = sim.create_auction("Brass sextant", "40.00", ends_in=900)
 
@@ -220,7 +219,7 @@ def test_a_too_low_amount_is_refused_inline_and_nothing_is_sent(
 
 
 def test_a_pound_listing_seen_from_the_us_shows_both_prices_and_refuses_dollars(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
 ) -> None:
     auction = sim.create_auction("Roberts radio", "45.00", ends_in=900, marketplace="EBAY_GB")
 
@@ -253,7 +252,7 @@ def test_a_pound_listing_seen_from_the_us_shows_both_prices_and_refuses_dollars(
 
 
 def test_an_engine_refusal_removes_the_optimistic_row_and_keeps_the_dialog(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
 ) -> None:
     auction = sim.create_auction("Brass sextant", "40.00", ends_in=900)
 
@@ -284,7 +283,7 @@ def test_an_engine_refusal_removes_the_optimistic_row_and_keeps_the_dialog(
 
 
 def test_an_auction_ending_soon_warns_a_too_long_lead_is_refused_and_a_group_is_kept(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
 ) -> None:
     auction = sim.create_auction("Brass sextant", "40.00", ends_in=100)
 
@@ -321,7 +320,7 @@ def test_an_auction_ending_soon_warns_a_too_long_lead_is_refused_and_a_group_is_
 
 
 def test_a_new_group_typed_in_the_group_field_is_made_on_save(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
 ) -> None:
     auction = sim.create_auction("Brass sextant", "40.00", ends_in=900)
 
@@ -349,7 +348,7 @@ def test_a_new_group_typed_in_the_group_field_is_made_on_save(
     qloop(scenario())
 
 
-def test_edit_changes_the_maximum(sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any) -> None:  # noqa: F811
+def test_edit_changes_the_maximum(sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any) -> None:
     auction = sim.create_auction("Brass sextant", "40.00", ends_in=900)
 
     async def scenario() -> None:
@@ -374,7 +373,7 @@ def test_edit_changes_the_maximum(sim: SimulatorServer, tmp_path: Path, qloop: A
     qloop(scenario())
 
 
-def test_dropping_a_link_names_the_item(sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any) -> None:  # noqa: F811
+def test_dropping_a_link_names_the_item(sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any) -> None:
     auction = sim.create_auction("Brass sextant", "40.00", ends_in=900)
 
     def drop(target: QtWidgets.QWidget, mime: QtCore.QMimeData) -> tuple[bool, bool]:
@@ -409,7 +408,7 @@ def test_dropping_a_link_names_the_item(sim: SimulatorServer, tmp_path: Path, ql
     qloop(scenario())
 
 
-def test_the_clipboard_prefills_the_item(sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any) -> None:  # noqa: F811
+def test_the_clipboard_prefills_the_item(sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any) -> None:
     auction = sim.create_auction("Brass sextant", "40.00", ends_in=900)
 
     async def scenario() -> None:
@@ -424,7 +423,7 @@ def test_the_clipboard_prefills_the_item(sim: SimulatorServer, tmp_path: Path, q
     qloop(scenario())
 
 
-def test_a_stale_preview_is_ignored(sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any) -> None:  # noqa: F811
+def test_a_stale_preview_is_ignored(sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any) -> None:
     first = sim.create_auction("Brass sextant", "40.00", ends_in=900)
     second = sim.create_auction("Ship's chronometer", "120.00", ends_in=900)
 
@@ -472,7 +471,7 @@ def test_item_text_from_mime_takes_only_ebay_items(qapp: Any) -> None:
 
 
 def test_edit_to_an_automatic_lead_and_back(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
 ) -> None:
     auction = sim.create_auction("Brass sextant", "40.00", ends_in=900)
 

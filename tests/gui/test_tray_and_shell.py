@@ -27,8 +27,7 @@ from sniper_app.ui.single_instance import SingleInstance, server_name
 from sniper_app.ui.tray import Tray
 from tests.gui.conftest import SCREENSHOT_DIR
 from tests.support.engine import engine_settings
-from tests.support.live import Live, live_service, qloop, until  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.live import Live, live_service, until
 
 Run = Callable[[Coroutine[Any, Any, Any]], Any]
 
@@ -74,7 +73,7 @@ def _message_box(window: MainWindow, name: str) -> QtWidgets.QMessageBox:
 
 
 def test_tray_menu_pause_sync_and_quit_with_pending_snipes(
-    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: Any
 ) -> None:
     auction = sim.create_auction("Zeiss Ikon Contax II", "80.00", ends_in=3600, watched_by=["demo"])
 
@@ -147,7 +146,7 @@ async def _tray_scenario(server: SimulatorServer, live: Live, window: MainWindow
 
 
 def test_close_to_tray_is_told_once_and_without_tray_closing_asks(
-    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: Any
 ) -> None:
     auction = sim.create_auction("Rolleiflex 2.8F", "500.00", ends_in=3600)
 
@@ -196,7 +195,7 @@ def test_close_to_tray_is_told_once_and_without_tray_closing_asks(
 
 
 def test_cancel_from_the_snipes_view_sends_nothing_to_ebay(
-    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: Any
 ) -> None:
     auction = sim.create_auction("Hasselblad 500C/M", "300.00", ends_in=3600)
 
@@ -253,7 +252,7 @@ def test_second_instance_hands_over_to_the_first(qtbot: Any, tmp_path: Path) -> 
 
 
 def test_the_whole_window_session_on_qasync(
-    sim: SimulatorServer, tmp_path: Path, qloop: Run, monkeypatch: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Run, monkeypatch: Any
 ) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     settings = engine_settings(sim, tmp_path / "data").model_copy(update={"autostart": True})
@@ -299,7 +298,7 @@ def test_autostart_entries_per_os(tmp_path: Path, monkeypatch: Any) -> None:
 
 
 def test_a_notice_shows_in_the_tray_and_its_click_opens_the_snipe(
-    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: Any
 ) -> None:
     auction = sim.create_auction("Leica Summilux 35mm", "900.00", ends_in=3600)
 
@@ -339,7 +338,7 @@ def test_a_notice_shows_in_the_tray_and_its_click_opens_the_snipe(
 
 
 def test_the_demo_window_links_in_two_clicks_on_a_machine_without_a_keyring(
-    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: Any
 ) -> None:
     import keyring
     from keyring.backends import fail

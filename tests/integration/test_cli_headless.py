@@ -1,6 +1,5 @@
 """A running `sniper-app --headless` picks up another process's `snipe add` and stops cleanly on SIGTERM."""
 
-# ruff: noqa: F811
 from __future__ import annotations
 
 import json
@@ -12,8 +11,7 @@ import time
 from typing import Any
 
 from tests.support.cli import poll
-from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.cli_sim import CliSim
 
 
 def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:

@@ -10,8 +10,7 @@ from typing import Any
 from sniper_app.simulator import SimulatorServer
 from tests.integration.test_cli_headless import _start, _wait_line
 from tests.support.cli import poll, run_cli
-from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.cli_sim import CliSim
 
 LIVE_NOTE = "A running Sniper applies it within seconds."
 RESTART_NOTE = "A running Sniper keeps the old value until it restarts."
@@ -28,7 +27,7 @@ def _last_offset_ms(app: CliSim) -> float | None:
     return float(points[-1]["offset_ms"]) if points else None
 
 
-def test_config_set_reaches_a_running_headless_engine_within_seconds(cli: CliSim) -> None:  # noqa: F811
+def test_config_set_reaches_a_running_headless_engine_within_seconds(cli: CliSim) -> None:
     # The time server comes from the settings file here (a SNIPER_TIME_SERVER variable would win over it).
     cli.env = {k: v for k, v in cli.env.items() if k != "SNIPER_TIME_SERVER"}
     host, port = cli.sim.sntp_address

@@ -12,7 +12,6 @@ from sniper_app.domain.history import HistoryAction
 from sniper_app.engine.bus import AuctionEndingSoon, SnipeAtRisk
 from sniper_app.simulator import SimulatorServer
 from tests.support.engine import rig, wait_for, wait_status
-from tests.support.simulator import sim  # noqa: F401  (fixture)
 
 DONE = {"WON", "LOST", "FAILED", "MISSED", "CANCELLED", "SKIPPED"}
 
@@ -31,7 +30,7 @@ class RecordingKeepAwake:
         self.held = wanted
 
 
-def test_ending_soon_is_told_once_and_only_within_the_horizon(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+def test_ending_soon_is_told_once_and_only_within_the_horizon(sim: SimulatorServer, tmp_path: Path) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             r.settings = r.settings.model_copy(update={"notify_ending_minutes": 30})
@@ -57,7 +56,7 @@ def test_ending_soon_is_told_once_and_only_within_the_horizon(sim: SimulatorServ
     asyncio.run(main())
 
 
-def test_keep_awake_is_held_only_while_a_snipe_is_due(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+def test_keep_awake_is_held_only_while_a_snipe_is_due(sim: SimulatorServer, tmp_path: Path) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             keep = RecordingKeepAwake()
@@ -76,7 +75,7 @@ def test_keep_awake_is_held_only_while_a_snipe_is_due(sim: SimulatorServer, tmp_
     asyncio.run(main())
 
 
-def test_paused_snipes_do_not_fire_and_resume_rearms_them(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+def test_paused_snipes_do_not_fire_and_resume_rearms_them(sim: SimulatorServer, tmp_path: Path) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             skipped = r.snipe(sim.create_auction("Paused through its end", "10.00", ends_in=4.0), "40.00", lead=1.0)
@@ -99,7 +98,7 @@ def test_paused_snipes_do_not_fire_and_resume_rearms_them(sim: SimulatorServer, 
     asyncio.run(main())
 
 
-def test_watch_list_is_synced_at_start_and_then_periodically(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+def test_watch_list_is_synced_at_start_and_then_periodically(sim: SimulatorServer, tmp_path: Path) -> None:
     from sniper_app.engine.bus import WatchlistSynced
 
     async def main() -> None:
@@ -128,7 +127,7 @@ class SleepyMachine(RecordingKeepAwake):
 
 
 def test_a_health_check_before_the_fire_announces_a_snipe_at_risk(
-    sim: SimulatorServer, tmp_path: Path  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path
 ) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
@@ -151,7 +150,7 @@ def test_a_health_check_before_the_fire_announces_a_snipe_at_risk(
     asyncio.run(main())
 
 
-def test_a_healthy_snipe_is_not_announced(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+def test_a_healthy_snipe_is_not_announced(sim: SimulatorServer, tmp_path: Path) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             pk = r.snipe(sim.create_auction("Lamp", "10.00", ends_in=9.0), "40.00", lead=1.0)
@@ -168,7 +167,7 @@ def test_a_healthy_snipe_is_not_announced(sim: SimulatorServer, tmp_path: Path) 
 
 
 def test_the_health_check_names_a_sign_in_ebay_no_longer_accepts(
-    sim: SimulatorServer, tmp_path: Path  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path
 ) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:

@@ -9,13 +9,12 @@ from pathlib import Path
 from sniper_app.domain.history import HistoryAction
 from sniper_app.simulator import SimulatorServer
 from tests.support.engine import rig, wait_for, wait_status
-from tests.support.simulator import sim  # noqa: F401  (fixture)
 
 DONE = {"WON", "LOST", "FAILED", "MISSED", "CANCELLED", "SKIPPED"}
 
 
 def test_second_engine_reschedules_and_passed_fires_become_missed(
-    sim: SimulatorServer, tmp_path: Path  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path
 ) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
@@ -49,7 +48,7 @@ def test_second_engine_reschedules_and_passed_fires_become_missed(
     asyncio.run(main())
 
 
-def test_wall_clock_jump_reschedules_everything(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+def test_wall_clock_jump_reschedules_everything(sim: SimulatorServer, tmp_path: Path) -> None:
     shift = [0.0]
 
     def wall() -> float:

@@ -18,7 +18,6 @@ from sniper_app.engine.engine import Engine
 from sniper_app.engine.live_settings import SettingsWatch
 from sniper_app.simulator import SimulatorServer
 from tests.support.engine import rig, wait_for
-from tests.support.simulator import sim  # noqa: F401  (fixture)
 
 
 def _sync_trigger(engine: Engine) -> IntervalTrigger:
@@ -29,7 +28,7 @@ def _sync_trigger(engine: Engine) -> IntervalTrigger:
 
 
 def test_applied_settings_reach_the_client_the_clock_the_sync_and_the_history(
-    sim: SimulatorServer, tmp_path: Path  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path
 ) -> None:
     other = SimulatorServer(host="127.0.0.1", port=0, sntp_port=0, clock_offset=30.0)
     other.start()
@@ -78,7 +77,7 @@ def test_applied_settings_reach_the_client_the_clock_the_sync_and_the_history(
 
 
 def test_a_running_engine_follows_the_settings_file_and_the_environment_still_wins(
-    sim: SimulatorServer, tmp_path: Path, caplog: pytest.LogCaptureFixture  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="sniper_app.engine.live_settings")
     async def main() -> None:

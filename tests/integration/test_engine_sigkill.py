@@ -1,6 +1,5 @@
 """The engine process killed with SIGKILL in the middle of a burst, then started again."""
 
-# ruff: noqa: F811
 from __future__ import annotations
 
 import os
@@ -12,8 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sniper_app.store import Store
-from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.cli_sim import CliSim
 
 FINAL = {"WON", "LOST", "FAILED", "CANCELLED", "MISSED", "SKIPPED"}
 

@@ -14,7 +14,6 @@ import pytest
 from sniper_app.engine.fire import Firer, FireRequest, FireResult
 from sniper_app.simulator import SimulatorServer
 from tests.support.arrival_server import ArrivalServer, Reply, arrival, firer, self_signed
-from tests.support.simulator import sim  # noqa: F401  (fixture)
 
 __all__ = ["arrival", "firer"]  # fixtures
 
@@ -426,7 +425,7 @@ def test_a_claim_still_running_at_the_send_instant_sends_as_soon_as_it_completes
     assert got.at >= release  # never before the claim completed
 
 
-def test_probe_times_round_trips_on_a_raw_connection(sim: SimulatorServer, firer: Firer) -> None:  # noqa: F811
+def test_probe_times_round_trips_on_a_raw_connection(sim: SimulatorServer, firer: Firer) -> None:
     sim.set_network(latency_ms=40)
     since = sim.requests()[-1]["seq"] if sim.requests() else 0
     rtts = firer.probe(sim.base_url, count=3)

@@ -12,10 +12,9 @@ from sniper_app.engine.notifications import NotifierHandle
 from sniper_app.notify import Notice, NoticeKind
 from sniper_app.simulator import SimulatorServer
 from tests.support.engine import rig, wait_for, wait_status
-from tests.support.simulator import sim  # noqa: F401  (fixture)
 
 
-def test_a_won_snipe_is_emailed_and_shown_in_the_tray(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+def test_a_won_snipe_is_emailed_and_shown_in_the_tray(sim: SimulatorServer, tmp_path: Path) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             settings = r.settings.model_copy(update={

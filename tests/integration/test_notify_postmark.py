@@ -17,17 +17,16 @@ from sniper_app.notify import SendError
 from sniper_app.simulator import SimulatorServer
 from tests.support.engine import wait_for
 from tests.support.notify import add_snipe, email_settings, finish, notify_rig
-from tests.support.simulator import sim  # noqa: F401  (fixture)
 
 TOKEN = "POSTMARK_API_TEST"
 
 
-def postmark(sim: SimulatorServer, tmp_path: Path) -> dict[str, object]:  # noqa: F811
+def postmark(sim: SimulatorServer, tmp_path: Path) -> dict[str, object]:
     return {"email_backend": "postmark", "postmark_url": sim.base_url}
 
 
 def test_won_snipe_is_emailed_through_postmark(
-    sim: SimulatorServer, tmp_path: Path, isolated_dirs: Path, caplog: pytest.LogCaptureFixture  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, isolated_dirs: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     secrets = SecretStore("simulator", environ={})
@@ -49,7 +48,7 @@ def test_won_snipe_is_emailed_through_postmark(
     assert TOKEN not in caplog.text
 
 
-def test_the_endpoint_speaks_postmark(sim: SimulatorServer) -> None:  # noqa: F811
+def test_the_endpoint_speaks_postmark(sim: SimulatorServer) -> None:
     body = {"From": "a@example.com", "To": "b@example.com", "Subject": "Hi", "TextBody": "Hello"}
     ok = httpx.post(sim.base_url + "/email", json=body, headers={"X-Postmark-Server-Token": TOKEN})
     assert ok.status_code == 200
@@ -74,7 +73,7 @@ def test_the_endpoint_speaks_postmark(sim: SimulatorServer) -> None:  # noqa: F8
 
 
 def test_server_errors_are_retried_then_delivered(
-    sim: SimulatorServer, tmp_path: Path, isolated_dirs: Path  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, isolated_dirs: Path
 ) -> None:
     sim.add_fault(r"^/email$", count=2, status=503)
     settings = email_settings(tmp_path, **postmark(sim, tmp_path))
@@ -92,7 +91,7 @@ def test_server_errors_are_retried_then_delivered(
 
 
 def test_persistent_server_errors_are_given_up_and_recorded(
-    sim: SimulatorServer, tmp_path: Path, isolated_dirs: Path, caplog: pytest.LogCaptureFixture  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, isolated_dirs: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     sim.add_fault(r"^/email$", count=10, status=500)
@@ -120,7 +119,7 @@ def test_persistent_server_errors_are_given_up_and_recorded(
 
 
 def test_a_refused_token_or_recipient_is_not_retried(
-    sim: SimulatorServer, tmp_path: Path, isolated_dirs: Path, caplog: pytest.LogCaptureFixture  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, isolated_dirs: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     wrong = "wrong-server-token-7781"

@@ -4,7 +4,6 @@ Faults arrive all the time (5xx, 429, requests that hang, dropped connections, s
 The property: no snipe lost, none bid twice, every outcome true to eBay, and the engine's memory flat.
 """
 
-# ruff: noqa: F811
 from __future__ import annotations
 
 import json
@@ -24,8 +23,7 @@ import pytest
 from sniper_app.app import METRICS_FILE
 from sniper_app.domain.money import Money
 from sniper_app.store import Store
-from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.cli_sim import CliSim
 
 SNIPES = 300
 BATCHES = 3

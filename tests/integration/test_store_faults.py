@@ -17,7 +17,6 @@ from sniper_app.store import Store
 from sniper_app.store.errors import DiskFull
 from sniper_app.store.models import HistoryEvent
 from tests.support.engine import rig, wait_for
-from tests.support.simulator import sim  # noqa: F401  (fixture)
 
 DONE = {"WON", "LOST", "FAILED", "MISSED", "CANCELLED", "SKIPPED"}
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
@@ -78,7 +77,7 @@ def _history_is_whole(store: Store, pk: int, status: str) -> None:
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_a_failing_disk_loses_no_bid_and_leaves_a_true_record(
-    sim: SimulatorServer, tmp_path: Path, seed: int  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, seed: int
 ) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:

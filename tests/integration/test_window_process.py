@@ -4,7 +4,6 @@ One window per data dir: a second launch hands over to the first and exits; comm
 terminal reach the running demo; SIGTERM (a logout, a service manager) ends it cleanly.
 """
 
-# ruff: noqa: F811
 from __future__ import annotations
 
 import json
@@ -15,8 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.cli_sim import CliSim
 
 
 def _run(args: list[str], env: dict[str, str], timeout: float = 30) -> subprocess.CompletedProcess[str]:

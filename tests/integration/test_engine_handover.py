@@ -19,7 +19,8 @@ from sniper_app.domain.rules import AUTO_LEAD
 from sniper_app.ebay import Transient
 from sniper_app.engine.autolead import latest_lead_choice
 from sniper_app.simulator import SimulatorServer
-from tests.support.engine import Rig, new_client, rig, wait_for, wait_status
+from tests.support.engine import Rig, new_client, rig, wait_status
+from tests.support.wait import wait_until_async
 
 DONE = {"WON", "LOST", "FAILED", "MISSED", "CANCELLED", "SKIPPED"}
 ITEM_READS = r"^/buy/browse/v1/item/"
@@ -46,7 +47,7 @@ async def _handed_over(r: Rig, title: str) -> AsyncIterator[tuple[dict[str, Any]
     engine = r.engine()
     await engine.start()
     try:
-        await wait_for(lambda: r.sim.now() >= auction["end_epoch"] - 3.5, 10, "2.5 s before the fire")
+        await wait_until_async(lambda: r.sim.now() >= auction["end_epoch"] - 3.5, 10, "2.5 s before the fire")
         yield auction, pk
         await wait_status(r, pk, DONE, 10)
     finally:
@@ -92,7 +93,7 @@ def test_a_cancel_after_the_claim_is_refused_and_the_bid_is_placed(
             engine = r.engine()
             await engine.start()
             try:
-                await wait_for(lambda: r.get(pk).status != "SCHEDULED", 10, "the claim")
+                await wait_until_async(lambda: r.get(pk).status != "SCHEDULED", 10, "the claim")
                 with pytest.raises(IllegalTransition, match="already been sent"):
                     r.store.cancel(pk)
                 await wait_status(r, pk, DONE, 10)

@@ -12,7 +12,8 @@ from sniper_app.domain.errors import IllegalTransition
 from sniper_app.domain.history import HistoryAction
 from sniper_app.engine.bus import SnipeWarning
 from sniper_app.simulator import SimulatorServer
-from tests.support.engine import rig, wait_for, wait_status
+from tests.support.engine import rig, wait_status
+from tests.support.wait import wait_until_async
 
 DONE = {"WON", "LOST", "FAILED", "MISSED", "CANCELLED", "SKIPPED"}
 
@@ -34,7 +35,7 @@ def test_cancel_one_second_before_fire_sends_nothing(sim: SimulatorServer, tmp_p
             await engine.start()
             try:
                 fire_at = cancelled["end_epoch"] - 1.0
-                await wait_for(lambda: sim.now() >= fire_at - 1.0, 5, "one second before the fire")
+                await wait_until_async(lambda: sim.now() >= fire_at - 1.0, 5, "one second before the fire")
                 r.store.cancel(p_cancel)  # as the CLI would, in the database
                 # The other one: a cancel after the hand-over is refused with a sentence, and the bid goes out.
                 await wait_status(r, p_late, {"PLACING", "PLACED", *DONE}, 6)
@@ -180,7 +181,7 @@ def test_dead_refresh_token_warns_at_once_and_loses_no_snipe_silently(
             engine = r.engine()
             await engine.start()
             try:
-                await wait_for(
+                await wait_until_async(
                     lambda: any(isinstance(e, AccountStateChanged) and e.state == "needs_relink" for e in r.events),
                     6, "the account warning",
                 )

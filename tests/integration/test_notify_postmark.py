@@ -15,8 +15,8 @@ from sniper_app.ebay import SecretStore
 from sniper_app.engine.notifications import send_test_email
 from sniper_app.notify import SendError
 from sniper_app.simulator import SimulatorServer
-from tests.support.engine import wait_for
 from tests.support.notify import add_snipe, email_settings, finish, notify_rig
+from tests.support.wait import wait_until_async
 
 TOKEN = "POSTMARK_API_TEST"
 
@@ -36,7 +36,7 @@ def test_won_snipe_is_emailed_through_postmark(
     async def main() -> None:
         async with notify_rig(settings, secrets) as rig:
             finish(rig, add_snipe(rig.store, "Fender <Stratocaster> & amp"), "WON", 31_250)
-            await wait_for(lambda: len(sim.emails()) == 1, 10, "the email at Postmark")
+            await wait_until_async(lambda: len(sim.emails()) == 1, 10, "the email at Postmark")
 
     asyncio.run(main())
     mail = sim.emails()[0]
@@ -82,7 +82,7 @@ def test_server_errors_are_retried_then_delivered(
     async def main() -> None:
         async with notify_rig(settings, secrets) as rig:
             finish(rig, add_snipe(rig.store), "LOST", 50_000)
-            await wait_for(lambda: len(sim.emails()) == 1, 10, "the email after two 503s")
+            await wait_until_async(lambda: len(sim.emails()) == 1, 10, "the email after two 503s")
             assert rig.failures() == []
 
     asyncio.run(main())
@@ -102,7 +102,7 @@ def test_persistent_server_errors_are_given_up_and_recorded(
         async with notify_rig(settings, secrets) as rig:
             pk = add_snipe(rig.store)
             finish(rig, pk, "WON")
-            await wait_for(lambda: len(rig.failures()) == 1, 10, "the email to be given up")
+            await wait_until_async(lambda: len(rig.failures()) == 1, 10, "the email to be given up")
             failed = rig.failures()[0]
             assert failed.snipe_id == pk
             assert failed.reason == (
@@ -134,7 +134,7 @@ def test_a_refused_token_or_recipient_is_not_retried(
     async def main() -> None:
         async with notify_rig(settings, SecretStore("simulator", environ={"SNIPER_POSTMARK_TOKEN": TOKEN})) as rig:
             finish(rig, add_snipe(rig.store), "WON")
-            await wait_for(lambda: len(rig.failures()) == 1, 10, "the email to be given up")
+            await wait_until_async(lambda: len(rig.failures()) == 1, 10, "the email to be given up")
             assert rig.failures()[0].reason == (
                 "Postmark refused the message (error 406): "
                 "You tried to send to a recipient that has been marked as inactive."

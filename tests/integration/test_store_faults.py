@@ -16,7 +16,8 @@ from sniper_app.simulator import SimulatorServer
 from sniper_app.store import Store
 from sniper_app.store.errors import DiskFull
 from sniper_app.store.models import HistoryEvent
-from tests.support.engine import rig, wait_for
+from tests.support.engine import rig
+from tests.support.wait import wait_until_async
 
 DONE = {"WON", "LOST", "FAILED", "MISSED", "CANCELLED", "SKIPPED"}
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
@@ -90,9 +91,9 @@ def test_a_failing_disk_loses_no_bid_and_leaves_a_true_record(
                 await engine.start()
                 try:
                     last_end = max(float(a["end_epoch"]) for a in auctions)
-                    await wait_for(lambda: sim.now() > last_end + 0.5, 20, "every auction to end")
+                    await wait_until_async(lambda: sim.now() > last_end + 0.5, 20, "every auction to end")
                     disk.on = False  # the disk has room again
-                    await wait_for(lambda: all(r.get(pk).status in DONE for pk in pks), 20,
+                    await wait_until_async(lambda: all(r.get(pk).status in DONE for pk in pks), 20,
                                    "every snipe to reach its outcome")
                 finally:
                     await engine.stop()

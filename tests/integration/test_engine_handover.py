@@ -20,7 +20,7 @@ from sniper_app.ebay import Transient
 from sniper_app.engine.autolead import latest_lead_choice
 from sniper_app.simulator import SimulatorServer
 from tests.support.engine import Rig, new_client, rig, wait_status
-from tests.support.wait import wait_until_async
+from tests.support.wait import wait_until, wait_until_async
 
 DONE = {"WON", "LOST", "FAILED", "MISSED", "CANCELLED", "SKIPPED"}
 ITEM_READS = r"^/buy/browse/v1/item/"
@@ -29,8 +29,7 @@ ITEM_READS = r"^/buy/browse/v1/item/"
 def _freeze_loop_until(server: SimulatorServer, sim_instant: float) -> float:
     """Block the loop's thread (as a frozen window does) until the simulator's clock reads ``sim_instant``;
     returns the simulator's time when the loop is free again."""
-    while server.now() < sim_instant:
-        time.sleep(0.01)
+    wait_until(lambda: server.now() >= sim_instant, 60, f"the simulator clock to read {sim_instant}", interval_s=0.01)
     return server.now()
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from sniper_app.simulator import SimulatorServer
 from tests.support.simulator import user_token
+from tests.support.wait import wait_until
 
 NTP_DELTA = 2_208_988_800
 
@@ -103,8 +104,7 @@ def test_arrival_decides_whether_a_bid_counts(sim: SimulatorServer) -> None:
     sim.set_network(latency_ms=400)
     with httpx.Client() as client:
         # Sent ~0.1 s before the end on the sim clock, it arrives 0.2 s later: after the end.
-        while sim.now() < a["end_epoch"] - 0.1:
-            time.sleep(0.01)
+        wait_until(lambda: sim.now() >= a["end_epoch"] - 0.1, 10, "0.1 s before the end", interval_s=0.01)
         r = client.post(bid_url(sim, a["item_id"]), json=BODY, headers=headers(token))
     assert r.status_code == 409
     assert r.json()["errors"][0]["errorId"] == 120012

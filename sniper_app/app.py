@@ -29,6 +29,7 @@ from sniper_app.ebay.keystore import CLIENT_SECRET_ENV, POSTMARK_TOKEN_ENV
 from sniper_app.ebay.vaults import Vault, choose_vault
 from sniper_app.engine.bus import EventBus, SettingsApplied
 from sniper_app.engine.lock import EngineLock, EngineRunning
+from sniper_app.engine.memory import native_memory
 from sniper_app.engine.metrics import Metrics
 from sniper_app.engine.wiring import build_client, endpoints_for
 from sniper_app.logging_setup import install_crash_handler, setup_logging
@@ -274,7 +275,7 @@ def write_metrics(ctx: AppContext, extra: dict[str, Any] | None = None) -> None:
     """Leave the engine's metrics where ``diagnostics`` in another process can read them."""
     data = {"written_at": datetime.now(UTC).isoformat(), "pid": os.getpid(), **ctx.metrics.snapshot(),
             # Live Python objects' memory blocks: a leak of objects shows here even when the allocator hides it.
-            "python_blocks": sys.getallocatedblocks()}
+            "python_blocks": sys.getallocatedblocks(), **native_memory()}
     data |= extra or {}
     path = ctx.data_dir / METRICS_FILE
     tmp = path.with_suffix(".tmp")
@@ -452,8 +453,10 @@ def run_window(
 
     qasync = importlib.import_module("qasync")  # only now: qasync picks its binding at import
 
+    from sniper_app.store.errors import StoreError
     from sniper_app.ui.shell import app_icon, run_shell
     from sniper_app.ui.single_instance import SingleInstance, server_name
+    from sniper_app.ui.start_error import tell_start_error
 
     _route_qt_messages()
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
@@ -481,6 +484,10 @@ def run_window(
         if app.platformName() != "offscreen":  # nobody could close the box there
             QtWidgets.QMessageBox.critical(None, "Sniper", str(exc))
         return 1
+    except SniperError as exc:  # a read-only or unusable data folder: said on stderr by the caller too
+        instance.close()
+        tell_start_error(app, str(exc))
+        raise
     sim = None
     state: Path | None = None
     try:
@@ -506,6 +513,9 @@ def run_window(
                     )
                 )
             return code
+    except StoreError as exc:  # a damaged database, a read-only folder: said on stderr by the caller too
+        tell_start_error(app, str(exc))
+        raise
     finally:
         lock.release()
         instance.close()

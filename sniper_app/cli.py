@@ -10,15 +10,12 @@ import asyncio
 import json
 import math
 import os
-import sqlite3
 import sys
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
-
-import peewee
 
 from sniper_app import __version__
 from sniper_app.domain.errors import InputError, SniperError
@@ -31,8 +28,9 @@ from sniper_app.domain.text import MAX_GROUP_SIZE, visible
 if TYPE_CHECKING:
     from sniper_app.app import AppContext
     from sniper_app.domain.lead import LeadChoice
+    from sniper_app.domain.views import HistoryEntry, SnipeView, WatchView
     from sniper_app.ebay import EbayClient
-    from sniper_app.store import HistoryEvent, Snipe, WatchItem
+    from sniper_app.engine.reads import Reads
 
 T = TypeVar("T")
 
@@ -411,12 +409,20 @@ def _context(args: argparse.Namespace) -> Iterator[AppContext]:
     with app_context(settings, demo=args.demo) as ctx:
         try:
             yield ctx
-        except (sqlite3.DatabaseError, peewee.DatabaseError) as exc:
+        except Exception as exc:
             # Damage found past the file's header (a read of a broken page) is the same story as at opening.
-            from sniper_app.store.errors import StoreError, explain
+            from sniper_app.engine.reads import read_failure
 
-            raise (explain(exc, ctx.store.path) or StoreError(
-                f"The database {ctx.store.path} could not be read ({exc}).")) from None
+            failure = read_failure(exc, ctx.store.path)
+            if failure is None:
+                raise
+            raise failure from None
+
+
+def _reads(ctx: AppContext) -> Reads:
+    from sniper_app.engine.reads import Reads
+
+    return Reads(ctx.store, ctx.user_id)
 
 
 def _with_client(ctx: AppContext, work: Callable[[EbayClient], Coroutine[Any, Any, T]]) -> T:
@@ -458,7 +464,7 @@ def _shown(minor: int | None, currency: str | None) -> str:
     return Money(minor, currency).format() if minor is not None and currency else "-"
 
 
-def _price_shown(minor: int | None, currency: str | None, row: Any) -> str:
+def _price_shown(minor: int | None, currency: str | None, row: SnipeView | WatchView) -> str:
     """A current price in the listing's currency, with eBay's conversion beside it: "£179.95 ≈ $257.87"."""
     if minor is None or not currency:
         return "-"
@@ -467,7 +473,7 @@ def _price_shown(minor: int | None, currency: str | None, row: Any) -> str:
     return with_converted(Money(minor, currency), converted)
 
 
-def _max_shown(snipe: Snipe) -> str:
+def _max_shown(snipe: SnipeView) -> str:
     """The maximum in the listing's currency, with "≈" at the rate eBay converted the price: "£50.00 ≈ $64.10"."""
     own = Money(snipe.max_bid_minor, snipe.currency)
     if snipe.current_price_minor is None or snipe.converted_price_minor is None or not snipe.converted_currency:
@@ -476,7 +482,7 @@ def _max_shown(snipe: Snipe) -> str:
                       Money(snipe.converted_price_minor, snipe.converted_currency))
 
 
-def _converted_data(row: Any) -> dict[str, str] | None:
+def _converted_data(row: SnipeView | WatchView) -> dict[str, str] | None:
     # For display only: the snipe's own currency is what is bid.
     if row.converted_price_minor is None or not row.converted_currency:
         return None
@@ -484,7 +490,7 @@ def _converted_data(row: Any) -> dict[str, str] | None:
             .to_ebay_value()}
 
 
-def _snipe_data(snipe: Snipe, lead: LeadChoice | None = None) -> dict[str, Any]:
+def _snipe_data(snipe: SnipeView, lead: LeadChoice | None = None) -> dict[str, Any]:
     group = snipe.group
     return {
         "id": snipe.id,
@@ -513,7 +519,7 @@ def _snipe_data(snipe: Snipe, lead: LeadChoice | None = None) -> dict[str, Any]:
     }
 
 
-def _snipe_line(snipe: Snipe, lead: LeadChoice | None = None) -> str:
+def _snipe_line(snipe: SnipeView, lead: LeadChoice | None = None) -> str:
     shown_lead = f"{snipe.lead_seconds:g}s" if snipe.lead_seconds != AUTO_LEAD else (
         f"auto {lead.seconds:g}s" if lead is not None else "auto")
     return (
@@ -525,7 +531,7 @@ def _snipe_line(snipe: Snipe, lead: LeadChoice | None = None) -> str:
     )
 
 
-def _lead_words(snipe: Snipe) -> str:
+def _lead_words(snipe: SnipeView) -> str:
     return f"{snipe.lead_seconds:g} s" if snipe.lead_seconds != AUTO_LEAD else "at the shortest safe lead"
 
 
@@ -573,12 +579,11 @@ def _parse_status(text: str | None) -> SnipeStatus | None:
 def _snipe_list(args: argparse.Namespace, out: Output) -> int:
     status = _parse_status(args.status)
     with _context(args) as ctx:
-        from sniper_app.engine.autolead import latest_lead_choice
-
-        snipes = ctx.actions(None).list_snipes(status)
-        leads = {int(s.id): latest_lead_choice(ctx.store, int(s.id)) for s in snipes if s.lead_seconds == AUTO_LEAD}
-        out.result([_snipe_data(s, leads.get(int(s.id))) for s in snipes],
-                   "\n".join(_snipe_line(s, leads.get(int(s.id))) for s in snipes) or "No snipes.")
+        reads = _reads(ctx)
+        snipes = reads.snipes(status)
+        leads = {s.id: reads.lead_choice(s.id) for s in snipes if s.lead_seconds == AUTO_LEAD}
+        out.result([_snipe_data(s, leads.get(s.id)) for s in snipes],
+                   "\n".join(_snipe_line(s, leads.get(s.id)) for s in snipes) or "No snipes.")
     return EXIT_OK
 
 
@@ -613,35 +618,59 @@ def _snipe_edit(args: argparse.Namespace, out: Output) -> int:
 # --- history --------------------------------------------------------------------------------------
 
 
-def _event_data(event: HistoryEvent) -> dict[str, Any]:
+def _event_data(event: HistoryEntry) -> dict[str, Any]:
     return {
         "id": event.id,
         "at": _iso(event.at),
         "action": event.action,
-        "snipe_id": event.snipe_id,  # type: ignore[attr-defined]
+        "snipe_id": event.snipe_id,
         "item": event.legacy_item_id,
         "title": event.title,
         "status": event.status,
         "currency": event.currency,
         "amount": _amount(event.amount_minor, event.currency),
         "final_price": _amount(event.final_price_minor, event.currency),
+        # eBay's conversion for the user when the event happened; display only, as in the watch list.
+        "converted_amount": _converted_value(event.converted_amount_minor, event.converted_currency),
+        "converted_final_price": _converted_value(event.converted_final_price_minor, event.converted_currency),
         "message": event.message,
         "details": event.details,
     }
 
 
+def _converted_value(minor: int | None, currency: str | None) -> dict[str, str] | None:
+    value = _amount(minor, currency)
+    return {"currency": str(currency), "value": value} if value is not None else None
+
+
+def _event_amount(event: HistoryEntry) -> str:
+    """The event's amount (the final price where there is one) in the listing's currency, with the "≈" it was
+    shown with at the time: " (£50.00 ≈ $64.10)"; nothing for an event without an amount."""
+    final = event.final_price_minor is not None
+    minor = event.final_price_minor if final else event.amount_minor
+    if minor is None or not event.currency:
+        return ""
+    converted = event.converted_final_price_minor if final else event.converted_amount_minor
+    shown = with_converted(
+        Money(minor, event.currency),
+        Money(converted, event.converted_currency) if converted is not None and event.converted_currency else None,
+    )
+    return f" ({shown})"
+
+
 def _history(args: argparse.Namespace, out: Output) -> int:
-    from sniper_app.store.repo import MAX_PAGE_SIZE
+    from sniper_app.engine.reads import MAX_PAGE_SIZE
 
     if args.limit > MAX_PAGE_SIZE:
         raise InputError(f"--limit can be at most {MAX_PAGE_SIZE}.")
     with _context(args) as ctx:
-        rows = ctx.store.history_page(limit=args.limit).rows
+        rows = _reads(ctx).history_page(limit=args.limit, details=True).entries
         lines = [
             f"{_when(e.at)}  {e.action:<10} "
             + (f"#{e.snipe_id} " if e.snipe_id else "")
             + (f"{visible(subject)}: " if (subject := e.title or e.legacy_item_id) else "")
             + visible(e.message)
+            + _event_amount(e)
             for e in rows
         ]
         out.result([_event_data(e) for e in rows], "\n".join(lines) or "No history yet.")
@@ -651,7 +680,7 @@ def _history(args: argparse.Namespace, out: Output) -> int:
 # --- watch list -----------------------------------------------------------------------------------
 
 
-def _watch_data(item: WatchItem, snipes: dict[str, int]) -> dict[str, Any]:
+def _watch_data(item: WatchView, snipes: dict[str, int]) -> dict[str, Any]:
     return {
         "item": item.legacy_item_id,
         "rest_item_id": item.rest_item_id,
@@ -683,8 +712,9 @@ def _watch_sync(args: argparse.Namespace, out: Output) -> int:
 
 def _watch_list(args: argparse.Namespace, out: Output) -> int:
     with _context(args) as ctx:
-        items = ctx.store.list_watch_items(ctx.user_id)
-        snipes = {s.legacy_item_id: s.id for s in ctx.store.active_snipes(ctx.user_id)}
+        reads = _reads(ctx)
+        items = reads.watch_items()
+        snipes = {s.legacy_item_id: s.id for s in reads.active_snipes()}
         lines = [
             f"{i.legacy_item_id}  {_price_shown(i.current_price_minor, i.currency, i):>12}  ends {_when(i.end_time)}"
             f"  {visible(i.title)}"
@@ -782,7 +812,7 @@ def _group_add(args: argparse.Namespace, out: Output) -> int:
 
 def _group_list(args: argparse.Namespace, out: Output) -> int:
     with _context(args) as ctx:
-        groups = ctx.actions(None).list_groups()
+        groups = _reads(ctx).group_summaries()
         out.result(
             [
                 {"id": g.group.id, "name": g.group.name, "target_wins": g.group.target_wins,
@@ -831,9 +861,10 @@ def _diagnostics(args: argparse.Namespace, out: Output) -> int:
     from sniper_app.secrets_cli import store_in_use
 
     with _context(args) as ctx:
-        user = ctx.store.get_user(ctx.user_id)
-        snipes = ctx.store.list_snipes(user_id=ctx.user_id)
-        watch = ctx.store.list_watch_items(ctx.user_id)
+        reads = _reads(ctx)
+        account = reads.account()
+        snipes = reads.snipes()
+        watch = reads.watch_items()
         synced = max((w.synced_at for w in watch), default=None)
         try:
             engine: Any = json.loads((ctx.data_dir / METRICS_FILE).read_text(encoding="utf-8"))
@@ -844,18 +875,18 @@ def _diagnostics(args: argparse.Namespace, out: Output) -> int:
             "data_dir": str(ctx.data_dir),
             "ebay_env": ctx.settings.ebay_env,
             "secrets_store": store,
-            "account": {"username": user.ebay_username, "needs_relink": bool(user.needs_relink)},
+            "account": {"username": account.username, "needs_relink": account.needs_relink},
             "snipes": dict(sorted(Counter(s.status for s in snipes).items())),
             "watch_items": len(watch),
             "last_watchlist_sync": _iso(synced),
-            "history_events": ctx.store.count_history(),
+            "history_events": reads.count_history(),
             # Written by a running engine (headless or window) every few seconds; None if none has run.
             "engine": engine,
         }
         text = [
             f"data dir: {data['data_dir']} ({ctx.settings.ebay_env})",
             f"secrets kept in: {store_text}",
-            f"account: {user.ebay_username or 'not linked'}" + (" (needs linking again)" if user.needs_relink else ""),
+            f"account: {account.username or 'not linked'}" + (" (needs linking again)" if account.needs_relink else ""),
             "snipes: " + (", ".join(f"{k.lower()} {v}" for k, v in data["snipes"].items()) or "none"),
             f"watch list: {len(watch)} items, last synced {_when(synced)}",
             f"history events: {data['history_events']}",

@@ -34,9 +34,3 @@ def app_icon_path(size: int | None = None) -> Path:
     if size not in ICON_SIZES:
         raise ValueError(f"no {size}px icon; sizes are {', '.join(map(str, ICON_SIZES))}")
     return resource_path("icons", f"{APP_ICON}-{size}.png")
-
-
-def app_icon_pngs() -> list[Path]:
-    """Every PNG size of the icon, smallest first: a QIcon built from all of them is crisp everywhere
-    without needing Qt's SVG plugin."""
-    return [app_icon_path(size) for size in ICON_SIZES]

@@ -126,6 +126,7 @@ def _keyring_report() -> str:
 
 
 def _window_check(store: Any, bus: Any, settings: Any, user_id: int) -> tuple[Any, str]:
+    from sniper_app.engine.reads import Reads
     from sniper_app.resources import app_icon_path
     from sniper_app.ui.main_window import MainWindow
     from sniper_app.ui.qt import QtGui, QtWidgets
@@ -136,7 +137,7 @@ def _window_check(store: Any, bus: Any, settings: Any, user_id: int) -> tuple[An
     if icon.pixmap(64, 64).isNull():
         raise SelftestFailed(f"the app icon {app_icon_path()} could not be loaded (Qt's SVG plugins missing?)")
     QtWidgets.QApplication.setWindowIcon(icon)
-    window = MainWindow(store, bus, settings, user_id)
+    window = MainWindow(Reads(store, user_id), bus, settings, user_id)
     window.resize(1000, 640)
     window.show()
     QtWidgets.QApplication.processEvents()

@@ -11,6 +11,10 @@ class InputError(SniperError, ValueError):
     """Something the user typed (or eBay sent) is not acceptable; the message says what was expected."""
 
 
+class NoSuchSnipe(InputError, LookupError):
+    """The user named a snipe (or group) that does not exist, or is another profile's."""
+
+
 class RuleViolation(InputError):
     """A new or edited snipe breaks one of the rules (too low, ends too soon, duplicate, ...)."""
 

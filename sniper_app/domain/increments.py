@@ -78,17 +78,34 @@ _TABLES: dict[str, tuple[_Band, ...]] = {
     ),
 }
 
-# eBay Australia, Canada, France, Italy and Spain: NOT VERIFIED. eBay's published increment tables for these
-# sites could not be found and checked, so each table here only mirrors the US bands in the site's own
-# currency; the real ones may differ (a stand-in, not eBay's word, and no source to cite). UNVERIFIED_TABLES
-# below makes the rules warn instead of refuse on these figures, and wherever Browse gives minimumPriceToBid
-# (it does for auctions), eBay's own figure decides the least bid whatever this table says.
-_US_SHAPED = _TABLES["EBAY_US"]
-for _site in ("EBAY_AU", "EBAY_CA", "EBAY_FR", "EBAY_IT", "EBAY_ES"):
-    _TABLES[_site] = _US_SHAPED
+# eBay Australia: the US bands in AUD. Published at pages.ebay.com.au/help/buy/bid-increments.html (now
+# https://www.ebay.com.au/help/buying/bidding/automatic-bidding?id=4014, "Bid increments"); read as recorded by
+# two long-lived open-source snipers, esniper (auctioninfo.c, AUIncrements) and JBidwatcher
+# (ebayCurrencyTables.java, au_incrementTable), which agree band for band.
+_TABLES["EBAY_AU"] = _TABLES["EBAY_US"]
 
-# Tables taken on trust (see above): a maximum below their figure is warned about, never refused.
-UNVERIFIED_TABLES: frozenset[str] = frozenset({"EBAY_AU", "EBAY_CA", "EBAY_FR", "EBAY_IT", "EBAY_ES"})
+# eBay Canada: published at pages.ebay.ca/help/buy/bid-increments.html (now
+# https://www.ebay.ca/help/buying/bidding/automatic-bidding?id=4014). esniper (CADIncrements) and JBidwatcher
+# (ca_incrementTable) record it identically but only up to "C$100.00 and up: C$2.50"; those five bands are the
+# US ones, and a lone 2.50 step for any price is most likely where the copy stopped, not eBay's rule. So the
+# bands below C$250 are taken as published, and from C$250 the table goes on with the US bands, an inference
+# no source states: _VERIFIED_BELOW keeps the rules from refusing on that part (they warn instead), and
+# Browse's minimumPriceToBid, given for auctions, decides whenever it is there.
+_TABLES["EBAY_CA"] = _TABLES["EBAY_US"]
+
+# eBay France, Italy and Spain: the one euro table eBay.de publishes (0.50 below 50, 1 to 500, 5 to 1000, 10 to
+# 5000, then 50). esniper (EURIncrements) lists it for pages.ebay.fr/help/buy/bid-increments.html,
+# pages.ebay.it/help/buy/bid-increments.html and pages.es.ebay.com/help/buy/bid-increments.html alike (with
+# Germany, Austria, Belgium and the Netherlands); es-f's eBayIncrements.php repeats it, and JBidwatcher's EUR
+# table is the same. JBidwatcher also keeps a French-franc table from before the euro: obsolete, not used.
+for _site in ("EBAY_FR", "EBAY_IT", "EBAY_ES"):
+    _TABLES[_site] = _TABLES["EBAY_DE"]
+
+# Where a table is eBay's word only below some price (major units), the rules warn above it instead of refusing.
+_VERIFIED_BELOW: dict[str, str] = {"EBAY_CA": "250.00"}
+
+# eBay Motors US bids by eBay US's own help page; every other site without a table here stays unknown.
+_SAME_TABLE_AS: dict[str, str] = {"EBAY_MOTORS_US": "EBAY_US"}
 
 SUPPORTED_MARKETPLACES: frozenset[str] = frozenset(_TABLES)
 
@@ -109,14 +126,22 @@ def marketplace_currency(marketplace: str) -> str:
 def marketplace_for_currency(currency: str) -> str | None:
     """The marketplace whose increments an item in ``currency`` follows, when the currency alone says so.
 
-    USD -> EBAY_US, GBP -> EBAY_GB; None for a currency whose sites bid differently (EUR: Germany has its
-    own table, France, Italy and Spain another) or that no known table covers: never a guess.
+    USD -> EBAY_US, GBP -> EBAY_GB; None where a site that lists in the currency has no known table (EUR:
+    eBay Ireland follows eBay UK's help, and Austria, Belgium and the Netherlands have no table here) or no
+    known table covers it at all: never a guess.
     """
-    sites = sorted(m for m in SUPPORTED_MARKETPLACES if MARKETPLACE_CURRENCIES[m] == currency)
-    if not sites or any(_TABLES[m] != _TABLES[sites[0]] for m in sites):
+    sites = sorted(m for m, c in MARKETPLACE_CURRENCIES.items() if c == currency)
+    tables = {_TABLES.get(_SAME_TABLE_AS.get(m, m)) for m in sites}
+    if not sites or None in tables or len(tables) != 1:
         return None
-    # Several sites with one table (EBAY_US and EBAY_MOTORS_US would be): any of them gives the same steps.
-    return sites[0]
+    return min(m for m in sites if m in _TABLES)
+
+
+def table_is_verified(marketplace: str, price: Money) -> bool:
+    """Whether the increment at ``price`` on this marketplace is one eBay published (not an inference)."""
+    key = _norm(marketplace)
+    bound = _VERIFIED_BELOW.get(key)
+    return bound is None or price.minor < Money.of(bound, price.currency).minor
 
 
 def _table(marketplace: str) -> tuple[tuple[int, ...], tuple[Money, ...], str]:

@@ -208,10 +208,6 @@ class Money:
         return cls(int(scaled), cur)
 
     @classmethod
-    def zero(cls, currency: str) -> Money:
-        return cls(0, currency)
-
-    @classmethod
     def _from_decimal(cls, value: Decimal, currency: str) -> Money:
         return cls(int(value.scaleb(CURRENCY_EXPONENTS[currency])), currency)
 

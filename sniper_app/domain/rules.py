@@ -10,10 +10,10 @@ from sniper_app.domain.errors import InputError, RuleViolation
 from sniper_app.domain.increments import (
     MARKETPLACE_CURRENCIES,
     SUPPORTED_MARKETPLACES,
-    UNVERIFIED_TABLES,
     marketplace_currency,
     marketplace_for_currency,
     minimum_next_bid,
+    table_is_verified,
 )
 from sniper_app.domain.money import Money
 from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
@@ -155,10 +155,10 @@ def _check_snipe(
             raise RuleViolation(f"Your maximum {max_bid} is below the minimum next bid of {minimum_to_bid}.")
     elif table is not None:
         least = minimum_next_bid(current_price, bid_count, table)
-        if max_bid < least and table not in UNVERIFIED_TABLES:
+        if max_bid < least and table_is_verified(table, current_price):
             raise RuleViolation(f"Your maximum {max_bid} is below the minimum next bid of {least}.")
         if max_bid < least:
-            # A stand-in table must not refuse a bid eBay may take: hold the line we know, and say the rest.
+            # An inferred band must not refuse a bid eBay may take: hold the line we know, and say the rest.
             if max_bid < current_price or (bid_count > 0 and max_bid == current_price):
                 raise RuleViolation(f"Your maximum {max_bid} does not beat the current price of {current_price}.")
             warnings.append(

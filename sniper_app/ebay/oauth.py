@@ -231,9 +231,6 @@ class OAuthClient:
         self._app_token = StoredToken(token, _expiry(p.req(data, "expires_in", "the token request"), "expires_in", now))
         return token
 
-    def forget_app_token(self) -> None:
-        self._app_token = None
-
 
 def new_state() -> str:
     return secrets.token_urlsafe(24)

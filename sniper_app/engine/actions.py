@@ -7,12 +7,11 @@ notices it there. ``on_change`` lets an in-process engine be told at once instea
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
 from sniper_app.config import Settings
-from sniper_app.domain.errors import IllegalTransition, InputError, RuleViolation, SniperError
+from sniper_app.domain.errors import IllegalTransition, InputError, NoSuchSnipe, RuleViolation, SniperError
 from sniper_app.domain.items import ItemRef, parse_item_ref
 from sniper_app.domain.money import Money
 from sniper_app.domain.rules import (
@@ -24,11 +23,12 @@ from sniper_app.domain.rules import (
 )
 from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
 from sniper_app.domain.text import check_group_name, check_group_wins
+from sniper_app.domain.views import GroupSummary, GroupView, SnipeView
 from sniper_app.ebay import EbayClient, ItemDetails, ItemNotFound
 from sniper_app.engine.bus import EventBus, SnipeStatusChanged
 from sniper_app.engine.metrics import Metrics
 from sniper_app.engine.sync import converted_fields
-from sniper_app.store import NotFound, Snipe, SnipeGroup, Store, WatchSyncResult
+from sniper_app.store import NotFound, Snipe, SnipeGroup, Store, WatchSyncResult, views
 
 
 class NotLinked(SniperError):
@@ -37,18 +37,6 @@ class NotLinked(SniperError):
 
 class UnknownItem(InputError):
     """eBay does not know the item the user named."""
-
-
-class NoSuchSnipe(InputError, LookupError):
-    """The user named a snipe (or group) that does not exist."""
-
-
-@dataclass(frozen=True)
-class GroupSummary:
-    group: SnipeGroup
-    members: int
-    active: int
-    won: int
 
 
 class Actions:
@@ -64,8 +52,11 @@ class Actions:
         bus: EventBus | None = None,
         metrics: Metrics | None = None,
         on_change: Callable[[], Awaitable[None]] | None = None,
+        bid_left: Callable[[int], bool] | None = None,
     ) -> None:
         self.settings = settings
+        # The running engine's word that a bid has left, for the moment a full disk keeps the store from saying so.
+        self.bid_left = bid_left
         self.store = store
         self.user_id = user_id
         self._client = client
@@ -83,7 +74,7 @@ class Actions:
 
     async def add_snipe(
         self, item: str, max_amount: str, *, lead: float | Literal["auto"] | None = None, group: str | None = None
-    ) -> tuple[Snipe, list[str]]:
+    ) -> tuple[SnipeView, list[str]]:
         """Check the item on eBay and the rules, then save a PENDING snipe; returns it and any warnings.
 
         ``lead="auto"`` (or no lead with the ``auto_lead`` setting) lets the engine choose it per snipe."""
@@ -138,10 +129,12 @@ class Actions:
         )
         self._publish(snipe.id, None, SnipeStatus.PENDING)
         await self._changed()
-        return snipe, warnings
+        return views.view_of(self.store, snipe), warnings
 
-    async def cancel_snipe(self, snipe_id: int) -> Snipe:
-        old = self._snipe(snipe_id).snipe_status
+    async def cancel_snipe(self, snipe_id: int) -> SnipeView:
+        current = self._snipe(snipe_id)
+        old = current.snipe_status
+        self._refuse_if_sent(current, "cancelled")
         try:
             snipe = self.store.cancel(snipe_id)
         except NotFound as exc:
@@ -150,11 +143,16 @@ class Actions:
             raise RuleViolation(str(exc)) from None
         self._publish(snipe.id, old, SnipeStatus.CANCELLED, snipe.status_reason)
         await self._changed()
-        return snipe
+        return views.view_of(self.store, snipe)
+
+    def _refuse_if_sent(self, snipe: Snipe, what: str) -> None:
+        if self.bid_left is not None and self.bid_left(int(snipe.id)):
+            name = snipe.title or f"item {snipe.legacy_item_id}"
+            raise RuleViolation(f"The bid on {name} has already been sent to eBay; it can no longer be {what}.")
 
     async def edit_snipe(
         self, snipe_id: int, *, max_amount: str | None = None, lead: float | Literal["auto"] | None = None
-    ) -> tuple[Snipe, list[str]]:
+    ) -> tuple[SnipeView, list[str]]:
         """Change the maximum and/or lead of a snipe that has not fired, re-checked against eBay now."""
         if max_amount is None and lead is None:
             raise InputError("Nothing to change: give a new maximum (--max) and/or lead time (--lead).")
@@ -175,6 +173,7 @@ class Actions:
             raise RuleViolation(
                 f"The bid of snipe #{snipe_id} has already been sent to eBay; it can no longer be changed."
             )
+        self._refuse_if_sent(snipe, "changed")
         details = await self._fetch_item(ItemRef(snipe.legacy_item_id))
         currency, current, end_time = self._auction_facts(details)
         warnings = validate_edit(
@@ -208,32 +207,17 @@ class Actions:
         except IllegalTransition as exc:
             raise RuleViolation(str(exc)) from None
         await self._changed()
-        return updated, warnings
-
-    def get_snipe(self, snipe_id: int) -> Snipe:
-        return self._snipe(snipe_id)
-
-    def list_snipes(self, status: SnipeStatus | None = None) -> list[Snipe]:
-        return self.store.list_snipes(status=status, user_id=self.user_id)
+        return views.view_of(self.store, updated), warnings
 
     # --- groups -----------------------------------------------------------------------------------
 
-    def add_group(self, name: str, target_wins: int = 1) -> SnipeGroup:
-        return self.store.create_group(self.user_id, check_group_name(name), target_wins=check_group_wins(target_wins))
+    def add_group(self, name: str, target_wins: int = 1) -> GroupView:
+        return views.group_view(
+            self.store.create_group(self.user_id, check_group_name(name), target_wins=check_group_wins(target_wins))
+        )
 
     def list_groups(self) -> list[GroupSummary]:
-        summaries = []
-        for group in self.store.list_groups(self.user_id):
-            members = self.store.group_members(group.id)
-            summaries.append(
-                GroupSummary(
-                    group=group,
-                    members=len(members),
-                    active=sum(1 for m in members if not m.snipe_status.is_final),
-                    won=sum(1 for m in members if m.snipe_status is SnipeStatus.WON),
-                )
-            )
-        return summaries
+        return list(views.group_summaries(self.store, self.user_id))
 
     # --- watch list -------------------------------------------------------------------------------
 
@@ -246,12 +230,9 @@ class Actions:
 
     def _snipe(self, snipe_id: int) -> Snipe:
         try:
-            snipe = self.store.get_snipe(snipe_id)
+            return self.store.get_user_snipe(self.user_id, snipe_id)
         except NotFound as exc:
             raise NoSuchSnipe(str(exc)) from None
-        if snipe.user_id != self.user_id:  # type: ignore[attr-defined]
-            raise NoSuchSnipe(f"There is no snipe #{snipe_id}.")
-        return snipe
 
     def _group_by_name(self, name: str) -> SnipeGroup:
         group = self.store.find_group(self.user_id, name)

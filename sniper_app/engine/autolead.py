@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.lead import AUTO_LEAD, LeadChoice
+from sniper_app.domain.views import SnipeView
 from sniper_app.store import Store
-from sniper_app.store.models import Snipe
 
 LEAD_KEY = "lead_auto_s"
 
@@ -22,7 +22,7 @@ def latest_lead_choice(store: Store, snipe_id: int) -> LeadChoice | None:
     return None
 
 
-def lead_text(snipe: Snipe, choice: LeadChoice | None) -> str:
+def lead_text(snipe: SnipeView, choice: LeadChoice | None) -> str:
     """The lead as a person reads it: "5 s", or "auto: 1.2 s (why)" once the engine has chosen."""
     if snipe.lead_seconds != AUTO_LEAD:
         return f"{snipe.lead_seconds:g} s"

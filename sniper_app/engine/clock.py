@@ -12,7 +12,7 @@ import logging
 import statistics
 import time
 from collections import deque
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sniper_app.ebay import ClockUnavailable, Timing, measure_offset
 from sniper_app.ebay.clock import ClockCheck, ClockSample, cross_check, offset_from_server_time
@@ -181,10 +181,3 @@ class ClockService:
 
     def ebay_now(self) -> float:
         return time.time() + self.offset_s
-
-    def local_instant(self, ebay_epoch: float) -> float:
-        """The local ``time.time()`` at which eBay's clock reads ``ebay_epoch``."""
-        return ebay_epoch - self.offset_s
-
-    def ebay_datetime(self) -> datetime:
-        return datetime.fromtimestamp(self.ebay_now(), UTC)

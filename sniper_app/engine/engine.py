@@ -18,7 +18,10 @@ Timeline of one snipe (local clock; ``S`` = send instant = end − lead − offs
   store, with the maximum read in the same transaction (an edit before it is sent, edits after it are
   refused). A cancel that lands before the compare-and-set wins (the request is dropped, nothing is sent);
   after it, the store refuses the cancel with "already sent" — there is no third outcome. A crash after it
-  leaves PLACING, which the next start resolves by asking eBay.
+  leaves PLACING, which the next start resolves by asking eBay. On a full disk the bid goes out while the
+  PLACING write waits in the Bookkeeper: this process refuses a cancel meanwhile (``bid_left``), a cancel
+  from another process is overruled when the write lands, and a start that finds a SCHEDULED snipe past
+  its claim instant asks eBay (getBidding) before sending anything (``decisions.late_pick_up``).
 - after the send: the loop catches up with the bookkeeping (PLACED / FAILED); after the end, getBidding
   says WON or LOST and the final price.
 """
@@ -54,8 +57,6 @@ from sniper_app.domain.lead import AUTO_LEAD, LeadChoice, choose_lead
 from sniper_app.domain.money import Money
 from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
 from sniper_app.ebay import (
-    AuthExpired,
-    BidRejected,
     EbayClient,
     EbayError,
     ItemNotFound,
@@ -75,9 +76,40 @@ from sniper_app.engine.bus import (
     SnipeWarning,
 )
 from sniper_app.engine.clock import ClockService
+from sniper_app.engine.decisions import (
+    ACCEPTED_STATUSES,
+    ArmVerdict,
+    Attempt,
+    EbayAnswer,
+    FireReply,
+    FireVerdict,
+    ItemVerdict,
+    LateFire,
+    Member,
+    NoAnswer,
+    Plan,
+    Settle,
+    Settlement,
+    Standing,
+    arm,
+    check_item,
+    classify_fire,
+    fires_too_soon,
+    group_cancellations,
+    group_reached,
+    judge_result,
+    late_pick_up,
+    may_have_left,
+    recover_placing,
+    reply_timeout,
+    send_instant,
+    settle_uncertain,
+    too_late_reason,
+)
 from sniper_app.engine.fire import Firer, FireRequest, FireResult
 from sniper_app.engine.keepawake import KeepAwake
 from sniper_app.engine.live_settings import SettingsWatch
+from sniper_app.engine.memory import give_back_free_memory
 from sniper_app.engine.metrics import Metrics
 from sniper_app.engine.sync import converted_fields, sync_watchlist
 from sniper_app.store import Store
@@ -90,6 +122,8 @@ _NOT_FIRED = frozenset(NOT_FIRED_STATUSES)
 HEALTH_TIMEOUT_S = 15.0  # each check of the health check gives up after this (a slow answer is an answer)
 # How long a stop waits for writes a full disk held back.
 STOP_DRAIN_S = 2.0
+HOUSEKEEPING_S = 30.0  # how often the C heap's free memory is given back to the system
+TRIM_QUIET_S = 2.0  # no trim when a bid leaves within this
 
 
 def _dt(epoch: float | None) -> datetime | None:
@@ -113,6 +147,7 @@ class _Armed:
     send_at: float = 0.0
     token: str | None = None
     item_note: str | None = None  # why the bid went out without a fresh item re-read
+    unchecked_repeat: bool = False  # sent late without knowing whether an earlier process had sent it
 
     def busy(self) -> bool:
         return any(t is not None and not t.done() for t in (self.task, self.fire_task))
@@ -262,6 +297,10 @@ class Engine:
             self._job_sync, IntervalTrigger(seconds=self.sync_period_s, timezone=UTC),
             id="sync", replace_existing=True, next_run_time=datetime.now(UTC),
         )
+        self.scheduler.add_job(
+            self._job_housekeeping, IntervalTrigger(seconds=HOUSEKEEPING_S, timezone=UTC), id="housekeeping",
+            replace_existing=True,
+        )
         await self.clock.measure()
         await self._probe_latency()
         self._data_version = self._read_data_version()
@@ -331,6 +370,10 @@ class Engine:
         self.bus.publish(SettingsApplied(settings=self.settings, applied=tuple(applied), waiting=tuple(waiting)))
         return waiting
 
+    def bid_left(self, pk: int) -> bool:
+        """True once this process has let the bid of snipe ``pk`` go, even if the store cannot say so yet."""
+        return pk in self._claimed
+
     def sync_soon(self) -> None:
         """Run the periodic watch-list sync now rather than at its next period (e.g. right after a link)."""
         if self.scheduler is not None and self._started and not self._stopping:
@@ -392,9 +435,10 @@ class Engine:
             self._disarm(pk)  # an edit moved the fire instant
             if self._armed.get(pk) is armed:
                 return  # the claim thread has the request: the fire task re-arms if the claim drops it
-        send_at, retry_until, _ = self._plan(snipe)
+        plan = self._plan(snipe)
+        send_at = plan.send_at
         now = time.time()
-        if send_at < now and retry_until - now < self.late_fire_min_s:
+        if arm(plan, now, late_fire_min_s=self.late_fire_min_s) is ArmVerdict.MISSED:
             reason = "The bid time passed while the app was not running (or the computer slept)."
             if self.store.set_status(pk, SnipeStatus.MISSED, reason=reason, expected=_NOT_FIRED, job_id=None):
                 self._publish_status(pk, SnipeStatus(snipe.status), SnipeStatus.MISSED, reason)
@@ -462,14 +506,13 @@ class Engine:
                              message=f"Lead chosen: {choice.seconds:g} s ({choice.why}).",
                              details={LEAD_KEY: choice.seconds, "why": choice.why})
 
-    def _plan(self, snipe: Snipe) -> tuple[float, float, float]:
-        """(send instant, last instant any attempt may leave, end) on the local clock."""
+    def _plan(self, snipe: Snipe) -> Plan:
         offset = self.clock.offset_s if self.compensate else 0.0
         latency = self.clock.latency_s if self.compensate else 0.0
         end_local = snipe.end_time.timestamp() - offset
         send_at = end_local - self._lead(snipe) - latency
         retry_until = end_local - latency - self.end_margin_s
-        return send_at, retry_until, end_local
+        return Plan(send_at, retry_until, end_local)
 
     # --- the snipe ----------------------------------------------------------------------------------
 
@@ -493,6 +536,13 @@ class Engine:
             if self._group_reached(snipe):
                 self._cancel_for_group(snipe)
                 return
+            if (armed.fire_id is None and pk not in self._claimed
+                    and may_have_left(self._plan(snipe), time.time(), claim_ahead_s=self.handover_s)):
+                if not await self._ask_before_late_fire(pk, snipe, armed):
+                    return
+                snipe = self.store.get_snipe(pk)
+                if SnipeStatus(snipe.status) is not SnipeStatus.SCHEDULED or armed.committed:
+                    return
             if token is not None:
                 self._hand_over(pk, snipe, armed, token, retime=False)
             if not await self._check_item(pk, armed):
@@ -545,6 +595,46 @@ class Engine:
             cached = self.client.cached_user_token(send_at - time.time() + 30.0)
             return cached.token if cached is not None else None
 
+    async def _ask_before_late_fire(self, pk: int, snipe: Snipe, armed: _Armed) -> bool:
+        """A SCHEDULED snipe picked up after its claim instant: an earlier process may have sent the bid and
+        died before its PLACING write landed (a full disk). Ask eBay first; False when nothing is to be sent."""
+        # Leave at least half of what remains for the send itself.
+        budget = min(5.0, (self._plan(snipe).retry_until - time.time()) / 2)
+        answer: EbayAnswer = NoAnswer.UNREACHABLE
+        if budget > 0.1:
+            try:
+                async with asyncio.timeout(budget):
+                    answer = await self._ask_ebay(snipe, "snipe %s: cannot ask eBay whether a late bid left: %s")
+            except TimeoutError:
+                log.warning("snipe %s: eBay did not say in time whether a late bid already left", pk)
+        decision = late_pick_up(answer, max_minor=snipe.max_bid_minor)
+        if decision is LateFire.SEND:
+            return True
+        if decision is LateFire.SEND_UNCHECKED:
+            armed.unchecked_repeat = True
+            self.bookkeeper.write(f"The unchecked late bid of snipe {pk}", partial(
+                self.store.add_event, HistoryAction.NOTE, snipe_id=pk, status=SnipeStatus.SCHEDULED, message=(
+                    "The bid time had passed and eBay could not be asked whether an earlier run already sent "
+                    "this bid; it is sent now (eBay refuses a repeat of the same maximum, so it cannot count "
+                    "twice).")), assumed=None)
+            return True
+        if decision is LateFire.ENDED:
+            self._finish_unfired(pk, SnipeStatus.MISSED, "The bid time passed and the auction has ended.")
+            return False
+        assert isinstance(answer, Standing)
+        # eBay already has this bid: an earlier run sent it and stopped before saving that. Never send again.
+        if not self.store.set_status(pk, SnipeStatus.PLACING, reason="The bid was already at eBay.",
+                                     expected=SnipeStatus.SCHEDULED, job_id=None, amount_minor=snipe.max_bid_minor):
+            return False
+        self._claimed.add(pk)
+        armed.committed = True
+        self._publish_status(pk, SnipeStatus.SCHEDULED, SnipeStatus.PLACING, None)
+        self._set(pk, SnipeStatus.PLACING, SnipeStatus.PLACED,
+                  f"eBay already has the bid of {answer.max_amount}: it was sent before the app restarted, "
+                  "and is not sent again.", proxy_bid_id=answer.proxy_bid_id)
+        self._schedule_result(self.store.get_snipe(pk))
+        return False
+
     async def _check_item(self, pk: int, armed: _Armed) -> bool:
         """The item re-read, ended before the claim; False when the snipe ended here (nothing is sent)."""
         snipe = self.store.get_snipe(pk)
@@ -574,20 +664,13 @@ class Engine:
             fields["end_time"] = item.end_time
         self.bookkeeper.write(f"The item refresh of snipe {pk}", lambda: self.store.update_fields(
             pk, expected=SnipeStatus.SCHEDULED, **fields), assumed=True)
-        if item.end_time is not None and item.end_time.timestamp() <= self.clock.ebay_now():
-            return self._stop_before_fire(pk, armed, SnipeStatus.FAILED, (
-                "The auction ended early (ended by the seller or bought with Buy It Now)."))
-        price = item.current_price
-        minimum = item.minimum_to_bid
-        if minimum is not None and minimum.currency == snipe.currency and minimum.minor > snipe.max_bid_minor:
-            return self._stop_before_fire(pk, armed, SnipeStatus.SKIPPED, (
-                f"Skipped: the next bid eBay accepts ({minimum}) is above your maximum "
-                f"({Money(snipe.max_bid_minor, snipe.currency)})."))
-        if (price is not None and price.currency == snipe.currency and price.minor >= snipe.max_bid_minor
-                and item.bid_count > 0):
-            return self._stop_before_fire(pk, armed, SnipeStatus.SKIPPED, (
-                f"Skipped: the price ({price}) already reached your maximum "
-                f"({Money(snipe.max_bid_minor, snipe.currency)})."))
+        check = check_item(
+            end_epoch=None if item.end_time is None else item.end_time.timestamp(), price=item.current_price,
+            minimum=item.minimum_to_bid, bid_count=item.bid_count, maximum=Money(snipe.max_bid_minor, snipe.currency),
+            ebay_now=self.clock.ebay_now())
+        if check.verdict is not ItemVerdict.BID:
+            new = SnipeStatus.FAILED if check.verdict is ItemVerdict.ENDED else SnipeStatus.SKIPPED
+            return self._stop_before_fire(pk, armed, new, check.reason)
         if moved:
             self._spawn(self.reconcile())  # the end moved: re-arm (the handed-over request is re-planned)
         return True
@@ -738,7 +821,8 @@ class Engine:
     def _hand_over(self, pk: int, snipe: Snipe, armed: _Armed, token: str, *, retime: bool) -> None:
         """Give the exact request to the Firer; with ``retime``, re-plan one already handed over when the
         send instant moved (fresh clock) or the token changed. The snipe stays SCHEDULED until the claim."""
-        send_at, retry_until, end_local = self._plan(snipe)
+        plan = self._plan(snipe)
+        send_at, retry_until = plan.send_at, plan.retry_until
         now = time.time()
         if armed.fire_id is not None:
             if not retime or (abs(send_at - armed.send_at) < 0.001 and token == armed.token):
@@ -746,12 +830,11 @@ class Engine:
             if not self.firer.cancel(armed.fire_id):
                 return  # being claimed or sent: too late to re-plan, and no need
             armed.fire_id = None
-        if send_at < now:
-            if retry_until - now <= 0.05:
-                self._finish_unfired(pk, SnipeStatus.MISSED,
-                                     f"Too late to bid: the auction ends {max(end_local - now, 0):.1f} s from now.")
-                return
-            send_at = now
+        at = send_instant(plan, now)
+        if at is None:
+            self._finish_unfired(pk, SnipeStatus.MISSED, too_late_reason(plan, now))
+            return
+        send_at = at
         fire_id = f"snipe:{pk}:{next(self._fire_seq)}"
         fire = self._fire_request(snipe, fire_id, send_at, retry_until, token)
         claim = functools.partial(
@@ -782,8 +865,8 @@ class Engine:
                 old = SnipeStatus(snipe.status)
                 if old is not SnipeStatus.SCHEDULED or snipe.end_time != end_time or snipe.lead_seconds != lead_s:
                     return None  # cancelled, ended, or edited so the send instant moved: the loop re-plans it
-                if self._group_reached(snipe):
-                    group = self.store.get_group(int(snipe.group_id))  # type: ignore[attr-defined]
+                if self._group_reached(snipe) and snipe.group_id is not None:
+                    group = self.store.get_group(snipe.group_id)
                     reason = (f"Group “{group.name}” already won {group.target_wins} item(s); "
                               "this snipe is no longer needed.")
                     self.store.set_status(pk, SnipeStatus.CANCELLED, reason=reason, expected=old,
@@ -799,9 +882,9 @@ class Engine:
             # A full disk must not cost a due bid: it goes out, and the hand-over is saved once there is room.
             # Until then the store still says SCHEDULED, so ``_claimed`` alone keeps this process from a second
             # claim of the same snipe.
+            self._claimed.add(pk)  # before anything else: a cancel in this process now hears "already sent"
             log.error("snipe %s: the hand-over is not saved yet (%s); the bid goes out all the same", pk, exc)
-            save = partial(self.store.set_status, pk, SnipeStatus.PLACING, reason="Sending the bid.", expected=old,
-                           job_id=None, amount_minor=snipe.max_bid_minor)
+            save = partial(self._save_late_hand_over, pk, old, snipe.max_bid_minor)
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(partial(
                     self.bookkeeper.write, f"The hand-over of snipe {pk} to the fire", save, assumed=None))
@@ -813,6 +896,17 @@ class Engine:
         return self.client.bid_request(
             _ref(snipe), Money(snipe.max_bid_minor, snipe.currency), token, marketplace=snipe.marketplace
         ).content
+
+    def _save_late_hand_over(self, pk: int, old: SnipeStatus, max_minor: int) -> None:
+        """The hand-over a full disk held back, saved once there is room. Another process may have cancelled
+        the snipe meanwhile (the store still said SCHEDULED), but the bid had already left: the truth wins."""
+        if self.store.set_status(pk, SnipeStatus.PLACING, reason="Sending the bid.", expected=old, job_id=None,
+                                 amount_minor=max_minor):
+            return
+        reason = "The cancel came after the bid had left for eBay: the bid was sent, and the cancel cannot stand."
+        if self.store.hand_over_despite_cancel(pk, amount_minor=max_minor, reason=reason):
+            log.warning("snipe %s: %s", pk, reason)
+            self._publish_status(pk, SnipeStatus.CANCELLED, SnipeStatus.PLACING, reason)
 
     def _publish_from_thread(
         self, loop: asyncio.AbstractEventLoop, pk: int, old: SnipeStatus, new: SnipeStatus, reason: str | None
@@ -843,7 +937,7 @@ class Engine:
             if self._stopping or result.outcome == "cancelled":
                 return  # stays PLACING: the next start asks eBay what became of it
             await self._record_fire(pk, self.store.get_snipe(pk), result, offset_ms, latency_ms, renewed=False,
-                                    note=armed.item_note)
+                                    note=armed.item_note, unsure=armed.unchecked_repeat)
         except NeedsRelink as exc:
             self._on_needs_relink(exc)
             self._fail_unfired(pk, f"The bid could not be sent: {exc}")
@@ -876,24 +970,22 @@ class Engine:
             headers={k: v for k, v in request.headers.items() if k.lower() not in ("accept-encoding", "connection")},
             body=request.content,
             retry_until=retry_until,
-            # Short enough that a retry after a silent server still arrives before the end.
-            timeout_s=min(10.0, max(0.25, 4 * self.clock.latency_s, (retry_until - send_at) / 2)),
+            timeout_s=reply_timeout(send_at, retry_until, self.clock.latency_s),
         )
 
     async def _fire(self, pk: int, *, renewed: bool = False) -> None:
         """Send now (or at the planned instant) a bid already PLACING: a retry with a renewed token, or one
         a crash interrupted and eBay has not got."""
         snipe = self.store.get_snipe(pk)
-        send_at, retry_until, end_local = self._plan(snipe)
+        plan = self._plan(snipe)
+        retry_until = plan.retry_until
         offset_ms = (self.clock.offset_s if self.compensate else 0.0) * 1000
         latency_ms = (self.clock.latency_s if self.compensate else 0.0) * 1000
         now = time.time()
-        if send_at < now:
-            if retry_until - now <= 0.05:
-                reason = f"Too late to bid: the auction ends {max(end_local - now, 0):.1f} s from now."
-                self._set(pk, SnipeStatus.PLACING, SnipeStatus.MISSED, reason)
-                return
-            send_at = now
+        send_at = send_instant(plan, now)
+        if send_at is None:
+            self._set(pk, SnipeStatus.PLACING, SnipeStatus.MISSED, too_late_reason(plan, now))
+            return
         token = await self.client.ensure_user_token(max(30.0, send_at - now + 30.0))
         fire = self._fire_request(snipe, f"snipe:{pk}:{'r' if renewed else 'a'}{next(self._fire_seq)}", send_at,
                                   retry_until, token.token)
@@ -906,8 +998,10 @@ class Engine:
 
     async def _record_fire(
         self, pk: int, snipe: Snipe, result: FireResult, offset_ms: float, latency_ms: float, *, renewed: bool,
-        note: str | None = None,
+        note: str | None = None, unsure: bool = False,
     ) -> None:
+        """``unsure``: sent late without knowing whether an earlier run had sent it (a refusal is then
+        settled by eBay's record)."""
         attempts = result.attempts
         sent = [a for a in attempts if a.sent_at is not None]
         for a in sent:
@@ -942,75 +1036,72 @@ class Engine:
             latency_ms=latency_ms,
             attempts=len(sent),
         ), assumed=None)
-        if result.outcome == "replied" and result.status in (200, 201):
-            bid_id = _proxy_bid_id(result.body)
-            if bid_id is None:
-                await self._resolve_unknown(pk, "eBay accepted the bid but its reply is unreadable.", details)
-                return
-            self._set(pk, SnipeStatus.PLACING, SnipeStatus.PLACED,
-                      f"eBay accepted the bid of {Money(snipe.max_bid_minor, snipe.currency)}.",
-                      details=details, proxy_bid_id=bid_id)
+        reply = dataclasses.replace(_fire_reply(result, renewed), earlier_run_unknown=unsure)
+        decision = classify_fire(reply, Money(snipe.max_bid_minor, snipe.currency))
+        verdict = decision.verdict
+        if verdict is FireVerdict.PLACED:
+            self._set(pk, SnipeStatus.PLACING, SnipeStatus.PLACED, decision.reason, details=details,
+                      proxy_bid_id=decision.bid_id)
             self._schedule_result(self.store.get_snipe(pk))
-            return
-        if result.outcome == "replied" and result.status is not None:
-            error = rest_error(
-                httpx.Response(result.status, headers=list(result.headers), content=result.body), "placeProxyBid"
-            )
-            if isinstance(error, AuthExpired) and not renewed:
-                # eBay dropped the token early (401: nothing was placed): renew it and send again at once.
-                self.store.add_event(HistoryAction.RETRY, snipe_id=pk, status=SnipeStatus.PLACING,
-                                     message="eBay refused the sign-in at the fire; renewed it and sent again.")
-                try:
-                    await self.client.renew_user_token()
-                except NeedsRelink as exc:
-                    self._on_needs_relink(exc)
-                    self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, str(exc), details=details)
-                    return
-                await self._fire(pk, renewed=True)
+        elif verdict is FireVerdict.ASK_EBAY:
+            await self._resolve_unknown(pk, decision.reason, details)
+        elif verdict is FireVerdict.RENEW_AND_RESEND:
+            self.store.add_event(HistoryAction.RETRY, snipe_id=pk, status=SnipeStatus.PLACING, message=decision.reason)
+            try:
+                await self.client.renew_user_token()
+            except NeedsRelink as exc:
+                self._on_needs_relink(exc)
+                self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, str(exc), details=details)
                 return
-            unsure = any(a.sent_at is not None and a.status is None for a in attempts[:-1])
-            if unsure:
-                # An earlier attempt may have landed (no reply): eBay then refuses the repeat as "too low".
-                await self._resolve_unknown(pk, str(error), details)
-                return
-            if isinstance(error, BidRejected | ItemNotFound) or (error.status is not None and error.status < 500
-                                                                   and error.status != 429):
-                self.bookkeeper.write(f"eBay's answer to snipe {pk}", partial(
-                    self.store.record_timing, pk, ebay_message=error.ebay_message or str(error)), assumed=None)
-                self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, str(error), details=details)
-                return
-            await self._resolve_unknown(pk, f"{error} The retries ran out before the end.", details)
-            return
-        if sent:
-            last = attempts[-1].error or "no reply"
-            await self._resolve_unknown(pk, f"The bid was sent but eBay's answer was lost ({last}).", details)
-            return
-        why = attempts[-1].error if attempts else "unknown"
-        self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, f"The bid could not be sent ({why}).", details=details)
+            await self._fire(pk, renewed=True)
+        elif verdict is FireVerdict.REFUSED:
+            self.bookkeeper.write(f"eBay's answer to snipe {pk}", partial(
+                self.store.record_timing, pk, ebay_message=decision.ebay_message), assumed=None)
+            self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, decision.reason, details=details)
+        elif verdict is FireVerdict.NOT_SENT:
+            self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, decision.reason, details=details)
+
+    async def _ask_ebay(self, snipe: Snipe, cannot: str, *, timed: str | None = None) -> EbayAnswer:
+        """eBay's record of this user's bid on the snipe's auction; ``cannot`` is the log line (snipe, error)
+        when eBay cannot be asked now. NeedsRelink is left to the caller."""
+        try:
+            with self.metrics.timed(timed) if timed is not None else contextlib.nullcontext():
+                status = await self.client.get_bidding(_ref(snipe), currency=snipe.currency)
+        except NoBiddingActivity:
+            return NoAnswer.NO_BIDS
+        except NeedsRelink:
+            raise
+        except EbayError as exc:
+            log.warning(cannot, int(snipe.id), exc)
+            return NoAnswer.UNREACHABLE
+        return Standing.of(status)
+
+    def _settle(self, pk: int, settled: Settlement, details: dict[str, Any] | None = None) -> None:
+        """Carry out eBay's verdict on a PLACING snipe: PLACED (then wait for the result), FAILED or MISSED."""
+        assert settled.reason is not None
+        if settled.verdict is Settle.PLACED:
+            self._set(pk, SnipeStatus.PLACING, SnipeStatus.PLACED, settled.reason, details=details,
+                      proxy_bid_id=settled.bid_id)
+            self._schedule_result(self.store.get_snipe(pk))
+        else:
+            new = SnipeStatus.MISSED if settled.verdict is Settle.MISSED else SnipeStatus.FAILED
+            self._set(pk, SnipeStatus.PLACING, new, settled.reason, details=details)
 
     async def _resolve_unknown(self, pk: int, reason: str, details: dict[str, Any] | None) -> None:
         """A bid whose fate is unknown: eBay's own record (getBidding) decides, never a guess."""
         snipe = self.store.get_snipe(pk)
+        cannot = "snipe %s: checking an uncertain bid failed: %s"
         for delay in (0.0, 0.5, 1.0, 2.0, 4.0):
             await asyncio.sleep(delay)
             try:
-                standing = await self.client.get_bidding(_ref(snipe), currency=snipe.currency)
-            except NoBiddingActivity:
-                self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED,
-                          f"{reason} eBay has no bid from you on this auction.", details=details)
-                return
-            except EbayError as exc:
-                log.warning("snipe %s: checking an uncertain bid failed: %s", pk, exc)
+                answer = await self._ask_ebay(snipe, cannot)
+            except NeedsRelink as exc:
+                log.warning(cannot, pk, exc)
                 continue
-            if standing.max_amount is not None and standing.max_amount.minor >= snipe.max_bid_minor:
-                self._set(pk, SnipeStatus.PLACING, SnipeStatus.PLACED,
-                          f"eBay has the bid of {standing.max_amount} (confirmed after: {reason})",
-                          details=details, proxy_bid_id=standing.proxy_bid_id)
-                self._schedule_result(self.store.get_snipe(pk))
+            settled = settle_uncertain(answer, max_minor=snipe.max_bid_minor, why=reason)
+            if settled.verdict is not Settle.ASK_LATER:
+                self._settle(pk, settled, details)
                 return
-            self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED,
-                      f"{reason} eBay does not have this bid.", details=details)
-            return
         # eBay cannot be asked now: stay PLACING; the result check after the end decides.
         self._schedule_result(snipe)
 
@@ -1018,34 +1109,21 @@ class Engine:
         """A snipe left PLACING by a crash: ask eBay; fire now only if eBay has no bid and time remains."""
         snipe = self.store.get_snipe(pk)
         try:
-            standing = await self.client.get_bidding(_ref(snipe), currency=snipe.currency)
-        except NoBiddingActivity:
-            _, retry_until, _ = self._plan(snipe)
-            if retry_until - time.time() > self.late_fire_min_s:
-                self.store.add_event(HistoryAction.NOTE, snipe_id=pk, status=SnipeStatus.PLACING,
-                                     message="The app stopped while sending this bid; eBay never got it: sending now.")
-                await self._fire(pk)
-            else:
-                self._set(pk, SnipeStatus.PLACING, SnipeStatus.MISSED,
-                          "The app stopped while sending this bid and eBay never got it; the auction has ended.")
-            return
+            answer = await self._ask_ebay(snipe, "snipe %s: cannot check an interrupted bid yet: %s")
         except NeedsRelink as exc:
             self._on_needs_relink(exc)
             return
-        except EbayError as exc:
-            log.warning("snipe %s: cannot check an interrupted bid yet: %s", pk, exc)
+        settled = recover_placing(answer, max_minor=snipe.max_bid_minor, plan=self._plan(snipe), now=time.time(),
+                                  late_fire_min_s=self.late_fire_min_s)
+        if settled.verdict is Settle.ASK_LATER:
             self._schedule_result(snipe)
-            return
-        if standing.max_amount is not None and standing.max_amount.minor >= snipe.max_bid_minor:
-            self._set(pk, SnipeStatus.PLACING, SnipeStatus.PLACED,
-                      f"eBay has the bid of {standing.max_amount} (sent before the app stopped).",
-                      proxy_bid_id=standing.proxy_bid_id)
-            self._schedule_result(self.store.get_snipe(pk))
-        elif standing.ended:
-            self._set(pk, SnipeStatus.PLACING, SnipeStatus.MISSED,
-                      "The app stopped while sending this bid and eBay never got it; the auction has ended.")
-        else:
+        elif settled.verdict is Settle.FIRE_NOW:
+            if settled.reason is not None:
+                self.store.add_event(HistoryAction.NOTE, snipe_id=pk, status=SnipeStatus.PLACING,
+                                     message=settled.reason)
             await self._fire(pk)
+        else:
+            self._settle(pk, settled)
 
     # --- results ------------------------------------------------------------------------------------
 
@@ -1070,51 +1148,24 @@ class Engine:
         if status not in (SnipeStatus.PLACED, SnipeStatus.PLACING):
             self._results.discard(pk)
             return
-        retry_in = 1.0 if time.time() - snipe.end_time.timestamp() < 120 else 30.0
         try:
-            with self.metrics.timed("result"):
-                standing = await self.client.get_bidding(_ref(snipe), currency=snipe.currency)
-        except NoBiddingActivity:
-            if status is SnipeStatus.PLACING:
-                self._set(pk, status, SnipeStatus.MISSED, "eBay never got this bid (the app stopped while sending).")
-            else:
-                self._set(pk, status, SnipeStatus.LOST, "eBay no longer shows your bid on this auction.")
-            self._results.discard(pk)
-            return
+            answer = await self._ask_ebay(snipe, "result of snipe %s not known yet: %s", timed="result")
         except NeedsRelink as exc:
             self._on_needs_relink(exc)
             self._schedule_result(snipe, delay_s=30.0)
             return
-        except EbayError as exc:
-            log.warning("result of snipe %s not known yet: %s", pk, exc)
-            self._schedule_result(snipe, delay_s=retry_in)
-            return
-        if status is SnipeStatus.PLACING:
-            if standing.max_amount is None or standing.max_amount.minor < snipe.max_bid_minor:
-                if standing.ended:
-                    self._set(pk, status, SnipeStatus.MISSED, "eBay never got this bid; the auction has ended.")
-                    self._results.discard(pk)
-                    return
-            else:
-                self._set(pk, status, SnipeStatus.PLACED, f"eBay has the bid of {standing.max_amount}.",
-                          proxy_bid_id=standing.proxy_bid_id)
-                status = SnipeStatus.PLACED
-        if not standing.ended:
-            self._schedule_result(snipe, delay_s=retry_in if standing.end_time is None else max(
-                0.2, min(retry_in, standing.end_time.timestamp() - self.clock.ebay_now() + self.result_delay_s)))
+        decision = judge_result(status, answer, max_minor=snipe.max_bid_minor, end_epoch=snipe.end_time.timestamp(),
+                                now=time.time(), ebay_now=self.clock.ebay_now(), result_delay_s=self.result_delay_s)
+        for step in decision.transitions:
+            self._set(pk, step.old, step.new, step.reason, **dict(step.fields))
+        if decision.ask_again_in is not None:
+            self._schedule_result(snipe, delay_s=decision.ask_again_in)
             return
         self._results.discard(pk)
-        if status is not SnipeStatus.PLACED:
-            return
-        price = standing.current_price
-        if standing.high_bidder:
-            self._set(pk, status, SnipeStatus.WON, f"Won for {price}.", final_price_minor=price.minor)
-            if snipe.group_id is not None:  # type: ignore[attr-defined]
-                self._after_group_win(int(snipe.group_id))  # type: ignore[attr-defined]
-        else:
-            self._set(pk, status, SnipeStatus.LOST, f"Lost: the auction ended at {price}.",
-                      final_price_minor=price.minor)
-        self._spawn(self._cross_check_results(pk))
+        if decision.won and snipe.group_id is not None:
+            self._after_group_win(int(snipe.group_id))
+        if decision.cross_check:
+            self._spawn(self._cross_check_results(pk))
 
     async def _cross_check_results(self, pk: int) -> None:
         """Trading's won/lost list as a second opinion (and its Timestamp as a clock cross-check)."""
@@ -1138,14 +1189,16 @@ class Engine:
     # --- groups -------------------------------------------------------------------------------------
 
     def _group_reached(self, snipe: Snipe) -> bool:
-        group_id = snipe.group_id  # type: ignore[attr-defined]
+        group_id = snipe.group_id
         if group_id is None:
             return False
         group = self.store.get_group(int(group_id))
-        return self.store.group_won_count(int(group_id)) >= group.target_wins
+        return group_reached(self.store.group_won_count(int(group_id)), group.target_wins)
 
     def _cancel_for_group(self, snipe: Snipe) -> None:
-        group = self.store.get_group(int(snipe.group_id))  # type: ignore[attr-defined]
+        if snipe.group_id is None:
+            return
+        group = self.store.get_group(snipe.group_id)
         reason = f"Group “{group.name}” already won {group.target_wins} item(s); this snipe is no longer needed."
         pk = int(snipe.id)
         old = SnipeStatus(snipe.status)
@@ -1156,36 +1209,36 @@ class Engine:
 
     def _after_group_win(self, group_id: int) -> None:
         group = self.store.get_group(group_id)
-        if self.store.group_won_count(group_id) < group.target_wins:
-            return
-        for member in self.store.group_members(group_id):
-            if SnipeStatus(member.status) in _NOT_FIRED:
-                self._cancel_for_group(member)
+        members = {int(m.id): m for m in self.store.group_members(group_id)}
+        facts = [Member(pk, SnipeStatus(m.status)) for pk, m in members.items()]
+        for pk in group_cancellations(facts, group.target_wins):
+            self._cancel_for_group(members[pk])
 
     def _check_group_spacing(self, snipes: list[Snipe]) -> None:
         """Warn when a group member fires before the previous member's result can be known."""
         groups: dict[int, list[Snipe]] = {}
         for s in snipes:
-            gid = s.group_id  # type: ignore[attr-defined]
+            gid = s.group_id
             if gid is not None:
                 groups.setdefault(int(gid), []).append(s)
         needed = self.result_delay_s + self.handover_s + 2.0
         for members in groups.values():
-            members.sort(key=lambda s: s.end_time)
-            for earlier, later in itertools.pairwise(members):
-                pk = int(later.id)
-                if pk in self._close_warned or SnipeStatus(later.status) not in _NOT_FIRED:
+            rows = {int(s.id): s for s in members}
+            facts = [Member(pk, SnipeStatus(s.status), s.end_time.timestamp(),
+                            s.end_time.timestamp() - self._lead(s) if SnipeStatus(s.status) in _NOT_FIRED else 0.0)
+                     for pk, s in rows.items()]
+            for earlier, later, gap in fires_too_soon(facts, needed_s=needed):
+                if later.pk in self._close_warned:
                     continue
-                fire = later.end_time.timestamp() - self._lead(later)
-                if fire - earlier.end_time.timestamp() < needed:
-                    self._close_warned.add(pk)
-                    name = earlier.title or earlier.legacy_item_id
-                    message = (
-                        f"This snipe fires {fire - earlier.end_time.timestamp():.0f} s after “{name}” ends — too soon "
-                        "to learn that result, so both may be won."
-                    )
-                    self.store.add_event(HistoryAction.NOTE, snipe_id=pk, message=message)
-                    self.bus.publish(SnipeWarning(snipe_id=pk, message=message))
+                self._close_warned.add(later.pk)
+                before = rows[earlier.pk]
+                name = before.title or before.legacy_item_id
+                message = (
+                    f"This snipe fires {gap:.0f} s after “{name}” ends — too soon to learn that result, so both may "
+                    "be won."
+                )
+                self.store.add_event(HistoryAction.NOTE, snipe_id=later.pk, message=message)
+                self.bus.publish(SnipeWarning(snipe_id=later.pk, message=message))
 
     # --- account ------------------------------------------------------------------------------------
 
@@ -1335,6 +1388,14 @@ class Engine:
             return
         self.clock.note_probe(rtts)
 
+    async def _job_housekeeping(self) -> None:
+        # The C heap keeps what was freed; giving it back briefly locks each allocator arena, the fire thread's
+        # too, so not when a bid is about to leave.
+        now = time.time()
+        if any(a.fire_id is not None and a.send_at - now < TRIM_QUIET_S for a in self._armed.values()):
+            return
+        give_back_free_memory()
+
     async def _job_sync(self) -> None:
         if self.client.account is None or self._needs_relink:
             return  # nothing to sync until an account is linked (again)
@@ -1373,6 +1434,25 @@ def api_of(what: str) -> str:
 
 def _iso(epoch: float | None) -> str | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
+
+
+def _fire_reply(result: FireResult, renewed: bool) -> FireReply:
+    """The facts of a fire's result, eBay's reply read as the client reads it."""
+    replied = result.outcome == "replied" and result.status is not None
+    accepted = replied and result.status in ACCEPTED_STATUSES
+    error = None
+    if replied and not accepted:
+        assert result.status is not None
+        response = httpx.Response(result.status, headers=list(result.headers), content=result.body)
+        error = rest_error(response, "placeProxyBid")
+    return FireReply(
+        outcome=result.outcome,
+        attempts=tuple(Attempt(a.sent_at is not None, a.status, a.error) for a in result.attempts),
+        status=result.status,
+        bid_id=_proxy_bid_id(result.body) if accepted else None,
+        error=error,
+        renewed=renewed,
+    )
 
 
 def _proxy_bid_id(body: bytes) -> str | None:

@@ -42,6 +42,7 @@ from typing import Literal
 
 import h11
 
+from sniper_app.engine.decisions import may_retry, may_send
 from sniper_app.engine.rawhttp import (
     Origin,
     ReplyReader,
@@ -587,7 +588,7 @@ class Firer:
                 fire.attempts.append(FireAttempt(planned_at=planned, error=f"connect failed: {type(exc).__name__}"))
                 self._retry_or_finish(fire, claim=claim, pause=0.05)
                 return
-        if until is not None and time.time() >= until:
+        if not may_send(time.time(), until):
             self._give_back(conn)
             if claim:  # the first attempt never left and never will: same as a cancel for the caller
                 with self._lock:
@@ -665,8 +666,7 @@ class Firer:
         self._retry_or_finish(fire, claim=False, pause=0.0)
 
     def _retry_or_finish(self, fire: _Fire, *, claim: bool, pause: float) -> None:
-        until = fire.req.retry_until
-        if self._stopping or until is None or time.time() + pause >= until:
+        if not may_retry(time.time(), pause_s=pause, retry_until=fire.req.retry_until, stopping=self._stopping):
             if claim:
                 with self._lock:
                     if fire.state is _State.PENDING:

@@ -19,13 +19,15 @@ from sniper_app.domain.increments import minimum_next_bid
 from sniper_app.domain.items import parse_item_ref
 from sniper_app.domain.money import Money
 from sniper_app.domain.rules import increment_site
+from sniper_app.domain.views import GroupSummary, GroupView, SnipeView, WatchSyncResult
 from sniper_app.ebay import EbayClient, EbayUser, ItemNotFound
 from sniper_app.engine.accounts import Accounts, AccountStatus, UnlinkResult
-from sniper_app.engine.actions import Actions, GroupSummary, UnknownItem
+from sniper_app.engine.actions import Actions, UnknownItem
 from sniper_app.engine.bus import EventBus, SettingsApplied, WatchlistSynced
 from sniper_app.engine.engine import Engine
 from sniper_app.engine.metrics import Metrics
-from sniper_app.store import Snipe, SnipeGroup, Store, WatchSyncResult
+from sniper_app.engine.reads import Reads
+from sniper_app.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +66,11 @@ class ClockState:
     last_error: str | None
 
 
-class SniperService:
-    """Snipes, account, watch list and engine controls of one profile, over a running :class:`Engine`."""
+class SniperService(Reads):
+    """Snipes, account, watch list and engine controls of one profile, over a running :class:`Engine`.
+
+    Its reads (inherited from :class:`Reads`) and its commands take and return plain values only.
+    """
 
     def __init__(
         self,
@@ -80,9 +85,8 @@ class SniperService:
         data_dir: Any,
         demo: bool = False,
     ) -> None:
+        super().__init__(store, user_id)
         self.settings = settings
-        self.store = store
-        self.user_id = user_id
         self.client = client
         self.engine = engine
         self.bus = bus
@@ -90,7 +94,8 @@ class SniperService:
         self.demo = demo
         self.data_dir = Path(data_dir)
         self.actions = Actions(
-            settings, store, user_id=user_id, client=client, bus=bus, metrics=metrics, on_change=engine.reconcile
+            settings, store, user_id=user_id, client=client, bus=bus, metrics=metrics, on_change=engine.reconcile,
+            bid_left=engine.bid_left,
         )
         self.accounts = Accounts(store, client, user_id=user_id, data_dir=data_dir, bus=bus)
         self._sync_lock = asyncio.Lock()
@@ -149,24 +154,24 @@ class SniperService:
 
     async def add_snipe(
         self, item: str, max_amount: str, *, lead: float | Literal["auto"] | None = None, group: str | None = None
-    ) -> tuple[Snipe, list[str]]:
+    ) -> tuple[SnipeView, list[str]]:
         return await self.actions.add_snipe(item, max_amount, lead=lead, group=group)
 
     async def edit_snipe(
         self, snipe_id: int, *, max_amount: str | None = None, lead: float | Literal["auto"] | None = None
-    ) -> tuple[Snipe, list[str]]:
+    ) -> tuple[SnipeView, list[str]]:
         return await self.actions.edit_snipe(snipe_id, max_amount=max_amount, lead=lead)
 
-    async def cancel_snipe(self, snipe_id: int) -> Snipe:
+    async def cancel_snipe(self, snipe_id: int) -> SnipeView:
         return await self.actions.cancel_snipe(snipe_id)
 
-    def get_snipe(self, snipe_id: int) -> Snipe:
-        return self.actions.get_snipe(snipe_id)
+    def get_snipe(self, snipe_id: int) -> SnipeView:
+        return self.snipe(snipe_id)
 
     def list_groups(self) -> list[GroupSummary]:
-        return self.actions.list_groups()
+        return list(self.group_summaries())
 
-    def add_group(self, name: str, target_wins: int = 1) -> SnipeGroup:
+    def add_group(self, name: str, target_wins: int = 1) -> GroupView:
         return self.actions.add_group(name, target_wins)
 
     # --- watch list ---------------------------------------------------------------------------------
@@ -200,7 +205,7 @@ class SniperService:
         return await self.accounts.unlink()
 
     def linked_username(self) -> str | None:
-        return self.store.get_user(self.user_id).ebay_username
+        return self.account().username
 
     # --- engine -------------------------------------------------------------------------------------
 
@@ -214,6 +219,10 @@ class SniperService:
     def pending_count(self) -> int:
         """Snipes that would be lost (not placed) if the app quit now."""
         return len(self.store.active_snipes(self.user_id))
+
+    def metrics_snapshot(self) -> dict[str, Any]:
+        """The engine's operation counts and timings as plain JSON, for the Diagnostics tab."""
+        return self.metrics.snapshot()
 
     def clock_state(self) -> ClockState:
         clock = self.engine.clock

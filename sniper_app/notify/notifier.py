@@ -41,10 +41,6 @@ class TrayChannel:
     def set_sink(self, sink: TraySink | None) -> None:
         self._sink = sink
 
-    @property
-    def has_sink(self) -> bool:
-        return self._sink is not None
-
     def deliver(self, notice: Notice) -> bool:
         sink = self._sink
         if sink is None:

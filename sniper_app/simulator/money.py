@@ -46,6 +46,7 @@ def format_trading(minor: int) -> str:
 
 
 # (lower bound of the current price in minor units, increment in minor units), ascending.
+# ebay.com help, "Bid increments" (ebay.com/help/buying/bidding/automatic-bidding?id=4014).
 _US = [
     (0, 5), (100, 25), (500, 50), (2500, 100), (10000, 250), (25000, 500),
     (50000, 1000), (100000, 2500), (250000, 5000), (500000, 10000),
@@ -55,19 +56,21 @@ _GB = [
     (0, 5), (100, 20), (500, 50), (1500, 100), (6000, 200), (15000, 500),
     (30000, 1000), (60000, 2000), (150000, 5000), (300000, 10000),
 ]
-# ebay.de help, "Erhöhungsschritte".
-_DE = [(0, 50), (5000, 100), (50000, 500), (100000, 1000), (500000, 5000)]
-# ebay.com.au, ebay.ca, ebay.fr, ebay.it and ebay.es help pages on bid increments: the same bands as the US
-# (0.05 below 1, 0.25 to 5, 0.50 to 25, 1 to 100, 2.50 to 250, 5 to 500, 10 to 1000, 25 to 2500, 50 to 5000, 100).
+# ebay.de help, "Erhöhungsschritte"; the same euro table serves eBay France, Italy and Spain
+# (pages.ebay.fr, pages.ebay.it and pages.es.ebay.com /help/buy/bid-increments.html, as esniper records them).
+_EUR = [(0, 50), (5000, 100), (50000, 500), (100000, 1000), (500000, 5000)]
+# eBay Australia (pages.ebay.com.au/help/buy/bid-increments.html) publishes the US bands in AUD. eBay Canada
+# (pages.ebay.ca/help/buy/bid-increments.html) is recorded with the US bands only up to C$100 and up: C$2.50;
+# the simulator plays the US bands on, as the likelier rule, so a client that trusts a flat 2.50 gets caught.
 INCREMENT_TABLES: dict[str, list[tuple[int, int]]] = {
     "EBAY_US": _US,
     "EBAY_CA": _US,
     "EBAY_AU": _US,
     "EBAY_GB": _GB,
-    "EBAY_DE": _DE,
-    "EBAY_FR": _US,
-    "EBAY_IT": _US,
-    "EBAY_ES": _US,
+    "EBAY_DE": _EUR,
+    "EBAY_FR": _EUR,
+    "EBAY_IT": _EUR,
+    "EBAY_ES": _EUR,
 }
 
 

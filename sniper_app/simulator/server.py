@@ -14,9 +14,10 @@ from typing import Any
 import uvicorn
 
 from . import scenarios
-from .app import SimulatorApp, authorize_url
-from .clock import SimClock, iso_ms
+from .app import SimulatorApp
 from .money import parse_minor
+from .oauth_api import authorize_url
+from .sim_clock import SimClock, iso_ms
 from .sntp import SntpServer
 from .world import Fault, World
 

@@ -10,7 +10,7 @@ import socket
 import struct
 import threading
 
-from .clock import SimClock
+from .sim_clock import SimClock
 
 NTP_EPOCH_OFFSET = 2_208_988_800  # seconds from 1900-01-01 to 1970-01-01
 _PACKET = struct.Struct("!BBbbIII8s8s8s8s")

@@ -15,8 +15,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from .clock import SimClock, iso_ms
 from .money import MARKETPLACE_CURRENCY, format_minor, increment
+from .sim_clock import SimClock, iso_ms
 
 CLIENT_ID = "sim-client"
 CLIENT_SECRET = "sim-secret"  # noqa: S105 - the simulator's published demo credential

@@ -10,11 +10,14 @@ import os
 import sqlite3
 import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from peewee import BigIntegerField, DatabaseProxy, SqliteDatabase, TextField
+
+from sniper_app.domain.views import from_epoch_us as from_epoch_us
+from sniper_app.domain.views import to_epoch_us as to_epoch_us
 
 DB_FILENAME = "sniper.db"
 BUSY_TIMEOUT_S = 5.0
@@ -23,20 +26,6 @@ BUSY_TIMEOUT_S = 5.0
 # each use their own database without any module-level connection.
 database_proxy = DatabaseProxy()
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def to_epoch_us(value: datetime) -> int:
-    """Aware datetime -> integer microseconds since the Unix epoch (UTC); a naive one is a bug."""
-    if not isinstance(value, datetime):
-        raise TypeError(f"expected a datetime, got {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("naive datetime given to the store; times must be timezone-aware UTC")
-    return (value - _EPOCH) // timedelta(microseconds=1)
-
-
-def from_epoch_us(value: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=value)
 
 
 class UtcDateTimeField(BigIntegerField):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
+
+from peewee import DatabaseError
 
 from sniper_app.domain.errors import SniperError
 
@@ -83,3 +86,11 @@ def read_only(folder: Path) -> ReadOnlyData:
         f"The data folder {folder} is read-only, so nothing can be changed; make it writable (or set data_dir "
         "to another folder) and try again."
     )
+
+
+def read_failure(exc: BaseException, path: Path) -> StoreError | None:
+    """The sentence for a database error met while reading ``path`` (damage past the file's header is the
+    same story as at opening), or None when ``exc`` is no database error."""
+    if not isinstance(exc, DatabaseError | sqlite3.DatabaseError):
+        return None
+    return explain(exc, path) or StoreError(f"The database {path} could not be read ({exc}).")

@@ -24,6 +24,9 @@ class Step:
     statements: tuple[str, ...]
 
 
+# FTS5's trigram tokenizer (step 2) needs 3.34, ALTER TABLE DROP COLUMN (step 5) 3.35.
+MIN_SQLITE = (3, 35, 0)
+
 _ACTIVE = "('PENDING', 'SCHEDULED', 'PLACING', 'PLACED')"
 
 STEP_1 = Step(
@@ -170,7 +173,32 @@ STEP_3 = Step(
     ),
 )
 
-STEPS: tuple[Step, ...] = (STEP_1, STEP_2, STEP_3)
+# A history event keeps the "≈" amounts it was shown with: eBay's rate moves, and the snipe (whose converted
+# price is the only other record of it) may be refreshed or deleted long before the event expires.
+STEP_4 = Step(
+    4,
+    "converted amounts kept on history events",
+    (
+        "ALTER TABLE history_event ADD COLUMN converted_currency TEXT",
+        "ALTER TABLE history_event ADD COLUMN converted_amount_minor INTEGER",
+        "ALTER TABLE history_event ADD COLUMN converted_final_price_minor INTEGER",
+    ),
+)
+
+# The profile's own email, notification preferences and default lead were never read: Settings holds the
+# ones the app uses. ALTER TABLE DROP COLUMN rewrites the rows in place; rebuilding the table instead would
+# mean dropping it, and with foreign keys on, that deletes every snipe and group through ON DELETE CASCADE.
+STEP_5 = Step(
+    5,
+    "drop the profile columns the app never read (Settings holds the ones it uses)",
+    (
+        'ALTER TABLE "user" DROP COLUMN email',
+        'ALTER TABLE "user" DROP COLUMN notification_prefs',
+        'ALTER TABLE "user" DROP COLUMN default_lead_seconds',
+    ),
+)
+
+STEPS: tuple[Step, ...] = (STEP_1, STEP_2, STEP_3, STEP_4, STEP_5)
 LATEST_VERSION = STEPS[-1].version
 
 _VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
@@ -216,6 +244,11 @@ def migrate(db: SniperDatabase, *, target: int | None = None, steps: Sequence[St
     """
     latest = steps[-1].version
     goal = latest if target is None else target
+    if sqlite3.sqlite_version_info < MIN_SQLITE:
+        raise StoreError(
+            f"Sniper needs SQLite {'.'.join(map(str, MIN_SQLITE))} or newer, and this Python comes with "
+            f"{sqlite3.sqlite_version}; install a newer Python (or one built against a newer SQLite)."
+        )
     version = current_version(db)
     if version > latest:
         raise SchemaTooNew(

@@ -17,7 +17,6 @@ from peewee import (
     TextField,
 )
 
-from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.store.db import JSONField, UtcDateTimeField, database_proxy
 
@@ -32,12 +31,9 @@ class User(BaseModel):
     """The local profile. eBay tokens are never stored here: they live in the OS keyring."""
 
     id = AutoField()
-    email = TextField(null=True)
     ebay_username = TextField(null=True)
     ebay_user_id = TextField(null=True)
     marketplace = TextField(default="EBAY_US")
-    default_lead_seconds = FloatField(default=8.0)
-    notification_prefs: Field[Any] = JSONField(default=dict)
     needs_relink = BooleanField(default=False)
     active = BooleanField(default=True)
     created_at: Field[datetime] = UtcDateTimeField()
@@ -49,6 +45,7 @@ class SnipeGroup(BaseModel):
 
     id = AutoField()
     user = ForeignKeyField(User, backref="groups", on_delete="CASCADE")
+    user_id: int  # the key peewee reads without loading the user
     name = TextField()
     target_wins = IntegerField(default=1)
     created_at: Field[datetime] = UtcDateTimeField()
@@ -57,6 +54,7 @@ class SnipeGroup(BaseModel):
 class Snipe(BaseModel):
     id = AutoField()
     user = ForeignKeyField(User, backref="snipes", on_delete="CASCADE")
+    user_id: int  # the key peewee reads without loading the user
     legacy_item_id = TextField()
     rest_item_id = TextField(null=True)
     title = TextField(default="")
@@ -72,6 +70,7 @@ class Snipe(BaseModel):
     status = TextField(default=SnipeStatus.PENDING.value)
     status_reason = TextField(null=True)
     group = ForeignKeyField(SnipeGroup, null=True, backref="snipes", on_delete="SET NULL")
+    group_id: int | None
     job_id = TextField(null=True)
     created_at: Field[datetime] = UtcDateTimeField()
     updated_at: Field[datetime] = UtcDateTimeField()
@@ -101,6 +100,7 @@ class HistoryEvent(BaseModel):
     at: Field[datetime] = UtcDateTimeField()
     action = TextField()
     snipe = ForeignKeyField(Snipe, null=True, backref="events", on_delete="SET NULL")
+    snipe_id: int | None
     legacy_item_id = TextField(null=True)
     title = TextField(null=True)
     amount_minor = BigIntegerField(null=True)
@@ -110,10 +110,10 @@ class HistoryEvent(BaseModel):
     message = TextField(default="")
     details: Field[Any] = JSONField(null=True)
     expires_at: Field[datetime] = UtcDateTimeField()
-
-    @property
-    def history_action(self) -> HistoryAction:
-        return HistoryAction(self.action)
+    # The amounts at eBay's conversion for the user when the event happened: for display only.
+    converted_currency = TextField(null=True)
+    converted_amount_minor = BigIntegerField(null=True)
+    converted_final_price_minor = BigIntegerField(null=True)
 
 
 class WatchItem(BaseModel):
@@ -121,6 +121,7 @@ class WatchItem(BaseModel):
 
     id = AutoField()
     user = ForeignKeyField(User, backref="watch_items", on_delete="CASCADE")
+    user_id: int
     legacy_item_id = TextField()
     rest_item_id = TextField(null=True)
     title = TextField(default="")

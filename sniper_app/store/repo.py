@@ -12,7 +12,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -22,6 +22,7 @@ from peewee import SQL, DatabaseError, IntegrityError, NodeList, Value, fn
 
 from sniper_app.domain.errors import IllegalTransition, InputError, RuleViolation
 from sniper_app.domain.history import HistoryAction
+from sniper_app.domain.money import Money, MoneyError, at_rate_of
 from sniper_app.domain.status import (
     ACTIVE_STATUSES,
     FINAL_STATUSES,
@@ -30,11 +31,11 @@ from sniper_app.domain.status import (
     check_transition,
 )
 from sniper_app.domain.text import MAX_GROUP_SIZE, check_group_name, check_group_wins, clip_title
+from sniper_app.domain.views import HistoryCursor, WatchSyncResult
 from sniper_app.store.db import (
     DB_FILENAME,
     SniperDatabase,
     database_proxy,
-    from_epoch_us,
     prepare_files,
     to_epoch_us,
 )
@@ -65,6 +66,9 @@ _LIGHT_FIELDS: Final = (
     HistoryEvent.final_price_minor,
     HistoryEvent.currency,
     HistoryEvent.message,
+    HistoryEvent.converted_currency,
+    HistoryEvent.converted_amount_minor,
+    HistoryEvent.converted_final_price_minor,
 )
 
 DEFAULT_RETENTION: Final = timedelta(days=365)
@@ -120,12 +124,9 @@ ENGINE_FIELDS: Final = frozenset(
 
 USER_FIELDS: Final = frozenset(
     {
-        "email",
         "ebay_username",
         "ebay_user_id",
         "marketplace",
-        "default_lead_seconds",
-        "notification_prefs",
         "needs_relink",
         "active",
     }
@@ -137,6 +138,30 @@ _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _converted_amounts(
+    snipe: Snipe | None, currency: str | None, amount_minor: int | None, final_price_minor: int | None
+) -> tuple[str | None, int | None, int | None]:
+    """The event's amounts at the rate eBay last converted the snipe's price for the user, for an "≈" only;
+    all None where eBay converted nothing (or the event has no amount in the snipe's currency)."""
+    if snipe is None or currency != snipe.currency or not snipe.converted_currency:
+        return None, None, None
+    if snipe.current_price_minor is None or snipe.converted_price_minor is None:
+        return None, None, None
+    try:
+        own = Money(int(snipe.current_price_minor), str(currency))
+        converted = Money(int(snipe.converted_price_minor), str(snipe.converted_currency))
+        amount, final = (
+            at_rate_of(Money(int(minor), str(currency)), own, converted) if minor is not None else None
+            for minor in (amount_minor, final_price_minor)
+        )
+    except MoneyError:
+        return None, None, None
+    if amount is None and final is None:
+        return None, None, None
+    return (converted.currency, amount.minor if amount is not None else None,
+            final.minor if final is not None else None)
 
 
 def _check_aware(value: datetime, name: str) -> datetime:
@@ -162,25 +187,6 @@ def _statuses(status: SnipeStatus | str | Iterable[SnipeStatus | str]) -> list[s
     return [SnipeStatus(s).value for s in status]
 
 
-@dataclass(frozen=True, order=True)
-class HistoryCursor:
-    """Where the next history page starts: strictly older than (at, id)."""
-
-    at: datetime
-    id: int
-
-    def encode(self) -> str:
-        return f"{to_epoch_us(self.at)}:{self.id}"
-
-    @classmethod
-    def decode(cls, token: str) -> HistoryCursor:
-        try:
-            at_us, event_id = (int(part) for part in token.split(":"))
-        except ValueError:
-            raise InputError(f"“{token}” is not a history page cursor.") from None
-        return cls(from_epoch_us(at_us), event_id)
-
-
 @dataclass(frozen=True)
 class HistoryPage:
     rows: list[Any]  # HistoryEvent, or HistoryTuple for a light page
@@ -201,6 +207,9 @@ class HistoryTuple(NamedTuple):
     final_price_minor: int | None
     currency: str | None
     message: str
+    converted_currency: str | None = None
+    converted_amount_minor: int | None = None
+    converted_final_price_minor: int | None = None
 
 
 @dataclass(frozen=True)
@@ -221,14 +230,6 @@ class WatchItemData:
     # The current price as eBay converted it for the user's site, for display only.
     converted_currency: str | None = None
     converted_price_minor: int | None = None
-
-
-@dataclass(frozen=True)
-class WatchSyncResult:
-    added: int
-    updated: int
-    removed: int
-    kept_ids: frozenset[str] = field(default_factory=frozenset)
 
 
 class Store:
@@ -365,7 +366,6 @@ class Store:
                 user = User.create(
                     ebay_user_id=ebay_user_id,
                     marketplace=marketplace,
-                    notification_prefs={},
                     created_at=now,
                     updated_at=now,
                 )
@@ -504,6 +504,13 @@ class Store:
             raise NotFound(f"There is no snipe #{snipe_id}.")
         return snipe
 
+    def get_user_snipe(self, user_id: int, snipe_id: int) -> Snipe:
+        """Snipe ``snipe_id`` if profile ``user_id`` owns it: another profile's snipe is as unknown as none."""
+        snipe = self.get_snipe(snipe_id)
+        if snipe.user_id != user_id:
+            raise NotFound(f"There is no snipe #{snipe_id}.")
+        return snipe
+
     def find_active_snipe(self, user_id: int, legacy_item_id: str) -> Snipe | None:
         found: Snipe | None = (
             Snipe.select()
@@ -612,6 +619,19 @@ class Store:
             details=details,
         )
 
+    def hand_over_despite_cancel(self, snipe_id: int, *, amount_minor: int, reason: str) -> bool:
+        """Record PLACING over a CANCELLED that landed after the bid had left but before the hand-over was
+        saved (a full disk held that write back): the bid was sent, so the cancel cannot stand. The only
+        way out of a final status, and only from CANCELLED; False (nothing written) otherwise."""
+        with self._write():
+            snipe = self.get_snipe(snipe_id)
+            current = SnipeStatus(snipe.status)
+            if current is not SnipeStatus.CANCELLED:
+                return False
+            self._apply_status(snipe, current, SnipeStatus.PLACING, reason, HistoryAction.PLACE, None, amount_minor,
+                               {"job_id": None})
+            return True
+
     def cancel(self, snipe_id: int, *, reason: str = "Cancelled by the user.") -> Snipe:
         """Cancel a snipe that has not fired yet; explain why not otherwise."""
         with self._write():
@@ -663,10 +683,10 @@ class Store:
             if lead_seconds is not None and float(lead_seconds) != snipe.lead_seconds:
                 changes["lead_seconds"] = [snipe.lead_seconds, float(lead_seconds)]
                 values["lead_seconds"] = float(lead_seconds)
-            old_group = snipe.group_id  # type: ignore[attr-defined]
+            old_group = snipe.group_id
             if group_id is not _UNSET and group_id != old_group:
                 if group_id is not None:
-                    self._group_of_user(group_id, snipe.user_id)  # type: ignore[attr-defined]
+                    self._group_of_user(group_id, snipe.user_id)
                 changes["group_id"] = [old_group, group_id]
                 values["group"] = group_id
             if not values:
@@ -763,7 +783,7 @@ class Store:
 
     def _group_of_user(self, group_id: int, user_id: int) -> SnipeGroup:
         group = self.get_group(group_id)
-        if group.user_id != user_id:  # type: ignore[attr-defined]
+        if group.user_id != user_id:
             raise NotFound(f"There is no snipe group #{group_id}.")
         return group
 
@@ -838,6 +858,9 @@ class Store:
                 status = SnipeStatus(snipe.status)
         elif amount_minor is not None and currency is None:
             raise ValueError("an amount needs its currency")
+        converted_currency, converted_amount, converted_final = _converted_amounts(
+            snipe, currency, amount_minor, final_price_minor
+        )
         event: HistoryEvent = HistoryEvent.create(
             at=at,
             action=HistoryAction(action).value,
@@ -851,6 +874,9 @@ class Store:
             message=message,
             details=details,
             expires_at=at + self.retention,
+            converted_currency=converted_currency,
+            converted_amount_minor=converted_amount,
+            converted_final_price_minor=converted_final,
         )
         return event
 

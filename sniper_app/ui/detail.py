@@ -5,13 +5,13 @@ from __future__ import annotations
 import html
 from typing import Final
 
-from sniper_app.domain.lead import LeadChoice
-from sniper_app.domain.rules import AUTO_LEAD, MIN_LEAD_SECONDS
-from sniper_app.domain.status import SnipeStatus
+from sniper_app.domain.errors import NoSuchSnipe
+from sniper_app.domain.rules import AUTO_LEAD
 from sniper_app.domain.timing import TimingFacts, explain_snipe
-from sniper_app.engine.autolead import latest_lead_choice, lead_text
+from sniper_app.domain.views import GroupView
+from sniper_app.engine.autolead import lead_text
 from sniper_app.engine.bus import SnipeStatusChanged
-from sniper_app.store import NotFound, Snipe, Store
+from sniper_app.engine.reads import Reads
 from sniper_app.ui.formatting import format_near_price, format_price
 from sniper_app.ui.history import HistoryFilter
 from sniper_app.ui.models import Clock, HistoryColumn, HistoryModel, status_text, utc_now
@@ -21,42 +21,21 @@ TICK_MS: Final = 1000
 Qt = QtCore.Qt
 
 
-def timing_facts(snipe: Snipe, lead: LeadChoice | None = None) -> TimingFacts:
-    """The plain values of a stored snipe that :func:`explain_snipe` reads (with an automatic lead, the one
-    the engine last chose, else the least it can choose)."""
-    return TimingFacts(
-        status=SnipeStatus(snipe.status),
-        end_time=snipe.end_time,
-        lead_seconds=snipe.lead_seconds or (lead.seconds if lead is not None else MIN_LEAD_SECONDS),
-        currency=snipe.currency,
-        max_bid_minor=snipe.max_bid_minor,
-        status_reason=snipe.status_reason,
-        planned_at=snipe.planned_at,
-        sent_at=snipe.sent_at,
-        reply_at=snipe.reply_at,
-        clock_offset_ms=snipe.clock_offset_ms,
-        latency_ms=snipe.latency_ms,
-        attempts=snipe.attempts,
-        ebay_message=snipe.ebay_message,
-        final_price_minor=snipe.final_price_minor,
-    )
-
-
 def _translate(template: str) -> str:
     return QtCore.QCoreApplication.translate("SnipeTiming", template)
 
 
 class SnipeDetail(QtWidgets.QDialog):
-    """A non-modal window on snipe ``snipe_id``: ``SnipeDetail(store, snipe_id, clock=..., parent=...)``.
+    """A non-modal window on snipe ``snipe_id``: ``SnipeDetail(reads, snipe_id, clock=..., parent=...)``.
 
-    Show it with ``show()`` or ``open()`` (never ``exec()``). It reads the store when built and on
+    Show it with ``show()`` or ``open()`` (never ``exec()``). It reads the snipe when built and on
     :meth:`refresh`; connect the bridge's ``snipeStatusChanged`` to :meth:`on_status_changed` to keep
     it current as the engine acts. While visible, the "fires in …" sentence counts down each second.
     """
 
     def __init__(
         self,
-        store: Store,
+        reads: Reads,
         snipe_id: int,
         *,
         clock: Clock = utc_now,
@@ -65,7 +44,7 @@ class SnipeDetail(QtWidgets.QDialog):
         super().__init__(parent)
         self.setObjectName("SnipeDetail")
         self.setModal(False)
-        self._store = store
+        self._reads = reads
         self._clock = clock
         self.snipe_id = snipe_id
         self._facts: TimingFacts | None = None
@@ -105,7 +84,7 @@ class SnipeDetail(QtWidgets.QDialog):
         story_box = QtWidgets.QGroupBox(self.tr("Timing and outcome"), self)
         QtWidgets.QVBoxLayout(story_box).addWidget(self.story_label)
 
-        self.history_model = HistoryModel(store, clock=clock, parent=self)
+        self.history_model = HistoryModel(reads, clock=clock, parent=self)
         self.history_model.set_filter(HistoryFilter(snipe_id=snipe_id))
         self.history_view = QtWidgets.QTableView(self)
         self.history_view.setObjectName("Snipe history")
@@ -153,10 +132,10 @@ class SnipeDetail(QtWidgets.QDialog):
 
     @QtCore.Slot()
     def refresh(self) -> None:
-        """Re-read the snipe and its history from the store."""
+        """Re-read the snipe and its history."""
         try:
-            snipe = self._store.get_snipe(self.snipe_id)
-        except NotFound as exc:
+            snipe = self._reads.snipe(self.snipe_id)
+        except NoSuchSnipe as exc:
             self._facts = None
             self.setWindowTitle(self.tr("Snipe #{id}").format(id=self.snipe_id))
             self.title_label.setText(html.escape(str(exc)))
@@ -165,8 +144,8 @@ class SnipeDetail(QtWidgets.QDialog):
                 label.clear()
             self.history_model.reload()
             return
-        lead = latest_lead_choice(self._store, self.snipe_id) if snipe.lead_seconds == AUTO_LEAD else None
-        self._facts = timing_facts(snipe, lead)
+        lead = self._reads.lead_choice(self.snipe_id) if snipe.lead_seconds == AUTO_LEAD else None
+        self._facts = snipe.timing_facts(lead.seconds if lead is not None else None)
         title = snipe.title or self.tr("Item {item}").format(item=snipe.legacy_item_id)
         self.setWindowTitle(self.tr("Snipe: {title}").format(title=title))
         if snipe.item_url:
@@ -187,19 +166,14 @@ class SnipeDetail(QtWidgets.QDialog):
             self.lead_label.setText(lead_text(snipe, lead))
         else:
             self.lead_label.setText(self.tr("{s} s before the end").format(s=f"{snipe.lead_seconds:g}"))
-        group_id = snipe.group_id  # type: ignore[attr-defined]
-        self.group_label.setText(self._group_text(group_id) if group_id is not None else self.tr("none"))
+        self.group_label.setText(self._group_text(snipe.group) if snipe.group is not None else self.tr("none"))
         self.ends_label.setText(snipe.end_time.astimezone().strftime("%Y-%m-%d %H:%M:%S"))
         self.status_label.setText(status_text(snipe.status))
         self.reason_label.setText(snipe.status_reason or "")
         self._show_story()
         self.history_model.reload()
 
-    def _group_text(self, group_id: int) -> str:
-        try:
-            group = self._store.get_group(group_id)
-        except NotFound:
-            return ""
+    def _group_text(self, group: GroupView) -> str:
         return self.tr("{name} (win {n})").format(name=group.name, n=group.target_wins)
 
     @QtCore.Slot()

@@ -260,8 +260,6 @@ class DiagnosticsView(QtWidgets.QWidget):
     run through the redactor anyway.
     """
 
-    OP_COLUMNS: Final = 7
-
     def __init__(
         self,
         snapshot: SnapshotProvider,

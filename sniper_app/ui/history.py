@@ -5,18 +5,15 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
-from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.money import Money, MoneyError
-from sniper_app.domain.status import SnipeStatus
-from sniper_app.store import HistoryCursor, HistoryEvent, Store
-from sniper_app.store.repo import MAX_PAGE_SIZE
+from sniper_app.domain.views import HistoryFilter as HistoryFilter
+from sniper_app.engine.reads import Reads
 
 CSV_COLUMNS: Final = (
     "time_utc",
@@ -32,46 +29,6 @@ CSV_COLUMNS: Final = (
 )
 # A cell starting with one of these is run as a formula by spreadsheets; titles come from strangers.
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
-
-
-@dataclass(frozen=True)
-class HistoryFilter:
-    """What the user narrowed the history to; every field None/empty means "all"."""
-
-    actions: tuple[HistoryAction, ...] | None = None
-    text: str | None = None
-    since: datetime | None = None  # inclusive, aware UTC
-    until: datetime | None = None  # exclusive, aware UTC
-    legacy_item_id: str | None = None
-    snipe_id: int | None = None
-    # Events of snipes whose status is now one of these (not the status each event recorded).
-    snipe_statuses: tuple[SnipeStatus, ...] | None = None
-
-    def store_kwargs(self) -> dict[str, Any]:
-        text = self.text.strip() if self.text else None
-        return {
-            "actions": self.actions or None,
-            "text": text or None,
-            "since": self.since,
-            "until": self.until,
-            "legacy_item_id": self.legacy_item_id,
-            "snipe_id": self.snipe_id,
-            "snipe_status": self.snipe_statuses or None,
-        }
-
-
-def iter_history(
-    store: Store, history_filter: HistoryFilter, *, page_size: int = MAX_PAGE_SIZE
-) -> Iterator[HistoryEvent]:
-    """Every matching event, newest first, one keyset page at a time (memory stays flat)."""
-    cursor: HistoryCursor | None = None
-    kwargs = history_filter.store_kwargs()
-    while True:
-        page = store.history_page(cursor=cursor, limit=page_size, **kwargs)
-        yield from page.rows
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor
 
 
 def plain_amount(minor: int | None, currency: str | None) -> str:
@@ -98,7 +55,7 @@ EXPORT_STEP = 5_000  # rows between progress reports and looks at the cancel swi
 
 
 def export_history_csv(
-    store: Store,
+    reads: Reads,
     path: Path,
     history_filter: HistoryFilter | None = None,
     *,
@@ -122,13 +79,13 @@ def export_history_csv(
             writer.writerow(CSV_COLUMNS)
             if cancelled is not None and cancelled():
                 raise ExportCancelled
-            for event in iter_history(store, history_filter or HistoryFilter()):
+            for event in reads.iter_history(history_filter or HistoryFilter()):
                 writer.writerow(
                     (
                         event.at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
                         event.action,
                         event.status or "",
-                        event.snipe_id if event.snipe_id is not None else "",  # type: ignore[attr-defined]
+                        event.snipe_id if event.snipe_id is not None else "",
                         event.legacy_item_id or "",
                         _safe_cell(event.title),
                         plain_amount(event.amount_minor, event.currency),

@@ -1,6 +1,6 @@
 """The main window: Watch list, Snipes and History side by side in tabs, with a status bar.
 
-Everything it needs is handed in (store, event bus, settings, the local profile); it keeps no globals.
+Everything it needs is handed in (the facade's reads, event bus, settings, the local profile); no globals.
 Its look between runs (geometry, column sizes, sort, last tab) lives in an INI file in the config dir.
 """
 
@@ -26,7 +26,7 @@ from sniper_app.engine.bus import (
     SnipeWarning,
     WatchlistSynced,
 )
-from sniper_app.store import Store
+from sniper_app.engine.reads import Reads
 from sniper_app.ui.bridge import AsyncRunner, EngineBridge
 from sniper_app.ui.formatting import format_money, format_time_left
 from sniper_app.ui.history import ExportCancelled, HistoryFilter, export_history_csv
@@ -57,6 +57,7 @@ STATE_FILE: Final = "window.ini"
 TICK_MS: Final = 1000
 SEARCH_DEBOUNCE_MS: Final = 300
 _ANY_DATE: Final = QtCore.QDate(2000, 1, 1)  # a date edit at its minimum means "no bound"
+_HISTORY_ROWS_MEASURED: Final = 100  # history rows measured for the Amount column while the tab is hidden
 _BADGES: Final = {
     "simulator": ("DEMO", "#2e7d32"),
     "sandbox": ("SANDBOX", "#ef6c00"),
@@ -247,7 +248,6 @@ class MainWindow(QtWidgets.QMainWindow):
     WATCH_TAB: Final = 0
     SNIPES_TAB: Final = 1
     HISTORY_TAB: Final = 2
-    DIAGNOSTICS_TAB: Final = 3
 
     tick_done = QtCore.Signal()  # after each once-a-second refresh (the tray's tooltip follows it)
     quitRequested = QtCore.Signal()  # the user chose Quit (and confirmed it if snipes were waiting)
@@ -256,7 +256,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def __init__(
         self,
-        store: Store,
+        reads: Reads,
         bus: EventBus,
         settings: Settings,
         user_id: int,
@@ -284,7 +284,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._export_dialog: QtWidgets.QProgressDialog | None = None
         self._quitting = False
         self._dialogs: dict[str, QtWidgets.QWidget] = {}
-        self._store = store
+        self._reads = reads
         self._settings = settings
         self._user_id = user_id
         self._clock = clock
@@ -294,9 +294,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.bridge = EngineBridge(bus, self)
         self.thumbnails = thumbnails or ThumbnailCache(paths.cache_dir() / "thumbnails", parent=self)
-        self.watch_model = WatchListModel(store, user_id, thumbnails=self.thumbnails, clock=clock, parent=self)
-        self.snipes_model = SnipesModel(store, user_id, clock=clock, parent=self)
-        self.history_model = HistoryModel(store, clock=clock, parent=self)
+        self.watch_model = WatchListModel(reads, thumbnails=self.thumbnails, clock=clock, parent=self)
+        self.snipes_model = SnipesModel(reads, clock=clock, parent=self)
+        self.history_model = HistoryModel(reads, clock=clock, parent=self)
         self.snipes_proxy = SnipesProxy(self)
         self.snipes_proxy.setSourceModel(self.snipes_model)
 
@@ -317,7 +317,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if service is not None:
             from sniper_app.ui.diagnostics import DiagnosticsView
 
-            self.diagnostics_view = DiagnosticsView(service.metrics.snapshot, service.clock_state, parent=self)
+            self.diagnostics_view = DiagnosticsView(service.metrics_snapshot, service.clock_state, parent=self)
             self.tabs.addTab(self.diagnostics_view, self.tr("&Diagnostics"))
         self.setCentralWidget(self.tabs)
         self._default_columns()
@@ -332,6 +332,10 @@ class MainWindow(QtWidgets.QMainWindow):
                 lambda first, last, *_roles, cols=columns: self._fit_price_columns()
                 if any(first.column() <= c <= last.column() for c in cols) else None
             )
+        self.history_model.modelReset.connect(self._fit_history_amounts)
+        self.history_model.rowsInserted.connect(self._fit_history_amounts)
+        self.history_view.verticalScrollBar().valueChanged.connect(lambda _value: self._fit_history_amounts())
+        self.tabs.currentChanged.connect(lambda _tab: self._fit_history_amounts())
 
         self.snipe_delegate = ButtonDelegate(self.watch_view)
         self.watch_view.setItemDelegateForColumn(WatchColumn.SNIPE, self.snipe_delegate)
@@ -445,6 +449,27 @@ class MainWindow(QtWidgets.QMainWindow):
             wanted = max(view.sizeHintForColumn(column), header.sectionSizeHint(column))
             if header.sectionSize(column) < wanted:
                 header.resizeSection(column, wanted)
+        self._fit_history_amounts()
+
+    @QtCore.Slot()
+    def _fit_history_amounts(self) -> None:
+        # History is paged from the store: measure the rows on screen (or the first ones), never the whole
+        # history, which Qt's own column size hint would read when the tab is hidden.
+        view, column = self.history_view, HistoryColumn.AMOUNT
+        rows = self.history_model.rowCount()
+        if not rows:
+            return
+        top = max(0, view.rowAt(0))
+        bottom = view.rowAt(view.viewport().height())
+        if bottom < 0 or not view.isVisible():
+            bottom = min(rows, top + _HISTORY_ROWS_MEASURED) - 1
+        header = view.horizontalHeader()
+        wanted = max(
+            header.sectionSizeHint(column),
+            *(view.sizeHintForIndex(self.history_model.index(row, column)).width() for row in range(top, bottom + 1)),
+        )
+        if header.sectionSize(column) < wanted:
+            header.resizeSection(column, wanted)
 
     @QtCore.Slot(str)
     def _make_room_for_message(self, message: str) -> None:
@@ -828,7 +853,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def open_details(self, snipe_id: int) -> None:
         from sniper_app.ui.detail import SnipeDetail
 
-        dialog = SnipeDetail(self._store, snipe_id, parent=self, clock=self._clock)
+        dialog = SnipeDetail(self._reads, snipe_id, parent=self, clock=self._clock)
         self._keep(dialog, f"detail:{snipe_id}")
         dialog.show()
 
@@ -969,13 +994,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.quitRequested.emit()
 
     def _update_account(self, message: str | None = None) -> None:
-        user = self._store.get_user(self._user_id)
-        if not user.ebay_username:
+        account = self._reads.account()
+        if not account.username:
             text = self.tr("No eBay account linked")
-        elif user.needs_relink:
-            text = self.tr("{name}: link again").format(name=user.ebay_username)
+        elif account.needs_relink:
+            text = self.tr("{name}: link again").format(name=account.username)
         else:
-            text = self.tr("eBay: {name}").format(name=user.ebay_username)
+            text = self.tr("eBay: {name}").format(name=account.username)
         self.account_label.setText(text)
         self.account_label.setToolTip(message or "")
 
@@ -1005,7 +1030,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._count_generation += 1
         label = self.history_filter_bar.count_label
         try:
-            count = self._store.detached_history_count(**self.history_model.history_filter.store_kwargs())
+            count = self._reads.history_counter(self.history_model.history_filter)
         except Exception:
             log.exception("could not prepare the history count")
             label.setText("")
@@ -1033,7 +1058,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def export_history(self, path: Path) -> int:
         """Write the filtered history (every page, not just those loaded) to ``path`` as CSV."""
-        return export_history_csv(self._store, path, self.history_model.history_filter)
+        return export_history_csv(self._reads, path, self.history_model.history_filter)
 
     @QtCore.Slot()
     def _choose_export_file(self) -> None:
@@ -1064,7 +1089,7 @@ class MainWindow(QtWidgets.QMainWindow):
             lambda n: dialog.setLabelText(self.tr("Exporting the history… {n:,} events written").format(n=n))
         )
         relay.finished.connect(lambda n, error: self._export_finished(relay, path, n, error))
-        store, wanted = self._store, self.history_model.history_filter
+        reads, wanted = self._reads, self.history_model.history_filter
 
         def progress(rows: int) -> None:
             with contextlib.suppress(RuntimeError):  # the window closed meanwhile
@@ -1073,7 +1098,7 @@ class MainWindow(QtWidgets.QMainWindow):
         def run() -> None:  # on the export thread: nothing here may touch a widget
             count, error = -1, ""
             try:
-                count = export_history_csv(store, path, wanted, progress=progress, cancelled=cancel.is_set)
+                count = export_history_csv(reads, path, wanted, progress=progress, cancelled=cancel.is_set)
             except ExportCancelled:
                 pass
             except OSError as exc:
@@ -1083,7 +1108,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 error = f"{type(exc).__name__}: {exc}"
             finally:
                 with contextlib.suppress(Exception):  # the store may have closed under it at quit
-                    store.close_thread_connection()
+                    reads.release_thread()
             with contextlib.suppress(RuntimeError):  # the window closed meanwhile: nobody left to tell
                 relay.finished.emit(count, error)
 

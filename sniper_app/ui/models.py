@@ -1,6 +1,6 @@
-"""Table models of the three main views, fed from the store and kept fresh by engine events.
+"""Table models of the three main views, fed from the facade's reads and kept fresh by engine events.
 
-Rows are small frozen snapshots, never live peewee objects, so painting a cell never touches the database.
+Rows are the facade's frozen views, never live database rows: painting a cell never touches the database.
 The Watch list and Snipes models are loaded whole (hundreds of rows) and sorted by a proxy; History holds
 far more and is paged lazily from the store's keyset cursor, newest first, with filters applied by SQL.
 """
@@ -20,11 +20,19 @@ from typing import Any, Final
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.items import is_auction_listing
 from sniper_app.domain.money import Money
-from sniper_app.domain.rules import AUTO_LEAD, MIN_LEAD_SECONDS
+from sniper_app.domain.rules import AUTO_LEAD
 from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
+from sniper_app.domain.views import (
+    GroupView,
+    HistoryCursor,
+    HistoryEntry,
+    SnipeView,
+    WatchView,
+    from_epoch_us,
+    to_epoch_us,
+)
 from sniper_app.engine.bus import SnipeStatusChanged
-from sniper_app.store import HistoryCursor, HistoryTuple, NotFound, Snipe, Store
-from sniper_app.store.db import from_epoch_us, to_epoch_us
+from sniper_app.engine.reads import Reads
 from sniper_app.ui.formatting import format_money, format_price, format_time_left
 from sniper_app.ui.history import HistoryFilter
 from sniper_app.ui.qt import QtCore
@@ -200,7 +208,7 @@ class WatchRow:
     snipeable: bool = True  # False for a fixed-price listing: it is shown, but there is nothing to snipe
 
     @classmethod
-    def of(cls, item: Any) -> WatchRow:  # a WatchItem, or the store's light tuple of one
+    def of(cls, item: WatchView) -> WatchRow:
         return cls(
             id=item.id,
             legacy_item_id=item.legacy_item_id,
@@ -234,16 +242,14 @@ class WatchListModel(_TableModel):
 
     def __init__(
         self,
-        store: Store,
-        user_id: int,
+        reads: Reads,
         *,
         thumbnails: ThumbnailCache | None = None,
         clock: Clock = utc_now,
         parent: QtCore.QObject | None = None,
     ) -> None:
         super().__init__(clock, parent)
-        self._store = store
-        self._user_id = user_id
+        self._reads = reads
         self._rows: list[WatchRow] = []
         self._rows_by_image: dict[str, list[int]] = {}
         self._sort_by: tuple[int, Qt.SortOrder] = (int(WatchColumn.TIME_LEFT), Qt.SortOrder.AscendingOrder)
@@ -272,7 +278,7 @@ class WatchListModel(_TableModel):
         sorting proxy sort every row again; rows that are gone are removed, new ones appended (the proxy
         puts them in order), and changed ones updated in place.
         """
-        fresh = [WatchRow.of(item) for item in self._store.list_watch_items(self._user_id, light=True)]
+        fresh = [WatchRow.of(item) for item in self._reads.watch_items()]
         kept = {row.legacy_item_id for row in fresh}.intersection(row.legacy_item_id for row in self._rows)
         if not self._rows or len(kept) * 2 < len(self._rows):
             # Mostly a different list (another account, a long time offline): nothing worth keeping in place.
@@ -411,60 +417,6 @@ class WatchListModel(_TableModel):
 # ------------------------------------------------------------------------------------------ snipes
 
 
-@dataclass(frozen=True, slots=True)
-class SnipeRow:
-    id: int
-    legacy_item_id: str
-    title: str
-    currency: str
-    max_bid_minor: int
-    lead_seconds: float
-    group_name: str | None
-    status: SnipeStatus
-    status_reason: str | None
-    end_time: datetime
-    planned_at: datetime | None
-    sent_at: datetime | None
-    latency_ms: float | None
-    attempts: int
-    ebay_message: str | None
-    price_minor: int | None = None
-    converted_currency: str | None = None
-    converted_minor: int | None = None
-
-    @classmethod
-    def of(cls, snipe: Snipe, group_name: str | None) -> SnipeRow:
-        return cls(
-            id=snipe.id,
-            legacy_item_id=snipe.legacy_item_id,
-            title=snipe.title,
-            currency=snipe.currency,
-            max_bid_minor=snipe.max_bid_minor,
-            lead_seconds=snipe.lead_seconds,
-            group_name=group_name,
-            status=SnipeStatus(snipe.status),
-            status_reason=snipe.status_reason,
-            end_time=snipe.end_time,
-            planned_at=snipe.planned_at,
-            sent_at=snipe.sent_at,
-            latency_ms=snipe.latency_ms,
-            attempts=snipe.attempts,
-            ebay_message=snipe.ebay_message,
-            price_minor=snipe.current_price_minor,
-            converted_currency=snipe.converted_currency,
-            converted_minor=snipe.converted_price_minor,
-        )
-
-    @property
-    def fire_at(self) -> datetime:
-        # An automatic lead is chosen at the hand-over; the least it can be is the honest estimate here.
-        return self.end_time - timedelta(seconds=self.lead_seconds or MIN_LEAD_SECONDS)
-
-    @property
-    def sort_key(self) -> tuple[datetime, int]:
-        return (self.end_time, self.id)
-
-
 class SnipeColumn(IntEnum):
     ITEM = 0
     MAX = 1
@@ -481,13 +433,10 @@ class SnipesModel(_TableModel):
 
     time_left_column = SnipeColumn.TIME_LEFT
 
-    def __init__(
-        self, store: Store, user_id: int, *, clock: Clock = utc_now, parent: QtCore.QObject | None = None
-    ) -> None:
+    def __init__(self, reads: Reads, *, clock: Clock = utc_now, parent: QtCore.QObject | None = None) -> None:
         super().__init__(clock, parent)
-        self._store = store
-        self._user_id = user_id
-        self._rows: list[SnipeRow] = []
+        self._reads = reads
+        self._rows: list[SnipeView] = []
         # Optimistic rows of snipes the engine has not accepted yet: caller's key -> provisional (negative) id.
         self._pending: dict[str, int] = {}
         self._next_provisional = -1
@@ -508,13 +457,13 @@ class SnipesModel(_TableModel):
     def row_count(self) -> int:
         return len(self._rows)
 
-    def row(self, row: int) -> SnipeRow:
+    def row(self, row: int) -> SnipeView:
         return self._rows[row]
 
     def counting_rows(self) -> Iterable[int]:
         return (n for n, item in enumerate(self._rows) if not item.status.is_final)  # finished rows say "ended"
 
-    def rows(self) -> Sequence[SnipeRow]:
+    def rows(self) -> Sequence[SnipeView]:
         return tuple(self._rows)
 
     def row_of(self, snipe_id: int) -> int | None:
@@ -523,17 +472,10 @@ class SnipesModel(_TableModel):
                 return n
         return None
 
-    def _group_names(self) -> dict[int, str]:
-        return {group.id: group.name for group in self._store.list_groups(self._user_id)}
-
     def reload(self) -> None:
-        groups = self._group_names()
         provisional = [r for r in self._rows if r.id < 0]
         self.beginResetModel()
-        self._rows = [
-            SnipeRow.of(s, groups.get(s.group_id))  # type: ignore[attr-defined]
-            for s in self._store.list_snipes(user_id=self._user_id)
-        ]
+        self._rows = list(self._reads.snipes())
         for pending in provisional:  # a reload must not hide a snipe that is still being added
             bisect.insort(self._rows, pending, key=lambda r: r.sort_key)
         self.endResetModel()
@@ -557,22 +499,17 @@ class SnipesModel(_TableModel):
         provisional = self._next_provisional
         self._next_provisional -= 1
         self._pending[key] = provisional
-        row = SnipeRow(
+        row = SnipeView(
             id=provisional,
             legacy_item_id=legacy_item_id,
             title=title,
             currency=max_bid.currency,
             max_bid_minor=max_bid.minor,
             lead_seconds=lead_seconds,
-            group_name=group_name,
-            status=SnipeStatus.PENDING,
-            status_reason=None,
             end_time=end_time,
-            planned_at=None,
-            sent_at=None,
-            latency_ms=None,
-            attempts=0,
-            ebay_message=None,
+            status=SnipeStatus.PENDING,
+            # Only the name is shown; the group's own id and target are the engine's to tell.
+            group=GroupView(id=0, name=group_name, target_wins=0) if group_name is not None else None,
         )
         where = bisect.bisect_left([r.sort_key for r in self._rows], row.sort_key)
         self.beginInsertRows(QtCore.QModelIndex(), where, where)
@@ -604,20 +541,14 @@ class SnipesModel(_TableModel):
 
     def refresh_snipe(self, snipe_id: int) -> None:
         """Re-read one snipe and update, insert or remove its row (nothing else is touched)."""
-        try:
-            snipe = self._store.get_snipe(snipe_id)
-        except NotFound:
-            snipe = None
+        fresh = self._reads.find_snipe(snipe_id)
         at = self.row_of(snipe_id)
-        if snipe is None or snipe.user_id != self._user_id:  # type: ignore[attr-defined]
+        if fresh is None:
             if at is not None:
                 self.beginRemoveRows(QtCore.QModelIndex(), at, at)
                 del self._rows[at]
                 self.endRemoveRows()
             return
-        group_id = snipe.group_id  # type: ignore[attr-defined]
-        group_name = self._group_names().get(group_id) if group_id is not None else None
-        fresh = SnipeRow.of(snipe, group_name)
         if at is None:
             # The engine's event for a new snipe usually arrives before the add call returns: let the stored
             # row take the place of its optimistic one rather than show the item twice for a moment.
@@ -643,7 +574,7 @@ class SnipesModel(_TableModel):
     def on_status_changed(self, event: SnipeStatusChanged) -> None:
         self.refresh_snipe(event.snipe_id)
 
-    def next_due(self) -> SnipeRow | None:
+    def next_due(self) -> SnipeView | None:
         """The not-yet-fired snipe that fires next (for the status bar)."""
         now = self._clock()
         waiting = [r for r in self._rows if r.status in NOT_FIRED_STATUSES and r.end_time > now]
@@ -655,7 +586,7 @@ class SnipesModel(_TableModel):
             return Qt.ItemFlag.ItemNeverHasChildren
         return super().flags(index)
 
-    def timing_text(self, item: SnipeRow) -> str:
+    def timing_text(self, item: SnipeView) -> str:
         parts: list[str] = []
         if item.sent_at is not None:
             arrival = item.sent_at + timedelta(milliseconds=item.latency_ms or 0.0)
@@ -702,7 +633,9 @@ class SnipesModel(_TableModel):
             if col == SnipeColumn.TIMING:
                 return self.timing_text(item)
             if col == SnipeColumn.PRICE:
-                return format_price(item.price_minor, item.currency, item.converted_minor, item.converted_currency)
+                return format_price(
+                    item.current_price_minor, item.currency, item.converted_price_minor, item.converted_currency
+                )
             return None
         if role == SORT_ROLE:
             keys: dict[int, Any] = {
@@ -713,7 +646,7 @@ class SnipesModel(_TableModel):
                 SnipeColumn.STATUS: list(SnipeStatus).index(item.status),
                 SnipeColumn.TIME_LEFT: _end_key(item.end_time) + (_FINISHED if item.status.is_final else 0),
                 SnipeColumn.TIMING: _end_key(item.sent_at),
-                SnipeColumn.PRICE: item.price_minor if item.price_minor is not None else -1,
+                SnipeColumn.PRICE: item.current_price_minor if item.current_price_minor is not None else -1,
             }
             return keys.get(col)
         if role == ItemRole.ToolTipRole:
@@ -743,10 +676,6 @@ class SnipesProxy(QtCore.QSortFilterProxyModel):
         # The countdown repaints its column every second; with the default filter role (display) each
         # repaint would make the proxy filter and sort every row again. Rows are filtered in code anyway.
         self.setFilterRole(KEY_ROLE)
-
-    @property
-    def show_finished(self) -> bool:
-        return self._show_finished
 
     def set_show_finished(self, show: bool) -> None:
         if show != self._show_finished:
@@ -798,14 +727,14 @@ class HistoryModel(_TableModel):
 
     def __init__(
         self,
-        store: Store,
+        reads: Reads,
         *,
         page_size: int = DEFAULT_HISTORY_PAGE,
         clock: Clock = utc_now,
         parent: QtCore.QObject | None = None,
     ) -> None:
         super().__init__(clock, parent)
-        self._store = store
+        self._reads = reads
         self._page_size = page_size
         self._filter = HistoryFilter()
         # Every loaded row is known by its (at, id) key, 16 bytes a row; the rows themselves are kept for a
@@ -813,7 +742,7 @@ class HistoryModel(_TableModel):
         # so a scroll through a million events costs tens of MB, not hundreds.
         self._ats = array("q")
         self._ids = array("q")
-        self._pages: OrderedDict[int, list[HistoryTuple]] = OrderedDict()
+        self._pages: OrderedDict[int, list[HistoryEntry]] = OrderedDict()
         self._cursor: HistoryCursor | None = None
         self._more = True
         self.fetchMore(QtCore.QModelIndex())
@@ -839,7 +768,7 @@ class HistoryModel(_TableModel):
     def row_count(self) -> int:
         return len(self._ids)
 
-    def row(self, row: int) -> HistoryTuple:
+    def row(self, row: int) -> HistoryEntry:
         if not 0 <= row < len(self._ids):
             raise IndexError(row)
         number = row // self._page_size
@@ -850,7 +779,7 @@ class HistoryModel(_TableModel):
             self._pages.move_to_end(number)
         return page[row - number * self._page_size]
 
-    def _load_page(self, number: int) -> list[HistoryTuple]:
+    def _load_page(self, number: int) -> list[HistoryEntry]:
         """Re-read rows [number * page, …) by keyset from the key of the row before them."""
         start = number * self._page_size
         end = min(start + self._page_size, len(self._ids))
@@ -858,10 +787,8 @@ class HistoryModel(_TableModel):
             cursor = HistoryCursor(from_epoch_us(self._ats[start - 1]), self._ids[start - 1])
         else:  # strictly older than just above the first row: the first row itself and on
             cursor = HistoryCursor(from_epoch_us(self._ats[0]), self._ids[0] + 1)
-        page = self._store.history_page(
-            cursor=cursor, limit=self._page_size, light=True, **self._filter.store_kwargs()
-        )
-        rows: list[HistoryTuple] = page.rows[: end - start]
+        page = self._reads.history_page(self._filter, cursor=cursor, limit=self._page_size)
+        rows = list(page.entries[: end - start])
         if len(rows) != end - start or any(r.id != self._ids[start + n] for n, r in enumerate(rows)):
             # Events were purged or changed underneath: show what is there rather than stale keys.
             log.info("history rows moved underneath the view; reloading it")
@@ -870,13 +797,13 @@ class HistoryModel(_TableModel):
         self._remember(number, rows)
         return rows
 
-    def _placeholder(self, row: int) -> HistoryTuple:
-        return HistoryTuple(
+    def _placeholder(self, row: int) -> HistoryEntry:
+        return HistoryEntry(
             id=self._ids[row], at=from_epoch_us(self._ats[row]), action="", status=None, snipe_id=None,
             legacy_item_id=None, title=None, amount_minor=None, final_price_minor=None, currency=None, message="",
         )
 
-    def _remember(self, number: int, rows: list[HistoryTuple]) -> None:
+    def _remember(self, number: int, rows: list[HistoryEntry]) -> None:
         self._pages[number] = rows
         self._pages.move_to_end(number)
         while len(self._pages) > MAX_CACHED_PAGES:
@@ -904,15 +831,13 @@ class HistoryModel(_TableModel):
     def fetchMore(self, parent: _INDEX) -> None:
         if parent.isValid() or not self._more:
             return
-        page = self._store.history_page(
-            cursor=self._cursor, limit=self._page_size, light=True, **self._filter.store_kwargs()
-        )
+        page = self._reads.history_page(self._filter, cursor=self._cursor, limit=self._page_size)
         self._cursor = page.next_cursor
         self._more = page.next_cursor is not None
-        if not page.rows:
+        if not page.entries:
             return
         first = len(self._ids)
-        rows: list[HistoryTuple] = page.rows
+        rows = list(page.entries)
         self.beginInsertRows(QtCore.QModelIndex(), first, first + len(rows) - 1)
         self._ats.extend(to_epoch_us(r.at) for r in rows)
         self._ids.extend(r.id for r in rows)
@@ -925,12 +850,12 @@ class HistoryModel(_TableModel):
         if not self._ids:
             self.reload()
             return
-        page = self._store.history_page(limit=self._page_size, light=True, **self._filter.store_kwargs())
+        page = self._reads.history_page(self._filter, limit=self._page_size)
         head = (from_epoch_us(self._ats[0]), self._ids[0])
-        fresh = [event for event in page.rows if (event.at, event.id) > head]
+        fresh = [event for event in page.entries if (event.at, event.id) > head]
         if not fresh:
             return
-        if len(fresh) == len(page.rows) and page.next_cursor is not None:
+        if len(fresh) == len(page.entries) and page.next_cursor is not None:
             self.reload()  # more new events than a page: start over rather than leave a gap
             return
         self.beginInsertRows(QtCore.QModelIndex(), 0, len(fresh) - 1)
@@ -941,7 +866,7 @@ class HistoryModel(_TableModel):
 
     def count(self) -> int:
         """How many events match the current filter (a store count, not the rows loaded so far)."""
-        return self._store.count_history(**self._filter.store_kwargs())
+        return self._reads.count_history(self._filter)
 
     def data(self, index: _INDEX, role: int = ItemRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._ids):
@@ -960,8 +885,11 @@ class HistoryModel(_TableModel):
             if col == HistoryColumn.ITEM:
                 return event.title or event.legacy_item_id or ""
             if col == HistoryColumn.AMOUNT:
-                amount = event.final_price_minor if event.final_price_minor is not None else event.amount_minor
-                return format_money(amount, event.currency)
+                final = event.final_price_minor is not None
+                amount = event.final_price_minor if final else event.amount_minor
+                # The "≈" the event was shown with when it happened (eBay's rate of that day), if any.
+                converted = event.converted_final_price_minor if final else event.converted_amount_minor
+                return format_price(amount, event.currency, converted, event.converted_currency)
             if col == HistoryColumn.MESSAGE:
                 return event.message
             return None

@@ -115,7 +115,7 @@ async def run_shell(
     if app is not None:
         app.aboutToQuit.connect(stop.set)
     runner = AsyncRunner()
-    window = MainWindow(ctx.store, ctx.bus, ctx.settings, ctx.user_id, service=service, runner=runner)
+    window = MainWindow(service, ctx.bus, ctx.settings, ctx.user_id, service=service, runner=runner)
     icon = app_icon()
     if not icon.isNull():
         window.setWindowIcon(icon)

@@ -28,8 +28,8 @@ from sniper_app.domain.rules import (
     validate_new_snipe,
 )
 from sniper_app.domain.status import SnipeStatus
+from sniper_app.domain.views import SnipeView
 from sniper_app.engine.service import ItemPreview, SniperService
-from sniper_app.store import Snipe
 from sniper_app.ui.bridge import AsyncRunner
 from sniper_app.ui.formatting import format_time_left
 from sniper_app.ui.models import SnipesModel
@@ -158,7 +158,7 @@ class SnipeDialog(QtWidgets.QDialog):
         thumbnails: ThumbnailCache | None,
         parent: QtWidgets.QWidget | None = None,
         *,
-        snipe: Snipe | int | None = None,
+        snipe: SnipeView | int | None = None,
         item_text: str | None = None,
         snipes_model: SnipesModel | None = None,
         use_clipboard: bool = True,
@@ -824,7 +824,7 @@ class SnipeDialog(QtWidgets.QDialog):
 
     # --- edit mode --------------------------------------------------------------------------------
 
-    def _fill_from_snipe(self, snipe: Snipe) -> None:
+    def _fill_from_snipe(self, snipe: SnipeView) -> None:
         ref = ItemRef(snipe.legacy_item_id)
         self.item_edit.setText(str(ref))
         self.item_edit.setReadOnly(True)
@@ -836,10 +836,8 @@ class SnipeDialog(QtWidgets.QDialog):
         else:
             self.lead_auto_check.setChecked(False)
             self.lead_spin.setValue(float(snipe.lead_seconds))
-        group_id = snipe.group_id  # type: ignore[attr-defined]
-        if group_id is not None:
-            names = {s.group.id: s.group.name for s in self._service.list_groups()}
-            at = self.group_combo.findData(names.get(group_id))
+        if snipe.group is not None:
+            at = self.group_combo.findData(snipe.group.name)
             if at >= 0:
                 self.group_combo.setCurrentIndex(at)
         self.group_combo.setEnabled(False)
@@ -921,7 +919,7 @@ class SnipeDialog(QtWidgets.QDialog):
             what="add snipe",
         )
 
-    def _on_added(self, key: str, result: tuple[Snipe, list[str]]) -> None:
+    def _on_added(self, key: str, result: tuple[SnipeView, list[str]]) -> None:
         snipe, warnings = result
         if self._model is not None:
             self._model.resolve_pending(key, int(snipe.id))
@@ -935,7 +933,7 @@ class SnipeDialog(QtWidgets.QDialog):
         self._set_saving(False)
         self._show_failure(exc)
 
-    def _save_edit(self, snipe: Snipe, checked: _Checked) -> None:
+    def _save_edit(self, snipe: SnipeView, checked: _Checked) -> None:
         max_changed = checked.max_bid.minor != snipe.max_bid_minor
         lead_changed = abs(checked.lead - float(snipe.lead_seconds)) > 1e-9
         if not max_changed and not lead_changed:
@@ -953,7 +951,7 @@ class SnipeDialog(QtWidgets.QDialog):
             what="edit snipe",
         )
 
-    def _on_edited(self, result: tuple[Snipe, list[str]]) -> None:
+    def _on_edited(self, result: tuple[SnipeView, list[str]]) -> None:
         snipe, warnings = result
         if self._model is not None:
             self._model.refresh_snipe(int(snipe.id))

@@ -173,7 +173,3 @@ class ThumbnailCache(QtCore.QObject):
             os.replace(tmp, self._path(url))
         except OSError:
             log.warning("Could not cache a thumbnail in %s", self.directory, exc_info=True)
-
-    def retry_failed(self) -> None:
-        """Let images that failed be tried again (after a network outage, say)."""
-        self._failed.clear()

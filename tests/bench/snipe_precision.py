@@ -182,7 +182,7 @@ def _open_window(
 
     service = SniperService(settings, store, user_id=user_id, client=client, engine=engine, bus=engine.bus,
                             metrics=engine.metrics, data_dir=_TMP)
-    window = MainWindow(store, engine.bus, settings, user_id, service=service)
+    window = MainWindow(service, engine.bus, settings, user_id, service=service)
     window.show()
 
     def block() -> None:

@@ -16,6 +16,7 @@ from sniper_app.config import Settings
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.engine.bus import EventBus
+from sniper_app.engine.reads import Reads
 from sniper_app.store import Store, WatchItemData
 from sniper_app.ui.qt import QtCore, QtGui
 from tests.support.live import qloop as qloop  # the window tests' event loop fixture, shared from support
@@ -130,7 +131,9 @@ def make_window(
 
     def make(settings: Settings | None = None) -> MainWindow:
         state = QtCore.QSettings(str(state_file), QtCore.QSettings.Format.IniFormat)
-        window = MainWindow(store, bus, settings or Settings(ebay_env="simulator"), user_id, state=state, clock=clock)
+        window = MainWindow(
+            Reads(store, user_id), bus, settings or Settings(ebay_env="simulator"), user_id, state=state, clock=clock
+        )
         qtbot.addWidget(window)
         windows.append(window)
         return window

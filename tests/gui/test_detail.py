@@ -9,6 +9,7 @@ from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.rules import AUTO_LEAD
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.engine.bus import SnipeStatusChanged
+from sniper_app.engine.reads import Reads
 from sniper_app.store import Store
 from sniper_app.ui.detail import SnipeDetail
 from sniper_app.ui.models import HistoryColumn
@@ -43,7 +44,7 @@ def fire(store: Store, clock: FakeClock, snipe_id: int, *, offset_ms: float = 25
 def test_a_scheduled_snipe_says_when_it_fires(qtbot: Any, store: Store, user_id: int, clock: FakeClock) -> None:
     ids = seed(store, user_id, clock)["snipes"]
     leica = ids["126001"]
-    detail = SnipeDetail(store, leica, clock=clock)
+    detail = SnipeDetail(Reads(store, user_id), leica, clock=clock)
     qtbot.addWidget(detail)
     assert detail.windowTitle() == "Snipe: Leica M3 rangefinder, 50mm Summicron"
     assert detail.max_label.text() == "$1,500.00"
@@ -71,7 +72,7 @@ def test_a_won_snipe_tells_its_timing_record_and_saving(
     ids = seed(store, user_id, clock)["snipes"]
     technics = ids["126004"]
     store.set_status(technics, SnipeStatus.SCHEDULED)
-    detail = SnipeDetail(store, technics, clock=clock)
+    detail = SnipeDetail(Reads(store, user_id), technics, clock=clock)
     qtbot.addWidget(detail)
 
     fire(store, clock, technics)
@@ -102,7 +103,7 @@ def test_failed_lost_and_cancelled_snipes_explain_themselves(
     fire(store, clock, omega, offset_ms=-120.0, latency_ms=85.0)
     store.record_timing(omega, ebay_message="Your bid is below the minimum next bid.")
     store.set_status(omega, SnipeStatus.FAILED, reason="eBay refused the bid: it is too low.")
-    failed = SnipeDetail(store, omega, clock=clock)
+    failed = SnipeDetail(Reads(store, user_id), omega, clock=clock)
     qtbot.addWidget(failed)
     assert failed.story() == (
         "Bid sent 2.043 s before the end (planned 2.040 s); eBay received it about 1.96 s before the end. "
@@ -113,21 +114,21 @@ def test_failed_lost_and_cancelled_snipes_explain_themselves(
     fire(store, clock, leica)
     store.set_status(leica, SnipeStatus.PLACED)
     store.set_status(leica, SnipeStatus.LOST, reason="Lost: the auction ended at $1,525.00.", final_price_minor=152_500)
-    lost = SnipeDetail(store, leica, clock=clock)
+    lost = SnipeDetail(Reads(store, user_id), leica, clock=clock)
     qtbot.addWidget(lost)
     assert lost.story().endswith("Lost: the auction ended at $1,525.00; your maximum was $1,500.00.")
 
-    cancelled = SnipeDetail(store, ids["200777"], clock=clock)
+    cancelled = SnipeDetail(Reads(store, user_id), ids["200777"], clock=clock)
     qtbot.addWidget(cancelled)
     assert cancelled.story() == "Cancelled before it fired: no bid was sent. Cancelled by the user."
     assert history(cancelled, HistoryColumn.ACTION) == ["Cancelled", "Created"]
 
     store.set_status(ids["126004"], SnipeStatus.SKIPPED, reason="The price $460.00 is already above your maximum.")
-    skipped = SnipeDetail(store, ids["126004"], clock=clock)
+    skipped = SnipeDetail(Reads(store, user_id), ids["126004"], clock=clock)
     qtbot.addWidget(skipped)
     assert skipped.story() == "Skipped: no bid was sent. The price $460.00 is already above your maximum."
 
-    missing = SnipeDetail(store, 9999, clock=clock)
+    missing = SnipeDetail(Reads(store, user_id), 9999, clock=clock)
     qtbot.addWidget(missing)
     assert missing.title_label.text() == "There is no snipe #9999."
     assert missing.story() == ""
@@ -152,7 +153,7 @@ def test_title_links_to_the_item_and_screenshot(qtbot: Any, store: Store, user_i
     clock.advance(minutes=21)
     store.set_status(snipe.id, SnipeStatus.WON, reason="Won for £98.50.", final_price_minor=98_50)
     store.add_event(HistoryAction.NOTE, snipe_id=snipe.id, message="Paid with PayPal.")
-    detail = SnipeDetail(store, snipe.id, clock=clock)
+    detail = SnipeDetail(Reads(store, user_id), snipe.id, clock=clock)
     qtbot.addWidget(detail)
     assert detail.title_label.text() == (
         '<a href="https://www.ebay.co.uk/itm/300300">Penguin first edition &lt;1935&gt; &amp; dust jacket</a>'
@@ -175,7 +176,7 @@ def test_an_automatic_lead_shows_the_lead_chosen_and_why(
         user_id, legacy_item_id="300301", currency="USD", max_bid_minor=50_00,
         end_time=clock.now + timedelta(minutes=20), lead_seconds=AUTO_LEAD, title="Lamp",
     )
-    detail = SnipeDetail(store, snipe.id, clock=clock)
+    detail = SnipeDetail(Reads(store, user_id), snipe.id, clock=clock)
     qtbot.addWidget(detail)
     assert detail.lead_label.text().startswith("auto (chosen when the bid is handed over")
     why = "round trip 40 ms + 4 × spread 3 ms + 2 × clock ± 2 ms + margin 0.5 s"
@@ -193,7 +194,7 @@ def test_a_pound_snipe_shows_its_maximum_and_price_with_ebays_dollars_beside(
         end_time=clock.now + timedelta(hours=1), title="Roberts R200", current_price_minor=4_500,
         converted_currency="USD", converted_price_minor=5_769,
     )
-    detail = SnipeDetail(store, snipe.id, clock=clock)
+    detail = SnipeDetail(Reads(store, user_id), snipe.id, clock=clock)
     qtbot.addWidget(detail)
     # 50.00 x 57.69 / 45.00 = 64.10: for reading only, the bid stays £50.00.
     assert detail.max_label.text() == "£50.00 ≈ $64.10"

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from sniper_app.domain.history import HistoryAction
+from sniper_app.engine.reads import Reads
 from sniper_app.store import Store
 from sniper_app.store.db import to_epoch_us
 from sniper_app.ui.history import HistoryFilter, export_history_csv
@@ -23,6 +24,7 @@ EVENTS = 100_000
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 SPAN = timedelta(days=100)
 RARE = "Zorblaxian"
+NO_PROFILE = 0  # the history is every profile's: its reads need none
 WEIGHTED = [("SYNC", 50), ("SCHEDULE", 20), ("CREATE", 10), ("PLACE", 10), ("LOST", 6), ("WON", 3), ("FAIL", 1)]
 
 
@@ -66,7 +68,7 @@ def loaded_keys(model: HistoryModel) -> list[int]:
 
 def test_first_page_shows_at_once(qapp: Any, big_store: Store) -> None:
     start = time.perf_counter()
-    model = HistoryModel(big_store, clock=lambda: NOW)
+    model = HistoryModel(Reads(big_store, NO_PROFILE), clock=lambda: NOW)
     elapsed = time.perf_counter() - start
     assert model.rowCount() == model.page_size == 200
     assert elapsed < 0.25, f"first page took {elapsed * 1000:.0f} ms"
@@ -74,7 +76,7 @@ def test_first_page_shows_at_once(qapp: Any, big_store: Store) -> None:
 
 
 def test_scrolling_the_view_loads_pages_in_order(qtbot: Any, big_store: Store) -> None:
-    model = HistoryModel(big_store, clock=lambda: NOW)
+    model = HistoryModel(Reads(big_store, NO_PROFILE), clock=lambda: NOW)
     view = QtWidgets.QTableView()
     qtbot.addWidget(view)
     view.setModel(model)
@@ -93,7 +95,7 @@ def test_scrolling_the_view_loads_pages_in_order(qtbot: Any, big_store: Store) -
 
 
 def test_filters_reset_and_reload_from_the_store(qapp: Any, big_store: Store) -> None:
-    model = HistoryModel(big_store, clock=lambda: NOW)
+    model = HistoryModel(Reads(big_store, NO_PROFILE), clock=lambda: NOW)
     resets: list[bool] = []
     model.modelReset.connect(lambda: resets.append(True))
 
@@ -128,7 +130,7 @@ def test_filters_reset_and_reload_from_the_store(qapp: Any, big_store: Store) ->
 def test_export_writes_every_page_of_the_filter(qapp: Any, big_store: Store, tmp_path: Path) -> None:
     wanted = HistoryFilter(actions=(HistoryAction.WON, HistoryAction.FAIL))
     out = tmp_path / "won.csv"
-    count = export_history_csv(big_store, out, wanted)
+    count = export_history_csv(Reads(big_store, NO_PROFILE), out, wanted)
     expected = sql_keys(big_store, "action IN ('WON', 'FAIL')")
     assert count == len(expected) > 1_000  # more than one store page of 1,000
     with out.open(encoding="utf-8-sig", newline="") as handle:
@@ -147,7 +149,7 @@ def test_export_writes_every_page_of_the_filter(qapp: Any, big_store: Store, tmp
 def test_a_whole_scroll_keeps_only_a_bounded_window_of_rows_and_rereads_the_rest(
     qapp: Any, big_store: Store
 ) -> None:
-    model = HistoryModel(big_store, clock=lambda: NOW)
+    model = HistoryModel(Reads(big_store, NO_PROFILE), clock=lambda: NOW)
     while model.canFetchMore(QtCore.QModelIndex()):
         model.fetchMore(QtCore.QModelIndex())
     assert model.rowCount() == EVENTS

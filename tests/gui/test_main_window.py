@@ -12,6 +12,7 @@ from sniper_app.config import Settings
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.engine.bus import AccountStateChanged, EventBus, SnipeStatusChanged
+from sniper_app.engine.reads import Reads
 from sniper_app.store import Store
 from sniper_app.store.repo import WatchItemData
 from sniper_app.ui.models import HistoryColumn, SnipeColumn, WatchColumn
@@ -271,7 +272,7 @@ def test_thumbnails_load_in_the_background_and_come_from_disk_next_time(
     )
     cache_dir = tmp_path / "thumbs"
     cache = ThumbnailCache(cache_dir)
-    model = WatchListModel(store, user_id, thumbnails=cache, clock=clock)
+    model = WatchListModel(Reads(store, user_id), thumbnails=cache, clock=clock)
     leica = model.index(0, WatchColumn.THUMBNAIL)
     assert model.data(leica, Decoration).cacheKey() == cache.placeholder.cacheKey()
     with qtbot.waitSignal(model.dataChanged, timeout=5000) as blocker:
@@ -404,6 +405,42 @@ def test_a_converted_price_is_shown_whole_in_the_watch_list_and_snipes(
     assert clipped(window.watch_view, window.watch_model, WatchColumn.PRICE) == []
     assert clipped(window.snipes_view, window.snipes_proxy, SnipeColumn.MAX) == []
     assert "£12,345.20 ≈ $15,827.18" in texts(window.snipes_proxy, SnipeColumn.PRICE)
+
+
+def test_history_shows_the_conversion_of_the_day_whole_beside_the_listings_amount(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock
+) -> None:
+    seed(store, user_id, clock)
+    # A narrow Amount column saved by an earlier run must not clip the wider converted text.
+    first = make_window()
+    first.history_view.horizontalHeader().resizeSection(HistoryColumn.AMOUNT, 40)
+    first.close()
+    snipe = store.create_snipe(
+        user_id, legacy_item_id="284460198823", currency="GBP", max_bid_minor=1_500_000,
+        end_time=clock.now + timedelta(hours=1), lead_seconds=6.0, title="Roberts R200",
+        current_price_minor=1_234_520, converted_currency="USD", converted_price_minor=1_582_718,
+    )
+    window = make_window()
+    window.show()
+    qtbot.waitExposed(window)
+    window.tabs.setCurrentIndex(2)
+    model, view = window.history_model, window.history_view
+    qtbot.waitUntil(lambda: model.rowCount() > 0, timeout=3000)
+    cells = texts(model, HistoryColumn.AMOUNT)
+    # £15,000.00 at the rate £12,345.20 = $15,827.18 on the day the snipe was made.
+    assert "£15,000.00 ≈ $19,230.77" in cells
+    width = view.horizontalHeader().sectionSize(HistoryColumn.AMOUNT)
+    margin = view.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1
+    assert all(view.fontMetrics().horizontalAdvance(text) + 2 * margin <= width for text in cells if text)
+
+    # eBay's rate moves later: the event keeps the conversion it was shown with, new events get the new one.
+    store.update_fields(snipe.id, converted_price_minor=1_700_000)
+    store.update_snipe(snipe.id, max_bid_minor=1_600_000)
+    window.history_model.reload()
+    qtbot.waitUntil(lambda: "£16,000.00 ≈ $22,032.85" in texts(model, HistoryColumn.AMOUNT), timeout=3000)
+    assert "£15,000.00 ≈ $19,230.77" in texts(model, HistoryColumn.AMOUNT)
+    # Events with nothing converted show just the amount.
+    assert any(text.startswith("$") and "≈" not in text for text in texts(model, HistoryColumn.AMOUNT))
 
 
 def test_a_status_message_is_read_whole_and_the_status_comes_back_after(

@@ -8,6 +8,7 @@ from typing import Any
 
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.engine.bus import EventBus, SnipeStatusChanged
+from sniper_app.engine.reads import Reads
 from sniper_app.store import Store, WatchItemData
 from sniper_app.ui.bridge import EngineBridge
 from sniper_app.ui.models import (
@@ -35,9 +36,9 @@ def cell(model: QtCore.QAbstractItemModel, row: int, col: int, role: Any = Displ
 
 def test_every_model_passes_qts_model_checker(qtmodeltester: Any, store: Store, user_id: int, clock: FakeClock) -> None:
     seed(store, user_id, clock)
-    watch = WatchListModel(store, user_id, clock=clock)
-    snipes = SnipesModel(store, user_id, clock=clock)
-    history = HistoryModel(store, page_size=3, clock=clock)
+    watch = WatchListModel(Reads(store, user_id), clock=clock)
+    snipes = SnipesModel(Reads(store, user_id), clock=clock)
+    history = HistoryModel(Reads(store, user_id), page_size=3, clock=clock)
     for model in (watch, snipes, history, sort_proxy(watch), sort_proxy(snipes)):
         qtmodeltester.check(model, force_py=False)
     proxy = SnipesProxy()
@@ -48,7 +49,7 @@ def test_every_model_passes_qts_model_checker(qtmodeltester: Any, store: Store, 
 
 def test_watch_list_shows_price_bids_and_time_left(store: Store, user_id: int, clock: FakeClock) -> None:
     seed(store, user_id, clock)
-    model = WatchListModel(store, user_id, clock=clock)
+    model = WatchListModel(Reads(store, user_id), clock=clock)
     rows = {cell(model, r, WatchColumn.TITLE): r for r in range(model.rowCount())}
     strat = rows["Fender Stratocaster 1978, sunburst"]
     assert cell(model, strat, WatchColumn.PRICE) == "$985.00"
@@ -65,7 +66,7 @@ def test_watch_list_shows_price_bids_and_time_left(store: Store, user_id: int, c
 
 def test_snipes_show_max_lead_group_status_and_sort_by_amount(store: Store, user_id: int, clock: FakeClock) -> None:
     seed(store, user_id, clock)
-    model = SnipesModel(store, user_id, clock=clock)
+    model = SnipesModel(Reads(store, user_id), clock=clock)
     proxy = sort_proxy(model)
     proxy.sort(SnipeColumn.MAX, QtCore.Qt.SortOrder.DescendingOrder)
     assert [cell(proxy, r, SnipeColumn.MAX) for r in range(proxy.rowCount())] == [
@@ -94,7 +95,7 @@ def test_finished_snipes_read_ended_and_sort_after_the_running_ones(
     ids = seed(store, user_id, clock)["snipes"]
     # The Technics (ends in 3 min) is skipped: it ends before every running snipe, yet lists after them.
     store.set_status(ids["126004"], SnipeStatus.SKIPPED, reason="The price passed your maximum.")
-    model = SnipesModel(store, user_id, clock=clock)
+    model = SnipesModel(Reads(store, user_id), clock=clock)
     proxy = SnipesProxy()
     proxy.setSourceModel(model)
     proxy.sort(SnipeColumn.TIME_LEFT, QtCore.Qt.SortOrder.AscendingOrder)
@@ -113,7 +114,7 @@ def test_finished_snipes_read_ended_and_sort_after_the_running_ones(
 def test_finished_snipes_can_be_hidden(store: Store, user_id: int, clock: FakeClock) -> None:
     seed(store, user_id, clock)
     proxy = SnipesProxy()
-    proxy.setSourceModel(SnipesModel(store, user_id, clock=clock))
+    proxy.setSourceModel(SnipesModel(Reads(store, user_id), clock=clock))
     assert proxy.rowCount() == 4
     proxy.set_show_finished(False)
     names = {cell(proxy, r, SnipeColumn.ITEM) for r in range(proxy.rowCount())}
@@ -124,8 +125,8 @@ def test_finished_snipes_can_be_hidden(store: Store, user_id: int, clock: FakeCl
 def test_countdown_changes_only_the_time_left_column(qtbot: Any, store: Store, user_id: int, clock: FakeClock) -> None:
     seed(store, user_id, clock)
     for model, column in (
-        (WatchListModel(store, user_id, clock=clock), WatchColumn.TIME_LEFT),
-        (SnipesModel(store, user_id, clock=clock), SnipeColumn.TIME_LEFT),
+        (WatchListModel(Reads(store, user_id), clock=clock), WatchColumn.TIME_LEFT),
+        (SnipesModel(Reads(store, user_id), clock=clock), SnipeColumn.TIME_LEFT),
     ):
         seen: list[tuple[int, int, int, int, list[int]]] = []
         model.dataChanged.connect(
@@ -144,7 +145,7 @@ def test_countdown_changes_only_the_time_left_column(qtbot: Any, store: Store, u
         # Rows left out are the finished ones: their "ended" never changes.
         for r in set(range(model.rowCount())) - set(counting):
             assert after[r] == before[r] == "ended"
-    snipes = SnipesModel(store, user_id, clock=clock)
+    snipes = SnipesModel(Reads(store, user_id), clock=clock)
     cancelled = [r for r in range(snipes.rowCount()) if snipes.row(r).status.is_final]
     assert cancelled, "the seed has a cancelled snipe, which must not tick"
     assert not set(cancelled) & set(snipes.counting_rows())
@@ -156,7 +157,7 @@ def test_snipe_row_follows_engine_events_from_any_thread(
     ids = seed(store, user_id, clock)["snipes"]
     bus = EventBus()
     bridge = EngineBridge(bus)
-    model = SnipesModel(store, user_id, clock=clock)
+    model = SnipesModel(Reads(store, user_id), clock=clock)
     bridge.snipeStatusChanged.connect(model.on_status_changed)
     resets: list[bool] = []
     model.modelReset.connect(lambda: resets.append(True))
@@ -202,7 +203,7 @@ def test_snipe_row_follows_engine_events_from_any_thread(
 
 def test_a_new_snipe_from_an_event_is_inserted_in_end_order(store: Store, user_id: int, clock: FakeClock) -> None:
     seed(store, user_id, clock)
-    model = SnipesModel(store, user_id, clock=clock)
+    model = SnipesModel(Reads(store, user_id), clock=clock)
     inserted: list[int] = []
     model.rowsInserted.connect(lambda _p, first, _last: inserted.append(first))
     snipe = store.create_snipe(
@@ -225,7 +226,7 @@ def test_history_pages_newest_first_and_new_events_appear_on_top(store: Store, u
     for n in range(25):
         clock.advance(seconds=1)
         store.add_event(HistoryAction.NOTE, message=f"note {n}")
-    model = HistoryModel(store, page_size=10, clock=clock)
+    model = HistoryModel(Reads(store, user_id), page_size=10, clock=clock)
     assert model.rowCount() == 10
     assert cell(model, 0, HistoryColumn.MESSAGE) == "note 24"
     while model.canFetchMore(QtCore.QModelIndex()):
@@ -244,7 +245,7 @@ def test_a_countdown_tick_through_the_sorting_proxy_repaints_without_resorting(
     qtbot: Any, store: Store, user_id: int, clock: FakeClock
 ) -> None:
     seed(store, user_id, clock)
-    model = WatchListModel(store, user_id, clock=clock)
+    model = WatchListModel(Reads(store, user_id), clock=clock)
     proxy = sort_proxy(model)
     proxy.sort(WatchColumn.TIME_LEFT, QtCore.Qt.SortOrder.AscendingOrder)
     order = [proxy.index(r, WatchColumn.TITLE).data() for r in range(proxy.rowCount())]
@@ -276,7 +277,7 @@ def test_a_sync_updates_the_watch_list_in_place_without_a_reset(
     qtbot: Any, store: Store, user_id: int, clock: FakeClock
 ) -> None:
     seed(store, user_id, clock)
-    model = WatchListModel(store, user_id, clock=clock)
+    model = WatchListModel(Reads(store, user_id), clock=clock)
     resets: list[bool] = []
     model.modelReset.connect(lambda: resets.append(True))
     removed: list[tuple[int, int]] = []
@@ -318,7 +319,7 @@ def test_a_converted_price_is_shown_beside_the_listings_own_and_fixed_price_is_n
         WatchItemData(legacy_item_id="226002", title="Film, 5-pack", currency="USD", current_price_minor=5499,
                       end_time=clock.now + timedelta(days=7), listing_type="FixedPriceItem"),
     ], clock.now)
-    model = WatchListModel(store, user_id, clock=clock)
+    model = WatchListModel(Reads(store, user_id), clock=clock)
     rows = {cell(model, r, WatchColumn.TITLE): r for r in range(model.rowCount())}
     bike, film = rows["Brompton M6L"], rows["Film, 5-pack"]
     assert cell(model, bike, WatchColumn.PRICE) == "£600.00 ≈ $769.23"
@@ -335,7 +336,7 @@ def test_the_snipe_list_shows_the_price_now_with_ebays_conversion(store: Store, 
     store.create_snipe(user_id, legacy_item_id="226001", currency="GBP", max_bid_minor=65000,
                        end_time=clock.now + timedelta(hours=3), lead_seconds=5, title="Brompton M6L",
                        current_price_minor=60000, converted_currency="USD", converted_price_minor=76923)
-    model = SnipesModel(store, user_id, clock=clock)
+    model = SnipesModel(Reads(store, user_id), clock=clock)
     assert cell(model, 0, SnipeColumn.MAX) == "£650.00"
     assert cell(model, 0, SnipeColumn.PRICE) == "£600.00 ≈ $769.23"
     assert model.headerData(SnipeColumn.PRICE, QtCore.Qt.Orientation.Horizontal) == "Price now"

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from sniper_app.domain.money import Money
+from sniper_app.engine.reads import Reads
 from sniper_app.store import Store
 from sniper_app.ui.models import KEY_ROLE, SnipeColumn, SnipesModel, SnipesProxy, sort_proxy
 from sniper_app.ui.qt import QtCore
@@ -50,7 +51,7 @@ def test_models_with_a_pending_row_pass_qts_model_checker(
     qtmodeltester: Any, store: Store, user_id: int, clock: FakeClock
 ) -> None:
     seed(store, user_id, clock)
-    model = SnipesModel(store, user_id, clock=clock)
+    model = SnipesModel(Reads(store, user_id), clock=clock)
     add_pending(model, clock)
     proxy = SnipesProxy()
     proxy.setSourceModel(model)
@@ -61,7 +62,7 @@ def test_models_with_a_pending_row_pass_qts_model_checker(
 
 def test_a_pending_row_shows_in_end_order_greyed_and_adding(store: Store, user_id: int, clock: FakeClock) -> None:
     seed(store, user_id, clock)
-    model = SnipesModel(store, user_id, clock=clock)
+    model = SnipesModel(Reads(store, user_id), clock=clock)
     rows = model.rowCount()
     at = add_pending(model, clock, minutes=30)  # after the 3-minute one, before the 2-hour one
     assert model.rowCount() == rows + 1
@@ -86,7 +87,7 @@ def test_a_pending_row_shows_in_end_order_greyed_and_adding(store: Store, user_i
 def test_a_refused_snipe_goes_away_and_an_accepted_one_becomes_the_stored_row(
     qtbot: Any, store: Store, user_id: int, clock: FakeClock
 ) -> None:
-    model = SnipesModel(store, user_id, clock=clock)
+    model = SnipesModel(Reads(store, user_id), clock=clock)
     add_pending(model, clock, "refused")
     with qtbot.waitSignal(model.rowsRemoved):
         model.drop_pending("refused")
@@ -103,7 +104,7 @@ def test_a_refused_snipe_goes_away_and_an_accepted_one_becomes_the_stored_row(
 def test_the_engine_event_of_the_new_snipe_takes_the_place_of_its_pending_row(
     store: Store, user_id: int, clock: FakeClock
 ) -> None:
-    model = SnipesModel(store, user_id, clock=clock)
+    model = SnipesModel(Reads(store, user_id), clock=clock)
     add_pending(model, clock, "k")
     snipe = store_the_pending_snipe(store, user_id, clock)
     model.refresh_snipe(int(snipe.id))  # the event arrives before the add call returns

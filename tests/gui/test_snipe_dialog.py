@@ -62,7 +62,7 @@ async def dialog_rig(live: Live, tmp_path: Path) -> AsyncIterator[Rig]:
     collects (the simulator's), and a timer it owned then fires into freed memory.
     """
     runner = AsyncRunner()
-    model = SnipesModel(live.store, live.user_id)
+    model = SnipesModel(live.service)
     bridge = EngineBridge(live.bus)
     bridge.snipeStatusChanged.connect(model.on_status_changed)
     rig = Rig(live, runner, model, ThumbnailCache(tmp_path / "thumbs"), bridge)

@@ -35,7 +35,7 @@ Run = Callable[[Coroutine[Any, Any, Any]], Any]
 
 def _window(live: Live, tmp_path: Path) -> MainWindow:
     state = QtCore.QSettings(str(tmp_path / "window.ini"), QtCore.QSettings.Format.IniFormat)
-    return MainWindow(live.store, live.bus, live.settings, live.user_id, state=state, service=live.service)
+    return MainWindow(live.service, live.bus, live.settings, live.user_id, state=state, service=live.service)
 
 
 @contextmanager

@@ -62,3 +62,40 @@ def test_the_list_shows_other_sites_prices_with_ebays_conversion_and_marks_fixed
     assert "£600.00 ≈ $769.23" in bike
     assert "not snipeable" not in bike
     assert next(line for line in lines if "Film" in line).endswith("[fixed price: not snipeable]")
+
+
+def test_history_shows_the_conversion_of_the_day_beside_a_british_listings_amounts(cli: CliSim) -> None:
+    cli.link()  # the user's marketplace is EBAY_US: eBay converts the pounds into dollars for them
+    gb = cli.auction(title="Brompton M6L", start_price="600.00", marketplace="EBAY_GB", ends_in=3600,
+                     watched_by=["demo"])
+    assert cli.ok_json("watchlist", "sync")["count"] == 1
+    snipe_id = cli.ok_json("snipe", "add", gb, "650")["snipe"]["id"]
+    assert cli.run("snipe", "edit", str(snipe_id), "--max", "700").returncode == 0
+
+    events = [e for e in cli.ok_json("history") if e["snipe_id"] == snipe_id]
+    assert [e["action"] for e in events] == ["UPDATE", "CREATE"]
+    edited, created = events
+    # £600.00 ≈ $769.23 is eBay's rate: £650.00 ≈ $833.33 and £700.00 ≈ $897.44, bid in pounds all the same.
+    assert (created["currency"], created["amount"]) == ("GBP", "650.00")
+    assert created["converted_amount"] == {"currency": "USD", "value": "833.33"}
+    assert (edited["amount"], edited["converted_amount"]) == ("700.00", {"currency": "USD", "value": "897.44"})
+    assert created["converted_final_price"] is None
+    account = next(e for e in cli.ok_json("history") if e["action"] == "ACCOUNT")
+    assert (account["amount"], account["converted_amount"]) == (None, None)
+
+    lines = cli.run("history").stdout.splitlines()
+    assert next(line for line in lines if " CREATE " in line).endswith("(£650.00 ≈ $833.33)")
+    assert next(line for line in lines if " UPDATE " in line).endswith("(£700.00 ≈ $897.44)")
+    # An event without an amount shows none.
+    assert "≈" not in next(line for line in lines if " ACCOUNT " in line)
+
+
+def test_history_of_a_listing_in_the_users_own_currency_shows_no_conversion(cli: CliSim) -> None:
+    cli.link()
+    item = cli.auction(title="Canon AE-1", start_price="40.00", watched_by=["demo"])
+    snipe_id = cli.ok_json("snipe", "add", item, "55")["snipe"]["id"]
+    (created,) = [e for e in cli.ok_json("history") if e["snipe_id"] == snipe_id]
+    assert (created["amount"], created["converted_amount"]) == ("55.00", None)
+    line = next(line for line in cli.run("history").stdout.splitlines() if " CREATE " in line)
+    assert line.endswith("($55.00)")
+    assert "≈" not in line

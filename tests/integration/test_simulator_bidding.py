@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sniper_app.simulator import SimulatorServer
-from sniper_app.simulator.clock import SimClock
+from sniper_app.simulator.sim_clock import SimClock
 from sniper_app.simulator.world import World
 from tests.support.simulator import user_token
 

@@ -40,6 +40,13 @@ def _python_blocks(data_dir: Path) -> int:
     return int(json.loads((data_dir / METRICS_FILE).read_text())["python_blocks"])
 
 
+def _native_mb(data_dir: Path) -> tuple[float, float, float]:
+    """SQLite's memory, the C heap in use and the C heap free but kept, from the same metrics file."""
+    data = json.loads((data_dir / METRICS_FILE).read_text())
+    return tuple(round(data.get(k, 0) / 2**20, 2)  # type: ignore[return-value]
+                 for k in ("sqlite_bytes", "malloc_in_use_bytes", "malloc_free_bytes"))
+
+
 def _rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -115,6 +122,7 @@ def test_soak_300_snipes_in_bad_weather_lose_nothing_and_bid_nothing_twice(cli: 
                               stdout=subprocess.PIPE, stderr=log_file, text=True)
     snipes: list[tuple[int, str]] = []
     memory: list[tuple[float, float, int]] = []
+    native: list[tuple[float, float, float]] = []
     try:
         assert engine.stdout is not None
         assert "Sniper engine running" in engine.stdout.readline()
@@ -126,6 +134,7 @@ def test_soak_300_snipes_in_bad_weather_lose_nothing_and_bid_nothing_twice(cli: 
                     time.sleep(15)  # the user adds more while the engine runs
             while time.monotonic() - start < LAST_END_S + 2:
                 memory.append((time.monotonic() - start, _rss_mb(engine.pid), _python_blocks(data_dir)))
+                native.append(_native_mb(data_dir))
                 time.sleep(5)
         deadline = time.monotonic() + 90
         while True:
@@ -134,6 +143,7 @@ def test_soak_300_snipes_in_bad_weather_lose_nothing_and_bid_nothing_twice(cli: 
                 break
             time.sleep(2)
         memory.append((time.monotonic() - start, _rss_mb(engine.pid), _python_blocks(data_dir)))
+        native.append(_native_mb(data_dir))
     finally:
         engine.send_signal(signal.SIGTERM)
         engine.communicate(timeout=60)
@@ -158,24 +168,33 @@ def test_soak_300_snipes_in_bad_weather_lose_nothing_and_bid_nothing_twice(cli: 
         if statuses[pk]["status"] != truth:
             untrue.append((pk, statuses[pk]["status"], truth, statuses[pk]["reason"]))
 
-    # Python's objects from the first minute of fires to the end; the process's resident memory once the
-    # allocator has settled (half the fires done) to the end.
-    blocks_early = statistics.median(b for t, _, b in memory if 60 <= t <= 120)
+    # Memory from the end of warm-up to the end. Warm-up is over once every snipe is armed (the last batch
+    # comes at 30 s) and the first fires have gone out (from 50 s): the engine's threads, their allocator
+    # arenas, the connection pools and SQLite's page caches exist by then, and a minute of fires (60-120 s)
+    # is the baseline. Measured below Python (native_series: SQLite, C heap in use, C heap free but kept),
+    # what still grows after it is allocator fragmentation, not anything the engine keeps: SQLite stays
+    # under 1 MB and the C heap in use at 13-15 MB, while Python's live blocks fall.
+    early = [n for n, (t, _, _) in enumerate(memory) if 60 <= t <= 120]
+    blocks_early = statistics.median(memory[n][2] for n in early)
     blocks_late = statistics.median(b for _, _, b in memory[-6:])
-    rss_first = statistics.median(rss for t, rss, _ in memory if 60 <= t <= 120)
-    rss_mid = statistics.median(rss for t, rss, _ in memory if 160 <= t <= 200)
+    rss_early = statistics.median(memory[n][1] for n in early)
     rss_late = statistics.median(rss for _, rss, _ in memory[-6:])
+    heap_early = statistics.median(native[n][1] for n in early)
+    heap_late = statistics.median(h for _, h, _ in native[-6:])
     figures = {"snipes": len(snipes), "lost": len(lost), "doubled": len(doubled), "untrue": len(untrue),
                "faults": weather.counts, "wall_s": round(memory[-1][0]),
                "python_blocks_growth_pct": round(100 * (blocks_late - blocks_early) / blocks_early, 1),
-               "rss_first_mb": round(rss_first, 1), "rss_mid_mb": round(rss_mid, 1), "rss_late_mb": round(rss_late, 1),
-               "rss_growth_from_mid_pct": round(100 * (rss_late - rss_mid) / rss_mid, 1),
-               "series": [(round(t), round(rss, 1), b) for t, rss, b in memory]}
+               "rss_early_mb": round(rss_early, 1), "rss_late_mb": round(rss_late, 1),
+               "rss_growth_pct": round(100 * (rss_late - rss_early) / rss_early, 1),
+               "c_heap_in_use_early_mb": heap_early, "c_heap_in_use_late_mb": heap_late,
+               "sqlite_late_mb": statistics.median(q for q, _, _ in native[-6:]),
+               "series": [(round(t), round(rss, 1), b) for t, rss, b in memory],
+               "native_series": native}
     print(json.dumps(figures))
     assert len(snipes) == SNIPES
     assert lost == [], figures
     assert doubled == [], figures
     assert untrue == [], figures
     assert blocks_late <= blocks_early * 1.10, figures
-    assert rss_late <= rss_mid * 1.10, figures
+    assert rss_late <= rss_early * 1.10, figures
     assert sum(weather.counts.values()) > 150, figures

@@ -141,11 +141,13 @@ def test_users(store: Store) -> None:
     assert store.get_or_create_user().id == user.id
     assert user.needs_relink is False
     assert user.active is True
-    assert user.notification_prefs == {}
+    assert user.marketplace == "EBAY_US"
     assert user.created_at.tzinfo is UTC
 
-    updated = store.update_user(user.id, email="a@example.org", notification_prefs={"won": True})
-    assert (updated.email, updated.notification_prefs) == ("a@example.org", {"won": True})
+    updated = store.update_user(user.id, marketplace="EBAY_GB")
+    assert (updated.marketplace, store.get_user(user.id).marketplace) == ("EBAY_GB", "EBAY_GB")
+    with pytest.raises(TypeError, match="email"):
+        store.update_user(user.id, email="a@example.org")  # the profile keeps no email: Settings does
     with pytest.raises(TypeError, match="access_token"):
         store.update_user(user.id, access_token="secret")
 
@@ -573,7 +575,10 @@ def test_upgrade_from_version_1_keeps_data_and_applies_step_2(tmp_path: Path) ->
     db_path = tmp_path / "data" / "sniper.db"
     create_database_at_version(db_path, 1)
     with sqlite3.connect(db_path) as conn:
-        conn.execute("INSERT INTO \"user\" (id, email, created_at, updated_at) VALUES (1, 'old@example.org', 0, 0)")
+        conn.execute(
+            "INSERT INTO \"user\" (id, email, ebay_username, created_at, updated_at) "
+            "VALUES (1, 'old@example.org', 'oldbidder', 0, 0)"
+        )
         conn.execute(
             "INSERT INTO snipe (user_id, legacy_item_id, currency, max_bid_minor, lead_seconds, end_time, "
             "status, created_at, updated_at, title) "
@@ -588,7 +593,7 @@ def test_upgrade_from_version_1_keeps_data_and_applies_step_2(tmp_path: Path) ->
     conn.close()
 
     with Store(db_path) as st:
-        assert st.schema_version == LATEST_VERSION == 3
+        assert st.schema_version == LATEST_VERSION == 5
         snipe = st.get_snipe(1)
         assert (snipe.title, snipe.max_bid_minor, snipe.currency, snipe.status) == (
             "Old gramophone",
@@ -599,7 +604,7 @@ def test_upgrade_from_version_1_keeps_data_and_applies_step_2(tmp_path: Path) ->
         assert snipe.end_time == datetime(2030, 1, 1, tzinfo=UTC)
         # Step 2 indexed the old rows for text search.
         assert [e.message for e in st.history_page(text="gramophone").rows] == ["made before the upgrade"]
-        assert st.get_user(1).email == "old@example.org"
+        assert st.get_user(1).ebay_username == "oldbidder"
 
     (backup,) = (tmp_path / "data").glob("sniper.db.v1-*.bak")
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
@@ -607,6 +612,121 @@ def test_upgrade_from_version_1_keeps_data_and_applies_step_2(tmp_path: Path) ->
         assert old.execute("SELECT max(version) FROM schema_version").fetchone() == (1,)
         assert old.execute("SELECT title FROM snipe").fetchall() == [("Old gramophone",)]
     old.close()
+
+
+def test_upgrade_from_version_3_keeps_events_and_they_show_no_conversion(tmp_path: Path) -> None:
+    db_path = tmp_path / "data" / "sniper.db"
+    create_database_at_version(db_path, 3)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("INSERT INTO \"user\" (id, email, created_at, updated_at) VALUES (1, 'old@example.org', 0, 0)")
+        conn.execute(
+            "INSERT INTO snipe (user_id, legacy_item_id, currency, max_bid_minor, lead_seconds, end_time, status, "
+            "created_at, updated_at, title, current_price_minor, converted_currency, converted_price_minor) "
+            "VALUES (1, '99', 'GBP', 5000, 5, 1893456000000000, 'SCHEDULED', 0, 0, 'Old gramophone', 17995, "
+            "'USD', 25787)"
+        )
+        conn.execute(
+            "INSERT INTO history_event (at, action, snipe_id, title, amount_minor, currency, message, expires_at) "
+            "VALUES (1, 'CREATE', 1, 'Old gramophone', 5000, 'GBP', 'made before the upgrade', 4102444800000000)"
+        )
+    conn.close()
+
+    with Store(db_path) as st:
+        assert st.schema_version == LATEST_VERSION
+        (old,) = st.history_page().rows
+        assert (old.amount_minor, old.currency, old.message) == (5000, "GBP", "made before the upgrade")
+        # The rate of the day was never kept for it: the old event shows its own amount only.
+        assert (old.converted_currency, old.converted_amount_minor, old.converted_final_price_minor) == (
+            None, None, None)
+        (light,) = st.history_page(light=True).rows
+        assert (light.amount_minor, light.converted_amount_minor) == (5000, None)
+        # A new event on the same snipe keeps the conversion of its day.
+        st.update_snipe(1, max_bid_minor=6000)
+        newest = st.history_page(light=True).rows[0]
+        assert (newest.amount_minor, newest.converted_currency, newest.converted_amount_minor) == (6000, "USD", 8598)
+
+    (backup,) = (tmp_path / "data").glob("sniper.db.v3-*.bak")
+    with sqlite3.connect(backup) as old_db:
+        assert old_db.execute("SELECT max(version) FROM schema_version").fetchone() == (3,)
+    old_db.close()
+
+
+def test_history_events_keep_the_conversion_shown_at_the_time(store: Store, user_id: int) -> None:
+    snipe = _snipe(store, user_id, currency="GBP", max_bid_minor=5000, current_price_minor=17995,
+                   converted_currency="USD", converted_price_minor=25787)
+    (created,) = store.history_page(snipe_id=snipe.id).rows
+    # £50.00 at the rate £179.95 = $257.87.
+    assert (created.amount_minor, created.converted_currency, created.converted_amount_minor) == (5000, "USD", 7165)
+    # eBay's rate moves: later events keep the new one, the first keeps its own.
+    store.update_fields(snipe.id, current_price_minor=20000, converted_price_minor=30000)
+    store.set_status(snipe.id, SnipeStatus.SCHEDULED, job_id="fire-1")
+    store.set_status(snipe.id, SnipeStatus.PLACING, amount_minor=5000)
+    store.set_status(snipe.id, SnipeStatus.PLACED)
+    store.set_status(snipe.id, SnipeStatus.WON, final_price_minor=4600)
+    events = store.history_page(snipe_id=snipe.id, light=True).rows
+    won = events[0]
+    assert (won.action, won.final_price_minor, won.converted_final_price_minor) == ("WON", 4600, 6900)
+    placing = events[2]
+    assert (placing.amount_minor, placing.converted_amount_minor) == (5000, 7500)
+    assert store.history_page(snipe_id=snipe.id).rows[-1].converted_amount_minor == 7165
+    # A listing in the user's own currency has nothing to convert.
+    plain = _snipe(store, user_id, item="110000000002")
+    (event,) = store.history_page(snipe_id=plain.id).rows
+    assert (event.converted_currency, event.converted_amount_minor) == (None, None)
+
+
+def test_upgrade_from_version_4_drops_the_unread_profile_columns_and_keeps_every_row(tmp_path: Path) -> None:
+    db_path = tmp_path / "data" / "sniper.db"
+    create_database_at_version(db_path, 4)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(
+            "INSERT INTO \"user\" (id, email, ebay_username, ebay_user_id, marketplace, default_lead_seconds, "
+            "notification_prefs, needs_relink, created_at, updated_at) "
+            "VALUES (1, 'old@example.org', 'oldbidder', 'U1', 'EBAY_GB', 8.0, '{\"won\": true}', 1, 0, 0)"
+        )
+        conn.execute(
+            "INSERT INTO snipe_group (id, user_id, name, target_wins, created_at) VALUES (1, 1, 'Lamps', 2, 0)"
+        )
+        conn.execute(
+            "INSERT INTO snipe (user_id, legacy_item_id, currency, max_bid_minor, lead_seconds, end_time, "
+            "status, group_id, created_at, updated_at, title) "
+            "VALUES (1, '99', 'GBP', 1234, 5, 1893456000000000, 'SCHEDULED', 1, 0, 0, 'Old gramophone')"
+        )
+        conn.execute(
+            "INSERT INTO watch_item (user_id, legacy_item_id, synced_at, expires_at) VALUES (1, '77', 0, 99)"
+        )
+    conn.close()
+
+    with Store(db_path) as st:
+        assert st.schema_version == LATEST_VERSION
+        columns = {row[1] for row in st.database.sql('PRAGMA table_info("user")')}
+        assert not columns & {"email", "notification_prefs", "default_lead_seconds"}
+        user = st.get_user(1)
+        assert (user.ebay_username, user.ebay_user_id, user.marketplace, user.needs_relink) == (
+            "oldbidder", "U1", "EBAY_GB", True,
+        )
+        # Nothing hanging off the profile went with the old columns (no cascade ran).
+        assert [(s.title, s.group_id) for s in st.list_snipes()] == [("Old gramophone", 1)]  # type: ignore[attr-defined]
+        assert st.get_group(1).name == "Lamps"
+        assert [w.legacy_item_id for w in st.list_watch_items(1)] == ["77"]
+        assert st.database.sql("PRAGMA foreign_key_check").fetchall() == []
+        # The profile still links like any other.
+        assert st.link_ebay_account(1, ebay_username="newbidder", ebay_user_id="U2").ebay_username == "newbidder"
+
+    (backup,) = (tmp_path / "data").glob("sniper.db.v4-*.bak")
+    with sqlite3.connect(backup) as old:
+        assert old.execute('SELECT email, default_lead_seconds FROM "user"').fetchall() == [("old@example.org", 8.0)]
+    old.close()
+
+
+def test_a_python_with_too_old_a_sqlite_is_told_so_in_one_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.34.1")
+    told = r"^Sniper needs SQLite 3\.35\.0 or newer, and this Python comes with 3\.34\.1;"
+    with pytest.raises(StoreError, match=told):
+        Store(tmp_path / "data" / "sniper.db")
 
 
 def test_a_database_from_a_newer_app_is_refused(tmp_path: Path) -> None:

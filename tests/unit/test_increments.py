@@ -16,8 +16,10 @@ from sniper_app.domain.increments import (
     marketplace_currency,
     marketplace_for_currency,
     minimum_next_bid,
+    table_is_verified,
 )
 from sniper_app.domain.money import Money, MoneyError
+from sniper_app.simulator import money as sim_money
 
 # (price, increment) at every band edge, from the tables published by each site.
 US = [
@@ -82,10 +84,11 @@ DE = [
     [("EBAY_US", "USD", p, s) for p, s in US]
     + [("EBAY_GB", "GBP", p, s) for p, s in GB]
     + [("EBAY_DE", "EUR", p, s) for p, s in DE]
-    # Australia, Canada, France, Italy and Spain publish the US bands in their own currency.
+    # Australia publishes the US bands in AUD; Canada the same up to C$250, and the US bands go on above.
     + [("EBAY_AU", "AUD", p, s) for p, s in US]
     + [("EBAY_CA", "CAD", p, s) for p, s in US]
-    + [(site, "EUR", p, s) for site in ("EBAY_FR", "EBAY_IT", "EBAY_ES") for p, s in US],
+    # France, Italy and Spain bid in eBay.de's euro steps.
+    + [(site, "EUR", p, s) for site in ("EBAY_FR", "EBAY_IT", "EBAY_ES") for p, s in [("0.00", "0.50"), *DE]],
 )
 def test_increment_at_band_edges(marketplace: str, currency: str, price: str, step: str) -> None:
     assert increment(Money.of(price, currency), marketplace) == Money.of(step, currency)
@@ -117,7 +120,8 @@ def test_supported_marketplaces_and_currencies() -> None:
     assert marketplace_for_currency("GBP") == "EBAY_GB"
     assert marketplace_for_currency("AUD") == "EBAY_AU"
     assert marketplace_for_currency("CAD") == "EBAY_CA"
-    # Germany bids in other steps than France, Italy and Spain: the euro alone names no table.
+    # Germany, France, Italy and Spain share one table, but eBay Ireland (UK-style) and others list in euros
+    # too: the euro alone names no table.
     assert marketplace_for_currency("EUR") is None
     assert marketplace_for_currency("JPY") is None
     assert marketplace_for_currency("CHF") is None
@@ -173,3 +177,58 @@ def test_minimum_next_bid_is_above_current_once_bid(marketplace: str, minor: int
         assert least - current == increment(current, marketplace)
     else:
         assert least == current
+
+
+def test_french_italian_and_spanish_euros_step_like_germany_not_like_the_us() -> None:
+    # At 30.00 the US bands would ask 1.00 more; eBay's euro table asks 0.50.
+    for site in ("EBAY_FR", "EBAY_IT", "EBAY_ES", "EBAY_DE"):
+        assert minimum_next_bid(Money.of("30.00", "EUR"), 2, site) == Money.of("30.50", "EUR")
+        assert minimum_next_bid(Money.of("50.00", "EUR"), 2, site) == Money.of("51.00", "EUR")
+
+
+@pytest.mark.parametrize(
+    ("price", "verified"),
+    [("0.00", True), ("100.00", True), ("249.99", True), ("250.00", False), ("10000.00", False)],
+)
+def test_canadas_bands_are_ebays_word_only_below_250(price: str, verified: bool) -> None:
+    assert table_is_verified("EBAY_CA", Money.of(price, "CAD")) is verified
+
+
+@pytest.mark.parametrize("marketplace", sorted(SUPPORTED_MARKETPLACES))
+def test_every_other_table_is_verified_at_any_price(marketplace: str) -> None:
+    if marketplace == "EBAY_CA":
+        return
+    currency = marketplace_currency(marketplace)
+    assert table_is_verified(marketplace, Money.of("0.00", currency))
+    assert table_is_verified(marketplace, Money.of("99999.99", currency))
+
+
+@given(markets, prices, prices)
+def test_next_bid_rises_strictly_with_the_price(marketplace: str, a: int, b: int) -> None:
+    # A higher current price never lets a lower (or equal) next bid through.
+    currency = marketplace_currency(marketplace)
+    if a == b:
+        return
+    low, high = sorted((a, b))
+    next_low = minimum_next_bid(Money(low, currency), 1, marketplace)
+    assert next_low < minimum_next_bid(Money(high, currency), 1, marketplace)
+
+
+def test_app_and_simulator_know_the_same_sites() -> None:
+    assert set(sim_money.INCREMENT_TABLES) == set(SUPPORTED_MARKETPLACES)
+    for marketplace in SUPPORTED_MARKETPLACES:
+        assert sim_money.MARKETPLACE_CURRENCY[marketplace] == marketplace_currency(marketplace)
+
+
+@pytest.mark.parametrize("marketplace", sorted(SUPPORTED_MARKETPLACES))
+def test_app_and_simulator_agree_at_every_band_edge(marketplace: str) -> None:
+    currency = marketplace_currency(marketplace)
+    edges = {lower for lower, _ in sim_money.INCREMENT_TABLES[marketplace]}
+    for edge in sorted(edges | {e - 1 for e in edges if e > 0}):
+        assert increment(Money(edge, currency), marketplace).minor == sim_money.increment(marketplace, edge)
+
+
+@given(markets, prices)
+def test_app_and_simulator_agree_at_any_price(marketplace: str, minor: int) -> None:
+    currency = marketplace_currency(marketplace)
+    assert increment(Money(minor, currency), marketplace).minor == sim_money.increment(marketplace, minor)

@@ -233,36 +233,54 @@ def test_marketplace_without_a_table_warns_and_still_checks_the_price() -> None:
     assert new_snipe(max_bid=chf("24.50", "CHF"), current_price=chf("24.50", "CHF"), bid_count=0, marketplace="EBAY_CH")
 
 
-def test_the_unverified_tables_of_new_sites_warn_instead_of_refusing() -> None:
-    # Australia, Canada, France, Italy and Spain stand in with the US bands (24.50 + 0.50): not eBay's word, so
-    # a maximum below that figure is warned about, and only one that does not beat the price is refused.
-    for site, currency in (("EBAY_AU", "AUD"), ("EBAY_CA", "CAD"), ("EBAY_FR", "EUR"), ("EBAY_IT", "EUR"),
-                           ("EBAY_ES", "EUR")):
-        [warning] = new_snipe(max_bid=Money.of("24.99", currency), current_price=Money.of("24.50", currency),
-                              marketplace="EBAY_US", listing_marketplace=site)
-        assert f"the app's bid increments for {site} are not verified and would make it" in warning
-        assert new_snipe(max_bid=Money.of("25.00", currency), current_price=Money.of("24.50", currency),
-                         marketplace="EBAY_US", listing_marketplace=site) == []
-        with pytest.raises(RuleViolation, match="does not beat the current price"):
-            new_snipe(max_bid=Money.of("24.50", currency), current_price=Money.of("24.50", currency),
-                      marketplace="EBAY_US", listing_marketplace=site)
-        # eBay's own minimum wins over the stand-in, both ways.
-        assert new_snipe(max_bid=Money.of("24.70", currency), current_price=Money.of("24.50", currency),
-                         marketplace="EBAY_US", listing_marketplace=site,
-                         minimum_to_bid=Money.of("24.70", currency)) == []
-        with pytest.raises(RuleViolation, match="minimum next bid"):
-            new_snipe(max_bid=Money.of("25.00", currency), current_price=Money.of("24.50", currency),
-                      marketplace="EBAY_US", listing_marketplace=site, minimum_to_bid=Money.of("25.50", currency))
+@pytest.mark.parametrize(
+    ("site", "currency", "max_bid", "least"),
+    [("EBAY_AU", "AUD", "24.99", "25.00"), ("EBAY_CA", "CAD", "24.99", "25.00"),
+     ("EBAY_FR", "EUR", "24.99", "25.00"), ("EBAY_IT", "EUR", "24.99", "25.00"), ("EBAY_ES", "EUR", "24.99", "25.00")],
+)
+def test_the_new_sites_tables_refuse_a_maximum_below_the_next_bid(
+    site: str, currency: str, max_bid: str, least: str
+) -> None:
+    # At 24.50 Australia and Canada step by 0.50 (the US bands), France, Italy and Spain by 0.50 (eBay.de's).
+    with pytest.raises(RuleViolation, match="minimum next bid of"):
+        new_snipe(max_bid=Money.of(max_bid, currency), current_price=Money.of("24.50", currency),
+                  marketplace="EBAY_US", listing_marketplace=site)
+    assert new_snipe(max_bid=Money.of(least, currency), current_price=Money.of("24.50", currency),
+                     marketplace="EBAY_US", listing_marketplace=site) == []
+    # eBay's own minimum wins over the table, both ways.
+    assert new_snipe(max_bid=Money.of("24.70", currency), current_price=Money.of("24.50", currency),
+                     marketplace="EBAY_US", listing_marketplace=site, minimum_to_bid=Money.of("24.70", currency)) == []
+    with pytest.raises(RuleViolation, match="minimum next bid"):
+        new_snipe(max_bid=Money.of("25.00", currency), current_price=Money.of("24.50", currency),
+                  marketplace="EBAY_US", listing_marketplace=site, minimum_to_bid=Money.of("25.50", currency))
+
+
+def test_canadas_inferred_bands_warn_instead_of_refusing() -> None:
+    # From C$250 the US bands are an inference (the published table stops early): 300 + 5 is warned about.
+    cad = Money.of
+    [warning] = new_snipe(max_bid=cad("302.50", "CAD"), current_price=cad("300.00", "CAD"), marketplace="EBAY_US",
+                          listing_marketplace="EBAY_CA")
+    assert "the app's bid increments for EBAY_CA are not verified and would make it C $305.00" in warning
+    with pytest.raises(RuleViolation, match="does not beat the current price"):
+        new_snipe(max_bid=cad("300.00", "CAD"), current_price=cad("300.00", "CAD"), marketplace="EBAY_US",
+                  listing_marketplace="EBAY_CA")
+    # Below C$250 the published bands refuse.
+    with pytest.raises(RuleViolation, match="minimum next bid of C \\$202\\.50"):
+        new_snipe(max_bid=cad("201.00", "CAD"), current_price=cad("200.00", "CAD"), marketplace="EBAY_US",
+                  listing_marketplace="EBAY_CA")
 
 
 def test_the_listing_site_decides_the_increments_not_the_users_marketplace() -> None:
     eur = Money.of
-    # At 30.00 Germany steps by 0.50; Spain's stand-in table by 1.00, which only warns.
+    # At 30.00 Germany, France, Italy and Spain step by 0.50, as the euro table says, whoever looks.
     assert new_snipe(max_bid=eur("30.50", "EUR"), current_price=eur("30.00", "EUR"), marketplace="EBAY_FR",
                      listing_marketplace="EBAY_DE") == []
-    [warning] = new_snipe(max_bid=eur("30.50", "EUR"), current_price=eur("30.00", "EUR"), marketplace="EBAY_DE",
-                          listing_marketplace="EBAY_ES")
-    assert "for EBAY_ES are not verified and would make it €31.00" in warning
+    assert new_snipe(max_bid=eur("30.50", "EUR"), current_price=eur("30.00", "EUR"), marketplace="EBAY_DE",
+                     listing_marketplace="EBAY_ES") == []
+    # A Canadian listing seen from the US follows Canada's table, not the user's marketplace.
+    with pytest.raises(RuleViolation, match="minimum next bid"):
+        new_snipe(max_bid=eur("24.99", "CAD"), current_price=eur("24.50", "CAD"), marketplace="EBAY_US",
+                  listing_marketplace="EBAY_CA")
     # A British listing seen from Germany follows the UK table (15.00 + 1.00), which refuses.
     with pytest.raises(RuleViolation, match=r"minimum next bid of £16\.00"):
         new_snipe(max_bid=eur("15.50", "GBP"), current_price=eur("15.00", "GBP"), marketplace="EBAY_DE",

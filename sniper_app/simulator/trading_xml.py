@@ -23,8 +23,8 @@ from xml.sax.saxutils import escape
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
-from .clock import iso_duration, iso_ms
 from .money import KNOWN_CURRENCIES, convert_minor, format_trading
+from .sim_clock import iso_duration, iso_ms
 from .world import SCOPE_API, Auction, World
 
 NS = "urn:ebay:apis:eBLBaseComponents"

@@ -1,4 +1,4 @@
-"""The simulator's clock: the machine's clock plus an adjustable offset."""
+"""The simulator's clock (the machine's clock plus an adjustable offset) and how eBay writes its instants."""
 
 from __future__ import annotations
 

@@ -1,0 +1,225 @@
+"""Every ended snipe's outcome: a stable code (kept in the database and in JSON) and a sentence with the numbers.
+
+Pure: facts in, text out. Templates go through ``translate`` before they are filled in, as in
+:mod:`sniper_app.domain.timing`, so the window can hand in Qt's translator. Amounts show in the listing's own
+currency, with eBay's conversion beside them ("£46.00 ≈ $58.97") when the facts carry one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sniper_app.domain.money import Money, near_price
+from sniper_app.domain.spending import cap_sentence
+from sniper_app.domain.status import SnipeStatus
+
+Translate = Callable[[str], str]
+
+
+def _same(text: str) -> str:
+    return text
+
+
+class OutcomeCode(StrEnum):
+    """Stored and printed as is: never rename a value, only add new ones."""
+
+    WON = "won"
+    OUTBID = "outbid"  # LOST: another bidder's maximum was higher
+    TIE_LOST = "tie_lost"  # LOST: an earlier bid of the same maximum wins the tie
+    BELOW_MINIMUM = "below_minimum"  # the least bid eBay accepted at the fire was above the maximum
+    PRICE_PASSED_MAX = "price_passed_max"  # SKIPPED: the price reached the maximum before the fire
+    SPENDING_CAP = "spending_cap"  # SKIPPED: wins since the snipe was added used up the cap's room
+    LATE = "late"  # the bid reached eBay after the end
+    SIGN_IN_LOST = "sign_in_lost"  # the eBay sign-in was gone at the fire
+    ENDED_EARLY = "ended_early"  # ended by the seller, or bought outright, before the fire
+    EBAY_REFUSED = "ebay_refused"  # eBay answered the bid with an error
+    NOT_SENT = "not_sent"  # the bid could not leave this computer (network down at the fire)
+    MISSED_CLOSED = "missed_closed"  # the fire came while the app was closed or the computer asleep
+    CANCELLED = "cancelled"  # by the user before it fired
+    GROUP_DONE = "group_done"  # cancelled: its group had already won what it wanted
+    FAILED = "failed"  # anything else that stopped the bid; the sentence carries the reason
+
+
+# The statuses each code may end a snipe in: the wiring must never pair them otherwise.
+_S = SnipeStatus
+CODE_STATUSES: dict[OutcomeCode, frozenset[SnipeStatus]] = {
+    OutcomeCode.WON: frozenset({_S.WON}),
+    OutcomeCode.OUTBID: frozenset({_S.LOST}),
+    OutcomeCode.TIE_LOST: frozenset({_S.LOST}),
+    OutcomeCode.BELOW_MINIMUM: frozenset({_S.SKIPPED, _S.FAILED}),
+    OutcomeCode.PRICE_PASSED_MAX: frozenset({_S.SKIPPED}),
+    OutcomeCode.SPENDING_CAP: frozenset({_S.SKIPPED}),
+    OutcomeCode.LATE: frozenset({_S.FAILED, _S.MISSED}),
+    OutcomeCode.SIGN_IN_LOST: frozenset({_S.FAILED}),
+    OutcomeCode.ENDED_EARLY: frozenset({_S.FAILED}),
+    OutcomeCode.EBAY_REFUSED: frozenset({_S.FAILED}),
+    OutcomeCode.NOT_SENT: frozenset({_S.FAILED}),
+    OutcomeCode.MISSED_CLOSED: frozenset({_S.MISSED}),
+    OutcomeCode.CANCELLED: frozenset({_S.CANCELLED}),
+    OutcomeCode.GROUP_DONE: frozenset({_S.CANCELLED}),
+    OutcomeCode.FAILED: frozenset({_S.FAILED, _S.MISSED}),
+}
+
+# Auctions taken part in and not won; the user's own choices (cancel, group done, cap) are neither won nor lost.
+LOSS_CODES = frozenset(OutcomeCode) - {
+    OutcomeCode.WON, OutcomeCode.CANCELLED, OutcomeCode.GROUP_DONE, OutcomeCode.SPENDING_CAP}
+# Outcomes whose bid went out, so the lead time had its say in them.
+FIRED_CODES = frozenset({OutcomeCode.WON, OutcomeCode.OUTBID, OutcomeCode.TIE_LOST, OutcomeCode.LATE})
+
+
+class LateCause(StrEnum):
+    NETWORK = "network"  # the bid took longer on the way than measured
+    CLOCK = "clock"  # this computer's clock, corrected by the measured offset, was still off
+    SLEEP = "sleep"  # the computer slept through the send instant
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """eBay's conversion of the listing's price into the user's currency: the rate for the "≈" amounts."""
+
+    own: Money
+    converted: Money
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeFacts:
+    code: OutcomeCode
+    maximum: Money
+    final_price: Money | None = None  # the price the auction ended at
+    price_at_fire: Money | None = None  # price_passed_max: the price that reached the maximum
+    minimum_bid: Money | None = None  # below_minimum: the least bid eBay accepted
+    late_by_s: float | None = None  # late: how long after the end the bid reached eBay
+    late_cause: LateCause = LateCause.UNKNOWN
+    ebay_error_id: str | None = None
+    ebay_message: str | None = None
+    asleep: bool | None = None  # missed_closed: True asleep, False closed, None not known which
+    group_won: int | None = None  # group_done: the wins the group had
+    group_target: int | None = None
+    cap: Money | None = None  # spending_cap: the cap, the won and the pending it was judged on
+    cap_won: Money | None = None
+    cap_pending: Money | None = None
+    cap_period_days: int | None = None
+    detail: str | None = None  # failed / not_sent: the reason in the engine's words
+    conversion: Conversion | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    code: OutcomeCode
+    sentence: str
+
+
+_LATE_CAUSES = {
+    LateCause.NETWORK: "the network was slower than measured",
+    LateCause.CLOCK: "this computer's clock was off",
+    LateCause.SLEEP: "the computer was asleep at the send time",
+}
+
+
+def explain_outcome(facts: OutcomeFacts, translate: Translate = _same) -> Outcome:
+    return Outcome(facts.code, outcome_sentence(facts, translate))
+
+
+def outcome_sentence(facts: OutcomeFacts, translate: Translate = _same) -> str:
+    """The outcome in one or two sentences, with every amount the facts give for it."""
+    t = translate
+
+    def fmt(amount: Money) -> str:
+        conv = facts.conversion
+        return near_price(amount, conv.own, conv.converted) if conv is not None else amount.format()
+
+    mx = fmt(facts.maximum)
+    code = facts.code
+    price = facts.final_price
+    if code is OutcomeCode.WON:
+        if price is None:
+            return t("Won; eBay did not give the final price (your maximum was {max}).").format(max=mx)
+        saved = facts.maximum - price if price.currency == facts.maximum.currency else None
+        if saved is not None and saved.minor > 0:
+            return t("Won at {price}, saving {saved} below your maximum of {max}.").format(
+                price=fmt(price), saved=fmt(saved), max=mx)
+        return t("Won at {price}, your maximum was {max}.").format(price=fmt(price), max=mx)
+    if code is OutcomeCode.OUTBID:
+        if price is None:
+            return t("Outbid: another bidder's maximum was higher than your {max}.").format(max=mx)
+        return t("Outbid: it went for {price}; your maximum was {max}.").format(price=fmt(price), max=mx)
+    if code is OutcomeCode.TIE_LOST:
+        went = "" if price is None else t(" It went for {price}.").format(price=fmt(price))
+        return t("Lost on a tie: another bidder placed the same maximum of {max} earlier, and eBay gives a tie to "
+                 "the earlier bid.").format(max=mx) + went
+    if code is OutcomeCode.BELOW_MINIMUM:
+        if facts.minimum_bid is None:
+            return t("Not bid: at the fire the least bid eBay accepted was above your maximum of {max}.").format(max=mx)
+        return t("Not bid: at the fire the least bid eBay accepted was {minimum}, above your maximum of {max}.").format(
+            minimum=fmt(facts.minimum_bid), max=mx)
+    if code is OutcomeCode.PRICE_PASSED_MAX:
+        if facts.price_at_fire is None:
+            return t("Skipped: the price passed your maximum of {max} before the fire; no bid was sent.").format(max=mx)
+        return t("Skipped: the price reached {price} before the fire, passing your maximum of {max}; no bid was "
+                 "sent.").format(price=fmt(facts.price_at_fire), max=mx)
+    if code is OutcomeCode.SPENDING_CAP:
+        cap, won, pending, days = facts.cap, facts.cap_won, facts.cap_pending, facts.cap_period_days
+        if cap is None or won is None or pending is None or days is None:
+            return t("Skipped: the bid of {max} would have passed your spending cap.").format(max=mx)
+        numbers = cap_sentence(cap, days, won, pending)
+        return t("Skipped: the bid of {max} would have passed {numbers}.").format(max=mx, numbers=numbers)
+    if code is OutcomeCode.LATE:
+        return _late(facts, mx, t)
+    if code is OutcomeCode.SIGN_IN_LOST:
+        return t("Not bid: the eBay sign-in was lost before the bid of {max} could go out; sign in again to keep "
+                 "sniping.").format(max=mx)
+    if code is OutcomeCode.ENDED_EARLY:
+        at = "" if price is None else t(" at {price}").format(price=fmt(price))
+        return t("The auction ended early{at} (ended by the seller or bought outright) before your bid of {max} "
+                 "went out.").format(at=at, max=mx)
+    if code is OutcomeCode.EBAY_REFUSED:
+        return _refused(facts, mx, t)
+    if code is OutcomeCode.NOT_SENT:
+        why = _clause(facts.detail) or t("no connection to eBay")
+        return t("Not bid: the bid of {max} could not be sent ({why}).").format(max=mx, why=why)
+    if code is OutcomeCode.MISSED_CLOSED:
+        if facts.asleep is None:
+            where = t("the app was closed or the computer asleep")
+        else:
+            where = t("the computer was asleep") if facts.asleep else t("the app was closed")
+        return t("Missed: {where} when the bid of {max} was due, and the auction ended.").format(where=where, max=mx)
+    if code is OutcomeCode.CANCELLED:
+        return t("Cancelled before it fired: no bid of {max} was sent.").format(max=mx)
+    if code is OutcomeCode.GROUP_DONE:
+        if facts.group_won is None or facts.group_target is None:
+            return t("Cancelled: its group had already won what you wanted, so the bid of {max} was not "
+                     "needed.").format(max=mx)
+        return t("Cancelled: its group had already won {won} of the {target} you wanted, so the bid of {max} was "
+                 "not needed.").format(won=facts.group_won, target=facts.group_target, max=mx)
+    why = _clause(facts.detail) or t("no reason was given")
+    return t("Failed: {why} (your maximum was {max}).").format(why=why, max=mx)
+
+
+def _late(facts: OutcomeFacts, mx: str, t: Translate) -> str:
+    cause = _LATE_CAUSES.get(facts.late_cause)
+    because = "" if cause is None else t(", because {cause}").format(cause=t(cause))
+    if facts.late_by_s is None:
+        return t("Too late: the bid of {max} did not reach eBay before the end{because}.").format(
+            max=mx, because=because)
+    return t("Too late: the bid of {max} reached eBay {s} s after the end{because}.").format(
+        max=mx, s=f"{max(facts.late_by_s, 0.0):.2f}", because=because)
+
+
+def _refused(facts: OutcomeFacts, mx: str, t: Translate) -> str:
+    message = _clause(facts.ebay_message)
+    error_id = (facts.ebay_error_id or "").strip()
+    if message and error_id:
+        return t("eBay refused the bid of {max}: {message} (error {id}).").format(max=mx, message=message, id=error_id)
+    if message:
+        return t("eBay refused the bid of {max}: {message}.").format(max=mx, message=message)
+    if error_id:
+        return t("eBay refused the bid of {max} with error {id}.").format(max=mx, id=error_id)
+    return t("eBay refused the bid of {max} without saying why.").format(max=mx)
+
+
+def _clause(text: str | None) -> str:
+    """Text to embed mid-sentence: trimmed, without its closing full stop."""
+    return (text or "").strip().rstrip(".").strip()

@@ -150,7 +150,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.diagnostics_view = DiagnosticsView(service.metrics_snapshot, service.clock_state, parent=self)
         self.tabs.addTab(self.diagnostics_view, self.tr("&Diagnostics"))
-        self.tabs.addTab(StatsView(reads.record, self.bridge, self), self.tr("S&tatistics"))
+        # Looked up at each read: a facade that cannot give the record yet shows a sentence there, not a crash here.
+        self.tabs.addTab(StatsView(lambda: reads.record(), self.bridge, self), self.tr("S&tatistics"))
         self.setCentralWidget(self.tabs)
         self._default_columns()
         # "£45.00 ≈ $57.69" is wider than a plain price: the price columns grow to show it whole.

@@ -1,9 +1,9 @@
 """Routing notices to the channels the user switched on, without ever holding up the engine.
 
 ``Notifier.notify`` is synchronous and returns at once: the tray sink is called in place (it only posts to
-the window); email, ntfy and the webhook go onto a queue that a worker task drains. A transient failure is retried with
-backoff, a bounded number of times; then, or at once for a permanent failure, ``on_failure`` is called so
-the failure lands in the history and in the window.
+the window); email, ntfy and the webhook go onto a queue that a worker task drains. A transient failure is
+retried with backoff, a bounded number of times; then, or at once for a permanent failure, ``on_failure``
+is called so the failure lands in the history and in the window.
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ DEFAULT_EMAIL_TYPES: tuple[NotifyType, ...] = (
     "BID_WON", "BID_LOST", "BID_FAILED", "BID_MISSED", "ACCOUNT_NEEDS_RELINK", "SNIPE_AT_RISK",
 )
 POSTMARK_API_URL = "https://api.postmarkapp.com"
+NTFY_SERVER = "https://ntfy.sh"
 
 # Marketplaces the Buy Offer API accepts (EBAY.md); the increments of each live in domain/.
 MARKETPLACES = ("EBAY_US", "EBAY_GB", "EBAY_DE", "EBAY_AU", "EBAY_CA", "EBAY_FR", "EBAY_IT", "EBAY_ES")
@@ -97,6 +98,23 @@ class Settings(BaseModel):
     smtp_security: SmtpSecurity = Field(default="starttls", description="SMTP encryption: none, starttls or ssl.")
     smtp_user: str | None = Field(default=None, description="SMTP user name (the password is kept in the keyring).")
     postmark_url: str = Field(default=POSTMARK_API_URL, description="Postmark API base URL.")
+    notify_ntfy: bool = Field(default=False, description="Push notifications through ntfy (ntfy.sh or your own).")
+    ntfy_server: str = Field(default=NTFY_SERVER, description="ntfy server URL (ntfy.sh or a self-hosted one).")
+    ntfy_topic: str | None = Field(
+        default=None, description="ntfy topic to publish to (the access token, if any, is kept in the keyring)."
+    )
+    notify_ntfy_types: list[NotifyType] = Field(
+        default_factory=lambda: list(DEFAULT_EMAIL_TYPES),
+        description="Which events are pushed through ntfy (comma-separated names).",
+    )
+    notify_webhook: bool = Field(default=False, description="POST each notification as signed JSON to a webhook.")
+    webhook_url: str | None = Field(
+        default=None, description="Webhook URL (the signing secret is kept in the keyring)."
+    )
+    notify_webhook_types: list[NotifyType] = Field(
+        default_factory=lambda: list(DEFAULT_EMAIL_TYPES),
+        description="Which events are posted to the webhook (comma-separated names).",
+    )
     start_minimized: bool = Field(default=False, description="Start in the tray without showing the window.")
     autostart: bool = Field(default=False, description="Start Sniper when you log in to this computer.")
 
@@ -118,7 +136,37 @@ class Settings(BaseModel):
             raise ValueError("must be an http:// or https:// URL without spaces")
         return value
 
-    @field_validator("notify_tray_types", "notify_email_types", mode="before")
+    @field_validator("ntfy_server")
+    @classmethod
+    def _ntfy_server(cls, value: str) -> str:
+        value = value.strip().rstrip("/") or NTFY_SERVER
+        if not _URL.fullmatch(value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("ntfy_topic")
+    @classmethod
+    def _ntfy_topic(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        # ntfy's own rule for topic names; anything else would land on another path of the server.
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
+            raise ValueError("must be 1 to 64 letters, digits, '-' or '_'")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not _URL.fullmatch(value):
+            raise ValueError("must be an http:// or https:// URL without spaces")
+        return value
+
+    @field_validator("notify_tray_types", "notify_email_types", "notify_ntfy_types", "notify_webhook_types",
+                     mode="before")
     @classmethod
     def _type_list(cls, value: Any) -> Any:
         # SNIPER_NOTIFY_EMAIL_TYPES=BID_WON,BID_LOST and 'config set' hand a plain string.
@@ -132,7 +180,7 @@ class Settings(BaseModel):
             return [part.strip().upper() for part in text.split(",") if part.strip()]
         return value
 
-    @field_validator("notify_tray_types", "notify_email_types")
+    @field_validator("notify_tray_types", "notify_email_types", "notify_ntfy_types", "notify_webhook_types")
     @classmethod
     def _unique_types(cls, value: list[NotifyType]) -> list[NotifyType]:
         return list(dict.fromkeys(value))
@@ -219,6 +267,13 @@ APPLIES: dict[str, Literal["live", "restart"]] = {
     "smtp_security": "live",
     "smtp_user": "live",
     "postmark_url": "live",
+    "notify_ntfy": "live",
+    "ntfy_server": "live",
+    "ntfy_topic": "live",
+    "notify_ntfy_types": "live",
+    "notify_webhook": "live",
+    "webhook_url": "live",
+    "notify_webhook_types": "live",
 }
 
 

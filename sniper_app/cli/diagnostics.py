@@ -16,11 +16,15 @@ from sniper_app.cli.parsing import CommandParser, json_flag, missing_action
 
 def add_commands(sub: Any) -> None:
     """The ``notify`` command group and the ``diagnostics`` command."""
-    notify = sub.add_parser("notify", help="email and tray notifications")
+    notify = sub.add_parser("notify", help="email, ntfy, webhook and tray notifications")
     notify_sub = notify.add_subparsers(dest="notify_command", metavar="ACTION", parser_class=CommandParser)
     notify.set_defaults(handler=missing_action(notify))
-    ntest = notify_sub.add_parser("test", help="send a test email with the email settings in force")
-    ntest.add_argument("--to", metavar="ADDRESS", help="send it here instead of email_to")
+    ntest = notify_sub.add_parser(
+        "test", help="send a test through every channel set up (email, ntfy, webhook) with the settings in force"
+    )
+    ntest.add_argument("--to", metavar="ADDRESS", help="send the test email here instead of email_to")
+    ntest.add_argument("--channel", choices=("email", "ntfy", "webhook"), action="append",
+                       help="test only this channel (repeat for several)")
     json_flag(ntest)
     ntest.set_defaults(handler=_notify_test)
 
@@ -29,11 +33,22 @@ def add_commands(sub: Any) -> None:
     diag.set_defaults(handler=_diagnostics)
 
 
+def _channels_to_test(args: argparse.Namespace, settings: Any) -> list[str]:
+    """The channels named, else every one set up; email when none is (its sentence says what is missing)."""
+    if args.channel:
+        return list(dict.fromkeys(args.channel))
+    chosen = [name for name, ready in (
+        ("email", settings.email_backend != "none"), ("ntfy", bool(settings.ntfy_topic)),
+        ("webhook", bool(settings.webhook_url)),
+    ) if ready]
+    return chosen or ["email"]
+
+
 def _notify_test(args: argparse.Namespace, out: Output) -> int:
     from pydantic import ValidationError
 
     from sniper_app.config import Settings, SettingsError
-    from sniper_app.engine.notifications import send_test_email
+    from sniper_app.engine.notifications import send_test_email, send_test_push
     from sniper_app.notify import EmailConfigError, SendError
 
     with command_context(args) as ctx:
@@ -43,13 +58,31 @@ def _notify_test(args: argparse.Namespace, out: Output) -> int:
                 settings = Settings.model_validate(settings.model_dump() | {"email_to": args.to})
             except ValidationError:
                 raise SettingsError(f"'{args.to}' is not an email address such as you@example.com.") from None
-        try:
-            sentence = asyncio.run(send_test_email(settings, ctx.secrets))
-        except EmailConfigError:
-            raise
-        except SendError as exc:
-            return out.error(f"The test email was not sent. {exc}", EXIT_FAILURE)
-    out.result({"sent": True, "to": settings.email_to, "backend": settings.email_backend}, sentence)
+        channels = _channels_to_test(args, settings)
+        sentences: list[str] = []
+        failures: list[str] = []
+        for channel in channels:
+            what = "test email" if channel == "email" else f"{channel} test"
+            try:
+                if channel == "email":
+                    sentences.append(asyncio.run(send_test_email(settings, ctx.secrets)))
+                else:
+                    sentences.append(asyncio.run(send_test_push(channel, settings, ctx.secrets)))
+            except EmailConfigError as exc:
+                if len(channels) == 1:
+                    raise
+                failures.append(f"The {what} was not sent. {exc}")
+            except SendError as exc:
+                failures.append(f"The {what} was not sent. {exc}")
+    if sentences:
+        data: dict[str, Any] = {"sent": True, "channels": channels}
+        if "email" in channels:
+            data |= {"to": settings.email_to, "backend": settings.email_backend}
+        if failures:
+            data |= {"sent": False, "failed": failures}
+        out.result(data, "\n".join(sentences))
+    if failures:
+        return out.error(" ".join(failures), EXIT_FAILURE)
     return EXIT_OK
 
 

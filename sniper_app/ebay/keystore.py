@@ -32,6 +32,11 @@ POSTMARK_TOKEN_ENV = "SNIPER_POSTMARK_TOKEN"  # noqa: S105 - a variable name
 EMAIL_SERVICE = "sniper-app/email"
 _SMTP_PASSWORD_ENTRY = "smtp_password"  # noqa: S105 - a keyring entry name
 _POSTMARK_TOKEN_ENTRY = "postmark_token"  # noqa: S105 - a keyring entry name
+NTFY_TOKEN_ENV = "SNIPER_NTFY_TOKEN"  # noqa: S105 - a variable name
+WEBHOOK_SECRET_ENV = "SNIPER_WEBHOOK_SECRET"  # noqa: S105 - a variable name
+# Kept beside the email credentials: they too are the user's, whatever eBay environment is in use.
+_NTFY_TOKEN_ENTRY = "ntfy_token"  # noqa: S105 - a keyring entry name
+_WEBHOOK_SECRET_ENTRY = "webhook_secret"  # noqa: S105 - a keyring entry name
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +180,33 @@ class SecretStore:
         """Store the Postmark server token in the keyring; an empty one deletes it."""
         self._set_email_secret(_POSTMARK_TOKEN_ENTRY, secret)
 
+    def ntfy_token(self) -> str | None:
+        """The ntfy access token; ``SNIPER_NTFY_TOKEN`` wins, read and never written anywhere."""
+        return self._email_secret(NTFY_TOKEN_ENV, _NTFY_TOKEN_ENTRY)
+
+    def set_ntfy_token(self, secret: str | None) -> None:
+        self._set_email_secret(_NTFY_TOKEN_ENTRY, secret)
+
+    def webhook_secret(self) -> str | None:
+        """The webhook's signing secret; ``SNIPER_WEBHOOK_SECRET`` wins, read and never written anywhere."""
+        return self._email_secret(WEBHOOK_SECRET_ENV, _WEBHOOK_SECRET_ENTRY)
+
+    def set_webhook_secret(self, secret: str | None) -> None:
+        self._set_email_secret(_WEBHOOK_SECRET_ENTRY, secret)
+
     # --- async wrappers (keyring may block on D-Bus) -----------------------------------------------
+
+    async def antfy_token(self) -> str | None:
+        return await asyncio.to_thread(self.ntfy_token)
+
+    async def aset_ntfy_token(self, secret: str | None) -> None:
+        await asyncio.to_thread(self.set_ntfy_token, secret)
+
+    async def awebhook_secret(self) -> str | None:
+        return await asyncio.to_thread(self.webhook_secret)
+
+    async def aset_webhook_secret(self, secret: str | None) -> None:
+        await asyncio.to_thread(self.set_webhook_secret, secret)
 
     async def asmtp_password(self) -> str | None:
         return await asyncio.to_thread(self.smtp_password)

@@ -31,16 +31,19 @@ from sniper_app.engine.bus import (
     SnipeStatusChanged,
 )
 from sniper_app.notify import (
+    Channel,
     EmailBackend,
     EmailChannel,
     EmailConfigError,
     Notice,
     NoticeKind,
     Notifier,
+    NtfyChannel,
     PostmarkBackend,
     Routing,
     SmtpBackend,
     TrayChannel,
+    WebhookChannel,
 )
 from sniper_app.notify.email import SecretProvider
 from sniper_app.notify.notifier import DEFAULT_RETRY_DELAYS
@@ -71,10 +74,15 @@ STATUS_KINDS: dict[SnipeStatus, NoticeKind] = {
 def routing_for(settings: Settings) -> Routing:
     tray = settings.notify_tray_types if settings.notify_tray else []
     email = settings.notify_email_types if settings.notify_email and settings.email_backend != "none" else []
-    return Routing.of(tray, email)
+    ntfy = settings.notify_ntfy_types if settings.notify_ntfy and settings.ntfy_topic else []
+    webhook = settings.notify_webhook_types if settings.notify_webhook and settings.webhook_url else []
+    return Routing.of(tray, email, ntfy, webhook)
 
 
-def _provider(read: Callable[[], Any], override: str | None) -> SecretProvider:
+def _provider(
+    read: Callable[[], Any], override: str | None, *, what: str = "The email password",
+    variables: str = "SNIPER_SMTP_PASSWORD or SNIPER_POSTMARK_TOKEN",
+) -> SecretProvider:
     async def provide() -> str | None:
         if override:
             return override
@@ -82,12 +90,51 @@ def _provider(read: Callable[[], Any], override: str | None) -> SecretProvider:
             value: str | None = await read()
         except NoKeyring as exc:
             raise EmailConfigError(
-                f"The email password could not be read: {exc} "
-                "On a headless box set SNIPER_SMTP_PASSWORD or SNIPER_POSTMARK_TOKEN instead."
+                f"{what} could not be read: {exc} On a headless box set {variables} instead."
             ) from None
         return value
 
     return provide
+
+
+def build_ntfy_channel(
+    settings: Settings, secrets: SecretStore, *, secret: str | None = None, http_client: httpx.AsyncClient | None = None
+) -> NtfyChannel:
+    """The ntfy channel the settings describe; ``secret`` (a typed access token) beats the keyring."""
+    if not settings.ntfy_topic:
+        raise EmailConfigError("No ntfy topic: set the topic to publish to (ntfy_topic).")
+    token = _provider(secrets.antfy_token, secret, what="The ntfy access token", variables="SNIPER_NTFY_TOKEN")
+    return NtfyChannel(settings.ntfy_server, settings.ntfy_topic, token, client=http_client)
+
+
+def build_webhook_channel(
+    settings: Settings, secrets: SecretStore, *, secret: str | None = None, http_client: httpx.AsyncClient | None = None
+) -> WebhookChannel:
+    """The webhook channel the settings describe; ``secret`` (a typed signing secret) beats the keyring."""
+    if not settings.webhook_url:
+        raise EmailConfigError("No webhook URL: set the address to post notifications to (webhook_url).")
+    signing = _provider(secrets.awebhook_secret, secret, what="The webhook secret", variables="SNIPER_WEBHOOK_SECRET")
+    return WebhookChannel(settings.webhook_url, signing, client=http_client)
+
+
+async def send_test_push(
+    channel: str, settings: Settings, secrets: SecretStore, *, secret: str | None = None,
+    http_client: httpx.AsyncClient | None = None,
+) -> str:
+    """Send one ntfy or webhook test now; a sentence for the user, or SendError/EmailConfigError."""
+    built: NtfyChannel | WebhookChannel
+    if channel == "ntfy":
+        built = build_ntfy_channel(settings, secrets, secret=secret, http_client=http_client)
+        where = f"the ntfy topic {built.topic} on {built.server}"
+    else:
+        built = build_webhook_channel(settings, secrets, secret=secret, http_client=http_client)
+        where = f"the webhook {built.url.split('?', 1)[0]}"
+    try:
+        await built.send_test()
+    finally:
+        await built.aclose()
+    log.info("Sent a test notification to %s", where)
+    return f"A test notification was sent to {where}."
 
 
 def build_email_channel(
@@ -220,8 +267,8 @@ class NotifierHandle:
         self._tls_context = tls_context
         self.tray = TrayChannel()
         self.notifier = Notifier(
-            tray=self.tray, email=self._channel(settings), routing=routing_for(settings),
-            on_failure=self._failed, retry_delays=retry_delays,
+            tray=self.tray, email=self._channel(settings), ntfy=self._ntfy(settings), webhook=self._webhook(settings),
+            routing=routing_for(settings), on_failure=self._failed, retry_delays=retry_delays,
         )
         self._unsubscribe: list[Callable[[], None]] = []
         self._relink_told = False
@@ -239,6 +286,16 @@ class NotifierHandle:
         except EmailConfigError as exc:
             log.warning("Email notifications are on but cannot be sent: %s", exc)
             return None
+
+    def _ntfy(self, settings: Settings) -> Channel | None:
+        if not settings.notify_ntfy or not settings.ntfy_topic:
+            return None
+        return build_ntfy_channel(settings, self.secrets, http_client=self._http_client)
+
+    def _webhook(self, settings: Settings) -> Channel | None:
+        if not settings.notify_webhook or not settings.webhook_url:
+            return None
+        return build_webhook_channel(settings, self.secrets, http_client=self._http_client)
 
     # --- lifecycle ------------------------------------------------------------------------------------
 
@@ -268,7 +325,8 @@ class NotifierHandle:
     def reconfigure(self, settings: Settings) -> None:
         """Apply saved settings (the window calls this after the Settings dialog saved)."""
         self.settings = settings
-        self.notifier.reconfigure(email=self._channel(settings), routing=routing_for(settings))
+        self.notifier.reconfigure(email=self._channel(settings), ntfy=self._ntfy(settings),
+                                  webhook=self._webhook(settings), routing=routing_for(settings))
 
     async def send_test(self, settings: Settings | None = None, secret: str | None = None) -> str:
         return await send_test_email(
@@ -301,7 +359,7 @@ class NotifierHandle:
 
     def send_summary_if_due(self, now: datetime) -> bool:
         routing = self.notifier.routing
-        if NoticeKind.DAILY_SUMMARY not in routing.tray | routing.email:
+        if NoticeKind.DAILY_SUMMARY not in routing.anywhere:
             return False
         day = self._summary_due_day(now)
         if day is None or day == self._summary_day:
@@ -349,16 +407,17 @@ class NotifierHandle:
         self.notifier.notify(Notice(kind=NoticeKind.ACCOUNT_NEEDS_RELINK, account=event.username,
                                     reason=event.message))
 
-    def _failed(self, notice: Notice, reason: str) -> None:
+    def _failed(self, notice: Notice, reason: str, channel: str = "email") -> None:
         what = f"'{notice.title}'" if notice.title else "your account"
-        message = f"The email about {what} ({notice.headline}) was not sent: {reason}"
+        noun = {"email": "email", "ntfy": "ntfy notification", "webhook": "webhook call"}.get(channel, channel)
+        message = f"The {noun} about {what} ({notice.headline}) was not sent: {reason}"
         try:
             self.store.add_event(
                 HistoryAction.NOTE, snipe_id=notice.snipe_id, message=message,
-                details={"notify": "failed", "channel": "email", "kind": notice.kind.value, "reason": reason},
+                details={"notify": "failed", "channel": channel, "kind": notice.kind.value, "reason": reason},
             )
         except Exception:
-            log.exception("Could not record a failed email in the history")
+            log.exception("Could not record a failed notification in the history")
         self.bus.publish(NotificationFailed(
-            kind=notice.kind.value, channel="email", snipe_id=notice.snipe_id, title=notice.title, reason=reason,
+            kind=notice.kind.value, channel=channel, snipe_id=notice.snipe_id, title=notice.title, reason=reason,
         ))

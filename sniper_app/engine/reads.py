@@ -12,6 +12,7 @@ from typing import Final
 
 from sniper_app.domain.errors import NoSuchSnipe
 from sniper_app.domain.lead import LeadChoice
+from sniper_app.domain.stats import Record
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.domain.views import (
     AccountView,
@@ -118,6 +119,12 @@ class Reads:
     def release_thread(self) -> None:
         """Close the calling worker thread's connection (a read from that thread opens another)."""
         self.store.close_thread_connection()
+
+    # --- record -------------------------------------------------------------------------------------
+
+    def record(self) -> Record:
+        """The user's record: won and lost by month, saved against maxima, win rate by lead, outcomes."""
+        return views.user_record(self.store, self.user_id)
 
     # --- account ------------------------------------------------------------------------------------
 

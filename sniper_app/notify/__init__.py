@@ -1,4 +1,4 @@
-"""Notifications: tray and email, routed per event kind. Imports only domain/ and its own libraries."""
+"""Notifications: tray, email, ntfy and a signed webhook, routed per event kind (imports only domain/ and libraries)."""
 
 from sniper_app.notify.email import (
     EmailBackend,
@@ -9,10 +9,12 @@ from sniper_app.notify.email import (
     SmtpBackend,
 )
 from sniper_app.notify.notice import Notice, NoticeKind
-from sniper_app.notify.notifier import EmailChannel, Notifier, Routing, TrayChannel
+from sniper_app.notify.notifier import Channel, EmailChannel, Notifier, Routing, TrayChannel
+from sniper_app.notify.push import NtfyChannel, WebhookChannel
 from sniper_app.notify.render import EmailRenderer, RenderedEmail, resources_dir
 
 __all__ = [
+    "Channel",
     "EmailBackend",
     "EmailChannel",
     "EmailConfigError",
@@ -21,11 +23,13 @@ __all__ = [
     "Notice",
     "NoticeKind",
     "Notifier",
+    "NtfyChannel",
     "PostmarkBackend",
     "RenderedEmail",
     "Routing",
     "SendError",
     "SmtpBackend",
     "TrayChannel",
+    "WebhookChannel",
     "resources_dir",
 ]

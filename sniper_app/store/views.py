@@ -7,9 +7,14 @@ object, lazy relation or connection travels up to the window or the command line
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
-from sniper_app.domain.status import ACTIVE_STATUSES, SnipeStatus
+from sniper_app.domain.money import Money, MoneyError
+from sniper_app.domain.outcomes import OutcomeCode
+from sniper_app.domain.rules import AUTO_LEAD
+from sniper_app.domain.stats import Ended, Record, record
+from sniper_app.domain.status import ACTIVE_STATUSES, FINAL_STATUSES, SnipeStatus
 from sniper_app.domain.views import (
     AccountView,
     GroupSummary,
@@ -193,6 +198,87 @@ def history_page(
         for e in page.rows
     )
     return HistoryPage(entries, page.next_cursor)
+
+
+# The closest code each final status allows when nothing more precise is known.
+_STATUS_CODES: dict[SnipeStatus, OutcomeCode] = {
+    SnipeStatus.WON: OutcomeCode.WON,
+    SnipeStatus.LOST: OutcomeCode.OUTBID,
+    SnipeStatus.SKIPPED: OutcomeCode.PRICE_PASSED_MAX,
+    SnipeStatus.FAILED: OutcomeCode.FAILED,
+    SnipeStatus.MISSED: OutcomeCode.MISSED_CLOSED,
+    SnipeStatus.CANCELLED: OutcomeCode.CANCELLED,
+}
+_FIRED = frozenset({SnipeStatus.WON, SnipeStatus.LOST})
+
+
+def outcome_code(snipe: SnipeView) -> OutcomeCode | None:
+    """The outcome code of an ended snipe (None while it is active), derived from its status and its final
+    price against its maximum.
+
+    This is the one place the record learns a snipe's code. Snipes that carry their own stored code give a
+    sharper one (a refusal, a late bid, a lost sign-in are all FAILED here); once they do, return the stored
+    code first and keep this derivation for snipes that ended before it was stored.
+    """
+    if snipe.status not in FINAL_STATUSES:
+        return None
+    if snipe.status is SnipeStatus.LOST and snipe.final_price_minor == snipe.max_bid_minor:
+        # It went for exactly our maximum and we did not get it: another bid of that maximum came first.
+        return OutcomeCode.TIE_LOST
+    return _STATUS_CODES[snipe.status]
+
+
+def fired_lead(snipe: SnipeView) -> float | None:
+    """How long before the end the bid was planned to reach eBay, from the timing record of its fire (the
+    lead actually used, which an automatic lead only chooses then); the set lead of a fired snipe without
+    one; None for a snipe that never fired."""
+    if snipe.planned_at is not None:
+        # Every instant of the record is on the local clock: bring the end onto it, then take off the
+        # latency the send instant was planned with.
+        end_local = snipe.end_time - timedelta(milliseconds=snipe.clock_offset_ms or 0.0)
+        lead = (end_local - snipe.planned_at).total_seconds() - (snipe.latency_ms or 0.0) / 1000
+        return round(lead, 3)
+    if snipe.status in _FIRED and snipe.lead_seconds != AUTO_LEAD:
+        return snipe.lead_seconds
+    return None
+
+
+def ended_of(snipe: SnipeView) -> Ended | None:
+    """One snipe as the record counts it; None while it is active (or its currency is not one we know)."""
+    code = outcome_code(snipe)
+    if code is None:
+        return None
+    try:
+        maximum = Money(snipe.max_bid_minor, snipe.currency)
+        final = Money(snipe.final_price_minor, snipe.currency) if snipe.final_price_minor is not None else None
+    except MoneyError:
+        return None
+    return Ended(snipe.end_time, code, maximum, final, fired_lead(snipe))
+
+
+# What the record reads of a snipe: a light query of these columns reads thousands of ended snipes about three
+# times faster than whole rows (measured on 5,000: about 0.15 s against 0.42 s for whole rows).
+_RECORD_COLUMNS = (
+    Snipe.id, Snipe.legacy_item_id, Snipe.title, Snipe.currency, Snipe.max_bid_minor, Snipe.lead_seconds,
+    Snipe.end_time, Snipe.status, Snipe.final_price_minor, Snipe.planned_at, Snipe.clock_offset_ms,
+    Snipe.latency_ms,
+)
+
+
+def user_record(store: Store, user_id: int) -> Record:
+    """The profile's record over every ended snipe it has."""
+    query = (Snipe.select(*_RECORD_COLUMNS)
+             .where((Snipe.user == user_id) & Snipe.status.in_([s.value for s in FINAL_STATUSES])))
+    ended = (
+        ended_of(SnipeView(
+            id=row.id, legacy_item_id=row.legacy_item_id, title=row.title, currency=row.currency,
+            max_bid_minor=row.max_bid_minor, lead_seconds=row.lead_seconds, end_time=row.end_time,
+            status=SnipeStatus(row.status), final_price_minor=row.final_price_minor, planned_at=row.planned_at,
+            clock_offset_ms=row.clock_offset_ms, latency_ms=row.latency_ms,
+        ))
+        for row in query.namedtuples()
+    )
+    return record(e for e in ended if e is not None)
 
 
 def account(store: Store, user_id: int) -> AccountView:

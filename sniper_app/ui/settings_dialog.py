@@ -3,7 +3,8 @@ model itself so a new setting appears here without touching this file.
 
 Values are saved through ``save_settings`` (the same validation as ``sniper-app config set``); a refused
 value is explained beside its field and nothing typed is lost. Secrets (the eBay client secret, the SMTP
-password, the Postmark token) never reach settings.json: they go to the keyring, off the GUI thread.
+password, the Postmark and ntfy tokens, the webhook secret) never reach settings.json: they go to the keyring,
+off the GUI thread.
 A setting given by a ``SNIPER_<FIELD>`` variable is shown read-only: the environment wins at every start.
 """
 
@@ -44,6 +45,10 @@ class SecretSink(Protocol):
 
     async def aset_postmark_token(self, secret: str | None) -> None: ...
 
+    async def aset_ntfy_token(self, secret: str | None) -> None: ...
+
+    async def aset_webhook_secret(self, secret: str | None) -> None: ...
+
 
 # Tabs in order, and the fields each holds; a field not named here lands in Advanced.
 SECTIONS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
@@ -51,7 +56,8 @@ SECTIONS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
               "ebay_trading_url")),
     ("Sniping", ("default_lead_seconds", "auto_lead", "min_seconds_before_end", "watchlist_sync_minutes")),
     ("Notifications", ("notify_tray", "notify_email", "notify_ending_minutes", "notify_summary_hour",
-                       "notify_tray_types", "notify_email_types")),
+                       "notify_ntfy", "ntfy_server", "ntfy_topic", "notify_webhook", "webhook_url",
+                       "notify_tray_types", "notify_email_types", "notify_ntfy_types", "notify_webhook_types")),
     ("Email", ("email_backend", "email_to", "email_from", "smtp_host", "smtp_port", "smtp_security", "smtp_user",
                "postmark_url")),
     ("Startup", ("start_minimized", "autostart")),
@@ -79,6 +85,13 @@ LABELS: Final[dict[str, str]] = {
     "notify_summary_hour": "Daily summary at (hour)",
     "notify_tray_types": "Tray",
     "notify_email_types": "Email",
+    "notify_ntfy": "ntfy push notifications",
+    "ntfy_server": "ntfy server",
+    "ntfy_topic": "ntfy topic",
+    "notify_ntfy_types": "ntfy",
+    "notify_webhook": "Webhook notifications",
+    "webhook_url": "Webhook URL",
+    "notify_webhook_types": "Webhook",
     "email_backend": "Send email with",
     "email_to": "Send to",
     "email_from": "Send from",
@@ -135,6 +148,8 @@ SECRETS: Final[tuple[SecretField, ...]] = (
                 "ebay_runame"),
     SecretField("smtp_password", "SMTP password", "SNIPER_SMTP_PASSWORD", "Email", "smtp_user"),
     SecretField("postmark_token", "Postmark server token", "SNIPER_POSTMARK_TOKEN", "Email", "postmark_url"),
+    SecretField("ntfy_token", "ntfy access token (optional)", "SNIPER_NTFY_TOKEN", "Notifications", "ntfy_topic"),
+    SecretField("webhook_secret", "Webhook signing secret", "SNIPER_WEBHOOK_SECRET", "Notifications", "webhook_url"),
 )
 
 
@@ -576,6 +591,10 @@ class SettingsDialog(QtWidgets.QDialog):
             await sink.aset_smtp_password(typed["smtp_password"])
         if "postmark_token" in typed:
             await sink.aset_postmark_token(typed["postmark_token"])
+        if "ntfy_token" in typed:
+            await sink.aset_ntfy_token(typed["ntfy_token"])
+        if "webhook_secret" in typed:
+            await sink.aset_webhook_secret(typed["webhook_secret"])
 
     def _saved(self, saved: Settings, *, secrets_saved: bool = False) -> None:
         self._set_busy(False)

@@ -312,3 +312,35 @@ def test_config_set_from_another_process_reaches_the_window_session(
         assert drive_window(qloop, ctx, drive) == 0
     finally:
         ctx.close()
+
+
+def test_ntfy_and_webhook_fields_save_their_secrets_to_the_keyring_only(
+    qtbot: QtBot, tmp_path: Path, isolated_dirs: Path, qloop: Run  # noqa: F811
+) -> None:
+    secrets = SecretStore("simulator", environ={})
+    dialog = make_dialog(qtbot, tmp_path, secrets=secrets)
+    saved: list[Settings] = []
+    dialog.settingsSaved.connect(saved.append)
+
+    async def scenario() -> None:
+        dialog.field_widget("notify_ntfy").setProperty("checked", True)
+        set_text(qtbot, line(dialog, "ntfy_topic"), "my-snipes")
+        dialog.field_widget("notify_webhook").setProperty("checked", True)
+        set_text(qtbot, line(dialog, "webhook_url"), "https://hooks.example.com/sniper")
+        ending_by_webhook = dialog.findChild(QtWidgets.QCheckBox, "notify_webhook_types_AUCTION_ENDING")
+        assert ending_by_webhook is not None
+        ending_by_webhook.setChecked(True)
+        set_text(qtbot, dialog.secret_edit("ntfy_token"), "tk_typed-ntfy-token")
+        set_text(qtbot, dialog.secret_edit("webhook_secret"), "typed-webhook-secret")
+        qtbot.mouseClick(dialog.save_button, QtCore.Qt.MouseButton.LeftButton)
+        await until(lambda: bool(saved), what="the settings to be saved")
+
+    qloop(scenario())
+    settings = saved[0]
+    assert (settings.notify_ntfy, settings.ntfy_topic) == (True, "my-snipes")
+    assert settings.webhook_url == "https://hooks.example.com/sniper"
+    assert "AUCTION_ENDING" in settings.notify_webhook_types
+    text = (tmp_path / "settings.json").read_text()
+    assert "tk_typed-ntfy-token" not in text
+    assert "typed-webhook-secret" not in text
+    assert (secrets.ntfy_token(), secrets.webhook_secret()) == ("tk_typed-ntfy-token", "typed-webhook-secret")

@@ -60,6 +60,13 @@ def test_every_field_is_overridable_by_its_environment_variable(tmp_path: Path) 
         "smtp_security": "ssl",
         "smtp_user": "bob",
         "postmark_url": "http://127.0.0.1:8080/",
+        "notify_ntfy": "true",
+        "ntfy_server": "https://ntfy.example.com/",
+        "ntfy_topic": "my-snipes_7",
+        "notify_ntfy_types": "BID_WON",
+        "notify_webhook": "true",
+        "webhook_url": "https://hooks.example.com/sniper?x=1",
+        "notify_webhook_types": "BID_LOST,BID_FAILED",
     }
     assert set(values) == set(FIELDS), "a new setting needs a line here"
     settings = load_settings(environ={env_name(k): v for k, v in values.items()}, path=tmp_path / "s.json")
@@ -73,6 +80,8 @@ def test_every_field_is_overridable_by_its_environment_variable(tmp_path: Path) 
     assert settings.start_minimized is True
     assert settings.time_server_address == ("127.0.0.1", 1123)
     assert settings.notify_tray_types == ["BID_WON", "BID_LOST"]
+    assert (settings.ntfy_server, settings.ntfy_topic) == ("https://ntfy.example.com", "my-snipes_7")
+    assert settings.notify_webhook_types == ["BID_LOST", "BID_FAILED"]
     assert settings.notify_email_types == ["BID_FAILED", "DAILY_SUMMARY"]
     assert settings.smtp_port == 465
     assert settings.postmark_url == "http://127.0.0.1:8080"
@@ -154,3 +163,11 @@ def test_changed_fields_are_named_in_the_models_order() -> None:
     new = Settings(watchlist_sync_minutes=1, marketplace="ebay_gb", data_dir=Path("/elsewhere"))
     assert changed_fields(old, new) == ["data_dir", "marketplace", "watchlist_sync_minutes"]
     assert changed_fields(new, new.model_copy()) == []
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("ntfy_topic", "a/b"), ("ntfy_topic", "x" * 65), ("ntfy_server", "ntfy.sh"), ("webhook_url", "http://a b"),
+])
+def test_push_settings_refuse_what_cannot_be_posted_to(tmp_path: Path, field: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=f"Setting '{field}'"):
+        load_settings(environ={env_name(field): value}, path=tmp_path / "s.json")

@@ -124,7 +124,7 @@ def test_transient_failures_are_retried_with_backoff_then_sent() -> None:
         backend = FakeBackend([SendError("busy", transient=True), SendError("busy", transient=True)])
         failures: list[tuple[Notice, str]] = []
         notifier = Notifier(email=EmailChannel(backend, to="me@example.com"), routing=Routing.of([], ["BID_WON"]),
-                            on_failure=lambda n, r: failures.append((n, r)), retry_delays=(0.05, 0.1, 5))
+                            on_failure=lambda n, r, _c: failures.append((n, r)), retry_delays=(0.05, 0.1, 5))
         await notifier.start()
         try:
             loop = asyncio.get_running_loop()
@@ -146,7 +146,7 @@ def test_transient_failures_are_given_up_after_the_bound() -> None:
         backend = FakeBackend([SendError("The mail server answered 451: try later.", transient=True)] * 10)
         failures: list[tuple[Notice, str]] = []
         notifier = Notifier(email=EmailChannel(backend, to="me@example.com"), routing=Routing.of([], ["BID_LOST"]),
-                            on_failure=lambda n, r: failures.append((n, r)), retry_delays=(0, 0, 0))
+                            on_failure=lambda n, r, _c: failures.append((n, r)), retry_delays=(0, 0, 0))
         await notifier.start()
         try:
             notifier.notify(Notice(kind=NoticeKind.BID_LOST, title="Item", snipe_id=3))
@@ -167,7 +167,7 @@ def test_a_permanent_failure_is_not_retried() -> None:
         backend = FakeBackend([SendError("Postmark refused the server token.", transient=False)])
         failures: list[str] = []
         notifier = Notifier(email=EmailChannel(backend, to="me@example.com"), routing=Routing.of([], ["BID_FAILED"]),
-                            on_failure=lambda n, r: failures.append(r), retry_delays=(0, 0, 0))
+                            on_failure=lambda n, r, _c: failures.append(r), retry_delays=(0, 0, 0))
         await notifier.start()
         try:
             notifier.notify(Notice(kind=NoticeKind.BID_FAILED, title="Item"))

@@ -72,9 +72,8 @@ class NoticeRelay(QtCore.QObject):
     @QtCore.Slot(object)
     def show(self, notice: Notice) -> None:
         warning = notice.kind in _WARNINGS
-        text = notice.summary()
-        if not self.tray.show_message(notice.headline, text, snipe_id=notice.snipe_id, warning=warning):
-            self.window.statusBar().showMessage(f"{notice.headline}: {text}", 15000)
+        if not self.tray.show_message(notice.tray_title, notice.body(), snipe_id=notice.snipe_id, warning=warning):
+            self.window.statusBar().showMessage(notice.summary(), 15000)
 
 
 _WARNINGS = frozenset({

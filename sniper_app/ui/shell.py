@@ -133,6 +133,8 @@ async def run_shell(
         window.show()
     if not in_tray:
         window.statusBar().showMessage(window.tr("No system tray here: closing the window asks first."), 30000)
+        tray.appeared.connect(lambda: window.statusBar().showMessage(
+            window.tr("The system tray is here now: closing the window keeps Sniper in it."), 10000))
     restore_signals = _stop_on_signals(stop)
     _sync_autostart(ctx.settings.autostart)
     shell = Shell(ctx, engine, service, window, tray, runner, stop)

@@ -64,6 +64,13 @@ class _CountRelay(QtCore.QObject):
     counted = QtCore.Signal(int, int)  # (generation, count; -1 when counting failed)
 
 
+def events_text(count: int) -> str:
+    """ "1 event", "2 events", "1,204 events": the History counter in words."""
+    if count == 1:
+        return QtCore.QCoreApplication.translate("MainWindow", "1 event")
+    return QtCore.QCoreApplication.translate("MainWindow", "{n:,} events").format(n=count)
+
+
 class MainWindow(QtWidgets.QMainWindow):
     """The window titled "Sniper": Watch list, Snipes and History, switchable with Ctrl+1/2/3."""
 
@@ -193,6 +200,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.history_filter_bar.changed.connect(self.apply_history_filter)
         self.history_filter_bar.exportRequested.connect(self._choose_export_file)
         self.history_model.filterChanged.connect(self._update_history_count)
+        self.history_model.newerArrived.connect(self._update_history_count)
         self.snipes_model.rowsInserted.connect(self._update_next_snipe)
         self.snipes_model.dataChanged.connect(self._update_next_snipe)
 
@@ -692,7 +700,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if generation != self._count_generation:  # an older filter's answer arriving late is dropped
             return
         label = self.history_filter_bar.count_label
-        label.setText(self.tr("{n:,} events").format(n=count) if count >= 0 else "")
+        label.setText(events_text(count) if count >= 0 else "")
 
     def export_history(self, path: Path) -> int:
         """Write the filtered history (every page, not just those loaded) to ``path`` as CSV."""

@@ -183,6 +183,29 @@ def test_history_filter_bar_narrows_and_resets(
     qtbot.waitUntil(lambda: model.rowCount() == everything - 1, timeout=2000)
 
 
+def test_history_counter_follows_events_as_they_arrive_and_speaks_good_english(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock, bus: EventBus
+) -> None:
+    seed(store, user_id, clock)
+    store.add_event(HistoryAction.NOTE, message="a lone note")
+    window = make_window()
+    bar = window.history_filter_bar
+    model = window.history_model
+    qtbot.keyClicks(bar.search_edit, "lone note")
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=2000)
+    qtbot.waitUntil(lambda: bar.count_label.text() == "1 event", timeout=3000)
+
+    # Events arrive while the filter stays as it is: the counter follows without a filter change.
+    for n in range(2):
+        store.add_event(HistoryAction.NOTE, message=f"another lone note {n}")
+    bus.publish(AccountStateChanged(username="vintage_hunter", state="linked"))
+    qtbot.waitUntil(lambda: model.rowCount() == 3, timeout=3000)
+    qtbot.waitUntil(lambda: bar.count_label.text() == "3 events", timeout=3000)
+
+    bar.search_edit.clear()
+    qtbot.waitUntil(lambda: bar.count_label.text() == f"{store.count_history():,} events", timeout=3000)
+
+
 def test_history_status_filter_keeps_events_of_snipes_in_that_status(
     qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock
 ) -> None:

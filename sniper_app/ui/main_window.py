@@ -161,7 +161,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # "£45.00 ≈ $57.69" is wider than a plain price: the price columns grow to show it whole.
         self._fit_price_columns()
         for model, columns in ((self.watch_model, (WatchColumn.PRICE,)),
-                               (self.snipes_proxy, (SnipeColumn.MAX, SnipeColumn.PRICE))):
+                               (self.snipes_proxy, (SnipeColumn.MAX, SnipeColumn.PRICE, SnipeColumn.FINAL))):
             model.modelReset.connect(self._fit_price_columns)
             model.rowsInserted.connect(self._fit_price_columns)
             # The countdown repaints Time left every second; only a change that reaches a price is measured.
@@ -270,8 +270,12 @@ class MainWindow(QtWidgets.QMainWindow):
         watch.resizeSection(WatchColumn.SNIPE, 96)
         watch.setSortIndicator(WatchColumn.TIME_LEFT, QtCore.Qt.SortOrder.AscendingOrder)
         snipes = self.snipes_view.horizontalHeader()
-        snipes.resizeSection(SnipeColumn.ITEM, 300)
-        snipes.setStretchLastSection(True)
+        # The item's title is what people read: it takes the room; Timing is a short figure, its sentence
+        # in the tooltip.
+        snipes.setStretchLastSection(False)
+        snipes.setSectionResizeMode(SnipeColumn.ITEM, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        snipes.setMinimumSectionSize(40)
+        snipes.resizeSection(SnipeColumn.TIMING, 130)
         snipes.setSortIndicator(SnipeColumn.TIME_LEFT, QtCore.Qt.SortOrder.AscendingOrder)
         history = self.history_view.horizontalHeader()
         history.resizeSection(HistoryColumn.WHEN, 150)
@@ -282,7 +286,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _fit_price_columns(self) -> None:
         # Grow only: a wider column the user chose stays; a narrower one (saved, or the default) never clips.
         for view, column in ((self.watch_view, WatchColumn.PRICE), (self.snipes_view, SnipeColumn.MAX),
-                             (self.snipes_view, SnipeColumn.PRICE)):
+                             (self.snipes_view, SnipeColumn.PRICE), (self.snipes_view, SnipeColumn.FINAL)):
             header = view.horizontalHeader()
             wanted = max(view.sizeHintForColumn(column), header.sectionSizeHint(column))
             if header.sectionSize(column) < wanted:

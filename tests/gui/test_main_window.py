@@ -488,3 +488,24 @@ def test_a_status_message_is_read_whole_and_the_status_comes_back_after(
     qtbot.waitUntil(lambda: window.next_snipe_label.isVisible(), timeout=3000)
     assert window.next_snipe_label.text().startswith("Next snipe: ")
     assert bar.toolTip() == ""
+
+
+def test_the_snipes_item_column_takes_the_room_and_timing_stays_compact(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock
+) -> None:
+    seed(store, user_id, clock)
+    window = make_window()
+    window.tabs.setCurrentIndex(window.SNIPES_TAB)
+    window.resize(1600, 1000)
+    window.show()
+    qtbot.waitExposed(window)
+    header = window.snipes_view.horizontalHeader()
+    qtbot.waitUntil(lambda: header.sectionSize(SnipeColumn.ITEM) > 500, timeout=3000)
+    widths = {column: header.sectionSize(column) for column in SnipeColumn}
+    assert max(widths, key=lambda c: widths[c]) == SnipeColumn.ITEM
+    assert widths[SnipeColumn.TIMING] <= 200
+    # Every title of the seed is shown whole at this width.
+    view = window.snipes_view
+    for row in range(window.snipes_proxy.rowCount()):
+        assert view.sizeHintForIndex(window.snipes_proxy.index(row, SnipeColumn.ITEM)).width() <= widths[SnipeColumn.ITEM]
+    assert window.snipes_proxy.headerData(SnipeColumn.FINAL, QtCore.Qt.Orientation.Horizontal) == "Final price"

@@ -507,5 +507,6 @@ def test_the_snipes_item_column_takes_the_room_and_timing_stays_compact(
     # Every title of the seed is shown whole at this width.
     view = window.snipes_view
     for row in range(window.snipes_proxy.rowCount()):
-        assert view.sizeHintForIndex(window.snipes_proxy.index(row, SnipeColumn.ITEM)).width() <= widths[SnipeColumn.ITEM]
+        wanted = view.sizeHintForIndex(window.snipes_proxy.index(row, SnipeColumn.ITEM)).width()
+        assert wanted <= widths[SnipeColumn.ITEM]
     assert window.snipes_proxy.headerData(SnipeColumn.FINAL, QtCore.Qt.Orientation.Horizontal) == "Final price"

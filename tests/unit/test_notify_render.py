@@ -142,7 +142,8 @@ def test_every_notice_has_a_title_and_a_different_body_that_never_repeats_itself
     assert title.startswith(notice.headline)
     if kind is not NoticeKind.DAILY_SUMMARY and kind is not NoticeKind.ACCOUNT_NEEDS_RELINK:
         assert "Millennium Falcon" in title
-    assert body and body != title
+    assert body
+    assert body != title
     sentences = _sentences(body)
     assert len(sentences) == len(set(sentences)), body
     # Each amount is said once in the body: a second "$187.50" is the old "Won for … — Won for …".

@@ -47,6 +47,7 @@ from sniper_app.ui.models import (
 )
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 from sniper_app.ui.thumbnails import ThumbnailCache
+from sniper_app.ui.watch_list_model import SNIPE_ID_ROLE
 from sniper_app.ui.window_state import ini_bool, open_state
 
 if TYPE_CHECKING:
@@ -62,6 +63,10 @@ class _CountRelay(QtCore.QObject):
     """Carries a pool thread's count back to the window's thread as a queued signal."""
 
     counted = QtCore.Signal(int, int)  # (generation, count; -1 when counting failed)
+
+
+# eBay settles an auction's final price and bid count a few seconds after its end.
+ENDED_REFRESH_MS: Final = 20_000
 
 
 def events_text(count: int) -> str:
@@ -122,6 +127,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._export_cancel: threading.Event | None = None  # set: the running export stops
         self._export_dialog: QtWidgets.QProgressDialog | None = None
         self._quitting = False
+        self._ended_refresh_due = False
         self._dialogs: dict[str, QtWidgets.QWidget] = {}
         self._reads = reads
         self._settings = settings
@@ -202,6 +208,20 @@ class MainWindow(QtWidgets.QMainWindow):
         self.history_model.filterChanged.connect(self._update_history_count)
         self.history_model.newerArrived.connect(self._update_history_count)
         self.snipes_model.rowsInserted.connect(self._update_next_snipe)
+        # The watch list marks the rows that have a snipe; the Snipes model is where snipes change.
+        self._watch_snipes = QtCore.QTimer(self)
+        self._watch_snipes.setSingleShot(True)
+        self._watch_snipes.setInterval(0)
+        self._watch_snipes.timeout.connect(lambda: self.watch_model.set_snipes(self.snipes_model.rows()))
+        for signal in (self.snipes_model.rowsInserted, self.snipes_model.rowsRemoved, self.snipes_model.modelReset):
+            signal.connect(self._watch_snipes.start)
+        self.snipes_model.dataChanged.connect(
+            lambda first, last, *_roles: self._watch_snipes.start()
+            if not first.column() == last.column() == SnipeColumn.TIME_LEFT else None)
+        self.watch_model.set_snipes(self.snipes_model.rows())
+        # An item that ended while shown is read again from eBay shortly after, for its final figures.
+        self.ended_refresh_ms = ENDED_REFRESH_MS
+        self.watch_model.itemsEnded.connect(self._refresh_after_end)
         self.snipes_model.dataChanged.connect(self._update_next_snipe)
 
         # Engine events come in bursts; one history refresh per burst is enough.
@@ -268,6 +288,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # The title takes the room the window has; the one-click button keeps its own size at the right.
         watch.setSectionResizeMode(WatchColumn.TITLE, QtWidgets.QHeaderView.ResizeMode.Stretch)
         watch.resizeSection(WatchColumn.SNIPE, 96)
+        watch.resizeSection(WatchColumn.MY_SNIPE, 190)
         watch.setSortIndicator(WatchColumn.TIME_LEFT, QtCore.Qt.SortOrder.AscendingOrder)
         snipes = self.snipes_view.horizontalHeader()
         # The item's title is what people read: it takes the room; Timing is a short figure, its sentence
@@ -420,6 +441,19 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _snipe_from_watch(self, index: QtCore.QModelIndex) -> None:
         legacy = index.siblingAtColumn(0).data(KEY_ROLE)
+        row = self.watch_model.row(index.row()) if legacy else None
+        if row is not None and row.snipeable and index.siblingAtColumn(0).data(SNIPEABLE_ROLE) is False:
+            self.statusBar().showMessage(
+                self.tr("Item {item} has ended: there is nothing left to snipe.").format(item=legacy), 8000)
+            return
+        snipe_id = index.siblingAtColumn(0).data(SNIPE_ID_ROLE)
+        if snipe_id is not None:
+            at = self.snipes_model.row_of(int(snipe_id))
+            if at is not None and self.snipes_model.row(at).status in NOT_FIRED_STATUSES:
+                self.edit_snipe(int(snipe_id))
+            else:
+                self.open_details(int(snipe_id))
+            return
         if legacy and index.siblingAtColumn(0).data(SNIPEABLE_ROLE) is False:
             self.statusBar().showMessage(
                 self.tr("Item {item} is a fixed-price listing: it can only be bought outright, so there is "
@@ -454,8 +488,10 @@ class MainWindow(QtWidgets.QMainWindow):
     @QtCore.Slot()
     def edit_selected(self) -> None:
         snipe_id = self.selected_snipe_id()
-        if snipe_id is None:
-            return
+        if snipe_id is not None:
+            self.edit_snipe(snipe_id)
+
+    def edit_snipe(self, snipe_id: int) -> None:
         from sniper_app.ui.snipe_dialog import SnipeDialog
 
         dialog = SnipeDialog(
@@ -520,6 +556,18 @@ class MainWindow(QtWidgets.QMainWindow):
         dialog = SnipeDetail(self._reads, snipe_id, parent=self, clock=self._clock)
         self._keep(dialog, f"detail:{snipe_id}")
         dialog.show()
+
+    @QtCore.Slot(list)
+    def _refresh_after_end(self, _items: list[str]) -> None:
+        if not self._ended_refresh_due:
+            self._ended_refresh_due = True
+            QtCore.QTimer.singleShot(self.ended_refresh_ms, self, self._refresh_ended)
+
+    def _refresh_ended(self) -> None:
+        self._ended_refresh_due = False
+        if self.service.linked_username():
+            self.runner.submit(self.service.sync_watchlist(), what=self.tr("Watch list sync"),
+                               on_error=lambda _exc: None)
 
     @QtCore.Slot()
     def sync_now(self) -> None:

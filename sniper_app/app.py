@@ -106,8 +106,8 @@ def demo_instructions(settings: Settings, overrides: dict[str, Any]) -> str:
         [
             f"Sniper demo: a simulated eBay at {settings.ebay_api_url} with a seeded watch list (user 'demo').",
             f"Demo data is kept apart in {settings.resolved_data_dir()}, its settings in {paths.demo_config_dir()}.",
-            "Each start is a new simulated eBay, so the demo starts clean: link again "
-            f"(in the window, or '{prog} --demo account link'); the demo's settings stay.",
+            "Each start is a new simulated eBay, so the demo starts clean: link it again (the first command "
+            "below, or the window's Link dialog); the demo's settings stay.",
             "From another terminal:",
             f"  {prog} --demo account link        # the demo's eBay agrees by itself: no browser needed",
             f"  {prog} --demo watchlist sync",

@@ -34,7 +34,8 @@ def _start_demo(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     while not any("Press Ctrl+C" in line for line in banner):
         line = proc.stdout.readline()
         if not line:
-            raise AssertionError(f"the demo ended before its banner: {banner} {proc.stderr.read() if proc.stderr else ''}")
+            err = proc.stderr.read() if proc.stderr else ""
+            raise AssertionError(f"the demo ended before its banner: {banner} {err}")
         banner.append(line)
     return proc, "".join(banner)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import poll
+from tests.support.wait import wait_until
 
 
 @pytest.fixture
@@ -93,5 +93,5 @@ def test_demo_settings_stay_in_the_demos_folder_and_a_restart_starts_clean(home:
         assert json.loads(listed.stdout) == [], "no watch list of the last world"
     finally:
         _stop(proc)
-    poll(lambda: not (Path(home["HOME"]) / ".local" / "share" / "sniper-app" / "demo" / "demo.json").exists(),
-         5.0, "the demo's state file to go")
+    state = Path(home["HOME"]) / ".local" / "share" / "sniper-app" / "demo" / "demo.json"
+    wait_until(lambda: not state.exists(), 5.0, "the demo's state file to go")

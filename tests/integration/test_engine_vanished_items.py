@@ -13,13 +13,12 @@ from sniper_app.domain.status import SnipeStatus
 from sniper_app.engine.bus import SnipeStatusChanged
 from sniper_app.simulator import SimulatorServer
 from tests.support.engine import rig, wait_status
-from tests.support.simulator import sim  # noqa: F401  (fixture)
 
 GONE_ITEM = "110000000000"  # an item number of a world that no longer exists (an old demo's simulator)
 
 
 def test_a_snipe_on_a_vanished_item_fails_at_the_sync_and_an_unwatched_one_does_not(
-    sim: SimulatorServer, tmp_path: Path  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path
 ) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:

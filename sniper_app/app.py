@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sniper_app import paths
 from sniper_app.bootstrap import (
     DEMO_CLIENT_SECRET,
     DEMO_STATE_FILE,
@@ -36,7 +37,7 @@ from sniper_app.bootstrap import (
     write_metrics,
     write_metrics_until,
 )
-from sniper_app.config import Settings, load_settings
+from sniper_app.config import SETTINGS_FILE, Settings, load_settings
 from sniper_app.domain.errors import SniperError
 from sniper_app.ebay.keystore import CLIENT_SECRET_ENV
 from sniper_app.engine.lock import EngineRunning
@@ -64,8 +65,10 @@ def _alive(pid: int) -> bool:
 
 
 def running_demo_settings(base: Settings | None = None) -> Settings:
-    """The settings of the demo running in another process (``sniper-app --demo COMMAND``)."""
-    base = base or load_settings()
+    """The settings of the demo running in another process (``sniper-app --demo COMMAND``): the demo's own
+    saved settings with the running simulator's addresses on top."""
+    # Where the demo's data is follows the user's real settings; what it runs with, the demo's own.
+    base = base or load_settings(path=paths.user_config_dir() / SETTINGS_FILE)
     path = demo_dir(base) / DEMO_STATE_FILE
     hint = f"start it with '{command_name()} --demo' in another terminal, then run this command again"
     try:
@@ -79,7 +82,7 @@ def running_demo_settings(base: Settings | None = None) -> Settings:
     if not _alive(pid):
         path.unlink(missing_ok=True)
         raise DemoNotRunning(f"The demo has stopped; {hint}.")
-    return apply_overrides(base, overrides)
+    return apply_overrides(load_settings(path=paths.demo_config_dir() / SETTINGS_FILE), overrides)
 
 
 def command_name() -> str:
@@ -98,11 +101,13 @@ def demo_instructions(settings: Settings, overrides: dict[str, Any]) -> str:
     prog = command_name()
     env = " ".join(
         f"SNIPER_{key.upper()}={value}" for key, value in overrides.items()
-    ) + f" {CLIENT_SECRET_ENV}={DEMO_CLIENT_SECRET}"
+    ) + f" {CLIENT_SECRET_ENV}={DEMO_CLIENT_SECRET} SNIPER_CONFIG_DIR={paths.demo_config_dir()}"
     return "\n".join(
         [
             f"Sniper demo: a simulated eBay at {settings.ebay_api_url} with a seeded watch list (user 'demo').",
-            f"Demo data is kept apart in {settings.resolved_data_dir()}.",
+            f"Demo data is kept apart in {settings.resolved_data_dir()}, its settings in {paths.demo_config_dir()}.",
+            "Each start is a new simulated eBay, so the demo starts clean: link it again (the first command "
+            "below, or the window's Link dialog); the demo's settings stay.",
             "From another terminal:",
             f"  {prog} --demo account link        # the demo's eBay agrees by itself: no browser needed",
             f"  {prog} --demo watchlist sync",

@@ -291,18 +291,34 @@ def demo_world(base: Settings) -> Iterator[DemoWorld]:
     both go when the run ends."""
     from sniper_app.simulator import SimulatorServer
 
+    # Each start is a new simulated eBay: the last run's sign-in, watch list and snipes name a world that no
+    # longer exists, so the demo starts clean (its settings, kept in its own config folder, stay).
+    clear_demo_world(demo_dir(base))
+    # Settings saved while the demo runs are the demo's: the user's real settings file is never written.
+    was_demo = paths.config_dir() == paths.demo_config_dir()
+    paths.use_demo_config()
     sim = SimulatorServer(host="127.0.0.1", port=0, sntp_port=0, scenario="demo", auto_approve=True)
     sim.start()
     state: Path | None = None
     try:
         overrides = demo_overrides(base, sim.base_url, sim.trading_url, sim.sntp_address)
-        settings = apply_overrides(base, overrides)
+        settings = apply_overrides(load_settings(), overrides)
         state = write_demo_state(base, overrides)
         yield DemoWorld(sim, settings, overrides)
     finally:
         if state is not None:
             state.unlink(missing_ok=True)
         sim.stop()
+        paths.use_demo_config(was_demo)
+
+
+def clear_demo_world(directory: Path) -> None:
+    """Remove the last demo run's database and simulated sign-in (never the lock the caller holds)."""
+    from sniper_app.ebay.vaults import DEMO_SECRETS_FILE
+    from sniper_app.store import DB_FILENAME
+
+    for name in (DB_FILENAME, f"{DB_FILENAME}-wal", f"{DB_FILENAME}-shm", DEMO_SECRETS_FILE, METRICS_FILE):
+        (directory / name).unlink(missing_ok=True)
 
 
 # --- running -----------------------------------------------------------------------------------------------

@@ -19,9 +19,31 @@ def _override(name: str) -> Path | None:
     return Path(value).expanduser() if value else None
 
 
-def config_dir() -> Path:
-    """Settings live here; only the environment can move it (the settings file cannot name its own home)."""
+DEMO_CONFIG_SUBDIR = "demo"
+_demo_config = False
+
+
+def user_config_dir() -> Path:
+    """The user's own settings folder, whatever this process runs (the demo keeps its own inside it)."""
     return _override("SNIPER_CONFIG_DIR") or platformdirs.user_config_path(APP_NAME, appauthor=False)
+
+
+def demo_config_dir() -> Path:
+    return user_config_dir() / DEMO_CONFIG_SUBDIR
+
+
+def use_demo_config(on: bool = True) -> None:
+    """From now on this process reads and saves the demo's settings, never the user's real ones."""
+    global _demo_config  # one switch for the whole process, set once at start
+    _demo_config = on
+
+
+def config_dir() -> Path:
+    """Settings live here; only the environment can move it (the settings file cannot name its own home).
+
+    In the demo (and a ``--demo`` command) it is the demo's own folder inside it.
+    """
+    return demo_config_dir() if _demo_config else user_config_dir()
 
 
 def default_data_dir() -> Path:

@@ -32,7 +32,12 @@ def add_commands(sub: Any) -> None:
 def _config_show(args: argparse.Namespace, out: Output) -> int:
     from sniper_app.config import load_settings
 
-    settings = load_settings()
+    if args.demo:
+        from sniper_app.app import running_demo_settings
+
+        settings = running_demo_settings()  # the running demo's, its simulated eBay's addresses included
+    else:
+        settings = load_settings()
     data = settings.model_dump(mode="json")
     out.result(data, "\n".join(f"{key} = {'' if value is None else value}" for key, value in data.items()))
     return EXIT_OK
@@ -67,9 +72,16 @@ def _config_path(args: argparse.Namespace, out: Output) -> int:
     from sniper_app import paths
     from sniper_app.config import load_settings, settings_path
 
+    if args.demo:
+        from sniper_app.bootstrap import demo_dir
+        from sniper_app.config import SETTINGS_FILE
+
+        data_dir = demo_dir(load_settings(path=paths.user_config_dir() / SETTINGS_FILE))
+    else:
+        data_dir = load_settings().resolved_data_dir()
     data = {
         "settings": str(settings_path()),
-        "data": str(load_settings().resolved_data_dir()),
+        "data": str(data_dir),
         "logs": str(paths.log_dir()),
     }
     out.result(data, "\n".join(f"{key}: {value}" for key, value in data.items()))

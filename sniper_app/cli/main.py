@@ -98,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_engine(args, out)
         if args.headless:
             raise UsageError("--headless runs the engine and takes no command; run commands from another terminal.")
+        if args.demo:
+            from sniper_app import paths
+
+            paths.use_demo_config()  # a --demo command reads and saves the demo's settings, never the real ones
         return handler(args, out)
     except InputError as exc:
         return out.error(str(exc), EXIT_BAD_INPUT)

@@ -180,7 +180,9 @@ class SniperService(Reads):
         """Sync now; a sync already running is joined rather than doubled."""
         async with self._sync_lock:
             try:
-                return await self.actions.sync_watchlist()
+                result = await self.actions.sync_watchlist()
+                await self.engine.fail_vanished_snipes(watched=result.kept_ids)
+                return result
             except Exception as exc:
                 self.bus.publish(WatchlistSynced(count=0, added=0, removed=0, error=str(exc)))
                 raise

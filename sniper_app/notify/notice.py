@@ -79,19 +79,65 @@ class Notice:
     def final_price_text(self) -> str | None:
         return with_converted(self.final_price, self.final_price_converted) if self.final_price is not None else None
 
-    def summary(self) -> str:
-        """One or two plain sentences for a tray balloon."""
+    @property
+    def tray_title(self) -> str:
+        """What happened, and to which item: the first line of a balloon."""
+        return f"{self.headline}: {self.title}" if self.title else self.headline
+
+    @property
+    def useful_reason(self) -> str | None:
+        """The engine's reason when it adds to the numbers shown; None when it only restates them.
+
+        A won or placed snipe's reason is "Won for $X." or "eBay accepted the bid of $X.", which the
+        figures already say; printing both is how a notice comes to repeat itself.
+        """
+        if self.kind in (NoticeKind.BID_WON, NoticeKind.BID_PLACED):
+            return None
+        if self.kind is NoticeKind.BID_LOST and self.final_price is not None:
+            return None
+        return self.reason or None
+
+    def body(self) -> str:
+        """The numbers and the next step, under :attr:`tray_title`; never a repeat of it."""
         parts: list[str] = []
-        if self.title:
-            parts.append(self.title)
-        if self.kind is NoticeKind.BID_WON and self.final_price is not None:
-            parts.append(f"Won for {self.final_price_text}.")
-        elif self.kind is NoticeKind.BID_LOST and self.final_price is not None:
-            parts.append(f"Sold for {self.final_price_text}; your maximum was {self.max_bid_text}.")
-        elif self.kind is NoticeKind.BID_PLACED and self.max_bid is not None:
-            parts.append(f"Your maximum of {self.max_bid_text} reached eBay.")
-        elif self.kind is NoticeKind.AUCTION_ENDING and self.ends_at is not None:
-            parts.append(f"Ends at {self.ends_at.astimezone():%H:%M}.")
-        if self.reason:
-            parts.append(self.reason)
-        return " — ".join(parts) if parts else self.headline
+        ends = f"{self.ends_at.astimezone():%H:%M}" if self.ends_at is not None else None
+        if self.kind is NoticeKind.BID_WON:
+            if self.final_price is not None:
+                saving = self.saving
+                below = f", {saving} below your maximum of {self.max_bid_text}" if saving and saving.minor > 0 else ""
+                parts.append(f"Final price {self.final_price_text}{below}.")
+            parts.append("Pay on eBay as usual.")
+        elif self.kind is NoticeKind.BID_LOST:
+            if self.final_price is not None:
+                parts.append(f"Sold for {self.final_price_text}; your maximum was {self.max_bid_text}.")
+        elif self.kind is NoticeKind.BID_PLACED:
+            if self.max_bid is not None:
+                parts.append(f"eBay holds your maximum of {self.max_bid_text}.")
+            parts.append(f"The auction ends at {ends}; you will hear how it ends." if ends
+                         else "You will hear how it ends.")
+        elif self.kind is NoticeKind.AUCTION_ENDING:
+            up_to = f" up to {self.max_bid_text}" if self.max_bid is not None else ""
+            when = f"Ends at {ends}" if ends else "Ends soon"
+            parts.append(f"{when}; Sniper will bid{up_to} seconds before the end.")
+        elif self.kind is NoticeKind.DAILY_SUMMARY:
+            shown = "; ".join(self.lines[:3])
+            more = len(self.lines) - 3
+            parts.append(shown + (f"; and {more} more." if more > 0 else "."))
+        reason = self.useful_reason
+        if reason:
+            parts.append(reason)
+        elif self.kind is NoticeKind.BID_FAILED:
+            parts.append("The bid could not be placed.")
+        elif self.kind is NoticeKind.BID_MISSED:
+            parts.append("The bid was not sent in time.")
+        if self.kind is NoticeKind.BID_MISSED:
+            parts.append("Keep Sniper running before auctions end.")
+        elif self.kind is NoticeKind.ACCOUNT_NEEDS_RELINK:
+            parts.append("Link it again: Account › Link, or sniper-app account link.")
+        elif self.kind in (NoticeKind.BID_FAILED, NoticeKind.SNIPE_AT_RISK) and self.snipe_id is not None:
+            parts.append("Click to open the snipe.")
+        return " ".join(parts)
+
+    def summary(self) -> str:
+        """The whole notice on one line, where there is no balloon (the status bar)."""
+        return f"{self.tray_title} — {self.body()}"

@@ -75,7 +75,7 @@ def _context(notice: Notice) -> dict[str, Any]:
         "final_price": notice.final_price_text,
         "saving": saving.format() if saving is not None and saving.minor > 0 else None,
         "timing": notice.timing,
-        "reason": notice.reason,
+        "reason": notice.useful_reason,
         "ends_at": notice.ends_at.astimezone().strftime("%Y-%m-%d %H:%M %Z") if notice.ends_at else None,
         "account": notice.account,
         "lines": list(notice.lines),

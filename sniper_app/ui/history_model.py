@@ -56,6 +56,7 @@ class HistoryModel(TableModel):
     """
 
     filterChanged = QtCore.Signal()
+    newerArrived = QtCore.Signal()  # events recorded since were added at the top: the count changed
 
     def __init__(
         self,
@@ -195,6 +196,7 @@ class HistoryModel(TableModel):
         self._ids[0:0] = array("q", (event.id for event in fresh))
         self._pages.clear()  # every row moved down: cached pages no longer line up with row numbers
         self.endInsertRows()
+        self.newerArrived.emit()
 
     def count(self) -> int:
         """How many events match the current filter (a store count, not the rows loaded so far)."""

@@ -48,6 +48,7 @@ from sniper_app.ui.models import (
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 from sniper_app.ui.stats_view import StatsView
 from sniper_app.ui.thumbnails import ThumbnailCache
+from sniper_app.ui.watch_list_model import SNIPE_ID_ROLE
 from sniper_app.ui.window_state import ini_bool, open_state
 
 if TYPE_CHECKING:
@@ -63,6 +64,17 @@ class _CountRelay(QtCore.QObject):
     """Carries a pool thread's count back to the window's thread as a queued signal."""
 
     counted = QtCore.Signal(int, int)  # (generation, count; -1 when counting failed)
+
+
+# eBay settles an auction's final price and bid count a few seconds after its end.
+ENDED_REFRESH_MS: Final = 20_000
+
+
+def events_text(count: int) -> str:
+    """ "1 event", "2 events", "1,204 events": the History counter in words."""
+    if count == 1:
+        return QtCore.QCoreApplication.translate("MainWindow", "1 event")
+    return QtCore.QCoreApplication.translate("MainWindow", "{n:,} events").format(n=count)
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -116,6 +128,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._export_cancel: threading.Event | None = None  # set: the running export stops
         self._export_dialog: QtWidgets.QProgressDialog | None = None
         self._quitting = False
+        self._ended_refresh_due = False
         self._dialogs: dict[str, QtWidgets.QWidget] = {}
         self._reads = reads
         self._settings = settings
@@ -157,7 +170,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # "£45.00 ≈ $57.69" is wider than a plain price: the price columns grow to show it whole.
         self._fit_price_columns()
         for model, columns in ((self.watch_model, (WatchColumn.PRICE,)),
-                               (self.snipes_proxy, (SnipeColumn.MAX, SnipeColumn.PRICE))):
+                               (self.snipes_proxy, (SnipeColumn.MAX, SnipeColumn.PRICE, SnipeColumn.FINAL))):
             model.modelReset.connect(self._fit_price_columns)
             model.rowsInserted.connect(self._fit_price_columns)
             # The countdown repaints Time left every second; only a change that reaches a price is measured.
@@ -196,7 +209,22 @@ class MainWindow(QtWidgets.QMainWindow):
         self.history_filter_bar.changed.connect(self.apply_history_filter)
         self.history_filter_bar.exportRequested.connect(self._choose_export_file)
         self.history_model.filterChanged.connect(self._update_history_count)
+        self.history_model.newerArrived.connect(self._update_history_count)
         self.snipes_model.rowsInserted.connect(self._update_next_snipe)
+        # The watch list marks the rows that have a snipe; the Snipes model is where snipes change.
+        self._watch_snipes = QtCore.QTimer(self)
+        self._watch_snipes.setSingleShot(True)
+        self._watch_snipes.setInterval(0)
+        self._watch_snipes.timeout.connect(lambda: self.watch_model.set_snipes(self.snipes_model.rows()))
+        for signal in (self.snipes_model.rowsInserted, self.snipes_model.rowsRemoved, self.snipes_model.modelReset):
+            signal.connect(self._watch_snipes.start)
+        self.snipes_model.dataChanged.connect(
+            lambda first, last, *_roles: self._watch_snipes.start()
+            if not first.column() == last.column() == SnipeColumn.TIME_LEFT else None)
+        self.watch_model.set_snipes(self.snipes_model.rows())
+        # An item that ended while shown is read again from eBay shortly after, for its final figures.
+        self.ended_refresh_ms = ENDED_REFRESH_MS
+        self.watch_model.itemsEnded.connect(self._refresh_after_end)
         self.snipes_model.dataChanged.connect(self._update_next_snipe)
 
         # Engine events come in bursts; one history refresh per burst is enough.
@@ -263,10 +291,15 @@ class MainWindow(QtWidgets.QMainWindow):
         # The title takes the room the window has; the one-click button keeps its own size at the right.
         watch.setSectionResizeMode(WatchColumn.TITLE, QtWidgets.QHeaderView.ResizeMode.Stretch)
         watch.resizeSection(WatchColumn.SNIPE, 96)
+        watch.resizeSection(WatchColumn.MY_SNIPE, 190)
         watch.setSortIndicator(WatchColumn.TIME_LEFT, QtCore.Qt.SortOrder.AscendingOrder)
         snipes = self.snipes_view.horizontalHeader()
-        snipes.resizeSection(SnipeColumn.ITEM, 300)
-        snipes.setStretchLastSection(True)
+        # The item's title is what people read: it takes the room; Timing is a short figure, its sentence
+        # in the tooltip.
+        snipes.setStretchLastSection(False)
+        snipes.setSectionResizeMode(SnipeColumn.ITEM, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        snipes.setMinimumSectionSize(40)
+        snipes.resizeSection(SnipeColumn.TIMING, 130)
         snipes.setSortIndicator(SnipeColumn.TIME_LEFT, QtCore.Qt.SortOrder.AscendingOrder)
         history = self.history_view.horizontalHeader()
         history.resizeSection(HistoryColumn.WHEN, 150)
@@ -277,7 +310,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _fit_price_columns(self) -> None:
         # Grow only: a wider column the user chose stays; a narrower one (saved, or the default) never clips.
         for view, column in ((self.watch_view, WatchColumn.PRICE), (self.snipes_view, SnipeColumn.MAX),
-                             (self.snipes_view, SnipeColumn.PRICE)):
+                             (self.snipes_view, SnipeColumn.PRICE), (self.snipes_view, SnipeColumn.FINAL)):
             header = view.horizontalHeader()
             wanted = max(view.sizeHintForColumn(column), header.sectionSizeHint(column))
             if header.sectionSize(column) < wanted:
@@ -411,6 +444,19 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _snipe_from_watch(self, index: QtCore.QModelIndex) -> None:
         legacy = index.siblingAtColumn(0).data(KEY_ROLE)
+        row = self.watch_model.row(index.row()) if legacy else None
+        if row is not None and row.snipeable and index.siblingAtColumn(0).data(SNIPEABLE_ROLE) is False:
+            self.statusBar().showMessage(
+                self.tr("Item {item} has ended: there is nothing left to snipe.").format(item=legacy), 8000)
+            return
+        snipe_id = index.siblingAtColumn(0).data(SNIPE_ID_ROLE)
+        if snipe_id is not None:
+            at = self.snipes_model.row_of(int(snipe_id))
+            if at is not None and self.snipes_model.row(at).status in NOT_FIRED_STATUSES:
+                self.edit_snipe(int(snipe_id))
+            else:
+                self.open_details(int(snipe_id))
+            return
         if legacy and index.siblingAtColumn(0).data(SNIPEABLE_ROLE) is False:
             self.statusBar().showMessage(
                 self.tr("Item {item} is a fixed-price listing: it can only be bought outright, so there is "
@@ -445,8 +491,10 @@ class MainWindow(QtWidgets.QMainWindow):
     @QtCore.Slot()
     def edit_selected(self) -> None:
         snipe_id = self.selected_snipe_id()
-        if snipe_id is None:
-            return
+        if snipe_id is not None:
+            self.edit_snipe(snipe_id)
+
+    def edit_snipe(self, snipe_id: int) -> None:
         from sniper_app.ui.snipe_dialog import SnipeDialog
 
         dialog = SnipeDialog(
@@ -511,6 +559,18 @@ class MainWindow(QtWidgets.QMainWindow):
         dialog = SnipeDetail(self._reads, snipe_id, parent=self, clock=self._clock)
         self._keep(dialog, f"detail:{snipe_id}")
         dialog.show()
+
+    @QtCore.Slot(list)
+    def _refresh_after_end(self, _items: list[str]) -> None:
+        if not self._ended_refresh_due:
+            self._ended_refresh_due = True
+            QtCore.QTimer.singleShot(self.ended_refresh_ms, self, self._refresh_ended)
+
+    def _refresh_ended(self) -> None:
+        self._ended_refresh_due = False
+        if self.service.linked_username():
+            self.runner.submit(self.service.sync_watchlist(), what=self.tr("Watch list sync"),
+                               on_error=lambda _exc: None)
 
     @QtCore.Slot()
     def sync_now(self) -> None:
@@ -695,7 +755,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if generation != self._count_generation:  # an older filter's answer arriving late is dropped
             return
         label = self.history_filter_bar.count_label
-        label.setText(self.tr("{n:,} events").format(n=count) if count >= 0 else "")
+        label.setText(events_text(count) if count >= 0 else "")
 
     def export_history(self, path: Path) -> int:
         """Write the filtered history (every page, not just those loaded) to ``path`` as CSV."""

@@ -68,9 +68,8 @@ class NoticeRelay(QtCore.QObject):
     @QtCore.Slot(object)
     def show(self, notice: Notice) -> None:
         warning = notice.kind in _WARNINGS
-        text = notice.summary()
-        if not self.tray.show_message(notice.headline, text, snipe_id=notice.snipe_id, warning=warning):
-            self.window.statusBar().showMessage(f"{notice.headline}: {text}", 15000)
+        if not self.tray.show_message(notice.tray_title, notice.body(), snipe_id=notice.snipe_id, warning=warning):
+            self.window.statusBar().showMessage(notice.summary(), 15000)
 
 
 _WARNINGS = frozenset({
@@ -130,6 +129,8 @@ async def run_shell(
         window.show()
     if not in_tray:
         window.statusBar().showMessage(window.tr("No system tray here: closing the window asks first."), 30000)
+        tray.appeared.connect(lambda: window.statusBar().showMessage(
+            window.tr("The system tray is here now: closing the window keeps Sniper in it."), 10000))
     restore_signals = _stop_on_signals(stop)
     _sync_autostart(ctx.settings.autostart)
     shell = Shell(ctx, engine, service, window, tray, runner, stop)

@@ -194,7 +194,10 @@ class SnipeDialog(QtWidgets.QDialog):
         QtCore.QTimer.singleShot(0, self, self._fit_to_contents)
 
     def _set_warnings(self, warnings: list[str]) -> None:
-        self.warning_label.setText("\n".join(warnings))
+        text = "\n".join(warnings)
+        if text == self.warning_label.text() and self.warning_label.isHidden() != bool(warnings):
+            return  # the countdown re-checks every second: an unchanged sentence is not laid out again
+        self.warning_label.setText(text)
         self.warning_label.setVisible(bool(warnings))
         QtCore.QTimer.singleShot(0, self, self._fit_to_contents)
 
@@ -342,6 +345,14 @@ class SnipeDialog(QtWidgets.QDialog):
     @QtCore.Slot()
     def _show_end(self) -> None:
         snipe_preview.show_end(self)
+        if self._preview is not None and not self._saving:
+            # "Ends in 4 minutes 23 seconds" counts down with the Ends line, and an end passed while the
+            # dialog is open is said at once.
+            if self._amount_touched:
+                self._validate(show=True)
+            else:
+                self._check_item()
+        self._update_ok()
 
     def _facts(self) -> tuple[Money, datetime] | None:
         """The price and end the rules need, or None (with the reason shown) when eBay did not give them."""
@@ -509,8 +520,11 @@ class SnipeDialog(QtWidgets.QDialog):
 
     def _update_ok(self) -> None:
         preview = self._preview
-        ready = preview is not None and preview.is_auction and not self._saving
+        ended = snipe_preview.has_ended(self)
+        ready = preview is not None and preview.is_auction and not self._saving and not ended
         self.ok_button.setEnabled(ready)
+        self.ok_button.setToolTip(self.tr("This auction has already ended: there is nothing left to bid on.")
+                                  if ended else "")
 
     # --- edit mode --------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from sniper_app.domain.money import near_price, with_converted
 from sniper_app.engine.service import ItemPreview
 from sniper_app.ui.formatting import format_time_left
-from sniper_app.ui.qt import QtCore
+from sniper_app.ui.qt import QtCore, QtWidgets
 
 if TYPE_CHECKING:
     from sniper_app.ui.snipe_dialog import SnipeDialog
@@ -75,11 +75,26 @@ def show_image(dialog: SnipeDialog) -> None:
     dialog.image_label.setPixmap(dialog._thumbnails.pixmap(preview.image_url))
 
 
+def has_ended(dialog: SnipeDialog) -> bool:
+    preview = dialog._preview
+    return preview is not None and preview.end_time is not None and preview.end_time <= dialog._clock()
+
+
+def _show_minimum(dialog: SnipeDialog, shown: bool) -> None:
+    """An ended auction has no next bid: its minimum row goes, and the amount's hint with it."""
+    for form in dialog.preview_box.findChildren(QtWidgets.QFormLayout):
+        if form.indexOf(dialog.minimum_label) >= 0:
+            form.setRowVisible(dialog.minimum_label, shown)
+    if not shown:
+        dialog.amount_edit.setPlaceholderText("")
+
+
 def show_end(dialog: SnipeDialog) -> None:
     preview = dialog._preview
     if preview is None or preview.end_time is None:
         dialog.end_label.setText(dialog.tr("unknown"))
         return
+    _show_minimum(dialog, not has_ended(dialog))
     local = preview.end_time.astimezone()
     left = format_time_left(preview.end_time, dialog._clock(), ended=dialog.tr("ended"))
     dialog.end_label.setText(

@@ -18,8 +18,8 @@ from sniper_app.domain.views import (
 )
 from sniper_app.engine.bus import SnipeStatusChanged
 from sniper_app.engine.reads import Reads
-from sniper_app.ui.formatting import format_money, format_price, format_time_left
-from sniper_app.ui.qt import QtCore
+from sniper_app.ui.formatting import format_money, format_near_price, format_price, format_time_left
+from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 from sniper_app.ui.table_model import (
     ALIGN_RIGHT,
     FINISHED_KEY,
@@ -47,6 +47,40 @@ class SnipeColumn(IntEnum):
     TIME_LEFT = 5
     TIMING = 6
     PRICE = 7  # the current price in the listing's currency, eBay's conversion beside it
+    FINAL = 8  # what the auction ended at, once known
+
+
+# An outcome's colour, one for a light and one for a dark background, each ≥ 4.5:1 against the other's
+# opposite (white or the dark palette's base): no single colour reads on both.
+OUTCOME_COLOURS: dict[SnipeStatus, tuple[str, str]] = {
+    SnipeStatus.WON: ("#1a7f37", "#56d364"),
+    SnipeStatus.LOST: ("#9a4d00", "#f0a35e"),
+    SnipeStatus.FAILED: ("#c01c28", "#ff8a80"),
+    SnipeStatus.MISSED: ("#7b3fc4", "#d2a8ff"),
+}
+OUTCOME_ICONS: dict[SnipeStatus, QtWidgets.QStyle.StandardPixmap] = {
+    SnipeStatus.WON: QtWidgets.QStyle.StandardPixmap.SP_DialogApplyButton,
+    SnipeStatus.LOST: QtWidgets.QStyle.StandardPixmap.SP_DialogCancelButton,
+    SnipeStatus.FAILED: QtWidgets.QStyle.StandardPixmap.SP_MessageBoxCritical,
+    SnipeStatus.MISSED: QtWidgets.QStyle.StandardPixmap.SP_MessageBoxWarning,
+}
+
+
+def outcome_icon(status: SnipeStatus) -> QtGui.QIcon | None:
+    """The outcome's icon from the style (None without widgets, as in a model-only process)."""
+    pixmap = OUTCOME_ICONS.get(status)
+    if pixmap is None or not isinstance(QtCore.QCoreApplication.instance(), QtWidgets.QApplication):
+        return None
+    return QtWidgets.QApplication.style().standardIcon(pixmap)
+
+
+def outcome_colour(status: SnipeStatus, palette: QtGui.QPalette | None = None) -> QtGui.QColor | None:
+    """The colour an outcome's status is written in on ``palette``'s background (the app's by default)."""
+    pair = OUTCOME_COLOURS.get(status)
+    if pair is None:
+        return None
+    base = (palette or QtGui.QGuiApplication.palette()).color(QtGui.QPalette.ColorRole.Base)
+    return QtGui.QColor(pair[1] if base.lightnessF() < 0.5 else pair[0])
 
 
 class SnipesModel(TableModel):
@@ -73,6 +107,7 @@ class SnipesModel(TableModel):
             self.tr("Time left"),
             self.tr("Timing"),
             self.tr("Price now"),
+            self.tr("Final price"),
         )
 
     def row_count(self) -> int:
@@ -82,7 +117,9 @@ class SnipesModel(TableModel):
         return self._rows[row]
 
     def counting_rows(self) -> Iterable[int]:
-        return (n for n, item in enumerate(self._rows) if not item.status.is_final)  # finished rows say "ended"
+        # Finished rows say "ended", except a snipe given up on (cancelled, failed early) whose auction runs on.
+        soon_over = self._clock() - timedelta(seconds=2)
+        return (n for n, item in enumerate(self._rows) if not item.status.is_final or item.end_time > soon_over)
 
     def rows(self) -> Sequence[SnipeView]:
         return tuple(self._rows)
@@ -207,6 +244,19 @@ class SnipesModel(TableModel):
             return Qt.ItemFlag.ItemNeverHasChildren
         return super().flags(index)
 
+    def compact_timing(self, item: SnipeView) -> str:
+        """The Timing column's short form ("0.82 s early · 2 ms"); the tooltip has the sentence."""
+        if item.sent_at is not None:
+            arrival = item.sent_at + timedelta(milliseconds=item.latency_ms or 0.0)
+            before = (item.end_time - arrival).total_seconds()
+            text = (self.tr("{s:.2f} s early") if before >= 0 else self.tr("{s:.2f} s late")).format(s=abs(before))
+            if item.latency_ms is not None:
+                text += self.tr(" · {ms:.0f} ms").format(ms=item.latency_ms)
+            return text
+        if item.planned_at is not None and item.status in NOT_FIRED_STATUSES:
+            return self.tr("at {time}").format(time=item.planned_at.astimezone().strftime("%H:%M:%S"))
+        return ""
+
     def timing_text(self, item: SnipeView) -> str:
         parts: list[str] = []
         if item.sent_at is not None:
@@ -248,16 +298,23 @@ class SnipesModel(TableModel):
                     return self.tr("Adding…")
                 return status_text(item.status)
             if col == SnipeColumn.TIME_LEFT:
-                if item.status.is_final:
-                    return self._ended_text()
+                # A cancelled snipe's auction goes on: its countdown stays true, the status says cancelled.
                 return format_time_left(item.end_time, self._clock(), ended=self._ended_text())
             if col == SnipeColumn.TIMING:
-                return self.timing_text(item)
+                return self.compact_timing(item)
             if col == SnipeColumn.PRICE:
                 return format_price(
                     item.current_price_minor, item.currency, item.converted_price_minor, item.converted_currency
                 )
+            if col == SnipeColumn.FINAL:
+                return format_near_price(item.final_price_minor, item.currency, item.current_price_minor,
+                                         item.converted_price_minor, item.converted_currency)
             return None
+        if col == SnipeColumn.STATUS and item.id >= 0:
+            if role == ItemRole.ForegroundRole:
+                return outcome_colour(item.status)
+            if role == ItemRole.DecorationRole and item.status in OUTCOME_ICONS:
+                return outcome_icon(item.status)
         if role == SORT_ROLE:
             keys: dict[int, Any] = {
                 SnipeColumn.ITEM: (item.title or item.legacy_item_id).casefold(),
@@ -268,6 +325,7 @@ class SnipesModel(TableModel):
                 SnipeColumn.TIME_LEFT: end_key(item.end_time) + (FINISHED_KEY if item.status.is_final else 0),
                 SnipeColumn.TIMING: end_key(item.sent_at),
                 SnipeColumn.PRICE: item.current_price_minor if item.current_price_minor is not None else -1,
+                SnipeColumn.FINAL: item.final_price_minor if item.final_price_minor is not None else -1,
             }
             return keys.get(col)
         if role == ItemRole.ToolTipRole:
@@ -275,12 +333,17 @@ class SnipesModel(TableModel):
                 return self.tr("{title}\nItem {item}").format(title=item.title, item=item.legacy_item_id)
             if col == SnipeColumn.STATUS and item.status_reason:
                 return item.status_reason
+            if col == SnipeColumn.TIME_LEFT and item.status.is_final and item.end_time > self._clock():
+                return self.tr("{status}; the auction itself ends at {time}.").format(
+                    status=status_text(item.status), time=item.end_time.astimezone().strftime("%a %d %b %H:%M"))
             if col == SnipeColumn.TIMING:
                 return self.timing_text(item) or None
             if col == SnipeColumn.MAX and item.converted_currency:
                 return self.tr("Bid in {currency}, the listing's own currency.").format(currency=item.currency)
             return None
-        if role == ItemRole.TextAlignmentRole and col in (SnipeColumn.MAX, SnipeColumn.LEAD, SnipeColumn.TIME_LEFT):
+        if role == ItemRole.TextAlignmentRole and col in (
+            SnipeColumn.MAX, SnipeColumn.LEAD, SnipeColumn.TIME_LEFT, SnipeColumn.PRICE, SnipeColumn.FINAL
+        ):
             return ALIGN_RIGHT
         if role == KEY_ROLE:
             return item.id

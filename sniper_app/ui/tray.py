@@ -21,10 +21,15 @@ log = logging.getLogger(__name__)
 MESSAGE_MS: Final = 8000
 RETRY_MS: Final = 5000
 RETRIES: Final = 6
+# After the first half-minute the tray is still watched for, slower: a panel or tray extension started
+# minutes after login (or restarted) must still get the icon.
+WATCH_MS: Final = 30_000
 
 
 class Tray(QtCore.QObject):
     """The tray icon and its menu for ``window``; ``available`` may be given to stand in for the OS."""
+
+    appeared = QtCore.Signal()  # the tray host came up after Sniper did, and the icon is shown now
 
     def __init__(
         self,
@@ -32,6 +37,8 @@ class Tray(QtCore.QObject):
         icon: QtGui.QIcon,
         *,
         available: bool | None = None,
+        retry_ms: int = RETRY_MS,
+        watch_ms: int = WATCH_MS,
         parent: QtCore.QObject | None = None,
     ) -> None:
         super().__init__(parent or window)
@@ -57,7 +64,8 @@ class Tray(QtCore.QObject):
         self._last_snipe: int | None = None
         self._retries = 0
         self._retry = QtCore.QTimer(self)
-        self._retry.setInterval(RETRY_MS)
+        self._watch_ms = watch_ms
+        self._retry.setInterval(retry_ms)
         self._retry.timeout.connect(self._try_show)
         window.tick_done.connect(self.refresh_tooltip)
 
@@ -70,7 +78,7 @@ class Tray(QtCore.QObject):
         return QtWidgets.QSystemTrayIcon.isSystemTrayAvailable()
 
     def start(self) -> bool:
-        """Show the icon; at login the panel may not exist yet, so keep trying for half a minute."""
+        """Show the icon; at login the panel may not exist yet, so keep watching until it does."""
         if self._try_show():
             return True
         self._retry.start()
@@ -78,14 +86,18 @@ class Tray(QtCore.QObject):
 
     def _try_show(self) -> bool:
         if self.available:
+            late = self._retry.isActive()
             self._retry.stop()
             self.icon.show()
             self.window.tray_available = True
+            if late:
+                log.info("the system tray appeared; Sniper's icon is in it now")
+                self.appeared.emit()
             return True
         self._retries += 1
-        if self._retries > RETRIES:
-            self._retry.stop()
-            log.info("no system tray on this desktop; the window stays the way in and out")
+        if self._retries == RETRIES:
+            self._retry.setInterval(self._watch_ms)
+            log.info("no system tray yet; the window stays the way in and out until one appears")
         self.window.tray_available = False
         return False
 

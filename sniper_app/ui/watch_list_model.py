@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum
-from typing import Any
+from typing import Any, Final
 
 from sniper_app.domain.items import is_auction_listing
+from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
 from sniper_app.domain.views import (
+    SnipeView,
     WatchView,
 )
 from sniper_app.engine.reads import Reads
-from sniper_app.ui.formatting import format_price, format_time_left
-from sniper_app.ui.qt import QtCore
+from sniper_app.ui.formatting import format_money, format_price, format_time_left
+from sniper_app.ui.qt import QtCore, QtGui
+from sniper_app.ui.snipes_model import outcome_colour
 from sniper_app.ui.table_model import (
     ALIGN_RIGHT,
     KEY_ROLE,
@@ -28,6 +31,7 @@ from sniper_app.ui.table_model import (
     Qt,
     TableModel,
     end_key,
+    status_text,
     utc_now,
 )
 from sniper_app.ui.thumbnails import ThumbnailCache
@@ -51,6 +55,9 @@ class WatchRow:
     converted_currency: str | None = None
     converted_minor: int | None = None
     snipeable: bool = True  # False for a fixed-price listing: it is shown, but there is nothing to snipe
+    # When price and bids were read from eBay; apart from equality, so a sync that changed nothing on a row
+    # does not repaint it.
+    synced_at: datetime | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, item: WatchView) -> WatchRow:
@@ -68,6 +75,7 @@ class WatchRow:
             converted_currency=item.converted_currency,
             converted_minor=item.converted_price_minor,
             snipeable=is_auction_listing(item.listing_type),
+            synced_at=item.synced_at,
         )
 
 
@@ -78,12 +86,30 @@ class WatchColumn(IntEnum):
     BIDS = 3
     TIME_LEFT = 4
     SNIPE = 5  # a one-click "Snipe…" button, painted by the window's delegate
+    MY_SNIPE = 6  # the user's snipe on this item, if any: its status and maximum
+
+
+SNIPE_ID_ROLE: Final = int(ItemRole.UserRole) + 4  # the row's snipe still running (its button opens it)
+
+
+def _shown_snipe(current: SnipeView | None, candidate: SnipeView) -> SnipeView:
+    """Of two snipes on one item, the one its row speaks of: one still running, else the latest not cancelled."""
+    if current is None:
+        return candidate
+
+    def rank(snipe: SnipeView) -> tuple[bool, bool, int]:
+        return (not snipe.status.is_final, snipe.status is not SnipeStatus.CANCELLED, snipe.id)
+
+    return max(current, candidate, key=rank)
 
 
 class WatchListModel(TableModel):
-    """The synced watch list: thumbnail, title, current price, bids, time left."""
+    """The synced watch list: thumbnail, title, current price, bids, time left, and the user's snipe on it."""
 
     time_left_column = WatchColumn.TIME_LEFT
+    # Items whose auction ended while shown (legacy ids): their price and bids are the last sync's until
+    # eBay is asked again.
+    itemsEnded = QtCore.Signal(list)
 
     def __init__(
         self,
@@ -99,12 +125,59 @@ class WatchListModel(TableModel):
         self._rows_by_image: dict[str, list[int]] = {}
         self._sort_by: tuple[int, Qt.SortOrder] = (int(WatchColumn.TIME_LEFT), Qt.SortOrder.AscendingOrder)
         self._thumbnails = thumbnails
+        self._snipes: dict[str, SnipeView] = {}
+        self._ended: set[str] = set()  # items already seen ended: each is told once
         if thumbnails is not None:
             thumbnails.loaded.connect(self._on_thumbnail)
         self.reload()
 
     def headers(self) -> Sequence[str]:
-        return ("", self.tr("Title"), self.tr("Price"), self.tr("Bids"), self.tr("Time left"), "")
+        return ("", self.tr("Title"), self.tr("Price"), self.tr("Bids"), self.tr("Time left"), "",
+                self.tr("My snipe"))
+
+    def set_snipes(self, snipes: Iterable[SnipeView]) -> None:
+        """Show the user's snipes on their items' rows (called whenever the Snipes model changes)."""
+        shown: dict[str, SnipeView] = {}
+        for snipe in snipes:
+            if snipe.id >= 0:  # a snipe still being added is shown once the engine has it
+                shown[snipe.legacy_item_id] = _shown_snipe(shown.get(snipe.legacy_item_id), snipe)
+        if shown == self._snipes:
+            return
+        changed = {key for key in shown.keys() | self._snipes.keys() if shown.get(key) != self._snipes.get(key)}
+        self._snipes = shown
+        for n, row in enumerate(self._rows):
+            if row.legacy_item_id in changed:
+                self.dataChanged.emit(self.index(n, WatchColumn.SNIPE), self.index(n, WatchColumn.MY_SNIPE))
+
+    def snipe_of(self, legacy_item_id: str) -> SnipeView | None:
+        return self._snipes.get(legacy_item_id)
+
+    def _has_ended(self, item: WatchRow) -> bool:
+        return item.end_time is not None and item.end_time <= self._clock()
+
+    def tick(self, through: QtCore.QSortFilterProxyModel | None = None) -> None:
+        super().tick(through)
+        ended: list[str] = []
+        for n, item in enumerate(self._rows):
+            if item.legacy_item_id not in self._ended and self._has_ended(item):
+                self._ended.add(item.legacy_item_id)
+                ended.append(item.legacy_item_id)
+                # "Snipe…" gives way to "Ended", and the figures are marked as the last sync's.
+                self.dataChanged.emit(self.index(n, WatchColumn.PRICE), self.index(n, WatchColumn.MY_SNIPE))
+        if ended:
+            self.itemsEnded.emit(ended)
+
+    def _stale(self, item: WatchRow) -> bool:
+        """Price and bids read before the auction ended: not the final figures."""
+        return self._has_ended(item) and (item.synced_at is None or item.end_time is None
+                                          or item.synced_at < item.end_time)
+
+    def _snipe_text(self, snipe: SnipeView) -> str:
+        amount = format_money(snipe.max_bid_minor, snipe.currency)
+        if snipe.status is SnipeStatus.WON and snipe.final_price_minor is not None:
+            return self.tr("Won at {price} · max {max}").format(
+                price=format_money(snipe.final_price_minor, snipe.currency), max=amount)
+        return self.tr("{status} · max {max}").format(status=status_text(snipe.status), max=amount)
 
     def row_count(self) -> int:
         return len(self._rows)
@@ -124,6 +197,9 @@ class WatchListModel(TableModel):
         puts them in order), and changed ones updated in place.
         """
         fresh = [WatchRow.of(item) for item in self._reads.watch_items()]
+        now = self._clock()
+        # Items already over when read are not news: only an end seen while shown asks for a refresh.
+        self._ended |= {row.legacy_item_id for row in fresh if row.end_time is not None and row.end_time <= now}
         kept = {row.legacy_item_id for row in fresh}.intersection(row.legacy_item_id for row in self._rows)
         if not self._rows or len(kept) * 2 < len(self._rows):
             # Mostly a different list (another account, a long time offline): nothing worth keeping in place.
@@ -152,6 +228,10 @@ class WatchListModel(TableModel):
             if new != row:
                 self._rows[n] = new
                 self.dataChanged.emit(self.index(n, 0), self.index(n, columns))
+            elif new.synced_at != row.synced_at:
+                self._rows[n] = new
+                if self._stale(row) != self._stale(new):  # eBay was asked after the end: the figures are final
+                    self.dataChanged.emit(self.index(n, WatchColumn.PRICE), self.index(n, WatchColumn.BIDS))
         if wanted:
             first = len(self._rows)
             self.beginInsertRows(QtCore.QModelIndex(), first, first + len(wanted) - 1)
@@ -168,7 +248,7 @@ class WatchListModel(TableModel):
             return item.price_minor if item.price_minor is not None else -1
         if col == WatchColumn.BIDS:
             return item.bid_count
-        if col in (WatchColumn.TIME_LEFT, WatchColumn.THUMBNAIL, WatchColumn.SNIPE):
+        if col in (WatchColumn.TIME_LEFT, WatchColumn.THUMBNAIL, WatchColumn.SNIPE, WatchColumn.MY_SNIPE):
             return item.end_key
         return None
 
@@ -223,8 +303,30 @@ class WatchListModel(TableModel):
             if col == WatchColumn.TIME_LEFT:
                 return format_time_left(item.end_time, self._clock(), ended=self._ended_text())
             if col == WatchColumn.SNIPE:
-                return self.tr("Snipe…") if item.snipeable else self.tr("Fixed price")
+                if not item.snipeable:
+                    return self.tr("Fixed price")
+                if self._has_ended(item):
+                    return self.tr("Ended")
+                snipe = self._snipes.get(item.legacy_item_id)
+                if snipe is None or snipe.status.is_final:
+                    return self.tr("Snipe…")
+                # Still to fire: edit it; fired and waiting for the end: its details say what happens.
+                return self.tr("Edit…") if snipe.status in NOT_FIRED_STATUSES else self.tr("Details…")
+            if col == WatchColumn.MY_SNIPE:
+                snipe = self._snipes.get(item.legacy_item_id)
+                return self._snipe_text(snipe) if snipe is not None else ""
             return None
+        if role == ItemRole.ForegroundRole and col == WatchColumn.MY_SNIPE:
+            snipe = self._snipes.get(item.legacy_item_id)
+            return outcome_colour(snipe.status) if snipe is not None else None
+        if role == ItemRole.FontRole and col in (WatchColumn.PRICE, WatchColumn.BIDS) and self._stale(item):
+            font = QtGui.QFont()
+            font.setItalic(True)
+            return font
+        if role == ItemRole.ToolTipRole and col in (WatchColumn.PRICE, WatchColumn.BIDS) and self._stale(item):
+            synced = item.synced_at.astimezone().strftime("%H:%M") if item.synced_at else "?"
+            return self.tr("As of the last sync ({time}), before the auction ended; eBay is asked again "
+                           "shortly after the end.").format(time=synced)
         if role == ItemRole.DecorationRole and col == WatchColumn.THUMBNAIL:
             return self._thumbnails.pixmap(item.image_url) if self._thumbnails is not None else None
         if role == SORT_ROLE:
@@ -241,16 +343,24 @@ class WatchListModel(TableModel):
         if role == KEY_ROLE:
             return item.legacy_item_id
         if role == SNIPEABLE_ROLE:
-            return item.snipeable
+            return item.snipeable and not self._has_ended(item)
+        if role == SNIPE_ID_ROLE:
+            snipe = self._snipes.get(item.legacy_item_id)
+            return snipe.id if snipe is not None and not snipe.status.is_final else None
         if role == ItemRole.AccessibleTextRole and col == WatchColumn.THUMBNAIL:
             return self.tr("Picture of {title}").format(title=item.title)
         if role == ItemRole.AccessibleTextRole and col == WatchColumn.SNIPE:
             if not item.snipeable:
                 return self.tr("{title} is a fixed-price listing, not an auction").format(title=item.title)
+            if self._has_ended(item):
+                return self.tr("{title} has ended").format(title=item.title)
+            snipe = self._snipes.get(item.legacy_item_id)
+            if snipe is not None and snipe.status in NOT_FIRED_STATUSES:
+                return self.tr("Edit the snipe on {title}").format(title=item.title)
+            if snipe is not None and not snipe.status.is_final:
+                return self.tr("Details of the snipe on {title}").format(title=item.title)
             return self.tr("Snipe {title}").format(title=item.title)
         return None
-
-
 
     @QtCore.Slot(str)
     def _on_thumbnail(self, url: str) -> None:

@@ -15,7 +15,7 @@ from sniper_app.engine.bus import AccountStateChanged, EventBus, SnipeStatusChan
 from sniper_app.engine.reads import Reads
 from sniper_app.store import Store
 from sniper_app.store.watchlist import WatchItemData
-from sniper_app.ui.models import HistoryColumn, SnipeColumn, WatchColumn
+from sniper_app.ui.models import SNIPEABLE_ROLE, HistoryColumn, SnipeColumn, WatchColumn
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 from sniper_app.ui.thumbnails import ThumbnailCache
 from tests.gui.conftest import SCREENSHOT_DIR, ImageServer, seed
@@ -181,6 +181,29 @@ def test_history_filter_bar_narrows_and_resets(
     bar.since_edit.setDate(bar.since_edit.minimumDate())
     bar.until_edit.setDate(QtCore.QDate(today.year, today.month, today.day).addDays(-1))
     qtbot.waitUntil(lambda: model.rowCount() == everything - 1, timeout=2000)
+
+
+def test_history_counter_follows_events_as_they_arrive_and_speaks_good_english(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock, bus: EventBus
+) -> None:
+    seed(store, user_id, clock)
+    store.add_event(HistoryAction.NOTE, message="a lone note")
+    window = make_window()
+    bar = window.history_filter_bar
+    model = window.history_model
+    qtbot.keyClicks(bar.search_edit, "lone note")
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=2000)
+    qtbot.waitUntil(lambda: bar.count_label.text() == "1 event", timeout=3000)
+
+    # Events arrive while the filter stays as it is: the counter follows without a filter change.
+    for n in range(2):
+        store.add_event(HistoryAction.NOTE, message=f"another lone note {n}")
+    bus.publish(AccountStateChanged(username="vintage_hunter", state="linked"))
+    qtbot.waitUntil(lambda: model.rowCount() == 3, timeout=3000)
+    qtbot.waitUntil(lambda: bar.count_label.text() == "3 events", timeout=3000)
+
+    bar.search_edit.clear()
+    qtbot.waitUntil(lambda: bar.count_label.text() == f"{store.count_history():,} events", timeout=3000)
 
 
 def test_history_status_filter_keeps_events_of_snipes_in_that_status(
@@ -465,3 +488,85 @@ def test_a_status_message_is_read_whole_and_the_status_comes_back_after(
     qtbot.waitUntil(lambda: window.next_snipe_label.isVisible(), timeout=3000)
     assert window.next_snipe_label.text().startswith("Next snipe: ")
     assert bar.toolTip() == ""
+
+
+def test_the_snipes_item_column_takes_the_room_and_timing_stays_compact(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock
+) -> None:
+    seed(store, user_id, clock)
+    window = make_window()
+    window.tabs.setCurrentIndex(window.SNIPES_TAB)
+    window.resize(1600, 1000)
+    window.show()
+    qtbot.waitExposed(window)
+    header = window.snipes_view.horizontalHeader()
+    qtbot.waitUntil(lambda: header.sectionSize(SnipeColumn.ITEM) > 500, timeout=3000)
+    widths = {column: header.sectionSize(column) for column in SnipeColumn}
+    assert max(widths, key=lambda c: widths[c]) == SnipeColumn.ITEM
+    assert widths[SnipeColumn.TIMING] <= 200
+    # Every title of the seed is shown whole at this width.
+    view = window.snipes_view
+    for row in range(window.snipes_proxy.rowCount()):
+        wanted = view.sizeHintForIndex(window.snipes_proxy.index(row, SnipeColumn.ITEM)).width()
+        assert wanted <= widths[SnipeColumn.ITEM]
+    assert window.snipes_proxy.headerData(SnipeColumn.FINAL, QtCore.Qt.Orientation.Horizontal) == "Final price"
+
+
+def test_the_watch_list_shows_each_snipe_and_its_button_edits_it_or_says_ended(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock, bus: EventBus
+) -> None:
+    from sniper_app.ui.watch_list_model import SNIPE_ID_ROLE
+
+    ids = seed(store, user_id, clock)["snipes"]
+    window = make_window()
+    model = window.watch_model
+    rows = {model.row(r).legacy_item_id: r for r in range(model.rowCount())}
+
+    def shown(item: str, column: int, role: Any = Display) -> Any:
+        return model.data(model.index(rows[item], column), role)
+
+    assert model.headerData(WatchColumn.MY_SNIPE, QtCore.Qt.Orientation.Horizontal) == "My snipe"
+    assert shown("126001", WatchColumn.MY_SNIPE) == "Scheduled · max $1,500.00"
+    assert shown("126001", WatchColumn.SNIPE) == "Edit…"
+    assert shown("126001", WatchColumn.SNIPE, SNIPE_ID_ROLE) == ids["126001"]
+    assert shown("126002", WatchColumn.MY_SNIPE) == ""
+    assert shown("126002", WatchColumn.SNIPE) == "Snipe…"
+    assert shown("126002", WatchColumn.SNIPE, SNIPE_ID_ROLE) is None
+
+    # "Edit…" on a sniped row opens Edit for that snipe, not a second Add.
+    edits: list[int] = []
+    window.edit_snipe = edits.append  # the seed's short item numbers are not ones the Edit dialog accepts
+    window._snipe_from_watch(model.index(rows["126001"], WatchColumn.SNIPE))
+    assert edits == [ids["126001"]]
+    assert window.dialog("add") is None
+
+    # The engine moves the snipe on: the row follows.
+    for status in (SnipeStatus.PLACING, SnipeStatus.PLACED):
+        store.set_status(ids["126001"], status)
+    bus.publish(SnipeStatusChanged(snipe_id=ids["126001"], old=SnipeStatus.PLACING, new=SnipeStatus.PLACED))
+    qtbot.waitUntil(lambda: shown("126001", WatchColumn.MY_SNIPE) == "Bid placed · max $1,500.00", timeout=3000)
+    assert shown("126001", WatchColumn.SNIPE) == "Details…", "a fired snipe cannot be edited, only followed"
+    window._snipe_from_watch(model.index(rows["126001"], WatchColumn.SNIPE))
+    assert edits == [ids["126001"]]
+    assert window.dialog(f"detail:{ids['126001']}") is not None
+
+    # The Technics ends while shown: its button gives way to "Ended", and eBay is asked again for its figures.
+    ended: list[list[str]] = []
+    model.itemsEnded.connect(ended.append)
+    synced: list[bool] = []
+    window.ended_refresh_ms = 10
+    window.runner.submit = lambda coro, **_kw: (coro.close(), synced.append(True))  # eBay itself is not here
+    window.service.linked_username = lambda: "vintage_hunter"
+    clock.advance(minutes=4)
+    window.tick()
+    assert ended == [["126004"]]
+    qtbot.waitUntil(lambda: synced == [True], timeout=2000)
+    assert shown("126004", WatchColumn.SNIPE) == "Ended"
+    assert shown("126004", WatchColumn.SNIPE, SNIPEABLE_ROLE) is False
+    assert shown("126004", WatchColumn.PRICE, QtCore.Qt.ItemDataRole.FontRole).italic()
+    assert "last sync" in shown("126004", WatchColumn.PRICE, QtCore.Qt.ItemDataRole.ToolTipRole)
+    window._snipe_from_watch(model.index(rows["126004"], WatchColumn.SNIPE))
+    assert window.dialog("add") is None
+    assert "has ended" in window.statusBar().currentMessage()
+    window.tick()
+    assert ended == [["126004"]], "an end is told once"

@@ -23,7 +23,7 @@ from sniper_app.ui.models import (
     WatchListModel,
     sort_proxy,
 )
-from sniper_app.ui.qt import QtCore
+from sniper_app.ui.qt import QtCore, QtGui
 from tests.gui.conftest import seed
 from tests.support.store import FakeClock
 
@@ -83,13 +83,16 @@ def test_snipes_show_max_lead_group_status_and_sort_by_amount(store: Store, user
     assert cell(model, leica, SnipeColumn.TIME_LEFT) == "2h 13m"
     nikon = first["Nikon F2 Photomic body"]
     assert cell(model, nikon, SnipeColumn.STATUS) == "Cancelled"
-    assert cell(model, nikon, SnipeColumn.TIME_LEFT) == "ended"
+    # Cancelling the snipe does not end the auction: its real time left stays, the status says cancelled.
+    assert cell(model, nikon, SnipeColumn.TIME_LEFT) == "9h 00m"
+    tip = model.data(model.index(nikon, SnipeColumn.TIME_LEFT), QtCore.Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("Cancelled; the auction itself ends at")
     due = model.next_due()
     assert due is not None
     assert due.title == "Technics SL-1200MK2 turntable"
 
 
-def test_finished_snipes_read_ended_and_sort_after_the_running_ones(
+def test_finished_snipes_sort_after_the_running_ones_and_keep_their_auctions_time(
     store: Store, user_id: int, clock: FakeClock
 ) -> None:
     ids = seed(store, user_id, clock)["snipes"]
@@ -103,9 +106,11 @@ def test_finished_snipes_read_ended_and_sort_after_the_running_ones(
     assert shown == [
         ("Leica M3 rangefinder, 50mm Summicron", "2h 13m"),
         ("Omega Speedmaster Professional 145.022", "2d 05h"),
-        ("Technics SL-1200MK2 turntable", "ended"),  # ends in 3 min, but skipped
-        ("Nikon F2 Photomic body", "ended"),  # ends in 9 h, but cancelled
+        ("Technics SL-1200MK2 turntable", "3m 15s"),  # ends in 3 min, but skipped
+        ("Nikon F2 Photomic body", "9h 00m"),  # ends in 9 h, but cancelled
     ]
+    clock.advance(hours=10)
+    assert cell(proxy, proxy.rowCount() - 1, SnipeColumn.TIME_LEFT) == "ended"
     proxy.sort(SnipeColumn.TIME_LEFT, QtCore.Qt.SortOrder.DescendingOrder)
     assert cell(proxy, 0, SnipeColumn.ITEM) == "Nikon F2 Photomic body"
     assert cell(proxy, proxy.rowCount() - 1, SnipeColumn.ITEM) == "Leica M3 rangefinder, 50mm Summicron"
@@ -147,7 +152,10 @@ def test_countdown_changes_only_the_time_left_column(qtbot: Any, store: Store, u
             assert after[r] == before[r] == "ended"
     snipes = SnipesModel(Reads(store, user_id), clock=clock)
     cancelled = [r for r in range(snipes.rowCount()) if snipes.row(r).status.is_final]
-    assert cancelled, "the seed has a cancelled snipe, which must not tick"
+    assert cancelled, "the seed has a cancelled snipe"
+    # Its auction still runs, so its countdown ticks; once the auction is over, it stops.
+    assert set(cancelled) <= set(snipes.counting_rows())
+    clock.advance(hours=10)
     assert not set(cancelled) & set(snipes.counting_rows())
 
 
@@ -195,8 +203,10 @@ def test_snipe_row_follows_engine_events_from_any_thread(
     qtbot.waitUntil(lambda: cell(model, row, SnipeColumn.STATUS) == "Bid placed", timeout=2000)
     assert handled_on == [QtCore.QCoreApplication.instance().thread()]  # type: ignore[union-attr]
     # Ends at +3m15s, sent at +3m07s with 1 s latency: arrived 7 s before the end.
+    assert cell(model, row, SnipeColumn.TIMING) == "7.00 s early · 1000 ms"
     assert (
-        cell(model, row, SnipeColumn.TIMING) == "arrived 7.00 s before the end · latency 1000 ms · eBay: Bid received"
+        model.data(model.index(row, SnipeColumn.TIMING), QtCore.Qt.ItemDataRole.ToolTipRole)
+        == "arrived 7.00 s before the end · latency 1000 ms · eBay: Bid received"
     )
     bridge.detach()
 
@@ -340,3 +350,58 @@ def test_the_snipe_list_shows_the_price_now_with_ebays_conversion(store: Store, 
     assert cell(model, 0, SnipeColumn.MAX) == "£650.00"
     assert cell(model, 0, SnipeColumn.PRICE) == "£600.00 ≈ $769.23"
     assert model.headerData(SnipeColumn.PRICE, QtCore.Qt.Orientation.Horizontal) == "Price now"
+
+
+def _luminance(colour: QtGui.QColor) -> float:
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(colour.redF()) + 0.7152 * channel(colour.greenF()) + 0.0722 * channel(colour.blueF())
+
+
+def contrast(a: QtGui.QColor, b: QtGui.QColor) -> float:
+    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _palette(base: str, text: str) -> QtGui.QPalette:
+    palette = QtGui.QPalette()
+    palette.setColor(QtGui.QPalette.ColorRole.Base, QtGui.QColor(base))
+    palette.setColor(QtGui.QPalette.ColorRole.Text, QtGui.QColor(text))
+    return palette
+
+
+def test_outcomes_have_a_final_price_a_readable_colour_and_an_icon(
+    qtbot: Any, store: Store, user_id: int, clock: FakeClock, monkeypatch: Any
+) -> None:
+    end = clock.now - timedelta(minutes=5)
+    for item, status, final in (("1", SnipeStatus.WON, 18_750), ("2", SnipeStatus.LOST, 21_000),
+                                ("3", SnipeStatus.FAILED, None), ("4", SnipeStatus.MISSED, None)):
+        snipe = store.create_snipe(user_id, legacy_item_id=item, currency="GBP", max_bid_minor=20_000,
+                                   end_time=end, lead_seconds=5, title=f"Item {item}", current_price_minor=15_000,
+                                   converted_currency="USD", converted_price_minor=19_230)
+        path = {SnipeStatus.WON: (SnipeStatus.SCHEDULED, SnipeStatus.PLACING, SnipeStatus.PLACED),
+                SnipeStatus.LOST: (SnipeStatus.SCHEDULED, SnipeStatus.PLACING, SnipeStatus.PLACED)}.get(status, ())
+        for step in path:
+            store.set_status(snipe.id, step)
+        store.set_status(snipe.id, status, final_price_minor=final)
+    model = SnipesModel(Reads(store, user_id), clock=clock)
+    by_title = {cell(model, r, SnipeColumn.ITEM): r for r in range(model.rowCount())}
+    assert model.headerData(SnipeColumn.FINAL, QtCore.Qt.Orientation.Horizontal) == "Final price"
+    # The final price with the "≈" at the rate eBay converted this listing's price: £187.50 at 1.282.
+    assert cell(model, by_title["Item 1"], SnipeColumn.FINAL) == "£187.50 ≈ $240.38"
+    assert cell(model, by_title["Item 3"], SnipeColumn.FINAL) == ""
+    assert cell(model, by_title["Item 1"], SnipeColumn.PRICE) == "£150.00 ≈ $192.30"
+    for name, palette in (("light", _palette("#ffffff", "#000000")), ("dark", _palette("#1e1e1e", "#ffffff"))):
+        monkeypatch.setattr(QtGui.QGuiApplication, "palette", staticmethod(lambda palette=palette: palette))
+        colours = set()
+        for row in by_title.values():
+            colour = cell(model, row, SnipeColumn.STATUS, QtCore.Qt.ItemDataRole.ForegroundRole)
+            assert isinstance(colour, QtGui.QColor)
+            ratio = contrast(colour, palette.color(QtGui.QPalette.ColorRole.Base))
+            assert ratio >= 4.5, f"{cell(model, row, SnipeColumn.STATUS)} in {name}: {ratio:.2f}"
+            colours.add(colour.name())
+            icon = cell(model, row, SnipeColumn.STATUS, QtCore.Qt.ItemDataRole.DecorationRole)
+            assert isinstance(icon, QtGui.QIcon)
+            assert not icon.isNull()
+        assert len(colours) == 4, "each outcome is told apart"

@@ -6,6 +6,7 @@ import warnings
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -509,5 +510,38 @@ def test_edit_to_an_automatic_lead_and_back(
                 qtbot.mouseClick(again.ok_button, Qt.MouseButton.LeftButton)
                 await wait_until_async(lambda: not again.isVisible(), what="the dialog to close after the edit")
                 assert live.store.get_snipe(snipe.id).lead_seconds == 9.0
+
+    qloop(scenario())
+
+
+def test_the_ending_warning_counts_down_and_an_ended_item_offers_no_minimum_and_no_add(
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
+) -> None:
+    auction = sim.create_auction("Brass sextant", "40.00", ends_in=150)
+    offset = {"s": 0.0}
+
+    def clock() -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=offset["s"])
+
+    async def scenario() -> None:
+        async with live_service(sim, tmp_path) as live, dialog_rig(live, tmp_path) as rig:
+            dialog = rig.dialog(item_text=auction["legacy_item_id"], clock=clock)
+            await wait_until_async(lambda: dialog.preview is not None, what="the item preview")
+            assert dialog.warning_label.text().startswith("This auction ends in 2 minutes")
+            assert dialog.minimum_label.isVisibleTo(dialog)
+            offset["s"] = 60.0
+            dialog._countdown.timeout.emit()  # the dialog's one-second tick, driven here
+            assert dialog.warning_label.text().startswith("This auction ends in 1 minute"), "the warning counts down"
+            assert "(in 1m" in dialog.end_label.text()
+            assert dialog.ok_button.isEnabled()
+
+            offset["s"] = 200.0  # past the end, with the dialog still open
+            dialog._countdown.timeout.emit()
+            assert dialog.end_label.text().endswith("(ended)")
+            assert dialog.error_text("item") == "This auction has already ended."
+            assert not dialog.minimum_label.isVisibleTo(dialog), "an ended auction has no next bid"
+            assert not dialog.ok_button.isEnabled()
+            assert "already ended" in dialog.ok_button.toolTip()
+            assert dialog.amount_edit.placeholderText() == ""
 
     qloop(scenario())

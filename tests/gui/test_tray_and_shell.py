@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
+
 from sniper_app.bootstrap import open_context
 from sniper_app.domain.money import Money
 from sniper_app.domain.status import SnipeStatus
@@ -317,8 +319,9 @@ def test_a_notice_shows_in_the_tray_and_its_click_opens_the_snipe(
                                 max_bid=Money.of("1200.00", "USD"), final_price=Money.of("950.00", "USD"))
                 relay.noticed.emit(notice)
                 await wait_until_async(lambda: shown != [], what="the tray balloon")
-                assert shown[0][1].startswith("Leica Summilux 35mm")
+                assert shown[0][0] == "You won: Leica Summilux 35mm"
                 assert "950.00" in shown[0][1]
+                assert "Leica" not in shown[0][1], "the body says the numbers, not the title again"
                 window.tabs.setCurrentIndex(window.WATCH_TAB)
                 tray.icon.messageClicked.emit()
                 assert window.tabs.currentIndex() == window.SNIPES_TAB
@@ -386,3 +389,33 @@ def test_the_demo_window_links_in_two_clicks_on_a_machine_without_a_keyring(
     assert outcome == ["linked"]
     kept = tmp_path / "demo" / "demo-secrets.json"
     assert oct(kept.stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_icon_appears_when_the_tray_host_starts_after_sniper(
+    sim: SimulatorServer, tmp_path: Path, qloop: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The OS tray host is the one thing mocked: absent at start (a login race), present minutes later.
+    host = {"up": False}
+    monkeypatch.setattr(QtWidgets.QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: host["up"]))
+
+    async def scenario() -> None:
+        async with live_service(sim, tmp_path / "data") as live:
+            with _shown(_window(live, tmp_path)) as window:
+                tray = Tray(window, _icon(), retry_ms=10, watch_ms=20)
+                appeared: list[bool] = []
+                tray.appeared.connect(lambda: appeared.append(True))
+                assert not tray.start()
+                assert not tray.icon.isVisible()
+                assert not window.tray_available
+                # Well past the quick retries, the tray is still watched for.
+                await wait_until_async(lambda: tray._retries > 10, what="the watch going on past the quick retries")
+                assert tray._retry.interval() == 20
+                assert not tray.icon.isVisible()
+                host["up"] = True
+                await wait_until_async(lambda: tray.icon.isVisible(), what="the icon once the tray host is up")
+                assert window.tray_available
+                assert appeared == [True]
+                assert not tray._retry.isActive()
+                tray.hide()
+
+    qloop(scenario())

@@ -96,7 +96,10 @@ def test_a_pound_listing_shows_ebays_dollar_conversion_beside_every_amount() -> 
                   end_time=datetime(2026, 11, 23, 12, 0, tzinfo=UTC) + timedelta(hours=1))
     notice = notice_for_snipe(snipe, NoticeKind.BID_WON)
     assert notice.final_price == Money.of("610.00", "GBP")
-    assert notice.summary() == "Brompton M6L — Won for £610.00 ≈ $782.05."
+    assert notice.tray_title == "You won: Brompton M6L"
+    assert notice.body() == (
+        "Final price £610.00 ≈ $782.05, £40.00 below your maximum of £650.00 ≈ $833.33. Pay on eBay as usual."
+    )
     out = EmailRenderer().render(notice)
     assert out.subject == "You won: Brompton M6L for £610.00 ≈ $782.05"
     for text in (out.text, out.html):
@@ -104,4 +107,64 @@ def test_a_pound_listing_shows_ebays_dollar_conversion_beside_every_amount() -> 
         assert "£40.00" in text  # the saving stays in the listing's own currency
     # Without a conversion from eBay, nothing is guessed.
     plain = notice_for_snipe(Snipe(**{**snipe.__data__, "converted_price_minor": None}), NoticeKind.BID_WON)
-    assert plain.summary() == "Brompton M6L — Won for £610.00."
+    assert plain.body().startswith("Final price £610.00, £40.00 below your maximum of £650.00.")
+
+
+# The reasons the engine really records for each outcome (decisions.py), so the notices are tried with
+# the sentences that used to be printed twice.
+ENGINE_REASONS: dict[NoticeKind, str | None] = {
+    NoticeKind.BID_PLACED: "eBay accepted the bid of $190.00.",
+    NoticeKind.BID_WON: "Won for $187.50.",
+    NoticeKind.BID_LOST: "Lost: the auction ended at $195.00.",
+    NoticeKind.BID_FAILED: "eBay refused the bid: the auction has ended.",
+    NoticeKind.BID_MISSED: "eBay never got this bid; the auction has ended.",
+    NoticeKind.AUCTION_ENDING: None,
+    NoticeKind.ACCOUNT_NEEDS_RELINK: "eBay refused the stored sign-in.",
+    NoticeKind.DAILY_SUMMARY: None,
+    NoticeKind.SNIPE_AT_RISK: "Your maximum is below the current price of $200.00.",
+}
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in text.replace(" — ", ". ").replace("\n", ". ").split(". ") if s.strip(" .")]
+
+
+@pytest.mark.parametrize("kind", list(NoticeKind))
+def test_every_notice_has_a_title_and_a_different_body_that_never_repeats_itself(kind: NoticeKind) -> None:
+    final = Money.of("195.00" if kind is NoticeKind.BID_LOST else "187.50", "USD")
+    notice = Notice(
+        kind=kind, title="Millennium Falcon", snipe_id=4, max_bid=Money.of("190.00", "USD"),
+        final_price=final if kind in (NoticeKind.BID_WON, NoticeKind.BID_LOST) else None,
+        reason=ENGINE_REASONS[kind], ends_at=datetime(2026, 11, 23, 12, 0, tzinfo=UTC), account="buyer1",
+        lines=("Won: Falcon at $187.50", "Lost: Lego at $20.00") if kind is NoticeKind.DAILY_SUMMARY else (),
+    )
+    title, body = notice.tray_title, notice.body()
+    assert title.startswith(notice.headline)
+    if kind is not NoticeKind.DAILY_SUMMARY and kind is not NoticeKind.ACCOUNT_NEEDS_RELINK:
+        assert "Millennium Falcon" in title
+    assert body
+    assert body != title
+    sentences = _sentences(body)
+    assert len(sentences) == len(set(sentences)), body
+    # Each amount is said once in the body: a second "$187.50" is the old "Won for … — Won for …".
+    for amount in ("$187.50", "$190.00", "$195.00"):
+        assert body.count(amount) <= 1, body
+    if notice.final_price is not None:
+        assert notice.final_price.format() in body
+    # The email's opening paragraph does not say the same thing twice either.
+    text = EmailRenderer().render(notice).text
+    opening = text.split("\n\n")[1].split("\n")[0]
+    assert len(_sentences(opening)) == len(set(_sentences(opening))), opening
+    for amount in ("$187.50", "$190.00", "$195.00"):
+        assert opening.count(amount) <= 1, opening
+
+
+def test_the_won_and_placed_notices_read_as_a_person_would_write_them() -> None:
+    won_notice = Notice(kind=NoticeKind.BID_WON, title="Millennium Falcon", max_bid=Money.of("190.00", "USD"),
+                        final_price=Money.of("187.50", "USD"), reason="Won for $187.50.")
+    assert won_notice.tray_title == "You won: Millennium Falcon"
+    assert won_notice.body() == "Final price $187.50, $2.50 below your maximum of $190.00. Pay on eBay as usual."
+    placed = Notice(kind=NoticeKind.BID_PLACED, title="Millennium Falcon", max_bid=Money.of("190.00", "USD"),
+                    reason="eBay accepted the bid of $190.00.")
+    assert placed.tray_title == "Bid placed: Millennium Falcon"
+    assert placed.body() == "eBay holds your maximum of $190.00. You will hear how it ends."

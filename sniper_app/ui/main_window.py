@@ -80,7 +80,7 @@ class MainWindow(QtWidgets.QMainWindow):
     app_actions: dict[str, QtGui.QAction]
     environment_badge: QtWidgets.QLabel
     account_label: QtWidgets.QLabel
-    next_snipe_label: QtWidgets.QLabel
+    next_snipe_label: window_status_bar.TailLabel
     sync_label: QtWidgets.QLabel
     clock_label: QtWidgets.QLabel
     paused_label: QtWidgets.QLabel
@@ -147,7 +147,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabs.addTab(self._history_page(), self.tr("&History"))
         from sniper_app.ui.diagnostics import DiagnosticsView
 
-        self.diagnostics_view = DiagnosticsView(service.metrics_snapshot, service.clock_state, parent=self)
+        self.diagnostics_view = DiagnosticsView(
+            service.metrics_snapshot, service.clock_state, ebay_address=service.ebay_address(), parent=self)
         self.tabs.addTab(self.diagnostics_view, self.tr("&Diagnostics"))
         self.setCentralWidget(self.tabs)
         self._default_columns()
@@ -321,7 +322,7 @@ class MainWindow(QtWidgets.QMainWindow):
         return window_status_bar.next_snipe_text(self)
 
     def _update_next_snipe(self) -> None:
-        self.next_snipe_label.setText(self.next_snipe_text())
+        window_status_bar.update_next_snipe(self)
 
     def _update_clock(self) -> None:
         window_status_bar.update_clock(self)
@@ -424,7 +425,9 @@ class MainWindow(QtWidgets.QMainWindow):
         text = item_text_from_clipboard()
         if text is None:
             self.show_and_raise()
+            # Said here rather than in an empty dialog: there is nothing for one to show.
             self.statusBar().showMessage(self.tr("The clipboard holds no eBay item number or link."), 8000)
+            return
         self.open_add_dialog(text)
 
     def open_add_dialog(self, item_text: str | None = None) -> QtWidgets.QWidget | None:
@@ -521,9 +524,8 @@ class MainWindow(QtWidgets.QMainWindow):
     @QtCore.Slot(bool)
     def set_paused(self, paused: bool) -> None:
         self.service.set_paused(paused)
-        self.statusBar().showMessage(
-            self.tr("Paused: no snipe will be placed until you resume.") if paused
-            else self.tr("Resumed: snipes will be placed."), 8000)
+        if not paused:  # the pause itself is said by the status bar's field for as long as it lasts
+            self.statusBar().showMessage(self.tr("Resumed: snipes will be placed."), 8000)
         self.refresh_actions()
         self._update_next_snipe()
 
@@ -618,9 +620,10 @@ class MainWindow(QtWidgets.QMainWindow):
         box = QtWidgets.QMessageBox(
             QtWidgets.QMessageBox.Icon.Warning,
             self.tr("Quit Sniper?"),
-            self.tr(
-                "{n} snipe(s) are waiting. While Sniper is not running they will not be placed. Quit anyway?"
-            ).format(n=pending),
+            self.tr("1 snipe is waiting. While Sniper is not running it will not be placed. Quit anyway?")
+            if pending == 1 else
+            self.tr("{n} snipes are waiting. While Sniper is not running they will not be placed. Quit anyway?"
+                    ).format(n=pending),
             QtWidgets.QMessageBox.StandardButton.Yes | QtWidgets.QMessageBox.StandardButton.No,
             self,
         )

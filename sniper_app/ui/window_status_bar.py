@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from sniper_app.ui.formatting import format_time_left
-from sniper_app.ui.qt import QtWidgets
+from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 
 if TYPE_CHECKING:
     from sniper_app.ui.main_window import MainWindow
@@ -17,14 +17,61 @@ _BADGES: Final = {
 }
 
 
+class TailLabel(QtWidgets.QLabel):
+    """A one-line label that, short of room, elides the middle of its text and never its tail.
+
+    The status bar's "Next snipe: <title> in 1m 25s" gives up letters of the title, never of the time.
+    ``text()`` stays whole (tests, tooltips, screen readers); only the painting is shortened.
+    """
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._tail = ""
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Preferred)
+
+    def set_text(self, text: str, tail: str = "") -> None:
+        self._tail = tail if text.endswith(tail) else ""
+        if text != self.text():
+            self.setText(text)
+            self.setToolTip(text)
+        self.updateGeometry()
+
+    def shown_text(self) -> str:
+        """What is painted at the current width."""
+        text, tail = self.text(), self._tail
+        metrics = self.fontMetrics()
+        room = self.contentsRect().width()
+        if metrics.horizontalAdvance(text) <= room:
+            return text
+        head = text[: len(text) - len(tail)] if tail else text
+        return metrics.elidedText(head, QtCore.Qt.TextElideMode.ElideRight,
+                                  max(0, room - metrics.horizontalAdvance(tail))) + tail
+
+    def minimumSizeHint(self) -> QtCore.QSize:
+        hint = super().minimumSizeHint()
+        margins = self.contentsMargins()
+        width = self.fontMetrics().horizontalAdvance("…" + self._tail) + margins.left() + margins.right() + 2
+        return QtCore.QSize(width, hint.height())
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
+        painter = QtGui.QPainter(self)
+        try:
+            self.style().drawItemText(
+                painter, self.contentsRect(), int(self.alignment()), self.palette(), self.isEnabled(),
+                self.shown_text(), self.foregroundRole(),
+            )
+        finally:
+            painter.end()
+
+
 def make_room_for_message(window: MainWindow, message: str) -> None:
     window.statusBar().setToolTip(message)
     if message:
         for label in (window.next_snipe_label, window.sync_label, window.clock_label):
             label.hide()
         return
-    window.next_snipe_label.show()
     window.clock_label.show()
+    update_next_snipe(window)
     window._update_sync()
 
 
@@ -46,18 +93,22 @@ def build_status_bar(window: MainWindow) -> None:
         window.environment_badge.hide()
     window.account_label = QtWidgets.QLabel(window)
     window.account_label.setAccessibleName(window.tr("Linked eBay account"))
-    window.next_snipe_label = QtWidgets.QLabel(window)
+    window.next_snipe_label = TailLabel(window)
     window.next_snipe_label.setAccessibleName(window.tr("Next snipe"))
     window.sync_label = QtWidgets.QLabel(window)
     window.sync_label.setAccessibleName(window.tr("Watch list sync"))
     window.clock_label = QtWidgets.QLabel(window)
     window.clock_label.setAccessibleName(window.tr("eBay clock offset and latency"))
-    window.paused_label = QtWidgets.QLabel(window.tr("PAUSED"), window)
-    window.paused_label.setStyleSheet("QLabel { color: #c62828; font-weight: bold; }")
+    # Said once, here: while paused the next-snipe field steps aside rather than repeat it.
+    window.paused_label = QtWidgets.QLabel(window.tr("Paused: no snipe will be placed"), window)
+    window.paused_label.setObjectName("pausedLabel")
+    window.paused_label.setAccessibleName(window.tr("Snipes paused"))
+    window.paused_label.setStyleSheet("QLabel { font-weight: bold; }")
     window.paused_label.setToolTip(window.tr("No snipe will be placed until you resume (Ctrl+P)"))
     window.paused_label.hide()
     bar.addPermanentWidget(window.paused_label)
-    bar.addPermanentWidget(window.next_snipe_label)
+    # The one field that stretches: the title in it gives up room first, every other field stays whole.
+    bar.addPermanentWidget(window.next_snipe_label, 1)
     bar.addPermanentWidget(window.sync_label)
     bar.addPermanentWidget(window.clock_label)
     bar.addPermanentWidget(window.account_label)
@@ -81,6 +132,17 @@ def next_snipe_text(window: MainWindow) -> str:
     return window.tr("Next snipe: {title} in {left}").format(title=due.title or due.legacy_item_id, left=left)
 
 
+def update_next_snipe(window: MainWindow) -> None:
+    label = window.next_snipe_label
+    label.setVisible(not window.service.paused and not window.statusBar().currentMessage())
+    due = window.snipes_model.next_due()
+    if due is None:
+        label.set_text(window.tr("No snipe waiting"))
+        return
+    tail = window.tr(" in {left}").format(left=format_time_left(due.fire_at, window._clock(), ended=window.tr("now")))
+    label.set_text(window.tr("Next snipe: {title}").format(title=due.title or due.legacy_item_id) + tail, tail)
+
+
 def update_clock(window: MainWindow) -> None:
     state = window.service.clock_state()
     if not state.synced:
@@ -88,16 +150,23 @@ def update_clock(window: MainWindow) -> None:
         window.clock_label.setToolTip(state.last_error or window.tr("Measuring against {server}").format(
             server=state.server))
         return
+    # Before any round trip to eBay is timed the latency is a default guess: it is not shown as a fact.
+    latency = (window.tr("{ms:.0f} ms").format(ms=state.latency_s * 1000) if state.latency_measured
+               else window.tr("latency measuring…"))
     window.clock_label.setText(
-        window.tr("Clock {offset:+.3f} s · {latency:.0f} ms · {age} ago").format(
+        window.tr("Clock {offset:+.3f} s · {latency} · {age} ago").format(
             offset=round(state.offset_s, 3) + 0.0,  # + 0.0: never show "-0.000"
-            latency=state.latency_s * 1000, age=_age_text(state.age_s)
+            latency=latency, age=_age_text(state.age_s)
         )
     )
     tip = window.tr(
-        "Your computer's clock differs from true time by {offset:+.3f} s (measured against {server}); "
-        "a bid takes about {latency:.0f} ms to reach eBay. Sniper sends early by both."
-    ).format(offset=state.offset_s, server=state.server, latency=state.latency_s * 1000)
+        "Your computer's clock differs from true time by {offset:+.3f} s (measured against {server}). "
+    ).format(offset=state.offset_s, server=state.server)
+    tip += window.tr(
+        "A bid takes about {latency:.0f} ms to reach eBay. Sniper sends early by both."
+    ).format(latency=state.latency_s * 1000) if state.latency_measured else window.tr(
+        "How long a bid takes to reach eBay is measured at the first request to eBay."
+    )
     if state.last_error:
         tip += "\n" + window.tr("Last measurement failed: {error}").format(error=state.last_error)
     window.clock_label.setToolTip(tip)

@@ -108,7 +108,7 @@ class ClockChart(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self._points: list[ClockPoint] = []
-        self.setMinimumSize(320, 170)
+        self.setMinimumSize(240, 120)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding)
         self.setAccessibleName(self.tr("Clock offset and latency chart"))
 
@@ -308,6 +308,8 @@ class DiagnosticsView(QtWidgets.QWidget):
         )
         # Four short columns: always shown whole, the operations table takes the rest of the width.
         self.calls_table.horizontalHeader().setStretchLastSection(False)
+        self.calls_table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.calls_table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.calls_table.setToolTip(
             self.tr("Calls to eBay since midnight UTC, when eBay resets its daily limits")
         )
@@ -414,11 +416,19 @@ class DiagnosticsView(QtWidgets.QWidget):
             self._sized = True
             for table in (self.operations_table, self.calls_table):
                 table.resizeColumnsToContents()
-            calls = self.calls_table
-            calls.setMinimumWidth(calls.horizontalHeader().length() + 2 * calls.frameWidth() + 4)
+        self._fit_calls_table()
         self.updated_label.setText(
             self.tr("Updated {time}").format(time=self._now().astimezone().strftime("%H:%M:%S"))
         )
+
+    def _fit_calls_table(self) -> None:
+        """The few rows and columns of the budget table are always shown whole: it never scrolls, and the
+        operations table beside it (which can) gives up the room."""
+        calls = self.calls_table
+        frame = 2 * calls.frameWidth()
+        calls.setMinimumWidth(calls.horizontalHeader().length() + frame)
+        rows = sum(calls.rowHeight(row) for row in range(calls.rowCount()))
+        calls.setMinimumHeight(calls.horizontalHeader().height() + rows + frame)
 
     def _set_row(self, table: QtWidgets.QTableWidget, row: int, cells: Sequence[str], numeric: int = 0) -> None:
         for col, text in enumerate(cells):

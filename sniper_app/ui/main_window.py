@@ -47,6 +47,7 @@ from sniper_app.ui.models import (
 )
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 from sniper_app.ui.thumbnails import ThumbnailCache
+from sniper_app.ui.widgets import HorizontalStrip
 from sniper_app.ui.window_state import ini_bool, open_state
 
 if TYPE_CHECKING:
@@ -249,7 +250,7 @@ class MainWindow(QtWidgets.QMainWindow):
         page = QtWidgets.QWidget(self)
         layout = QtWidgets.QVBoxLayout(page)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.history_filter_bar)
+        layout.addWidget(HorizontalStrip(self.history_filter_bar, page))
         layout.addWidget(self.history_view)
         return page
 

@@ -7,6 +7,7 @@ both at least 4.5:1 against the window (WCAG AA), and labels take the right one 
 
 from __future__ import annotations
 
+import weakref
 from typing import Final
 
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
@@ -66,14 +67,14 @@ def tone_style(tone: str, palette: QtGui.QPalette | None = None) -> str:
 
 
 def set_tone(label: QtWidgets.QLabel, tone: str) -> None:
-    """Colour ``label`` in ``tone``, now and after every later change of the palette."""
+    """Colour ``label`` in ``tone``, now and after every later change of the application's palette."""
     label.setProperty("tone", tone)
-    style = tone_style(tone, label.palette())
+    # The parent's palette, not the label's: a style sheet fixes the label's own palette at its first polish.
+    parent = label.parentWidget()
+    style = tone_style(tone, parent.palette() if parent is not None else None)
     if label.styleSheet() != style:
         label.setStyleSheet(style)
-    if not label.property("toneFollows"):
-        label.setProperty("toneFollows", True)
-        label.installEventFilter(_ToneFollower.instance())
+    _ToneFollower.instance().follow(label)
 
 
 class _ToneFollower(QtCore.QObject):
@@ -81,18 +82,37 @@ class _ToneFollower(QtCore.QObject):
 
     _one: _ToneFollower | None = None
 
+    def __init__(self, parent: QtCore.QObject | None) -> None:
+        super().__init__(parent)
+        self._labels: weakref.WeakSet[QtWidgets.QLabel] = weakref.WeakSet()
+        # Qt tells the style hints of every change of the application's palette (and the labels, which a
+        # style sheet pins to a palette of their own, not at all): one cheap object to watch.
+        self._hints = QtGui.QGuiApplication.styleHints()
+        self._hints.installEventFilter(self)
+
     @classmethod
     def instance(cls) -> _ToneFollower:
         if cls._one is None:
             cls._one = cls(QtCore.QCoreApplication.instance())
         return cls._one
 
+    def follow(self, label: QtWidgets.QLabel) -> None:
+        self._labels.add(label)
+
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
-        if event.type() == QtCore.QEvent.Type.ApplicationPaletteChange and isinstance(watched, QtWidgets.QLabel):
-            tone = watched.property("tone")
-            if isinstance(tone, str):
-                set_tone(watched, tone)
+        if event.type() == QtCore.QEvent.Type.ApplicationPaletteChange and watched is self._hints:
+            # After the event: the new palette reaches the windows once every widget has been told.
+            QtCore.QTimer.singleShot(0, self, self._recolour)
         return False
+
+    def _recolour(self) -> None:
+        for label in list(self._labels):
+            try:
+                tone = label.property("tone")
+            except RuntimeError:  # its C++ side is gone
+                continue
+            if isinstance(tone, str):
+                set_tone(label, tone)
 
 
 def message_label(
@@ -117,3 +137,39 @@ def link_html(url: str, text: str, palette: QtGui.QPalette | None = None) -> str
     colour = tone_colour(LINK_TONE, palette).name()
     return (f'<a href="{html.escape(url, quote=True)}" style="color: {colour}; text-decoration: none;">'
             f"{html.escape(text)}</a>")
+
+
+class HorizontalStrip(QtWidgets.QScrollArea):
+    """A one-row bar of controls that scrolls sideways when the window is narrower than the row.
+
+    A filter bar wider than a small window would otherwise set the whole window's minimum width; here it
+    keeps its controls whole and gives up only the view of its right end, with a scroll bar to reach it.
+    """
+
+    def __init__(self, content: QtWidgets.QWidget, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(f"{content.objectName() or 'bar'}Strip")
+        self.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.setWidgetResizable(True)
+        self.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
+        self.setWidget(content)
+        self.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # the controls take focus, not the strip
+
+    def _needs_scroll_bar(self) -> bool:
+        content = self.widget()
+        return content is not None and content.minimumSizeHint().width() > self.viewport().width()
+
+    def sizeHint(self) -> QtCore.QSize:
+        content = self.widget()
+        hint = content.sizeHint() if content is not None else QtCore.QSize(0, 0)
+        bar = self.horizontalScrollBar().sizeHint().height() if self._needs_scroll_bar() else 0
+        return QtCore.QSize(hint.width(), hint.height() + bar)
+
+    def minimumSizeHint(self) -> QtCore.QSize:
+        return QtCore.QSize(120, self.sizeHint().height())
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.updateGeometry()  # the scroll bar comes or goes with the width, and the height follows it

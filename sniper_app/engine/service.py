@@ -237,6 +237,10 @@ class SniperService(Reads):
             latency_measured=clock.latency_measured,
         )
 
+    def keep_awake_failing(self) -> bool:
+        """True once this computer would not stay awake for a due snipe (a sleeping machine cannot bid)."""
+        return getattr(self.engine.keepawake, "supported", None) is False
+
     def ebay_address(self) -> str:
         """Where the app talks to eBay (the demo's simulator on this machine, or eBay's own API host)."""
         return str(self.client.endpoints.api_url)

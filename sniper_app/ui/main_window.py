@@ -85,6 +85,7 @@ class MainWindow(QtWidgets.QMainWindow):
     sync_label: QtWidgets.QLabel
     clock_label: QtWidgets.QLabel
     paused_label: QtWidgets.QLabel
+    awake_label: QtWidgets.QLabel
     _last_sync: WatchlistSynced | None
 
     def __init__(
@@ -317,6 +318,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_next_snipe()
         self._update_clock()
         self._update_sync()
+        window_status_bar.update_keep_awake(self)
         self.tick_done.emit()
 
     def next_snipe_text(self) -> str:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Final
 
 from sniper_app.ui.formatting import format_time_left
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
+from sniper_app.ui.widgets import WARNING_STYLE, set_tone
 
 if TYPE_CHECKING:
     from sniper_app.ui.main_window import MainWindow
@@ -106,7 +107,17 @@ def build_status_bar(window: MainWindow) -> None:
     window.paused_label.setStyleSheet("QLabel { font-weight: bold; }")
     window.paused_label.setToolTip(window.tr("No snipe will be placed until you resume (Ctrl+P)"))
     window.paused_label.hide()
+    # Only the log knew it before: a snipe due while the machine sleeps is lost, so the window says so.
+    window.awake_label = QtWidgets.QLabel(window.tr("Cannot keep the computer awake"), window)
+    window.awake_label.setObjectName("keepAwakeLabel")
+    window.awake_label.setAccessibleName(window.tr("Keep-awake problem"))
+    set_tone(window.awake_label, WARNING_STYLE)
+    window.awake_label.setToolTip(window.tr(
+        "This computer refused to stay awake for a snipe that is due soon; if it sleeps, the bid is not "
+        "placed. Switch off sleep until the auction ends, or keep the computer in use."))
+    window.awake_label.hide()
     bar.addPermanentWidget(window.paused_label)
+    bar.addPermanentWidget(window.awake_label)
     # The one field that stretches: the title in it gives up room first, every other field stays whole.
     bar.addPermanentWidget(window.next_snipe_label, 1)
     bar.addPermanentWidget(window.sync_label)
@@ -141,6 +152,10 @@ def update_next_snipe(window: MainWindow) -> None:
         return
     tail = window.tr(" in {left}").format(left=format_time_left(due.fire_at, window._clock(), ended=window.tr("now")))
     label.set_text(window.tr("Next snipe: {title}").format(title=due.title or due.legacy_item_id) + tail, tail)
+
+
+def update_keep_awake(window: MainWindow) -> None:
+    window.awake_label.setVisible(window.service.keep_awake_failing())
 
 
 def update_clock(window: MainWindow) -> None:

@@ -3,6 +3,7 @@ nothing overlaps, every message reads, and what the status bar says fits in it."
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 
 from sniper_app.domain.money import Money
 from sniper_app.domain.status import SnipeStatus
-from sniper_app.engine.service import ItemPreview
+from sniper_app.engine.service import ClockState, ItemPreview
 from sniper_app.store import Store
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 from sniper_app.ui.snipe_form import Field
@@ -26,6 +27,7 @@ from sniper_app.ui.widgets import (
     tone_colour,
 )
 from tests.gui.conftest import seed
+from tests.support.live import qloop, until  # noqa: F401  (fixture)
 from tests.support.store import FakeClock
 
 LONG_TITLE = ("LEGO Star Wars Ultimate Collector Series 75192 Millennium Falcon (complete, sealed box, "
@@ -44,6 +46,22 @@ def _dark() -> QtGui.QPalette:
                          (QtGui.QPalette.ColorRole.Base, "#2a2a2a"), (QtGui.QPalette.ColorRole.Link, "#2a82da")):
         palette.setColor(role, QtGui.QColor(colour))
     return palette
+
+
+@pytest.fixture
+def idle_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """An event loop that is set but never run: what the dialogs submit to it is made, then cancelled
+    (nothing in these tests needs eBay to answer)."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        for task in asyncio.all_tasks(loop):
+            task.cancel()
+        loop.run_until_complete(asyncio.sleep(0))
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 @pytest.fixture
@@ -274,3 +292,135 @@ def test_the_amount_hint_follows_the_item_shown(qtbot: Any, make_window: Callabl
     assert dialog.amount_edit.placeholderText() == default
     dialog._set_preview(_preview(least=7_50))
     assert dialog.amount_edit.placeholderText() == "At least $7.50"
+
+
+def test_the_fit_check_itself_sees_an_overlap_and_a_cut_label(qtbot: Any) -> None:
+    root = QtWidgets.QWidget()
+    qtbot.addWidget(root)
+    root.resize(400, 200)
+    first = QtWidgets.QLabel("Current price:", root)
+    first.setGeometry(10, 10, 200, 30)
+    second = QtWidgets.QLabel("A title long enough to wrap onto a second line in a narrow box", root)
+    second.setWordWrap(True)
+    second.setGeometry(10, 20, 120, 10)
+    root.show()
+    qtbot.waitExposed(root)
+    problems = _fit_problems(root)
+    assert any("overlaps" in p for p in problems)
+    assert any("needs" in p for p in problems)
+
+
+# ------------------------------------------------------------------------------------------ small things
+
+
+def test_ctrl_n_selects_what_it_filled_in_so_typing_replaces_it(
+    qtbot: Any, make_window: Callable[..., Any], idle_loop: asyncio.AbstractEventLoop
+) -> None:
+    link = "https://www.ebay.com/itm/143932562271?_trkparms=amclksrc%3DITM%26aid%3D1110006"
+    QtWidgets.QApplication.clipboard().setText(link)
+    window = make_window()
+    window.app_actions["add"].trigger()
+    dialog = window.dialog("add")
+    assert dialog is not None
+    edit = dialog.item_edit
+    assert edit.text() == link
+    assert edit.selectedText() == link
+    assert edit.cursorPosition() == 0  # the host shows, not the tracking tail
+    qtbot.waitExposed(dialog)
+    qtbot.keyClicks(edit, "126001")
+    assert edit.text() == "126001"
+
+
+def test_ctrl_shift_v_without_an_item_says_why_and_opens_nothing(
+    qtbot: Any, make_window: Callable[..., Any]
+) -> None:
+    QtWidgets.QApplication.clipboard().setText("Remember to buy milk")
+    window = make_window()
+    window.app_actions["add_from_clipboard"].trigger()
+    assert window.dialog("add") is None
+    assert window.statusBar().currentMessage() == "The clipboard holds no eBay item number or link."
+
+
+def test_edit_has_no_clear_button_on_its_fixed_item_and_quit_speaks_of_one_snipe(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock,
+    idle_loop: asyncio.AbstractEventLoop,
+) -> None:
+    from sniper_app.ui.snipe_dialog import SnipeDialog
+
+    snipe = store.create_snipe(user_id, legacy_item_id="399001399001", currency="USD", max_bid_minor=500_00,
+                               end_time=clock.now + timedelta(hours=1), lead_seconds=6.0, title="Lamp")
+    window = make_window()
+    dialog = SnipeDialog(window.service, window.runner, None, window, snipe=snipe.id, use_clipboard=False)
+    assert dialog.item_edit.isReadOnly()
+    assert not dialog.item_edit.isClearButtonEnabled()
+    dialog.reject()
+    window.request_quit()
+    box = window.dialog("confirm")
+    assert box is not None
+    assert box.text().startswith("1 snipe is waiting. While Sniper is not running it will not be placed.")
+    box.reject()
+
+
+def test_a_secret_never_saved_says_not_set(qtbot: Any, tmp_path: Any, qloop: Any) -> None:  # noqa: F811
+    from sniper_app.config import Settings
+    from sniper_app.ebay import SecretStore
+    from sniper_app.ui.bridge import AsyncRunner
+    from sniper_app.ui.settings_dialog import SettingsDialog
+
+    secrets = SecretStore("simulator", environ={})
+    secrets.set_smtp_password("kept-one")
+    runner = AsyncRunner()
+
+    async def scenario() -> None:
+        dialog = SettingsDialog(Settings(), runner, settings_file=tmp_path / "settings.json", secrets=secrets,
+                                environ={})
+        qtbot.addWidget(dialog)
+        await until(lambda: "…" not in dialog.secret_edit("postmark_token").placeholderText(), what="the keyring")
+        await until(lambda: "…" not in dialog.secret_edit("smtp_password").placeholderText(), what="the keyring")
+        assert dialog.secret_edit("postmark_token").placeholderText().startswith("Not set")
+        assert dialog.secret_edit("smtp_password").placeholderText().startswith("Unchanged")
+        dialog.reject()
+
+    try:
+        qloop(scenario())
+    finally:
+        secrets.set_smtp_password(None)
+
+
+def test_a_guessed_latency_is_not_shown_as_a_fact(
+    qtbot: Any, make_window: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = make_window()
+    guess = ClockState(synced=True, offset_s=0.012, latency_s=0.05, age_s=3, server="127.0.0.1:123",
+                       last_error=None, latency_measured=False)
+    monkeypatch.setattr(window.service, "clock_state", lambda: guess)
+    window.tick()
+    assert "measuring…" in window.clock_label.text()
+    assert "50 ms" not in window.clock_label.text()
+    metrics = window.service.metrics
+    metrics.record_clock(0.012, None)  # the first measurement, before any round trip to eBay
+    metrics.record_clock(0.011, 0.002)
+    view = window.diagnostics_view
+    view.refresh()
+    assert view.latency_label.text().startswith("measuring…")
+    assert [p.latency_ms for p in view.chart.points] == [None, 2.0]  # no 50 ms spike
+    assert "latency 2.0..2.0 ms" in view.report_text()
+    measured = ClockState(synced=True, offset_s=0.012, latency_s=0.002, age_s=3, server="127.0.0.1:123",
+                          last_error=None)
+    monkeypatch.setattr(window.service, "clock_state", lambda: measured)
+    window.tick()
+    assert "· 2 ms ·" in window.clock_label.text()
+
+
+def test_a_computer_that_cannot_stay_awake_is_told_in_the_window(
+    qtbot: Any, make_window: Callable[..., Any]
+) -> None:
+    window = make_window()
+    window.show()
+    qtbot.waitExposed(window)
+    window.tick()
+    assert not window.awake_label.isVisible()
+    window.service.engine.keepawake.supported = False  # as after wakepy found no way on this desktop
+    window.tick()
+    assert window.awake_label.isVisible()
+    assert window.awake_label.text() == "Cannot keep the computer awake"

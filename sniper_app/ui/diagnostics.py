@@ -504,7 +504,11 @@ class DiagnosticsView(QtWidgets.QWidget):
         self.offset_label.setText(self.tr("{ms} ms").format(ms=f"{round(clock.offset_s * 1000, 1) + 0.0:+,.1f}"))
         self.latency_label.setText(
             self.tr("{ms} ms").format(ms=f"{clock.latency_s * 1000:,.1f}") if clock.latency_measured
-            else self.tr("measuring… (no request to eBay timed yet)")
+            else self.tr("measuring…")
+        )
+        self.latency_label.setToolTip(
+            "" if clock.latency_measured else self.tr("No request to eBay has been timed yet; until one is, "
+                                                      "bids are sent early by a default guess.")
         )
         self.age_label.setText(self.tr("{age} ago").format(age=_age(clock.age_s)) if clock.synced else "—")
         self.server_label.setText(clock.server or "—")

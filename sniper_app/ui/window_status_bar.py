@@ -25,9 +25,12 @@ class TailLabel(QtWidgets.QLabel):
     ``text()`` stays whole (tests, tooltips, screen readers); only the painting is shortened.
     """
 
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, parent: QtWidgets.QWidget | None = None, *, fills: bool = False) -> None:
         super().__init__(parent)
         self._tail = ""
+        # A label that fills the room left asks for none: the fixed fields are laid out first, and it
+        # takes what they leave rather than squeeze them.
+        self._fills = fills
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Preferred)
 
     def set_text(self, text: str, tail: str = "") -> None:
@@ -47,6 +50,9 @@ class TailLabel(QtWidgets.QLabel):
         head = text[: len(text) - len(tail)] if tail else text
         return metrics.elidedText(head, QtCore.Qt.TextElideMode.ElideRight,
                                   max(0, room - metrics.horizontalAdvance(tail))) + tail
+
+    def sizeHint(self) -> QtCore.QSize:
+        return self.minimumSizeHint() if self._fills else super().sizeHint()
 
     def minimumSizeHint(self) -> QtCore.QSize:
         hint = super().minimumSizeHint()
@@ -92,13 +98,13 @@ def build_status_bar(window: MainWindow) -> None:
         window.environment_badge.setToolTip(window.tr("Not the real eBay: bids here cost nothing"))
     else:
         window.environment_badge.hide()
-    window.account_label = QtWidgets.QLabel(window)
+    window.account_label = TailLabel(window)
     window.account_label.setAccessibleName(window.tr("Linked eBay account"))
-    window.next_snipe_label = TailLabel(window)
+    window.next_snipe_label = TailLabel(window, fills=True)
     window.next_snipe_label.setAccessibleName(window.tr("Next snipe"))
-    window.sync_label = QtWidgets.QLabel(window)
+    window.sync_label = TailLabel(window)
     window.sync_label.setAccessibleName(window.tr("Watch list sync"))
-    window.clock_label = QtWidgets.QLabel(window)
+    window.clock_label = TailLabel(window)
     window.clock_label.setAccessibleName(window.tr("eBay clock offset and latency"))
     # Said once, here: while paused the next-snipe field steps aside rather than repeat it.
     window.paused_label = QtWidgets.QLabel(window.tr("Paused: no snipe will be placed"), window)

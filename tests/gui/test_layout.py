@@ -168,6 +168,26 @@ def test_the_status_bar_elides_the_title_never_the_countdown(
     qtbot.waitUntil(label.isVisible, timeout=2000)
 
 
+def test_with_a_large_font_the_window_still_fits_800_and_the_countdown_stays_whole(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock,
+    large_font: QtGui.QFont,
+) -> None:
+    snipe = store.create_snipe(user_id, legacy_item_id="399001", currency="USD", max_bid_minor=500_00,
+                               end_time=clock.now + timedelta(minutes=1, seconds=31), lead_seconds=6.0,
+                               title=LONG_TITLE)
+    store.set_status(snipe.id, SnipeStatus.SCHEDULED)
+    window = make_window()
+    window.resize(800, 500)
+    window.show()
+    qtbot.waitExposed(window)
+    window.tick()
+    qtbot.waitUntil(lambda: window.width() == 800, timeout=2000)
+    label = window.next_snipe_label
+    shown = label.shown_text()
+    assert shown.endswith(" in 1m 25s")
+    assert label.fontMetrics().horizontalAdvance(shown) <= label.contentsRect().width()
+
+
 def test_the_pause_is_said_once(qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int,
                                 clock: FakeClock) -> None:
     seed(store, user_id, clock)

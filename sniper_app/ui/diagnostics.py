@@ -18,7 +18,7 @@ from typing import Any, Final, Protocol
 from sniper_app import __version__
 from sniper_app.domain.redact import redact
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
-from sniper_app.ui.widgets import ERROR_STYLE, tone_colour
+from sniper_app.ui.widgets import ERROR_STYLE, LINK_TONE, WARNING_STYLE, tone_colour
 
 REFRESH_MS: Final = 2000
 # eBay's default daily call limits per application (DESIGN.md "eBay's call budget"; EBAY.md). The token
@@ -102,8 +102,9 @@ def _age(seconds: float) -> str:
 class ClockChart(QtWidgets.QWidget):
     """Clock offset and latency over time, two lines on one millisecond axis, painted with QPainter."""
 
-    OFFSET_COLOUR: Final = QtGui.QColor("#1565c0")
-    LATENCY_COLOUR: Final = QtGui.QColor("#ef6c00")
+    # Tones, not fixed colours: each line keeps its contrast on a light and on a dark background.
+    OFFSET_TONE: Final = LINK_TONE
+    LATENCY_TONE: Final = WARNING_STYLE
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -166,12 +167,14 @@ class ClockChart(QtWidgets.QWidget):
                 return float(area.center().x())
             return area.left() + (at.timestamp() - start) / span * area.width()
 
-        self._panel(painter, top, x_of, [(p.at, p.offset_ms) for p in self._points], self.OFFSET_COLOUR,
+        self._panel(painter, top, x_of, [(p.at, p.offset_ms) for p in self._points],
+                    tone_colour(self.OFFSET_TONE, palette),
                     self.tr("clock offset, ms (eBay − local)"))
         # Only measured latencies are drawn: the guess before the first round trip is no point on a chart.
         measured = [(p.at, p.latency_ms) for p in self._points if p.latency_ms is not None]
         if measured:
-            self._panel(painter, bottom, x_of, measured, self.LATENCY_COLOUR, self.tr("latency, ms"))
+            self._panel(painter, bottom, x_of, measured, tone_colour(self.LATENCY_TONE, palette),
+                        self.tr("latency, ms"))
         else:
             painter.setPen(text_colour)
             painter.drawText(bottom, int(Qt.AlignmentFlag.AlignCenter), self.tr("latency: measuring…"))
@@ -320,6 +323,8 @@ class DiagnosticsView(QtWidgets.QWidget):
         self.server_label = self._value_label(self.tr("Time server"))
         self.clock_status_label = self._value_label(self.tr("Clock status"))
         self.clock_status_label.setWordWrap(True)
+        # Wide enough to say it in two or three lines, not five squeezed beside the chart.
+        self.clock_status_label.setMinimumWidth(self.fontMetrics().averageCharWidth() * 34)
         # Which eBay the figures are about: the demo's simulator on this machine, or eBay's own host.
         self.address_label = self._value_label(self.tr("eBay address"))
         self.address_label.setObjectName("ebayAddress")
@@ -357,8 +362,9 @@ class DiagnosticsView(QtWidgets.QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.copy_button)
         layout = QtWidgets.QVBoxLayout(self)
+        # The clock takes the height its lines need; the operations table, which scrolls, the rest.
         layout.addLayout(top, 1)
-        layout.addWidget(clock_box, 1)
+        layout.addWidget(clock_box, 0)
         layout.addLayout(buttons)
 
         copy_shortcut = QtGui.QShortcut(QtGui.QKeySequence("Ctrl+Shift+C"), self)

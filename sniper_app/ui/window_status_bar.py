@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 _BADGES: Final = {
     "simulator": ("DEMO", "#2e7d32"),
-    "sandbox": ("SANDBOX", "#ef6c00"),
+    "sandbox": ("SANDBOX", "#b34700"),  # dark enough for white text at 4.5:1 or more, as the others
     "custom": ("CUSTOM", "#6a1b9a"),
 }
 

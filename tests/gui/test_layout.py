@@ -237,6 +237,7 @@ def test_the_window_works_at_800_by_500_and_diagnostics_shows_its_columns(
     bottom = calls.rowViewportPosition(calls.rowCount() - 1) + calls.rowHeight(calls.rowCount() - 1)
     assert bottom <= calls.viewport().height(), "every API's row is in view"
     assert view.address_label.text() == "http://127.0.0.1:9"
+    assert _fit_problems(view) == []
 
 
 # ------------------------------------------------------------------------------------------ dark mode

@@ -34,11 +34,12 @@ class TailLabel(QtWidgets.QLabel):
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Preferred)
 
     def set_text(self, text: str, tail: str = "") -> None:
-        self._tail = tail if text.endswith(tail) else ""
-        if text != self.text():
-            self.setText(text)
-            self.setToolTip(text)
-        self.updateGeometry()
+        tail = tail if text.endswith(tail) else ""
+        if text == self.text() and tail == self._tail:
+            return  # the once-a-second tick changes nothing most of the time: no relayout for it
+        self._tail = tail
+        self.setText(text)  # asks for a new layout itself
+        self.setToolTip(text)
 
     def shown_text(self) -> str:
         """What is painted at the current width."""

@@ -222,6 +222,7 @@ def test_the_window_works_at_800_by_500_and_diagnostics_shows_its_columns(
         qtbot.wait(20)
         assert window.width() == 800
         assert window.tabs.currentWidget().minimumSizeHint().width() <= 800
+        assert _fit_problems(window) == [], window.tabs.tabText(tab)
     view = window.diagnostics_view
     window.service.metrics.count_call("browse")
     window.service.metrics.record("sync", 0.2)

@@ -102,7 +102,9 @@ class ClockService:
         self.last_error = None
         if self.metrics is not None:
             self.metrics.record("clock", time.perf_counter() - start)
-            self.metrics.record_clock(sample.offset_s, self.latency_s, sample.measured_at)
+            # A guess is not a measurement: the series leaves it out rather than plot it as a spike.
+            self.metrics.record_clock(sample.offset_s, self.latency_s if self.latency_measured else None,
+                                      sample.measured_at)
         if self.bus is not None:
             self.bus.publish(ClockMeasured(offset_s=sample.offset_s, rtt_s=sample.rtt_s, source=sample.server))
         log.info("clock offset %+.1f ms (SNTP rtt %.1f ms), latency %.1f ms%s",

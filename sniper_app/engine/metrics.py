@@ -41,7 +41,11 @@ class OperationStats:
 class ClockPoint:
     at: datetime
     offset_ms: float
-    latency_ms: float
+    latency_ms: float | None  # None: no round trip to eBay timed yet (the latency is only a default guess)
+
+
+def _round(ms: float | None) -> float | None:
+    return None if ms is None else round(ms, 3)
 
 
 @dataclass
@@ -72,8 +76,9 @@ class Metrics:
             raise
         self.record(operation, time.perf_counter() - start)
 
-    def record_clock(self, offset_s: float, latency_s: float, at: datetime | None = None) -> None:
-        self.clock.append(ClockPoint(at or datetime.now(UTC), offset_s * 1000, latency_s * 1000))
+    def record_clock(self, offset_s: float, latency_s: float | None, at: datetime | None = None) -> None:
+        self.clock.append(ClockPoint(at or datetime.now(UTC), offset_s * 1000,
+                                     None if latency_s is None else latency_s * 1000))
 
     def count_call(self, api: str, at: datetime | None = None) -> int:
         """Count one call to eBay's ``api`` (browse, offer, trading, token, identity) for its UTC day."""
@@ -89,7 +94,7 @@ class Metrics:
         return {
             "operations": {name: stats.as_dict() for name, stats in self.operations.items()},
             "clock": [
-                {"at": p.at.isoformat(), "offset_ms": round(p.offset_ms, 3), "latency_ms": round(p.latency_ms, 3)}
+                {"at": p.at.isoformat(), "offset_ms": round(p.offset_ms, 3), "latency_ms": _round(p.latency_ms)}
                 for p in self.clock
             ],
             "calls_today": {api: n for (day, api), n in sorted(self.calls.items()) if day == today},

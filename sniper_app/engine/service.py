@@ -64,6 +64,7 @@ class ClockState:
     age_s: float
     server: str
     last_error: str | None
+    latency_measured: bool = True  # False while latency_s is the default guess, before any round trip
 
 
 class SniperService(Reads):
@@ -235,7 +236,16 @@ class SniperService(Reads):
             age_s=clock.age_s(),
             server=clock.server,
             last_error=clock.last_error,
+            latency_measured=clock.latency_measured,
         )
+
+    def keep_awake_failing(self) -> bool:
+        """True once this computer would not stay awake for a due snipe (a sleeping machine cannot bid)."""
+        return getattr(self.engine.keepawake, "supported", None) is False
+
+    def ebay_address(self) -> str:
+        """Where the app talks to eBay (the demo's simulator on this machine, or eBay's own API host)."""
+        return str(self.client.endpoints.api_url)
 
     async def measure_clock(self) -> ClockState:
         await self.engine.clock.measure()

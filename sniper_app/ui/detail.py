@@ -16,6 +16,7 @@ from sniper_app.ui.formatting import format_near_price, format_price
 from sniper_app.ui.history import HistoryFilter
 from sniper_app.ui.models import Clock, HistoryColumn, HistoryModel, status_text, utc_now
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
+from sniper_app.ui.widgets import link_html
 
 TICK_MS: Final = 1000
 Qt = QtCore.Qt
@@ -149,7 +150,7 @@ class SnipeDetail(QtWidgets.QDialog):
         title = snipe.title or self.tr("Item {item}").format(item=snipe.legacy_item_id)
         self.setWindowTitle(self.tr("Snipe: {title}").format(title=title))
         if snipe.item_url:
-            self.title_label.setText(f'<a href="{html.escape(snipe.item_url, quote=True)}">{html.escape(title)}</a>')
+            self.title_label.setText(link_html(snipe.item_url, title, self.palette()))
             self.title_label.setToolTip(self.tr("Open the item on eBay"))
         else:
             self.title_label.setText(html.escape(title))

@@ -18,6 +18,7 @@ from typing import Any, Final, Protocol
 from sniper_app import __version__
 from sniper_app.domain.redact import redact
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
+from sniper_app.ui.widgets import ERROR_STYLE, LINK_TONE, WARNING_STYLE, tone_colour
 
 REFRESH_MS: Final = 2000
 # eBay's default daily call limits per application (DESIGN.md "eBay's call budget"; EBAY.md). The token
@@ -57,6 +58,8 @@ class ClockInfo(Protocol):
     def server(self) -> str: ...
     @property
     def last_error(self) -> str | None: ...
+    @property
+    def latency_measured(self) -> bool: ...
 
 
 SnapshotProvider = Callable[[], Mapping[str, Any]]
@@ -67,7 +70,7 @@ ClockProvider = Callable[[], ClockInfo | None]
 class ClockPoint:
     at: datetime
     offset_ms: float
-    latency_ms: float
+    latency_ms: float | None  # None: the engine had not timed a round trip to eBay yet (only a guess)
 
 
 def clock_points(snapshot: Mapping[str, Any]) -> list[ClockPoint]:
@@ -76,7 +79,8 @@ def clock_points(snapshot: Mapping[str, Any]) -> list[ClockPoint]:
     for entry in snapshot.get("clock") or ():
         try:
             at = datetime.fromisoformat(str(entry["at"]))
-            points.append(ClockPoint(at, float(entry["offset_ms"]), float(entry["latency_ms"])))
+            latency = entry.get("latency_ms")
+            points.append(ClockPoint(at, float(entry["offset_ms"]), None if latency is None else float(latency)))
         except (KeyError, TypeError, ValueError):
             continue
     return sorted(points, key=lambda p: p.at)
@@ -98,13 +102,14 @@ def _age(seconds: float) -> str:
 class ClockChart(QtWidgets.QWidget):
     """Clock offset and latency over time, two lines on one millisecond axis, painted with QPainter."""
 
-    OFFSET_COLOUR: Final = QtGui.QColor("#1565c0")
-    LATENCY_COLOUR: Final = QtGui.QColor("#ef6c00")
+    # Tones, not fixed colours: each line keeps its contrast on a light and on a dark background.
+    OFFSET_TONE: Final = LINK_TONE
+    LATENCY_TONE: Final = WARNING_STYLE
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self._points: list[ClockPoint] = []
-        self.setMinimumSize(320, 170)
+        self.setMinimumSize(240, 120)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding)
         self.setAccessibleName(self.tr("Clock offset and latency chart"))
 
@@ -117,8 +122,9 @@ class ClockChart(QtWidgets.QWidget):
         if self._points:
             last = self._points[-1]
             self.setAccessibleDescription(
-                self.tr("{n} measurements; latest offset {offset} ms, latency {latency} ms").format(
-                    n=len(self._points), offset=f"{last.offset_ms:+.1f}", latency=f"{last.latency_ms:.1f}"
+                self.tr("{n} measurements; latest offset {offset} ms, latency {latency}").format(
+                    n=len(self._points), offset=f"{last.offset_ms:+.1f}",
+                    latency=self.tr("measuring…") if last.latency_ms is None else f"{last.latency_ms:.1f} ms",
                 )
             )
         else:
@@ -161,10 +167,17 @@ class ClockChart(QtWidgets.QWidget):
                 return float(area.center().x())
             return area.left() + (at.timestamp() - start) / span * area.width()
 
-        self._panel(painter, top, x_of, [p.offset_ms for p in self._points], self.OFFSET_COLOUR,
+        self._panel(painter, top, x_of, [(p.at, p.offset_ms) for p in self._points],
+                    tone_colour(self.OFFSET_TONE, palette),
                     self.tr("clock offset, ms (eBay − local)"))
-        self._panel(painter, bottom, x_of, [p.latency_ms for p in self._points], self.LATENCY_COLOUR,
-                    self.tr("latency, ms"))
+        # Only measured latencies are drawn: the guess before the first round trip is no point on a chart.
+        measured = [(p.at, p.latency_ms) for p in self._points if p.latency_ms is not None]
+        if measured:
+            self._panel(painter, bottom, x_of, measured, tone_colour(self.LATENCY_TONE, palette),
+                        self.tr("latency, ms"))
+        else:
+            painter.setPen(text_colour)
+            painter.drawText(bottom, int(Qt.AlignmentFlag.AlignCenter), self.tr("latency: measuring…"))
 
         painter.setPen(text_colour)
         axis_y = bottom.bottom() + 4
@@ -189,7 +202,7 @@ class ClockChart(QtWidgets.QWidget):
         painter: QtGui.QPainter,
         plot: QtCore.QRect,
         x_of: Callable[[datetime], float],
-        values: list[float],
+        series: list[tuple[datetime, float]],
         colour: QtGui.QColor,
         title: str,
     ) -> None:
@@ -197,6 +210,7 @@ class ClockChart(QtWidgets.QWidget):
         text_colour = palette.color(QtGui.QPalette.ColorRole.Text)
         metrics = painter.fontMetrics()
         line_h = metrics.height()
+        values = [value for _at, value in series]
         ticks = nice_ticks(min(values), max(values))
         low, high = ticks[0], ticks[-1]
 
@@ -219,7 +233,7 @@ class ClockChart(QtWidgets.QWidget):
         painter.drawLine(plot.bottomLeft(), plot.topLeft())
         painter.drawLine(plot.bottomLeft(), plot.bottomRight())
 
-        corners = [QtCore.QPointF(x_of(p.at), y_of(v)) for p, v in zip(self._points, values, strict=True)]
+        corners = [QtCore.QPointF(x_of(at), y_of(v)) for at, v in series]
         painter.setPen(QtGui.QPen(colour, 2))
         if len(corners) > 1:
             painter.drawPolyline(QtGui.QPolygonF(corners))
@@ -266,9 +280,11 @@ class DiagnosticsView(QtWidgets.QWidget):
         clock_state: ClockProvider | None = None,
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        ebay_address: str = "",
         parent: QtWidgets.QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self._ebay_address = ebay_address
         self.setObjectName("DiagnosticsView")
         self._snapshot_provider = snapshot
         self._clock_provider = clock_state
@@ -295,6 +311,8 @@ class DiagnosticsView(QtWidgets.QWidget):
         )
         # Four short columns: always shown whole, the operations table takes the rest of the width.
         self.calls_table.horizontalHeader().setStretchLastSection(False)
+        self.calls_table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.calls_table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.calls_table.setToolTip(
             self.tr("Calls to eBay since midnight UTC, when eBay resets its daily limits")
         )
@@ -305,7 +323,14 @@ class DiagnosticsView(QtWidgets.QWidget):
         self.server_label = self._value_label(self.tr("Time server"))
         self.clock_status_label = self._value_label(self.tr("Clock status"))
         self.clock_status_label.setWordWrap(True)
+        # Wide enough to say it in two or three lines, not five squeezed beside the chart.
+        self.clock_status_label.setMinimumWidth(self.fontMetrics().averageCharWidth() * 34)
+        # Which eBay the figures are about: the demo's simulator on this machine, or eBay's own host.
+        self.address_label = self._value_label(self.tr("eBay address"))
+        self.address_label.setObjectName("ebayAddress")
+        self.address_label.setText(ebay_address or "—")
         clock_form = QtWidgets.QFormLayout()
+        clock_form.addRow(self.tr("eBay at:"), self.address_label)
         clock_form.addRow(self.tr("Offset (eBay − local):"), self.offset_label)
         clock_form.addRow(self.tr("Latency to eBay:"), self.latency_label)
         clock_form.addRow(self.tr("Measured:"), self.age_label)
@@ -337,8 +362,9 @@ class DiagnosticsView(QtWidgets.QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.copy_button)
         layout = QtWidgets.QVBoxLayout(self)
+        # The clock takes the height its lines need; the operations table, which scrolls, the rest.
         layout.addLayout(top, 1)
-        layout.addWidget(clock_box, 1)
+        layout.addWidget(clock_box, 0)
         layout.addLayout(buttons)
 
         copy_shortcut = QtGui.QShortcut(QtGui.QKeySequence("Ctrl+Shift+C"), self)
@@ -396,11 +422,19 @@ class DiagnosticsView(QtWidgets.QWidget):
             self._sized = True
             for table in (self.operations_table, self.calls_table):
                 table.resizeColumnsToContents()
-            calls = self.calls_table
-            calls.setMinimumWidth(calls.horizontalHeader().length() + 2 * calls.frameWidth() + 4)
+        self._fit_calls_table()
         self.updated_label.setText(
             self.tr("Updated {time}").format(time=self._now().astimezone().strftime("%H:%M:%S"))
         )
+
+    def _fit_calls_table(self) -> None:
+        """The few rows and columns of the budget table are always shown whole: it never scrolls, and the
+        operations table beside it (which can) gives up the room."""
+        calls = self.calls_table
+        frame = 2 * calls.frameWidth()
+        calls.setMinimumWidth(calls.horizontalHeader().length() + frame)
+        rows = sum(calls.rowHeight(row) for row in range(calls.rowCount()))
+        calls.setMinimumHeight(calls.horizontalHeader().height() + rows + frame)
 
     def _set_row(self, table: QtWidgets.QTableWidget, row: int, cells: Sequence[str], numeric: int = 0) -> None:
         for col, text in enumerate(cells):
@@ -424,7 +458,8 @@ class DiagnosticsView(QtWidgets.QWidget):
             errors_item = table.item(row, 5)
             if errors_item is not None:
                 errors_item.setForeground(
-                    QtGui.QBrush(QtGui.QColor("#c62828")) if stats.get("errors") else self.palette().text()
+                    QtGui.QBrush(tone_colour(ERROR_STYLE, self.palette())) if stats.get("errors")
+                    else self.palette().text()
                 )
 
     @staticmethod
@@ -462,7 +497,8 @@ class DiagnosticsView(QtWidgets.QWidget):
             for col in range(len(cells)):
                 item = table.item(row, col)
                 if item is not None:
-                    item.setForeground(QtGui.QBrush(QtGui.QColor("#c62828")) if warn else self.palette().text())
+                    item.setForeground(
+                        QtGui.QBrush(tone_colour(ERROR_STYLE, self.palette())) if warn else self.palette().text())
 
     def _fill_clock(self) -> None:
         clock = self._clock
@@ -472,7 +508,14 @@ class DiagnosticsView(QtWidgets.QWidget):
             self.clock_status_label.setText(self.tr("The engine is not running."))
             return
         self.offset_label.setText(self.tr("{ms} ms").format(ms=f"{round(clock.offset_s * 1000, 1) + 0.0:+,.1f}"))
-        self.latency_label.setText(self.tr("{ms} ms").format(ms=f"{clock.latency_s * 1000:,.1f}"))
+        self.latency_label.setText(
+            self.tr("{ms} ms").format(ms=f"{clock.latency_s * 1000:,.1f}") if clock.latency_measured
+            else self.tr("measuring…")
+        )
+        self.latency_label.setToolTip(
+            "" if clock.latency_measured else self.tr("No request to eBay has been timed yet; until one is, "
+                                                      "bids are sent early by a default guess.")
+        )
         self.age_label.setText(self.tr("{age} ago").format(age=_age(clock.age_s)) if clock.synced else "—")
         self.server_label.setText(clock.server or "—")
         if clock.synced and not clock.last_error:
@@ -496,14 +539,17 @@ class DiagnosticsView(QtWidgets.QWidget):
             f"Sniper {__version__} diagnostics, {now:%Y-%m-%d %H:%M:%S} UTC",
             f"Python {platform.python_version()}, {platform.system()} {platform.release()}",
             "",
+            f"eBay at: {self._ebay_address or '-'}",
+            "",
             "Clock:",
         ]
         clock = self._clock
         if clock is None:
             lines.append("  engine not running")
         else:
+            latency = f"{clock.latency_s * 1000:.1f} ms" if clock.latency_measured else "not measured yet"
             lines.append(
-                f"  offset {clock.offset_s * 1000:+.1f} ms, latency {clock.latency_s * 1000:.1f} ms, "
+                f"  offset {clock.offset_s * 1000:+.1f} ms, latency {latency}, "
                 f"server {clock.server or '-'}, "
                 + (f"measured {_age(clock.age_s)} ago" if clock.synced else "not measured yet")
             )
@@ -512,11 +558,11 @@ class DiagnosticsView(QtWidgets.QWidget):
         points = clock_points(self._snapshot)
         if points:
             offsets = [p.offset_ms for p in points]
-            latencies = [p.latency_ms for p in points]
+            latencies = [p.latency_ms for p in points if p.latency_ms is not None]
             lines.append(
                 f"  series: {len(points)} samples {points[0].at:%Y-%m-%d %H:%M:%S}..{points[-1].at:%H:%M:%S} UTC, "
                 f"offset {min(offsets):+.1f}..{max(offsets):+.1f} ms, "
-                f"latency {min(latencies):.1f}..{max(latencies):.1f} ms"
+                + (f"latency {min(latencies):.1f}..{max(latencies):.1f} ms" if latencies else "latency not measured")
             )
         lines += ["", "Operations (count, mean/max/last ms, errors, last error):"]
         operations: Mapping[str, Mapping[str, Any]] = self._snapshot.get("operations") or {}

@@ -79,6 +79,7 @@ class LinkDialog(QtWidgets.QDialog):
                 "2. Copy the whole address of the page eBay then shows, and paste it below.\n"
                 "3. Press “Link”."
             )
+        self._steps = steps
         self.steps_label = QtWidgets.QLabel(steps, self)
         self.steps_label.setObjectName("stepsLabel")
         self.steps_label.setWordWrap(True)
@@ -181,6 +182,14 @@ class LinkDialog(QtWidgets.QDialog):
         self.info_label.setVisible(bool(text))
         self._fit_height()
 
+    def _show_steps(self, *, done: bool) -> None:
+        """The numbered steps while there is something to do; once linked, how to link again instead."""
+        self.steps_label.setText(
+            self.tr("To link another account, or this one again, press “Open eBay sign-in”.") if done
+            else self._steps
+        )
+        self._fit_height()
+
     def _fit_height(self) -> None:
         """Grow to show every line of the wrapped labels at the current width. A window's layout applies
         height-for-width only to its first size, so a long message set later (or a narrower window) would
@@ -236,6 +245,7 @@ class LinkDialog(QtWidgets.QDialog):
         else:
             text = self.tr("Linked as {name}{where}.").format(name=status.username, where=where)
         self.status_label.setText(text)
+        self._show_steps(done=bool(status.linked and status.username and not status.needs_relink))
         self.unlink_button.setEnabled(not self._busy and bool(status.username))
         self._fit_height()
 
@@ -343,6 +353,7 @@ class LinkDialog(QtWidgets.QDialog):
         self.consent_edit.setVisible(False)
         self._set_info(None)
         self.status_label.setText(self.tr("Linked as {name}.").format(name=user.username))
+        self._show_steps(done=True)
         self.unlink_button.setEnabled(True)
         self.refresh_status()
         self.linked.emit(user.username)

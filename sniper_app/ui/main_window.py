@@ -49,6 +49,7 @@ from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 from sniper_app.ui.stats_view import StatsView
 from sniper_app.ui.thumbnails import ThumbnailCache
 from sniper_app.ui.watch_list_model import SNIPE_ID_ROLE
+from sniper_app.ui.widgets import HorizontalStrip
 from sniper_app.ui.window_state import ini_bool, open_state
 
 if TYPE_CHECKING:
@@ -93,10 +94,11 @@ class MainWindow(QtWidgets.QMainWindow):
     app_actions: dict[str, QtGui.QAction]
     environment_badge: QtWidgets.QLabel
     account_label: QtWidgets.QLabel
-    next_snipe_label: QtWidgets.QLabel
+    next_snipe_label: window_status_bar.TailLabel
     sync_label: QtWidgets.QLabel
     clock_label: QtWidgets.QLabel
     paused_label: QtWidgets.QLabel
+    awake_label: QtWidgets.QLabel
     _last_sync: WatchlistSynced | None
 
     def __init__(
@@ -161,7 +163,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabs.addTab(self._history_page(), self.tr("&History"))
         from sniper_app.ui.diagnostics import DiagnosticsView
 
-        self.diagnostics_view = DiagnosticsView(service.metrics_snapshot, service.clock_state, parent=self)
+        self.diagnostics_view = DiagnosticsView(
+            service.metrics_snapshot, service.clock_state, ebay_address=service.ebay_address(), parent=self)
         self.tabs.addTab(self.diagnostics_view, self.tr("&Diagnostics"))
         # Looked up at each read: a facade that cannot give the record yet shows a sentence there, not a crash here.
         self.tabs.addTab(StatsView(lambda: reads.record(), self.bridge, self), self.tr("S&tatistics"))
@@ -279,7 +282,7 @@ class MainWindow(QtWidgets.QMainWindow):
         page = QtWidgets.QWidget(self)
         layout = QtWidgets.QVBoxLayout(page)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.history_filter_bar)
+        layout.addWidget(HorizontalStrip(self.history_filter_bar, page))
         layout.addWidget(self.history_view)
         return page
 
@@ -351,13 +354,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_next_snipe()
         self._update_clock()
         self._update_sync()
+        window_status_bar.update_keep_awake(self)
         self.tick_done.emit()
 
     def next_snipe_text(self) -> str:
         return window_status_bar.next_snipe_text(self)
 
     def _update_next_snipe(self) -> None:
-        self.next_snipe_label.setText(self.next_snipe_text())
+        window_status_bar.update_next_snipe(self)
 
     def _update_clock(self) -> None:
         window_status_bar.update_clock(self)
@@ -473,7 +477,9 @@ class MainWindow(QtWidgets.QMainWindow):
         text = item_text_from_clipboard()
         if text is None:
             self.show_and_raise()
+            # Said here rather than in an empty dialog: there is nothing for one to show.
             self.statusBar().showMessage(self.tr("The clipboard holds no eBay item number or link."), 8000)
+            return
         self.open_add_dialog(text)
 
     def open_add_dialog(self, item_text: str | None = None) -> QtWidgets.QWidget | None:
@@ -584,9 +590,8 @@ class MainWindow(QtWidgets.QMainWindow):
     @QtCore.Slot(bool)
     def set_paused(self, paused: bool) -> None:
         self.service.set_paused(paused)
-        self.statusBar().showMessage(
-            self.tr("Paused: no snipe will be placed until you resume.") if paused
-            else self.tr("Resumed: snipes will be placed."), 8000)
+        if not paused:  # the pause itself is said by the status bar's field for as long as it lasts
+            self.statusBar().showMessage(self.tr("Resumed: snipes will be placed."), 8000)
         self.refresh_actions()
         self._update_next_snipe()
 
@@ -681,9 +686,10 @@ class MainWindow(QtWidgets.QMainWindow):
         box = QtWidgets.QMessageBox(
             QtWidgets.QMessageBox.Icon.Warning,
             self.tr("Quit Sniper?"),
-            self.tr(
-                "{n} snipe(s) are waiting. While Sniper is not running they will not be placed. Quit anyway?"
-            ).format(n=pending),
+            self.tr("1 snipe is waiting. While Sniper is not running it will not be placed. Quit anyway?")
+            if pending == 1 else
+            self.tr("{n} snipes are waiting. While Sniper is not running they will not be placed. Quit anyway?"
+                    ).format(n=pending),
             QtWidgets.QMessageBox.StandardButton.Yes | QtWidgets.QMessageBox.StandardButton.No,
             self,
         )

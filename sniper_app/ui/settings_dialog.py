@@ -27,7 +27,7 @@ from sniper_app.config import MARKETPLACES, Settings, SettingsError, env_name, n
 from sniper_app.domain.errors import InputError, SniperError
 from sniper_app.ui.bridge import AsyncRunner
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
-from sniper_app.ui.widgets import ERROR_STYLE, NOTE_STYLE, OK_STYLE, message_label
+from sniper_app.ui.widgets import ERROR_STYLE, NOTE_STYLE, OK_STYLE, message_label, set_tone
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,15 @@ class SecretSink(Protocol):
     async def aset_ntfy_token(self, secret: str | None) -> None: ...
 
     async def aset_webhook_secret(self, secret: str | None) -> None: ...
+    async def aclient_secret(self) -> str | None: ...
+
+    async def asmtp_password(self) -> str | None: ...
+
+    async def apostmark_token(self) -> str | None: ...
+
+    async def antfy_token(self) -> str | None: ...
+
+    async def awebhook_secret(self) -> str | None: ...
 
 
 # Tabs in order, and the fields each holds; a field not named here lands in Advanced.
@@ -458,10 +467,26 @@ class SettingsDialog(QtWidgets.QDialog):
             note = message_label(self, f"envNote_{secret.key}", NOTE_STYLE, visible=True)
             note.setText(self.tr("Set by the environment variable {0}; change it there.").format(secret.env))
             column.addWidget(note)
-        else:
-            edit.setPlaceholderText(self.tr("Unchanged (kept safely); type to replace"))
         if self._secrets is None:
             edit.setEnabled(False)
+        elif secret.env not in self._environ:
+            # Whether one is kept is read off the loop (the keyring may block); only that yes or no reaches
+            # the dialog, never the secret.
+            edit.setPlaceholderText(self.tr("Checking the keyring…"))
+            check = self._secret_is_kept(self._secrets, secret.key)
+
+            def known(kept: bool, edit: QtWidgets.QLineEdit = edit) -> None:
+                edit.setPlaceholderText(self.tr("Unchanged (kept safely); type to replace") if kept
+                                        else self.tr("Not set; type one to keep it in the keyring"))
+
+            def unknown(_exc: BaseException, edit: QtWidgets.QLineEdit = edit) -> None:
+                edit.setPlaceholderText(self.tr("Type to set or replace"))
+
+            try:
+                self._runner.submit(check, on_done=known, on_error=unknown, what="reading the keyring")
+            except RuntimeError:  # no event loop (a dialog built outside the app): say nothing untrue
+                check.close()
+                edit.setPlaceholderText(self.tr("Type to set or replace"))
         form.addRow(label, column)
         self._secret_edits[secret.key] = edit
 
@@ -584,6 +609,13 @@ class SettingsDialog(QtWidgets.QDialog):
         )
 
     @staticmethod
+    async def _secret_is_kept(sink: SecretSink, key: str) -> bool:
+        getter = {"ebay_client_secret": sink.aclient_secret, "smtp_password": sink.asmtp_password,
+                  "postmark_token": sink.apostmark_token, "ntfy_token": sink.antfy_token,
+                  "webhook_secret": sink.awebhook_secret}[key]
+        return bool(await getter())
+
+    @staticmethod
     async def _store_secrets(sink: SecretSink, typed: dict[str, str]) -> None:
         if "ebay_client_secret" in typed:
             await sink.aset_client_secret(typed["ebay_client_secret"])
@@ -638,7 +670,7 @@ class SettingsDialog(QtWidgets.QDialog):
         edit = self._secret_edits.get(backend_secret or "")
         secret = edit.text() if edit is not None and edit.text() and not edit.isReadOnly() else None
         self.test_button.setEnabled(False)
-        self.test_result.setStyleSheet(NOTE_STYLE)
+        set_tone(self.test_result, NOTE_STYLE)
         self.test_result.setText(self.tr("Sending…"))
         self.test_result.setVisible(True)
         self._runner.submit(
@@ -650,12 +682,12 @@ class SettingsDialog(QtWidgets.QDialog):
 
     def _test_sent(self, sentence: str) -> None:
         self.test_button.setEnabled(True)
-        self.test_result.setStyleSheet(OK_STYLE)
+        set_tone(self.test_result, OK_STYLE)
         self.test_result.setText(sentence)
 
     def _test_failed(self, exc: BaseException) -> None:
         self.test_button.setEnabled(True)
-        self.test_result.setStyleSheet(ERROR_STYLE)
+        set_tone(self.test_result, ERROR_STYLE)
         if isinstance(exc, SniperError):
             prefix = "" if isinstance(exc, InputError) else self.tr("The test email was not sent. ")
             self.test_result.setText(prefix + str(exc))

@@ -162,7 +162,9 @@ class SnipeDialog(QtWidgets.QDialog):
             text = item_text if item_text is not None else (item_text_from_clipboard() if use_clipboard else None)
             if text:
                 self.item_edit.setText(text)
-                self.item_edit.setCursorPosition(0)  # a long link shows its host, not its tracking tail
+                # Selected from the end back to the start: typing replaces what was filled in, and a long
+                # link shows its host, not its tracking tail.
+                self.item_edit.setSelection(len(text), -len(text))
                 self._debounce.stop()
                 self._on_item_settled()  # a prefilled item is looked up at once
         self._update_ok()
@@ -532,6 +534,7 @@ class SnipeDialog(QtWidgets.QDialog):
         ref = ItemRef(snipe.legacy_item_id)
         self.item_edit.setText(str(ref))
         self.item_edit.setReadOnly(True)
+        self.item_edit.setClearButtonEnabled(False)  # the item of a snipe cannot change
         self.paste_button.setVisible(False)
         self.amount_edit.setText(Money(snipe.max_bid_minor, snipe.currency).to_ebay_value())
         self.currency_label.setText(snipe.currency)

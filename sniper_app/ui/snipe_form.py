@@ -25,6 +25,11 @@ class Field:
     FORM = "form"
 
 
+def amount_placeholder(dialog: SnipeDialog) -> str:
+    """The maximum's hint while no item (or no least bid) is known."""
+    return dialog.tr("The most you will pay, e.g. 25.00")
+
+
 def build_form(dialog: SnipeDialog) -> None:
     layout = QtWidgets.QVBoxLayout(dialog)
     form = QtWidgets.QFormLayout()
@@ -113,7 +118,7 @@ def build_form(dialog: SnipeDialog) -> None:
     dialog.amount_edit = QtWidgets.QLineEdit(dialog)
     dialog.amount_edit.setObjectName("amountEdit")
     dialog.amount_edit.setAccessibleName(dialog.tr("Your maximum bid"))
-    dialog.amount_edit.setPlaceholderText(dialog.tr("The most you will pay, e.g. 25.00"))
+    dialog.amount_edit.setPlaceholderText(amount_placeholder(dialog))
     amount_row = QtWidgets.QHBoxLayout()
     amount_row.addWidget(dialog.currency_label)
     amount_row.addWidget(dialog.amount_edit, 1)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from sniper_app.domain.money import near_price, with_converted
 from sniper_app.engine.service import ItemPreview
+from sniper_app.ui import snipe_form
 from sniper_app.ui.formatting import format_time_left
 from sniper_app.ui.qt import QtCore, QtWidgets
 
@@ -21,6 +22,7 @@ def set_preview(dialog: SnipeDialog, preview: ItemPreview | None) -> None:
         dialog._countdown.stop()
         dialog.currency_label.setText("")
         dialog.currency_hint.setVisible(False)
+        dialog.amount_edit.setPlaceholderText(snipe_form.amount_placeholder(dialog))
         dialog._set_warnings([])
         dialog._update_ok()
         return
@@ -56,10 +58,11 @@ def set_preview(dialog: SnipeDialog, preview: ItemPreview | None) -> None:
                     "the bid is placed in {currency}.").format(currency=preview.currency)
         )
     dialog.currency_hint.setVisible(bool(preview.currency))
-    if preview.minimum_next_bid is not None:
-        dialog.amount_edit.setPlaceholderText(
-            dialog.tr("At least {least}").format(least=preview.minimum_next_bid.format())
-        )
+    # The hint always speaks of the item now shown, never of the one before it.
+    dialog.amount_edit.setPlaceholderText(
+        dialog.tr("At least {least}").format(least=preview.minimum_next_bid.format())
+        if preview.minimum_next_bid is not None else snipe_form.amount_placeholder(dialog)
+    )
     show_image(dialog)
     dialog._show_end()
     dialog._countdown.start()

@@ -9,6 +9,7 @@ from sniper_app.engine.metrics import Metrics
 from sniper_app.engine.service import ClockState
 from sniper_app.ui.diagnostics import DAILY_CALL_BUDGET, DiagnosticsView
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
+from sniper_app.ui.widgets import ERROR_STYLE, tone_colour
 from tests.gui.conftest import SCREENSHOT_DIR
 
 
@@ -60,7 +61,7 @@ def test_tables_clock_and_chart_show_what_the_engine_measured(qtbot: Any) -> Non
     assert calls["Trading"] == ["Trading", "37", "5,000", "0.7%"]
     assert calls["OAuth token"] == ["OAuth token", "1", "1,000", "0.1%"]
     assert calls["Buy Offer (bids)"] == ["Buy Offer (bids)", "1", "no set limit", ""]
-    red = QtGui.QColor("#c62828")
+    red = tone_colour(ERROR_STYLE, view.palette())
     assert view.calls_table.item(0, 1).foreground().color() == red  # type: ignore[union-attr]  # 84 % of a budget
     assert DAILY_CALL_BUDGET["browse"] == 5_000
 

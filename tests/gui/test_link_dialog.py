@@ -291,3 +291,43 @@ def test_without_a_keyring_a_passphrase_keeps_the_sign_in_and_the_pasted_address
             assert tokens.refresh is not None
 
     qloop(scenario())
+
+
+def test_once_linked_the_steps_are_gone_and_a_relink_reason_fits_at_the_smallest_size_and_largest_font(
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser
+) -> None:
+    from tests.gui.test_layout import _at_smallest, _fit_problems
+
+    app = QtWidgets.QApplication.instance()
+    assert isinstance(app, QtWidgets.QApplication)
+    before = app.font()
+    large = QtGui.QFont(before)
+    large.setPointSizeF(before.pointSizeF() * 1.5)
+
+    async def scenario() -> None:
+        async with live_service(sim, tmp_path, linked=False) as live:
+            live.service.demo = True
+            async with link_dialog(live, qtbot) as dialog:
+                await wait_until_async(lambda: dialog.status is not None, what="the account status")
+                assert "1. Press" in dialog.steps_label.text()
+                click(qtbot, dialog.open_button)
+                await wait_until_async(lambda: dialog.redirect_edit.text() != "", what="the demo's redirect")
+                click(qtbot, dialog.link_button)
+                await wait_until_async(lambda: dialog.status_label.text().startswith("Linked as demo"), what="the link")
+                assert "Press" not in dialog.steps_label.text().split("press")[0]
+                assert "1." not in dialog.steps_label.text()
+            live.store.update_user(live.user_id, needs_relink=True)
+            app.setFont(large)
+            try:
+                reason = ("eBay no longer accepts the app's sign-in for this account: it expired, was revoked on "
+                          "eBay's site, or the password was changed since it was given.")
+                async with link_dialog(live, qtbot, reason=reason) as dialog:
+                    await wait_until_async(lambda: dialog.status is not None, what="the account status")
+                    assert "1. Press" in dialog.steps_label.text()  # linking again has steps to follow
+                    _at_smallest(dialog, qtbot)
+                    await wait_until_async(
+                        lambda: not _fit_problems(dialog), what=f"a layout that fits: {_fit_problems(dialog)}")
+            finally:
+                app.setFont(before)
+
+    qloop(scenario())

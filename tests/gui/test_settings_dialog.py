@@ -315,7 +315,7 @@ def test_config_set_from_another_process_reaches_the_window_session(
 
 
 def test_ntfy_and_webhook_fields_save_their_secrets_to_the_keyring_only(
-    qtbot: QtBot, tmp_path: Path, isolated_dirs: Path, qloop: Run  # noqa: F811
+    qtbot: QtBot, tmp_path: Path, isolated_dirs: Path, qloop: Run
 ) -> None:
     secrets = SecretStore("simulator", environ={})
     dialog = make_dialog(qtbot, tmp_path, secrets=secrets)
@@ -333,7 +333,7 @@ def test_ntfy_and_webhook_fields_save_their_secrets_to_the_keyring_only(
         set_text(qtbot, dialog.secret_edit("ntfy_token"), "tk_typed-ntfy-token")
         set_text(qtbot, dialog.secret_edit("webhook_secret"), "typed-webhook-secret")
         qtbot.mouseClick(dialog.save_button, QtCore.Qt.MouseButton.LeftButton)
-        await until(lambda: bool(saved), what="the settings to be saved")
+        await wait_until_async(lambda: bool(saved), what="the settings to be saved")
 
     qloop(scenario())
     settings = saved[0]

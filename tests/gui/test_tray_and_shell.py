@@ -137,7 +137,7 @@ async def _tray_scenario(server: SimulatorServer, live: Live, window: MainWindow
     window.quitRequested.connect(lambda: quits.append(True))
     window.app_actions["quit"].trigger()
     box = _message_box(window, "confirmQuit")
-    assert "1 snipe(s) are waiting" in box.text()
+    assert "1 snipe is waiting" in box.text()
     box.button(QtWidgets.QMessageBox.StandardButton.No).click()
     await wait_until_async(lambda: not box.isVisible())
     assert quits == []
@@ -182,7 +182,7 @@ def test_close_to_tray_is_told_once_and_without_tray_closing_asks(
             bare.close()
             assert bare.isVisible()
             box = _message_box(bare, "confirmQuit")
-            assert "1 snipe(s) are waiting" in box.text()
+            assert "1 snipe is waiting" in box.text()
             box.button(QtWidgets.QMessageBox.StandardButton.No).click()
             await wait_until_async(lambda: not box.isVisible())
             assert bare.isVisible()

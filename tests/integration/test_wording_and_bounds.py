@@ -57,3 +57,16 @@ def test_a_group_holds_at_most_its_size(tmp_path: Path) -> None:
             store.create_snipe(user.id, legacy_item_id="999999999", currency="USD", max_bid_minor=100,
                                end_time=end, lead_seconds=5, group_id=group.id)
         assert len(store.group_members(group.id)) == MAX_GROUP_SIZE
+
+
+def test_the_clock_series_leaves_out_the_assumed_latency(sim: SimulatorServer) -> None:
+    from sniper_app.engine.metrics import Metrics
+
+    metrics = Metrics()
+    clock = ClockService(f"127.0.0.1:{sim.sntp_address[1]}", metrics=metrics)
+    asyncio.run(clock.measure())
+    clock.note_rtt(0.004)
+    asyncio.run(clock.measure())
+    series = metrics.snapshot()["clock"]
+    # The 50 ms default is a guess, not a point to plot: the first entry has none, the second the real 2 ms.
+    assert [entry["latency_ms"] for entry in series] == [None, 2.0]

@@ -1,0 +1,448 @@
+"""The window and its dialogs at a small size, with a large font and under a dark palette: nothing is cut,
+nothing overlaps, every message reads, and what the status bar says fits in it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from sniper_app.domain.money import Money
+from sniper_app.domain.status import SnipeStatus
+from sniper_app.engine.service import ClockState, ItemPreview
+from sniper_app.store import Store
+from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
+from sniper_app.ui.snipe_form import Field
+from sniper_app.ui.widgets import (
+    ERROR_STYLE,
+    LINK_TONE,
+    NOTE_STYLE,
+    OK_STYLE,
+    WARNING_STYLE,
+    contrast,
+    message_label,
+    tone_colour,
+)
+from tests.gui.conftest import seed
+from tests.support.live import qloop, until  # noqa: F401  (fixture)
+from tests.support.store import FakeClock
+
+LONG_TITLE = ("LEGO Star Wars Ultimate Collector Series 75192 Millennium Falcon (complete, sealed box, "
+              "with minifigures and instructions)")
+
+
+def _light() -> QtGui.QPalette:
+    palette = QtGui.QPalette(QtGui.QColor("#efefef"))
+    palette.setColor(QtGui.QPalette.ColorRole.WindowText, QtGui.QColor("#000000"))
+    return palette
+
+
+def _dark() -> QtGui.QPalette:
+    palette = QtGui.QPalette(QtGui.QColor("#353535"))
+    for role, colour in ((QtGui.QPalette.ColorRole.WindowText, "#ffffff"), (QtGui.QPalette.ColorRole.Text, "#ffffff"),
+                         (QtGui.QPalette.ColorRole.Base, "#2a2a2a"), (QtGui.QPalette.ColorRole.Link, "#2a82da")):
+        palette.setColor(role, QtGui.QColor(colour))
+    return palette
+
+
+@pytest.fixture
+def idle_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """An event loop that is set but never run: what the dialogs submit to it is made, then cancelled
+    (nothing in these tests needs eBay to answer)."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        for task in asyncio.all_tasks(loop):
+            task.cancel()
+        loop.run_until_complete(asyncio.sleep(0))
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+@pytest.fixture
+def large_font(qapp: QtWidgets.QApplication) -> Iterator[QtGui.QFont]:
+    """The application's font at one and a half times its size, for the test's length."""
+    before = qapp.font()
+    font = QtGui.QFont(before)
+    font.setPointSizeF(before.pointSizeF() * 1.5)
+    qapp.setFont(font)
+    try:
+        yield font
+    finally:
+        qapp.setFont(before)
+
+
+def _fit_problems(root: QtWidgets.QWidget) -> list[str]:
+    """Visible controls of ``root`` that overlap one another, and labels too small for their text."""
+    kinds = (QtWidgets.QLabel, QtWidgets.QLineEdit, QtWidgets.QAbstractButton, QtWidgets.QComboBox,
+             QtWidgets.QAbstractSpinBox)
+    inner = (QtWidgets.QComboBox, QtWidgets.QAbstractSpinBox)
+    widgets = []
+    for widget in root.findChildren(QtWidgets.QWidget):
+        if not isinstance(widget, kinds) or not widget.isVisibleTo(root) or widget.isWindow():
+            continue
+        parent = widget.parentWidget()
+        if any(isinstance(p, inner) for p in _ancestors(widget, root)) or parent is None:
+            continue
+        top_left = widget.mapTo(root, QtCore.QPoint(0, 0))
+        widgets.append((widget, QtCore.QRect(top_left, widget.size())))
+    problems = []
+    for n, (a, ra) in enumerate(widgets):
+        for b, rb in widgets[n + 1:]:
+            if a in _ancestors(b, root) or b in _ancestors(a, root):
+                continue
+            overlap = ra.intersected(rb)
+            if overlap.width() > 1 and overlap.height() > 1:
+                problems.append(f"{_name(a)} overlaps {_name(b)}")
+        if isinstance(a, QtWidgets.QLabel) and a.text():
+            if a.wordWrap():
+                if a.heightForWidth(a.width()) > a.height() + 1:
+                    problems.append(f"{_name(a)} needs {a.heightForWidth(a.width())} px, has {a.height()}")
+            elif a.minimumSizeHint().width() > a.width() + 1 or a.minimumSizeHint().height() > a.height() + 1:
+                problems.append(f"{_name(a)} needs {a.minimumSizeHint()}, has {a.size()}")
+    return problems
+
+
+def _ancestors(widget: QtWidgets.QWidget, root: QtWidgets.QWidget) -> list[QtWidgets.QWidget]:
+    found = []
+    parent = widget.parentWidget()
+    while parent is not None and parent is not root:
+        found.append(parent)
+        parent = parent.parentWidget()
+    return found
+
+
+def _name(widget: QtWidgets.QWidget) -> str:
+    text = getattr(widget, "text", lambda: "")()
+    return f"{type(widget).__name__}({widget.objectName() or str(text)[:30]!r})"
+
+
+def _at_smallest(dialog: QtWidgets.QWidget, qtbot: Any) -> None:
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    qtbot.wait(50)
+    dialog.resize(1, 1)  # clamped to the dialog's minimum
+    qtbot.wait(50)
+
+
+# ------------------------------------------------------------------------------------------ status bar
+
+
+@pytest.mark.parametrize("width", [None, 800])
+def test_the_status_bar_elides_the_title_never_the_countdown(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock, width: int | None
+) -> None:
+    snipe = store.create_snipe(user_id, legacy_item_id="399001", currency="USD", max_bid_minor=500_00,
+                               end_time=clock.now + timedelta(minutes=1, seconds=31), lead_seconds=6.0,
+                               title=LONG_TITLE)
+    store.set_status(snipe.id, SnipeStatus.SCHEDULED)
+    window = make_window()
+    if width is not None:
+        window.resize(width, 500)
+    window.show()
+    qtbot.waitExposed(window)
+    window.tick()
+    label = window.next_snipe_label
+    qtbot.waitUntil(lambda: label.isVisible() and label.width() > 0, timeout=3000)
+    shown = label.shown_text()
+    assert shown.endswith(" in 1m 25s")
+    assert shown.startswith("Next snipe: ")
+    assert "…" in shown  # the title gave up its end
+    assert label.fontMetrics().horizontalAdvance(shown) <= label.contentsRect().width()
+    assert label.text() == f"Next snipe: {LONG_TITLE} in 1m 25s"  # whole for screen readers and the tooltip
+    for other in (window.sync_label, window.clock_label, window.account_label):
+        assert other.fontMetrics().horizontalAdvance(other.text()) <= other.contentsRect().width(), other.text()
+
+    # A message has the room of the fields that step aside, and is read whole.
+    bar = window.statusBar()
+    bar.showMessage("Exported 1,234 events to /home/someone/Documents/sniper-history.csv", 5000)
+    qtbot.waitUntil(lambda: not label.isVisible(), timeout=2000)
+    room = min(w.x() for w in bar.findChildren(QtWidgets.QLabel) if w.isVisible()) - 8
+    assert room >= bar.fontMetrics().horizontalAdvance(bar.currentMessage())
+    bar.clearMessage()
+    qtbot.waitUntil(label.isVisible, timeout=2000)
+
+
+def test_with_a_large_font_the_window_still_fits_800_and_the_countdown_stays_whole(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock,
+    large_font: QtGui.QFont,
+) -> None:
+    snipe = store.create_snipe(user_id, legacy_item_id="399001", currency="USD", max_bid_minor=500_00,
+                               end_time=clock.now + timedelta(minutes=1, seconds=31), lead_seconds=6.0,
+                               title=LONG_TITLE)
+    store.set_status(snipe.id, SnipeStatus.SCHEDULED)
+    window = make_window()
+    window.resize(800, 500)
+    window.show()
+    qtbot.waitExposed(window)
+    window.tick()
+    qtbot.waitUntil(lambda: window.width() == 800, timeout=2000)
+    label = window.next_snipe_label
+    shown = label.shown_text()
+    assert shown.endswith(" in 1m 25s")
+    assert label.fontMetrics().horizontalAdvance(shown) <= label.contentsRect().width()
+
+
+def test_the_pause_is_said_once(qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int,
+                                clock: FakeClock) -> None:
+    seed(store, user_id, clock)
+    window = make_window()
+    window.show()
+    qtbot.waitExposed(window)
+    window.app_actions["pause"].trigger()
+    bar = window.statusBar()
+    said = [w.text() for w in bar.findChildren(QtWidgets.QLabel) if w.isVisible() and "ause" in w.text()]
+    assert said == ["Paused: no snipe will be placed"]
+    assert "ause" not in bar.currentMessage()
+    window.app_actions["pause"].trigger()
+    assert not window.paused_label.isVisible()
+    assert window.next_snipe_label.isVisibleTo(window) or bar.currentMessage()
+
+
+# ------------------------------------------------------------------------------------------ 800 × 500
+
+
+def test_the_window_works_at_800_by_500_and_diagnostics_shows_its_columns(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock
+) -> None:
+    seed(store, user_id, clock)
+    window = make_window()
+    window.resize(800, 500)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.width() == 800, timeout=2000)
+    assert window.height() == 500
+    for tab in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(tab)
+        qtbot.wait(20)
+        assert window.width() == 800
+        assert window.tabs.currentWidget().minimumSizeHint().width() <= 800
+        assert _fit_problems(window) == [], window.tabs.tabText(tab)
+    view = window.diagnostics_view
+    window.service.metrics.count_call("browse")
+    window.service.metrics.record("sync", 0.2)
+    view.refresh()
+    qtbot.wait(50)
+    for table in (view.calls_table, view.operations_table):
+        shown = table.viewport().width()
+        header = table.horizontalHeader()
+        last = table.columnCount() - 1 if table is view.calls_table else 2
+        right = header.sectionViewportPosition(last) + header.sectionSize(last)
+        assert right <= shown, f"{table.accessibleName()}: a column is cut at {shown} px"
+    calls = view.calls_table
+    bottom = calls.rowViewportPosition(calls.rowCount() - 1) + calls.rowHeight(calls.rowCount() - 1)
+    assert bottom <= calls.viewport().height(), "every API's row is in view"
+    assert view.address_label.text() == "http://127.0.0.1:9"
+    assert _fit_problems(view) == []
+
+
+# ------------------------------------------------------------------------------------------ dark mode
+
+
+@pytest.mark.parametrize("palette", [_light(), _dark()], ids=["light", "dark"])
+def test_every_message_colour_reads_on_light_and_dark(qtbot: Any, palette: QtGui.QPalette) -> None:
+    parent = QtWidgets.QWidget()
+    qtbot.addWidget(parent)
+    parent.setPalette(palette)
+    window = palette.color(QtGui.QPalette.ColorRole.Window)
+    for tone in (ERROR_STYLE, WARNING_STYLE, OK_STYLE, NOTE_STYLE, LINK_TONE):
+        assert contrast(tone_colour(tone, palette), window) >= 4.5, tone
+        label = message_label(parent, f"m_{tone}", tone, visible=True)
+        label.setText("A sentence")
+        label.ensurePolished()
+        colour = label.palette().color(QtGui.QPalette.ColorRole.WindowText)
+        assert contrast(colour, window) >= 4.5, (tone, colour.name())
+
+
+def test_message_colours_follow_a_change_to_dark(qtbot: Any, qapp: QtWidgets.QApplication) -> None:
+    before = qapp.palette()
+    parent = QtWidgets.QWidget()
+    qtbot.addWidget(parent)
+    label = message_label(parent, "problem", ERROR_STYLE, visible=True)
+    try:
+        qapp.setPalette(_dark())
+        qtbot.waitUntil(lambda: tone_colour(ERROR_STYLE, _dark()).name() in label.styleSheet(), timeout=2000)
+    finally:
+        qapp.setPalette(before)
+
+
+# ------------------------------------------------------------------------------------------ Add snipe
+
+
+def _preview(title: str = LONG_TITLE, least: int = 101_00) -> ItemPreview:
+    return ItemPreview(
+        legacy_item_id="399001", title=title, image_url=None, currency="USD",
+        current_price=Money(100_00, "USD"), minimum_next_bid=Money(least, "USD"), shipping_cost=None,
+        converted_price=None, listing_marketplace="EBAY_US", ebay_minimum=None, end_time=None, bid_count=3,
+        is_auction=True, web_url=None,
+    )
+
+
+def test_add_snipe_at_its_smallest_with_a_large_font_overlaps_nothing(
+    qtbot: Any, make_window: Callable[..., Any], large_font: QtGui.QFont
+) -> None:
+    QtWidgets.QApplication.clipboard().clear()
+    window = make_window()
+    dialog = window.open_add_dialog()
+    dialog._set_preview(_preview())
+    _at_smallest(dialog, qtbot)
+    dialog._set_error(Field.AMOUNT, "Your maximum $50.00 is below the minimum next bid of $101.00, so eBay "
+                                    "would refuse it.")
+    dialog._set_error(Field.FORM, "The snipe could not be saved because of an unexpected problem; nothing "
+                                  "you typed is lost, so you can try again.")
+    dialog._set_warnings(["This auction ends in 4 minutes 23 seconds; a snipe this close may not be placed."])
+    qtbot.wait(100)
+    assert _fit_problems(dialog) == []
+    dialog.resize(1, 1)
+    qtbot.wait(100)
+    assert _fit_problems(dialog) == []
+
+
+def test_the_amount_hint_follows_the_item_shown(qtbot: Any, make_window: Callable[..., Any]) -> None:
+    QtWidgets.QApplication.clipboard().clear()
+    window = make_window()
+    dialog = window.open_add_dialog()
+    default = dialog.amount_edit.placeholderText()
+    dialog._set_preview(_preview(least=101_00))
+    assert dialog.amount_edit.placeholderText() == "At least $101.00"
+    dialog._set_preview(None)  # another item is being looked up
+    assert dialog.amount_edit.placeholderText() == default
+    dialog._set_preview(_preview(least=7_50))
+    assert dialog.amount_edit.placeholderText() == "At least $7.50"
+
+
+def test_the_fit_check_itself_sees_an_overlap_and_a_cut_label(qtbot: Any) -> None:
+    root = QtWidgets.QWidget()
+    qtbot.addWidget(root)
+    root.resize(400, 200)
+    first = QtWidgets.QLabel("Current price:", root)
+    first.setGeometry(10, 10, 200, 30)
+    second = QtWidgets.QLabel("A title long enough to wrap onto a second line in a narrow box", root)
+    second.setWordWrap(True)
+    second.setGeometry(10, 20, 120, 10)
+    root.show()
+    qtbot.waitExposed(root)
+    problems = _fit_problems(root)
+    assert any("overlaps" in p for p in problems)
+    assert any("needs" in p for p in problems)
+
+
+# ------------------------------------------------------------------------------------------ small things
+
+
+def test_ctrl_n_selects_what_it_filled_in_so_typing_replaces_it(
+    qtbot: Any, make_window: Callable[..., Any], idle_loop: asyncio.AbstractEventLoop
+) -> None:
+    link = "https://www.ebay.com/itm/143932562271?_trkparms=amclksrc%3DITM%26aid%3D1110006"
+    QtWidgets.QApplication.clipboard().setText(link)
+    window = make_window()
+    window.app_actions["add"].trigger()
+    dialog = window.dialog("add")
+    assert dialog is not None
+    edit = dialog.item_edit
+    assert edit.text() == link
+    assert edit.selectedText() == link
+    assert edit.cursorPosition() == 0  # the host shows, not the tracking tail
+    qtbot.waitExposed(dialog)
+    qtbot.keyClicks(edit, "126001")
+    assert edit.text() == "126001"
+
+
+def test_ctrl_shift_v_without_an_item_says_why_and_opens_nothing(
+    qtbot: Any, make_window: Callable[..., Any]
+) -> None:
+    QtWidgets.QApplication.clipboard().setText("Remember to buy milk")
+    window = make_window()
+    window.app_actions["add_from_clipboard"].trigger()
+    assert window.dialog("add") is None
+    assert window.statusBar().currentMessage() == "The clipboard holds no eBay item number or link."
+
+
+def test_edit_has_no_clear_button_on_its_fixed_item_and_quit_speaks_of_one_snipe(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock,
+    idle_loop: asyncio.AbstractEventLoop,
+) -> None:
+    from sniper_app.ui.snipe_dialog import SnipeDialog
+
+    snipe = store.create_snipe(user_id, legacy_item_id="399001399001", currency="USD", max_bid_minor=500_00,
+                               end_time=clock.now + timedelta(hours=1), lead_seconds=6.0, title="Lamp")
+    window = make_window()
+    dialog = SnipeDialog(window.service, window.runner, None, window, snipe=snipe.id, use_clipboard=False)
+    assert dialog.item_edit.isReadOnly()
+    assert not dialog.item_edit.isClearButtonEnabled()
+    dialog.reject()
+    window.request_quit()
+    box = window.dialog("confirm")
+    assert box is not None
+    assert box.text().startswith("1 snipe is waiting. While Sniper is not running it will not be placed.")
+    box.reject()
+
+
+def test_a_secret_never_saved_says_not_set(qtbot: Any, tmp_path: Any, qloop: Any) -> None:  # noqa: F811
+    from sniper_app.config import Settings
+    from sniper_app.ebay import SecretStore
+    from sniper_app.ui.bridge import AsyncRunner
+    from sniper_app.ui.settings_dialog import SettingsDialog
+
+    secrets = SecretStore("simulator", environ={})
+    secrets.set_smtp_password("kept-one")
+    runner = AsyncRunner()
+
+    async def scenario() -> None:
+        dialog = SettingsDialog(Settings(), runner, settings_file=tmp_path / "settings.json", secrets=secrets,
+                                environ={})
+        qtbot.addWidget(dialog)
+        await until(lambda: "…" not in dialog.secret_edit("postmark_token").placeholderText(), what="the keyring")
+        await until(lambda: "…" not in dialog.secret_edit("smtp_password").placeholderText(), what="the keyring")
+        assert dialog.secret_edit("postmark_token").placeholderText().startswith("Not set")
+        assert dialog.secret_edit("smtp_password").placeholderText().startswith("Unchanged")
+        dialog.reject()
+
+    try:
+        qloop(scenario())
+    finally:
+        secrets.set_smtp_password(None)
+
+
+def test_a_guessed_latency_is_not_shown_as_a_fact(
+    qtbot: Any, make_window: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = make_window()
+    guess = ClockState(synced=True, offset_s=0.012, latency_s=0.05, age_s=3, server="127.0.0.1:123",
+                       last_error=None, latency_measured=False)
+    monkeypatch.setattr(window.service, "clock_state", lambda: guess)
+    window.tick()
+    assert "measuring…" in window.clock_label.text()
+    assert "50 ms" not in window.clock_label.text()
+    metrics = window.service.metrics
+    metrics.record_clock(0.012, None)  # the first measurement, before any round trip to eBay
+    metrics.record_clock(0.011, 0.002)
+    view = window.diagnostics_view
+    view.refresh()
+    assert view.latency_label.text().startswith("measuring…")
+    assert [p.latency_ms for p in view.chart.points] == [None, 2.0]  # no 50 ms spike
+    assert "latency 2.0..2.0 ms" in view.report_text()
+    measured = ClockState(synced=True, offset_s=0.012, latency_s=0.002, age_s=3, server="127.0.0.1:123",
+                          last_error=None)
+    monkeypatch.setattr(window.service, "clock_state", lambda: measured)
+    window.tick()
+    assert "· 2 ms ·" in window.clock_label.text()
+
+
+def test_a_computer_that_cannot_stay_awake_is_told_in_the_window(
+    qtbot: Any, make_window: Callable[..., Any]
+) -> None:
+    window = make_window()
+    window.show()
+    qtbot.waitExposed(window)
+    window.tick()
+    assert not window.awake_label.isVisible()
+    window.service.engine.keepawake.supported = False  # as after wakepy found no way on this desktop
+    window.tick()
+    assert window.awake_label.isVisible()
+    assert window.awake_label.text() == "Cannot keep the computer awake"

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from sniper_app.engine.bus import SnipeStatusChanged
 from sniper_app.simulator import SimulatorServer
+from sniper_app.store.errors import StoreError
 from tests.support.engine import rig, wait_status
 from tests.support.simulator import sim  # noqa: F401  (fixture)
 
@@ -59,6 +62,34 @@ def test_without_the_win_the_same_snipe_fires(sim: SimulatorServer, tmp_path: Pa
             r.settings = r.settings.model_copy(update={"spending_cap": "60.00 USD"})
             auction = sim.create_auction("Alone", "10.00", ends_in=6.0)
             pk = r.snipe(auction, "40.00", lead=1.0)
+            engine = r.engine()
+            await engine.start()
+            try:
+                done = await wait_status(r, pk, _ENDED, 12)
+            finally:
+                await engine.stop()
+            assert done.status == "WON", done.status_reason
+            assert len(r.bids()) == 1
+
+    asyncio.run(main())
+
+
+def test_a_cap_that_cannot_be_read_lets_the_bid_go_out(
+    sim: SimulatorServer,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A failing read of the wins must not cost an auction the user wanted: the snipe bids."""
+
+    def broken(*_args: object, **_kw: object) -> None:
+        raise StoreError("database is locked")
+
+    async def main() -> None:
+        async with rig(sim, tmp_path) as r:
+            # 40.00 alone passes a 30.00 cap: a working check would skip it.
+            r.settings = r.settings.model_copy(update={"spending_cap": "30.00 USD"})
+            pk = r.snipe(sim.create_auction("Read fails", "10.00", ends_in=6.0), "40.00", lead=1.0)
+            monkeypatch.setattr("sniper_app.engine.preflight.spending_facts", broken)
             engine = r.engine()
             await engine.start()
             try:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from sniper_app.domain.errors import InputError, RuleViolation, SniperError
+from sniper_app.domain.exposure import SnipeCost
 from sniper_app.domain.items import ItemRef, parse_item_ref
 from sniper_app.domain.money import Money, MoneyError
 from sniper_app.domain.rules import (
@@ -29,7 +30,7 @@ from sniper_app.domain.rules import (
     validate_lead,
     validate_new_snipe,
 )
-from sniper_app.domain.spending import typo_warning
+from sniper_app.domain.spending import check_cap, parse_spending_cap, typo_warning
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.domain.views import SnipeView
 from sniper_app.engine.actions import SuspectedTypo
@@ -455,8 +456,20 @@ class SnipeDialog(QtWidgets.QDialog):
                     ),
                 )
             return None
-        self._set_warnings(warnings)
+        self._set_warnings([*warnings, *self._uncapped_note(max_bid)])
         return _Checked(max_bid, lead, warnings)
+
+    def _uncapped_note(self, max_bid: Money) -> list[str]:
+        """The domain's note when a spending cap is set but none covers this currency (the engine says the same
+        on saving; said here, the user knows before)."""
+        try:
+            caps = parse_spending_cap(self._service.settings.spending_cap)
+        except SniperError:
+            return []
+        candidate = SnipeCost(snipe_id=0, status=SnipeStatus.PENDING, maximum=max_bid)
+        check = check_cap(caps, self._service.settings.spending_period_days, wins=(), snipes=(), candidate=candidate,
+                          now=_utc_now())
+        return [check.sentence] if caps and check.uncapped else []
 
     # --- group ------------------------------------------------------------------------------------
 

@@ -566,3 +566,23 @@ def test_a_snipe_past_the_spending_cap_is_refused_inline(
             assert rig.model.rowCount() == 1  # the optimistic row went away
 
     qloop(scenario())
+
+
+def test_a_currency_without_a_cap_is_said_before_saving(
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+) -> None:
+    auction = sim.create_auction("Brass sextant", "40.00", ends_in=900)
+
+    async def scenario() -> None:
+        async with live_service(sim, tmp_path) as live, dialog_rig(live, tmp_path) as rig:
+            dialog = rig.dialog(item_text=item_url(auction))
+            await until(lambda: dialog.preview is not None, what="the item preview")
+            qtbot.keyClicks(dialog.amount_edit, "50.00")
+            dialog.amount_edit.editingFinished.emit()
+            assert dialog.warning_label.isHidden()  # no cap at all: nothing to say
+            assert live.service.apply_settings(live.settings.model_copy(update={"spending_cap": "100.00 GBP"})) == []
+            dialog.amount_edit.editingFinished.emit()
+            assert dialog.warning_label.text() == (
+                "No spending cap is set for USD, so this snipe is not counted against one.")
+
+    qloop(scenario())

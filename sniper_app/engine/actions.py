@@ -280,8 +280,9 @@ class Actions:
         if not caps:
             return []
         now = datetime.now(UTC)
-        facts = spending_facts(self.store, self.user_id, now=now)
-        check = check_cap(caps, self.settings.spending_period_days, wins=facts.wins, snipes=facts.snipes,
+        days = self.settings.spending_period_days
+        facts = spending_facts(self.store, self.user_id, now=now, period_days=days)
+        check = check_cap(caps, days, wins=facts.wins, snipes=facts.snipes,
                           candidate=candidate, now=now)
         if not check.ok:
             raise OverSpendingCap(check)

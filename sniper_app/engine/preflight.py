@@ -210,7 +210,7 @@ class Preflight(EngineBase):
             snipe = self.store.get_snipe(pk)
             # eBay's clock: the wins' end times are eBay's instants.
             now = datetime.fromtimestamp(self.clock.ebay_now(), UTC)
-            facts = spending_facts(self.store, snipe.user_id, now=now)
+            facts = spending_facts(self.store, snipe.user_id, now=now, period_days=self.settings.spending_period_days)
             firing = next((s for s in facts.snipes if s.snipe_id == pk), None)
             if firing is None:
                 return True

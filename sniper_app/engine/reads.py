@@ -86,7 +86,7 @@ class Reads:
         caps = parse_spending_cap(spending_cap or "")
         days = validate_period_days(period_days)
         now = datetime.now(UTC)
-        facts = spending_facts(self.store, self.user_id, now=now)
+        facts = spending_facts(self.store, self.user_id, now=now, period_days=days)
         rows = cap_overview(caps, days, wins=facts.wins, snipes=facts.snipes, now=now)
         return ExposureView(period_days=days, rows=tuple(
             ExposureRow(r.currency, r.won.minor, r.pending.minor, None if r.cap is None else r.cap.minor,

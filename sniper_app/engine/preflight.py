@@ -200,9 +200,10 @@ class Preflight(EngineBase):
         return True
 
     def _check_cap(self, pk: int, armed: _Armed) -> bool:
-        """The spending cap against the wins since the snipe was added, ended before the claim; False when
-        the snipe was skipped here (nothing is sent). One short read of the local store: a read that fails
-        lets the bid go out, since a cap the app cannot check must not cost the user an auction they wanted."""
+        """The spending cap against the wins of the period and the bids already out (wins since the snipe was
+        added may have used up its room), ended before the claim; False when the snipe was skipped here
+        (nothing is sent). One short read of the local store: a read that fails lets the bid go out, since a
+        cap the app cannot check must not cost the user an auction they wanted."""
         try:
             caps = parse_spending_cap(self.settings.spending_cap)
             if not caps:

@@ -514,7 +514,7 @@ def test_edit_to_an_automatic_lead_and_back(
 
 
 def test_a_maximum_far_above_the_price_asks_before_saving(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     auction = sim.create_auction("Brass sextant", "40.00", ends_in=900)
     asked: list[str] = []
@@ -531,7 +531,7 @@ def test_a_maximum_far_above_the_price_asks_before_saving(
     async def scenario() -> None:
         async with live_service(sim, tmp_path) as live, dialog_rig(live, tmp_path) as rig:
             dialog = rig.dialog(item_text=item_url(auction))
-            await until(lambda: dialog.preview is not None, what="the item preview")
+            await wait_until_async(lambda: dialog.preview is not None, what="the item preview")
             qtbot.keyClicks(dialog.amount_edit, "4000")
             qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
             # "No": nothing is saved, and the sentence stays by the amount.
@@ -542,7 +542,7 @@ def test_a_maximum_far_above_the_price_asks_before_saving(
             assert live.store.list_snipes(user_id=live.user_id) == []
             # "Yes": saved as typed.
             qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-            await until(lambda: not dialog.isVisible(), what="the dialog to close after the add")
+            await wait_until_async(lambda: not dialog.isVisible(), what="the dialog to close after the add")
             assert len(asked) == 2
             assert [s.max_bid_minor for s in live.store.list_snipes(user_id=live.user_id)] == [400000]
 
@@ -550,7 +550,7 @@ def test_a_maximum_far_above_the_price_asks_before_saving(
 
 
 def test_a_snipe_past_the_spending_cap_is_refused_inline(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
 ) -> None:
     first = sim.create_auction("Brass sextant", "40.00", ends_in=900)
     second = sim.create_auction("Ship's clock", "40.00", ends_in=900)
@@ -560,10 +560,10 @@ def test_a_snipe_past_the_spending_cap_is_refused_inline(
             assert live.service.apply_settings(live.settings.model_copy(update={"spending_cap": "100.00 USD"})) == []
             await live.service.add_snipe(first["legacy_item_id"], "60.00")
             dialog = rig.dialog(item_text=item_url(second))
-            await until(lambda: dialog.preview is not None, what="the item preview")
+            await wait_until_async(lambda: dialog.preview is not None, what="the item preview")
             qtbot.keyClicks(dialog.amount_edit, "50.00")
             qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-            await until(lambda: bool(dialog.error_text("amount")), what="the engine's refusal")
+            await wait_until_async(lambda: bool(dialog.error_text("amount")), what="the engine's refusal")
             assert dialog.error_text("amount") == (
                 "This would pass your spending cap of $100.00 for 30 days: $0.00 won and $60.00 pending leave "
                 "$40.00, and it needs $50.00."
@@ -577,14 +577,14 @@ def test_a_snipe_past_the_spending_cap_is_refused_inline(
 
 
 def test_a_currency_without_a_cap_is_said_before_saving(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
 ) -> None:
     auction = sim.create_auction("Brass sextant", "40.00", ends_in=900)
 
     async def scenario() -> None:
         async with live_service(sim, tmp_path) as live, dialog_rig(live, tmp_path) as rig:
             dialog = rig.dialog(item_text=item_url(auction))
-            await until(lambda: dialog.preview is not None, what="the item preview")
+            await wait_until_async(lambda: dialog.preview is not None, what="the item preview")
             qtbot.keyClicks(dialog.amount_edit, "50.00")
             dialog.amount_edit.editingFinished.emit()
             assert dialog.warning_label.isHidden()  # no cap at all: nothing to say

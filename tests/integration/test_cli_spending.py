@@ -1,14 +1,12 @@
 """The spending cap, the exposure and the typo guard on the command line: real processes against the simulator."""
 
-# ruff: noqa: F811
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.cli_sim import CliSim
 
 
 @pytest.fixture

@@ -11,13 +11,12 @@ from sniper_app.engine.bus import SnipeStatusChanged
 from sniper_app.simulator import SimulatorServer
 from sniper_app.store.errors import StoreError
 from tests.support.engine import rig, wait_status
-from tests.support.simulator import sim  # noqa: F401  (fixture)
 
 _ENDED = {"WON", "LOST", "FAILED", "MISSED", "SKIPPED"}
 
 
 def test_a_win_that_uses_up_the_cap_skips_the_next_snipe_at_its_fire(
-    sim: SimulatorServer,  # noqa: F811
+    sim: SimulatorServer,
     tmp_path: Path,
 ) -> None:
     async def main() -> None:
@@ -54,7 +53,7 @@ def test_a_win_that_uses_up_the_cap_skips_the_next_snipe_at_its_fire(
     asyncio.run(main())
 
 
-def test_without_the_win_the_same_snipe_fires(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+def test_without_the_win_the_same_snipe_fires(sim: SimulatorServer, tmp_path: Path) -> None:
     """The counterpart: under the same lowered cap, a snipe with no win before it bids."""
 
     async def main() -> None:
@@ -75,7 +74,7 @@ def test_without_the_win_the_same_snipe_fires(sim: SimulatorServer, tmp_path: Pa
 
 
 def test_a_cap_that_cannot_be_read_lets_the_bid_go_out(
-    sim: SimulatorServer,  # noqa: F811
+    sim: SimulatorServer,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

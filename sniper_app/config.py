@@ -17,6 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sniper_app import paths
 from sniper_app.domain.errors import InputError
+from sniper_app.domain.spending import (
+    DEFAULT_PERIOD_DAYS,
+    SpendingCapError,
+    format_spending_cap,
+    parse_spending_cap,
+    validate_period_days,
+)
 
 SETTINGS_FILE = "settings.json"
 ENV_PREFIX = "SNIPER_"
@@ -117,6 +124,13 @@ class Settings(BaseModel):
     )
     start_minimized: bool = Field(default=False, description="Start in the tray without showing the window.")
     autostart: bool = Field(default=False, description="Start Sniper when you log in to this computer.")
+    spending_cap: str = Field(
+        default="", description="The most to spend per period, per currency, e.g. '300.00 USD, 250.00 GBP' "
+        "(empty: no cap).",
+    )
+    spending_period_days: int = Field(
+        default=DEFAULT_PERIOD_DAYS, description="The days the spending cap counts wins over (1–366).",
+    )
 
     @field_validator("marketplace")
     @classmethod
@@ -216,6 +230,23 @@ class Settings(BaseModel):
             raise ValueError("must be host:port, e.g. pool.ntp.org:123")
         return value if match["port"] else f"{value}:123"
 
+    @field_validator("spending_cap", mode="before")
+    @classmethod
+    def _spending_cap(cls, value: Any) -> str:
+        try:
+            return format_spending_cap(parse_spending_cap("" if value is None else value))
+        except SpendingCapError as exc:
+            # The sentence is the domain's; the settings error adds its own full stop.
+            raise ValueError(str(exc).rstrip(".")) from None
+
+    @field_validator("spending_period_days", mode="before")
+    @classmethod
+    def _spending_period(cls, value: Any) -> int:
+        try:
+            return validate_period_days(value)
+        except SpendingCapError as exc:
+            raise ValueError(str(exc).rstrip(".")) from None
+
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
@@ -274,6 +305,9 @@ APPLIES: dict[str, Literal["live", "restart"]] = {
     "notify_webhook": "live",
     "webhook_url": "live",
     "notify_webhook_types": "live",
+    # Read at every add, edit and fire.
+    "spending_cap": "live",
+    "spending_period_days": "live",
 }
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from sniper_app.cli.context import command_context, reads_of, with_client
@@ -13,6 +15,7 @@ from sniper_app.cli.parsing import CommandParser, json_flag, lead_arg, missing_a
 from sniper_app.domain.errors import InputError
 from sniper_app.domain.money import names_currency
 from sniper_app.domain.rules import AUTO_LEAD
+from sniper_app.domain.spending import TYPO_RATIO
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.domain.text import visible
 
@@ -33,6 +36,7 @@ def add_commands(sub: Any) -> None:
     add.add_argument("--lead", type=lead_arg, metavar="S",
                      help="seconds before the end to bid (1–120), or 'auto': the shortest safe lead, measured")
     add.add_argument("--group", metavar="NAME", help="an existing group ('group add' creates one)")
+    _confirm_flag(add)
     json_flag(add)
     add.set_defaults(handler=_snipe_add)
 
@@ -50,8 +54,25 @@ def add_commands(sub: Any) -> None:
     edit.add_argument("id", type=positive_int, metavar="ID")
     edit.add_argument("--max", metavar="M", dest="max_amount")
     edit.add_argument("--lead", type=lead_arg, metavar="S", help="seconds (1–120) or 'auto'")
+    _confirm_flag(edit)
     json_flag(edit)
     edit.set_defaults(handler=_snipe_edit)
+
+
+def _confirm_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--confirm", action="store_true",
+                        help=f"accept a maximum more than {TYPO_RATIO} times the current price (else refused as a "
+                        "likely typo)")
+
+
+@contextmanager
+def _typo_refused() -> Iterator[None]:
+    from sniper_app.engine.actions import SuspectedTypo  # here: the engine loads the eBay client
+
+    try:
+        yield
+    except SuspectedTypo as exc:
+        raise InputError(f"{exc} Add --confirm if you meant it.") from None
 
 
 def _snipe_data(snipe: SnipeView, lead: LeadChoice | None = None) -> dict[str, Any]:
@@ -101,9 +122,9 @@ def _lead_words(snipe: SnipeView) -> str:
 
 def _snipe_add(args: argparse.Namespace, out: Output) -> int:
     with command_context(args) as ctx:
-        snipe, warnings = with_client(
-            ctx, lambda client: ctx.actions(client).add_snipe(args.item, args.max, lead=args.lead, group=args.group)
-        )
+        with _typo_refused():
+            snipe, warnings = with_client(ctx, lambda client: ctx.actions(client).add_snipe(
+                args.item, args.max, lead=args.lead, group=args.group, confirmed=args.confirm))
         # A bare number is read in the listing's currency: say so, since the user may have thought in another.
         read_as = (
             f" Your maximum was read in {snipe.currency}, the listing's own currency."
@@ -156,9 +177,9 @@ def _snipe_edit(args: argparse.Namespace, out: Output) -> int:
     if args.max_amount is None and args.lead is None:
         raise InputError("Nothing to change: give a new maximum (--max) and/or lead time (--lead).")
     with command_context(args) as ctx:
-        snipe, warnings = with_client(
-            ctx, lambda client: ctx.actions(client).edit_snipe(args.id, max_amount=args.max_amount, lead=args.lead)
-        )
+        with _typo_refused():
+            snipe, warnings = with_client(ctx, lambda client: ctx.actions(client).edit_snipe(
+                args.id, max_amount=args.max_amount, lead=args.lead, confirmed=args.confirm))
         out.result(
             {"snipe": _snipe_data(snipe), "warnings": warnings},
             with_warnings(

@@ -243,3 +243,23 @@ class AccountView:
     username: str | None
     needs_relink: bool
     marketplace: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureRow:
+    """One currency of the exposure, in its minor units: won in the period, pending (the most the active
+    snipes could cost), and the cap with the room left under it (None without a cap for this currency)."""
+
+    currency: str
+    won_minor: int
+    pending_minor: int
+    cap_minor: int | None
+    room_minor: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureView:
+    """The exposure and the spending cap per currency, ordered by currency code."""
+
+    period_days: int
+    rows: tuple[ExposureRow, ...]

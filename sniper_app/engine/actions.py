@@ -12,6 +12,7 @@ from typing import Literal
 
 from sniper_app.config import Settings
 from sniper_app.domain.errors import IllegalTransition, InputError, NoSuchSnipe, RuleViolation, SniperError
+from sniper_app.domain.exposure import SnipeCost
 from sniper_app.domain.items import ItemRef, parse_item_ref
 from sniper_app.domain.money import Money
 from sniper_app.domain.rules import (
@@ -21,6 +22,7 @@ from sniper_app.domain.rules import (
     validate_lead,
     validate_new_snipe,
 )
+from sniper_app.domain.spending import CapCheck, TypoWarning, check_cap, parse_spending_cap, typo_warning
 from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
 from sniper_app.domain.text import check_group_name, check_group_wins
 from sniper_app.domain.views import GroupSummary, GroupView, SnipeView
@@ -29,6 +31,7 @@ from sniper_app.engine.bus import EventBus, SnipeStatusChanged
 from sniper_app.engine.metrics import Metrics
 from sniper_app.engine.sync import converted_fields
 from sniper_app.store import NotFound, Snipe, SnipeGroup, Store, WatchSyncResult, views
+from sniper_app.store.spending import spending_facts
 
 
 class NotLinked(SniperError):
@@ -37,6 +40,22 @@ class NotLinked(SniperError):
 
 class UnknownItem(InputError):
     """eBay does not know the item the user named."""
+
+
+class SuspectedTypo(RuleViolation):
+    """The maximum is so far above the price that it may be a typo; saved only once the user confirms it."""
+
+    def __init__(self, warning: TypoWarning) -> None:
+        super().__init__(warning.sentence)
+        self.warning = warning
+
+
+class OverSpendingCap(RuleViolation):
+    """The snipe would pass the user's spending cap; ``check`` holds the numbers the sentence names."""
+
+    def __init__(self, check: CapCheck) -> None:
+        super().__init__(check.sentence)
+        self.check = check
 
 
 class Actions:
@@ -73,11 +92,14 @@ class Actions:
     # --- snipes -----------------------------------------------------------------------------------
 
     async def add_snipe(
-        self, item: str, max_amount: str, *, lead: float | Literal["auto"] | None = None, group: str | None = None
+        self, item: str, max_amount: str, *, lead: float | Literal["auto"] | None = None, group: str | None = None,
+        confirmed: bool = True,
     ) -> tuple[SnipeView, list[str]]:
-        """Check the item on eBay and the rules, then save a PENDING snipe; returns it and any warnings.
+        """Check the item on eBay, the rules and the spending cap, then save a PENDING snipe; returns it and
+        any warnings.
 
-        ``lead="auto"`` (or no lead with the ``auto_lead`` setting) lets the engine choose it per snipe."""
+        ``lead="auto"`` (or no lead with the ``auto_lead`` setting) lets the engine choose it per snipe. Without
+        ``confirmed``, a maximum that looks like a typo is refused with :class:`SuspectedTypo`."""
         ref = parse_item_ref(item)
         if lead is None:
             lead = "auto" if self.settings.auto_lead else self.settings.default_lead_seconds
@@ -105,6 +127,13 @@ class Actions:
             listing_marketplace=details.listing_marketplace,
             minimum_to_bid=details.minimum_to_bid,
         )
+        if not confirmed:
+            self._refuse_typo(max_bid, current)
+        warnings += self._check_cap(SnipeCost(
+            snipe_id=0, status=SnipeStatus.PENDING, maximum=max_bid,
+            group_id=group_row.id if group_row is not None else None,
+            group_wins=group_row.target_wins if group_row is not None else None,
+        ))
         if user.needs_relink:
             warnings.append(
                 "Your eBay account must be linked again before this snipe can be placed (account link)."
@@ -151,9 +180,11 @@ class Actions:
             raise RuleViolation(f"The bid on {name} has already been sent to eBay; it can no longer be {what}.")
 
     async def edit_snipe(
-        self, snipe_id: int, *, max_amount: str | None = None, lead: float | Literal["auto"] | None = None
+        self, snipe_id: int, *, max_amount: str | None = None, lead: float | Literal["auto"] | None = None,
+        confirmed: bool = True,
     ) -> tuple[SnipeView, list[str]]:
-        """Change the maximum and/or lead of a snipe that has not fired, re-checked against eBay now."""
+        """Change the maximum and/or lead of a snipe that has not fired, re-checked against eBay and the
+        spending cap now (a new maximum that looks like a typo needs ``confirmed``, as when adding)."""
         if max_amount is None and lead is None:
             raise InputError("Nothing to change: give a new maximum (--max) and/or lead time (--lead).")
         snipe = self._snipe(snipe_id)
@@ -191,6 +222,14 @@ class Actions:
         )
         if currency != snipe.currency:
             raise RuleViolation(f"eBay now prices this item in {currency}; cancel the snipe and add a new one.")
+        if max_amount is not None:
+            if not confirmed:
+                self._refuse_typo(max_bid, current)
+            group = self.store.get_group(snipe.group_id) if snipe.group_id is not None else None
+            warnings += self._check_cap(SnipeCost(
+                snipe_id=snipe_id, status=status, maximum=max_bid, group_id=snipe.group_id,
+                group_wins=group.target_wins if group is not None else None,
+            ))
         try:
             self.store.update_fields(
                 snipe_id,
@@ -225,6 +264,29 @@ class Actions:
         from sniper_app.engine.sync import sync_watchlist
 
         return await sync_watchlist(self.store, self.client, self.user_id, self.bus, self.metrics)
+
+    # --- money guards -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _refuse_typo(max_bid: Money, current: Money) -> None:
+        warning = typo_warning(max_bid, current)
+        if warning is not None:
+            raise SuspectedTypo(warning)
+
+    def _check_cap(self, candidate: SnipeCost) -> list[str]:
+        """Refuse ``candidate`` with :class:`OverSpendingCap` when it would pass the spending cap; the warning
+        to show when a cap is set but none covers its currency."""
+        caps = parse_spending_cap(self.settings.spending_cap)
+        if not caps:
+            return []
+        now = datetime.now(UTC)
+        days = self.settings.spending_period_days
+        facts = spending_facts(self.store, self.user_id, now=now, period_days=days)
+        check = check_cap(caps, days, wins=facts.wins, snipes=facts.snipes,
+                          candidate=candidate, now=now)
+        if not check.ok:
+            raise OverSpendingCap(check)
+        return [check.sentence] if check.uncapped else []
 
     # --- helpers ----------------------------------------------------------------------------------
 

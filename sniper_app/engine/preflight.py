@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.money import Money
+from sniper_app.domain.spending import check_cap_at_fire, parse_spending_cap
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.ebay import EbayError, ItemNotFound, NeedsRelink
 from sniper_app.engine.decisions import (
@@ -26,6 +28,7 @@ from sniper_app.engine.engine_state import _NOT_FIRED, EngineBase, _Armed, _ref
 from sniper_app.engine.sync import converted_fields
 from sniper_app.store.errors import DiskFull
 from sniper_app.store.models import Snipe
+from sniper_app.store.spending import spending_facts
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +68,8 @@ class Preflight(EngineBase):
             if token is not None:
                 self._hand_over(pk, snipe, armed, token, retime=False)
             if not await self._check_item(pk, armed):
+                return
+            if not self._check_cap(pk, armed):
                 return
             self._warm(snipe)
             send_at = armed.send_at if armed.fire_id is not None else self._plan(snipe)[0]
@@ -194,6 +199,31 @@ class Preflight(EngineBase):
             self._spawn(self.reconcile())  # the end moved: re-arm (the handed-over request is re-planned)
         return True
 
+    def _check_cap(self, pk: int, armed: _Armed) -> bool:
+        """The spending cap against the wins of the period and the bids already out (wins since the snipe was
+        added may have used up its room), ended before the claim; False when the snipe was skipped here
+        (nothing is sent). One short read of the local store: a read that fails lets the bid go out, since a
+        cap the app cannot check must not cost the user an auction they wanted."""
+        try:
+            caps = parse_spending_cap(self.settings.spending_cap)
+            if not caps:
+                return True
+            snipe = self.store.get_snipe(pk)
+            # eBay's clock: the wins' end times are eBay's instants.
+            now = datetime.fromtimestamp(self.clock.ebay_now(), UTC)
+            facts = spending_facts(self.store, snipe.user_id, now=now, period_days=self.settings.spending_period_days)
+            firing = next((s for s in facts.snipes if s.snipe_id == pk), None)
+            if firing is None:
+                return True
+            check = check_cap_at_fire(caps, self.settings.spending_period_days, wins=facts.wins,
+                                      snipes=facts.snipes, firing=firing, now=now)
+        except Exception as exc:
+            log.warning("snipe %s: the spending cap could not be checked (%s); bidding all the same", pk, exc)
+            return True
+        if check.ok:
+            return True
+        return self._stop_before_fire(pk, armed, SnipeStatus.SKIPPED, check.sentence)
+
     def _stop_before_fire(self, pk: int, armed: _Armed, status: SnipeStatus, reason: str) -> bool:
         """End the snipe unfired, taking back its handed-over request; False (the snipe ended here), or True
         when the request is already being claimed or sent (its fire task does the bookkeeping)."""
@@ -231,6 +261,8 @@ class Preflight(EngineBase):
                         exc or "timed out")
         if self._group_reached(snipe):
             self._cancel_for_group(snipe)
+            return
+        if not self._check_cap(pk, armed):
             return
         if token is not None:
             self._hand_over(pk, snipe, armed, token, retime=True)

@@ -8,14 +8,18 @@ today). :class:`~sniper_app.engine.service.SniperService` is a :class:`Reads`; a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Final
 
 from sniper_app.domain.errors import NoSuchSnipe
 from sniper_app.domain.lead import LeadChoice
+from sniper_app.domain.spending import cap_overview, parse_spending_cap, validate_period_days
 from sniper_app.domain.stats import Record
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.domain.views import (
     AccountView,
+    ExposureRow,
+    ExposureView,
     GroupSummary,
     GroupView,
     HistoryCursor,
@@ -30,6 +34,7 @@ from sniper_app.store import NotFound, Store, views
 from sniper_app.store.errors import read_failure as read_failure
 from sniper_app.store.history import DEFAULT_PAGE_SIZE
 from sniper_app.store.history import MAX_PAGE_SIZE as _MAX_PAGE_SIZE
+from sniper_app.store.spending import spending_facts
 
 MAX_PAGE_SIZE: Final = _MAX_PAGE_SIZE  # the most history entries one page may hold
 _ALL: Final = HistoryFilter()
@@ -75,6 +80,19 @@ class Reads:
 
     def group_summaries(self) -> tuple[GroupSummary, ...]:
         return views.group_summaries(self.store, self.user_id)
+
+    def exposure(self, spending_cap: str | None = None, period_days: int | None = None) -> ExposureView:
+        """Per currency: the exposure (the most the active snipes could cost), the wins of the period up to
+        now, and the cap with the room left under it (``spending_cap`` as the setting is written)."""
+        caps = parse_spending_cap(spending_cap or "")
+        days = validate_period_days(period_days)
+        now = datetime.now(UTC)
+        facts = spending_facts(self.store, self.user_id, now=now, period_days=days)
+        rows = cap_overview(caps, days, wins=facts.wins, snipes=facts.snipes, now=now)
+        return ExposureView(period_days=days, rows=tuple(
+            ExposureRow(r.currency, r.won.minor, r.pending.minor, None if r.cap is None else r.cap.minor,
+                        None if r.room is None else r.room.minor)
+            for r in rows))
 
     # --- watch list ---------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from sniper_app.domain.increments import minimum_next_bid
 from sniper_app.domain.items import parse_item_ref
 from sniper_app.domain.money import Money
 from sniper_app.domain.rules import increment_site
-from sniper_app.domain.views import GroupSummary, GroupView, SnipeView, WatchSyncResult
+from sniper_app.domain.views import ExposureView, GroupSummary, GroupView, SnipeView, WatchSyncResult
 from sniper_app.ebay import EbayClient, EbayUser, ItemNotFound
 from sniper_app.engine.accounts import Accounts, AccountStatus, UnlinkResult
 from sniper_app.engine.actions import Actions, UnknownItem
@@ -154,14 +154,24 @@ class SniperService(Reads):
         )
 
     async def add_snipe(
-        self, item: str, max_amount: str, *, lead: float | Literal["auto"] | None = None, group: str | None = None
+        self, item: str, max_amount: str, *, lead: float | Literal["auto"] | None = None, group: str | None = None,
+        confirmed: bool = True,
     ) -> tuple[SnipeView, list[str]]:
-        return await self.actions.add_snipe(item, max_amount, lead=lead, group=group)
+        """Without ``confirmed``, a maximum that looks like a typo raises :class:`SuspectedTypo` to ask about."""
+        return await self.actions.add_snipe(item, max_amount, lead=lead, group=group, confirmed=confirmed)
 
     async def edit_snipe(
-        self, snipe_id: int, *, max_amount: str | None = None, lead: float | Literal["auto"] | None = None
+        self, snipe_id: int, *, max_amount: str | None = None, lead: float | Literal["auto"] | None = None,
+        confirmed: bool = True,
     ) -> tuple[SnipeView, list[str]]:
-        return await self.actions.edit_snipe(snipe_id, max_amount=max_amount, lead=lead)
+        return await self.actions.edit_snipe(snipe_id, max_amount=max_amount, lead=lead, confirmed=confirmed)
+
+    def exposure(self, spending_cap: str | None = None, period_days: int | None = None) -> ExposureView:
+        """As :meth:`Reads.exposure`, under the cap in force unless one is given."""
+        return super().exposure(
+            self.settings.spending_cap if spending_cap is None else spending_cap,
+            self.settings.spending_period_days if period_days is None else period_days,
+        )
 
     async def cancel_snipe(self, snipe_id: int) -> SnipeView:
         return await self.actions.cancel_snipe(snipe_id)

@@ -29,6 +29,7 @@ from sniper_app.engine.reads import Reads
 from sniper_app.ui import history_export, window_actions, window_state, window_status_bar
 from sniper_app.ui.bridge import AsyncRunner, EngineBridge
 from sniper_app.ui.button_delegate import ButtonDelegate
+from sniper_app.ui.exposure_label import ExposureLabel
 from sniper_app.ui.formatting import format_money
 from sniper_app.ui.history import export_history_csv
 from sniper_app.ui.history_filter_bar import HistoryFilterBar
@@ -228,6 +229,14 @@ class MainWindow(QtWidgets.QMainWindow):
         # An item that ended while shown is read again from eBay shortly after, for its final figures.
         self.ended_refresh_ms = ENDED_REFRESH_MS
         self.watch_model.itemsEnded.connect(self._refresh_after_end)
+        # Status changes, settings (the cap) and rows coming and going; an edited maximum shows in its column.
+        for signal in (self.bridge.eventReceived, self.snipes_model.modelReset, self.snipes_model.rowsInserted,
+                       self.snipes_model.rowsRemoved):
+            signal.connect(self.exposure_label.schedule)
+        self.snipes_model.dataChanged.connect(
+            lambda first, last, *_roles: self.exposure_label.schedule()
+            if first.column() <= SnipeColumn.MAX <= last.column() else None)
+        self.exposure_label.refresh()
         self.snipes_model.dataChanged.connect(self._update_next_snipe)
 
         # Engine events come in bursts; one history refresh per burst is enough.
@@ -276,6 +285,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.show_finished_box.toggled.connect(self.snipes_proxy.set_show_finished)
         layout.addWidget(self.show_finished_box)
         layout.addWidget(self.snipes_view)
+        self.exposure_label = ExposureLabel(self.service.exposure, page)
+        layout.addWidget(self.exposure_label)
         return page
 
     def _history_page(self) -> QtWidgets.QWidget:
@@ -809,4 +820,5 @@ class MainWindow(QtWidgets.QMainWindow):
         self.cancel_export()
         self.countdown.stop()
         self._history_refresh.stop()
+        self.exposure_label.stop()
         self.bridge.detach()

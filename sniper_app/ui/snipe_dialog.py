@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from sniper_app.domain.errors import InputError, RuleViolation, SniperError
+from sniper_app.domain.exposure import SnipeCost
 from sniper_app.domain.items import ItemRef, parse_item_ref
 from sniper_app.domain.money import Money, MoneyError
 from sniper_app.domain.rules import (
@@ -29,8 +30,10 @@ from sniper_app.domain.rules import (
     validate_lead,
     validate_new_snipe,
 )
+from sniper_app.domain.spending import check_cap, parse_spending_cap, typo_warning
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.domain.views import SnipeView
+from sniper_app.engine.actions import SuspectedTypo
 from sniper_app.engine.service import ItemPreview, SniperService
 from sniper_app.ui import snipe_form, snipe_preview
 from sniper_app.ui.bridge import AsyncRunner
@@ -64,7 +67,7 @@ class _Checked:
 def _field_of_rule(err: RuleViolation) -> str:
     # The domain's sentences name what they are about; the dialog only needs to put them by that field.
     text = str(err)
-    if text.startswith(("Your maximum", "This item is priced in")):
+    if text.startswith(("Your maximum", "This item is priced in", "This would pass your spending cap")):
         return Field.AMOUNT
     if text.startswith(("Lead time", "The lead time", "A lead time")):
         return Field.LEAD
@@ -466,8 +469,20 @@ class SnipeDialog(QtWidgets.QDialog):
                     ),
                 )
             return None
-        self._set_warnings(warnings)
+        self._set_warnings([*warnings, *self._uncapped_note(max_bid)])
         return _Checked(max_bid, lead, warnings)
+
+    def _uncapped_note(self, max_bid: Money) -> list[str]:
+        """The domain's note when a spending cap is set but none covers this currency (the engine says the same
+        on saving; said here, the user knows before)."""
+        try:
+            caps = parse_spending_cap(self._service.settings.spending_cap)
+        except SniperError:
+            return []
+        candidate = SnipeCost(snipe_id=0, status=SnipeStatus.PENDING, maximum=max_bid)
+        check = check_cap(caps, self._service.settings.spending_period_days, wins=(), snipes=(), candidate=candidate,
+                          now=_utc_now())
+        return [check.sentence] if caps and check.uncapped else []
 
     # --- group ------------------------------------------------------------------------------------
 
@@ -568,8 +583,20 @@ class SnipeDialog(QtWidgets.QDialog):
         self.saving_label.setVisible(saving)
         self._update_ok()
 
+    def _confirm_typo(self, sentence: str) -> bool:
+        """Ask whether a maximum far above the price is meant; a typo ("4000" for "40.00") is costly."""
+        answer = QtWidgets.QMessageBox.question(
+            self, self.tr("Check your maximum"), sentence + "\n\n" + self.tr("Save this maximum anyway?"),
+            QtWidgets.QMessageBox.StandardButton.Yes | QtWidgets.QMessageBox.StandardButton.No,
+            QtWidgets.QMessageBox.StandardButton.No,
+        )
+        return answer == QtWidgets.QMessageBox.StandardButton.Yes
+
     @QtCore.Slot()
     def _on_ok(self) -> None:
+        self._save(confirmed=False)
+
+    def _save(self, *, confirmed: bool) -> None:
         if self._saving or self._preview is None:
             return
         self._amount_touched = True
@@ -584,12 +611,20 @@ class SnipeDialog(QtWidgets.QDialog):
                     widget.setFocus()
                     break
             return
+        changed = self._snipe is None or checked.max_bid.minor != self._snipe.max_bid_minor
+        warning = typo_warning(checked.max_bid, self._preview.current_price) if changed and not confirmed else None
+        if warning is not None:
+            if not self._confirm_typo(warning.sentence):
+                self._set_error(Field.AMOUNT, warning.sentence)
+                self.amount_edit.setFocus()
+                return
+            confirmed = True
         if self._snipe is not None:
-            self._save_edit(self._snipe, checked)
+            self._save_edit(self._snipe, checked, confirmed)
         else:
-            self._save_new(self._preview, checked)
+            self._save_new(self._preview, checked, confirmed)
 
-    def _save_new(self, preview: ItemPreview, checked: _Checked) -> None:
+    def _save_new(self, preview: ItemPreview, checked: _Checked, confirmed: bool) -> None:
         assert preview.end_time is not None
         group, is_new = self.group_choice()
         if is_new and group is not None:
@@ -620,6 +655,7 @@ class SnipeDialog(QtWidgets.QDialog):
                 checked.max_bid.to_ebay_value(),
                 lead="auto" if checked.lead == AUTO_LEAD else checked.lead,
                 group=group,
+                confirmed=confirmed,
             ),
             on_done=lambda result: self._on_added(key, result),
             on_error=lambda exc: self._on_refused(key, exc),
@@ -639,8 +675,14 @@ class SnipeDialog(QtWidgets.QDialog):
             self._model.drop_pending(key)
         self._set_saving(False)
         self._show_failure(exc)
+        self._ask_after_typo_refusal(exc)
 
-    def _save_edit(self, snipe: SnipeView, checked: _Checked) -> None:
+    def _ask_after_typo_refusal(self, exc: BaseException) -> None:
+        # The engine read a fresher price than the preview showed: ask now, as the preview would have.
+        if isinstance(exc, SuspectedTypo) and self._confirm_typo(str(exc)):
+            self._save(confirmed=True)
+
+    def _save_edit(self, snipe: SnipeView, checked: _Checked, confirmed: bool) -> None:
         max_changed = checked.max_bid.minor != snipe.max_bid_minor
         lead_changed = abs(checked.lead - float(snipe.lead_seconds)) > 1e-9
         if not max_changed and not lead_changed:
@@ -652,6 +694,7 @@ class SnipeDialog(QtWidgets.QDialog):
                 int(snipe.id),
                 max_amount=checked.max_bid.to_ebay_value() if max_changed else None,
                 lead=("auto" if checked.lead == AUTO_LEAD else checked.lead) if lead_changed else None,
+                confirmed=confirmed,
             ),
             on_done=self._on_edited,
             on_error=self._on_edit_refused,
@@ -669,6 +712,7 @@ class SnipeDialog(QtWidgets.QDialog):
     def _on_edit_refused(self, exc: BaseException) -> None:
         self._set_saving(False)
         self._show_failure(exc)
+        self._ask_after_typo_refusal(exc)
 
     # --- closing and drops ------------------------------------------------------------------------
 

@@ -570,3 +570,16 @@ def test_the_watch_list_shows_each_snipe_and_its_button_edits_it_or_says_ended(
     assert "has ended" in window.statusBar().currentMessage()
     window.tick()
     assert ended == [["126004"]], "an end is told once"
+def test_the_snipes_view_shows_the_exposure_and_follows_snipe_changes(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock, bus: EventBus
+) -> None:
+    snipes = seed(store, user_id, clock)["snipes"]
+    window = make_window(Settings(ebay_env="simulator", spending_cap="6000.00 USD"))
+    # The group "win 1 of these" counts its one active member; the cancelled one counts for nothing.
+    assert window.exposure_label.text() == (
+        "If every snipe wins: $5,450.00 ($550.00 left of the $6,000.00 cap)"
+    )
+    store.cancel(snipes["126003"])
+    bus.publish(SnipeStatusChanged(snipe_id=snipes["126003"], old=SnipeStatus.PENDING, new=SnipeStatus.CANCELLED))
+    qtbot.waitUntil(lambda: window.exposure_label.text() == (
+        "If every snipe wins: $1,950.00 ($4,050.00 left of the $6,000.00 cap)"), timeout=2000)

@@ -543,5 +543,84 @@ def test_the_ending_warning_counts_down_and_an_ended_item_offers_no_minimum_and_
             assert not dialog.ok_button.isEnabled()
             assert "already ended" in dialog.ok_button.toolTip()
             assert dialog.amount_edit.placeholderText() == ""
+def test_a_maximum_far_above_the_price_asks_before_saving(
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    auction = sim.create_auction("Brass sextant", "40.00", ends_in=900)
+    asked: list[str] = []
+    answers = [QtWidgets.QMessageBox.StandardButton.No, QtWidgets.QMessageBox.StandardButton.Yes]
+
+    def answer(_parent: Any, _title: str, text: str, *_args: Any) -> QtWidgets.QMessageBox.StandardButton:
+        asked.append(text)
+        return answers.pop(0)
+
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question", answer)
+    sentence = ("Your maximum of $4,000.00 is more than 5 times the current price of $40.00; check it is the amount "
+                "you meant.")
+
+    async def scenario() -> None:
+        async with live_service(sim, tmp_path) as live, dialog_rig(live, tmp_path) as rig:
+            dialog = rig.dialog(item_text=item_url(auction))
+            await wait_until_async(lambda: dialog.preview is not None, what="the item preview")
+            qtbot.keyClicks(dialog.amount_edit, "4000")
+            qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+            # "No": nothing is saved, and the sentence stays by the amount.
+            assert asked == [sentence + "\n\nSave this maximum anyway?"]
+            assert dialog.error_text("amount") == sentence
+            assert dialog.isVisible()
+            assert not rig.runner.busy
+            assert live.store.list_snipes(user_id=live.user_id) == []
+            # "Yes": saved as typed.
+            qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+            await wait_until_async(lambda: not dialog.isVisible(), what="the dialog to close after the add")
+            assert len(asked) == 2
+            assert [s.max_bid_minor for s in live.store.list_snipes(user_id=live.user_id)] == [400000]
+
+    qloop(scenario())
+
+
+def test_a_snipe_past_the_spending_cap_is_refused_inline(
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
+) -> None:
+    first = sim.create_auction("Brass sextant", "40.00", ends_in=900)
+    second = sim.create_auction("Ship's clock", "40.00", ends_in=900)
+
+    async def scenario() -> None:
+        async with live_service(sim, tmp_path) as live, dialog_rig(live, tmp_path) as rig:
+            assert live.service.apply_settings(live.settings.model_copy(update={"spending_cap": "100.00 USD"})) == []
+            await live.service.add_snipe(first["legacy_item_id"], "60.00")
+            dialog = rig.dialog(item_text=item_url(second))
+            await wait_until_async(lambda: dialog.preview is not None, what="the item preview")
+            qtbot.keyClicks(dialog.amount_edit, "50.00")
+            qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+            await wait_until_async(lambda: bool(dialog.error_text("amount")), what="the engine's refusal")
+            assert dialog.error_text("amount") == (
+                "This would pass your spending cap of $100.00 for 30 days: $0.00 won and $60.00 pending leave "
+                "$40.00, and it needs $50.00."
+            )
+            assert dialog.isVisible()
+            assert [s.legacy_item_id for s in live.store.list_snipes(user_id=live.user_id)] == [
+                first["legacy_item_id"]]
+            assert rig.model.rowCount() == 1  # the optimistic row went away
+
+    qloop(scenario())
+
+
+def test_a_currency_without_a_cap_is_said_before_saving(
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
+) -> None:
+    auction = sim.create_auction("Brass sextant", "40.00", ends_in=900)
+
+    async def scenario() -> None:
+        async with live_service(sim, tmp_path) as live, dialog_rig(live, tmp_path) as rig:
+            dialog = rig.dialog(item_text=item_url(auction))
+            await wait_until_async(lambda: dialog.preview is not None, what="the item preview")
+            qtbot.keyClicks(dialog.amount_edit, "50.00")
+            dialog.amount_edit.editingFinished.emit()
+            assert dialog.warning_label.isHidden()  # no cap at all: nothing to say
+            assert live.service.apply_settings(live.settings.model_copy(update={"spending_cap": "100.00 GBP"})) == []
+            dialog.amount_edit.editingFinished.emit()
+            assert dialog.warning_label.text() == (
+                "No spending cap is set for USD, so this snipe is not counted against one.")
 
     qloop(scenario())

@@ -67,6 +67,8 @@ def test_every_field_is_overridable_by_its_environment_variable(tmp_path: Path) 
         "notify_webhook": "true",
         "webhook_url": "https://hooks.example.com/sniper?x=1",
         "notify_webhook_types": "BID_LOST,BID_FAILED",
+        "spending_cap": "300 usd, 250.00 GBP",
+        "spending_period_days": "14",
     }
     assert set(values) == set(FIELDS), "a new setting needs a line here"
     settings = load_settings(environ={env_name(k): v for k, v in values.items()}, path=tmp_path / "s.json")

@@ -12,6 +12,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.lead import AUTO_LEAD, LeadChoice, choose_lead
+from sniper_app.domain.outcomes import OutcomeCode
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.engine.autolead import LEAD_KEY
 from sniper_app.engine.bus import SnipeWarning
@@ -95,7 +96,8 @@ class Arming(EngineBase):
         now = self._now()
         if arm(plan, now, late_fire_min_s=self.late_fire_min_s) is ArmVerdict.MISSED:
             reason = "The bid time passed while the app was not running (or the computer slept)."
-            if self.store.set_status(pk, SnipeStatus.MISSED, reason=reason, expected=_NOT_FIRED, job_id=None):
+            if self.store.set_status(pk, SnipeStatus.MISSED, reason=reason, expected=_NOT_FIRED, job_id=None,
+                                     outcome_code=OutcomeCode.MISSED_CLOSED.value):
                 self._publish_status(pk, SnipeStatus(snipe.status), SnipeStatus.MISSED, reason)
             return
         job_id = f"snipe:{pk}"

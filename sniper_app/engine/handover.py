@@ -14,6 +14,7 @@ from functools import partial
 
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.money import Money
+from sniper_app.domain.outcomes import OutcomeCode
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.ebay import NeedsRelink
 from sniper_app.engine.decisions import reply_timeout, send_instant, too_late_reason
@@ -58,7 +59,7 @@ class HandOver(EngineBase):
             armed.fire_id = None
         at = send_instant(plan, now)
         if at is None:
-            self._finish_unfired(pk, SnipeStatus.MISSED, too_late_reason(plan, now))
+            self._finish_unfired(pk, SnipeStatus.MISSED, too_late_reason(plan, now), OutcomeCode.MISSED_CLOSED)
             return
         send_at = at
         fire_id = f"snipe:{pk}:{next(self._fire_seq)}"
@@ -210,7 +211,8 @@ class HandOver(EngineBase):
         now = self._now()
         send_at = send_instant(plan, now)
         if send_at is None:
-            self._set(pk, SnipeStatus.PLACING, SnipeStatus.MISSED, too_late_reason(plan, now))
+            self._set(pk, SnipeStatus.PLACING, SnipeStatus.MISSED, too_late_reason(plan, now),
+                      outcome_code=OutcomeCode.MISSED_CLOSED.value)
             return
         token = await self.client.ensure_user_token(max(30.0, send_at - now + 30.0))
         fire = self._fire_request(snipe, f"snipe:{pk}:{'r' if renewed else 'a'}{next(self._fire_seq)}", send_at,

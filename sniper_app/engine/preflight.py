@@ -10,6 +10,7 @@ from typing import Any
 
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.money import Money
+from sniper_app.domain.outcomes import OutcomeCode, OutcomeFacts
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.ebay import EbayError, ItemNotFound, NeedsRelink
 from sniper_app.engine.decisions import (
@@ -138,7 +139,8 @@ class Preflight(EngineBase):
                     "twice).")), assumed=None)
             return True
         if decision is LateFire.ENDED:
-            self._finish_unfired(pk, SnipeStatus.MISSED, "The bid time passed and the auction has ended.")
+            self._finish_unfired(pk, SnipeStatus.MISSED, "The bid time passed and the auction has ended.",
+                                 OutcomeCode.MISSED_CLOSED)
             return False
         assert isinstance(answer, Standing)
         # eBay already has this bid: an earlier run sent it and stopped before saving that. Never send again.
@@ -189,12 +191,13 @@ class Preflight(EngineBase):
             ebay_now=self.clock.ebay_now())
         if check.verdict is not ItemVerdict.BID:
             new = SnipeStatus.FAILED if check.verdict is ItemVerdict.ENDED else SnipeStatus.SKIPPED
-            return self._stop_before_fire(pk, armed, new, check.reason)
+            return self._stop_before_fire(pk, armed, new, check.reason, check.outcome)
         if moved:
             self._spawn(self.reconcile())  # the end moved: re-arm (the handed-over request is re-planned)
         return True
 
-    def _stop_before_fire(self, pk: int, armed: _Armed, status: SnipeStatus, reason: str) -> bool:
+    def _stop_before_fire(self, pk: int, armed: _Armed, status: SnipeStatus, reason: str,
+                          outcome: OutcomeFacts | None = None) -> bool:
         """End the snipe unfired, taking back its handed-over request; False (the snipe ended here), or True
         when the request is already being claimed or sent (its fire task does the bookkeeping)."""
         if armed.fire_id is not None:
@@ -202,7 +205,7 @@ class Preflight(EngineBase):
                 log.warning("snipe %s: %s — but the bid was already on its way", pk, reason)
                 return True
             armed.fire_id = None
-        self._finish_unfired(pk, status, reason)
+        self._finish_unfired(pk, status, reason, outcome)
         return False
 
     def _note_item_unknown(self, pk: int, armed: _Armed, why: str) -> None:
@@ -235,7 +238,8 @@ class Preflight(EngineBase):
         if token is not None:
             self._hand_over(pk, snipe, armed, token, retime=True)
         elif armed.fire_id is None:
-            self._fail_unfired(pk, "The bid could not be sent: no valid eBay sign-in before the fire.")
+            self._fail_unfired(pk, "The bid could not be sent: no valid eBay sign-in before the fire.",
+                               OutcomeCode.SIGN_IN_LOST)
             return
         self._warm(snipe)
 

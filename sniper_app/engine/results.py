@@ -15,8 +15,10 @@ from typing import Any
 import httpx
 from apscheduler.triggers.date import DateTrigger
 
+from sniper_app.domain.endings import late_by
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.money import Money
+from sniper_app.domain.outcomes import OutcomeCode, OutcomeFacts
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.ebay import EbayError, NeedsRelink, NoBiddingActivity
 from sniper_app.ebay.transport import rest_error
@@ -24,6 +26,7 @@ from sniper_app.engine.decisions import (
     ACCEPTED_STATUSES,
     Attempt,
     EbayAnswer,
+    FireDecision,
     FireReply,
     FireVerdict,
     NoAnswer,
@@ -35,9 +38,10 @@ from sniper_app.engine.decisions import (
     recover_placing,
     settle_uncertain,
 )
-from sniper_app.engine.engine_state import EngineBase, _dt, _iso, _ref
+from sniper_app.engine.engine_state import EngineBase, _dt, _iso, _ref, outcome_fields
 from sniper_app.engine.fire import FireResult
 from sniper_app.store.models import Snipe
+from sniper_app.store.snipes import ended_row
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +112,26 @@ class Results(EngineBase):
         elif verdict is FireVerdict.REFUSED:
             self.bookkeeper.write(f"eBay's answer to snipe {pk}", partial(
                 self.store.record_timing, pk, ebay_message=decision.ebay_message), assumed=None)
-            self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, decision.reason, details=details)
+            self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, decision.reason, details=details,
+                      **self._refusal_outcome(pk, decision))
         elif verdict is FireVerdict.NOT_SENT:
-            self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, decision.reason, details=details)
+            self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, decision.reason, details=details,
+                      **outcome_fields(decision.outcome))
+
+    def _refusal_outcome(self, pk: int, decision: FireDecision) -> dict[str, Any]:
+        """eBay's refusal told with its error id, or, for "the auction has ended", how late the bid was and why
+        (the timing record just written)."""
+        snipe = self.store.get_snipe(pk)
+        row = ended_row(snipe, {"status": SnipeStatus.FAILED.value, "ebay_message": decision.ebay_message})
+        maximum = Money(snipe.max_bid_minor, snipe.currency)
+        if decision.outcome is OutcomeCode.LATE:
+            late_s, cause = late_by(row)
+            return outcome_fields(OutcomeFacts(OutcomeCode.LATE, maximum, late_by_s=late_s, late_cause=cause))
+        if decision.outcome is OutcomeCode.ENDED_EARLY:
+            return outcome_fields(OutcomeCode.ENDED_EARLY)
+        return outcome_fields(OutcomeFacts(
+            OutcomeCode.EBAY_REFUSED, maximum, ebay_message=decision.ebay_message,
+            ebay_error_id=None if decision.ebay_error_id is None else str(decision.ebay_error_id)))
 
     async def _ask_ebay(self, snipe: Snipe, cannot: str, *, timed: str | None = None) -> EbayAnswer:
         """eBay's record of this user's bid on the snipe's auction; ``cannot`` is the log line (snipe, error)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from sniper_app.domain.endings import read_outcome
 from sniper_app.domain.status import ACTIVE_STATUSES, SnipeStatus
 from sniper_app.domain.views import (
     AccountView,
@@ -23,6 +24,7 @@ from sniper_app.domain.views import (
 )
 from sniper_app.store.history import HistoryTuple
 from sniper_app.store.models import Snipe, SnipeGroup
+from sniper_app.store.snipes import ended_row
 from sniper_app.store.store import Store
 
 
@@ -61,6 +63,12 @@ def snipe_view(snipe: Snipe, group: GroupView | None) -> SnipeView:
         ebay_message=snipe.ebay_message,
         created_at=snipe.created_at,
         updated_at=snipe.updated_at,
+        outcome=read_outcome(ended_row(snipe), snipe.outcome_code, snipe.outcome_text),
+        includes_shipping=bool(snipe.includes_shipping),
+        shipping_minor=snipe.shipping_minor,
+        shipping_currency=snipe.shipping_currency,
+        import_charges_minor=snipe.import_charges_minor,
+        import_charges_currency=snipe.import_charges_currency,
     )
 
 

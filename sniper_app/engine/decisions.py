@@ -165,7 +165,7 @@ def classify_fire(reply: FireReply, amount: Money) -> FireDecision:
     """What a fire's outcome means for the bid of ``amount``."""
     # Imported here, not above: the fire thread's module uses the deadline rules of this one, and must load
     # without the eBay client's dependencies.
-    from sniper_app.ebay.errors import AuthExpired, BidRejected, ItemNotFound
+    from sniper_app.ebay.errors import AuthExpired, AuthInvalid, BidRejected, BidTooLow, ItemNotFound
 
     attempts = reply.attempts
     if reply.outcome == "cancelled":
@@ -191,6 +191,10 @@ def classify_fire(reply: FireReply, amount: Money) -> FireDecision:
         ):
             code = {AUCTION_ENDED_ERROR: OutcomeCode.LATE, BOUGHT_OUTRIGHT_ERROR: OutcomeCode.ENDED_EARLY}.get(
                 error.error_id or 0, OutcomeCode.EBAY_REFUSED)
+            if isinstance(error, AuthExpired | AuthInvalid):
+                code = OutcomeCode.SIGN_IN_LOST
+            elif isinstance(error, BidTooLow):
+                code = OutcomeCode.BELOW_MINIMUM
             return FireDecision(FireVerdict.REFUSED, str(error), ebay_message=error.ebay_message or str(error),
                                 ebay_error_id=error.error_id, outcome=code)
         return FireDecision(FireVerdict.ASK_EBAY, f"{error} The retries ran out before the end.")

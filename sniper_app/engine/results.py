@@ -106,7 +106,8 @@ class Results(EngineBase):
                 await self.client.renew_user_token()
             except NeedsRelink as exc:
                 self._on_needs_relink(exc)
-                self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, str(exc), details=details)
+                self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, str(exc), details=details,
+                          **outcome_fields(OutcomeCode.SIGN_IN_LOST))
                 return
             await self._fire(pk, renewed=True)
         elif verdict is FireVerdict.REFUSED:
@@ -127,8 +128,10 @@ class Results(EngineBase):
         if decision.outcome is OutcomeCode.LATE:
             late_s, cause = late_by(row)
             return outcome_fields(OutcomeFacts(OutcomeCode.LATE, maximum, late_by_s=late_s, late_cause=cause))
-        if decision.outcome is OutcomeCode.ENDED_EARLY:
-            return outcome_fields(OutcomeCode.ENDED_EARLY)
+        if decision.outcome in (OutcomeCode.ENDED_EARLY, OutcomeCode.SIGN_IN_LOST):
+            return outcome_fields(decision.outcome)
+        if decision.outcome is OutcomeCode.BELOW_MINIMUM:
+            return outcome_fields(OutcomeFacts(OutcomeCode.BELOW_MINIMUM, maximum))
         return outcome_fields(OutcomeFacts(
             OutcomeCode.EBAY_REFUSED, maximum, ebay_message=decision.ebay_message,
             ebay_error_id=None if decision.ebay_error_id is None else str(decision.ebay_error_id)))

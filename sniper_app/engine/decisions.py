@@ -109,13 +109,14 @@ def check_item(*, end_epoch: float | None, price: Money | None, minimum: Money |
         same = price if price is not None and price.currency == maximum.currency else None
         return ItemCheck(ItemVerdict.ENDED, "The auction ended early (ended by the seller or bought with Buy It Now).",
                          OutcomeFacts(OutcomeCode.ENDED_EARLY, maximum, final_price=same))
+    # Bidders pushing the price past the maximum is the likelier story than a high first bid: told first.
+    if price is not None and price.currency == maximum.currency and price.minor >= maximum.minor and bid_count > 0:
+        return ItemCheck(ItemVerdict.SKIP, f"Skipped: the price ({price}) already reached your maximum ({maximum}).",
+                         OutcomeFacts(OutcomeCode.PRICE_PASSED_MAX, maximum, price_at_fire=price))
     if minimum is not None and minimum.currency == maximum.currency and minimum.minor > maximum.minor:
         return ItemCheck(ItemVerdict.SKIP,
                          f"Skipped: the next bid eBay accepts ({minimum}) is above your maximum ({maximum}).",
                          OutcomeFacts(OutcomeCode.BELOW_MINIMUM, maximum, minimum_bid=minimum))
-    if price is not None and price.currency == maximum.currency and price.minor >= maximum.minor and bid_count > 0:
-        return ItemCheck(ItemVerdict.SKIP, f"Skipped: the price ({price}) already reached your maximum ({maximum}).",
-                         OutcomeFacts(OutcomeCode.PRICE_PASSED_MAX, maximum, price_at_fire=price))
     return ItemCheck(ItemVerdict.BID)
 
 

@@ -45,6 +45,16 @@ def test_win_lose_and_skip_in_one_run(sim: SimulatorServer, tmp_path: Path) -> N
             assert lost_equal.final_price_minor == 4000  # the earlier equal bid wins at its own max
             assert skipped.status == "SKIPPED"
             assert "above your maximum" in (skipped.status_reason or "")
+            # Every ending carries its code and a sentence with the numbers.
+            assert (won.outcome_code, won.outcome_text) == (
+                "won", "Won at $20.50, saving $19.50 below your maximum of $40.00.")
+            assert (lost_high.outcome_code, lost_high.outcome_text) == (
+                "outbid", "Outbid: it went for $41.00; your maximum was $40.00.")
+            assert lost_equal.outcome_code == "tie_lost"
+            assert "same maximum of $40.00 earlier" in (lost_equal.outcome_text or "")
+            assert (skipped.outcome_code, skipped.outcome_text) == (
+                "below_minimum", "Not bid: at the fire the least bid eBay accepted was $30.00, above your maximum of "
+                "$20.00.")
 
             # eBay received exactly one bid per fired snipe, none for the skipped one, each before the end.
             bids = r.bids()
@@ -101,6 +111,8 @@ def test_auction_ended_early_by_the_seller_fails_with_a_reason_and_no_bid(
                 await engine.stop()
             assert snipe.status == "FAILED"
             assert "ended early" in (snipe.status_reason or "")
+            assert snipe.outcome_code == "ended_early"
+            assert "ended early at $10.00" in (snipe.outcome_text or "")
             assert r.bids() == []
 
     asyncio.run(main())

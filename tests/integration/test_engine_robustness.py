@@ -220,6 +220,8 @@ def test_sign_in_revoked_behind_our_back_is_found_at_the_fire_and_reported(
                 await engine.stop()
             assert snipe.status == "FAILED"
             assert "link" in (snipe.status_reason or "").lower()
+            assert snipe.outcome_code == "sign_in_lost"
+            assert "sign-in was lost before the bid of $40.00" in (snipe.outcome_text or "")
             assert r.store.get_user(r.user_id).needs_relink
             assert any(isinstance(e, AccountStateChanged) and e.state == "needs_relink" for e in r.events)
             # The refused bid is the only one eBay saw: no bid was placed on the user's behalf.

@@ -72,6 +72,7 @@ def test_group_first_win_cancels_the_rest(sim: SimulatorServer, tmp_path: Path) 
                 await engine.stop()
             assert [r.get(p).status for p in (pa, pb, pc)] == ["WON", "CANCELLED", "CANCELLED"]
             assert "one lamp" in (r.get(pb).status_reason or "")
+            assert [r.get(p).outcome_code for p in (pb, pc)] == ["group_done", "group_done"]
             assert len(r.bids()) == 1
             # C fires before B's result could be known: the user was warned.
             warned = [e for e in r.events if isinstance(e, SnipeWarning) and e.snipe_id == pc]

@@ -20,6 +20,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sniper_app.config import Settings
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.items import ItemRef
+from sniper_app.domain.landed import stored_bid_minor
+from sniper_app.domain.money import Money
 from sniper_app.domain.outcomes import OutcomeCode, OutcomeFacts, explain_outcome
 from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
 from sniper_app.ebay import EbayClient, NeedsRelink
@@ -56,6 +58,19 @@ def outcome_fields(outcome: OutcomeFacts | OutcomeCode | None) -> dict[str, Any]
         return {"outcome_code": outcome.value}
     told = explain_outcome(outcome)
     return {"outcome_code": told.code.value, "outcome_text": told.sentence}
+
+
+def _charge(minor: int | None, currency: str | None) -> Money | None:
+    return Money(minor, currency) if minor is not None and currency else None
+
+
+def bid_minor(snipe: Snipe) -> int:
+    """What the fire sends for this snipe: its maximum, or less the charges when the maximum includes them.
+    Read from the stored row at the hand-over, so the bid path only carries the prepared amount."""
+    return stored_bid_minor(
+        snipe.max_bid_minor, snipe.currency, includes_shipping=bool(snipe.includes_shipping),
+        shipping=_charge(snipe.shipping_minor, snipe.shipping_currency),
+        import_charges=_charge(snipe.import_charges_minor, snipe.import_charges_currency))
 
 
 def _ref(snipe: Snipe) -> ItemRef:

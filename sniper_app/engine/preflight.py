@@ -23,8 +23,8 @@ from sniper_app.engine.decisions import (
     late_pick_up,
     may_have_left,
 )
-from sniper_app.engine.engine_state import _NOT_FIRED, EngineBase, _Armed, _ref
-from sniper_app.engine.sync import converted_fields
+from sniper_app.engine.engine_state import _NOT_FIRED, EngineBase, _Armed, _ref, bid_minor
+from sniper_app.engine.sync import charge_fields, converted_fields
 from sniper_app.store.errors import DiskFull
 from sniper_app.store.models import Snipe
 
@@ -127,7 +127,7 @@ class Preflight(EngineBase):
                     answer = await self._ask_ebay(snipe, "snipe %s: cannot ask eBay whether a late bid left: %s")
             except TimeoutError:
                 log.warning("snipe %s: eBay did not say in time whether a late bid already left", pk)
-        decision = late_pick_up(answer, max_minor=snipe.max_bid_minor)
+        decision = late_pick_up(answer, max_minor=bid_minor(snipe))
         if decision is LateFire.SEND:
             return True
         if decision is LateFire.SEND_UNCHECKED:
@@ -145,7 +145,7 @@ class Preflight(EngineBase):
         assert isinstance(answer, Standing)
         # eBay already has this bid: an earlier run sent it and stopped before saving that. Never send again.
         if not self.store.set_status(pk, SnipeStatus.PLACING, reason="The bid was already at eBay.",
-                                     expected=SnipeStatus.SCHEDULED, job_id=None, amount_minor=snipe.max_bid_minor):
+                                     expected=SnipeStatus.SCHEDULED, job_id=None, amount_minor=bid_minor(snipe)):
             return False
         self._claimed.add(pk)
         armed.committed = True
@@ -176,7 +176,7 @@ class Preflight(EngineBase):
             log.warning("preflight of snipe %s: item read failed (%s); firing anyway", pk, exc)
             self._note_item_unknown(pk, armed, f"the item re-read failed ({exc})")
             return True
-        fields: dict[str, Any] = {"bid_count": item.bid_count}
+        fields: dict[str, Any] = {"bid_count": item.bid_count} | charge_fields(item)
         if item.current_price is not None and item.current_price.currency == snipe.currency:
             fields["current_price_minor"] = item.current_price.minor
             fields |= converted_fields(item)
@@ -187,7 +187,7 @@ class Preflight(EngineBase):
             pk, expected=SnipeStatus.SCHEDULED, **fields), assumed=True)
         check = check_item(
             end_epoch=None if item.end_time is None else item.end_time.timestamp(), price=item.current_price,
-            minimum=item.minimum_to_bid, bid_count=item.bid_count, maximum=Money(snipe.max_bid_minor, snipe.currency),
+            minimum=item.minimum_to_bid, bid_count=item.bid_count, maximum=Money(bid_minor(snipe), snipe.currency),
             ebay_now=self.clock.ebay_now())
         if check.verdict is not ItemVerdict.BID:
             new = SnipeStatus.FAILED if check.verdict is ItemVerdict.ENDED else SnipeStatus.SKIPPED

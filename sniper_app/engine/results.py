@@ -38,7 +38,7 @@ from sniper_app.engine.decisions import (
     recover_placing,
     settle_uncertain,
 )
-from sniper_app.engine.engine_state import EngineBase, _dt, _iso, _ref, outcome_fields
+from sniper_app.engine.engine_state import EngineBase, _dt, _iso, _ref, bid_minor, outcome_fields
 from sniper_app.engine.fire import FireResult
 from sniper_app.store.models import Snipe
 from sniper_app.store.snipes import ended_row
@@ -92,7 +92,7 @@ class Results(EngineBase):
             attempts=len(sent),
         ), assumed=None)
         reply = dataclasses.replace(_fire_reply(result, renewed), earlier_run_unknown=unsure)
-        decision = classify_fire(reply, Money(snipe.max_bid_minor, snipe.currency))
+        decision = classify_fire(reply, Money(bid_minor(snipe), snipe.currency))
         verdict = decision.verdict
         if verdict is FireVerdict.PLACED:
             self._set(pk, SnipeStatus.PLACING, SnipeStatus.PLACED, decision.reason, details=details,
@@ -173,7 +173,7 @@ class Results(EngineBase):
             except NeedsRelink as exc:
                 log.warning(cannot, pk, exc)
                 continue
-            settled = settle_uncertain(answer, max_minor=snipe.max_bid_minor, why=reason)
+            settled = settle_uncertain(answer, max_minor=bid_minor(snipe), why=reason)
             if settled.verdict is not Settle.ASK_LATER:
                 self._settle(pk, settled, details)
                 return
@@ -188,7 +188,7 @@ class Results(EngineBase):
         except NeedsRelink as exc:
             self._on_needs_relink(exc)
             return
-        settled = recover_placing(answer, max_minor=snipe.max_bid_minor, plan=self._plan(snipe), now=self._now(),
+        settled = recover_placing(answer, max_minor=bid_minor(snipe), plan=self._plan(snipe), now=self._now(),
                                   late_fire_min_s=self.late_fire_min_s)
         if settled.verdict is Settle.ASK_LATER:
             self._schedule_result(snipe)
@@ -229,7 +229,7 @@ class Results(EngineBase):
             self._on_needs_relink(exc)
             self._schedule_result(snipe, delay_s=30.0)
             return
-        decision = judge_result(status, answer, max_minor=snipe.max_bid_minor, end_epoch=snipe.end_time.timestamp(),
+        decision = judge_result(status, answer, max_minor=bid_minor(snipe), end_epoch=snipe.end_time.timestamp(),
                                 now=self._now(), ebay_now=self.clock.ebay_now(), result_delay_s=self.result_delay_s)
         for step in decision.transitions:
             self._set(pk, step.old, step.new, step.reason, **dict(step.fields))

@@ -52,6 +52,7 @@ class ItemPreview:
     bid_count: int
     is_auction: bool
     web_url: str | None
+    import_charges: Money | None = None
 
 
 @dataclass(frozen=True)
@@ -150,17 +151,22 @@ class SniperService(Reads):
             bid_count=details.bid_count,
             is_auction=details.is_auction,
             web_url=details.web_url,
+            import_charges=details.import_charges,
         )
 
     async def add_snipe(
-        self, item: str, max_amount: str, *, lead: float | Literal["auto"] | None = None, group: str | None = None
+        self, item: str, max_amount: str, *, lead: float | Literal["auto"] | None = None, group: str | None = None,
+        includes_shipping: bool = False,
     ) -> tuple[SnipeView, list[str]]:
-        return await self.actions.add_snipe(item, max_amount, lead=lead, group=group)
+        return await self.actions.add_snipe(item, max_amount, lead=lead, group=group,
+                                            includes_shipping=includes_shipping)
 
     async def edit_snipe(
-        self, snipe_id: int, *, max_amount: str | None = None, lead: float | Literal["auto"] | None = None
+        self, snipe_id: int, *, max_amount: str | None = None, lead: float | Literal["auto"] | None = None,
+        includes_shipping: bool | None = None,
     ) -> tuple[SnipeView, list[str]]:
-        return await self.actions.edit_snipe(snipe_id, max_amount=max_amount, lead=lead)
+        return await self.actions.edit_snipe(snipe_id, max_amount=max_amount, lead=lead,
+                                             includes_shipping=includes_shipping)
 
     async def cancel_snipe(self, snipe_id: int) -> SnipeView:
         return await self.actions.cancel_snipe(snipe_id)

@@ -98,6 +98,11 @@ class SnipeStore(StoreBase):
         details: dict[str, Any] | None = None,
         converted_currency: str | None = None,
         converted_price_minor: int | None = None,
+        includes_shipping: bool = False,
+        shipping_minor: int | None = None,
+        shipping_currency: str | None = None,
+        import_charges_minor: int | None = None,
+        import_charges_currency: str | None = None,
     ) -> Snipe:
         """Insert a PENDING snipe and its CREATE event; refuse a second active snipe on one item."""
         if isinstance(max_bid_minor, bool) or not isinstance(max_bid_minor, int) or max_bid_minor <= 0:
@@ -142,6 +147,11 @@ class SnipeStore(StoreBase):
                     current_price_minor=current_price_minor,
                     converted_currency=converted_currency,
                     converted_price_minor=converted_price_minor,
+                    includes_shipping=includes_shipping,
+                    shipping_minor=shipping_minor,
+                    shipping_currency=shipping_currency,
+                    import_charges_minor=import_charges_minor,
+                    import_charges_currency=import_charges_currency,
                     bid_count=bid_count,
                     status=SnipeStatus.PENDING.value,
                     group=group_id,

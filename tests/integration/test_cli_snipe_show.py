@@ -1,0 +1,71 @@
+"""`sniper-app snipe show` and the outcome and landed cost in `snipe list --json`, as subprocesses against the
+simulator."""
+
+# ruff: noqa: F811
+from __future__ import annotations
+
+from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
+from tests.support.simulator import sim  # noqa: F401  (fixture)
+
+
+def test_a_maximum_that_includes_shipping_bids_less_the_charges_and_says_so(cli: CliSim) -> None:
+    cli.link()
+    item = cli.auction(title="Lens", start_price="10.00", shipping="5.00", import_charges="2.50")
+    added = cli.run("snipe", "add", item, "40.00", "--includes-shipping")
+    assert added.returncode == 0, added.stderr
+    assert "Landed: $40.00 + $5.00 shipping + $2.50 import charges = $47.50." in added.stdout
+    assert "Bids $32.50: your maximum of $40.00 includes $5.00 shipping and $2.50 import charges." in added.stdout
+
+    (snipe,) = cli.ok_json("snipe", "list")
+    assert snipe["shipping"] == {"currency": "USD", "value": "5.00"}
+    assert snipe["import_charges"] == {"currency": "USD", "value": "2.50"}
+    assert (snipe["landed_total"], snipe["includes_shipping"], snipe["bid"]) == ("47.50", True, "32.50")
+    assert snipe["outcome"] is None  # not ended yet
+
+    plain = cli.run("snipe", "edit", str(snipe["id"]), "--no-includes-shipping")
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.splitlines()[1] == "Landed: $40.00 + $5.00 shipping + $2.50 import charges = $47.50."
+    assert cli.ok_json("snipe", "list")[0]["bid"] == "40.00"
+
+
+def test_a_maximum_the_charges_would_use_up_is_refused_in_one_sentence(cli: CliSim) -> None:
+    cli.link()
+    item = cli.auction(start_price="10.00", shipping="35.00")
+    result = cli.run("snipe", "add", item, "40.00", "--includes-shipping")
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("sniper-app: Your maximum of $40.00 less $35.00 shipping leaves $5.00, below the "
+                                     "least bid eBay accepts ($10.00).")
+    assert cli.ok_json("snipe", "list") == []
+
+
+def test_show_prints_the_outcome_timing_landed_cost_and_history(cli: CliSim) -> None:
+    cli.link()
+    item = cli.auction(title="Radio", start_price="10.00", shipping="4.00")
+    pk = str(cli.ok_json("snipe", "add", item, "30.00")["snipe"]["id"])
+    assert cli.run("snipe", "cancel", pk).returncode == 0
+
+    shown = cli.run("snipe", "show", pk)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert "Outcome: cancelled — Cancelled before it fired: no bid of $30.00 was sent." in lines
+    assert "Timing: Cancelled before it fired: no bid was sent. Cancelled by the user." in lines
+    assert "Landed: $30.00 + $4.00 shipping = $34.00." in lines
+    assert lines[lines.index("History:") + 1].split()[3] == "CREATE"
+    assert lines[-1].split()[3] == "CANCEL"
+
+    data = cli.ok_json("snipe", "show", pk)
+    assert data["outcome"] == {"code": "cancelled", "sentence": "Cancelled before it fired: no bid of $30.00 was sent.",
+                               "derived": False}
+    assert data["landed_total"] == "34.00"
+    assert [e["action"] for e in data["history"]] == ["CREATE", "CANCEL"]
+    assert data["timing"][0] == "Cancelled before it fired: no bid was sent."
+    (listed,) = cli.ok_json("snipe", "list")
+    assert listed["outcome"] == data["outcome"]
+
+
+def test_show_of_an_unknown_snipe_is_one_sentence(cli: CliSim) -> None:
+    cli.link()
+    result = cli.run("snipe", "show", "99", "--json")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "99" in result.stderr

@@ -77,3 +77,25 @@ def test_a_bid_sent_on_a_wrong_clock_arrives_late_and_says_the_clock_was_off(
                                           "this computer's clock was off.")
 
     asyncio.run(main())
+
+
+def test_a_maximum_that_includes_shipping_sends_the_maximum_less_the_charges(
+        sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+    async def main() -> None:
+        async with rig(sim, tmp_path) as r:
+            auction = sim.create_auction("Heavy lamp", "10.00", ends_in=5.0, shipping="7.25", import_charges="1.50")
+            pk = r.snipe(auction, "40.00", lead=1.0)
+            r.store.update_fields(pk, shipping_minor=725, shipping_currency="USD", import_charges_minor=150,
+                                  import_charges_currency="USD")
+            r.store.set_includes_shipping(pk, True)
+            engine = r.engine()
+            await engine.start()
+            try:
+                snipe = await wait_status(r, pk, DONE, 10)
+            finally:
+                await engine.stop()
+            assert snipe.status == "WON", snipe.status_reason
+            mine = [b for b in sim.auction(auction["legacy_item_id"])["bids"] if b["bidder"] == "demo"]
+            assert [b["max"] for b in mine] == ["31.25"]  # 40.00 − 7.25 shipping − 1.50 import charges
+
+    asyncio.run(main())

@@ -17,7 +17,7 @@ from sniper_app.domain.money import Money, names_currency
 from sniper_app.domain.rules import AUTO_LEAD
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.domain.text import visible
-from sniper_app.domain.timing import explain_snipe
+from sniper_app.domain.timing import explain_snipe, fire_record_sentences
 from sniper_app.domain.views import HistoryFilter
 
 if TYPE_CHECKING:
@@ -234,8 +234,10 @@ def _snipe_show(args: argparse.Namespace, out: Output) -> int:
         lead = reads.lead_choice(snipe.id) if snipe.lead_seconds == AUTO_LEAD else None
         events = list(reads.iter_history(HistoryFilter(snipe_id=snipe.id)))
         events.reverse()  # oldest first: the story in the order it happened
-        timing = explain_snipe(snipe.timing_facts(lead.seconds if lead is not None else None), datetime.now(UTC),
-                               tz=UTC)
+        facts = snipe.timing_facts(lead.seconds if lead is not None else None)
+        # An ended snipe's outcome has its own line: the timing is then the fire record alone.
+        timing = (fire_record_sentences(facts) if snipe.status.is_final
+                  else explain_snipe(facts, datetime.now(UTC), tz=UTC))
         data = _snipe_data(snipe, lead) | {
             "timing": timing,
             "history": [{"at": iso(e.at), "action": e.action, "status": e.status, "message": e.message}
@@ -245,7 +247,7 @@ def _snipe_show(args: argparse.Namespace, out: Output) -> int:
         if snipe.outcome is not None:
             derived = " (derived from its status)" if snipe.outcome.derived else ""
             lines.append(f"Outcome: {snipe.outcome.code.value}{derived} — {snipe.outcome.sentence}")
-        lines.append(f"Timing: {' '.join(timing)}" if timing else "Timing: no fire recorded.")
+        lines.append(f"Timing: {' '.join(timing)}" if timing else "Timing: no bid was sent.")
         landed = _landed_words(snipe)
         if landed:
             lines.append(landed)

@@ -186,6 +186,7 @@ class SnipeView:
             attempts=self.attempts,
             ebay_message=self.ebay_message,
             final_price_minor=self.final_price_minor,
+            outcome=self.outcome.sentence if self.outcome is not None else None,
         )
 
 

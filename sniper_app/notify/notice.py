@@ -59,6 +59,9 @@ class Notice:
     max_bid_converted: Money | None = None
     final_price_converted: Money | None = None
     when: datetime = field(default_factory=_now)
+    # An ended snipe's outcome: its stable code and the sentence with the numbers, the notice's body.
+    outcome_code: str | None = None
+    outcome: str | None = None
 
     @property
     def headline(self) -> str:
@@ -84,6 +87,8 @@ class Notice:
         parts: list[str] = []
         if self.title:
             parts.append(self.title)
+        if self.outcome:
+            return " — ".join([*parts, self.outcome])
         if self.kind is NoticeKind.BID_WON and self.final_price is not None:
             parts.append(f"Won for {self.final_price_text}.")
         elif self.kind is NoticeKind.BID_LOST and self.final_price is not None:

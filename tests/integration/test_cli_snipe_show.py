@@ -4,6 +4,10 @@ simulator."""
 # ruff: noqa: F811
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sniper_app.domain.status import SnipeStatus
+from sniper_app.store import Store
 from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
 from tests.support.simulator import sim  # noqa: F401  (fixture)
 
@@ -69,3 +73,33 @@ def test_show_of_an_unknown_snipe_is_one_sentence(cli: CliSim) -> None:
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "99" in result.stderr
+
+
+def test_show_tells_a_fired_tie_in_words_and_an_old_row_gets_a_derived_outcome(cli: CliSim) -> None:
+    cli.link()
+    first = cli.ok_json("snipe", "add", cli.auction(title="Tied"), "50.00")["snipe"]["id"]
+    second = cli.ok_json("snipe", "add", cli.auction(title="Old row"), "30.00")["snipe"]["id"]
+    with Store.open(cli.dirs / "data") as store:
+        end = store.get_snipe(first).end_time
+        store.set_status(first, SnipeStatus.SCHEDULED)
+        store.set_status(first, SnipeStatus.PLACING)
+        store.record_timing(first, planned_at=end - timedelta(seconds=5.0), sent_at=end - timedelta(seconds=5.002),
+                            reply_at=end - timedelta(seconds=4.9), clock_offset_ms=0.0, latency_ms=40.0, attempts=1)
+        store.set_status(first, SnipeStatus.PLACED)
+        store.set_status(first, SnipeStatus.LOST, reason="Lost: the auction ended at $50.00.", final_price_minor=5000,
+                         outcome_code="tie_lost")
+        # A row ended before outcomes were kept: no code, no sentence.
+        store.cancel(second)
+        store.update_fields(second, outcome_code=None, outcome_text=None)
+
+    tied = cli.run("snipe", "show", str(first))
+    assert tied.returncode == 0, tied.stderr
+    assert ("Outcome: tie_lost — Lost on a tie: another bidder placed the same maximum of $50.00 earlier, and eBay "
+            "gives a tie to the earlier bid. It went for $50.00.") in tied.stdout.splitlines()
+    assert ("Timing: Bid sent 5.002 s before the end (planned 5.000 s); eBay received it about 4.96 s before the end. "
+            "Clock offset used +0.000 s, latency 40 ms. eBay answered 102 ms after the bid left.") in tied.stdout
+
+    old = cli.ok_json("snipe", "show", str(second))
+    assert old["outcome"] == {"code": "cancelled", "sentence": "Cancelled before it fired: no bid of $30.00 was sent.",
+                              "derived": True}
+    assert "Outcome: cancelled (derived from its status)" in cli.run("snipe", "show", str(second)).stdout

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import httpx
+import pytest
 
 from sniper_app.domain.history import HistoryAction
 from sniper_app.engine.bus import SnipeStatusChanged
@@ -93,15 +94,17 @@ def test_win_lose_and_skip_in_one_run(sim: SimulatorServer, tmp_path: Path) -> N
     asyncio.run(main())
 
 
+@pytest.mark.parametrize("ended_by", ["seller", "buy_it_now"])
 def test_auction_ended_early_by_the_seller_fails_with_a_reason_and_no_bid(
     sim: SimulatorServer,
     tmp_path: Path,
+    ended_by: str,
 ) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             auction = sim.create_auction("Withdrawn guitar", "10.00", ends_in=6.0)
             pk = r.snipe(auction, "40.00", lead=1.0)
-            httpx.post(f"{sim.base_url}/_sim/auctions/{auction['legacy_item_id']}/end", json={"reason": "seller"},
+            httpx.post(f"{sim.base_url}/_sim/auctions/{auction['legacy_item_id']}/end", json={"reason": ended_by},
                        timeout=10).raise_for_status()
             engine = r.engine()
             await engine.start()
@@ -112,7 +115,8 @@ def test_auction_ended_early_by_the_seller_fails_with_a_reason_and_no_bid(
             assert snipe.status == "FAILED"
             assert "ended early" in (snipe.status_reason or "")
             assert snipe.outcome_code == "ended_early"
-            assert "ended early at $10.00" in (snipe.outcome_text or "")
+            assert "ended early at $" in (snipe.outcome_text or "")
+            assert "(ended by the seller or bought outright)" in (snipe.outcome_text or "")
             assert r.bids() == []
 
     asyncio.run(main())

@@ -514,7 +514,7 @@ def test_edit_to_an_automatic_lead_and_back(
 
 
 def test_the_dialog_shows_the_landed_total_and_saves_a_maximum_that_includes_shipping(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
 ) -> None:
     auction = sim.create_auction("Heavy anvil", "20.00", ends_in=900, shipping="12.00", import_charges="3.00")
 
@@ -522,7 +522,7 @@ def test_the_dialog_shows_the_landed_total_and_saves_a_maximum_that_includes_shi
         async with live_service(sim, tmp_path) as live, dialog_rig(live, tmp_path) as rig:
             dialog = rig.dialog()
             paste(qtbot, dialog.item_edit, item_url(auction))
-            await until(lambda: dialog.preview is not None, what="the item preview")
+            await wait_until_async(lambda: dialog.preview is not None, what="the item preview")
             assert dialog.shipping_label.text() == "$12.00 + $3.00 import charges"
             qtbot.keyClicks(dialog.amount_edit, "60.00")
             assert dialog.landed_label.text() == (
@@ -531,7 +531,7 @@ def test_the_dialog_shows_the_landed_total_and_saves_a_maximum_that_includes_shi
             assert dialog.landed_label.text() == (
                 "Bids $45.00: your maximum of $60.00 includes $12.00 shipping and $3.00 import charges.")
             qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-            await until(lambda: not dialog.isVisible(), what="the dialog to close after the engine accepted")
+            await wait_until_async(lambda: not dialog.isVisible(), what="the dialog to close after the engine accepted")
             (snipe,) = live.store.list_snipes(user_id=live.user_id)
             assert (snipe.max_bid_minor, snipe.includes_shipping, snipe.shipping_minor, snipe.import_charges_minor) == (
                 6000, True, 1200, 300)

@@ -1,15 +1,13 @@
 """`sniper-app snipe show` and the outcome and landed cost in `snipe list --json`, as subprocesses against the
 simulator."""
 
-# ruff: noqa: F811
 from __future__ import annotations
 
 from datetime import timedelta
 
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.store import Store
-from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.cli_sim import CliSim
 
 
 def test_a_maximum_that_includes_shipping_bids_less_the_charges_and_says_so(cli: CliSim) -> None:

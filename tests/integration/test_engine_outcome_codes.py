@@ -8,13 +8,12 @@ from pathlib import Path
 
 from sniper_app.simulator import SimulatorServer
 from tests.support.engine import rig, wait_status
-from tests.support.simulator import sim  # noqa: F401  (fixture)
 
 DONE = {"WON", "LOST", "FAILED", "MISSED", "SKIPPED", "CANCELLED"}
 
 
 def test_a_price_that_passed_the_maximum_before_the_fire_is_skipped_with_the_price(
-        sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+        sim: SimulatorServer, tmp_path: Path) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             auction = sim.create_auction("Bid up early", "10.00", ends_in=6.0, rivals=[
@@ -36,7 +35,7 @@ def test_a_price_that_passed_the_maximum_before_the_fire_is_skipped_with_the_pri
     asyncio.run(main())
 
 
-def test_a_bid_ebay_refuses_carries_ebays_error_id_and_message(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+def test_a_bid_ebay_refuses_carries_ebays_error_id_and_message(sim: SimulatorServer, tmp_path: Path) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             auction = sim.create_auction("Over the limit", "10.00", ends_in=5.0)
@@ -56,7 +55,7 @@ def test_a_bid_ebay_refuses_carries_ebays_error_id_and_message(sim: SimulatorSer
 
 
 def test_a_bid_sent_on_a_wrong_clock_arrives_late_and_says_the_clock_was_off(
-        sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+        sim: SimulatorServer, tmp_path: Path) -> None:
     sim.set_clock_offset(2.0)  # eBay is two seconds ahead, and the engine is told not to correct for it
 
     async def main() -> None:
@@ -80,7 +79,7 @@ def test_a_bid_sent_on_a_wrong_clock_arrives_late_and_says_the_clock_was_off(
 
 
 def test_a_maximum_that_includes_shipping_sends_the_maximum_less_the_charges(
-        sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+        sim: SimulatorServer, tmp_path: Path) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             auction = sim.create_auction("Heavy lamp", "10.00", ends_in=5.0, shipping="7.25", import_charges="1.50")

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sniper_app.cli.context import command_context, reads_of, with_client
@@ -13,11 +14,14 @@ from sniper_app.cli.formatting import amount, converted_data, iso, max_shown, pr
 from sniper_app.cli.output import EXIT_OK, Output
 from sniper_app.cli.parsing import CommandParser, json_flag, lead_arg, missing_action, positive_int
 from sniper_app.domain.errors import InputError
-from sniper_app.domain.money import names_currency
+from sniper_app.domain.landed import BidAmount
+from sniper_app.domain.money import Money, names_currency
 from sniper_app.domain.rules import AUTO_LEAD
 from sniper_app.domain.spending import TYPO_RATIO
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.domain.text import visible
+from sniper_app.domain.timing import explain_snipe, fire_record_sentences
+from sniper_app.domain.views import HistoryFilter
 
 if TYPE_CHECKING:
     from sniper_app.domain.lead import LeadChoice
@@ -37,6 +41,8 @@ def add_commands(sub: Any) -> None:
                      help="seconds before the end to bid (1–120), or 'auto': the shortest safe lead, measured")
     add.add_argument("--group", metavar="NAME", help="an existing group ('group add' creates one)")
     _confirm_flag(add)
+    add.add_argument("--includes-shipping", action="store_true",
+                     help="MAX includes shipping (and import charges): bid MAX less them")
     json_flag(add)
     add.set_defaults(handler=_snipe_add)
 
@@ -55,8 +61,15 @@ def add_commands(sub: Any) -> None:
     edit.add_argument("--max", metavar="M", dest="max_amount")
     edit.add_argument("--lead", type=lead_arg, metavar="S", help="seconds (1–120) or 'auto'")
     _confirm_flag(edit)
+    edit.add_argument("--includes-shipping", action=argparse.BooleanOptionalAction, default=None,
+                      help="whether the maximum includes shipping (and import charges)")
     json_flag(edit)
     edit.set_defaults(handler=_snipe_edit)
+
+    show = snipe_sub.add_parser("show", help="one snipe: its outcome, timing, shipping and history")
+    show.add_argument("id", type=positive_int, metavar="ID")
+    json_flag(show)
+    show.set_defaults(handler=_snipe_show)
 
 
 def _confirm_flag(parser: argparse.ArgumentParser) -> None:
@@ -101,7 +114,43 @@ def _snipe_data(snipe: SnipeView, lead: LeadChoice | None = None) -> dict[str, A
         "ebay_message": snipe.ebay_message,
         "planned_at": iso(snipe.planned_at),
         "sent_at": iso(snipe.sent_at),
+        "outcome": _outcome_data(snipe),
+        **_landed_data(snipe),
     }
+
+
+def _outcome_data(snipe: SnipeView) -> dict[str, Any] | None:
+    outcome = snipe.outcome
+    if outcome is None:
+        return None
+    return {"code": outcome.code.value, "sentence": outcome.sentence, "derived": outcome.derived}
+
+
+def _landed_data(snipe: SnipeView) -> dict[str, Any]:
+    landed = snipe.landed()
+    bid = snipe.bid_amount()
+    return {
+        "shipping": _money_data(snipe.shipping),
+        "import_charges": _money_data(snipe.import_charges),
+        "landed_total": amount(landed.total.minor, landed.total.currency) if landed is not None else None,
+        "includes_shipping": snipe.includes_shipping,
+        "bid": amount(bid.bid.minor, bid.bid.currency) if isinstance(bid, BidAmount) else None,
+    }
+
+
+def _money_data(money: Money | None) -> dict[str, str] | None:
+    return None if money is None else {"currency": money.currency, "value": money.to_ebay_value()}
+
+
+def _landed_words(snipe: SnipeView) -> str:
+    """"Landed: $40.00 + $5.00 shipping = $45.00." and, when the maximum includes them, what is bid."""
+    landed = snipe.landed()
+    words = f"Landed: {landed.sentence}" if landed is not None else ""
+    if snipe.includes_shipping:
+        bid = snipe.bid_amount()
+        told = bid.sentence if isinstance(bid, BidAmount) else str(bid) if bid is not None else ""
+        words = f"{words} {told}".strip()
+    return words
 
 
 def _snipe_line(snipe: SnipeView, lead: LeadChoice | None = None) -> str:
@@ -124,7 +173,8 @@ def _snipe_add(args: argparse.Namespace, out: Output) -> int:
     with command_context(args) as ctx:
         with _typo_refused():
             snipe, warnings = with_client(ctx, lambda client: ctx.actions(client).add_snipe(
-                args.item, args.max, lead=args.lead, group=args.group, confirmed=args.confirm))
+                args.item, args.max, lead=args.lead, group=args.group, confirmed=args.confirm,
+                includes_shipping=args.includes_shipping))
         # A bare number is read in the listing's currency: say so, since the user may have thought in another.
         read_as = (
             f" Your maximum was read in {snipe.currency}, the listing's own currency."
@@ -136,7 +186,8 @@ def _snipe_add(args: argparse.Namespace, out: Output) -> int:
                 f"Snipe #{snipe.id} added: {visible(snipe.title or snipe.legacy_item_id)} — max "
                 f"{max_shown(snipe)}, bid {_lead_words(snipe)} before the end "
                 f"({when(snipe.end_time)}). Price now "
-                f"{price_shown(snipe.current_price_minor, snipe.currency, snipe)}.{read_as}",
+                f"{price_shown(snipe.current_price_minor, snipe.currency, snipe)}.{read_as}"
+                f"\n{_landed_words(snipe)}",
                 warnings,
             ),
         )
@@ -174,21 +225,54 @@ def _snipe_cancel(args: argparse.Namespace, out: Output) -> int:
 
 
 def _snipe_edit(args: argparse.Namespace, out: Output) -> int:
-    if args.max_amount is None and args.lead is None:
-        raise InputError("Nothing to change: give a new maximum (--max) and/or lead time (--lead).")
+    if args.max_amount is None and args.lead is None and args.includes_shipping is None:
+        raise InputError("Nothing to change: give a new maximum (--max), lead time (--lead) and/or "
+                         "--includes-shipping / --no-includes-shipping.")
     with command_context(args) as ctx:
         with _typo_refused():
             snipe, warnings = with_client(ctx, lambda client: ctx.actions(client).edit_snipe(
-                args.id, max_amount=args.max_amount, lead=args.lead, confirmed=args.confirm))
+                args.id, max_amount=args.max_amount, lead=args.lead, confirmed=args.confirm,
+                includes_shipping=args.includes_shipping))
         out.result(
             {"snipe": _snipe_data(snipe), "warnings": warnings},
             with_warnings(
                 f"Snipe #{snipe.id} now bids at most {max_shown(snipe)}, "
                 f"{_lead_words(snipe)} before the end."
                 + (f" Your maximum was read in {snipe.currency}, the listing's own currency."
-                   if args.max_amount is not None and not names_currency(args.max_amount) else ""),
+                   if args.max_amount is not None and not names_currency(args.max_amount) else "")
+                + f"\n{_landed_words(snipe)}",
                 warnings,
             ),
         )
     return EXIT_OK
 
+
+
+def _snipe_show(args: argparse.Namespace, out: Output) -> int:
+    with command_context(args) as ctx:
+        reads = reads_of(ctx)
+        snipe = reads.snipe(args.id)
+        lead = reads.lead_choice(snipe.id) if snipe.lead_seconds == AUTO_LEAD else None
+        events = list(reads.iter_history(HistoryFilter(snipe_id=snipe.id)))
+        events.reverse()  # oldest first: the story in the order it happened
+        facts = snipe.timing_facts(lead.seconds if lead is not None else None)
+        # An ended snipe's outcome has its own line: the timing is then the fire record alone.
+        timing = (fire_record_sentences(facts) if snipe.status.is_final
+                  else explain_snipe(facts, datetime.now(UTC), tz=UTC))
+        data = _snipe_data(snipe, lead) | {
+            "timing": timing,
+            "history": [{"at": iso(e.at), "action": e.action, "status": e.status, "message": e.message}
+                        for e in events],
+        }
+        lines = [_snipe_line(snipe, lead)]
+        if snipe.outcome is not None:
+            derived = " (derived from its status)" if snipe.outcome.derived else ""
+            lines.append(f"Outcome: {snipe.outcome.code.value}{derived} — {snipe.outcome.sentence}")
+        lines.append(f"Timing: {' '.join(timing)}" if timing else "Timing: no bid was sent.")
+        landed = _landed_words(snipe)
+        if landed:
+            lines.append(landed)
+        lines.append("History:")
+        lines.extend(f"  {when(e.at)}  {e.action:<10} {e.message}" for e in events)
+        out.result(data, "\n".join(lines))
+    return EXIT_OK

@@ -95,3 +95,19 @@ def bid_for_maximum(maximum: Money, *, includes_shipping: bool, shipping: Money 
         raise LandedError(f"Your maximum of {maximum} less {less} leaves {bid}, below the least bid eBay "
                           f"accepts ({minimum_bid}).")
     return BidAmount(bid, landed, f"Bids {bid}: your maximum of {maximum} includes {less}.")
+
+
+def stored_bid_minor(max_minor: int, currency: str, *, includes_shipping: bool, shipping: Money | None,
+                     import_charges: Money | None) -> int:
+    """The bid for a stored snipe, in minor units: never more than the maximum, and when the maximum includes
+    the charges, less every one of them in the listing's currency. A charge that can no longer be taken (it
+    moved to another currency) is left in, so the bid can only err low, never above what the user allowed."""
+    maximum = Money(max_minor, currency)
+    if not includes_shipping:
+        return max_minor
+    try:
+        amount = bid_for_maximum(maximum, includes_shipping=True, shipping=shipping, import_charges=import_charges)
+        return amount.bid.minor
+    except LandedError:
+        bid = max_minor - sum(c.minor for c, _ in _charges(shipping, import_charges) if c.currency == currency)
+        return max(bid, 1)

@@ -41,6 +41,8 @@ class TimingFacts:
     attempts: int = 0
     ebay_message: str | None = None
     final_price_minor: int | None = None
+    # The ended snipe's outcome sentence (sniper_app.domain.outcomes): told in place of the status's own.
+    outcome: str | None = None
 
 
 def money_text(minor: int, currency: str) -> str:
@@ -130,6 +132,13 @@ def explain_snipe(
     """Sentences that tell what became (or will become) of a snipe; ``tz`` None is the local zone."""
     status = facts.status
     maximum = money_text(facts.max_bid_minor, facts.currency)
+    if facts.outcome and status.is_final:
+        # One wording of every ending: the outcome's, after the fire record when a bid went out.
+        fired = status in (SnipeStatus.WON, SnipeStatus.LOST, SnipeStatus.FAILED)
+        record = fire_record_sentences(facts, translate) if fired else []
+        told = (facts.ebay_message or "").strip().rstrip(".")
+        says = fired and not (told and told in facts.outcome)
+        return [*record, _sentence(facts.outcome), *(_ebay_says(facts, translate) if says else [])]
     if status in (SnipeStatus.PENDING, SnipeStatus.SCHEDULED):
         fire_at = facts.end_time - timedelta(seconds=facts.lead_seconds)
         lead = f"{facts.lead_seconds:g}"

@@ -19,8 +19,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from sniper_app.domain.endings import StoredOutcome
 from sniper_app.domain.errors import InputError
 from sniper_app.domain.history import HistoryAction
+from sniper_app.domain.landed import BidAmount, LandedCost, LandedError, bid_for_maximum, landed_cost
+from sniper_app.domain.money import Money, MoneyError
 from sniper_app.domain.rules import AUTO_LEAD, MIN_LEAD_SECONDS
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.domain.timing import TimingFacts
@@ -39,6 +42,15 @@ def to_epoch_us(value: datetime) -> int:
 
 def from_epoch_us(value: int) -> datetime:
     return _EPOCH + timedelta(microseconds=value)
+
+
+def _charge(minor: int | None, currency: str | None) -> Money | None:
+    if minor is None or currency is None:
+        return None
+    try:
+        return Money(minor, currency)
+    except MoneyError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +110,14 @@ class SnipeView:
     ebay_message: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    # How it ended: the stored code and sentence, or derived from the status for rows kept before them.
+    outcome: StoredOutcome | None = None
+    # The landed cost: the charges Browse reported, and whether the maximum includes them.
+    includes_shipping: bool = False
+    shipping_minor: int | None = None
+    shipping_currency: str | None = None
+    import_charges_minor: int | None = None
+    import_charges_currency: str | None = None
 
     @property
     def snipe_status(self) -> SnipeStatus:
@@ -120,6 +140,31 @@ class SnipeView:
     def sort_key(self) -> tuple[datetime, int]:
         return (self.end_time, self.id)
 
+    @property
+    def shipping(self) -> Money | None:
+        return _charge(self.shipping_minor, self.shipping_currency)
+
+    @property
+    def import_charges(self) -> Money | None:
+        return _charge(self.import_charges_minor, self.import_charges_currency)
+
+    def landed(self) -> LandedCost | None:
+        """The maximum plus the charges; None for a currency the domain does not know."""
+        try:
+            return landed_cost(Money(self.max_bid_minor, self.currency), self.shipping, self.import_charges)
+        except MoneyError:
+            return None
+
+    def bid_amount(self) -> BidAmount | LandedError | None:
+        """What the fire sends for this maximum (less the charges when it includes them), or why it cannot."""
+        try:
+            return bid_for_maximum(Money(self.max_bid_minor, self.currency), includes_shipping=self.includes_shipping,
+                                   shipping=self.shipping, import_charges=self.import_charges)
+        except LandedError as exc:
+            return exc
+        except MoneyError:
+            return None
+
     def timing_facts(self, chosen_lead: float | None = None) -> TimingFacts:
         """What :func:`~sniper_app.domain.timing.explain_snipe` reads; with an automatic lead, the one the
         engine last chose (``chosen_lead``), else the least it can choose."""
@@ -141,6 +186,7 @@ class SnipeView:
             attempts=self.attempts,
             ebay_message=self.ebay_message,
             final_price_minor=self.final_price_minor,
+            outcome=self.outcome.sentence if self.outcome is not None else None,
         )
 
 

@@ -99,6 +99,7 @@ class ItemDetails(_Model):
     seller_username: str | None
     seller_feedback_score: int | None
     shipping_cost: Money | None
+    import_charges: Money | None = None  # the Global Shipping Program's, for the first shipping option
     web_url: str | None
     timing: Timing | None = None
 
@@ -136,9 +137,11 @@ class ItemDetails(_Model):
         if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
             raise BadResponse("eBay's reply to getItem has malformed buyingOptions.")
         shipping: Money | None = None
+        import_charges: Money | None = None
         ship_opts = data.get("shippingOptions")
         if isinstance(ship_opts, list) and ship_opts and isinstance(ship_opts[0], dict):
             shipping, _ = p.opt_listing_amount(ship_opts[0], "shippingCost", what)
+            import_charges, _ = p.opt_listing_amount(ship_opts[0], "importCharges", what)
         return cls(
             item_id=ref.rest_id,
             legacy_item_id=legacy,
@@ -156,6 +159,7 @@ class ItemDetails(_Model):
             seller_username=p.opt_str(seller, "username", what),
             seller_feedback_score=p.opt_int(seller, "feedbackScore", what),
             shipping_cost=shipping,
+            import_charges=import_charges,
             web_url=p.opt_str(data, "itemWebUrl", what),
             timing=timing,
         )

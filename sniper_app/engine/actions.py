@@ -14,6 +14,7 @@ from sniper_app.config import Settings
 from sniper_app.domain.errors import IllegalTransition, InputError, NoSuchSnipe, RuleViolation, SniperError
 from sniper_app.domain.exposure import SnipeCost
 from sniper_app.domain.items import ItemRef, parse_item_ref
+from sniper_app.domain.landed import bid_for_maximum
 from sniper_app.domain.money import Money
 from sniper_app.domain.rules import (
     AUTO_LEAD,
@@ -29,7 +30,7 @@ from sniper_app.domain.views import GroupSummary, GroupView, SnipeView
 from sniper_app.ebay import EbayClient, ItemDetails, ItemNotFound
 from sniper_app.engine.bus import EventBus, SnipeStatusChanged
 from sniper_app.engine.metrics import Metrics
-from sniper_app.engine.sync import converted_fields
+from sniper_app.engine.sync import charge_fields, converted_fields
 from sniper_app.store import NotFound, Snipe, SnipeGroup, Store, WatchSyncResult, views
 from sniper_app.store.spending import spending_facts
 
@@ -94,6 +95,7 @@ class Actions:
     async def add_snipe(
         self, item: str, max_amount: str, *, lead: float | Literal["auto"] | None = None, group: str | None = None,
         confirmed: bool = True,
+        includes_shipping: bool = False,
     ) -> tuple[SnipeView, list[str]]:
         """Check the item on eBay, the rules and the spending cap, then save a PENDING snipe; returns it and
         any warnings.
@@ -127,6 +129,9 @@ class Actions:
             listing_marketplace=details.listing_marketplace,
             minimum_to_bid=details.minimum_to_bid,
         )
+        # A maximum that includes the charges must leave a bid eBay accepts: refused here, never at the fire.
+        bid_for_maximum(max_bid, includes_shipping=includes_shipping, shipping=details.shipping_cost,
+                        import_charges=details.import_charges, minimum_bid=details.minimum_to_bid)
         if not confirmed:
             self._refuse_typo(max_bid, current)
         warnings += self._check_cap(SnipeCost(
@@ -154,7 +159,9 @@ class Actions:
             bid_count=details.bid_count,
             group_id=group_row.id if group_row is not None else None,
             details={"warnings": warnings} if warnings else None,
+            includes_shipping=includes_shipping,
             **converted_fields(details),
+            **charge_fields(details),
         )
         self._publish(snipe.id, None, SnipeStatus.PENDING)
         await self._changed()
@@ -182,10 +189,12 @@ class Actions:
     async def edit_snipe(
         self, snipe_id: int, *, max_amount: str | None = None, lead: float | Literal["auto"] | None = None,
         confirmed: bool = True,
+        includes_shipping: bool | None = None,
     ) -> tuple[SnipeView, list[str]]:
-        """Change the maximum and/or lead of a snipe that has not fired, re-checked against eBay and the
-        spending cap now (a new maximum that looks like a typo needs ``confirmed``, as when adding)."""
-        if max_amount is None and lead is None:
+        """Change the maximum, lead and/or whether the maximum includes shipping of a snipe that has not
+        fired, re-checked against eBay and the spending cap now (a new maximum that looks like a typo needs
+        ``confirmed``, as when adding)."""
+        if max_amount is None and lead is None and includes_shipping is None:
             raise InputError("Nothing to change: give a new maximum (--max) and/or lead time (--lead).")
         snipe = self._snipe(snipe_id)
         status = snipe.snipe_status
@@ -222,6 +231,9 @@ class Actions:
         )
         if currency != snipe.currency:
             raise RuleViolation(f"eBay now prices this item in {currency}; cancel the snipe and add a new one.")
+        includes = bool(snipe.includes_shipping) if includes_shipping is None else includes_shipping
+        bid_for_maximum(max_bid, includes_shipping=includes, shipping=details.shipping_cost,
+                        import_charges=details.import_charges, minimum_bid=details.minimum_to_bid)
         if max_amount is not None:
             if not confirmed:
                 self._refuse_typo(max_bid, current)
@@ -237,7 +249,10 @@ class Actions:
                 bid_count=details.bid_count,
                 end_time=end_time,
                 **converted_fields(details),
+                **charge_fields(details),
             )
+            if includes_shipping is not None:
+                self.store.set_includes_shipping(snipe_id, includes_shipping)
             updated = self.store.update_snipe(
                 snipe_id,
                 max_bid_minor=max_bid.minor if max_amount is not None else None,

@@ -12,6 +12,8 @@ from apscheduler.triggers.date import DateTrigger
 
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.lead import AUTO_LEAD, LeadChoice, choose_lead
+from sniper_app.domain.money import Money
+from sniper_app.domain.outcomes import OutcomeCode, OutcomeFacts, explain_outcome
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.engine.autolead import LEAD_KEY
 from sniper_app.engine.bus import SnipeWarning
@@ -95,7 +97,8 @@ class Arming(EngineBase):
         now = self._now()
         if arm(plan, now, late_fire_min_s=self.late_fire_min_s) is ArmVerdict.MISSED:
             reason = "The bid time passed while the app was not running (or the computer slept)."
-            if self.store.set_status(pk, SnipeStatus.MISSED, reason=reason, expected=_NOT_FIRED, job_id=None):
+            if self.store.set_status(pk, SnipeStatus.MISSED, reason=reason, expected=_NOT_FIRED, job_id=None,
+                                     outcome_code=OutcomeCode.MISSED_CLOSED.value):
                 self._publish_status(pk, SnipeStatus(snipe.status), SnipeStatus.MISSED, reason)
             return
         job_id = f"snipe:{pk}"
@@ -190,8 +193,11 @@ class Arming(EngineBase):
         reason = f"Group “{group.name}” already won {group.target_wins} item(s); this snipe is no longer needed."
         pk = int(snipe.id)
         old = SnipeStatus(snipe.status)
+        told = explain_outcome(OutcomeFacts(OutcomeCode.GROUP_DONE, Money(snipe.max_bid_minor, snipe.currency),
+                                            group_won=group.target_wins, group_target=group.target_wins))
         if self.store.set_status(pk, SnipeStatus.CANCELLED, reason=reason, expected=_NOT_FIRED,
-                                 action=HistoryAction.CANCEL, job_id=None):
+                                 action=HistoryAction.CANCEL, job_id=None, outcome_code=told.code.value,
+                                 outcome_text=told.sentence):
             self._disarm(pk)
             self._publish_status(pk, old, SnipeStatus.CANCELLED, reason)
 

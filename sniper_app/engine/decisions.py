@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
+from sniper_app.domain.endings import AUCTION_ENDED_ERROR, BOUGHT_OUTRIGHT_ERROR
 from sniper_app.domain.money import Money
+from sniper_app.domain.outcomes import OutcomeCode, OutcomeFacts
 from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
 
 if TYPE_CHECKING:
@@ -96,6 +98,7 @@ class ItemVerdict(Enum):
 class ItemCheck:
     verdict: ItemVerdict
     reason: str = ""
+    outcome: OutcomeFacts | None = None  # how the snipe ends, with the numbers (ENDED, SKIP)
 
 
 def check_item(*, end_epoch: float | None, price: Money | None, minimum: Money | None, bid_count: int,
@@ -103,12 +106,17 @@ def check_item(*, end_epoch: float | None, price: Money | None, minimum: Money |
     """Whether the bid of ``maximum`` still goes out after the item's re-read (``end_epoch`` and
     ``ebay_now`` on eBay's clock). Amounts in another currency than the maximum's say nothing about it."""
     if end_epoch is not None and end_epoch <= ebay_now:
-        return ItemCheck(ItemVerdict.ENDED, "The auction ended early (ended by the seller or bought with Buy It Now).")
+        same = price if price is not None and price.currency == maximum.currency else None
+        return ItemCheck(ItemVerdict.ENDED, "The auction ended early (ended by the seller or bought with Buy It Now).",
+                         OutcomeFacts(OutcomeCode.ENDED_EARLY, maximum, final_price=same))
+    # Bidders pushing the price past the maximum is the likelier story than a high first bid: told first.
+    if price is not None and price.currency == maximum.currency and price.minor >= maximum.minor and bid_count > 0:
+        return ItemCheck(ItemVerdict.SKIP, f"Skipped: the price ({price}) already reached your maximum ({maximum}).",
+                         OutcomeFacts(OutcomeCode.PRICE_PASSED_MAX, maximum, price_at_fire=price))
     if minimum is not None and minimum.currency == maximum.currency and minimum.minor > maximum.minor:
         return ItemCheck(ItemVerdict.SKIP,
-                         f"Skipped: the next bid eBay accepts ({minimum}) is above your maximum ({maximum}).")
-    if price is not None and price.currency == maximum.currency and price.minor >= maximum.minor and bid_count > 0:
-        return ItemCheck(ItemVerdict.SKIP, f"Skipped: the price ({price}) already reached your maximum ({maximum}).")
+                         f"Skipped: the next bid eBay accepts ({minimum}) is above your maximum ({maximum}).",
+                         OutcomeFacts(OutcomeCode.BELOW_MINIMUM, maximum, minimum_bid=minimum))
     return ItemCheck(ItemVerdict.BID)
 
 
@@ -150,13 +158,15 @@ class FireDecision:
     reason: str
     bid_id: str | None = None
     ebay_message: str | None = None  # eBay's own words for a refusal, kept with the timing record
+    ebay_error_id: int | None = None
+    outcome: OutcomeCode | None = None  # how a REFUSED or NOT_SENT bid ends the snipe
 
 
 def classify_fire(reply: FireReply, amount: Money) -> FireDecision:
     """What a fire's outcome means for the bid of ``amount``."""
     # Imported here, not above: the fire thread's module uses the deadline rules of this one, and must load
     # without the eBay client's dependencies.
-    from sniper_app.ebay.errors import AuthExpired, BidRejected, ItemNotFound
+    from sniper_app.ebay.errors import AuthExpired, AuthInvalid, BidRejected, BidTooLow, ItemNotFound
 
     attempts = reply.attempts
     if reply.outcome == "cancelled":
@@ -180,13 +190,20 @@ def classify_fire(reply: FireReply, amount: Money) -> FireDecision:
         if isinstance(error, BidRejected | ItemNotFound) or (
             error.status is not None and error.status < 500 and error.status != 429
         ):
-            return FireDecision(FireVerdict.REFUSED, str(error), ebay_message=error.ebay_message or str(error))
+            code = {AUCTION_ENDED_ERROR: OutcomeCode.LATE, BOUGHT_OUTRIGHT_ERROR: OutcomeCode.ENDED_EARLY}.get(
+                error.error_id or 0, OutcomeCode.EBAY_REFUSED)
+            if isinstance(error, AuthExpired | AuthInvalid):
+                code = OutcomeCode.SIGN_IN_LOST
+            elif isinstance(error, BidTooLow):
+                code = OutcomeCode.BELOW_MINIMUM
+            return FireDecision(FireVerdict.REFUSED, str(error), ebay_message=error.ebay_message or str(error),
+                                ebay_error_id=error.error_id, outcome=code)
         return FireDecision(FireVerdict.ASK_EBAY, f"{error} The retries ran out before the end.")
     if any(a.sent for a in attempts):
         last = attempts[-1].error or "no reply"
         return FireDecision(FireVerdict.ASK_EBAY, f"The bid was sent but eBay's answer was lost ({last}).")
     why = attempts[-1].error if attempts else "unknown"
-    return FireDecision(FireVerdict.NOT_SENT, f"The bid could not be sent ({why}).")
+    return FireDecision(FireVerdict.NOT_SENT, f"The bid could not be sent ({why}).", outcome=OutcomeCode.NOT_SENT)
 
 
 # --- what eBay's own record (getBidding) says -------------------------------------------------------
@@ -352,9 +369,13 @@ def judge_result(status: SnipeStatus, answer: EbayAnswer, *, max_minor: int, end
     price = answer.current_price
     final = (("final_price_minor", price.minor if price is not None else None),)
     if answer.high_bidder:
-        steps.append(Transition(status, SnipeStatus.WON, f"Won for {price}.", final))
+        won = (*final, ("outcome_code", OutcomeCode.WON))
+        steps.append(Transition(status, SnipeStatus.WON, f"Won for {price}.", won))
         return ResultDecision(tuple(steps), won=True, cross_check=True)
-    steps.append(Transition(status, SnipeStatus.LOST, f"Lost: the auction ended at {price}.", final))
+    # eBay gives a tie to the earlier bid: an auction that ended at exactly this maximum, not ours, was one.
+    tie = price is not None and price.minor == max_minor
+    lost = (*final, ("outcome_code", OutcomeCode.TIE_LOST if tie else OutcomeCode.OUTBID))
+    steps.append(Transition(status, SnipeStatus.LOST, f"Lost: the auction ended at {price}.", lost))
     return ResultDecision(tuple(steps), cross_check=True)
 
 

@@ -20,6 +20,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sniper_app.config import Settings
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.items import ItemRef
+from sniper_app.domain.landed import stored_bid_minor
+from sniper_app.domain.money import Money
+from sniper_app.domain.outcomes import OutcomeCode, OutcomeFacts, explain_outcome
 from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
 from sniper_app.ebay import EbayClient, NeedsRelink
 from sniper_app.engine.bookkeeping import Bookkeeper
@@ -44,6 +47,30 @@ def _dt(epoch: float | None) -> datetime | None:
 
 def _iso(epoch: float | None) -> str | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
+
+
+def outcome_fields(outcome: OutcomeFacts | OutcomeCode | None) -> dict[str, Any]:
+    """The columns an ending is written with: a code alone (the store words it from the row), or a code and
+    the sentence told from facts only the engine had (the price at the fire, eBay's least bid)."""
+    if outcome is None:
+        return {}
+    if isinstance(outcome, OutcomeCode):
+        return {"outcome_code": outcome.value}
+    told = explain_outcome(outcome)
+    return {"outcome_code": told.code.value, "outcome_text": told.sentence}
+
+
+def _charge(minor: int | None, currency: str | None) -> Money | None:
+    return Money(minor, currency) if minor is not None and currency else None
+
+
+def bid_minor(snipe: Snipe) -> int:
+    """What the fire sends for this snipe: its maximum, or less the charges when the maximum includes them.
+    Read from the stored row at the hand-over, so the bid path only carries the prepared amount."""
+    return stored_bid_minor(
+        snipe.max_bid_minor, snipe.currency, includes_shipping=bool(snipe.includes_shipping),
+        shipping=_charge(snipe.shipping_minor, snipe.shipping_currency),
+        import_charges=_charge(snipe.import_charges_minor, snipe.import_charges_currency))
 
 
 def _ref(snipe: Snipe) -> ItemRef:
@@ -201,19 +228,21 @@ class EngineBase:
             self._publish_status(pk, old, new, reason)
         return done
 
-    def _finish_unfired(self, pk: int, new: SnipeStatus, reason: str) -> None:
+    def _finish_unfired(self, pk: int, new: SnipeStatus, reason: str,
+                        outcome: OutcomeFacts | OutcomeCode | None = None) -> None:
         old = SnipeStatus(self.store.get_snipe(pk).status)
-        if old in _NOT_FIRED and self.store.set_status(pk, new, reason=reason, expected=_NOT_FIRED, job_id=None):
+        if old in _NOT_FIRED and self.store.set_status(pk, new, reason=reason, expected=_NOT_FIRED, job_id=None,
+                                                       **outcome_fields(outcome)):
             self._armed.pop(pk, None)
             self._publish_status(pk, old, new, reason)
 
-    def _fail_unfired(self, pk: int, reason: str) -> None:
+    def _fail_unfired(self, pk: int, reason: str, outcome: OutcomeCode | None = None) -> None:
         with contextlib.suppress(Exception):
             status = SnipeStatus(self.store.get_snipe(pk).status)
             if status in _NOT_FIRED:
-                self._finish_unfired(pk, SnipeStatus.FAILED, reason)
+                self._finish_unfired(pk, SnipeStatus.FAILED, reason, outcome)
             elif status is SnipeStatus.PLACING:
-                self._set(pk, status, SnipeStatus.FAILED, reason)
+                self._set(pk, status, SnipeStatus.FAILED, reason, **outcome_fields(outcome))
 
     def _publish_status(self, pk: int, old: SnipeStatus | None, new: SnipeStatus, reason: str | None) -> None:
         self.bus.publish(SnipeStatusChanged(snipe_id=pk, old=old, new=new, reason=reason))

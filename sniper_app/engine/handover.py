@@ -14,10 +14,11 @@ from functools import partial
 
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.money import Money
+from sniper_app.domain.outcomes import OutcomeCode
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.ebay import NeedsRelink
 from sniper_app.engine.decisions import reply_timeout, send_instant, too_late_reason
-from sniper_app.engine.engine_state import EngineBase, _Armed, _ref
+from sniper_app.engine.engine_state import EngineBase, _Armed, _ref, bid_minor
 from sniper_app.engine.fire import FireRequest, FireResult
 from sniper_app.store.errors import DiskFull
 from sniper_app.store.models import Snipe
@@ -58,13 +59,13 @@ class HandOver(EngineBase):
             armed.fire_id = None
         at = send_instant(plan, now)
         if at is None:
-            self._finish_unfired(pk, SnipeStatus.MISSED, too_late_reason(plan, now))
+            self._finish_unfired(pk, SnipeStatus.MISSED, too_late_reason(plan, now), OutcomeCode.MISSED_CLOSED)
             return
         send_at = at
         fire_id = f"snipe:{pk}:{next(self._fire_seq)}"
         fire = self._fire_request(snipe, fire_id, send_at, retry_until, token)
         claim = functools.partial(
-            self._claim, pk, armed, fire_id, snipe.end_time, snipe.lead_seconds, snipe.max_bid_minor, fire.body,
+            self._claim, pk, armed, fire_id, snipe.end_time, snipe.lead_seconds, bid_minor(snipe), fire.body,
             token, asyncio.get_running_loop(),
         )
         future = self.firer.schedule(dataclasses.replace(fire, claim=claim, claim_before_s=self.handover_s))
@@ -101,7 +102,7 @@ class HandOver(EngineBase):
                     return None
                 placing = True
                 self.store.set_status(pk, SnipeStatus.PLACING, reason="Sending the bid.", expected=old,
-                                      job_id=None, amount_minor=snipe.max_bid_minor)
+                                      job_id=None, amount_minor=bid_minor(snipe))
         except DiskFull as exc:
             if not placing:
                 raise
@@ -110,17 +111,17 @@ class HandOver(EngineBase):
             # claim of the same snipe.
             self._claimed.add(pk)  # before anything else: a cancel in this process now hears "already sent"
             log.error("snipe %s: the hand-over is not saved yet (%s); the bid goes out all the same", pk, exc)
-            save = partial(self._save_late_hand_over, pk, old, snipe.max_bid_minor)
+            save = partial(self._save_late_hand_over, pk, old, bid_minor(snipe))
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(partial(
                     self.bookkeeper.write, f"The hand-over of snipe {pk} to the fire", save, assumed=None))
         self._claimed.add(pk)
         armed.committed = True
         self._publish_from_thread(loop, pk, old, SnipeStatus.PLACING, None)
-        if snipe.max_bid_minor == max_minor:
+        if bid_minor(snipe) == max_minor:
             return body
         return self.client.bid_request(
-            _ref(snipe), Money(snipe.max_bid_minor, snipe.currency), token, marketplace=snipe.marketplace
+            _ref(snipe), Money(bid_minor(snipe), snipe.currency), token, marketplace=snipe.marketplace
         ).content
 
     def _save_late_hand_over(self, pk: int, old: SnipeStatus, max_minor: int) -> None:
@@ -185,7 +186,7 @@ class HandOver(EngineBase):
 
     def _fire_request(self, snipe: Snipe, fire_id: str, send_at: float, retry_until: float, token: str) -> FireRequest:
         request = self.client.bid_request(
-            _ref(snipe), Money(snipe.max_bid_minor, snipe.currency), token, marketplace=snipe.marketplace
+            _ref(snipe), Money(bid_minor(snipe), snipe.currency), token, marketplace=snipe.marketplace
         )
         return FireRequest(
             fire_id=fire_id,
@@ -210,7 +211,8 @@ class HandOver(EngineBase):
         now = self._now()
         send_at = send_instant(plan, now)
         if send_at is None:
-            self._set(pk, SnipeStatus.PLACING, SnipeStatus.MISSED, too_late_reason(plan, now))
+            self._set(pk, SnipeStatus.PLACING, SnipeStatus.MISSED, too_late_reason(plan, now),
+                      outcome_code=OutcomeCode.MISSED_CLOSED.value)
             return
         token = await self.client.ensure_user_token(max(30.0, send_at - now + 30.0))
         fire = self._fire_request(snipe, f"snipe:{pk}:{'r' if renewed else 'a'}{next(self._fire_seq)}", send_at,

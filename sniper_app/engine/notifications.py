@@ -242,6 +242,8 @@ def notice_for_snipe(snipe: Snipe, kind: NoticeKind, reason: str | None = None) 
         timing=timing_text(snipe) if kind is not NoticeKind.AUCTION_ENDING else None,
         reason=reason or snipe.status_reason or None,
         ends_at=snipe.end_time,
+        outcome_code=snipe.outcome_code if snipe.snipe_status.is_final else None,
+        outcome=snipe.outcome_text if snipe.snipe_status.is_final else None,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.money import Money
+from sniper_app.domain.outcomes import OutcomeCode, OutcomeFacts
 from sniper_app.domain.spending import check_cap_at_fire, parse_spending_cap
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.ebay import EbayError, ItemNotFound, NeedsRelink
@@ -24,8 +25,8 @@ from sniper_app.engine.decisions import (
     late_pick_up,
     may_have_left,
 )
-from sniper_app.engine.engine_state import _NOT_FIRED, EngineBase, _Armed, _ref
-from sniper_app.engine.sync import converted_fields
+from sniper_app.engine.engine_state import _NOT_FIRED, EngineBase, _Armed, _ref, bid_minor
+from sniper_app.engine.sync import charge_fields, converted_fields
 from sniper_app.store.errors import DiskFull
 from sniper_app.store.models import Snipe
 from sniper_app.store.spending import spending_facts
@@ -131,7 +132,7 @@ class Preflight(EngineBase):
                     answer = await self._ask_ebay(snipe, "snipe %s: cannot ask eBay whether a late bid left: %s")
             except TimeoutError:
                 log.warning("snipe %s: eBay did not say in time whether a late bid already left", pk)
-        decision = late_pick_up(answer, max_minor=snipe.max_bid_minor)
+        decision = late_pick_up(answer, max_minor=bid_minor(snipe))
         if decision is LateFire.SEND:
             return True
         if decision is LateFire.SEND_UNCHECKED:
@@ -143,12 +144,13 @@ class Preflight(EngineBase):
                     "twice).")), assumed=None)
             return True
         if decision is LateFire.ENDED:
-            self._finish_unfired(pk, SnipeStatus.MISSED, "The bid time passed and the auction has ended.")
+            self._finish_unfired(pk, SnipeStatus.MISSED, "The bid time passed and the auction has ended.",
+                                 OutcomeCode.MISSED_CLOSED)
             return False
         assert isinstance(answer, Standing)
         # eBay already has this bid: an earlier run sent it and stopped before saving that. Never send again.
         if not self.store.set_status(pk, SnipeStatus.PLACING, reason="The bid was already at eBay.",
-                                     expected=SnipeStatus.SCHEDULED, job_id=None, amount_minor=snipe.max_bid_minor):
+                                     expected=SnipeStatus.SCHEDULED, job_id=None, amount_minor=bid_minor(snipe)):
             return False
         self._claimed.add(pk)
         armed.committed = True
@@ -179,7 +181,7 @@ class Preflight(EngineBase):
             log.warning("preflight of snipe %s: item read failed (%s); firing anyway", pk, exc)
             self._note_item_unknown(pk, armed, f"the item re-read failed ({exc})")
             return True
-        fields: dict[str, Any] = {"bid_count": item.bid_count}
+        fields: dict[str, Any] = {"bid_count": item.bid_count} | charge_fields(item)
         if item.current_price is not None and item.current_price.currency == snipe.currency:
             fields["current_price_minor"] = item.current_price.minor
             fields |= converted_fields(item)
@@ -190,11 +192,11 @@ class Preflight(EngineBase):
             pk, expected=SnipeStatus.SCHEDULED, **fields), assumed=True)
         check = check_item(
             end_epoch=None if item.end_time is None else item.end_time.timestamp(), price=item.current_price,
-            minimum=item.minimum_to_bid, bid_count=item.bid_count, maximum=Money(snipe.max_bid_minor, snipe.currency),
+            minimum=item.minimum_to_bid, bid_count=item.bid_count, maximum=Money(bid_minor(snipe), snipe.currency),
             ebay_now=self.clock.ebay_now())
         if check.verdict is not ItemVerdict.BID:
             new = SnipeStatus.FAILED if check.verdict is ItemVerdict.ENDED else SnipeStatus.SKIPPED
-            return self._stop_before_fire(pk, armed, new, check.reason)
+            return self._stop_before_fire(pk, armed, new, check.reason, check.outcome)
         if moved:
             self._spawn(self.reconcile())  # the end moved: re-arm (the handed-over request is re-planned)
         return True
@@ -222,9 +224,13 @@ class Preflight(EngineBase):
             return True
         if check.ok:
             return True
-        return self._stop_before_fire(pk, armed, SnipeStatus.SKIPPED, check.sentence)
+        outcome = OutcomeFacts(code=OutcomeCode.SPENDING_CAP, maximum=firing.maximum, cap=check.cap,
+                               cap_won=check.won, cap_pending=check.pending,
+                               cap_period_days=self.settings.spending_period_days)
+        return self._stop_before_fire(pk, armed, SnipeStatus.SKIPPED, check.sentence, outcome)
 
-    def _stop_before_fire(self, pk: int, armed: _Armed, status: SnipeStatus, reason: str) -> bool:
+    def _stop_before_fire(self, pk: int, armed: _Armed, status: SnipeStatus, reason: str,
+                          outcome: OutcomeFacts | None = None) -> bool:
         """End the snipe unfired, taking back its handed-over request; False (the snipe ended here), or True
         when the request is already being claimed or sent (its fire task does the bookkeeping)."""
         if armed.fire_id is not None:
@@ -232,7 +238,7 @@ class Preflight(EngineBase):
                 log.warning("snipe %s: %s — but the bid was already on its way", pk, reason)
                 return True
             armed.fire_id = None
-        self._finish_unfired(pk, status, reason)
+        self._finish_unfired(pk, status, reason, outcome)
         return False
 
     def _note_item_unknown(self, pk: int, armed: _Armed, why: str) -> None:
@@ -267,7 +273,8 @@ class Preflight(EngineBase):
         if token is not None:
             self._hand_over(pk, snipe, armed, token, retime=True)
         elif armed.fire_id is None:
-            self._fail_unfired(pk, "The bid could not be sent: no valid eBay sign-in before the fire.")
+            self._fail_unfired(pk, "The bid could not be sent: no valid eBay sign-in before the fire.",
+                               OutcomeCode.SIGN_IN_LOST)
             return
         self._warm(snipe)
 

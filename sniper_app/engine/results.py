@@ -15,8 +15,10 @@ from typing import Any
 import httpx
 from apscheduler.triggers.date import DateTrigger
 
+from sniper_app.domain.endings import late_by
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.money import Money
+from sniper_app.domain.outcomes import OutcomeCode, OutcomeFacts
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.ebay import EbayError, NeedsRelink, NoBiddingActivity
 from sniper_app.ebay.transport import rest_error
@@ -24,6 +26,7 @@ from sniper_app.engine.decisions import (
     ACCEPTED_STATUSES,
     Attempt,
     EbayAnswer,
+    FireDecision,
     FireReply,
     FireVerdict,
     NoAnswer,
@@ -35,9 +38,10 @@ from sniper_app.engine.decisions import (
     recover_placing,
     settle_uncertain,
 )
-from sniper_app.engine.engine_state import EngineBase, _dt, _iso, _ref
+from sniper_app.engine.engine_state import EngineBase, _dt, _iso, _ref, bid_minor, outcome_fields
 from sniper_app.engine.fire import FireResult
 from sniper_app.store.models import Snipe
+from sniper_app.store.snipes import ended_row
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +92,7 @@ class Results(EngineBase):
             attempts=len(sent),
         ), assumed=None)
         reply = dataclasses.replace(_fire_reply(result, renewed), earlier_run_unknown=unsure)
-        decision = classify_fire(reply, Money(snipe.max_bid_minor, snipe.currency))
+        decision = classify_fire(reply, Money(bid_minor(snipe), snipe.currency))
         verdict = decision.verdict
         if verdict is FireVerdict.PLACED:
             self._set(pk, SnipeStatus.PLACING, SnipeStatus.PLACED, decision.reason, details=details,
@@ -102,15 +106,35 @@ class Results(EngineBase):
                 await self.client.renew_user_token()
             except NeedsRelink as exc:
                 self._on_needs_relink(exc)
-                self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, str(exc), details=details)
+                self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, str(exc), details=details,
+                          **outcome_fields(OutcomeCode.SIGN_IN_LOST))
                 return
             await self._fire(pk, renewed=True)
         elif verdict is FireVerdict.REFUSED:
             self.bookkeeper.write(f"eBay's answer to snipe {pk}", partial(
                 self.store.record_timing, pk, ebay_message=decision.ebay_message), assumed=None)
-            self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, decision.reason, details=details)
+            self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, decision.reason, details=details,
+                      **self._refusal_outcome(pk, decision))
         elif verdict is FireVerdict.NOT_SENT:
-            self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, decision.reason, details=details)
+            self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, decision.reason, details=details,
+                      **outcome_fields(decision.outcome))
+
+    def _refusal_outcome(self, pk: int, decision: FireDecision) -> dict[str, Any]:
+        """eBay's refusal told with its error id, or, for "the auction has ended", how late the bid was and why
+        (the timing record just written)."""
+        snipe = self.store.get_snipe(pk)
+        row = ended_row(snipe, {"status": SnipeStatus.FAILED.value, "ebay_message": decision.ebay_message})
+        maximum = Money(snipe.max_bid_minor, snipe.currency)
+        if decision.outcome is OutcomeCode.LATE:
+            late_s, cause = late_by(row)
+            return outcome_fields(OutcomeFacts(OutcomeCode.LATE, maximum, late_by_s=late_s, late_cause=cause))
+        if decision.outcome in (OutcomeCode.ENDED_EARLY, OutcomeCode.SIGN_IN_LOST):
+            return outcome_fields(decision.outcome)
+        if decision.outcome is OutcomeCode.BELOW_MINIMUM:
+            return outcome_fields(OutcomeFacts(OutcomeCode.BELOW_MINIMUM, maximum))
+        return outcome_fields(OutcomeFacts(
+            OutcomeCode.EBAY_REFUSED, maximum, ebay_message=decision.ebay_message,
+            ebay_error_id=None if decision.ebay_error_id is None else str(decision.ebay_error_id)))
 
     async def _ask_ebay(self, snipe: Snipe, cannot: str, *, timed: str | None = None) -> EbayAnswer:
         """eBay's record of this user's bid on the snipe's auction; ``cannot`` is the log line (snipe, error)
@@ -149,7 +173,7 @@ class Results(EngineBase):
             except NeedsRelink as exc:
                 log.warning(cannot, pk, exc)
                 continue
-            settled = settle_uncertain(answer, max_minor=snipe.max_bid_minor, why=reason)
+            settled = settle_uncertain(answer, max_minor=bid_minor(snipe), why=reason)
             if settled.verdict is not Settle.ASK_LATER:
                 self._settle(pk, settled, details)
                 return
@@ -164,7 +188,7 @@ class Results(EngineBase):
         except NeedsRelink as exc:
             self._on_needs_relink(exc)
             return
-        settled = recover_placing(answer, max_minor=snipe.max_bid_minor, plan=self._plan(snipe), now=self._now(),
+        settled = recover_placing(answer, max_minor=bid_minor(snipe), plan=self._plan(snipe), now=self._now(),
                                   late_fire_min_s=self.late_fire_min_s)
         if settled.verdict is Settle.ASK_LATER:
             self._schedule_result(snipe)
@@ -205,7 +229,7 @@ class Results(EngineBase):
             self._on_needs_relink(exc)
             self._schedule_result(snipe, delay_s=30.0)
             return
-        decision = judge_result(status, answer, max_minor=snipe.max_bid_minor, end_epoch=snipe.end_time.timestamp(),
+        decision = judge_result(status, answer, max_minor=bid_minor(snipe), end_epoch=snipe.end_time.timestamp(),
                                 now=self._now(), ebay_now=self.clock.ebay_now(), result_delay_s=self.result_delay_s)
         for step in decision.transitions:
             self._set(pk, step.old, step.new, step.reason, **dict(step.fields))

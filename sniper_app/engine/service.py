@@ -52,6 +52,7 @@ class ItemPreview:
     bid_count: int
     is_auction: bool
     web_url: str | None
+    import_charges: Money | None = None
 
 
 @dataclass(frozen=True)
@@ -151,20 +152,24 @@ class SniperService(Reads):
             bid_count=details.bid_count,
             is_auction=details.is_auction,
             web_url=details.web_url,
+            import_charges=details.import_charges,
         )
 
     async def add_snipe(
         self, item: str, max_amount: str, *, lead: float | Literal["auto"] | None = None, group: str | None = None,
         confirmed: bool = True,
+        includes_shipping: bool = False,
     ) -> tuple[SnipeView, list[str]]:
         """Without ``confirmed``, a maximum that looks like a typo raises :class:`SuspectedTypo` to ask about."""
-        return await self.actions.add_snipe(item, max_amount, lead=lead, group=group, confirmed=confirmed)
+        return await self.actions.add_snipe(item, max_amount, lead=lead, group=group, confirmed=confirmed,
+                                            includes_shipping=includes_shipping)
 
     async def edit_snipe(
         self, snipe_id: int, *, max_amount: str | None = None, lead: float | Literal["auto"] | None = None,
-        confirmed: bool = True,
+        confirmed: bool = True, includes_shipping: bool | None = None,
     ) -> tuple[SnipeView, list[str]]:
-        return await self.actions.edit_snipe(snipe_id, max_amount=max_amount, lead=lead, confirmed=confirmed)
+        return await self.actions.edit_snipe(snipe_id, max_amount=max_amount, lead=lead, confirmed=confirmed,
+                                             includes_shipping=includes_shipping)
 
     def exposure(self, spending_cap: str | None = None, period_days: int | None = None) -> ExposureView:
         """As :meth:`Reads.exposure`, under the cap in force unless one is given."""

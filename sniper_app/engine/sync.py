@@ -27,6 +27,17 @@ def converted_fields(details: ItemDetails) -> dict[str, Any]:
     }
 
 
+def charge_fields(details: ItemDetails) -> dict[str, Any]:
+    """The store columns of the shipping and import charges Browse reports (None: none reported)."""
+    shipping, imports = details.shipping_cost, details.import_charges
+    return {
+        "shipping_minor": shipping.minor if shipping else None,
+        "shipping_currency": shipping.currency if shipping else None,
+        "import_charges_minor": imports.minor if imports else None,
+        "import_charges_currency": imports.currency if imports else None,
+    }
+
+
 def watch_item_data(item: WatchListItem) -> WatchItemData:
     """A Trading watch-list row as the store keeps it (money in minor units)."""
     price = item.current_price

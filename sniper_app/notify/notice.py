@@ -59,6 +59,9 @@ class Notice:
     max_bid_converted: Money | None = None
     final_price_converted: Money | None = None
     when: datetime = field(default_factory=_now)
+    # An ended snipe's outcome: its stable code and the sentence with the numbers, the notice's body.
+    outcome_code: str | None = None
+    outcome: str | None = None
 
     @property
     def headline(self) -> str:
@@ -101,7 +104,12 @@ class Notice:
         """The numbers and the next step, under :attr:`tray_title`; never a repeat of it."""
         parts: list[str] = []
         ends = f"{self.ends_at.astimezone():%H:%M}" if self.ends_at is not None else None
-        if self.kind is NoticeKind.BID_WON:
+        if self.outcome:
+            # An ended snipe's outcome sentence already carries its numbers (and why, when it was lost).
+            parts.append(self.outcome)
+            if self.kind is NoticeKind.BID_WON:
+                parts.append("Pay on eBay as usual.")
+        elif self.kind is NoticeKind.BID_WON:
             if self.final_price is not None:
                 saving = self.saving
                 below = f", {saving} below your maximum of {self.max_bid_text}" if saving and saving.minor > 0 else ""
@@ -123,8 +131,10 @@ class Notice:
             shown = "; ".join(self.lines[:3])
             more = len(self.lines) - 3
             parts.append(shown + (f"; and {more} more." if more > 0 else "."))
-        reason = self.useful_reason
-        if reason:
+        reason = None if self.outcome else self.useful_reason
+        if self.outcome:
+            pass
+        elif reason:
             parts.append(reason)
         elif self.kind is NoticeKind.BID_FAILED:
             parts.append("The bid could not be placed.")

@@ -76,6 +76,8 @@ def _context(notice: Notice) -> dict[str, Any]:
         "saving": saving.format() if saving is not None and saving.minor > 0 else None,
         "timing": notice.timing,
         "reason": notice.useful_reason,
+        "outcome": notice.outcome,
+        "outcome_code": notice.outcome_code,
         "ends_at": notice.ends_at.astimezone().strftime("%Y-%m-%d %H:%M %Z") if notice.ends_at else None,
         "account": notice.account,
         "lines": list(notice.lines),

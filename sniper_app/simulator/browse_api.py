@@ -108,6 +108,8 @@ class BrowseApi(ApiRoom):
                 "type": "Standard Shipping",
                 "shippingCost": amount(a.shipping_minor, cur),
             }]
+            if a.import_charges_minor is not None:
+                item["shippingOptions"][0]["importCharges"] = amount(a.import_charges_minor, cur)
         item["listingMarketplaceId"] = a.marketplace
         item["itemWebUrl"] = f"{self.world.base_url}/itm/{a.legacy_id}"
         if ended:

@@ -250,4 +250,5 @@ def _auction_spec(data: dict[str, Any]) -> dict[str, Any]:
         "category": str(data.get("category") or "Collectibles"),
         "condition": str(data.get("condition") or "Used"),
         "fixed_price": bool(data.get("fixed_price", False)),
+        "import_charges_minor": money("import_charges"),
     }

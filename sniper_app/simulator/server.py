@@ -186,6 +186,7 @@ class SimulatorServer:
         shipping: str | None = "0.00",
         image_url: str | None = None,
         fixed_price: bool = False,
+        import_charges: str | None = None,
     ) -> dict[str, Any]:
         """Create an auction (or, with ``fixed_price``, a Buy It Now listing).
 
@@ -210,6 +211,7 @@ class SimulatorServer:
                 image_url=image_url,
                 shipping_minor=parse_minor(shipping) if shipping is not None else None,
                 fixed_price=fixed_price,
+                import_charges_minor=parse_minor(import_charges) if import_charges is not None else None,
             )
             return {"legacy_item_id": a.legacy_id, "item_id": a.item_id, "end_time": iso_ms(a.end_epoch),
                     "end_epoch": a.end_epoch}

@@ -81,6 +81,7 @@ class Auction:
     condition: str
     # A fixed-price (Buy It Now only) listing: watched like any item, never bid on.
     fixed_price: bool = False
+    import_charges_minor: int | None = None  # the Global Shipping Program's import charges
     bids: list[Bid] = field(default_factory=list)
     rivals: list[Rival] = field(default_factory=list)
     ended_early_at: float | None = None
@@ -340,6 +341,7 @@ class World:
         category: str = "Collectibles",
         condition: str = "Used",
         fixed_price: bool = False,
+        import_charges_minor: int | None = None,
     ) -> Auction:
         now = self.clock.now()
         self.next_legacy += self.rng.randrange(7, 977)
@@ -364,6 +366,7 @@ class World:
             category=category,
             condition=condition,
             fixed_price=fixed_price,
+            import_charges_minor=import_charges_minor,
         )
         auction.price_minor = start_minor
         for user, max_minor, before_end in rivals:

@@ -198,7 +198,23 @@ STEP_5 = Step(
     ),
 )
 
-STEPS: tuple[Step, ...] = (STEP_1, STEP_2, STEP_3, STEP_4, STEP_5)
+# Every ended snipe keeps the outcome the engine named at its ending (a stable code and its sentence), and a
+# snipe whose maximum includes the shipping keeps the charges the bid was taken down by.
+STEP_6 = Step(
+    6,
+    "outcome of every ended snipe, and landed cost",
+    (
+        "ALTER TABLE snipe ADD COLUMN outcome_code TEXT",
+        "ALTER TABLE snipe ADD COLUMN outcome_text TEXT",
+        "ALTER TABLE snipe ADD COLUMN includes_shipping INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE snipe ADD COLUMN shipping_minor INTEGER",
+        "ALTER TABLE snipe ADD COLUMN shipping_currency TEXT",
+        "ALTER TABLE snipe ADD COLUMN import_charges_minor INTEGER",
+        "ALTER TABLE snipe ADD COLUMN import_charges_currency TEXT",
+    ),
+)
+
+STEPS: tuple[Step, ...] = (STEP_1, STEP_2, STEP_3, STEP_4, STEP_5, STEP_6)
 LATEST_VERSION = STEPS[-1].version
 
 _VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (

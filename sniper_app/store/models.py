@@ -87,6 +87,14 @@ class Snipe(BaseModel):
     # The current price as eBay converted it for the user's marketplace: for display only.
     converted_currency = TextField(null=True)
     converted_price_minor = BigIntegerField(null=True)
+    # How it ended (set with the final status), and the landed cost its bid was judged on.
+    outcome_code = TextField(null=True)
+    outcome_text = TextField(null=True)
+    includes_shipping = BooleanField(default=False)
+    shipping_minor = BigIntegerField(null=True)
+    shipping_currency = TextField(null=True)
+    import_charges_minor = BigIntegerField(null=True)
+    import_charges_currency = TextField(null=True)
 
     @property
     def snipe_status(self) -> SnipeStatus:

@@ -9,8 +9,10 @@ from typing import Any, Final
 
 from peewee import SQL, IntegrityError, fn
 
+from sniper_app.domain.endings import EndedRow, outcome_of
 from sniper_app.domain.errors import IllegalTransition, InputError, RuleViolation
 from sniper_app.domain.history import HistoryAction
+from sniper_app.domain.outcomes import OutcomeCode
 from sniper_app.domain.status import (
     ACTIVE_STATUSES,
     FINAL_STATUSES,
@@ -59,6 +61,12 @@ ENGINE_FIELDS: Final = frozenset(
         "attempts",
         "ebay_message",
         "proxy_bid_id",
+        "outcome_code",
+        "outcome_text",
+        "shipping_minor",
+        "shipping_currency",
+        "import_charges_minor",
+        "import_charges_currency",
     }
 )
 
@@ -90,6 +98,11 @@ class SnipeStore(StoreBase):
         details: dict[str, Any] | None = None,
         converted_currency: str | None = None,
         converted_price_minor: int | None = None,
+        includes_shipping: bool = False,
+        shipping_minor: int | None = None,
+        shipping_currency: str | None = None,
+        import_charges_minor: int | None = None,
+        import_charges_currency: str | None = None,
     ) -> Snipe:
         """Insert a PENDING snipe and its CREATE event; refuse a second active snipe on one item."""
         if isinstance(max_bid_minor, bool) or not isinstance(max_bid_minor, int) or max_bid_minor <= 0:
@@ -134,6 +147,11 @@ class SnipeStore(StoreBase):
                     current_price_minor=current_price_minor,
                     converted_currency=converted_currency,
                     converted_price_minor=converted_price_minor,
+                    includes_shipping=includes_shipping,
+                    shipping_minor=shipping_minor,
+                    shipping_currency=shipping_currency,
+                    import_charges_minor=import_charges_minor,
+                    import_charges_currency=import_charges_currency,
                     bid_count=bid_count,
                     status=SnipeStatus.PENDING.value,
                     group=group_id,
@@ -265,6 +283,7 @@ class SnipeStore(StoreBase):
             "updated_at": now,
             **fields,
         }
+        values |= _outcome_fields(snipe, new_status, values)
         changed = Snipe.update(values).where((Snipe.id == snipe.id) & (Snipe.status == current.value)).execute()
         if changed != 1:  # cannot happen under IMMEDIATE; a loud failure beats a silent double fire
             raise StoreError(f"Snipe #{snipe.id} changed while it was being updated; try again.")
@@ -413,6 +432,28 @@ class SnipeStore(StoreBase):
         }
         self.update_fields(snipe_id, **given)
 
+    def set_includes_shipping(self, snipe_id: int, includes: bool) -> Snipe:
+        """The user's choice that the maximum includes shipping (and import charges): the bid is less them."""
+        with self._write():
+            snipe = self.get_snipe(snipe_id)
+            if bool(snipe.includes_shipping) == includes:
+                return snipe
+            current = SnipeStatus(snipe.status)
+            if current not in NOT_FIRED_STATUSES:
+                raise IllegalTransition(
+                    f"The snipe on {snipe.title or snipe.legacy_item_id} is {current.value.lower()}; "
+                    "it can no longer be edited."
+                )
+            Snipe.update(includes_shipping=includes, updated_at=self.now()).where(Snipe.id == snipe_id).execute()
+            snipe = self.get_snipe(snipe_id)
+            self._event(
+                HistoryAction.UPDATE, snipe=snipe, amount_minor=snipe.max_bid_minor, status=current,
+                message=("Snipe edited: the maximum includes shipping." if includes
+                         else "Snipe edited: the maximum no longer includes shipping."),
+                details={"changes": {"includes_shipping": [not includes, includes]}},
+            )
+            return snipe
+
     @staticmethod
     def _check_engine_fields(fields: dict[str, Any]) -> None:
         unknown = set(fields) - ENGINE_FIELDS
@@ -421,3 +462,32 @@ class SnipeStore(StoreBase):
         for name, value in fields.items():
             if isinstance(value, datetime):
                 check_aware(value, name)
+
+
+def ended_row(snipe: Snipe, values: dict[str, Any] | None = None) -> EndedRow:
+    """The row as the outcome reads it, with ``values`` about to be written laid over it."""
+    v = values or {}
+
+    def get(name: str) -> Any:
+        return v[name] if name in v else getattr(snipe, name)
+
+    return EndedRow(
+        status=SnipeStatus(get("status")), currency=get("currency"), max_bid_minor=get("max_bid_minor"),
+        end_time=get("end_time"), status_reason=get("status_reason"), final_price_minor=get("final_price_minor"),
+        current_price_minor=get("current_price_minor"), planned_at=get("planned_at"), sent_at=get("sent_at"),
+        reply_at=get("reply_at"), clock_offset_ms=get("clock_offset_ms"), latency_ms=get("latency_ms"),
+        ebay_message=get("ebay_message"),
+    )
+
+
+def _outcome_fields(snipe: Snipe, new_status: SnipeStatus, values: dict[str, Any]) -> dict[str, Any]:
+    """The outcome a final status is written with: the engine's when it named one (a code, or a code and its
+    sentence), else derived from the status and its reason."""
+    if new_status not in FINAL_STATUSES:
+        return {"outcome_code": None, "outcome_text": None}
+    code = values.get("outcome_code")
+    if code is not None and values.get("outcome_text"):
+        return {"outcome_code": str(code)}
+    outcome = outcome_of(ended_row(snipe, values), OutcomeCode(code) if code is not None else None)
+    assert outcome is not None
+    return {"outcome_code": outcome.code.value, "outcome_text": outcome.sentence}

@@ -6,10 +6,12 @@ object, lazy relation or connection travels up to the window or the command line
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
+from sniper_app.domain.endings import read_outcome
 from sniper_app.domain.money import Money, MoneyError
 from sniper_app.domain.outcomes import OutcomeCode
 from sniper_app.domain.rules import AUTO_LEAD
@@ -28,6 +30,7 @@ from sniper_app.domain.views import (
 )
 from sniper_app.store.history import HistoryTuple
 from sniper_app.store.models import Snipe, SnipeGroup
+from sniper_app.store.snipes import ended_row
 from sniper_app.store.store import Store
 
 
@@ -66,6 +69,12 @@ def snipe_view(snipe: Snipe, group: GroupView | None) -> SnipeView:
         ebay_message=snipe.ebay_message,
         created_at=snipe.created_at,
         updated_at=snipe.updated_at,
+        outcome=read_outcome(ended_row(snipe), snipe.outcome_code, snipe.outcome_text),
+        includes_shipping=bool(snipe.includes_shipping),
+        shipping_minor=snipe.shipping_minor,
+        shipping_currency=snipe.shipping_currency,
+        import_charges_minor=snipe.import_charges_minor,
+        import_charges_currency=snipe.import_charges_currency,
     )
 
 
@@ -212,18 +221,19 @@ _STATUS_CODES: dict[SnipeStatus, OutcomeCode] = {
 _FIRED = frozenset({SnipeStatus.WON, SnipeStatus.LOST})
 
 
-def outcome_code(snipe: SnipeView) -> OutcomeCode | None:
-    """The outcome code of an ended snipe (None while it is active), derived from its status and its final
-    price against its maximum.
-
-    This is the one place the record learns a snipe's code. Snipes that carry their own stored code give a
-    sharper one (a refusal, a late bid, a lost sign-in are all FAILED here); once they do, return the stored
-    code first and keep this derivation for snipes that ended before it was stored.
-    """
+def outcome_code(snipe: SnipeView, stored: str | None = None) -> OutcomeCode | None:
+    """The outcome code of an ended snipe (None while it is active): the one the engine stored at its
+    ending (``stored``, or the view's own), or for a snipe that ended before codes were stored, one derived
+    from its status and its final price against its maximum (a LOST at exactly the maximum is a tie lost
+    to an earlier bid)."""
     if snipe.status not in FINAL_STATUSES:
         return None
+    if stored:
+        with contextlib.suppress(ValueError):
+            return OutcomeCode(stored)
+    if snipe.outcome is not None and not snipe.outcome.derived:
+        return snipe.outcome.code
     if snipe.status is SnipeStatus.LOST and snipe.final_price_minor == snipe.max_bid_minor:
-        # It went for exactly our maximum and we did not get it: another bid of that maximum came first.
         return OutcomeCode.TIE_LOST
     return _STATUS_CODES[snipe.status]
 
@@ -243,9 +253,9 @@ def fired_lead(snipe: SnipeView) -> float | None:
     return None
 
 
-def ended_of(snipe: SnipeView) -> Ended | None:
+def ended_of(snipe: SnipeView, stored: str | None = None) -> Ended | None:
     """One snipe as the record counts it; None while it is active (or its currency is not one we know)."""
-    code = outcome_code(snipe)
+    code = outcome_code(snipe, stored)
     if code is None:
         return None
     try:
@@ -261,7 +271,7 @@ def ended_of(snipe: SnipeView) -> Ended | None:
 _RECORD_COLUMNS = (
     Snipe.id, Snipe.legacy_item_id, Snipe.title, Snipe.currency, Snipe.max_bid_minor, Snipe.lead_seconds,
     Snipe.end_time, Snipe.status, Snipe.final_price_minor, Snipe.planned_at, Snipe.clock_offset_ms,
-    Snipe.latency_ms,
+    Snipe.latency_ms, Snipe.outcome_code,
 )
 
 
@@ -275,7 +285,7 @@ def user_record(store: Store, user_id: int) -> Record:
             max_bid_minor=row.max_bid_minor, lead_seconds=row.lead_seconds, end_time=row.end_time,
             status=SnipeStatus(row.status), final_price_minor=row.final_price_minor, planned_at=row.planned_at,
             clock_offset_ms=row.clock_offset_ms, latency_ms=row.latency_ms,
-        ))
+        ), row.outcome_code)
         for row in query.namedtuples()
     )
     return record(e for e in ended if e is not None)

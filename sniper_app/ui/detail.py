@@ -6,9 +6,10 @@ import html
 from typing import Final
 
 from sniper_app.domain.errors import NoSuchSnipe
+from sniper_app.domain.landed import BidAmount
 from sniper_app.domain.rules import AUTO_LEAD
 from sniper_app.domain.timing import TimingFacts, explain_snipe
-from sniper_app.domain.views import GroupView
+from sniper_app.domain.views import GroupView, SnipeView
 from sniper_app.engine.autolead import lead_text
 from sniper_app.engine.bus import SnipeStatusChanged
 from sniper_app.engine.reads import Reads
@@ -70,6 +71,10 @@ class SnipeDetail(QtWidgets.QDialog):
         self.status_label = self._value(self.tr("Status"))
         self.reason_label = self._value(self.tr("Reason"))
         self.reason_label.setWordWrap(True)
+        self.outcome_label = self._value(self.tr("Outcome"))
+        self.outcome_label.setWordWrap(True)
+        self.landed_label = self._value(self.tr("Shipping and total"))
+        self.landed_label.setWordWrap(True)
         form = QtWidgets.QFormLayout()
         form.addRow(self.tr("Item number:"), self.item_label)
         form.addRow(self.tr("Maximum bid:"), self.max_label)
@@ -79,6 +84,8 @@ class SnipeDetail(QtWidgets.QDialog):
         form.addRow(self.tr("Ends:"), self.ends_label)
         form.addRow(self.tr("Status:"), self.status_label)
         form.addRow(self.tr("Reason:"), self.reason_label)
+        form.addRow(self.tr("Outcome:"), self.outcome_label)
+        form.addRow(self.tr("Shipping and total:"), self.landed_label)
 
         self.story_label = self._value(self.tr("What happened"))
         self.story_label.setWordWrap(True)
@@ -141,7 +148,8 @@ class SnipeDetail(QtWidgets.QDialog):
             self.setWindowTitle(self.tr("Snipe #{id}").format(id=self.snipe_id))
             self.title_label.setText(html.escape(str(exc)))
             for label in (self.item_label, self.max_label, self.price_label, self.lead_label, self.group_label,
-                          self.ends_label, self.status_label, self.reason_label, self.story_label):
+                          self.ends_label, self.status_label, self.reason_label, self.story_label,
+                          self.outcome_label, self.landed_label):
                 label.clear()
             self.history_model.reload()
             return
@@ -171,8 +179,25 @@ class SnipeDetail(QtWidgets.QDialog):
         self.ends_label.setText(snipe.end_time.astimezone().strftime("%Y-%m-%d %H:%M:%S"))
         self.status_label.setText(status_text(snipe.status))
         self.reason_label.setText(snipe.status_reason or "")
+        self.outcome_label.setText(self._outcome_text(snipe))
+        self.landed_label.setText(self._landed_text(snipe))
         self._show_story()
         self.history_model.reload()
+
+    def _outcome_text(self, snipe: SnipeView) -> str:
+        outcome = snipe.outcome
+        if outcome is None:
+            return self.tr("not ended yet")
+        return self.tr("{sentence} ({code})").format(sentence=outcome.sentence, code=outcome.code.value)
+
+    def _landed_text(self, snipe: SnipeView) -> str:
+        landed = snipe.landed()
+        text = landed.sentence if landed is not None else ""
+        if snipe.includes_shipping:
+            bid = snipe.bid_amount()
+            told = bid.sentence if isinstance(bid, BidAmount) else str(bid) if bid is not None else ""
+            text = f"{text} {told}".strip()
+        return text
 
     def _group_text(self, group: GroupView) -> str:
         return self.tr("{name} (win {n})").format(name=group.name, n=group.target_wins)

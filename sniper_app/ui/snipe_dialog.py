@@ -94,6 +94,8 @@ class SnipeDialog(QtWidgets.QDialog):
     amount_edit: QtWidgets.QLineEdit
     currency_label: QtWidgets.QLabel
     currency_hint: QtWidgets.QLabel
+    includes_shipping_check: QtWidgets.QCheckBox
+    landed_label: QtWidgets.QLabel
     lead_spin: QtWidgets.QDoubleSpinBox
     lead_auto_check: QtWidgets.QCheckBox
     group_combo: QtWidgets.QComboBox
@@ -155,6 +157,8 @@ class SnipeDialog(QtWidgets.QDialog):
         self.item_edit.textChanged.connect(self._on_item_changed)
         self.item_edit.returnPressed.connect(self._on_item_settled)
         self.amount_edit.textChanged.connect(self._on_amount_changed)
+        self.amount_edit.textChanged.connect(lambda _text: snipe_preview.show_landed(self))
+        self.includes_shipping_check.toggled.connect(lambda _on: snipe_preview.show_landed(self))
         self.amount_edit.editingFinished.connect(self._on_amount_finished)
         self.lead_spin.valueChanged.connect(self._on_lead_changed)
         self.lead_auto_check.toggled.connect(self._on_lead_auto_toggled)
@@ -553,6 +557,7 @@ class SnipeDialog(QtWidgets.QDialog):
         self.paste_button.setVisible(False)
         self.amount_edit.setText(Money(snipe.max_bid_minor, snipe.currency).to_ebay_value())
         self.currency_label.setText(snipe.currency)
+        self.includes_shipping_check.setChecked(snipe.includes_shipping)
         if snipe.lead_seconds == AUTO_LEAD:
             self.lead_auto_check.setChecked(True)
         else:
@@ -656,6 +661,7 @@ class SnipeDialog(QtWidgets.QDialog):
                 lead="auto" if checked.lead == AUTO_LEAD else checked.lead,
                 group=group,
                 confirmed=confirmed,
+                includes_shipping=self.includes_shipping_check.isChecked(),
             ),
             on_done=lambda result: self._on_added(key, result),
             on_error=lambda exc: self._on_refused(key, exc),
@@ -685,7 +691,9 @@ class SnipeDialog(QtWidgets.QDialog):
     def _save_edit(self, snipe: SnipeView, checked: _Checked, confirmed: bool) -> None:
         max_changed = checked.max_bid.minor != snipe.max_bid_minor
         lead_changed = abs(checked.lead - float(snipe.lead_seconds)) > 1e-9
-        if not max_changed and not lead_changed:
+        includes = self.includes_shipping_check.isChecked()
+        includes_changed = includes != snipe.includes_shipping
+        if not max_changed and not lead_changed and not includes_changed:
             self.accept()
             return
         self._set_saving(True)
@@ -695,6 +703,7 @@ class SnipeDialog(QtWidgets.QDialog):
                 max_amount=checked.max_bid.to_ebay_value() if max_changed else None,
                 lead=("auto" if checked.lead == AUTO_LEAD else checked.lead) if lead_changed else None,
                 confirmed=confirmed,
+                includes_shipping=includes if includes_changed else None,
             ),
             on_done=self._on_edited,
             on_error=self._on_edit_refused,

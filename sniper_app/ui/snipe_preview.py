@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sniper_app.domain.money import near_price, with_converted
+from sniper_app.domain.errors import SniperError
+from sniper_app.domain.landed import LandedError, bid_for_maximum
+from sniper_app.domain.money import Money, near_price, with_converted
 from sniper_app.engine.service import ItemPreview
 from sniper_app.ui import snipe_form
 from sniper_app.ui.formatting import format_time_left
@@ -51,7 +53,11 @@ def set_preview(dialog: SnipeDialog, preview: ItemPreview | None) -> None:
         dialog.shipping_label.setText(
             near_price(preview.shipping_cost, preview.current_price, preview.converted_price)
         )
+    if preview.import_charges is not None:
+        dialog.shipping_label.setText(dialog.tr("{shipping} + {charges} import charges").format(
+            shipping=dialog.shipping_label.text(), charges=preview.import_charges.format()))
     dialog.currency_label.setText(preview.currency or "")
+    show_landed(dialog)
     if preview.currency:
         dialog.currency_hint.setText(
             dialog.tr("A number without a currency is read in {currency}, the listing's own currency; "
@@ -105,3 +111,24 @@ def show_end(dialog: SnipeDialog) -> None:
         if left != dialog.tr("ended")
         else dialog.tr("{when} (ended)").format(when=local.strftime("%a %d %b %H:%M:%S"))
     )
+
+
+def show_landed(dialog: SnipeDialog) -> None:
+    """The maximum typed so far with the shipping and import charges: "max + shipping = total", and what is
+    bid when the maximum includes them (or why it cannot)."""
+    preview = dialog._preview
+    text = dialog.amount_edit.text().strip()
+    dialog.landed_label.setText("")
+    if preview is None or not preview.currency or not text:
+        return
+    try:
+        maximum = Money.parse(text, preview.currency, expected_currency=preview.currency)
+        told = bid_for_maximum(maximum, includes_shipping=dialog.includes_shipping_check.isChecked(),
+                               shipping=preview.shipping_cost, import_charges=preview.import_charges,
+                               minimum_bid=preview.ebay_minimum)
+    except LandedError as exc:
+        dialog.landed_label.setText(str(exc))
+        return
+    except SniperError:
+        return  # the amount's own problem is shown beside it
+    dialog.landed_label.setText(told.sentence)

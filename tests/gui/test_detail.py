@@ -88,8 +88,9 @@ def test_a_won_snipe_tells_its_timing_record_and_saving(
     assert detail.story() == (
         "Bid sent 2.043 s before the end (planned 2.040 s); eBay received it about 2.00 s before the end. "
         "Clock offset used +2.500 s, latency 40 ms. eBay answered 100 ms after the bid left. "
-        "Won at $431.00, $19.00 below your maximum of $450.00."
+        "Won at $431.00, saving $19.00 below your maximum of $450.00."
     )
+    assert detail.outcome_label.text() == "Won at $431.00, saving $19.00 below your maximum of $450.00. (won)"
     assert history(detail, HistoryColumn.ACTION) == ["Won", "Bid", "Bid", "Scheduled", "Created"]
     assert history(detail, HistoryColumn.AMOUNT)[0] == "$431.00"
 
@@ -108,7 +109,7 @@ def test_failed_lost_and_cancelled_snipes_explain_themselves(
     assert failed.story() == (
         "Bid sent 2.043 s before the end (planned 2.040 s); eBay received it about 1.96 s before the end. "
         "Clock offset used -0.120 s, latency 85 ms. eBay answered 100 ms after the bid left. "
-        "Failed: eBay refused the bid: it is too low. eBay: Your bid is below the minimum next bid."
+        "eBay refused the bid of $3,500.00: Your bid is below the minimum next bid."
     )
 
     fire(store, clock, leica)
@@ -116,17 +117,19 @@ def test_failed_lost_and_cancelled_snipes_explain_themselves(
     store.set_status(leica, SnipeStatus.LOST, reason="Lost: the auction ended at $1,525.00.", final_price_minor=152_500)
     lost = SnipeDetail(Reads(store, user_id), leica, clock=clock)
     qtbot.addWidget(lost)
-    assert lost.story().endswith("Lost: the auction ended at $1,525.00; your maximum was $1,500.00.")
+    assert lost.story().endswith("Outbid: it went for $1,525.00; your maximum was $1,500.00.")
+    assert lost.outcome_label.text() == "Outbid: it went for $1,525.00; your maximum was $1,500.00. (outbid)"
 
     cancelled = SnipeDetail(Reads(store, user_id), ids["200777"], clock=clock)
     qtbot.addWidget(cancelled)
-    assert cancelled.story() == "Cancelled before it fired: no bid was sent. Cancelled by the user."
+    assert cancelled.story() == "Cancelled before it fired: no bid of $300.00 was sent."
+    assert cancelled.reason_label.text() == "Cancelled by the user."
     assert history(cancelled, HistoryColumn.ACTION) == ["Cancelled", "Created"]
 
     store.set_status(ids["126004"], SnipeStatus.SKIPPED, reason="The price $460.00 is already above your maximum.")
     skipped = SnipeDetail(Reads(store, user_id), ids["126004"], clock=clock)
     qtbot.addWidget(skipped)
-    assert skipped.story() == "Skipped: no bid was sent. The price $460.00 is already above your maximum."
+    assert skipped.story() == "Skipped: the price passed your maximum of $450.00 before the fire; no bid was sent."
 
     missing = SnipeDetail(Reads(store, user_id), 9999, clock=clock)
     qtbot.addWidget(missing)
@@ -161,7 +164,7 @@ def test_title_links_to_the_item_and_screenshot(qtbot: Any, store: Store, user_i
     assert "text-decoration: none;" in text
     assert text.endswith('">Penguin first edition &lt;1935&gt; &amp; dust jacket</a>')
     assert detail.title_label.openExternalLinks()
-    assert detail.story().endswith("Won at £98.50, £21.50 below your maximum of £120.00.")
+    assert detail.story().endswith("Won at £98.50, saving £21.50 below your maximum of £120.00.")
     detail.resize(720, 600)
     detail.show()
     qtbot.waitExposed(detail)
@@ -201,3 +204,29 @@ def test_a_pound_snipe_shows_its_maximum_and_price_with_ebays_dollars_beside(
     # 50.00 x 57.69 / 45.00 = 64.10: for reading only, the bid stays £50.00.
     assert detail.max_label.text() == "£50.00 ≈ $64.10"
     assert detail.price_label.text() == "£45.00 ≈ $57.69"
+
+
+def test_the_details_show_the_outcome_and_what_a_maximum_including_shipping_bids(
+    qtbot: Any, store: Store, user_id: int, clock: FakeClock
+) -> None:
+    snipe = store.create_snipe(
+        user_id, legacy_item_id="300302", currency="USD", max_bid_minor=60_00, lead_seconds=6.0,
+        end_time=clock.now + timedelta(hours=1), title="Desk lamp", includes_shipping=True,
+        shipping_minor=8_00, shipping_currency="USD", import_charges_minor=2_50, import_charges_currency="USD",
+    )
+    detail = SnipeDetail(Reads(store, user_id), snipe.id, clock=clock)
+    qtbot.addWidget(detail)
+    assert detail.outcome_label.text() == "not ended yet"
+    assert detail.landed_label.text() == (
+        "$60.00 + $8.00 shipping + $2.50 import charges = $70.50. "
+        "Bids $49.50: your maximum of $60.00 includes $8.00 shipping and $2.50 import charges.")
+
+    store.set_status(snipe.id, SnipeStatus.SCHEDULED)
+    fire(store, clock, snipe.id)
+    store.set_status(snipe.id, SnipeStatus.PLACED)
+    store.set_status(snipe.id, SnipeStatus.LOST, reason="Lost: the auction ended at $60.00.", final_price_minor=60_00)
+    detail.on_status_changed(SnipeStatusChanged(snipe_id=snipe.id, old=SnipeStatus.PLACED, new=SnipeStatus.LOST))
+    assert detail.outcome_label.text().startswith(
+        "Lost on a tie: another bidder placed the same maximum of $60.00 earlier")
+    assert detail.outcome_label.text().endswith("(tie_lost)")
+    assert "Lost on a tie" in detail.story()

@@ -570,6 +570,8 @@ def test_the_watch_list_shows_each_snipe_and_its_button_edits_it_or_says_ended(
     assert "has ended" in window.statusBar().currentMessage()
     window.tick()
     assert ended == [["126004"]], "an end is told once"
+
+
 def test_the_snipes_view_shows_the_exposure_and_follows_snipe_changes(
     qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock, bus: EventBus
 ) -> None:

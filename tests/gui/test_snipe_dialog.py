@@ -543,6 +543,10 @@ def test_the_ending_warning_counts_down_and_an_ended_item_offers_no_minimum_and_
             assert not dialog.ok_button.isEnabled()
             assert "already ended" in dialog.ok_button.toolTip()
             assert dialog.amount_edit.placeholderText() == ""
+
+    qloop(scenario())
+
+
 def test_a_maximum_far_above_the_price_asks_before_saving(
     sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -622,5 +626,31 @@ def test_a_currency_without_a_cap_is_said_before_saving(
             dialog.amount_edit.editingFinished.emit()
             assert dialog.warning_label.text() == (
                 "No spending cap is set for USD, so this snipe is not counted against one.")
+
+    qloop(scenario())
+
+
+def test_the_dialog_shows_the_landed_total_and_saves_a_maximum_that_includes_shipping(
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
+) -> None:
+    auction = sim.create_auction("Heavy anvil", "20.00", ends_in=900, shipping="12.00", import_charges="3.00")
+
+    async def scenario() -> None:
+        async with live_service(sim, tmp_path) as live, dialog_rig(live, tmp_path) as rig:
+            dialog = rig.dialog()
+            paste(qtbot, dialog.item_edit, item_url(auction))
+            await wait_until_async(lambda: dialog.preview is not None, what="the item preview")
+            assert dialog.shipping_label.text() == "$12.00 + $3.00 import charges"
+            qtbot.keyClicks(dialog.amount_edit, "60.00")
+            assert dialog.landed_label.text() == (
+                "Bids $60.00; landed cost $60.00 + $12.00 shipping + $3.00 import charges = $75.00.")
+            dialog.includes_shipping_check.setChecked(True)
+            assert dialog.landed_label.text() == (
+                "Bids $45.00: your maximum of $60.00 includes $12.00 shipping and $3.00 import charges.")
+            qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+            await wait_until_async(lambda: not dialog.isVisible(), what="the dialog to close after the engine accepted")
+            (snipe,) = live.store.list_snipes(user_id=live.user_id)
+            assert (snipe.max_bid_minor, snipe.includes_shipping, snipe.shipping_minor, snipe.import_charges_minor) == (
+                6000, True, 1200, 300)
 
     qloop(scenario())

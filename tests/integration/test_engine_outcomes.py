@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import httpx
+import pytest
 
 from sniper_app.domain.history import HistoryAction
 from sniper_app.engine.bus import SnipeStatusChanged
@@ -45,6 +46,16 @@ def test_win_lose_and_skip_in_one_run(sim: SimulatorServer, tmp_path: Path) -> N
             assert lost_equal.final_price_minor == 4000  # the earlier equal bid wins at its own max
             assert skipped.status == "SKIPPED"
             assert "above your maximum" in (skipped.status_reason or "")
+            # Every ending carries its code and a sentence with the numbers.
+            assert (won.outcome_code, won.outcome_text) == (
+                "won", "Won at $20.50, saving $19.50 below your maximum of $40.00.")
+            assert (lost_high.outcome_code, lost_high.outcome_text) == (
+                "outbid", "Outbid: it went for $41.00; your maximum was $40.00.")
+            assert lost_equal.outcome_code == "tie_lost"
+            assert "same maximum of $40.00 earlier" in (lost_equal.outcome_text or "")
+            assert (skipped.outcome_code, skipped.outcome_text) == (
+                "below_minimum", "Not bid: at the fire the least bid eBay accepted was $30.00, above your maximum of "
+                "$20.00.")
 
             # eBay received exactly one bid per fired snipe, none for the skipped one, each before the end.
             bids = r.bids()
@@ -83,15 +94,17 @@ def test_win_lose_and_skip_in_one_run(sim: SimulatorServer, tmp_path: Path) -> N
     asyncio.run(main())
 
 
+@pytest.mark.parametrize("ended_by", ["seller", "buy_it_now"])
 def test_auction_ended_early_by_the_seller_fails_with_a_reason_and_no_bid(
     sim: SimulatorServer,
     tmp_path: Path,
+    ended_by: str,
 ) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             auction = sim.create_auction("Withdrawn guitar", "10.00", ends_in=6.0)
             pk = r.snipe(auction, "40.00", lead=1.0)
-            httpx.post(f"{sim.base_url}/_sim/auctions/{auction['legacy_item_id']}/end", json={"reason": "seller"},
+            httpx.post(f"{sim.base_url}/_sim/auctions/{auction['legacy_item_id']}/end", json={"reason": ended_by},
                        timeout=10).raise_for_status()
             engine = r.engine()
             await engine.start()
@@ -101,6 +114,9 @@ def test_auction_ended_early_by_the_seller_fails_with_a_reason_and_no_bid(
                 await engine.stop()
             assert snipe.status == "FAILED"
             assert "ended early" in (snipe.status_reason or "")
+            assert snipe.outcome_code == "ended_early"
+            assert "ended early at $" in (snipe.outcome_text or "")
+            assert "(ended by the seller or bought outright)" in (snipe.outcome_text or "")
             assert r.bids() == []
 
     asyncio.run(main())

@@ -41,6 +41,10 @@ def test_second_engine_reschedules_and_passed_fires_become_missed(
             assert r.get(p_kept).status == "WON"
             assert r.get(p_now).status == "WON"
             assert "not running" in (r.get(p_missed).status_reason or "")
+            assert r.get(p_missed).outcome_code == "missed_closed"
+            assert r.get(p_missed).outcome_text == (
+                "Missed: the app was closed or the computer asleep when the bid of $40.00 was due, and the auction "
+                "ended.")
             bids = r.bids()
             assert len(bids) == 2  # none for the missed one, one each for the others
             now_bid = next(b for b in bids if fire_now["item_id"].split("|")[1] in b["path"])

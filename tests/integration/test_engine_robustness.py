@@ -72,6 +72,7 @@ def test_group_first_win_cancels_the_rest(sim: SimulatorServer, tmp_path: Path) 
                 await engine.stop()
             assert [r.get(p).status for p in (pa, pb, pc)] == ["WON", "CANCELLED", "CANCELLED"]
             assert "one lamp" in (r.get(pb).status_reason or "")
+            assert [r.get(p).outcome_code for p in (pb, pc)] == ["group_done", "group_done"]
             assert len(r.bids()) == 1
             # C fires before B's result could be known: the user was warned.
             warned = [e for e in r.events if isinstance(e, SnipeWarning) and e.snipe_id == pc]
@@ -220,6 +221,8 @@ def test_sign_in_revoked_behind_our_back_is_found_at_the_fire_and_reported(
                 await engine.stop()
             assert snipe.status == "FAILED"
             assert "link" in (snipe.status_reason or "").lower()
+            assert snipe.outcome_code == "sign_in_lost"
+            assert "sign-in was lost before the bid of $40.00" in (snipe.outcome_text or "")
             assert r.store.get_user(r.user_id).needs_relink
             assert any(isinstance(e, AccountStateChanged) and e.state == "needs_relink" for e in r.events)
             # The refused bid is the only one eBay saw: no bid was placed on the user's behalf.

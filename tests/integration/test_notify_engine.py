@@ -47,6 +47,12 @@ def test_a_won_snipe_is_emailed_and_shown_in_the_tray(sim: SimulatorServer, tmp_
             assert NoticeKind.BID_WON in kinds
             assert kinds[-1] is NoticeKind.AUCTION_ENDING  # in the tray only: not in the email types
             assert len(sim.emails()) == 1
+            # The ending's outcome is the notice's body, in the tray as in the email.
+            won_notice = next(n for n in shown if n.kind is NoticeKind.BID_WON)
+            sentence = "Won at $20.50, saving $19.50 below your maximum of $40.00."
+            assert (won_notice.outcome_code, won_notice.outcome) == ("won", sentence)
+            assert won_notice.summary() == f"Leica <M3> & lens — {sentence}"
+            assert sentence in sim.emails()[0]["TextBody"]
 
         mail = sim.emails()[0]
         assert mail["Subject"] == "You won: Leica <M3> & lens for $20.50"

@@ -593,7 +593,7 @@ def test_upgrade_from_version_1_keeps_data_and_applies_step_2(tmp_path: Path) ->
     conn.close()
 
     with Store(db_path) as st:
-        assert st.schema_version == LATEST_VERSION == 5
+        assert st.schema_version == LATEST_VERSION == 6
         snipe = st.get_snipe(1)
         assert (snipe.title, snipe.max_bid_minor, snipe.currency, snipe.status) == (
             "Old gramophone",

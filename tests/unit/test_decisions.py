@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sniper_app.domain.money import Money
+from sniper_app.domain.outcomes import OutcomeCode
 from sniper_app.domain.rules import MIN_LEAD_SECONDS
 from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
 from sniper_app.ebay.errors import (
@@ -376,8 +377,33 @@ def test_a_placed_bid_that_is_high_at_the_end_is_won_at_the_final_price() -> Non
     decision = judge_result(S.PLACED, _standing(5000, ended=True, high=True, price=4200), max_minor=5000,
                             end_epoch=END, now=END + 1, ebay_now=END + 1, result_delay_s=0.3)
     assert [(t.new, t.reason, dict(t.fields)) for t in decision.transitions] == [
-        (S.WON, "Won for $42.00.", {"final_price_minor": 4200})]
+        (S.WON, "Won for $42.00.", {"final_price_minor": 4200, "outcome_code": OutcomeCode.WON})]
     assert (decision.ask_again_in, decision.won, decision.cross_check) == (None, True, True)
+
+
+@pytest.mark.parametrize(("price", "code"), [(5100, OutcomeCode.OUTBID), (5000, OutcomeCode.TIE_LOST)])
+def test_a_lost_auction_that_ended_at_the_maximum_was_a_tie(price: int, code: OutcomeCode) -> None:
+    decision = judge_result(S.PLACED, _standing(5000, ended=True, high=False, price=price), max_minor=5000,
+                            end_epoch=END, now=END + 1, ebay_now=END + 1, result_delay_s=0.3)
+    assert [dict(t.fields)["outcome_code"] for t in decision.transitions] == [code]
+
+
+def test_the_item_check_names_the_outcome_with_its_numbers() -> None:
+    m = Money(5000, "USD")
+    below = check_item(end_epoch=END, price=Money(4000, "USD"), minimum=Money(5100, "USD"), bid_count=1,
+                       maximum=m, ebay_now=END - 10)
+    passed = check_item(end_epoch=END, price=Money(5000, "USD"), minimum=None, bid_count=1, maximum=m,
+                        ebay_now=END - 10)
+    ended = check_item(end_epoch=END, price=Money(4500, "USD"), minimum=None, bid_count=1, maximum=m,
+                       ebay_now=END + 1)
+    assert below.outcome is not None
+    assert below.outcome.code is OutcomeCode.BELOW_MINIMUM
+    assert below.outcome.minimum_bid == Money(5100, "USD")
+    assert passed.outcome is not None
+    assert passed.outcome.code is OutcomeCode.PRICE_PASSED_MAX
+    assert passed.outcome.price_at_fire == Money(5000, "USD")
+    assert ended.outcome is not None
+    assert ended.outcome.code is OutcomeCode.ENDED_EARLY
 
 
 def test_an_outbid_placed_bid_is_lost_at_the_final_price() -> None:
@@ -490,3 +516,16 @@ def test_members_firing_before_the_previous_result_is_known_are_named() -> None:
     ]
     close = fires_too_soon(list(reversed(members)), needed_s=3.3)
     assert [(a.pk, b.pk, gap) for a, b, gap in close] == [(1, 2, 1.0)]
+
+
+@pytest.mark.parametrize(("error", "code"), [
+    (AuctionEnded(status=409, error_id=120012), OutcomeCode.LATE),
+    (AuctionEnded(status=409, error_id=120002), OutcomeCode.ENDED_EARLY),
+    (BidTooLow("too low", status=409, error_id=120008), OutcomeCode.BELOW_MINIMUM),
+    (AuthInvalid(status=401), OutcomeCode.SIGN_IN_LOST),
+    (BidRejected("no", status=409, error_id=120004, ebay_message="You are not eligible."), OutcomeCode.EBAY_REFUSED),
+])
+def test_a_refusal_names_its_outcome_from_ebays_error(error: EbayError, code: OutcomeCode) -> None:
+    reply = _reply("replied", (Attempt(True, error.status),), error.status, error=error)
+    decision = classify_fire(reply, MAX)
+    assert (decision.verdict, decision.outcome, decision.ebay_error_id) == (FireVerdict.REFUSED, code, error.error_id)

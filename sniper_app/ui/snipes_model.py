@@ -19,6 +19,7 @@ from sniper_app.domain.views import (
 from sniper_app.engine.bus import SnipeStatusChanged
 from sniper_app.engine.reads import Reads
 from sniper_app.ui.formatting import format_money, format_price, format_time_left
+from sniper_app.ui.icons import status_icon
 from sniper_app.ui.qt import QtCore
 from sniper_app.ui.table_model import (
     ALIGN_RIGHT,
@@ -282,6 +283,8 @@ class SnipesModel(TableModel):
             return None
         if role == ItemRole.TextAlignmentRole and col in (SnipeColumn.MAX, SnipeColumn.LEAD, SnipeColumn.TIME_LEFT):
             return ALIGN_RIGHT
+        if role == ItemRole.DecorationRole and col == SnipeColumn.STATUS and item.id >= 0:
+            return status_icon(item.status)
         if role == KEY_ROLE:
             return item.id
         return None

@@ -107,7 +107,7 @@ class AboutDialog(QtWidgets.QDialog):
         close.setAccessibleName(self.tr("Close"))
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.setMinimumWidth(480)
+        self.setMinimumWidth(540)
 
     def open_folder(self, folder: Path) -> bool:
         folder.mkdir(parents=True, exist_ok=True)

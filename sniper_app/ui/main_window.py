@@ -137,8 +137,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabs.setDocumentMode(True)
         # The watch list sorts itself (see WatchListModel.sort): no proxy between it and its view.
         self.watch_view = self._table(self.watch_model, self.tr("Watch list"), sortable=True)
-        # A thumbnail two text lines high: enough to recognise the item without doubling every row.
-        picture = max(24, 2 * self.watch_view.fontMetrics().height())
+        # A thumbnail a line and a half high: enough to recognise the item without doubling every row.
+        picture = max(24, self.watch_view.fontMetrics().height() * 8 // 5)
         self.watch_view.verticalHeader().setDefaultSectionSize(picture + 4)
         self.watch_view.setIconSize(QtCore.QSize(picture, picture))
         self.snipes_view = self._table(self.snipes_proxy, self.tr("Snipes"), sortable=True)

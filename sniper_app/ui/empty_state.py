@@ -48,7 +48,10 @@ class EmptyState(QtWidgets.QWidget):
         model = view.model()
         for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved, model.layoutChanged):
             signal.connect(self.refresh)
-        icons.follow_palette(self, self.refresh)
+        self._icon = ""
+        # A new palette only recolours the picture: the sentence asks the store, which may be closing.
+        icons.follow_palette(self, self._draw_icon)
+        self.refresh()
 
     def text(self) -> str:
         return self.label.text() if self.isVisibleTo(self._view) else ""
@@ -61,11 +64,16 @@ class EmptyState(QtWidgets.QWidget):
             name, text = self._sentence()
             self.label.setText(text)
             self._view.viewport().setAccessibleDescription(text)
-            self.picture.setPixmap(icons.icon(name).pixmap(QtCore.QSize(40, 40), self.devicePixelRatioF()))
+            self._icon = name
+            self._draw_icon()
             self.setGeometry(self._view.viewport().rect())
         else:
             self._view.viewport().setAccessibleDescription("")
         self.setVisible(empty)
+
+    def _draw_icon(self) -> None:
+        if self._icon:
+            self.picture.setPixmap(icons.icon(self._icon).pixmap(QtCore.QSize(40, 40), self.devicePixelRatioF()))
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
         if event.type() == QtCore.QEvent.Type.Resize:

@@ -226,6 +226,8 @@ class MainWindow(QtWidgets.QMainWindow):
         view.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         view.setAlternatingRowColors(True)
         view.setWordWrap(False)
+        # Tab leaves the table for the next control (arrows move between cells): otherwise Tab is trapped.
+        view.setTabKeyNavigation(False)
         # Sorting is switched on once, after the saved (or default) order is known: each switch sorts.
         view.setProperty("sortable", sortable)
         view.verticalHeader().setVisible(False)

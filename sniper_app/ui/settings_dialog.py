@@ -261,6 +261,8 @@ class SettingsDialog(QtWidgets.QDialog):
     def _scroll(self, page: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
         area = QtWidgets.QScrollArea(self)
         area.setWidgetResizable(True)
+        # Tab goes from field to field; the area scrolls to whichever has the focus.
+        area.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
         area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         area.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         area.setWidget(page)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sniper_app.ui import icons
-from sniper_app.ui.qt import QtCore, QtGui
+from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 
 if TYPE_CHECKING:
     from sniper_app.ui.main_window import MainWindow
@@ -104,6 +104,10 @@ def build_actions(window: MainWindow) -> None:
             button.setAccessibleName(acts[name].text().replace("&", "").rstrip("…"))
     for name in ("edit", "cancel", "details"):
         window.snipes_view.addAction(acts[name])
+    # Tab follows the page from top to bottom: the controls above a table come before it.
+    QtWidgets.QWidget.setTabOrder(window.show_finished_box, window.snipes_view)
+    QtWidgets.QWidget.setTabOrder(window.history_filter_bar.export_button, window.history_view)
+    window.tabs.tabBar().setAccessibleName(tr("Views"))
 
     tab_icons = ("watch_list", "snipes", "history", "diagnostics")
 

@@ -275,6 +275,9 @@ def test_every_control_of_the_window_and_its_dialogs_has_a_name(
     assert _unnamed(window.dialog("about")) == []
     window.open_add_dialog("126001")
     assert _unnamed(window.dialog("add")) == []
+    snipe_id = window.snipes_model.row(0).id
+    window.open_details(snipe_id)
+    assert _unnamed(window.dialog(f"detail:{snipe_id}")) == []
 
 
 def test_the_keyboard_reaches_every_main_control_in_order(

@@ -98,7 +98,7 @@ class AboutDialog(QtWidgets.QDialog):
         self.link.setWordWrap(True)
         layout.addWidget(self.link)
         licence = QtWidgets.QLabel(self.tr("Free software under the MIT licence. Icons: Material Design Icons "
-                                           "(Apache 2.0), drawn by QtAwesome."), self)
+                                           "(Apache 2.0)."), self)
         licence.setWordWrap(True)
         layout.addWidget(licence)
 

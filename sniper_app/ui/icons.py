@@ -1,6 +1,7 @@
 """Every icon the window shows, by name: ``icon("add")``, ``status_icon(SnipeStatus.WON)``.
 
-The glyphs come from Material Design Icons through qtawesome (its code MIT, the font Apache 2.0/OFL). A
+The glyphs are Material Design Icons (Apache 2.0), cut down to the ones named here
+(resources/icons/ui-icons.ttf, made by resources/packaging/make_icon_font.py, a few kilobytes). A
 glyph is drawn at whatever size and pixel ratio Qt asks for, so icons stay sharp at 2×. Its colour is the
 palette's text colour at the moment of asking, so light and dark themes both read; whatever holds an icon
 is re-given it when the application's palette changes (:func:`follow_palette`). Outcome statuses carry a
@@ -9,12 +10,13 @@ tone of their own, chosen to read on light and dark backgrounds alike.
 
 from __future__ import annotations
 
+import json
 import logging
-import os
 from collections.abc import Callable
 from typing import Final
 
 from sniper_app.domain.status import SnipeStatus
+from sniper_app.resources import resource_path
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 
 log = logging.getLogger(__name__)
@@ -68,7 +70,62 @@ STATUS_GLYPHS: Final[dict[SnipeStatus, tuple[str, str | None]]] = {
     SnipeStatus.SKIPPED: ("minus-circle", None),
 }
 
+FONT_FILE: Final = "ui-icons.ttf"  # the glyphs named here, cut from Material Design Icons
+MAP_FILE: Final = "ui-icons.json"
+
 _cache: dict[tuple[str, str, str, str], QtGui.QIcon] = {}
+_font: list[tuple[str, dict[str, str]]] = []  # (font family, glyph name -> character), once loaded
+
+
+class _GlyphEngine(QtGui.QIconEngine):
+    """Draws one glyph of the icon font at whatever size (and pixel ratio) Qt asks, in the mode's colour."""
+
+    def __init__(self, family: str, char: str, colours: dict[QtGui.QIcon.Mode, QtGui.QColor]) -> None:
+        super().__init__()
+        self._family, self._char, self._colours = family, char, colours
+
+    def paint(self, painter: QtGui.QPainter, rect: QtCore.QRect, mode: QtGui.QIcon.Mode,
+              state: QtGui.QIcon.State) -> None:
+        font = QtGui.QFont(self._family)
+        font.setPixelSize(max(1, rect.height()))
+        painter.save()
+        painter.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing)
+        painter.setFont(font)
+        painter.setPen(self._colours.get(mode, self._colours[QtGui.QIcon.Mode.Normal]))
+        painter.drawText(QtCore.QRectF(rect), QtCore.Qt.AlignmentFlag.AlignCenter, self._char)
+        painter.restore()
+
+    def pixmap(self, size: QtCore.QSize, mode: QtGui.QIcon.Mode, state: QtGui.QIcon.State) -> QtGui.QPixmap:
+        # Qt asks for size × the screen's pixel ratio: the glyph is drawn at that many real pixels.
+        pixmap = QtGui.QPixmap(size)
+        pixmap.fill(QtCore.Qt.GlobalColor.transparent)
+        painter = QtGui.QPainter(pixmap)
+        self.paint(painter, QtCore.QRect(QtCore.QPoint(0, 0), size), mode, state)
+        painter.end()
+        return pixmap
+
+    def clone(self) -> QtGui.QIconEngine:
+        return _GlyphEngine(self._family, self._char, dict(self._colours))
+
+
+def _load_font() -> tuple[str, dict[str, str]]:
+    if not _font:
+        folder = resource_path("icons")
+        codes = json.loads((folder / MAP_FILE).read_text(encoding="utf-8"))
+        font_id = QtGui.QFontDatabase.addApplicationFont(str(folder / FONT_FILE))
+        families = QtGui.QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+        if not families:
+            raise OSError(f"the icon font {folder / FONT_FILE} could not be loaded")
+        _font.append((families[0], {name: chr(int(code, 16)) for name, code in codes.items()}))
+    return _font[0]
+
+
+def _draw(glyph: str, normal: str, disabled: str, selected: str) -> QtGui.QIcon:
+    family, chars = _load_font()
+    mode = QtGui.QIcon.Mode
+    colours = {mode.Normal: QtGui.QColor(normal), mode.Active: QtGui.QColor(normal),
+               mode.Disabled: QtGui.QColor(disabled), mode.Selected: QtGui.QColor(selected)}
+    return QtGui.QIcon(_GlyphEngine(family, chars[glyph], colours))
 
 
 def _palette() -> QtGui.QPalette:
@@ -88,13 +145,7 @@ def _glyph_icon(glyph: str, colour: str | None = None) -> QtGui.QIcon:
     if cached is not None:
         return cached
     try:
-        # qtawesome reaches Qt through qtpy, which would pick PyQt5 first if one happened to be installed.
-        os.environ.setdefault("QT_API", "pyside6")
-        import qtawesome
-
-        made: QtGui.QIcon = qtawesome.icon(
-            f"{_FONT}.{glyph}", color=normal, color_active=normal, color_disabled=disabled, color_selected=selected
-        )
+        made = _draw(glyph, normal, disabled, selected)
     except Exception:  # a damaged install must cost the pictures, never the window
         log.warning("icon %s could not be drawn", glyph, exc_info=True)
         made = QtGui.QIcon()

@@ -327,3 +327,14 @@ def test_the_keyboard_reaches_every_main_control_in_order(
     for widget in seen:
         # Every stop shows where the focus is: the style draws a focus frame on what takes it by Tab.
         assert widget.focusPolicy() & QtCore.Qt.FocusPolicy.TabFocus, widget
+
+
+def test_the_tray_menu_shows_an_icon_beside_each_entry(make_window: Callable[..., Any]) -> None:
+    from sniper_app.ui.tray import Tray
+
+    window = make_window()
+    tray = Tray(window, window.windowIcon(), available=False)
+    entries = [action for action in tray.menu.actions() if not action.isSeparator()]
+    assert len(entries) >= 5
+    for action in entries:
+        assert not action.icon().isNull(), action.text()

@@ -1,4 +1,4 @@
-"""The watch list's one-click Snipe column: its text drawn as a push button that reports a click."""
+"""The watch list's one-click Snipe column: a compact push button, as small as its word, that reports a click."""
 
 from __future__ import annotations
 
@@ -21,13 +21,37 @@ class ButtonDelegate(QtWidgets.QStyledItemDelegate):
             # Nothing to press on a listing that cannot be sniped: its label is plain text.
             super().paint(painter, option, index)
             return
-        button = QtWidgets.QStyleOptionButton()
-        button.rect = option.rect.adjusted(4, 4, -4, -4)
-        button.text = str(index.data() or "")
-        button.state = QtWidgets.QStyle.StateFlag.State_Enabled | QtWidgets.QStyle.StateFlag.State_Raised
         widget = option.widget
         style = widget.style() if widget is not None else QtWidgets.QApplication.style()
+        # Highlight and focus of the row first, then a button only as large as its word, not the whole cell.
+        plain = QtWidgets.QStyleOptionViewItem(option)
+        self.initStyleOption(plain, index)
+        plain.text = ""
+        style.drawControl(QtWidgets.QStyle.ControlElement.CE_ItemViewItem, plain, painter, widget)
+        button = QtWidgets.QStyleOptionButton()
+        button.rect = self.button_rect(option, index)
+        button.text = str(index.data() or "")
+        button.palette = option.palette
+        button.fontMetrics = option.fontMetrics
+        state = QtWidgets.QStyle.StateFlag
+        button.state = state.State_Enabled | state.State_Raised
+        if option.state & state.State_MouseOver:
+            button.state |= state.State_MouseOver
+        if option.state & state.State_HasFocus:
+            button.state |= state.State_HasFocus
         style.drawControl(QtWidgets.QStyle.ControlElement.CE_PushButton, button, painter, widget)
+
+    @staticmethod
+    def button_rect(
+        option: QtWidgets.QStyleOptionViewItem, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex
+    ) -> QtCore.QRect:
+        """Where the button is drawn in its cell: its text plus a little padding, centred."""
+        metrics = option.fontMetrics
+        width = min(option.rect.width() - 4, metrics.horizontalAdvance(str(index.data() or "")) + 20)
+        height = min(option.rect.height() - 2, metrics.height() + 6)
+        rect = QtCore.QRect(0, 0, width, height)
+        rect.moveCenter(option.rect.center())
+        return rect
 
     def sizeHint(
         self, option: QtWidgets.QStyleOptionViewItem, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex
@@ -46,7 +70,7 @@ class ButtonDelegate(QtWidgets.QStyledItemDelegate):
             event.type() == QtCore.QEvent.Type.MouseButtonRelease
             and isinstance(event, QtGui.QMouseEvent)
             and event.button() == QtCore.Qt.MouseButton.LeftButton
-            and option.rect.contains(event.position().toPoint())
+            and self.button_rect(option, index).contains(event.position().toPoint())
             and index.data(SNIPEABLE_ROLE) is not False
         ):
             self.clicked.emit(model.index(index.row(), index.column()))

@@ -9,7 +9,7 @@ from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.ui.history import HistoryFilter
 from sniper_app.ui.models import action_text, status_text
-from sniper_app.ui.qt import QtCore, QtWidgets
+from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 
 SEARCH_DEBOUNCE_MS: Final = 300
 _ANY_DATE: Final = QtCore.QDate(2000, 1, 1)  # a date edit at its minimum means "no bound"
@@ -104,7 +104,21 @@ class HistoryFilterBar(QtWidgets.QWidget):
         edit.setSpecialValueText(self.tr("Any"))
         edit.setDate(_ANY_DATE)
         edit.setDisplayFormat("yyyy-MM-dd")
+        edit.installEventFilter(self)
         return edit
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        # A date field showing "Any" keeps Tab to itself (Qt walks its hidden day/month/year parts): Tab
+        # must leave it, or a keyboard user is stuck there. Left and Right still move between the parts.
+        if (
+            isinstance(watched, QtWidgets.QDateEdit)
+            and event.type() == QtCore.QEvent.Type.KeyPress
+            and isinstance(event, QtGui.QKeyEvent)
+            and event.key() in (QtCore.Qt.Key.Key_Tab, QtCore.Qt.Key.Key_Backtab)
+            and not event.modifiers() & ~QtCore.Qt.KeyboardModifier.ShiftModifier
+        ):
+            return self.focusNextPrevChild(event.key() == QtCore.Qt.Key.Key_Tab)
+        return super().eventFilter(watched, event)
 
     def _now(self) -> None:
         self._debounce.stop()

@@ -26,7 +26,7 @@ from sniper_app.engine.bus import (
     WatchlistSynced,
 )
 from sniper_app.engine.reads import Reads
-from sniper_app.ui import history_export, window_actions, window_state, window_status_bar
+from sniper_app.ui import empty_state, history_export, window_actions, window_state, window_status_bar
 from sniper_app.ui.bridge import AsyncRunner, EngineBridge
 from sniper_app.ui.button_delegate import ButtonDelegate
 from sniper_app.ui.exposure_label import ExposureLabel
@@ -154,8 +154,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabs.setDocumentMode(True)
         # The watch list sorts itself (see WatchListModel.sort): no proxy between it and its view.
         self.watch_view = self._table(self.watch_model, self.tr("Watch list"), sortable=True)
-        self.watch_view.verticalHeader().setDefaultSectionSize(self.thumbnails.size + 6)
-        self.watch_view.setIconSize(QtCore.QSize(self.thumbnails.size, self.thumbnails.size))
+        # A thumbnail a line and a half high: enough to recognise the item without doubling every row.
+        picture = max(24, self.watch_view.fontMetrics().height() * 8 // 5)
+        self.watch_view.verticalHeader().setDefaultSectionSize(picture + 4)
+        self.watch_view.setIconSize(QtCore.QSize(picture, picture))
         self.snipes_view = self._table(self.snipes_proxy, self.tr("Snipes"), sortable=True)
         self.history_view = self._table(self.history_model, self.tr("History"), sortable=False)
         self.history_filter_bar = HistoryFilterBar(self)
@@ -197,6 +199,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
         window_actions.build_actions(self)
         window_status_bar.build_status_bar(self)
+        self.empty_states = empty_state.install(self)
 
         self.bridge.snipeStatusChanged.connect(self.snipes_model.on_status_changed)
         self.bridge.watchlistSynced.connect(self.watch_model.reload)
@@ -266,11 +269,16 @@ class MainWindow(QtWidgets.QMainWindow):
         view.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         view.setAlternatingRowColors(True)
         view.setWordWrap(False)
+        # Tab leaves the table for the next control (arrows move between cells): otherwise Tab is trapped.
+        view.setTabKeyNavigation(False)
         # Sorting is switched on once, after the saved (or default) order is known: each switch sorts.
         view.setProperty("sortable", sortable)
         view.verticalHeader().setVisible(False)
         # Every row one height: the view never measures rows, which a million-row history cannot afford.
         view.verticalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Fixed)
+        # Rows as tall as a line of text and its icon need, not the style's roomier default.
+        view.verticalHeader().setDefaultSectionSize(max(view.fontMetrics().height(), 16) + 8)
+        view.verticalHeader().setMinimumSectionSize(1)
         view.horizontalHeader().setHighlightSections(False)
         view.horizontalHeader().setSectionsMovable(True)
         return view
@@ -299,7 +307,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _default_columns(self) -> None:
         watch = self.watch_view.horizontalHeader()
-        watch.resizeSection(WatchColumn.THUMBNAIL, self.thumbnails.size + 8)
+        watch.resizeSection(WatchColumn.THUMBNAIL, self.watch_view.iconSize().width() + 8)
         watch.resizeSection(WatchColumn.TITLE, 380)
         watch.setStretchLastSection(False)
         # The title takes the room the window has; the one-click button keeps its own size at the right.

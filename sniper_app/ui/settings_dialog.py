@@ -59,18 +59,19 @@ class SecretSink(Protocol):
     async def awebhook_secret(self) -> str | None: ...
 
 
-# Tabs in order, and the fields each holds; a field not named here lands in Advanced.
+# Tabs in order, and the fields each holds; a field not named here lands in Advanced. Each page is a
+# full form: what is set once (start-up, history) sits with the everyday sniping settings, and the
+# addresses only a custom eBay needs sit in Advanced.
 SECTIONS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
-    ("eBay", ("ebay_env", "ebay_client_id", "ebay_runame", "marketplace", "ebay_api_url", "ebay_auth_url",
-              "ebay_trading_url")),
-    ("Sniping", ("default_lead_seconds", "auto_lead", "min_seconds_before_end", "watchlist_sync_minutes")),
+    ("General", ("default_lead_seconds", "auto_lead", "min_seconds_before_end", "watchlist_sync_minutes",
+                 "history_retention_days", "start_minimized", "autostart")),
+    ("eBay", ("ebay_env", "marketplace", "ebay_client_id", "ebay_runame")),
     ("Notifications", ("notify_tray", "notify_email", "notify_ending_minutes", "notify_summary_hour",
                        "notify_ntfy", "ntfy_server", "ntfy_topic", "notify_webhook", "webhook_url",
                        "notify_tray_types", "notify_email_types", "notify_ntfy_types", "notify_webhook_types")),
     ("Email", ("email_backend", "email_to", "email_from", "smtp_host", "smtp_port", "smtp_security", "smtp_user",
                "postmark_url")),
-    ("Startup", ("start_minimized", "autostart")),
-    ("Advanced", ("data_dir", "time_server", "history_retention_days")),
+    ("Advanced", ("ebay_api_url", "ebay_auth_url", "ebay_trading_url", "data_dir", "time_server")),
 )
 
 LABELS: Final[dict[str, str]] = {
@@ -83,7 +84,7 @@ LABELS: Final[dict[str, str]] = {
     "ebay_runame": "RuName",
     "marketplace": "Marketplace",
     "default_lead_seconds": "Bid this long before the end (s)",
-    "auto_lead": "Let new snipes choose the shortest safe lead from measured latency",
+    "auto_lead": "New snipes choose the shortest safe lead automatically",
     "min_seconds_before_end": "Refuse auctions ending within (s)",
     "time_server": "Time server",
     "watchlist_sync_minutes": "Sync the watch list every (min)",
@@ -239,7 +240,8 @@ class SettingsDialog(QtWidgets.QDialog):
             page = QtWidgets.QWidget()
             page.setObjectName(f"tab{title}")
             form = QtWidgets.QFormLayout(page)
-            form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+            # Every field column spans the page, so a note below a short field wraps at the page's width.
+            form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
             forms[title] = form
             index = self.tabs.addTab(self._scroll(page), self.tr(title))
             all_names = names + rest if title == "Advanced" else names
@@ -283,6 +285,8 @@ class SettingsDialog(QtWidgets.QDialog):
     def _scroll(self, page: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
         area = QtWidgets.QScrollArea(self)
         area.setWidgetResizable(True)
+        # Tab goes from field to field; the area scrolls to whichever has the focus.
+        area.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
         area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         area.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         area.setWidget(page)
@@ -319,7 +323,9 @@ class SettingsDialog(QtWidgets.QDialog):
         column = QtWidgets.QVBoxLayout()
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(2)
-        column.addWidget(widget)
+        # Text fields take the width; a choice, a number or a box keeps its own size at the left.
+        grows = isinstance(widget, QtWidgets.QLineEdit) or widget is not editor
+        column.addWidget(widget, 0, QtCore.Qt.AlignmentFlag(0) if grows else QtCore.Qt.AlignmentFlag.AlignLeft)
         locked = self._env_locked(name)
         if locked:
             self._lock(editor)
@@ -331,7 +337,14 @@ class SettingsDialog(QtWidgets.QDialog):
             note.setText(self.tr("A change takes effect when Sniper restarts."))
             column.addWidget(note)
         column.addWidget(error)
-        form.addRow(label, column)
+        if isinstance(editor, QtWidgets.QCheckBox):
+            # A box says its own sentence in the field column, as desktop forms do; a long sentence in the
+            # label column would push every other field to the right.
+            editor.setText(label.text().rstrip(":"))
+            label.deleteLater()
+            form.addRow("", column)
+        else:
+            form.addRow(label, column)
         self._fields[name] = _Field(name, widget, editor, read, error)
 
     @staticmethod

@@ -19,7 +19,8 @@ from sniper_app.domain.views import (
 from sniper_app.engine.bus import SnipeStatusChanged
 from sniper_app.engine.reads import Reads
 from sniper_app.ui.formatting import format_money, format_near_price, format_price, format_time_left
-from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
+from sniper_app.ui.icons import status_icon
+from sniper_app.ui.qt import QtCore, QtGui
 from sniper_app.ui.table_model import (
     ALIGN_RIGHT,
     FINISHED_KEY,
@@ -58,22 +59,6 @@ OUTCOME_COLOURS: dict[SnipeStatus, tuple[str, str]] = {
     SnipeStatus.FAILED: ("#c01c28", "#ff8a80"),
     SnipeStatus.MISSED: ("#7b3fc4", "#d2a8ff"),
 }
-OUTCOME_ICONS: dict[SnipeStatus, QtWidgets.QStyle.StandardPixmap] = {
-    SnipeStatus.WON: QtWidgets.QStyle.StandardPixmap.SP_DialogApplyButton,
-    SnipeStatus.LOST: QtWidgets.QStyle.StandardPixmap.SP_DialogCancelButton,
-    SnipeStatus.FAILED: QtWidgets.QStyle.StandardPixmap.SP_MessageBoxCritical,
-    SnipeStatus.MISSED: QtWidgets.QStyle.StandardPixmap.SP_MessageBoxWarning,
-}
-
-
-def outcome_icon(status: SnipeStatus) -> QtGui.QIcon | None:
-    """The outcome's icon from the style (None without widgets, as in a model-only process)."""
-    pixmap = OUTCOME_ICONS.get(status)
-    if pixmap is None or not isinstance(QtCore.QCoreApplication.instance(), QtWidgets.QApplication):
-        return None
-    return QtWidgets.QApplication.style().standardIcon(pixmap)
-
-
 def outcome_colour(status: SnipeStatus, palette: QtGui.QPalette | None = None) -> QtGui.QColor | None:
     """The colour an outcome's status is written in on ``palette``'s background (the app's by default)."""
     pair = OUTCOME_COLOURS.get(status)
@@ -313,8 +298,8 @@ class SnipesModel(TableModel):
         if col == SnipeColumn.STATUS and item.id >= 0:
             if role == ItemRole.ForegroundRole:
                 return outcome_colour(item.status)
-            if role == ItemRole.DecorationRole and item.status in OUTCOME_ICONS:
-                return outcome_icon(item.status)
+            if role == ItemRole.DecorationRole:
+                return status_icon(item.status)
         if role == SORT_ROLE:
             keys: dict[int, Any] = {
                 SnipeColumn.ITEM: (item.title or item.legacy_item_id).casefold(),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Final
 
+from sniper_app.ui import icons
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ class Tray(QtCore.QObject):
         self.menu.setAccessibleName(self.tr("Sniper tray menu"))
         self.show_action = self.menu.addAction(self.tr("Show Sniper"))
         self.show_action.triggered.connect(self.toggle_window)
+        icons.follow_palette(self, lambda: self.show_action.setIcon(icons.icon("show")))
         self.menu.addSeparator()
         acts = window.app_actions
         for name in ("add_from_clipboard", "add", "pause", "sync"):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sniper_app.ui.qt import QtCore, QtGui
+from sniper_app.ui import icons
+from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 
 if TYPE_CHECKING:
     from sniper_app.ui.main_window import MainWindow
@@ -41,10 +42,18 @@ def build_actions(window: MainWindow) -> None:
         "export": make("export", tr("E&xport history…"), "Ctrl+Shift+E", tr("Write the history to a CSV file")),
         "close": make("close", tr("C&lose window"), "Ctrl+W", tr("Close the window; Sniper keeps running")),
         "quit": make("quit", tr("&Quit Sniper"), "Ctrl+Q", tr("Stop Sniper: no snipe is placed until it runs")),
+        "about": make("about", tr("&About Sniper"), None, tr("Version, data folders and the manual")),
     }
+    # The toolbar shows short words beside the icons, so every button still fits an 800-pixel window.
+    for name, short in (("add", tr("Add")), ("edit", tr("Edit")), ("cancel", tr("Cancel")),
+                        ("details", tr("Details")), ("sync", tr("Sync")), ("pause", tr("Pause")),
+                        ("link", tr("Link")), ("settings", tr("Settings"))):
+        acts[name].setIconText(short)
     acts["pause"].setCheckable(True)
     acts["quit"].setMenuRole(QtGui.QAction.MenuRole.QuitRole)
     acts["settings"].setMenuRole(QtGui.QAction.MenuRole.PreferencesRole)
+    acts["about"].setMenuRole(QtGui.QAction.MenuRole.AboutRole)
+    acts["about"].triggered.connect(lambda: open_about(window))
     acts["add"].triggered.connect(lambda: window.open_add_dialog())
     acts["add_from_clipboard"].triggered.connect(window.add_from_clipboard)
     acts["edit"].triggered.connect(window.edit_selected)
@@ -79,11 +88,42 @@ def build_actions(window: MainWindow) -> None:
         action.triggered.connect(lambda _checked=False, n=n: window.tabs.setCurrentIndex(n))
         window.addAction(action)
 
+    help_menu = menus.addMenu(tr("&Help"))
+    help_menu.addAction(acts["about"])
+
     toolbar = window.addToolBar(tr("Actions"))
     toolbar.setObjectName("actionsToolbar")
+    toolbar.setAccessibleName(tr("Actions"))
     toolbar.setMovable(False)
-    toolbar.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextOnly)
+    toolbar.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    toolbar.setIconSize(QtCore.QSize(18, 18))
     for name in ("add", "edit", "cancel", "details", "sync", "pause", "link", "settings"):
         toolbar.addAction(acts[name])
+        button = toolbar.widgetForAction(acts[name])
+        if button is not None:
+            button.setAccessibleName(acts[name].text().replace("&", "").rstrip("…"))
     for name in ("edit", "cancel", "details"):
         window.snipes_view.addAction(acts[name])
+    # Tab follows the page from top to bottom: the controls above a table come before it.
+    QtWidgets.QWidget.setTabOrder(window.show_finished_box, window.snipes_view)
+    QtWidgets.QWidget.setTabOrder(window.history_filter_bar.export_button, window.history_view)
+    window.tabs.tabBar().setAccessibleName(tr("Views"))
+
+    tab_icons = ("watch_list", "snipes", "history", "diagnostics")
+
+    def apply_icons() -> None:
+        for name, action in acts.items():
+            if name in icons.GLYPHS:
+                action.setIcon(icons.icon(name))
+        for n, name in enumerate(tab_icons[: window.tabs.count()]):
+            window.tabs.setTabIcon(n, icons.icon(name))
+
+    icons.follow_palette(window, apply_icons)
+
+
+def open_about(window: MainWindow) -> None:
+    from sniper_app.ui.about_dialog import AboutDialog
+
+    dialog = AboutDialog(window._settings.resolved_data_dir(), window)
+    window._keep(dialog, "about")
+    dialog.open()

@@ -67,7 +67,7 @@ def choose(dialog: SettingsDialog, name: str, value: str) -> None:
 def test_every_setting_has_a_widget_with_its_description(qtbot: QtBot, tmp_path: Path) -> None:
     dialog = make_dialog(qtbot, tmp_path)
     tabs = [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())]
-    assert tabs == ["eBay", "Sniping", "Notifications", "Email", "Startup", "Advanced"]
+    assert tabs == ["General", "eBay", "Notifications", "Email", "Advanced"]
     for name, info in Settings.model_fields.items():
         widget = dialog.field_widget(name)
         assert widget.accessibleName(), name

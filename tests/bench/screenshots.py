@@ -1,0 +1,211 @@
+"""Pictures of every view of the real window, against the demo's simulated eBay, in light and dark.
+
+    .venv/bin/python -m tests.bench.screenshots            # all views, both themes, 800x500 and 1600x1000
+    .venv/bin/python -m tests.bench.screenshots --readme   # and resources/screenshot.png for the README
+
+Each run starts Sniper as ``sniper-app --demo`` does, in private folders (nothing of the user's is read or
+written), links the demo account, syncs its watch list, adds a few snipes, then saves
+``artifacts/screenshots/<view>-<light|dark>-<width>x<height>.png`` for the Watch list, Snipes, History,
+Diagnostics, the Add dialog, Settings and About. Qt's Fusion style and its own palettes are used, so two
+machines draw the same window; countdowns follow the demo's clock, the rest is the same every run. Without
+``--display`` Qt draws offscreen, so no desktop is needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+SIZES = ((800, 500), (1600, 1000))
+README_SIZE = (1200, 700)
+VIEWS = ("watch_list", "snipes", "history", "diagnostics")
+SNIPES = 3  # demo auctions given a snipe each (the last one then cancelled, to show a finished state)
+
+
+def _private_environment(home: Path, display: bool) -> None:
+    """Every folder and the keyring in ``home``; the same fonts and scale on every machine."""
+    os.environ["SNIPER_DATA_DIR"] = str(home / "data")
+    os.environ["SNIPER_CONFIG_DIR"] = str(home / "config")
+    os.environ["SNIPER_LOG_DIR"] = str(home / "logs")
+    os.environ["SNIPER_CACHE_DIR"] = str(home / "cache")
+    os.environ["PYTHON_KEYRING_BACKEND"] = "tests.support.keyring_backend.FileKeyring"
+    os.environ["SNIPER_TEST_KEYRING_FILE"] = str(home / "keyring.json")
+    os.environ["TZ"] = "UTC"
+    os.environ["QT_SCALE_FACTOR"] = "1"
+    os.environ.pop("QT_SCREEN_SCALE_FACTORS", None)
+    if not display:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+async def _until(check: Callable[[], bool], seconds: float = 10.0) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not check():
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
+async def _settle() -> None:
+    """Let queued signals, layouts and repaints run: the loop is Qt's, so sleeping in it runs them."""
+    for _ in range(5):
+        await asyncio.sleep(0.02)
+
+
+async def _prepare(shell: Any) -> None:
+    """Link the demo account, sync, and add the snipes the Snipes view shows."""
+    from sniper_app.domain.errors import SniperError
+    from sniper_app.engine.demo_link import demo_consent_redirect
+
+    service, window = shell.service, shell.window
+    if not service.linked_username():
+        landed = await demo_consent_redirect(service.start_link())
+        assert landed, "the demo's consent page did not answer"
+        await service.complete_link(landed)
+    link = window.dialog("link")
+    if link is not None:
+        link.close()
+    await service.sync_watchlist()
+    await _until(lambda: window.watch_model.rowCount() > 0)
+    items = [window.watch_model.row(n) for n in range(window.watch_model.rowCount())]
+    auctions = [item for item in items if getattr(item, "snipeable", True)]
+    ids = []
+    for item in auctions:
+        if len(ids) == SNIPES:
+            break
+        # A third above the current price, as a user would bid.
+        maximum = (item.price_minor or 0) * 4 // 3 + 1000
+        try:
+            amount = f"{maximum // 100}.{maximum % 100:02d}"
+            snipe, _warnings = await service.add_snipe(str(item.legacy_item_id), amount)
+        except SniperError:  # ending too soon, or not an auction: the next one will do
+            continue
+        ids.append(snipe.id)
+    if ids:
+        await service.cancel_snipe(ids[-1])
+    await _until(lambda: window.snipes_model.rowCount() >= len(ids))
+    await _until(lambda: not window.thumbnails._pending)
+
+
+async def _shoot(shell: Any, out: Path, readme: bool) -> list[Path]:
+    from sniper_app.ui.qt import QtWidgets
+    from tests.support.look import dark_palette, light_palette
+
+    app = QtWidgets.QApplication.instance()
+    assert isinstance(app, QtWidgets.QApplication)
+    window = shell.window
+    saved: list[Path] = []
+    out.mkdir(parents=True, exist_ok=True)
+
+    def save(widget: QtWidgets.QWidget, path: Path) -> None:
+        assert widget.grab().save(str(path)), path
+        saved.append(path)
+        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path, flush=True)
+
+    # A new user's first sight: nothing linked, nothing sniped, and each view saying what to do.
+    link = window.dialog("link")
+    if link is not None:
+        link.close()
+    window.resize(*SIZES[0])
+    for theme, palette in (("light", light_palette()), ("dark", dark_palette())):
+        app.setPalette(palette)
+        for tab, view in ((window.WATCH_TAB, "watch_list_empty"), (window.SNIPES_TAB, "snipes_empty")):
+            window.tabs.setCurrentIndex(tab)
+            await _settle()
+            save(window, out / f"{view}-{theme}-{SIZES[0][0]}x{SIZES[0][1]}.png")
+    await _prepare(shell)
+
+    for theme, palette in (("light", light_palette()), ("dark", dark_palette())):
+        app.setPalette(palette)
+        for width, height in SIZES:
+            size = f"{width}x{height}"
+            window.resize(width, height)
+            for tab, view in enumerate(VIEWS):
+                window.tabs.setCurrentIndex(tab)
+                await _settle()
+                save(window, out / f"{view}-{theme}-{size}.png")
+            window.tabs.setCurrentIndex(window.WATCH_TAB)
+            first = window.watch_model.row(0).legacy_item_id if window.watch_model.rowCount() else None
+            dialog = window.open_add_dialog(str(first) if first else None)
+            assert dialog is not None
+            # The preview of the item is fetched from the demo's eBay before the picture is taken.
+            await _until(lambda d=dialog: "Current" in " ".join(  # type: ignore[misc]
+                label.text() for label in d.findChildren(QtWidgets.QLabel)), 10)
+            await _settle()
+            save(dialog, out / f"add_dialog-{theme}-{size}.png")
+            dialog.close()
+            window.open_settings_dialog()
+            settings = window.dialog("settings")
+            assert settings is not None
+            await _settle()
+            save(settings, out / f"settings-{theme}-{size}.png")
+            settings.close()
+            window.app_actions["about"].trigger()
+            about = window.dialog("about")
+            assert about is not None
+            await _settle()
+            save(about, out / f"about-{theme}-{size}.png")
+            about.close()
+        if readme and theme == "light":
+            window.resize(*README_SIZE)
+            window.tabs.setCurrentIndex(window.WATCH_TAB)
+            await _settle()
+            save(window, ROOT / "resources" / "screenshot.png")
+    return saved
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--out", type=Path, default=ROOT / "artifacts" / "screenshots")
+    parser.add_argument("--readme", action="store_true", help="also replace resources/screenshot.png")
+    parser.add_argument("--display", action="store_true", help="draw on the real display (Xvfb, a desktop)")
+    args = parser.parse_args(argv)
+    # One fixed folder (emptied first), so the About box shows the same paths in every run's pictures.
+    home = Path(tempfile.gettempdir()) / "sniper-screenshots"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    try:
+        _private_environment(home, args.display)
+        sys.path.insert(0, str(ROOT))
+        from sniper_app.app import run_window
+        from sniper_app.config import load_settings
+        from sniper_app.ui.qt import QtWidgets
+
+        app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+        app.setStyle("Fusion")  # the same look on every machine, whatever the desktop's theme
+        failures: list[BaseException] = []
+        tasks: set[asyncio.Task[Any]] = set()
+
+        def ready(shell: Any) -> None:
+            async def run() -> None:
+                try:
+                    await _shoot(shell, args.out.resolve(), args.readme)
+                except BaseException as exc:
+                    failures.append(exc)
+                    raise
+                finally:
+                    shell.stop.set()
+
+            task = asyncio.get_event_loop().create_task(run())
+            tasks.add(task)
+
+        code = run_window(load_settings(), print, "WARNING", demo=True, on_ready=ready)
+        if failures:
+            print(f"screenshots failed: {failures[0]!r}", file=sys.stderr)
+            return 1
+        return code
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -37,6 +37,7 @@ DEFAULT_EMAIL_TYPES: tuple[NotifyType, ...] = (
     "BID_WON", "BID_LOST", "BID_FAILED", "BID_MISSED", "ACCOUNT_NEEDS_RELINK", "SNIPE_AT_RISK",
 )
 POSTMARK_API_URL = "https://api.postmarkapp.com"
+DEFAULT_LISTEN_PORT = 8731  # the remote engine's port when only a host is given
 
 # Marketplaces the Buy Offer API accepts (EBAY.md); the increments of each live in domain/.
 MARKETPLACES = ("EBAY_US", "EBAY_GB", "EBAY_DE", "EBAY_AU", "EBAY_CA", "EBAY_FR", "EBAY_IT", "EBAY_ES")
@@ -99,6 +100,11 @@ class Settings(BaseModel):
     postmark_url: str = Field(default=POSTMARK_API_URL, description="Postmark API base URL.")
     start_minimized: bool = Field(default=False, description="Start in the tray without showing the window.")
     autostart: bool = Field(default=False, description="Start Sniper when you log in to this computer.")
+    listen: str | None = Field(
+        default=None,
+        description="Serve the engine to paired desktops at [HOST:]PORT with --headless (off; 127.0.0.1 unless a "
+        "host is given).",
+    )
 
     @field_validator("marketplace")
     @classmethod
@@ -168,6 +174,18 @@ class Settings(BaseModel):
             raise ValueError("must be host:port, e.g. pool.ntp.org:123")
         return value if match["port"] else f"{value}:123"
 
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str | None) -> str | None:
+        from sniper_app.remote.invite import InviteError, parse_listen
+
+        if value is None or not value.strip():
+            return None
+        try:
+            return str(parse_listen(value, default_port=DEFAULT_LISTEN_PORT))
+        except InviteError as exc:
+            raise ValueError(str(exc).rstrip(".")) from None
+
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
@@ -197,6 +215,7 @@ APPLIES: dict[str, Literal["live", "restart"]] = {
     "ebay_client_id": "restart",
     "ebay_runame": "restart",
     "start_minimized": "restart",
+    "listen": "restart",
     "autostart": "live",
     "marketplace": "live",
     "default_lead_seconds": "live",

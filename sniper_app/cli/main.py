@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from sniper_app import __version__
 from sniper_app.cli import account, config, diagnostics, group, history, snipe, watchlist
 from sniper_app.cli.output import EXIT_BAD_INPUT, EXIT_FAILURE, Output, UsageError
-from sniper_app.cli.parsing import CommandParser, Handler
+from sniper_app.cli.parsing import CommandParser, Handler, listen_arg
 from sniper_app.cli.run import _run_engine
 from sniper_app.domain.errors import InputError, SniperError
 
@@ -29,6 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--headless", action="store_true", help="run the sniping engine without a window until Ctrl+C or SIGTERM"
+    )
+    parser.add_argument(
+        "--listen", metavar="[HOST:]PORT", type=listen_arg,
+        help="with --headless: serve the engine to paired desktops over HTTPS (127.0.0.1 unless a host is "
+        "given; see 'sniper-app remote invite')",
     )
     parser.add_argument(
         "--demo", action="store_true",

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from sniper_app import __version__
-from sniper_app.cli import account, config, diagnostics, group, history, snipe, watchlist
+from sniper_app.cli import account, config, diagnostics, group, history, remote, snipe, watchlist
 from sniper_app.cli.output import EXIT_BAD_INPUT, EXIT_FAILURE, Output, UsageError
 from sniper_app.cli.parsing import CommandParser, Handler, listen_arg
 from sniper_app.cli.run import _run_engine
@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     account.add_commands(sub)
     group.add_commands(sub)
     diagnostics.add_commands(sub)
+    remote.add_commands(sub)
     # Imported here: the secrets commands load the eBay client (httpx and all), which the simulator does not need.
     from sniper_app.cli import secrets
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from typing import TYPE_CHECKING, Any
 
-from sniper_app.cli.context import command_context, reads_of, with_client
+from sniper_app.cli.context import command_session
 from sniper_app.cli.formatting import amount, converted_data, iso, max_shown, price_shown, when, with_warnings
 from sniper_app.cli.output import EXIT_OK, Output
 from sniper_app.cli.parsing import CommandParser, json_flag, lead_arg, missing_action, positive_int
@@ -17,6 +16,7 @@ from sniper_app.domain.status import SnipeStatus
 from sniper_app.domain.text import visible
 
 if TYPE_CHECKING:
+    from sniper_app.cli.context import Facade
     from sniper_app.domain.lead import LeadChoice
     from sniper_app.domain.views import SnipeView
 
@@ -100,9 +100,9 @@ def _lead_words(snipe: SnipeView) -> str:
 
 
 def _snipe_add(args: argparse.Namespace, out: Output) -> int:
-    with command_context(args) as ctx:
-        snipe, warnings = with_client(
-            ctx, lambda client: ctx.actions(client).add_snipe(args.item, args.max, lead=args.lead, group=args.group)
+    with command_session(args) as session:
+        snipe, warnings = session.run(
+            lambda facade: facade.add_snipe(args.item, args.max, lead=args.lead, group=args.group)
         )
         # A bare number is read in the listing's currency: say so, since the user may have thought in another.
         read_as = (
@@ -135,18 +135,20 @@ def _parse_status(text: str | None) -> SnipeStatus | None:
 
 def _snipe_list(args: argparse.Namespace, out: Output) -> int:
     status = _parse_status(args.status)
-    with command_context(args) as ctx:
-        reads = reads_of(ctx)
-        snipes = reads.snipes(status)
-        leads = {s.id: reads.lead_choice(s.id) for s in snipes if s.lead_seconds == AUTO_LEAD}
+    async def read(facade: Facade) -> tuple[tuple[SnipeView, ...], dict[int, LeadChoice | None]]:
+        snipes = await facade.snipes(status)
+        return snipes, {s.id: await facade.lead_choice(s.id) for s in snipes if s.lead_seconds == AUTO_LEAD}
+
+    with command_session(args) as session:
+        snipes, leads = session.run(read)
         out.result([_snipe_data(s, leads.get(s.id)) for s in snipes],
                    "\n".join(_snipe_line(s, leads.get(s.id)) for s in snipes) or "No snipes.")
     return EXIT_OK
 
 
 def _snipe_cancel(args: argparse.Namespace, out: Output) -> int:
-    with command_context(args) as ctx:
-        snipe = asyncio.run(ctx.actions(None).cancel_snipe(args.id))
+    with command_session(args) as session:
+        snipe = session.run(lambda facade: facade.cancel_snipe(args.id))
         name = visible(snipe.title or snipe.legacy_item_id)
         out.result({"snipe": _snipe_data(snipe)}, f"Snipe #{snipe.id} cancelled ({name}).")
     return EXIT_OK
@@ -155,9 +157,9 @@ def _snipe_cancel(args: argparse.Namespace, out: Output) -> int:
 def _snipe_edit(args: argparse.Namespace, out: Output) -> int:
     if args.max_amount is None and args.lead is None:
         raise InputError("Nothing to change: give a new maximum (--max) and/or lead time (--lead).")
-    with command_context(args) as ctx:
-        snipe, warnings = with_client(
-            ctx, lambda client: ctx.actions(client).edit_snipe(args.id, max_amount=args.max_amount, lead=args.lead)
+    with command_session(args) as session:
+        snipe, warnings = session.run(
+            lambda facade: facade.edit_snipe(args.id, max_amount=args.max_amount, lead=args.lead)
         )
         out.result(
             {"snipe": _snipe_data(snipe), "warnings": warnings},

@@ -8,16 +8,20 @@ datetimes, StrEnums); this module only pins down the few choices that matter her
 - Money travels as ``{"minor": int, "currency": str}`` (it is a dataclass too): never a float, never a
   formatted string.
 - Datetimes travel as ISO 8601 with their offset, and a naive one is refused both ways: every time in the
-  app is aware UTC, and a naive one on the wire would be read in somebody's local zone.
+  app is aware UTC, and a naive one on the wire would be read in somebody's local zone. What is read back
+  is in UTC (``datetime.UTC``) whatever offset it was written with.
 - Decoding checks the shape strictly enough that a box's arguments are refused with a sentence
   (:class:`WireError`) rather than reaching the engine as the wrong type.
 """
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import functools
-from datetime import datetime
+import types
+import typing
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -42,9 +46,45 @@ def _naive_time(value: Any, depth: int = 0) -> bool:
     return False
 
 
+def _in_utc(value: Any, depth: int = 0) -> Any:
+    """``value`` with every (aware) datetime in it moved to UTC, rebuilt only where something changed."""
+    if depth > 20:
+        return value
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo is not UTC else value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {}
+        for f in dataclasses.fields(value):
+            if f.init:
+                old = getattr(value, f.name)
+                new = _in_utc(old, depth + 1)
+                if new is not old:
+                    changes[f.name] = new
+        return dataclasses.replace(value, **changes) if changes else value
+    if isinstance(value, (tuple, list, frozenset)):
+        items = [_in_utc(item, depth + 1) for item in value]
+        if all(a is b for a, b in zip(items, value, strict=True)):
+            return value
+        return type(value)(items)
+    if isinstance(value, dict):
+        return {key: _in_utc(item, depth + 1) for key, item in value.items()}
+    return value
+
+
+def _concrete(tp: Any) -> Any:
+    """``tp`` with an ``Iterable[X]`` parameter read as ``tuple[X, ...]``: a list on the wire arrives as a
+    tuple the callee can read twice, not a one-shot iterator."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is collections.abc.Iterable and args:
+        return tuple[args[0], ...]  # type: ignore[valid-type]
+    if origin in (typing.Union, types.UnionType):
+        return typing.Union[tuple(_concrete(a) for a in args)]  # noqa: UP007 - built from a tuple
+    return tp
+
+
 @functools.lru_cache(maxsize=256)
 def _adapter(tp: Any) -> TypeAdapter[Any]:
-    return TypeAdapter(tp)
+    return TypeAdapter(_concrete(tp))
 
 
 def to_wire(value: Any, tp: Any = None) -> Any:
@@ -66,4 +106,4 @@ def from_wire(tp: Any, data: Any) -> Any:
         raise WireError(str(exc)) from None
     if _naive_time(value):
         raise WireError("Times must carry their UTC offset.")
-    return value
+    return _in_utc(value)

@@ -60,6 +60,7 @@ def test_every_field_is_overridable_by_its_environment_variable(tmp_path: Path) 
         "smtp_security": "ssl",
         "smtp_user": "bob",
         "postmark_url": "http://127.0.0.1:8080/",
+        "listen": "8731",
     }
     assert set(values) == set(FIELDS), "a new setting needs a line here"
     settings = load_settings(environ={env_name(k): v for k, v in values.items()}, path=tmp_path / "s.json")
@@ -76,6 +77,7 @@ def test_every_field_is_overridable_by_its_environment_variable(tmp_path: Path) 
     assert settings.notify_email_types == ["BID_FAILED", "DAILY_SUMMARY"]
     assert settings.smtp_port == 465
     assert settings.postmark_url == "http://127.0.0.1:8080"
+    assert settings.listen == "127.0.0.1:8731"  # a port alone serves this machine only
     assert env_name("ebay_api_url") == "SNIPER_EBAY_API_URL"
 
 
@@ -145,7 +147,7 @@ def test_every_setting_says_when_a_change_takes_effect() -> None:
     assert set(APPLIES) == set(FIELDS)
     assert {name for name in FIELDS if needs_restart(name)} == {
         "data_dir", "ebay_env", "ebay_api_url", "ebay_auth_url", "ebay_trading_url", "ebay_client_id",
-        "ebay_runame", "start_minimized",
+        "ebay_runame", "start_minimized", "listen",
     }
 
 
@@ -154,3 +156,19 @@ def test_changed_fields_are_named_in_the_models_order() -> None:
     new = Settings(watchlist_sync_minutes=1, marketplace="ebay_gb", data_dir=Path("/elsewhere"))
     assert changed_fields(old, new) == ["data_dir", "marketplace", "watchlist_sync_minutes"]
     assert changed_fields(new, new.model_copy()) == []
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [("8731", "127.0.0.1:8731"), ("0.0.0.0:9000", "0.0.0.0:9000"), ("pi.local", "pi.local:8731"),
+     ("[::]:8731", "[::]:8731"), ("", None)],
+)
+def test_listen_is_loopback_unless_a_host_is_named(tmp_path: Path, given: str, kept: str | None) -> None:
+    settings = load_settings(environ={"SNIPER_LISTEN": given}, path=tmp_path / "s.json")
+    assert settings.listen == kept
+
+
+@pytest.mark.parametrize("given", ["70000", "host:port", "a b:1", "0.0.0.0:0"])
+def test_a_listen_address_that_cannot_be_served_is_one_sentence(tmp_path: Path, given: str) -> None:
+    with pytest.raises(SettingsError, match=r"^Setting 'listen' \(from SNIPER_LISTEN\): .*\.$"):
+        load_settings(environ={"SNIPER_LISTEN": given}, path=tmp_path / "s.json")

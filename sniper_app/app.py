@@ -183,15 +183,9 @@ async def serve_remote(runtime: Runtime, listen: str, announce: Callable[[str], 
 
 def connected_box(settings: Settings) -> str | None:
     """The box this desktop is connected to (its address), or None: a connected desktop runs no engine."""
-    from sniper_app.bootstrap import secret_store
-    from sniper_app.ebay.errors import NoKeyring
-    from sniper_app.remote.credentials import load_link
+    from sniper_app.remote.credentials import marked_box
 
-    try:
-        link = load_link(secret_store(settings))
-    except NoKeyring:
-        return None
-    return str(link.address) if link is not None else None
+    return marked_box(settings.resolved_data_dir())
 
 
 def refuse_if_connected(settings: Settings, announce: Callable[[str], None]) -> bool:

@@ -240,15 +240,26 @@ class Session:
         return asyncio.run(run())
 
 
-def stored_link(ctx: AppContext) -> RemoteLink | None:
-    """The box this desktop is connected to, if any (a secret store that cannot open holds none)."""
-    from sniper_app.ebay.errors import NoKeyring
-    from sniper_app.remote.credentials import load_link
+class PairingLost(SniperError):
+    """This desktop is marked as driving a box, but its pairing is gone from the secret store."""
 
-    try:
-        return load_link(ctx.secrets)
-    except NoKeyring:
+
+def stored_link(ctx: AppContext) -> RemoteLink | None:
+    """The box this desktop is connected to, if any. The secret store is opened only when the data folder
+    says a box is driven, so a desktop that never connected behaves as before."""
+    from sniper_app.remote.credentials import load_link, marked_box
+
+    box = marked_box(ctx.data_dir)
+    if box is None:
         return None
+    link = load_link(ctx.secrets)
+    if link is None:
+        raise PairingLost(
+            f"This computer drives {box}, but its pairing is missing from the secret store; connect again with a "
+            "new invite ('sniper-app remote connect'), or run 'sniper-app remote disconnect' to use this "
+            "computer's own engine."
+        )
+    return link
 
 
 @contextmanager

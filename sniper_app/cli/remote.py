@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import socket
 import time
 from pathlib import Path
@@ -133,7 +134,7 @@ def _latency(fn: Any) -> Any:
 def _connect(args: argparse.Namespace, out: Output) -> int:
     from sniper_app.remote.certs import display_fingerprint
     from sniper_app.remote.client import RemoteClient, RemoteError
-    from sniper_app.remote.credentials import RemoteLink, save_link
+    from sniper_app.remote.credentials import RemoteLink, load_link, mark_connected, marked_box, save_link
     from sniper_app.remote.invite import InviteError, parse_invite
     from sniper_app.remote.service import raised
 
@@ -157,8 +158,9 @@ def _connect(args: argparse.Namespace, out: Output) -> int:
             error = raised(exc)
             raise (error if isinstance(error, InputError) else RemoteFailed(exc.message)) from None
         link = RemoteLink(invite.address, invite.fingerprint, token)
-        previous = stored_link(ctx)
+        previous = load_link(ctx.secrets) if marked_box(ctx.data_dir) else None
         save_link(ctx.secrets, link)
+        mark_connected(ctx.data_dir, link)
     replaced = f" (instead of the box at {previous.address})" if previous and previous.address != link.address else ""
     out.result(
         {"connected": True, "address": str(link.address), "fingerprint": link.fingerprint, "box": status},
@@ -177,17 +179,21 @@ def _state_words(status: dict[str, Any]) -> str:
 
 
 def _disconnect(args: argparse.Namespace, out: Output) -> int:
-    from sniper_app.remote.credentials import forget_link
+    from sniper_app.ebay.errors import NoKeyring
+    from sniper_app.remote.credentials import forget_link, marked_box, unmark
 
     with command_context(args) as ctx:
-        link = stored_link(ctx)
-        if link is None:
+        box = marked_box(ctx.data_dir)
+        if box is None:
             out.result({"disconnected": None}, "This computer was not connected to a box.")
             return EXIT_OK
-        forget_link(ctx.secrets)
+        # The note goes first: a secret store that cannot open must not keep this computer tied to the box.
+        unmark(ctx.data_dir)
+        with contextlib.suppress(NoKeyring):
+            forget_link(ctx.secrets)
     out.result(
-        {"disconnected": str(link.address)},
-        f"Disconnected from the box at {link.address}; commands act on this computer's own data again. The box "
+        {"disconnected": box},
+        f"Disconnected from the box at {box}; commands act on this computer's own data again. The box "
         "keeps sniping; end its pairing there with 'sniper-app remote invite --revoke'.",
     )
     return EXIT_OK

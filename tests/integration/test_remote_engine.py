@@ -5,6 +5,7 @@ real HTTPS on loopback."""
 # ruff: noqa: F811
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from sniper_app.remote.client import Connected, RemoteClient, pair
 from sniper_app.remote.invite import Invite, format_invite, parse_invite
 from tests.support.cli import poll, run_cli
 from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
@@ -199,3 +201,37 @@ def test_a_tampered_invite_a_wrong_fingerprint_and_a_wrong_token_are_each_refuse
     assert unpaired.returncode == 1
     assert "not paired with the box" in unpaired.stderr
     assert "Traceback" not in unpaired.stderr
+
+
+def test_the_box_engine_s_events_reach_a_paired_desktop_over_the_websocket(rig: Rig) -> None:
+    rig.start_box()
+    rig.cli.link()
+    item = rig.cli.auction(start_price="10.00", ends_in=3600)
+
+    async def watch() -> list[dict[str, Any]]:
+        paired = await pair(rig.invite(), "events test")
+        client = RemoteClient(paired.address, paired.fingerprint, paired.token)
+        seen: list[dict[str, Any]] = []
+        stream = client.events()
+        try:
+            async with asyncio.timeout(30):
+                async for message in stream:
+                    if isinstance(message, Connected):
+                        # Live: now a command on the box makes the engine publish.
+                        added = await asyncio.to_thread(rig.cli.ok_json, "snipe", "add", item, "20")
+                        seen.append({"added": added["snipe"]["id"]})
+                    elif isinstance(message, dict):
+                        seen.append(message)
+                        if message.get("type") == "SnipeStatusChanged" and message.get("new") == "SCHEDULED":
+                            return seen
+        finally:
+            await stream.aclose()
+            await client.aclose()
+        return seen
+
+    seen = asyncio.run(watch())
+    snipe_id = seen[0]["added"]
+    scheduled = seen[-1]
+    assert scheduled["snipe_id"] == snipe_id
+    assert scheduled["type"] == "SnipeStatusChanged"
+    assert scheduled["at"].endswith("Z") or scheduled["at"].endswith("+00:00")

@@ -103,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_engine(args, out)
         if args.headless:
             raise UsageError("--headless runs the engine and takes no command; run commands from another terminal.")
+        if args.listen is not None:
+            raise UsageError("--listen goes with --headless, which runs the engine and takes no command.")
         return handler(args, out)
     except InputError as exc:
         return out.error(str(exc), EXIT_BAD_INPUT)

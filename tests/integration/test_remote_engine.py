@@ -170,6 +170,13 @@ def test_a_killed_and_restarted_box_is_reached_again_by_the_next_command(rig: Ri
     assert rig.desk_json("snipe", "list") == []
     assert rig.desk_json("remote", "status")["box"]["engine_running"] is True
 
+    # A pairing gone from the desktop's secret store is said, and disconnecting still frees the desktop.
+    Path(rig.desk_env["SNIPER_TEST_KEYRING_FILE"]).unlink()
+    lost = rig.desk("snipe", "list")
+    assert lost.returncode == 1
+    assert "pairing is missing from the secret store" in lost.stderr
+    assert rig.desk("remote", "disconnect").returncode == 0
+
 
 def test_a_tampered_invite_a_wrong_fingerprint_and_a_wrong_token_are_each_refused(rig: Rig) -> None:
     rig.start_box()

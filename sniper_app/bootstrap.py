@@ -33,6 +33,9 @@ from sniper_app.engine.wiring import build_client, endpoints_for
 from sniper_app.logging_setup import install_crash_handler, setup_logging
 from sniper_app.store import Store
 
+# The front ends catch what opening the data folder can raise from here, so none of them imports store/.
+from sniper_app.store.errors import StoreError as StoreError
+
 if TYPE_CHECKING:
     from sniper_app.engine.accounts import Accounts
     from sniper_app.engine.actions import Actions

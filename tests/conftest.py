@@ -12,6 +12,15 @@ from pathlib import Path
 
 import pytest
 
+# The shared fixtures (sim, cli, arrival, firer, hostile) are plugins, so a test names them as parameters
+# without importing them. Qt's qloop loads from tests/gui/conftest.py, keeping Qt out of the other tests.
+pytest_plugins = [
+    "tests.support.simulator",
+    "tests.support.cli_sim",
+    "tests.support.arrival_server",
+    "tests.support.hostile",
+]
+
 _ROOT = Path(__file__).resolve().parent.parent
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="sniper-tests-"))
 
@@ -50,3 +59,9 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SNIPER_LOG_DIR", str(tmp_path / "logs"))
     monkeypatch.setenv("SNIPER_TEST_KEYRING_FILE", str(tmp_path / "keyring.json"))
     return tmp_path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The slow tests mostly wait (the soak idles between auction ends): started first, they run beside the
+    # rest of the suite on another xdist worker instead of stretching the run at its end.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -83,7 +83,7 @@ def launch_window(
     on_ready: Callable[[Any], Any] | None = None,
 ) -> int:
     """Open the window (against the bundled simulator with ``demo``) until the user quits; the exit code."""
-    from sniper_app.store.errors import StoreError
+    from sniper_app.bootstrap import StoreError
     from sniper_app.ui.shell import app_icon, run_shell
     from sniper_app.ui.single_instance import SingleInstance, server_name
     from sniper_app.ui.start_error import tell_start_error

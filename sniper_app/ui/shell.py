@@ -22,6 +22,7 @@ from sniper_app.engine.engine import Engine
 from sniper_app.engine.notifications import email_test_sender
 from sniper_app.engine.service import SniperService
 from sniper_app.notify.notice import Notice, NoticeKind
+from sniper_app.resources import app_icon_path
 from sniper_app.ui.bridge import AsyncRunner
 from sniper_app.ui.main_window import MainWindow
 from sniper_app.ui.passphrase_dialog import offer_passphrase
@@ -50,12 +51,7 @@ class Shell:
 
 
 def app_icon() -> QtGui.QIcon:
-    try:
-        from sniper_app.resources import app_icon_path
-    except ImportError:  # resources are bundled by the packaging step; a bare checkout still runs
-        return QtGui.QIcon()
-    path = app_icon_path()
-    return QtGui.QIcon(str(path)) if path is not None else QtGui.QIcon()
+    return QtGui.QIcon(str(app_icon_path()))
 
 
 class NoticeRelay(QtCore.QObject):

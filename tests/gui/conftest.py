@@ -21,6 +21,7 @@ from sniper_app.ebay import EbayClient, Endpoints, SecretStore
 from sniper_app.engine.bus import EventBus
 from sniper_app.store import Store, WatchItemData
 from sniper_app.ui.qt import QtCore, QtGui
+from tests.support.live import qloop as qloop  # the window tests' event loop fixture, shared from support
 from tests.support.store import FakeClock
 
 # Port 9 (discard): nothing listens, so a call that did reach out would fail at once.

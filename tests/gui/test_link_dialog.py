@@ -17,8 +17,8 @@ from sniper_app.ui.bridge import AsyncRunner
 from sniper_app.ui.link_dialog import LinkDialog
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 from tests.gui.conftest import SCREENSHOT_DIR
-from tests.support.live import Live, live_service, qloop, until  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.live import Live, live_service
+from tests.support.wait import wait_until_async
 
 Qt = QtCore.Qt
 
@@ -60,7 +60,7 @@ async def link_dialog(live: Live, qtbot: Any, **kw: Any) -> AsyncIterator[LinkDi
         objects = [dialog, runner]
         for obj in objects:
             obj.deleteLater()
-        await until(lambda: not any(shiboken6.isValid(o) for o in objects), what="the dialog to be deleted")
+        await wait_until_async(lambda: not any(shiboken6.isValid(o) for o in objects), what="the dialog to be deleted")
 
 
 def click(qtbot: Any, button: QtWidgets.QAbstractButton) -> None:
@@ -77,11 +77,11 @@ async def landing_address(consent_url: str) -> str:
 
 
 def test_a_redirect_from_another_link_attempt_is_refused_inline(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser
 ) -> None:
     async def scenario() -> None:
         async with live_service(sim, tmp_path, linked=False) as live, link_dialog(live, qtbot) as dialog:
-            await until(lambda: dialog.status is not None, what="the account status")
+            await wait_until_async(lambda: dialog.status is not None, what="the account status")
             assert dialog.status_label.text() == "No eBay account is linked yet."
             assert not dialog.unlink_button.isEnabled()
 
@@ -94,7 +94,7 @@ def test_a_redirect_from_another_link_attempt_is_refused_inline(
             stale = landed.replace("state=", "state=older", 1)
             dialog.redirect_edit.setText(stale)
             click(qtbot, dialog.link_button)
-            await until(lambda: dialog.error_text() != "", what="the refusal")
+            await wait_until_async(lambda: dialog.error_text() != "", what="the refusal")
             assert dialog.error_text() == (
                 "The pasted address belongs to a different link attempt (its state does not match); "
                 "use the address from the most recent consent page, or start again."
@@ -108,17 +108,19 @@ def test_a_redirect_from_another_link_attempt_is_refused_inline(
             linked: list[str] = []
             dialog.linked.connect(linked.append)
             qtbot.keyClick(dialog.redirect_edit, Qt.Key.Key_Return)  # Enter links, and does not close
-            await until(lambda: linked == ["demo"], what="the link")
+            await wait_until_async(lambda: linked == ["demo"], what="the link")
             assert dialog.isVisible()
             assert live.service.linked_username() == "demo"
             assert dialog.error_text() == ""
-            await until(lambda: dialog.status_label.text() == "Linked as demo (eBay simulator).", what="the status")
+            await wait_until_async(
+                lambda: dialog.status_label.text() == "Linked as demo (eBay simulator).", what="the status"
+            )
 
     qloop(scenario())
 
 
 def test_an_empty_paste_is_explained(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser
 ) -> None:
     async def scenario() -> None:
         async with live_service(sim, tmp_path, linked=False) as live, link_dialog(live, qtbot) as dialog:
@@ -127,29 +129,33 @@ def test_an_empty_paste_is_explained(
             click(qtbot, dialog.open_button)
             dialog.redirect_edit.setText("https://example.org/no-query")
             click(qtbot, dialog.link_button)
-            await until(lambda: dialog.error_text().startswith("That does not look like"), what="the refusal")
+            await wait_until_async(
+                lambda: dialog.error_text().startswith("That does not look like"), what="the refusal"
+            )
 
     qloop(scenario())
 
 
 def test_demo_links_in_two_clicks(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser
 ) -> None:
     async def scenario() -> None:
         async with live_service(sim, tmp_path, linked=False) as live:
             live.service.demo = True
             async with link_dialog(live, qtbot) as dialog:
-                await until(lambda: dialog.status is not None, what="the account status")
+                await wait_until_async(lambda: dialog.status is not None, what="the account status")
                 linked: list[str] = []
                 dialog.linked.connect(linked.append)
                 click(qtbot, dialog.open_button)  # click 1
-                await until(lambda: dialog.redirect_edit.text() != "", what="the demo's redirect")
+                await wait_until_async(lambda: dialog.redirect_edit.text() != "", what="the demo's redirect")
                 assert "code=" in dialog.redirect_edit.text()
                 click(qtbot, dialog.link_button)  # click 2
-                await until(lambda: linked == ["demo"], what="the demo account")
+                await wait_until_async(lambda: linked == ["demo"], what="the demo account")
                 assert live.service.linked_username() == "demo"
                 assert browser.opened == []  # no browser needed in the demo
-                await until(lambda: dialog.status_label.text().startswith("Linked as demo"), what="the status")
+                await wait_until_async(
+                    lambda: dialog.status_label.text().startswith("Linked as demo"), what="the status"
+                )
                 assert live.store.get_user(live.user_id).ebay_username == "demo"
                 assert dialog.unlink_button.isEnabled()
                 SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
@@ -159,13 +165,13 @@ def test_demo_links_in_two_clicks(
 
 
 def test_needs_relink_is_shown_with_the_reason_and_unlink_asks_first(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser
 ) -> None:
     async def scenario() -> None:
         async with live_service(sim, tmp_path) as live:
             live.store.update_user(live.user_id, needs_relink=True)
             async with link_dialog(live, qtbot, reason="eBay revoked the app's access.") as dialog:
-                await until(lambda: dialog.status is not None, what="the account status")
+                await wait_until_async(lambda: dialog.status is not None, what="the account status")
                 assert dialog.status_label.text() == "demo needs to be linked again: eBay revoked the app's access."
 
                 click(qtbot, dialog.unlink_button)
@@ -173,7 +179,7 @@ def test_needs_relink_is_shown_with_the_reason_and_unlink_asks_first(
                 assert box is not None
                 assert box.isVisible()
                 box.button(QtWidgets.QMessageBox.StandardButton.Cancel).click()
-                await until(lambda: not shiboken6.isValid(box), what="the question to go away")
+                await wait_until_async(lambda: not shiboken6.isValid(box), what="the question to go away")
                 assert live.service.linked_username() == "demo"  # nothing without a yes
 
                 click(qtbot, dialog.unlink_button)
@@ -182,9 +188,9 @@ def test_needs_relink_is_shown_with_the_reason_and_unlink_asks_first(
                 unlinked: list[bool] = []
                 dialog.unlinked.connect(lambda: unlinked.append(True))
                 box.button(QtWidgets.QMessageBox.StandardButton.Yes).click()
-                await until(lambda: unlinked == [True], what="the unlink")
+                await wait_until_async(lambda: unlinked == [True], what="the unlink")
                 assert live.service.linked_username() is None
-                await until(
+                await wait_until_async(
                     lambda: dialog.status_label.text() == "No eBay account is linked yet.", what="the new status"
                 )
 
@@ -208,7 +214,7 @@ def _overlaps(dialog: LinkDialog) -> list[str]:
 
 @pytest.mark.parametrize("width", [520, 1000])
 def test_a_long_error_shows_whole_and_never_overlaps_the_steps(
-    width: int, sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser  # noqa: F811
+    width: int, sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser
 ) -> None:
     import keyring
     from keyring.backends import fail
@@ -222,19 +228,21 @@ def test_a_long_error_shows_whole_and_never_overlaps_the_steps(
             keyring.set_keyring(fail.Keyring())  # a machine without a keyring: the long sentence it meets
             try:
                 click(qtbot, dialog.link_button)
-                await until(lambda: dialog.error_text() != "", what="the refusal")
+                await wait_until_async(lambda: dialog.error_text() != "", what="the refusal")
             finally:
                 keyring.set_keyring(previous)
             assert dialog.error_text().startswith("This desktop has no keyring to keep your eBay sign-in.")
             assert dialog.passphrase_button.isVisible()
-            await until(lambda: not _overlaps(dialog), what=f"the layout to settle: {_overlaps(dialog)}")
+            await wait_until_async(lambda: not _overlaps(dialog), what=f"the layout to settle: {_overlaps(dialog)}")
             assert dialog.width() >= width
             # Narrowed by the user, it grows in height rather than hiding or overlapping a line.
             dialog.resize(dialog.minimumWidth(), dialog.height())
-            await until(lambda: not _overlaps(dialog), what=f"the narrow layout to settle: {_overlaps(dialog)}")
+            await wait_until_async(
+                lambda: not _overlaps(dialog), what=f"the narrow layout to settle: {_overlaps(dialog)}"
+            )
             # Made large, the steps, the address and the error stay together rather than spread apart.
             dialog.resize(1400, 900)
-            await until(lambda: dialog.height() >= 900, what="the large size")
+            await wait_until_async(lambda: dialog.height() >= 900, what="the large size")
             order = [dialog.status_label, dialog.steps_label, dialog.open_button, dialog.consent_edit,
                      dialog.redirect_edit, dialog.error_label]
             gaps = [b.geometry().top() - a.geometry().bottom() for a, b in itertools.pairwise(order)]
@@ -244,7 +252,7 @@ def test_a_long_error_shows_whole_and_never_overlaps_the_steps(
 
 
 def test_without_a_keyring_a_passphrase_keeps_the_sign_in_and_the_pasted_address_still_links(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any, browser: Browser
 ) -> None:
     import keyring
     from keyring.backends import fail
@@ -261,7 +269,7 @@ def test_without_a_keyring_a_passphrase_keeps_the_sign_in_and_the_pasted_address
             keyring.set_keyring(fail.Keyring())
             try:
                 click(qtbot, dialog.link_button)
-                await until(lambda: dialog.passphrase_button.isVisible(), what="the way out")
+                await wait_until_async(lambda: dialog.passphrase_button.isVisible(), what="the way out")
                 click(qtbot, dialog.passphrase_button)
                 passphrase = dialog.findChild(PassphraseDialog)
                 assert isinstance(passphrase, PassphraseDialog)
@@ -269,13 +277,13 @@ def test_without_a_keyring_a_passphrase_keeps_the_sign_in_and_the_pasted_address
                 passphrase.passphrase_edit.setText("a long enough passphrase")
                 passphrase.confirm_edit.setText("a long enough passphrase")
                 click(qtbot, passphrase.ok_button)
-                await until(lambda: not dialog.passphrase_button.isVisible(), what="the file to be unlocked")
+                await wait_until_async(lambda: not dialog.passphrase_button.isVisible(), what="the file to be unlocked")
                 assert dialog.error_text() == ""
                 assert dialog.redirect_edit.text() == landed  # kept: the attempt was not spent
                 linked: list[str] = []
                 dialog.linked.connect(linked.append)
                 click(qtbot, dialog.link_button)
-                await until(lambda: linked == ["demo"], what="the link")
+                await wait_until_async(lambda: linked == ["demo"], what="the link")
             finally:
                 keyring.set_keyring(previous)
             assert b"refresh" not in (tmp_path / SECRETS_FILE).read_bytes()

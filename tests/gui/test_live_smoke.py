@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from sniper_app.simulator import SimulatorServer
-from tests.support.live import live_service, qloop, until  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.live import live_service
+from tests.support.wait import wait_until_async
 
 
-def test_preview_and_add_through_the_facade_on_qasync(sim: SimulatorServer, tmp_path: Path, qloop) -> None:  # noqa: F811
+def test_preview_and_add_through_the_facade_on_qasync(sim: SimulatorServer, tmp_path: Path, qloop) -> None:
     auction = sim.create_auction("Brass sextant", "40.00", ends_in=600)
 
     async def scenario() -> None:
@@ -20,6 +20,8 @@ def test_preview_and_add_through_the_facade_on_qasync(sim: SimulatorServer, tmp_
             assert preview.minimum_next_bid.minor == 4000
             snipe, warnings = await live.service.add_snipe(auction["legacy_item_id"], "55.00")
             assert warnings == []
-            await until(lambda: live.store.get_snipe(snipe.id).status == "SCHEDULED", what="the snipe to be armed")
+            await wait_until_async(
+                lambda: live.store.get_snipe(snipe.id).status == "SCHEDULED", what="the snipe to be armed"
+            )
 
     qloop(scenario())

@@ -17,7 +17,7 @@ from sniper_app.ebay.vaults import UnavailableVault, choose_vault
 from sniper_app.ui.bridge import AsyncRunner
 from sniper_app.ui.passphrase_dialog import PassphraseDialog, offer_passphrase
 from sniper_app.ui.qt import QtCore
-from tests.support.live import qloop, until  # noqa: F401  (fixture)
+from tests.support.wait import wait_until_async
 
 Qt = QtCore.Qt
 PASSPHRASE = "correct horse battery"
@@ -39,11 +39,11 @@ def _store(data_dir: Path) -> SecretStore:
 async def _close(*objects: Any) -> None:
     for obj in objects:
         obj.deleteLater()
-    await until(lambda: not any(shiboken6.isValid(o) for o in objects), what="the dialog to be deleted")
+    await wait_until_async(lambda: not any(shiboken6.isValid(o) for o in objects), what="the dialog to be deleted")
 
 
 def test_first_start_creates_the_file_and_a_later_start_unlocks_it(
-    tmp_path: Path, qloop: Any, qtbot: Any, no_keyring: None  # noqa: F811
+    tmp_path: Path, qloop: Any, qtbot: Any, no_keyring: None
 ) -> None:
     async def scenario() -> None:
         runner = AsyncRunner()
@@ -61,7 +61,7 @@ def test_first_start_creates_the_file_and_a_later_start_unlocks_it(
         unlocked: list[bool] = []
         dialog.unlocked.connect(lambda: unlocked.append(True))
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-        await until(lambda: unlocked == [True], what="the file to be unlocked")
+        await wait_until_async(lambda: unlocked == [True], what="the file to be unlocked")
         assert not dialog.isVisible()
         secrets.set_client_secret("a-client-secret-kept-safe")
         raw = (tmp_path / SECRETS_FILE).read_bytes()
@@ -78,7 +78,7 @@ def test_first_start_creates_the_file_and_a_later_start_unlocks_it(
         assert dialog.confirm_edit.isHidden()
         dialog.passphrase_edit.setText("not the passphrase")
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-        await until(lambda: dialog.error_text() != "", what="the refusal")
+        await wait_until_async(lambda: dialog.error_text() != "", what="the refusal")
         assert dialog.error_text() == "That passphrase does not open your saved sign-in; check it and try again."
         assert (tmp_path / SECRETS_FILE).read_bytes() == raw
         assert isinstance(later.vault, UnavailableVault)  # still locked
@@ -86,14 +86,14 @@ def test_first_start_creates_the_file_and_a_later_start_unlocks_it(
         unlocked.clear()
         dialog.unlocked.connect(lambda: unlocked.append(True))
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-        await until(lambda: unlocked == [True], what="the file to be unlocked again")
+        await wait_until_async(lambda: unlocked == [True], what="the file to be unlocked again")
         assert later.client_secret() == "a-client-secret-kept-safe"
         await _close(dialog, runner)
 
     qloop(scenario())
 
 
-def test_no_prompt_where_a_keyring_or_a_key_serves(tmp_path: Path, qloop: Any, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_no_prompt_where_a_keyring_or_a_key_serves(tmp_path: Path, qloop: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     async def scenario() -> None:
         runner = AsyncRunner()
         # The test session's keyring is usable: nothing to ask.

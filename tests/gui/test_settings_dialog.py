@@ -27,9 +27,9 @@ from sniper_app.ui.shell import Shell
 from tests.gui.conftest import SCREENSHOT_DIR
 from tests.support.cli import run_cli
 from tests.support.engine import engine_settings
-from tests.support.live import drive_window, qloop, until  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.live import drive_window
 from tests.support.smtp import smtp_server
+from tests.support.wait import wait_until_async
 
 Run = Callable[[Coroutine[Any, Any, Any]], Any]
 
@@ -95,7 +95,7 @@ def test_every_setting_has_a_widget_with_its_description(qtbot: QtBot, tmp_path:
 
 
 def test_save_writes_settings_and_puts_secrets_in_the_keyring(
-    qtbot: QtBot, tmp_path: Path, isolated_dirs: Path, qloop: Run  # noqa: F811
+    qtbot: QtBot, tmp_path: Path, isolated_dirs: Path, qloop: Run
 ) -> None:
     secrets = SecretStore("simulator", environ={})
     dialog = make_dialog(qtbot, tmp_path, secrets=secrets)
@@ -119,7 +119,7 @@ def test_save_writes_settings_and_puts_secrets_in_the_keyring(
         ending_by_email.setChecked(True)
         set_text(qtbot, dialog.secret_edit("smtp_password"), "hunter2-smtp-secret")
         qtbot.mouseClick(dialog.save_button, QtCore.Qt.MouseButton.LeftButton)
-        await until(lambda: bool(saved), what="the settings to be saved")
+        await wait_until_async(lambda: bool(saved), what="the settings to be saved")
 
     qloop(scenario())
     settings = saved[0]
@@ -192,7 +192,7 @@ def test_settings_from_the_environment_are_read_only(qtbot: QtBot, tmp_path: Pat
 
 
 def test_send_test_email_reaches_a_real_smtp_server(
-    qtbot: QtBot, tmp_path: Path, isolated_dirs: Path, qloop: Run  # noqa: F811
+    qtbot: QtBot, tmp_path: Path, isolated_dirs: Path, qloop: Run
 ) -> None:
     secrets = SecretStore("simulator", environ={})
     with smtp_server(tmp_path) as server:
@@ -210,13 +210,13 @@ def test_send_test_email_reaches_a_real_smtp_server(
             port.setValue(server.port)
             server.handler.refuse = ["550 5.7.1 Relaying denied"]
             qtbot.mouseClick(dialog.test_button, QtCore.Qt.MouseButton.LeftButton)
-            await until(lambda: dialog.test_button.isEnabled(), what="the first test email to finish")
+            await wait_until_async(lambda: dialog.test_button.isEnabled(), what="the first test email to finish")
             assert dialog.test_result.text() == (
                 f"The test email was not sent. The mail server {server.host}:{server.port} answered 550: "
                 "5.7.1 Relaying denied."
             )
             qtbot.mouseClick(dialog.test_button, QtCore.Qt.MouseButton.LeftButton)
-            await until(lambda: len(server.messages) == 1 and dialog.test_button.isEnabled(),
+            await wait_until_async(lambda: len(server.messages) == 1 and dialog.test_button.isEnabled(),
                         what="the test email to arrive")
 
         qloop(scenario())
@@ -242,7 +242,7 @@ def test_restart_settings_are_marked_and_the_others_are_not(qtbot: QtBot, tmp_pa
 
 
 def test_saved_settings_reach_the_running_engine_and_the_window_names_what_waits(
-    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SNIPER_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.delenv("SNIPER_DATA_DIR", raising=False)
@@ -259,7 +259,7 @@ def test_saved_settings_reach_the_running_engine_and_the_window_names_what_waits
         minutes.setValue(1)
         set_text(qtbot, line(dialog, "data_dir"), str(tmp_path / "elsewhere"))
         qtbot.mouseClick(dialog.save_button, QtCore.Qt.MouseButton.LeftButton)
-        await until(lambda: shell.engine.settings.marketplace == "EBAY_GB", what="the engine's new settings")
+        await wait_until_async(lambda: shell.engine.settings.marketplace == "EBAY_GB", what="the engine's new settings")
         assert shell.engine.client.marketplace == "EBAY_GB"
         assert shell.service.settings.marketplace == "EBAY_GB"
         assert shell.engine.scheduler is not None
@@ -283,7 +283,7 @@ def test_saved_settings_reach_the_running_engine_and_the_window_names_what_waits
 
 
 def test_config_set_from_another_process_reaches_the_window_session(
-    sim: SimulatorServer, tmp_path: Path, qloop: Run, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SNIPER_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.delenv("SNIPER_DATA_DIR", raising=False)
@@ -298,7 +298,7 @@ def test_config_set_from_another_process_reaches_the_window_session(
     async def drive(shell: Shell) -> None:
         changed = await asyncio.to_thread(run_cli, "config", "set", "watchlist_sync_minutes", "1")
         assert changed.returncode == 0, changed.stderr
-        await until(lambda: shell.engine.sync_period_s == 60.0, 5.0, "the engine to take the new period")
+        await wait_until_async(lambda: shell.engine.sync_period_s == 60.0, 5.0, "the engine to take the new period")
         assert shell.service.settings.watchlist_sync_minutes == 1
         shell.window.open_settings_dialog()
         dialog = shell.window.dialog("settings")

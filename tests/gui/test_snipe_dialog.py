@@ -21,8 +21,8 @@ from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 from sniper_app.ui.snipe_dialog import SnipeDialog
 from sniper_app.ui.thumbnails import ThumbnailCache
 from tests.gui.conftest import SCREENSHOT_DIR
-from tests.support.live import Live, live_service, qloop, until  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.live import Live, live_service
+from tests.support.wait import wait_until_async
 
 Qt = QtCore.Qt
 LOOK_ALIKE = "https://www.ebay.com.evil.example/itm/123456789012"
@@ -75,12 +75,16 @@ async def dialog_rig(live: Live, tmp_path: Path) -> AsyncIterator[Rig]:
         # Let a picture still on its way arrive while the simulator answers, so no reply outlives its cache.
         previews = [d.preview for d in rig.dialogs if shiboken6.isValid(d)]
         images = [p.image_url for p in previews if p is not None and p.image_url]
-        await until(lambda: not any(rig.thumbnails.is_pending(url) for url in images), what="pictures to arrive")
+        await wait_until_async(
+            lambda: not any(rig.thumbnails.is_pending(url) for url in images), what="pictures to arrive"
+        )
         objects: list[QtCore.QObject] = [*rig.dialogs, model, bridge, runner, rig.thumbnails]
         for obj in objects:
             if shiboken6.isValid(obj):
                 obj.deleteLater()
-        await until(lambda: not any(shiboken6.isValid(o) for o in objects), what="the dialog's parts to be deleted")
+        await wait_until_async(
+            lambda: not any(shiboken6.isValid(o) for o in objects), what="the dialog's parts to be deleted"
+        )
 
 
 def paste(qtbot: Any, widget: QtWidgets.QWidget, text: str) -> None:
@@ -110,7 +114,7 @@ def _clean_clipboard(qapp: Any) -> Iterator[None]:
 
 
 def test_add_from_a_pasted_url_shows_the_item_then_the_snipe_at_once(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
 ) -> None:
     auction = sim.create_auction("Brass sextant", "40.00", ends_in=900)
 
@@ -120,7 +124,7 @@ def test_add_from_a_pasted_url_shows_the_item_then_the_snipe_at_once(
             assert not dialog.ok_button.isEnabled()  # nothing named yet
             paste(qtbot, dialog.item_edit, item_url(auction))
             assert dialog.item_edit.text() == item_url(auction)
-            await until(lambda: dialog.preview is not None, what="the item preview")
+            await wait_until_async(lambda: dialog.preview is not None, what="the item preview")
             assert dialog.title_label.text() == "Brass sextant"
             assert dialog.minimum_label.text() == "$40.00"
             assert dialog.price_label.text() == "$40.00 (0 bids)"
@@ -129,7 +133,7 @@ def test_add_from_a_pasted_url_shows_the_item_then_the_snipe_at_once(
             assert dialog.ok_button.isEnabled()
             assert dialog.lead_spin.value() == live.settings.default_lead_seconds
             image = dialog.preview.image_url if dialog.preview else None
-            await until(lambda: not rig.thumbnails.is_pending(image or ""), what="the item picture")
+            await wait_until_async(lambda: not rig.thumbnails.is_pending(image or ""), what="the item picture")
 
             qtbot.keyClicks(dialog.amount_edit, "55.00")
             dialog.lead_spin.setValue(7)
@@ -145,12 +149,16 @@ def test_add_from_a_pasted_url_shows_the_item_then_the_snipe_at_once(
             assert dialog.isVisible()
             assert not dialog.cancel_button.isEnabled()
 
-            await until(lambda: not dialog.isVisible(), what="the dialog to close after the engine accepted")
+            await wait_until_async(lambda: not dialog.isVisible(), what="the dialog to close after the engine accepted")
             assert dialog.result() == QtWidgets.QDialog.DialogCode.Accepted
             (snipe,) = live.store.list_snipes(user_id=live.user_id)
             assert (snipe.max_bid_minor, snipe.lead_seconds, snipe.title) == (5500, 7.0, "Brass sextant")
-            await until(lambda: live.store.get_snipe(snipe.id).status == "SCHEDULED", what="the snipe to be armed")
-            await until(lambda: status_cells(rig.model) == [("Brass sextant", "Scheduled")], what="the row to follow")
+            await wait_until_async(
+                lambda: live.store.get_snipe(snipe.id).status == "SCHEDULED", what="the snipe to be armed"
+            )
+            await wait_until_async(
+                lambda: status_cells(rig.model) == [("Brass sextant", "Scheduled")], what="the row to follow"
+            )
             assert rig.model.row(0).id == snipe.id
             assert live.bids() == []  # armed, not fired: nothing bid yet
 
@@ -158,14 +166,14 @@ def test_add_from_a_pasted_url_shows_the_item_then_the_snipe_at_once(
 
 
 def test_a_bad_url_is_explained_inline_and_ok_stays_disabled(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
 ) -> None:
     async def scenario() -> None:
         async with live_service(sim, tmp_path) as live, dialog_rig(live, tmp_path) as rig:
             dialog = rig.dialog()
             calls = len(sim.requests())
             paste(qtbot, dialog.item_edit, LOOK_ALIKE)
-            await until(lambda: dialog.error_text("item") != "", what="the item's sentence")
+            await wait_until_async(lambda: dialog.error_text("item") != "", what="the item's sentence")
             assert dialog.error_text("item").startswith("Expected an eBay item number")
             assert dialog.item_edit.text() == LOOK_ALIKE  # kept, to be corrected
             assert not dialog.ok_button.isEnabled()
@@ -178,12 +186,12 @@ def test_a_bad_url_is_explained_inline_and_ok_stays_disabled(
 
 
 def test_an_unknown_item_gets_the_domain_sentence(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
 ) -> None:
     async def scenario() -> None:
         async with live_service(sim, tmp_path) as live, dialog_rig(live, tmp_path) as rig:
             dialog = rig.dialog(item_text="999999999999")
-            await until(lambda: dialog.error_text("item") != "", what="the item's sentence")
+            await wait_until_async(lambda: dialog.error_text("item") != "", what="the item's sentence")
             assert dialog.error_text("item") == "eBay does not know item 999999999999; check the item number or link."
             assert not dialog.ok_button.isEnabled()
 
@@ -191,14 +199,14 @@ def test_an_unknown_item_gets_the_domain_sentence(
 
 
 def test_a_too_low_amount_is_refused_inline_and_nothing_is_sent(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
 ) -> None:
     auction = sim.create_auction("Brass sextant", "40.00", ends_in=900)
 
     async def scenario() -> None:
         async with live_service(sim, tmp_path) as live, dialog_rig(live, tmp_path) as rig:
             dialog = rig.dialog(item_text=item_url(auction))
-            await until(lambda: dialog.preview is not None, what="the item preview")
+            await wait_until_async(lambda: dialog.preview is not None, what="the item preview")
             qtbot.keyClicks(dialog.amount_edit, "39.50")
             assert dialog.error_text("amount") == ""  # not while typing
             calls = len(sim.requests())
@@ -221,7 +229,7 @@ def test_a_too_low_amount_is_refused_inline_and_nothing_is_sent(
 
 
 def test_a_pound_listing_seen_from_the_us_shows_both_prices_and_refuses_dollars(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
 ) -> None:
     auction = sim.create_auction("Roberts radio", "45.00", ends_in=900, marketplace="EBAY_GB")
 
@@ -229,7 +237,7 @@ def test_a_pound_listing_seen_from_the_us_shows_both_prices_and_refuses_dollars(
         async with live_service(sim, tmp_path) as live, dialog_rig(live, tmp_path) as rig:
             assert live.settings.marketplace == "EBAY_US"
             dialog = rig.dialog(item_text=item_url(auction))
-            await until(lambda: dialog.preview is not None, what="the item preview")
+            await wait_until_async(lambda: dialog.preview is not None, what="the item preview")
             # The listing's own pounds first, eBay's dollars (at the simulator's 0.78) beside them.
             assert dialog.price_label.text() == "£45.00 ≈ $57.69 (0 bids)"
             # The least bid too, at the rate eBay converted the price; what is bid stays in pounds.
@@ -244,7 +252,7 @@ def test_a_pound_listing_seen_from_the_us_shows_both_prices_and_refuses_dollars(
             qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
             assert dialog.error_text("amount") == "This item is priced in GBP; enter the amount in GBP."
             # The refusal appears without squeezing the currency note above it into its own lines.
-            await until(lambda: squeezed(dialog) == [], what="every sentence to have the height it needs")
+            await wait_until_async(lambda: squeezed(dialog) == [], what="every sentence to have the height it needs")
             assert len(sim.requests()) == calls
             assert live.store.list_snipes(user_id=live.user_id) == []
             dialog.amount_edit.setText("60")
@@ -254,7 +262,7 @@ def test_a_pound_listing_seen_from_the_us_shows_both_prices_and_refuses_dollars(
 
 
 def test_an_engine_refusal_removes_the_optimistic_row_and_keeps_the_dialog(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
 ) -> None:
     auction = sim.create_auction("Brass sextant", "40.00", ends_in=900)
 
@@ -263,12 +271,12 @@ def test_an_engine_refusal_removes_the_optimistic_row_and_keeps_the_dialog(
             first, _ = await live.service.add_snipe(auction["legacy_item_id"], "50.00")
             async with dialog_rig(live, tmp_path) as rig:
                 dialog = rig.dialog(item_text=item_url(auction))
-                await until(lambda: dialog.preview is not None, what="the item preview")
+                await wait_until_async(lambda: dialog.preview is not None, what="the item preview")
                 qtbot.keyClicks(dialog.amount_edit, "60.00")
                 qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
                 assert [s for _, s in status_cells(rig.model)].count("Adding…") == 1
 
-                await until(lambda: dialog.error_text("item") != "", what="the engine's refusal")
+                await wait_until_async(lambda: dialog.error_text("item") != "", what="the engine's refusal")
                 assert dialog.error_text("item") == (
                     "You already have a snipe on this item; edit or cancel it instead of adding another."
                 )
@@ -285,7 +293,7 @@ def test_an_engine_refusal_removes_the_optimistic_row_and_keeps_the_dialog(
 
 
 def test_an_auction_ending_soon_warns_a_too_long_lead_is_refused_and_a_group_is_kept(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
 ) -> None:
     auction = sim.create_auction("Brass sextant", "40.00", ends_in=100)
 
@@ -293,7 +301,7 @@ def test_an_auction_ending_soon_warns_a_too_long_lead_is_refused_and_a_group_is_
         async with live_service(sim, tmp_path) as live, dialog_rig(live, tmp_path) as rig:
             live.service.add_group("Instruments")
             dialog = rig.dialog(item_text=auction["legacy_item_id"])
-            await until(lambda: dialog.preview is not None, what="the item preview")
+            await wait_until_async(lambda: dialog.preview is not None, what="the item preview")
             # Shown before any amount, and not blocking.
             assert dialog.warning_label.text().startswith("This auction ends in 1 minute")
             assert dialog.ok_button.isEnabled()
@@ -311,7 +319,7 @@ def test_an_auction_ending_soon_warns_a_too_long_lead_is_refused_and_a_group_is_
             added: list[tuple[int, list[str]]] = []
             dialog.snipeAdded.connect(lambda snipe_id, warnings: added.append((snipe_id, warnings)))
             qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-            await until(lambda: bool(added), what="the snipe to be added")
+            await wait_until_async(lambda: bool(added), what="the snipe to be added")
             ((snipe_id, warnings),) = added
             assert warnings[0].startswith("This auction ends in 1 minute")
             snipe = live.store.get_snipe(snipe_id)
@@ -322,7 +330,7 @@ def test_an_auction_ending_soon_warns_a_too_long_lead_is_refused_and_a_group_is_
 
 
 def test_a_new_group_typed_in_the_group_field_is_made_on_save(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
 ) -> None:
     auction = sim.create_auction("Brass sextant", "40.00", ends_in=900)
 
@@ -337,10 +345,10 @@ def test_a_new_group_typed_in_the_group_field_is_made_on_save(
             qtbot.keyClicks(dialog.group_combo.lineEdit(), "Navigation")
             assert dialog.group_choice() == ("Navigation", True)
             assert dialog.group_hint.text() == "A new group “Navigation” is made when you save."
-            await until(lambda: dialog.preview is not None, what="the item preview")
+            await wait_until_async(lambda: dialog.preview is not None, what="the item preview")
             qtbot.keyClicks(dialog.amount_edit, "41")
             qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-            await until(lambda: not dialog.isVisible(), what="the snipe to be added")
+            await wait_until_async(lambda: not dialog.isVisible(), what="the snipe to be added")
             group = live.store.find_group(live.user_id, "Navigation")
             assert group is not None
             (snipe,) = live.store.list_snipes(user_id=live.user_id)
@@ -350,7 +358,7 @@ def test_a_new_group_typed_in_the_group_field_is_made_on_save(
     qloop(scenario())
 
 
-def test_edit_changes_the_maximum(sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any) -> None:  # noqa: F811
+def test_edit_changes_the_maximum(sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any) -> None:
     auction = sim.create_auction("Brass sextant", "40.00", ends_in=900)
 
     async def scenario() -> None:
@@ -361,11 +369,11 @@ def test_edit_changes_the_maximum(sim: SimulatorServer, tmp_path: Path, qloop: A
                 assert dialog.windowTitle() == "Edit snipe"
                 assert dialog.item_edit.isReadOnly()
                 assert (dialog.amount_edit.text(), dialog.lead_spin.value()) == ("50.00", 6.0)
-                await until(lambda: dialog.preview is not None, what="the item preview")
+                await wait_until_async(lambda: dialog.preview is not None, what="the item preview")
                 dialog.amount_edit.selectAll()
                 qtbot.keyClicks(dialog.amount_edit, "72.50")
                 qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-                await until(lambda: not dialog.isVisible(), what="the dialog to close after the edit")
+                await wait_until_async(lambda: not dialog.isVisible(), what="the dialog to close after the edit")
                 assert live.store.get_snipe(snipe.id).max_bid_minor == 7250
                 assert live.store.get_snipe(snipe.id).lead_seconds == 6.0
                 at = rig.model.row_of(int(snipe.id))
@@ -375,7 +383,7 @@ def test_edit_changes_the_maximum(sim: SimulatorServer, tmp_path: Path, qloop: A
     qloop(scenario())
 
 
-def test_dropping_a_link_names_the_item(sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any) -> None:  # noqa: F811
+def test_dropping_a_link_names_the_item(sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any) -> None:
     auction = sim.create_auction("Brass sextant", "40.00", ends_in=900)
 
     def drop(target: QtWidgets.QWidget, mime: QtCore.QMimeData) -> tuple[bool, bool]:
@@ -404,13 +412,13 @@ def test_dropping_a_link_names_the_item(sim: SimulatorServer, tmp_path: Path, ql
             link.setUrls([QtCore.QUrl(item_url(auction))])
             assert drop(dialog, link) == (True, True)  # onto the window, not only the field
             assert dialog.item_edit.text() == item_url(auction)
-            await until(lambda: dialog.preview is not None, what="the item preview")
+            await wait_until_async(lambda: dialog.preview is not None, what="the item preview")
             assert dialog.title_label.text() == "Brass sextant"
 
     qloop(scenario())
 
 
-def test_the_clipboard_prefills_the_item(sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any) -> None:  # noqa: F811
+def test_the_clipboard_prefills_the_item(sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any) -> None:
     auction = sim.create_auction("Brass sextant", "40.00", ends_in=900)
 
     async def scenario() -> None:
@@ -418,14 +426,14 @@ def test_the_clipboard_prefills_the_item(sim: SimulatorServer, tmp_path: Path, q
             QtGui.QGuiApplication.clipboard().setText(f"Look at this one: {item_url(auction)} !")
             dialog = rig.dialog(use_clipboard=True)
             assert dialog.item_edit.text() == item_url(auction)
-            await until(lambda: dialog.preview is not None, what="the item preview")
+            await wait_until_async(lambda: dialog.preview is not None, what="the item preview")
             QtGui.QGuiApplication.clipboard().setText("a shopping list, not an item")
             assert rig.dialog(use_clipboard=True).item_edit.text() == ""
 
     qloop(scenario())
 
 
-def test_a_stale_preview_is_ignored(sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any) -> None:  # noqa: F811
+def test_a_stale_preview_is_ignored(sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any) -> None:
     first = sim.create_auction("Brass sextant", "40.00", ends_in=900)
     second = sim.create_auction("Ship's chronometer", "120.00", ends_in=900)
 
@@ -434,7 +442,7 @@ def test_a_stale_preview_is_ignored(sim: SimulatorServer, tmp_path: Path, qloop:
             dialog = rig.dialog(item_text=first["legacy_item_id"])
             # The first lookup is in flight; the user names another item before it answers.
             dialog.item_edit.setText(second["legacy_item_id"])
-            await until(lambda: dialog.preview is not None, what="the second item's preview")
+            await wait_until_async(lambda: dialog.preview is not None, what="the second item's preview")
             assert dialog.title_label.text() == "Ship's chronometer"
             assert dialog.minimum_label.text() == "$120.00"
 
@@ -473,7 +481,7 @@ def test_item_text_from_mime_takes_only_ebay_items(qapp: Any) -> None:
 
 
 def test_edit_to_an_automatic_lead_and_back(
-    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Any, qtbot: Any
 ) -> None:
     auction = sim.create_auction("Brass sextant", "40.00", ends_in=900)
 
@@ -483,11 +491,11 @@ def test_edit_to_an_automatic_lead_and_back(
             async with dialog_rig(live, tmp_path) as rig:
                 dialog = rig.dialog(snipe=int(snipe.id))
                 assert not dialog.lead_auto_check.isChecked()
-                await until(lambda: dialog.preview is not None, what="the item preview")
+                await wait_until_async(lambda: dialog.preview is not None, what="the item preview")
                 qtbot.mouseClick(dialog.lead_auto_check, Qt.MouseButton.LeftButton)
                 assert not dialog.lead_spin.isEnabled()
                 qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-                await until(lambda: not dialog.isVisible(), what="the dialog to close after the edit")
+                await wait_until_async(lambda: not dialog.isVisible(), what="the dialog to close after the edit")
                 assert live.store.get_snipe(snipe.id).lead_seconds == AUTO_LEAD
                 at = rig.model.row_of(int(snipe.id))
                 assert at is not None
@@ -495,11 +503,11 @@ def test_edit_to_an_automatic_lead_and_back(
 
                 again = rig.dialog(snipe=int(snipe.id))
                 assert again.lead_auto_check.isChecked()
-                await until(lambda: again.preview is not None, what="the item preview")
+                await wait_until_async(lambda: again.preview is not None, what="the item preview")
                 qtbot.mouseClick(again.lead_auto_check, Qt.MouseButton.LeftButton)
                 again.lead_spin.setValue(9)
                 qtbot.mouseClick(again.ok_button, Qt.MouseButton.LeftButton)
-                await until(lambda: not again.isVisible(), what="the dialog to close after the edit")
+                await wait_until_async(lambda: not again.isVisible(), what="the dialog to close after the edit")
                 assert live.store.get_snipe(snipe.id).lead_seconds == 9.0
 
     qloop(scenario())

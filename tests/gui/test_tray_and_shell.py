@@ -27,8 +27,8 @@ from sniper_app.ui.single_instance import SingleInstance, server_name
 from sniper_app.ui.tray import Tray
 from tests.gui.conftest import SCREENSHOT_DIR
 from tests.support.engine import engine_settings
-from tests.support.live import Live, live_service, qloop, until  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.live import Live, live_service
+from tests.support.wait import wait_until_async
 
 Run = Callable[[Coroutine[Any, Any, Any]], Any]
 
@@ -74,7 +74,7 @@ def _message_box(window: MainWindow, name: str) -> QtWidgets.QMessageBox:
 
 
 def test_tray_menu_pause_sync_and_quit_with_pending_snipes(
-    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: Any
 ) -> None:
     auction = sim.create_auction("Zeiss Ikon Contax II", "80.00", ends_in=3600, watched_by=["demo"])
 
@@ -90,8 +90,8 @@ async def _tray_scenario(server: SimulatorServer, live: Live, window: MainWindow
     tray = Tray(window, _icon(), available=True)
     assert tray.start()
     snipe, _ = await live.service.add_snipe(auction["legacy_item_id"], "120.00")
-    await until(lambda: live.store.get_snipe(snipe.id).status == SnipeStatus.SCHEDULED.value)
-    await until(lambda: window.snipes_model.row_of(snipe.id) is not None, what="the row of the snipe")
+    await wait_until_async(lambda: live.store.get_snipe(snipe.id).status == SnipeStatus.SCHEDULED.value)
+    await wait_until_async(lambda: window.snipes_model.row_of(snipe.id) is not None, what="the row of the snipe")
 
     tray.refresh_menu()
     assert _menu_texts(tray) == [
@@ -113,16 +113,16 @@ async def _tray_scenario(server: SimulatorServer, live: Live, window: MainWindow
     assert "paused" in tray.icon.toolTip()
     window.app_actions["pause"].trigger()
     assert not live.service.paused
-    await until(lambda: snipe.id in live.engine._armed, what="the snipe to be re-armed on resume")
+    await wait_until_async(lambda: snipe.id in live.engine._armed, what="the snipe to be re-armed on resume")
 
     # Sync now: the watch list is fetched from eBay's Trading API and shown.
     before = max(r["seq"] for r in server.requests())
     trading = urlsplit(server.trading_url).path
     window.app_actions["sync"].trigger()
-    await until(lambda: any(r["path"] == trading for r in server.requests(before)),
+    await wait_until_async(lambda: any(r["path"] == trading for r in server.requests(before)),
                 what="the watch list request to reach eBay")
-    await until(lambda: window.watch_model.rowCount() == 1, what="the watch list to show the item")
-    await until(lambda: "1 items, synced" in window.sync_label.text(), what="the sync state")
+    await wait_until_async(lambda: window.watch_model.rowCount() == 1, what="the watch list to show the item")
+    await wait_until_async(lambda: "1 items, synced" in window.sync_label.text(), what="the sync state")
 
     # Hide/Show from the tray.
     tray.toggle_window()
@@ -137,17 +137,17 @@ async def _tray_scenario(server: SimulatorServer, live: Live, window: MainWindow
     box = _message_box(window, "confirmQuit")
     assert "1 snipe(s) are waiting" in box.text()
     box.button(QtWidgets.QMessageBox.StandardButton.No).click()
-    await until(lambda: not box.isVisible())
+    await wait_until_async(lambda: not box.isVisible())
     assert quits == []
     window.app_actions["quit"].trigger()
     _message_box(window, "confirmQuit").button(QtWidgets.QMessageBox.StandardButton.Yes).click()
-    await until(lambda: quits == [True], what="the quit to go through")
+    await wait_until_async(lambda: quits == [True], what="the quit to go through")
     tray.hide()
     assert live.bids() == []
 
 
 def test_close_to_tray_is_told_once_and_without_tray_closing_asks(
-    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: Any
 ) -> None:
     auction = sim.create_auction("Rolleiflex 2.8F", "500.00", ends_in=3600)
 
@@ -182,12 +182,12 @@ def test_close_to_tray_is_told_once_and_without_tray_closing_asks(
             box = _message_box(bare, "confirmQuit")
             assert "1 snipe(s) are waiting" in box.text()
             box.button(QtWidgets.QMessageBox.StandardButton.No).click()
-            await until(lambda: not box.isVisible())
+            await wait_until_async(lambda: not box.isVisible())
             assert bare.isVisible()
             assert quits == []
             bare.close()
             _message_box(bare, "confirmQuit").button(QtWidgets.QMessageBox.StandardButton.Yes).click()
-            await until(lambda: quits == [True], what="closing to quit once confirmed")
+            await wait_until_async(lambda: quits == [True], what="closing to quit once confirmed")
             no_tray.hide()
             no_tray._retry.stop()
             _dispose(bare)
@@ -196,7 +196,7 @@ def test_close_to_tray_is_told_once_and_without_tray_closing_asks(
 
 
 def test_cancel_from_the_snipes_view_sends_nothing_to_ebay(
-    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: Any
 ) -> None:
     auction = sim.create_auction("Hasselblad 500C/M", "300.00", ends_in=3600)
 
@@ -212,8 +212,8 @@ def test_cancel_from_the_snipes_view_sends_nothing_to_ebay(
 
 async def _cancel_with_delete_key(live: Live, window: MainWindow, snipe_id: int, qtbot: Any) -> None:
     window.activateWindow()  # shortcuts reach the active window only
-    await until(window.isActiveWindow, what="the window to be active")
-    await until(lambda: window.snipes_model.row_of(snipe_id) is not None)
+    await wait_until_async(window.isActiveWindow, what="the window to be active")
+    await wait_until_async(lambda: window.snipes_model.row_of(snipe_id) is not None)
     window.tabs.setCurrentIndex(window.SNIPES_TAB)
     window.snipes_view.selectRow(0)
     assert window.selected_snipe_id() == snipe_id
@@ -223,10 +223,10 @@ async def _cancel_with_delete_key(live: Live, window: MainWindow, snipe_id: int,
     assert "Hasselblad 500C/M" in box.text()
     assert "$450.00" in box.text()
     box.button(QtWidgets.QMessageBox.StandardButton.Yes).click()
-    await until(lambda: live.store.get_snipe(snipe_id).status == SnipeStatus.CANCELLED.value)
+    await wait_until_async(lambda: live.store.get_snipe(snipe_id).status == SnipeStatus.CANCELLED.value)
     row = window.snipes_model.row_of(snipe_id)
     assert row is not None
-    await until(lambda: window.snipes_model.index(row, SnipeColumn.STATUS).data() == "Cancelled")
+    await wait_until_async(lambda: window.snipes_model.index(row, SnipeColumn.STATUS).data() == "Cancelled")
     assert "cancelled" in window.statusBar().currentMessage()
     assert not window.app_actions["cancel"].isEnabled(), "a cancelled snipe cannot be cancelled again"
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
@@ -253,7 +253,7 @@ def test_second_instance_hands_over_to_the_first(qtbot: Any, tmp_path: Path) -> 
 
 
 def test_the_whole_window_session_on_qasync(
-    sim: SimulatorServer, tmp_path: Path, qloop: Run, monkeypatch: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Run, monkeypatch: Any
 ) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     settings = engine_settings(sim, tmp_path / "data").model_copy(update={"autostart": True})
@@ -299,7 +299,7 @@ def test_autostart_entries_per_os(tmp_path: Path, monkeypatch: Any) -> None:
 
 
 def test_a_notice_shows_in_the_tray_and_its_click_opens_the_snipe(
-    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: Any
 ) -> None:
     auction = sim.create_auction("Leica Summilux 35mm", "900.00", ends_in=3600)
 
@@ -309,14 +309,14 @@ def test_a_notice_shows_in_the_tray_and_its_click_opens_the_snipe(
             with _shown(_window(live, tmp_path)) as window:
                 tray = Tray(window, _icon(), available=True)
                 tray.start()
-                await until(lambda: window.snipes_model.row_of(snipe.id) is not None)
+                await wait_until_async(lambda: window.snipes_model.row_of(snipe.id) is not None)
                 shown: list[tuple[str, str]] = []
                 tray.icon.showMessage = lambda title, text, *_args: shown.append((title, text))  # type: ignore[method-assign]
                 relay = NoticeRelay(window, tray)
                 notice = Notice(kind=NoticeKind.BID_WON, title="Leica Summilux 35mm", snipe_id=snipe.id,
                                 max_bid=Money.of("1200.00", "USD"), final_price=Money.of("950.00", "USD"))
                 relay.noticed.emit(notice)
-                await until(lambda: shown != [], what="the tray balloon")
+                await wait_until_async(lambda: shown != [], what="the tray balloon")
                 assert shown[0][1].startswith("Leica Summilux 35mm")
                 assert "950.00" in shown[0][1]
                 window.tabs.setCurrentIndex(window.WATCH_TAB)
@@ -333,13 +333,13 @@ def test_a_notice_shows_in_the_tray_and_its_click_opens_the_snipe(
                 bare_tray.start()
                 bare_tray._retry.stop()
                 NoticeRelay(window, bare_tray).noticed.emit(notice)
-                await until(lambda: "Leica Summilux 35mm" in window.statusBar().currentMessage())
+                await wait_until_async(lambda: "Leica Summilux 35mm" in window.statusBar().currentMessage())
 
     qloop(scenario())
 
 
 def test_the_demo_window_links_in_two_clicks_on_a_machine_without_a_keyring(
-    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: Any  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, qloop: Run, qtbot: Any
 ) -> None:
     import keyring
     from keyring.backends import fail
@@ -355,17 +355,17 @@ def test_the_demo_window_links_in_two_clicks_on_a_machine_without_a_keyring(
 
     async def drive(shell: Shell) -> None:
         try:
-            await until(lambda: isinstance(shell.window.dialog("link"), LinkDialog), what="the Link dialog")
+            await wait_until_async(lambda: isinstance(shell.window.dialog("link"), LinkDialog), what="the Link dialog")
             dialog = shell.window.dialog("link")
             assert isinstance(dialog, LinkDialog)
-            await until(lambda: dialog.status is not None, what="the account status")
+            await wait_until_async(lambda: dialog.status is not None, what="the account status")
             qtbot.mouseClick(dialog.open_button, QtCore.Qt.MouseButton.LeftButton)  # click 1
-            await until(lambda: "code=" in dialog.redirect_edit.text(), what="the demo's redirect")
+            await wait_until_async(lambda: "code=" in dialog.redirect_edit.text(), what="the demo's redirect")
             qtbot.mouseClick(dialog.link_button, QtCore.Qt.MouseButton.LeftButton)  # click 2
-            await until(lambda: shell.service.linked_username() == "demo" or dialog.error_text() != "",
+            await wait_until_async(lambda: shell.service.linked_username() == "demo" or dialog.error_text() != "",
                         what="the link")
             assert dialog.error_text() == ""
-            await until(lambda: len(ctx.store.list_watch_items(ctx.user_id)) == 1, what="the watch list")
+            await wait_until_async(lambda: len(ctx.store.list_watch_items(ctx.user_id)) == 1, what="the watch list")
             outcome.append("linked")
         finally:
             shell.stop.set()

@@ -1,6 +1,5 @@
 """Actions and watch-list sync in process: real store, real simulator, the bus and metrics they feed."""
 
-# ruff: noqa: F811
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -20,7 +19,6 @@ from sniper_app.engine.sync import sync_watchlist
 from sniper_app.simulator import SimulatorServer
 from sniper_app.store import Store
 from tests.support.ebay import consent_redirect, ctl, make_client, run
-from tests.support.simulator import sim  # noqa: F401  (fixture)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ SIZE_BUDGET_BYTES = 150_000_000  # 150 MB in decimal units, the stricter reading
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.xdist_group("build"),
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Linux bundle is built on Linux"),
     pytest.mark.skipif(
         shutil.which("pyinstaller") is None and not (Path(sys.executable).parent / "pyinstaller").exists(),

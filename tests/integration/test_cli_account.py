@@ -1,6 +1,5 @@
 """`sniper-app account …` as a subprocess against the simulator: link in two halves, status, unlink."""
 
-# ruff: noqa: F811
 from __future__ import annotations
 
 import json
@@ -10,8 +9,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlparse
 
-from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.cli_sim import CliSim
 
 
 def _keyring(cli: CliSim) -> dict[str, dict[str, str]]:

@@ -3,7 +3,6 @@ British auction read through EBAY_US with every optional field left out, a watch
 writes it, and Offer replies localized like Browse. What the user reads and what eBay receives are checked."""
 
 # The hostile fixture is imported by name, so test parameters share it.
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -20,7 +19,7 @@ from sniper_app.ebay import EbayClient, Endpoints, SecretStore, StoredToken, Use
 from tests.support.cli import run_cli
 from tests.support.contracts import validate_response
 from tests.support.ebay import FAST_RETRY, run
-from tests.support.hostile import HostileServer, hostile  # noqa: F401  (fixture)
+from tests.support.hostile import HostileServer
 
 NUMBER = "284460198823"
 ENDS = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)

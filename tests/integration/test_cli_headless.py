@@ -1,6 +1,5 @@
 """A running `sniper-app --headless` picks up another process's `snipe add` and stops cleanly on SIGTERM."""
 
-# ruff: noqa: F811
 from __future__ import annotations
 
 import json
@@ -11,9 +10,8 @@ import sys
 import time
 from typing import Any
 
-from tests.support.cli import poll
-from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.cli_sim import CliSim
+from tests.support.wait import wait_until
 
 
 def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
@@ -47,7 +45,7 @@ def _poll_finished(cli: CliSim, snipe_id: int, deadline_s: float) -> dict[str, A
         found = [s for s in cli.ok_json("snipe", "list") if s["id"] == snipe_id]
         return found[0] if found and found[0]["status"] in ("WON", "LOST", "FAILED", "MISSED", "SKIPPED") else None
 
-    found: dict[str, Any] = poll(finished, deadline_s, "the snipe to finish")
+    found: dict[str, Any] = wait_until(finished, deadline_s, "the snipe to finish")
     return found
 
 def test_headless_engine_schedules_a_snipe_added_from_another_process_and_stops_on_sigterm(cli: CliSim) -> None:
@@ -62,7 +60,7 @@ def test_headless_engine_schedules_a_snipe_added_from_another_process_and_stops_
         def scheduled() -> bool:
             return any(s["id"] == snipe_id and s["status"] == "SCHEDULED" for s in cli.ok_json("snipe", "list"))
 
-        poll(scheduled, 5.0, "the running engine to schedule the new snipe")
+        wait_until(scheduled, 5.0, "the running engine to schedule the new snipe")
         assert time.monotonic() - added < 5.0
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -93,7 +91,7 @@ def test_demo_runs_apart_from_real_data_and_other_commands_reach_it(cli: CliSim)
         watched = json.loads(_run(["--demo", "watchlist", "list", "--json"], env))
         item = [w for w in watched if w["snipeable"]][-1]["item"]
         _run(["--demo", "snipe", "add", item, "500"], env)
-        poll(
+        wait_until(
             lambda: json.loads(_run(["--demo", "snipe", "list", "--json"], env))[0]["status"] == "SCHEDULED",
             5.0, "the demo engine to schedule the snipe",
         )

@@ -1,6 +1,5 @@
 """The command line against hostile input and a damaged disk: one sentence, the right exit code, nothing lost."""
 
-# ruff: noqa: F811
 from __future__ import annotations
 
 import hashlib
@@ -21,8 +20,7 @@ from hypothesis import strategies as st
 
 from sniper_app.store import Store
 from tests.support.cli import run_cli
-from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.cli_sim import CliSim
 
 # A title that would retitle the terminal, clear the screen, move the cursor and reverse the text.
 HOSTILE_TITLE = "Lens \x1b]0;pwned\x07\x1b[2J\x1b[H\rfake\u202eelif\x9b31m"

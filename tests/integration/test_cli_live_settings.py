@@ -9,9 +9,9 @@ from typing import Any
 
 from sniper_app.simulator import SimulatorServer
 from tests.integration.test_cli_headless import _start, _wait_line
-from tests.support.cli import poll, run_cli
-from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.cli import run_cli
+from tests.support.cli_sim import CliSim
+from tests.support.wait import wait_until
 
 LIVE_NOTE = "A running Sniper applies it within seconds."
 RESTART_NOTE = "A running Sniper keeps the old value until it restarts."
@@ -28,7 +28,7 @@ def _last_offset_ms(app: CliSim) -> float | None:
     return float(points[-1]["offset_ms"]) if points else None
 
 
-def test_config_set_reaches_a_running_headless_engine_within_seconds(cli: CliSim) -> None:  # noqa: F811
+def test_config_set_reaches_a_running_headless_engine_within_seconds(cli: CliSim) -> None:
     # The time server comes from the settings file here (a SNIPER_TIME_SERVER variable would win over it).
     cli.env = {k: v for k, v in cli.env.items() if k != "SNIPER_TIME_SERVER"}
     host, port = cli.sim.sntp_address
@@ -39,7 +39,7 @@ def test_config_set_reaches_a_running_headless_engine_within_seconds(cli: CliSim
     proc = _start(["--headless"], cli.env)
     try:
         _wait_line(proc, "Sniper engine running")
-        poll(lambda: _last_offset_ms(cli) is not None, 15.0, "the engine's first clock measurement")
+        wait_until(lambda: _last_offset_ms(cli) is not None, 15.0, "the engine's first clock measurement")
         offset = _last_offset_ms(cli)
         assert offset is not None
         assert abs(offset) < 1000
@@ -48,16 +48,20 @@ def test_config_set_reaches_a_running_headless_engine_within_seconds(cli: CliSim
         assert changed.returncode == 0, changed.stderr
         assert changed.stdout.strip() == "watchlist_sync_minutes = 1"
         assert changed.stderr.strip() == LIVE_NOTE
-        poll(lambda: "the watch list now syncs every 1 min" in _log(cli), 5.0, "the engine to take the new period")
+        wait_until(
+            lambda: "the watch list now syncs every 1 min" in _log(cli), 5.0, "the engine to take the new period"
+        )
 
         assert cli.run("config", "set", "time_server", f"127.0.0.1:{other.sntp_address[1]}").returncode == 0
         # The metrics file the engine leaves every few seconds shows the new server's clock.
-        poll(lambda: abs((_last_offset_ms(cli) or 0.0) - 30_000) < 1000, 15.0, "the offset from the new time server")
+        wait_until(
+            lambda: abs((_last_offset_ms(cli) or 0.0) - 30_000) < 1000, 15.0, "the offset from the new time server"
+        )
 
         waits = cli.run("config", "set", "start_minimized", "true")
         assert waits.returncode == 0, waits.stderr
         assert waits.stderr.strip() == RESTART_NOTE
-        poll(lambda: "take effect when Sniper restarts: start_minimized" in _log(cli), 5.0, "the restart note")
+        wait_until(lambda: "take effect when Sniper restarts: start_minimized" in _log(cli), 5.0, "the restart note")
     finally:
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=20)

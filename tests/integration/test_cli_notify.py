@@ -10,17 +10,16 @@ import pytest
 
 from sniper_app.simulator import SimulatorServer
 from tests.support.cli import run_cli
-from tests.support.simulator import sim  # noqa: F401  (fixture)
 from tests.support.smtp import smtp_server
 
 
-def postmark_env(sim: SimulatorServer, token: str = "POSTMARK_API_TEST") -> dict[str, str]:  # noqa: F811, S107
+def postmark_env(sim: SimulatorServer, token: str = "POSTMARK_API_TEST") -> dict[str, str]:  # noqa: S107
     return {"SNIPER_EMAIL_BACKEND": "postmark", "SNIPER_POSTMARK_URL": sim.base_url,
             "SNIPER_POSTMARK_TOKEN": token, "SNIPER_EMAIL_TO": "me@example.com"}
 
 
 @pytest.mark.usefixtures("isolated_dirs")
-def test_notify_test_sends_through_postmark(sim: SimulatorServer) -> None:  # noqa: F811
+def test_notify_test_sends_through_postmark(sim: SimulatorServer) -> None:
     result = run_cli("notify", "test", env=postmark_env(sim))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "A test email was sent to me@example.com through postmark."
@@ -29,7 +28,7 @@ def test_notify_test_sends_through_postmark(sim: SimulatorServer) -> None:  # no
 
 
 @pytest.mark.usefixtures("isolated_dirs")
-def test_a_refused_token_exits_1_with_postmarks_reason(sim: SimulatorServer) -> None:  # noqa: F811
+def test_a_refused_token_exits_1_with_postmarks_reason(sim: SimulatorServer) -> None:
     token = "wrong-token-5150-abc"
     result = run_cli("notify", "test", "--json", env=postmark_env(sim, token))
     assert result.returncode == 1

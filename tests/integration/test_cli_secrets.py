@@ -1,7 +1,6 @@
 """A machine with no OS keyring: the README's demo still links, and a real account's sign-in lives in the
 encrypted secrets file, with each bad case one sentence, a non-zero exit and the file left as it was."""
 
-# ruff: noqa: F811
 from __future__ import annotations
 
 import json
@@ -15,8 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sniper_app.ebay.secretfile import SECRETS_FILE
-from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.cli_sim import CliSim
 
 NO_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
 

@@ -1,6 +1,5 @@
 """`sniper-app snipe …`, `group …` and `history` as subprocesses against the simulator."""
 
-# ruff: noqa: F811
 from __future__ import annotations
 
 import json
@@ -8,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.cli_sim import CliSim
 
 
 @pytest.fixture

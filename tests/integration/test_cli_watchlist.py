@@ -1,10 +1,8 @@
 """`sniper-app watchlist sync|list` against the simulator's Trading watch list."""
 
-# ruff: noqa: F811
 from __future__ import annotations
 
-from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.cli_sim import CliSim
 
 
 def test_sync_lists_the_watch_list_and_drops_unwatched_items_but_not_their_snipes(cli: CliSim) -> None:

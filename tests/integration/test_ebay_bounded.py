@@ -1,6 +1,5 @@
 """Reply bodies are read with a cap on their decoded size: a gzip bomb or a huge body costs bounded memory."""
 
-# ruff: noqa: F811
 from __future__ import annotations
 
 import asyncio
@@ -18,7 +17,7 @@ from hypothesis import strategies as st
 
 from sniper_app.ebay import BadResponse
 from sniper_app.ebay.bounded import MAX_REPLY_BYTES, read_bounded
-from tests.support.hostile import HostileServer, hostile  # noqa: F401  (fixture)
+from tests.support.hostile import HostileServer
 
 ITEM_PATH = "/buy/browse/v1/item/v1|123456789012|0"
 TRADING_PATH = "/ws/api.dll"

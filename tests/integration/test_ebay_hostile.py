@@ -1,7 +1,6 @@
 """Hostile replies from a scripted loopback server: always a typed error, never a crash or a wrong amount."""
 
 # The simulator/hostile fixtures are imported by name, so test parameters share it.
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -31,7 +30,7 @@ from sniper_app.ebay import (
 from sniper_app.engine.sync import sync_watchlist
 from sniper_app.store import Store
 from tests.support.ebay import FAST_RETRY, run
-from tests.support.hostile import HostileServer, hostile  # noqa: F401  (fixture)
+from tests.support.hostile import HostileServer
 
 pytestmark = pytest.mark.usefixtures("isolated_dirs")
 

@@ -1,7 +1,6 @@
 """The eBay client against the simulator over real HTTP: OAuth, Browse, Offer, Trading, faults, clock."""
 
 # The simulator/hostile fixtures are imported by name, so test parameters share it.
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -34,7 +33,6 @@ from sniper_app.ebay.clock_offset import offset_from_server_time
 from sniper_app.simulator import SimulatorServer
 from tests.support.contracts import validate_request_body
 from tests.support.ebay import consent_redirect, ctl, link, make_client, run
-from tests.support.simulator import sim  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.usefixtures("isolated_dirs")
 

@@ -11,8 +11,8 @@ import httpx
 from sniper_app.domain.history import HistoryAction
 from sniper_app.engine.bus import AuctionEndingSoon, SnipeAtRisk
 from sniper_app.simulator import SimulatorServer
-from tests.support.engine import rig, wait_for, wait_status
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.engine import rig, wait_status
+from tests.support.wait import wait_until_async
 
 DONE = {"WON", "LOST", "FAILED", "MISSED", "CANCELLED", "SKIPPED"}
 
@@ -31,7 +31,7 @@ class RecordingKeepAwake:
         self.held = wanted
 
 
-def test_ending_soon_is_told_once_and_only_within_the_horizon(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+def test_ending_soon_is_told_once_and_only_within_the_horizon(sim: SimulatorServer, tmp_path: Path) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             r.settings = r.settings.model_copy(update={"notify_ending_minutes": 30})
@@ -40,11 +40,11 @@ def test_ending_soon_is_told_once_and_only_within_the_horizon(sim: SimulatorServ
             engine = r.engine(keepawake=RecordingKeepAwake())
             await engine.start()
             try:
-                await wait_for(lambda: any(isinstance(e, AuctionEndingSoon) for e in r.events), 5, "a warning")
+                await wait_until_async(lambda: any(isinstance(e, AuctionEndingSoon) for e in r.events), 5, "a warning")
                 # A snipe added afterwards is warned about by a later heartbeat: by then the first warning
                 # has had its chance to repeat.
                 added = r.snipe(sim.create_auction("Added", "10.00", ends_in=25 * 60), "40.00")
-                await wait_for(
+                await wait_until_async(
                     lambda: any(isinstance(e, AuctionEndingSoon) and e.snipe_id == added for e in r.events),
                     5, "the warning for the added snipe",
                 )
@@ -57,7 +57,7 @@ def test_ending_soon_is_told_once_and_only_within_the_horizon(sim: SimulatorServ
     asyncio.run(main())
 
 
-def test_keep_awake_is_held_only_while_a_snipe_is_due(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+def test_keep_awake_is_held_only_while_a_snipe_is_due(sim: SimulatorServer, tmp_path: Path) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             keep = RecordingKeepAwake()
@@ -65,9 +65,9 @@ def test_keep_awake_is_held_only_while_a_snipe_is_due(sim: SimulatorServer, tmp_
             engine = r.engine(keepawake=keep, keepawake_ahead_s=60.0)
             await engine.start()
             try:
-                await wait_for(lambda: keep.held, 5, "the machine to be held awake")
+                await wait_until_async(lambda: keep.held, 5, "the machine to be held awake")
                 await wait_status(r, pk, DONE, 10)
-                await wait_for(lambda: not keep.held, 5, "the hold to be released")
+                await wait_until_async(lambda: not keep.held, 5, "the hold to be released")
             finally:
                 await engine.stop()
             assert keep.calls[:2] == [True, False]
@@ -76,7 +76,7 @@ def test_keep_awake_is_held_only_while_a_snipe_is_due(sim: SimulatorServer, tmp_
     asyncio.run(main())
 
 
-def test_paused_snipes_do_not_fire_and_resume_rearms_them(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+def test_paused_snipes_do_not_fire_and_resume_rearms_them(sim: SimulatorServer, tmp_path: Path) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             skipped = r.snipe(sim.create_auction("Paused through its end", "10.00", ends_in=4.0), "40.00", lead=1.0)
@@ -86,7 +86,7 @@ def test_paused_snipes_do_not_fire_and_resume_rearms_them(sim: SimulatorServer, 
             try:
                 engine.paused = True
                 ended = float(sim.auction(r.get(skipped).legacy_item_id)["end_epoch"])
-                await wait_for(lambda: sim.now() > ended + 0.2, 8, "the first auction to end while paused")
+                await wait_until_async(lambda: sim.now() > ended + 0.2, 8, "the first auction to end while paused")
                 engine.paused = False
                 await wait_status(r, skipped, DONE, 5)
                 await wait_status(r, resumed, DONE, 10)
@@ -99,7 +99,7 @@ def test_paused_snipes_do_not_fire_and_resume_rearms_them(sim: SimulatorServer, 
     asyncio.run(main())
 
 
-def test_watch_list_is_synced_at_start_and_then_periodically(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+def test_watch_list_is_synced_at_start_and_then_periodically(sim: SimulatorServer, tmp_path: Path) -> None:
     from sniper_app.engine.bus import WatchlistSynced
 
     async def main() -> None:
@@ -111,9 +111,9 @@ def test_watch_list_is_synced_at_start_and_then_periodically(sim: SimulatorServe
                 def watched() -> set[str]:
                     return {str(w.legacy_item_id) for w in r.store.list_watch_items(r.user_id)}
 
-                await wait_for(lambda: str(first["legacy_item_id"]) in watched(), 5, "the sync at start")
+                await wait_until_async(lambda: str(first["legacy_item_id"]) in watched(), 5, "the sync at start")
                 later = sim.create_auction("Watched later", "10.00", ends_in=3600, watched_by=["demo"])
-                await wait_for(lambda: str(later["legacy_item_id"]) in watched(), 5, "a periodic sync")
+                await wait_until_async(lambda: str(later["legacy_item_id"]) in watched(), 5, "a periodic sync")
             finally:
                 await engine.stop()
             assert sum(isinstance(e, WatchlistSynced) and e.error is None for e in r.events) >= 2
@@ -128,7 +128,7 @@ class SleepyMachine(RecordingKeepAwake):
 
 
 def test_a_health_check_before_the_fire_announces_a_snipe_at_risk(
-    sim: SimulatorServer, tmp_path: Path  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path
 ) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
@@ -136,7 +136,7 @@ def test_a_health_check_before_the_fire_announces_a_snipe_at_risk(
             engine = r.engine(keepawake=SleepyMachine(), health_ahead_s=(5.0,))
             await engine.start()
             try:
-                await wait_for(lambda: any(isinstance(e, SnipeAtRisk) for e in r.events), 10, "the warning")
+                await wait_until_async(lambda: any(isinstance(e, SnipeAtRisk) for e in r.events), 10, "the warning")
                 await wait_status(r, pk, DONE, 15)
             finally:
                 await engine.stop()
@@ -151,7 +151,7 @@ def test_a_health_check_before_the_fire_announces_a_snipe_at_risk(
     asyncio.run(main())
 
 
-def test_a_healthy_snipe_is_not_announced(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+def test_a_healthy_snipe_is_not_announced(sim: SimulatorServer, tmp_path: Path) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             pk = r.snipe(sim.create_auction("Lamp", "10.00", ends_in=9.0), "40.00", lead=1.0)
@@ -168,7 +168,7 @@ def test_a_healthy_snipe_is_not_announced(sim: SimulatorServer, tmp_path: Path) 
 
 
 def test_the_health_check_names_a_sign_in_ebay_no_longer_accepts(
-    sim: SimulatorServer, tmp_path: Path  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path
 ) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
@@ -179,7 +179,7 @@ def test_the_health_check_names_a_sign_in_ebay_no_longer_accepts(
                 httpx.post(f"{sim.base_url}/_sim/tokens/{what}", json={"user": "demo"}, timeout=10).raise_for_status()
             await engine.start()
             try:
-                await wait_for(lambda: any(isinstance(e, SnipeAtRisk) for e in r.events), 15, "the warning")
+                await wait_until_async(lambda: any(isinstance(e, SnipeAtRisk) for e in r.events), 15, "the warning")
             finally:
                 await engine.stop()
             [risk] = [e for e in r.events if isinstance(e, SnipeAtRisk)]

@@ -19,8 +19,8 @@ from sniper_app.domain.rules import AUTO_LEAD
 from sniper_app.ebay import Transient
 from sniper_app.engine.autolead import latest_lead_choice
 from sniper_app.simulator import SimulatorServer
-from tests.support.engine import Rig, new_client, rig, wait_for, wait_status
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.engine import Rig, new_client, rig, wait_status
+from tests.support.wait import wait_until, wait_until_async
 
 DONE = {"WON", "LOST", "FAILED", "MISSED", "CANCELLED", "SKIPPED"}
 ITEM_READS = r"^/buy/browse/v1/item/"
@@ -29,8 +29,7 @@ ITEM_READS = r"^/buy/browse/v1/item/"
 def _freeze_loop_until(server: SimulatorServer, sim_instant: float) -> float:
     """Block the loop's thread (as a frozen window does) until the simulator's clock reads ``sim_instant``;
     returns the simulator's time when the loop is free again."""
-    while server.now() < sim_instant:
-        time.sleep(0.01)
+    wait_until(lambda: server.now() >= sim_instant, 60, f"the simulator clock to read {sim_instant}", interval_s=0.01)
     return server.now()
 
 
@@ -47,14 +46,14 @@ async def _handed_over(r: Rig, title: str) -> AsyncIterator[tuple[dict[str, Any]
     engine = r.engine()
     await engine.start()
     try:
-        await wait_for(lambda: r.sim.now() >= auction["end_epoch"] - 3.5, 10, "2.5 s before the fire")
+        await wait_until_async(lambda: r.sim.now() >= auction["end_epoch"] - 3.5, 10, "2.5 s before the fire")
         yield auction, pk
         await wait_status(r, pk, DONE, 10)
     finally:
         await engine.stop()
 
 
-def test_the_bid_leaves_while_the_loop_is_frozen(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+def test_the_bid_leaves_while_the_loop_is_frozen(sim: SimulatorServer, tmp_path: Path) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             async with _handed_over(r, "Frozen window") as (auction, pk):
@@ -69,7 +68,7 @@ def test_the_bid_leaves_while_the_loop_is_frozen(sim: SimulatorServer, tmp_path:
 
 
 def test_a_cancel_after_the_hand_over_sends_nothing_even_with_the_loop_frozen(
-    sim: SimulatorServer, tmp_path: Path  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path
 ) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
@@ -84,7 +83,7 @@ def test_a_cancel_after_the_hand_over_sends_nothing_even_with_the_loop_frozen(
 
 
 def test_a_cancel_after_the_claim_is_refused_and_the_bid_is_placed(
-    sim: SimulatorServer, tmp_path: Path  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path
 ) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
@@ -93,7 +92,7 @@ def test_a_cancel_after_the_claim_is_refused_and_the_bid_is_placed(
             engine = r.engine()
             await engine.start()
             try:
-                await wait_for(lambda: r.get(pk).status != "SCHEDULED", 10, "the claim")
+                await wait_until_async(lambda: r.get(pk).status != "SCHEDULED", 10, "the claim")
                 with pytest.raises(IllegalTransition, match="already been sent"):
                     r.store.cancel(pk)
                 await wait_status(r, pk, DONE, 10)
@@ -106,7 +105,7 @@ def test_a_cancel_after_the_claim_is_refused_and_the_bid_is_placed(
 
 
 def test_an_edit_of_the_maximum_after_the_hand_over_is_what_ebay_gets(
-    sim: SimulatorServer, tmp_path: Path  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path
 ) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
@@ -121,7 +120,7 @@ def test_an_edit_of_the_maximum_after_the_hand_over_is_what_ebay_gets(
     asyncio.run(main())
 
 
-def test_a_dripping_item_read_does_not_hold_the_bid_back(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+def test_a_dripping_item_read_does_not_hold_the_bid_back(sim: SimulatorServer, tmp_path: Path) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             auction = sim.create_auction("Dripping preflight", "10.00", ends_in=7.0)
@@ -146,7 +145,7 @@ def test_a_dripping_item_read_does_not_hold_the_bid_back(sim: SimulatorServer, t
     asyncio.run(main())
 
 
-def test_a_dripping_reply_ends_at_the_total_deadline(sim: SimulatorServer) -> None:  # noqa: F811
+def test_a_dripping_reply_ends_at_the_total_deadline(sim: SimulatorServer) -> None:
     async def main() -> None:
         auction = sim.create_auction("Drip", "10.00", ends_in=600.0)
         sim.add_fault(ITEM_READS, "drip", method="GET", count=10, drip_s=0.3)
@@ -163,7 +162,7 @@ def test_a_dripping_reply_ends_at_the_total_deadline(sim: SimulatorServer) -> No
     asyncio.run(main())
 
 
-def test_an_automatic_lead_is_chosen_recorded_and_kept(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+def test_an_automatic_lead_is_chosen_recorded_and_kept(sim: SimulatorServer, tmp_path: Path) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             sim.set_network(latency_ms=40, jitter_ms=4)

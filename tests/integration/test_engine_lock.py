@@ -1,7 +1,6 @@
 """One engine per data folder, with real processes: a second one is refused with the first one's pid, the
 command line keeps working beside it, and after a kill the next start knows the previous engine died."""
 
-# ruff: noqa: F811
 from __future__ import annotations
 
 import os
@@ -11,8 +10,7 @@ import sys
 
 from tests.integration.test_cli_headless import _start, _wait_line
 from tests.support.cli import run_cli
-from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.cli_sim import CliSim
 
 
 def _refused(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -11,10 +11,9 @@ from sniper_app.domain.history import HistoryAction
 from sniper_app.engine.bus import SnipeStatusChanged
 from sniper_app.simulator import SimulatorServer
 from tests.support.engine import rig, wait_status
-from tests.support.simulator import sim  # noqa: F401  (fixture)
 
 
-def test_win_lose_and_skip_in_one_run(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+def test_win_lose_and_skip_in_one_run(sim: SimulatorServer, tmp_path: Path) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             win = sim.create_auction("Win me", "10.00", ends_in=5.0, rivals=[{"max": "20.00", "before_end": 3.0}])
@@ -85,7 +84,7 @@ def test_win_lose_and_skip_in_one_run(sim: SimulatorServer, tmp_path: Path) -> N
 
 
 def test_auction_ended_early_by_the_seller_fails_with_a_reason_and_no_bid(
-    sim: SimulatorServer,  # noqa: F811
+    sim: SimulatorServer,
     tmp_path: Path,
 ) -> None:
     async def main() -> None:

@@ -8,14 +8,14 @@ from pathlib import Path
 
 from sniper_app.domain.history import HistoryAction
 from sniper_app.simulator import SimulatorServer
-from tests.support.engine import rig, wait_for, wait_status
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.engine import rig, wait_status
+from tests.support.wait import wait_until_async
 
 DONE = {"WON", "LOST", "FAILED", "MISSED", "CANCELLED", "SKIPPED"}
 
 
 def test_second_engine_reschedules_and_passed_fires_become_missed(
-    sim: SimulatorServer, tmp_path: Path  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path
 ) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
@@ -29,7 +29,7 @@ def test_second_engine_reschedules_and_passed_fires_become_missed(
             await first.stop()  # the app closes; the second engine must find everything in the database
             p_missed = r.snipe(missed, "40.00", lead=1.0)
             p_now = r.snipe(fire_now, "40.00", lead=4.0)  # its fire instant passes while no engine runs
-            await wait_for(lambda: sim.now() > missed["end_epoch"] - 0.5, 5, "the missed fire instant to pass")
+            await wait_until_async(lambda: sim.now() > missed["end_epoch"] - 0.5, 5, "the missed fire instant to pass")
             second = r.engine()
             await second.start()
             try:
@@ -49,7 +49,7 @@ def test_second_engine_reschedules_and_passed_fires_become_missed(
     asyncio.run(main())
 
 
-def test_wall_clock_jump_reschedules_everything(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+def test_wall_clock_jump_reschedules_everything(sim: SimulatorServer, tmp_path: Path) -> None:
     shift = [0.0]
 
     def wall() -> float:
@@ -63,7 +63,7 @@ def test_wall_clock_jump_reschedules_everything(sim: SimulatorServer, tmp_path: 
             await engine.start()
             try:
                 shift[0] = 3600.0  # as after a suspend of an hour
-                await wait_for(lambda: engine.jumps == 1, 3, "the jump to be noticed")
+                await wait_until_async(lambda: engine.jumps == 1, 3, "the jump to be noticed")
                 snipe = await wait_status(r, pk, DONE, 9)
             finally:
                 await engine.stop()

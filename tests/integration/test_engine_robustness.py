@@ -12,8 +12,8 @@ from sniper_app.domain.errors import IllegalTransition
 from sniper_app.domain.history import HistoryAction
 from sniper_app.engine.bus import SnipeWarning
 from sniper_app.simulator import SimulatorServer
-from tests.support.engine import rig, wait_for, wait_status
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.engine import rig, wait_status
+from tests.support.wait import wait_until_async
 
 DONE = {"WON", "LOST", "FAILED", "MISSED", "CANCELLED", "SKIPPED"}
 
@@ -24,7 +24,7 @@ def _revoke_sign_in(server: SimulatorServer) -> None:
         httpx.post(f"{server.base_url}/_sim/tokens/{what}", json={"user": "demo"}, timeout=10).raise_for_status()
 
 
-def test_cancel_one_second_before_fire_sends_nothing(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+def test_cancel_one_second_before_fire_sends_nothing(sim: SimulatorServer, tmp_path: Path) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             cancelled = sim.create_auction("Cancel me", "10.00", ends_in=4.0)
@@ -35,7 +35,7 @@ def test_cancel_one_second_before_fire_sends_nothing(sim: SimulatorServer, tmp_p
             await engine.start()
             try:
                 fire_at = cancelled["end_epoch"] - 1.0
-                await wait_for(lambda: sim.now() >= fire_at - 1.0, 5, "one second before the fire")
+                await wait_until_async(lambda: sim.now() >= fire_at - 1.0, 5, "one second before the fire")
                 r.store.cancel(p_cancel)  # as the CLI would, in the database
                 # The other one: a cancel after the hand-over is refused with a sentence, and the bid goes out.
                 await wait_status(r, p_late, {"PLACING", "PLACED", *DONE}, 6)
@@ -54,7 +54,7 @@ def test_cancel_one_second_before_fire_sends_nothing(sim: SimulatorServer, tmp_p
     asyncio.run(main())
 
 
-def test_group_first_win_cancels_the_rest(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+def test_group_first_win_cancels_the_rest(sim: SimulatorServer, tmp_path: Path) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             group = r.store.create_group(r.user_id, "one lamp", target_wins=1)
@@ -85,7 +85,7 @@ def test_group_first_win_cancels_the_rest(sim: SimulatorServer, tmp_path: Path) 
 
 @pytest.mark.parametrize("kind", ["status", "timeout", "rate_limit"])
 def test_transient_failure_at_fire_is_retried_before_the_end(
-    sim: SimulatorServer, tmp_path: Path, kind: str  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, kind: str
 ) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
@@ -111,7 +111,7 @@ def test_transient_failure_at_fire_is_retried_before_the_end(
 
 @pytest.mark.parametrize("offset", [3.0, -3.0])
 def test_bid_arrives_at_end_minus_lead_on_a_skewed_ebay_clock(
-    sim: SimulatorServer, tmp_path: Path, offset: float  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, offset: float
 ) -> None:
     sim.set_clock_offset(offset)
 
@@ -134,7 +134,7 @@ def test_bid_arrives_at_end_minus_lead_on_a_skewed_ebay_clock(
     asyncio.run(main())
 
 
-def test_token_expiring_just_before_the_fire_is_renewed(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+def test_token_expiring_just_before_the_fire_is_renewed(sim: SimulatorServer, tmp_path: Path) -> None:
     httpx.post(sim.base_url + "/_sim/config", json={"access_token_ttl_s": 3.0}).raise_for_status()
 
     async def main() -> None:
@@ -159,7 +159,7 @@ def test_token_expiring_just_before_the_fire_is_renewed(sim: SimulatorServer, tm
 
 
 def test_dead_refresh_token_warns_at_once_and_loses_no_snipe_silently(
-    sim: SimulatorServer,  # noqa: F811
+    sim: SimulatorServer,
     tmp_path: Path,
 ) -> None:
     from datetime import UTC, datetime, timedelta
@@ -181,7 +181,7 @@ def test_dead_refresh_token_warns_at_once_and_loses_no_snipe_silently(
             engine = r.engine()
             await engine.start()
             try:
-                await wait_for(
+                await wait_until_async(
                     lambda: any(isinstance(e, AccountStateChanged) and e.state == "needs_relink" for e in r.events),
                     6, "the account warning",
                 )
@@ -202,7 +202,7 @@ def test_dead_refresh_token_warns_at_once_and_loses_no_snipe_silently(
 
 
 def test_sign_in_revoked_behind_our_back_is_found_at_the_fire_and_reported(
-    sim: SimulatorServer,  # noqa: F811
+    sim: SimulatorServer,
     tmp_path: Path,
 ) -> None:
     from sniper_app.engine.bus import AccountStateChanged

@@ -17,8 +17,8 @@ from sniper_app.engine.bus import SettingsApplied
 from sniper_app.engine.engine import Engine
 from sniper_app.engine.live_settings import SettingsWatch
 from sniper_app.simulator import SimulatorServer
-from tests.support.engine import rig, wait_for
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.engine import rig
+from tests.support.wait import wait_until_async
 
 
 def _sync_trigger(engine: Engine) -> IntervalTrigger:
@@ -29,7 +29,7 @@ def _sync_trigger(engine: Engine) -> IntervalTrigger:
 
 
 def test_applied_settings_reach_the_client_the_clock_the_sync_and_the_history(
-    sim: SimulatorServer, tmp_path: Path  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path
 ) -> None:
     other = SimulatorServer(host="127.0.0.1", port=0, sntp_port=0, clock_offset=30.0)
     other.start()
@@ -54,7 +54,9 @@ def test_applied_settings_reach_the_client_the_clock_the_sync_and_the_history(
                 converted = (await engine.client.get_item_by_legacy_id(legacy)).converted_price
                 assert converted is not None
                 assert converted.currency == "GBP"
-                await wait_for(lambda: abs(engine.clock.offset_s - 30.0) < 1.0, 10, "the offset of the new server")
+                await wait_until_async(
+                    lambda: abs(engine.clock.offset_s - 30.0) < 1.0, 10, "the offset of the new server"
+                )
                 assert _sync_trigger(engine).interval == timedelta(minutes=1)
                 next_sync = engine.scheduler.get_job("sync").next_run_time  # type: ignore[union-attr]
                 assert next_sync - datetime.now(UTC) <= timedelta(minutes=1)
@@ -78,7 +80,7 @@ def test_applied_settings_reach_the_client_the_clock_the_sync_and_the_history(
 
 
 def test_a_running_engine_follows_the_settings_file_and_the_environment_still_wins(
-    sim: SimulatorServer, tmp_path: Path, caplog: pytest.LogCaptureFixture  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="sniper_app.engine.live_settings")
     async def main() -> None:
@@ -98,7 +100,7 @@ def test_a_running_engine_follows_the_settings_file_and_the_environment_still_wi
                 # Another process's 'config set', as it writes the file.
                 save_settings({"watchlist_sync_minutes": 1, "marketplace": "EBAY_GB",
                                "data_dir": str(tmp_path / "elsewhere")}, path)
-                await wait_for(lambda: engine.settings.watchlist_sync_minutes == 1, 5, "the new sync period")
+                await wait_until_async(lambda: engine.settings.watchlist_sync_minutes == 1, 5, "the new sync period")
                 assert _sync_trigger(engine).interval == timedelta(minutes=1)
                 assert engine.settings.marketplace == "EBAY_DE"  # SNIPER_MARKETPLACE overrides the file
                 assert engine.settings.data_dir == tmp_path  # the open database stays where it is
@@ -107,11 +109,11 @@ def test_a_running_engine_follows_the_settings_file_and_the_environment_still_wi
                 # A hand edit the app cannot use changes nothing and stops nothing; the next good one arrives.
                 edited = json.loads(path.read_text(encoding="utf-8")) | {"watchlist_sync_minutes": 0}
                 path.write_text(json.dumps(edited), encoding="utf-8")
-                await wait_for(lambda: "were not applied" in caplog.text, 5, "the refusal in the log")
+                await wait_until_async(lambda: "were not applied" in caplog.text, 5, "the refusal in the log")
                 assert "watchlist_sync_minutes" in caplog.text
                 assert engine.settings.watchlist_sync_minutes == 1
                 save_settings({"watchlist_sync_minutes": 2, "history_retention_days": 7}, path)
-                await wait_for(lambda: engine.settings.watchlist_sync_minutes == 2, 5, "the next good change")
+                await wait_until_async(lambda: engine.settings.watchlist_sync_minutes == 2, 5, "the next good change")
                 assert r.store.retention == timedelta(days=7)
             finally:
                 await engine.stop()

@@ -1,29 +1,19 @@
 """The engine process killed with SIGKILL in the middle of a burst, then started again."""
 
-# ruff: noqa: F811
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sniper_app.store import Store
-from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.cli_sim import CliSim
+from tests.support.wait import wait_until
 
 FINAL = {"WON", "LOST", "FAILED", "CANCELLED", "MISSED", "SKIPPED"}
 
-
-def _until(condition: Callable[[], bool], deadline_s: float, what: str) -> None:
-    end = time.monotonic() + deadline_s
-    while not condition():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def _headless(cli: CliSim) -> subprocess.Popen[str]:
@@ -60,7 +50,7 @@ def test_sigkill_mid_burst_loses_no_snipe_and_bids_none_twice(cli: CliSim) -> No
 
         first = _headless(cli)
         try:
-            _until(lambda: all(status(n) in {"PLACED", *FINAL} for n in ("before-1", "before-2")), 15,
+            wait_until(lambda: all(status(n) in {"PLACED", *FINAL} for n in ("before-1", "before-2")), 15,
                    "the first two bids")
         finally:
             first.send_signal(signal.SIGKILL)
@@ -68,11 +58,11 @@ def test_sigkill_mid_burst_loses_no_snipe_and_bids_none_twice(cli: CliSim) -> No
         assert first.returncode == -signal.SIGKILL
         # Let the two "dead" auctions end while nothing runs (the simulator's clock drives this).
         dead_end = max(float(auctions[n]["end_epoch"]) for n in ("dead-1", "dead-2"))
-        _until(lambda: cli.sim.now() > dead_end + 0.2, 15, "the dead auctions to end")
+        wait_until(lambda: cli.sim.now() > dead_end + 0.2, 15, "the dead auctions to end")
 
         second = _headless(cli)
         try:
-            _until(lambda: all(status(n) in FINAL for n in ids), 30, "every snipe to finish")
+            wait_until(lambda: all(status(n) in FINAL for n in ids), 30, "every snipe to finish")
         finally:
             second.send_signal(signal.SIGTERM)
             _out, err = second.communicate(timeout=20)

@@ -13,10 +13,8 @@ import pytest
 
 from sniper_app.engine.fire import Firer, FireRequest, FireResult
 from sniper_app.simulator import SimulatorServer
-from tests.support.arrival_server import ArrivalServer, Reply, arrival, firer, self_signed
-from tests.support.simulator import sim  # noqa: F401  (fixture)
-
-__all__ = ["arrival", "firer"]  # fixtures
+from tests.support.arrival_server import ArrivalServer, Reply, self_signed
+from tests.support.wait import wait_until
 
 TOKEN = "v^1.1#i^1#secret-bearer-token-for-tests"
 
@@ -35,13 +33,6 @@ def _req(server: ArrivalServer, fire_id: str = "a", in_s: float = 0.3, **kw: obj
     fields.update(kw)
     return FireRequest(**fields)  # type: ignore[arg-type]
 
-
-def _wait(cond: object, timeout_s: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not cond():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not reached")
-        time.sleep(0.005)
 
 
 def test_the_exact_request_arrives_and_the_reply_is_parsed(arrival: ArrivalServer, firer: Firer) -> None:
@@ -174,7 +165,7 @@ def test_cancel_during_the_approach_still_wins_when_before_the_send(arrival: Arr
     # Inside the approach window a connection is already reserved for the fire: cancelling must still stop it.
     req = _req(arrival, "close", in_s=0.25)
     future = firer.schedule(req)
-    _wait(lambda: time.time() >= req.send_at - 0.1, 2)
+    wait_until(lambda: time.time() >= req.send_at - 0.1, 2, "the approach window", interval_s=0.005)
     assert firer.cancel("close") is True
     assert future.result(1).outcome == "cancelled"
     sentinel = firer.schedule(_req(arrival, "sentinel", in_s=0.2)).result(10)
@@ -212,7 +203,10 @@ def test_cancel_racing_the_send_never_both_cancels_and_sends(arrival: ArrivalSer
 
 def test_a_stale_keep_alive_connection_is_replaced_before_the_send(arrival: ArrivalServer, firer: Firer) -> None:
     firer.warm(arrival.url, count=1)
-    _wait(lambda: arrival.open_connections() >= 1 and firer.idle_connections(arrival.url) >= 1)
+    wait_until(
+        lambda: arrival.open_connections() >= 1 and firer.idle_connections(arrival.url) >= 1, 5,
+        "a warm connection", interval_s=0.005,
+    )
     opened = arrival.accepted
     assert arrival.drop_idle() >= 1  # the server's idle timeout strikes
     result = firer.schedule(_req(arrival, in_s=0.4)).result(10)
@@ -266,7 +260,7 @@ def test_switch_interval_is_lowered_only_around_a_fire(arrival: ArrivalServer, f
     while not future.done():
         seen.append(sys.getswitchinterval())
     assert min(seen) < before
-    _wait(lambda: sys.getswitchinterval() == before, 5)
+    wait_until(lambda: sys.getswitchinterval() == before, 5, "the switch interval restored", interval_s=0.005)
 
 
 def test_the_asyncio_facade_awaits_without_blocking(arrival: ArrivalServer, firer: Firer) -> None:
@@ -298,12 +292,12 @@ def test_https_through_a_warm_tls_connection(tmp_path: Path) -> None:
     try:
         url = f"https://localhost:{server.port}"
         instance.warm(url, count=1)
-        _wait(lambda: instance.idle_connections(url) >= 1)
+        wait_until(lambda: instance.idle_connections(url) >= 1, 5, "a warm connection", interval_s=0.005)
         server.script(Reply(200, body=b"tls-ok", chunked=True))
         req = FireRequest("tls", time.time() + 1.0, url, "POST", "/bid", {"Authorization": f"Bearer {TOKEN}"}, b"{}")
         future = instance.schedule(req)
         # With a fire due the Firer also warms a spare; either may carry the bid, both open before it.
-        _wait(lambda: instance.idle_connections(url) >= 2)
+        wait_until(lambda: instance.idle_connections(url) >= 2, 5, "two warm connections", interval_s=0.005)
         opened_before_fire = server.accepted
         result = future.result(10)
         assert result.status == 200
@@ -346,7 +340,10 @@ def test_collection_and_switch_interval_are_paused_only_around_a_fire(arrival: A
         time.sleep(0.001)
     assert future.result(5).status == 200
     assert (False, pytest.approx(0.0005)) in seen
-    _wait(lambda: gc.isenabled() and sys.getswitchinterval() == interval)
+    wait_until(
+        lambda: gc.isenabled() and sys.getswitchinterval() == interval, 5,
+        "garbage collection and the switch interval restored", interval_s=0.005,
+    )
 
 
 def test_the_claim_makes_the_request_final_and_may_swap_the_body(arrival: ArrivalServer, firer: Firer) -> None:
@@ -360,7 +357,7 @@ def test_the_claim_makes_the_request_final_and_may_swap_the_body(arrival: Arriva
 
     req = _req(arrival, in_s=1.0, claim=claim, claim_before_s=0.5)
     future = firer.schedule(req)
-    _wait(lambda: bool(claimed))
+    wait_until(lambda: bool(claimed), 5, "the fire to claim the snipe", interval_s=0.005)
     assert not firer.cancel("a")  # claimed: the caller's cancel can no longer promise anything
     result = future.result(10)
     [got] = arrival.arrivals()
@@ -426,7 +423,7 @@ def test_a_claim_still_running_at_the_send_instant_sends_as_soon_as_it_completes
     assert got.at >= release  # never before the claim completed
 
 
-def test_probe_times_round_trips_on_a_raw_connection(sim: SimulatorServer, firer: Firer) -> None:  # noqa: F811
+def test_probe_times_round_trips_on_a_raw_connection(sim: SimulatorServer, firer: Firer) -> None:
     sim.set_network(latency_ms=40)
     since = sim.requests()[-1]["seq"] if sim.requests() else 0
     rtts = firer.probe(sim.base_url, count=3)

@@ -21,11 +21,11 @@ import pytest
 from sniper_app.ebay import SecretStore
 from sniper_app.engine.notifications import send_test_email
 from sniper_app.simulator import SimulatorServer
-from tests.support.cli import poll
 from tests.support.cli_sim import CliSim, sim_env
 from tests.support.connect_proxy import connect_proxy
 from tests.support.notify import email_settings
 from tests.support.tls import PROXIED_NAME, Certificates, throwaway_ca
+from tests.support.wait import wait_until
 
 FINAL = ("WON", "LOST", "FAILED", "MISSED", "SKIPPED")
 
@@ -103,7 +103,7 @@ def _link_sync_and_snipe(cli: CliSim, api: httpx.Client, consent_base: str) -> t
             found = [s for s in cli.ok_json("snipe", "list") if s["id"] == snipe_id]
             return found[0] if found and found[0]["status"] in FINAL else None
 
-        snipe = poll(finished, 40.0, "the snipe to finish")
+        snipe = wait_until(finished, 40.0, "the snipe to finish")
     finally:
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=20)

@@ -19,8 +19,8 @@ from sniper_app.engine.actions import Actions
 from sniper_app.engine.engine import Engine
 from sniper_app.simulator import SimulatorServer
 from tests.integration.test_store_faults import FaultyDisk
-from tests.support.engine import Rig, rig, wait_for, wait_status
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.engine import Rig, rig, wait_status
+from tests.support.wait import wait_until_async
 
 DONE = {"WON", "LOST", "FAILED", "MISSED", "CANCELLED", "SKIPPED"}
 _CANCEL = (
@@ -39,10 +39,10 @@ async def _send_on_a_full_disk(r: Rig, disk: FaultyDisk, pk: int) -> Engine:
     engine = r.engine()
     await engine.start()
     armed = engine._armed  # the hand-over is the moment to fill the disk
-    await wait_for(lambda: pk in armed and armed[pk].fire_id is not None, 10, "the bid to be handed over")
+    await wait_until_async(lambda: pk in armed and armed[pk].fire_id is not None, 10, "the bid to be handed over")
     disk.on = True
-    await wait_for(lambda: len(r.bids()) == 1, 10, "the bid to reach eBay")
-    await wait_for(lambda: engine.bookkeeper.pending >= 2, 5, "the hand-over and outcome to wait for room")
+    await wait_until_async(lambda: len(r.bids()) == 1, 10, "the bid to reach eBay")
+    await wait_until_async(lambda: engine.bookkeeper.pending >= 2, 5, "the hand-over and outcome to wait for room")
     assert r.get(pk).status == "SCHEDULED"  # the store cannot tell that the bid left
     return engine
 
@@ -52,7 +52,7 @@ def _notes(r: Rig, pk: int) -> list[str]:
 
 
 def test_a_restart_after_a_lost_hand_over_finds_the_bid_at_ebay_and_sends_nothing(
-    sim: SimulatorServer, tmp_path: Path  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path
 ) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
@@ -79,7 +79,7 @@ def test_a_restart_after_a_lost_hand_over_finds_the_bid_at_ebay_and_sends_nothin
 
 
 def test_when_ebay_cannot_be_asked_the_repeat_is_refused_by_ebay_and_the_record_stays_true(
-    sim: SimulatorServer, tmp_path: Path  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path
 ) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
@@ -95,7 +95,7 @@ def test_when_ebay_cannot_be_asked_the_repeat_is_refused_by_ebay_and_the_record_
             second = r.engine()
             await second.start()
             try:
-                await wait_for(lambda: len(r.bids()) == 2, 10, "the unchecked repeat")
+                await wait_until_async(lambda: len(r.bids()) == 2, 10, "the unchecked repeat")
                 with sim.world.lock:
                     sim.world.faults.clear()  # eBay answers again: its record settles the outcome
                 snipe = await wait_status(r, pk, DONE, 20)
@@ -110,7 +110,7 @@ def test_when_ebay_cannot_be_asked_the_repeat_is_refused_by_ebay_and_the_record_
 
 
 def test_a_cancel_from_another_process_after_the_bid_left_is_corrected(
-    sim: SimulatorServer, tmp_path: Path  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path
 ) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
@@ -140,7 +140,7 @@ def test_a_cancel_from_another_process_after_the_bid_left_is_corrected(
 
 
 def test_a_cancel_in_the_same_process_after_the_bid_left_is_refused(
-    sim: SimulatorServer, tmp_path: Path  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path
 ) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:

@@ -11,11 +11,11 @@ from sniper_app.engine.bus import AuctionEndingSoon
 from sniper_app.engine.notifications import NotifierHandle
 from sniper_app.notify import Notice, NoticeKind
 from sniper_app.simulator import SimulatorServer
-from tests.support.engine import rig, wait_for, wait_status
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.engine import rig, wait_status
+from tests.support.wait import wait_until_async
 
 
-def test_a_won_snipe_is_emailed_and_shown_in_the_tray(sim: SimulatorServer, tmp_path: Path) -> None:  # noqa: F811
+def test_a_won_snipe_is_emailed_and_shown_in_the_tray(sim: SimulatorServer, tmp_path: Path) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             settings = r.settings.model_copy(update={
@@ -37,7 +37,7 @@ def test_a_won_snipe_is_emailed_and_shown_in_the_tray(sim: SimulatorServer, tmp_
             try:
                 won = await wait_status(r, pk, {"WON", "LOST", "FAILED", "MISSED"}, 12)
                 assert won.status == "WON", won.status_reason
-                await wait_for(lambda: len(sim.emails()) == 1, 10, "the email about the win")
+                await wait_until_async(lambda: len(sim.emails()) == 1, 10, "the email about the win")
                 r.bus.publish(AuctionEndingSoon(snipe_id=pk, ends_at=won.end_time))
             finally:
                 await engine.stop()

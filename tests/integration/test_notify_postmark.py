@@ -15,19 +15,18 @@ from sniper_app.ebay import SecretStore
 from sniper_app.engine.notifications import send_test_email
 from sniper_app.notify import SendError
 from sniper_app.simulator import SimulatorServer
-from tests.support.engine import wait_for
 from tests.support.notify import add_snipe, email_settings, finish, notify_rig
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.wait import wait_until_async
 
 TOKEN = "POSTMARK_API_TEST"
 
 
-def postmark(sim: SimulatorServer, tmp_path: Path) -> dict[str, object]:  # noqa: F811
+def postmark(sim: SimulatorServer, tmp_path: Path) -> dict[str, object]:
     return {"email_backend": "postmark", "postmark_url": sim.base_url}
 
 
 def test_won_snipe_is_emailed_through_postmark(
-    sim: SimulatorServer, tmp_path: Path, isolated_dirs: Path, caplog: pytest.LogCaptureFixture  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, isolated_dirs: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     secrets = SecretStore("simulator", environ={})
@@ -37,7 +36,7 @@ def test_won_snipe_is_emailed_through_postmark(
     async def main() -> None:
         async with notify_rig(settings, secrets) as rig:
             finish(rig, add_snipe(rig.store, "Fender <Stratocaster> & amp"), "WON", 31_250)
-            await wait_for(lambda: len(sim.emails()) == 1, 10, "the email at Postmark")
+            await wait_until_async(lambda: len(sim.emails()) == 1, 10, "the email at Postmark")
 
     asyncio.run(main())
     mail = sim.emails()[0]
@@ -49,7 +48,7 @@ def test_won_snipe_is_emailed_through_postmark(
     assert TOKEN not in caplog.text
 
 
-def test_the_endpoint_speaks_postmark(sim: SimulatorServer) -> None:  # noqa: F811
+def test_the_endpoint_speaks_postmark(sim: SimulatorServer) -> None:
     body = {"From": "a@example.com", "To": "b@example.com", "Subject": "Hi", "TextBody": "Hello"}
     ok = httpx.post(sim.base_url + "/email", json=body, headers={"X-Postmark-Server-Token": TOKEN})
     assert ok.status_code == 200
@@ -74,7 +73,7 @@ def test_the_endpoint_speaks_postmark(sim: SimulatorServer) -> None:  # noqa: F8
 
 
 def test_server_errors_are_retried_then_delivered(
-    sim: SimulatorServer, tmp_path: Path, isolated_dirs: Path  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, isolated_dirs: Path
 ) -> None:
     sim.add_fault(r"^/email$", count=2, status=503)
     settings = email_settings(tmp_path, **postmark(sim, tmp_path))
@@ -83,7 +82,7 @@ def test_server_errors_are_retried_then_delivered(
     async def main() -> None:
         async with notify_rig(settings, secrets) as rig:
             finish(rig, add_snipe(rig.store), "LOST", 50_000)
-            await wait_for(lambda: len(sim.emails()) == 1, 10, "the email after two 503s")
+            await wait_until_async(lambda: len(sim.emails()) == 1, 10, "the email after two 503s")
             assert rig.failures() == []
 
     asyncio.run(main())
@@ -92,7 +91,7 @@ def test_server_errors_are_retried_then_delivered(
 
 
 def test_persistent_server_errors_are_given_up_and_recorded(
-    sim: SimulatorServer, tmp_path: Path, isolated_dirs: Path, caplog: pytest.LogCaptureFixture  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, isolated_dirs: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     sim.add_fault(r"^/email$", count=10, status=500)
@@ -103,7 +102,7 @@ def test_persistent_server_errors_are_given_up_and_recorded(
         async with notify_rig(settings, secrets) as rig:
             pk = add_snipe(rig.store)
             finish(rig, pk, "WON")
-            await wait_for(lambda: len(rig.failures()) == 1, 10, "the email to be given up")
+            await wait_until_async(lambda: len(rig.failures()) == 1, 10, "the email to be given up")
             failed = rig.failures()[0]
             assert failed.snipe_id == pk
             assert failed.reason == (
@@ -120,7 +119,7 @@ def test_persistent_server_errors_are_given_up_and_recorded(
 
 
 def test_a_refused_token_or_recipient_is_not_retried(
-    sim: SimulatorServer, tmp_path: Path, isolated_dirs: Path, caplog: pytest.LogCaptureFixture  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, isolated_dirs: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     wrong = "wrong-server-token-7781"
@@ -135,7 +134,7 @@ def test_a_refused_token_or_recipient_is_not_retried(
     async def main() -> None:
         async with notify_rig(settings, SecretStore("simulator", environ={"SNIPER_POSTMARK_TOKEN": TOKEN})) as rig:
             finish(rig, add_snipe(rig.store), "WON")
-            await wait_for(lambda: len(rig.failures()) == 1, 10, "the email to be given up")
+            await wait_until_async(lambda: len(rig.failures()) == 1, 10, "the email to be given up")
             assert rig.failures()[0].reason == (
                 "Postmark refused the message (error 406): "
                 "You tried to send to a recipient that has been marked as inactive."

@@ -12,9 +12,9 @@ import pytest
 from sniper_app.ebay import SecretStore
 from sniper_app.engine.notifications import send_test_email
 from sniper_app.notify import SendError
-from tests.support.engine import wait_for
 from tests.support.notify import add_snipe, email_settings, finish, notify_rig
 from tests.support.smtp import smtp_server
+from tests.support.wait import wait_until_async
 
 HOSTILE = '<b onmouseover="alert(1)">Leica</b> & Co'
 PASSWORD = "smtp-Pa55word-9f3b7c"
@@ -29,7 +29,9 @@ def test_won_snipe_is_emailed_over_plain_smtp(tmp_path: Path) -> None:
             async with notify_rig(settings) as rig:
                 finish(rig, add_snipe(rig.store, HOSTILE), "WON", 31_250)
                 # The server stores the message before the client has had its reply and said QUIT: wait for both.
-                await wait_for(lambda: len(server.messages) == 1 and rig.handle.notifier.sent == 1, 10, "the email")
+                await wait_until_async(
+                    lambda: len(server.messages) == 1 and rig.handle.notifier.sent == 1, 10, "the email"
+                )
             assert rig.failures() == []
 
         asyncio.run(main())
@@ -59,7 +61,9 @@ def test_starttls_with_auth_takes_the_password_from_the_keyring_and_never_logs_i
         async def main() -> None:
             async with notify_rig(settings, secrets, tls_context=server.client_tls_context()) as rig:
                 finish(rig, add_snipe(rig.store), "LOST", 45_000)
-                await wait_for(lambda: len(server.messages) == 1 and rig.handle.notifier.sent == 1, 10, "the email")
+                await wait_until_async(
+                    lambda: len(server.messages) == 1 and rig.handle.notifier.sent == 1, 10, "the email"
+                )
 
         asyncio.run(main())
         got = server.messages[0]
@@ -93,7 +97,7 @@ def test_temporary_refusals_are_retried_then_delivered(tmp_path: Path) -> None:
         async def main() -> None:
             async with notify_rig(settings) as rig:
                 finish(rig, add_snipe(rig.store), "FAILED")
-                await wait_for(lambda: len(server.messages) == 1 and rig.handle.notifier.sent == 1, 10,
+                await wait_until_async(lambda: len(server.messages) == 1 and rig.handle.notifier.sent == 1, 10,
                                "the email after two refusals")
                 assert rig.failures() == []
                 assert rig.handle.notifier.sent == 1
@@ -116,7 +120,7 @@ def test_failures_are_given_up_recorded_in_history_and_published(
             async with notify_rig(settings) as rig:
                 pk = add_snipe(rig.store)
                 finish(rig, pk, "WON")
-                await wait_for(lambda: len(rig.failures()) == 1, 10, "the email to be given up")
+                await wait_until_async(lambda: len(rig.failures()) == 1, 10, "the email to be given up")
                 failed = rig.failures()[0]
                 assert failed.kind == "BID_WON"
                 assert failed.snipe_id == pk
@@ -149,7 +153,7 @@ def test_a_wrong_password_is_given_up_at_once_and_never_shown(
         async def main() -> None:
             async with notify_rig(settings, secrets, tls_context=server.client_tls_context()) as rig:
                 finish(rig, add_snipe(rig.store), "WON")
-                await wait_for(lambda: len(rig.failures()) == 1, 10, "the email to be given up")
+                await wait_until_async(lambda: len(rig.failures()) == 1, 10, "the email to be given up")
                 reason = rig.failures()[0].reason
                 assert reason.startswith(f"The mail server localhost:{server.port} answered 535")
                 assert "gave up" not in reason  # not retried: a wrong password stays wrong

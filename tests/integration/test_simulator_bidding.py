@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sniper_app.simulator import SimulatorServer
 from sniper_app.simulator.sim_clock import SimClock
 from sniper_app.simulator.world import World
-from tests.support.simulator import sim, user_token  # noqa: F401
+from tests.support.simulator import user_token
 
 NS = {"e": "urn:ebay:apis:eBLBaseComponents"}
 
@@ -60,7 +60,7 @@ def manual_bid(srv: SimulatorServer, legacy: str, user: str, value: str) -> dict
     ],
 )
 def test_proxy_bidding_table(
-    sim: SimulatorServer,  # noqa: F811
+    sim: SimulatorServer,
     start: str,
     bids: list[tuple[str, str]],
     price: str,
@@ -78,7 +78,7 @@ def test_proxy_bidding_table(
     assert state["current_price"] == price
 
 
-def test_gb_increments_apply_on_ebay_gb(sim: SimulatorServer) -> None:  # noqa: F811
+def test_gb_increments_apply_on_ebay_gb(sim: SimulatorServer) -> None:
     a = sim.create_auction("Teapot", "10.00", 600, marketplace="EBAY_GB")
     manual_bid(sim, a["legacy_item_id"], "a", "80.00")
     state = manual_bid(sim, a["legacy_item_id"], "b", "61.00")["auction"]
@@ -86,7 +86,7 @@ def test_gb_increments_apply_on_ebay_gb(sim: SimulatorServer) -> None:  # noqa: 
     assert state["current_price"] == "63.00"  # £2 steps from £60 on ebay.co.uk (US would be 62.00)
 
 
-def test_reserve_price_jumps_when_met(sim: SimulatorServer) -> None:  # noqa: F811
+def test_reserve_price_jumps_when_met(sim: SimulatorServer) -> None:
     a = sim.create_auction("Painting", "1.00", 600, reserve="100.00")
     state = manual_bid(sim, a["legacy_item_id"], "a", "50.00")["auction"]
     assert (state["current_price"], state["reserve_met"]) == ("1.00", False)
@@ -96,7 +96,7 @@ def test_reserve_price_jumps_when_met(sim: SimulatorServer) -> None:  # noqa: F8
     assert sim.auction(a["legacy_item_id"])["winner"] == "b"
 
 
-def test_reserve_not_met_means_no_winner(sim: SimulatorServer) -> None:  # noqa: F811
+def test_reserve_not_met_means_no_winner(sim: SimulatorServer) -> None:
     a = sim.create_auction("Sculpture", "1.00", 600, reserve="100.00")
     manual_bid(sim, a["legacy_item_id"], "a", "60.00")
     manual_bid(sim, a["legacy_item_id"], "b", "70.00")
@@ -107,7 +107,7 @@ def test_reserve_not_met_means_no_winner(sim: SimulatorServer) -> None:  # noqa:
     assert state["final_price"] is None
 
 
-def test_rival_sniper_fires_before_end_and_wins(sim: SimulatorServer) -> None:  # noqa: F811
+def test_rival_sniper_fires_before_end_and_wins(sim: SimulatorServer) -> None:
     a = sim.create_auction("Guitar", "50.00", 30, rivals=[{"max": "80.00", "before_end": 1.5, "user": "sniper"}])
     manual_bid(sim, a["legacy_item_id"], "me", "70.00")
     sim.set_clock_offset(28.4)  # 1.6 s before the end: the sniper has not fired yet
@@ -121,7 +121,7 @@ def test_rival_sniper_fires_before_end_and_wins(sim: SimulatorServer) -> None:  
     assert (state["winner"], state["final_price"]) == ("sniper", "71.00")
 
 
-def test_bid_counts_only_before_the_end_on_the_offset_clock(sim: SimulatorServer) -> None:  # noqa: F811
+def test_bid_counts_only_before_the_end_on_the_offset_clock(sim: SimulatorServer) -> None:
     sim.set_clock_offset(-3600)  # the simulator runs an hour behind this machine
     a = sim.create_auction("Radio", "5.00", 20)
     assert a["end_epoch"] == pytest.approx(sim.now() + 20, abs=0.5)
@@ -142,7 +142,7 @@ def test_bid_counts_only_before_the_end_on_the_offset_clock(sim: SimulatorServer
     assert bidding["highBidder"] is True
 
 
-def test_buy_it_now_ends_the_auction(sim: SimulatorServer) -> None:  # noqa: F811
+def test_buy_it_now_ends_the_auction(sim: SimulatorServer) -> None:
     a = sim.create_auction("Camera", "20.00", 600, buy_it_now="75.00")
     r = httpx.post(f"{sim.base_url}/_sim/auctions/{a['legacy_item_id']}/end", json={})
     state = r.json()
@@ -154,7 +154,7 @@ def test_buy_it_now_ends_the_auction(sim: SimulatorServer) -> None:  # noqa: F81
     assert refused["error_id"] == 120002
 
 
-def test_buy_it_now_disappears_at_the_first_bid(sim: SimulatorServer) -> None:  # noqa: F811
+def test_buy_it_now_disappears_at_the_first_bid(sim: SimulatorServer) -> None:
     a = sim.create_auction("Lens", "20.00", 600, buy_it_now="75.00")
     manual_bid(sim, a["legacy_item_id"], "x", "25.00")
     state = httpx.post(f"{sim.base_url}/_sim/auctions/{a['legacy_item_id']}/end", json={}).json()
@@ -228,7 +228,7 @@ WATCH = ("<WatchList><Include>true</Include><Sort>TimeLeft</Sort><Pagination><En
          "<PageNumber>{page}</PageNumber></Pagination></WatchList>")
 
 
-def test_watch_list_fields_and_pagination(sim: SimulatorServer) -> None:  # noqa: F811
+def test_watch_list_fields_and_pagination(sim: SimulatorServer) -> None:
     first = sim.create_auction("Soonest & best", "3.00", 100, watched_by=["demo"], buy_it_now="9.00",
                                shipping="2.00")
     for i in range(404):
@@ -257,7 +257,7 @@ def test_watch_list_fields_and_pagination(sim: SimulatorServer) -> None:  # noqa
     assert len(page2) == 200
 
 
-def test_won_and_lost_lists(sim: SimulatorServer) -> None:  # noqa: F811
+def test_won_and_lost_lists(sim: SimulatorServer) -> None:
     won = sim.create_auction("Won thing", "5.00", 50, watched_by=["demo"])
     lost = sim.create_auction("Lost thing", "5.00", 50, rivals=[{"max": "40.00", "before_end": 2, "user": "r"}])
     manual_bid(sim, won["legacy_item_id"], "demo", "10.00")
@@ -275,7 +275,7 @@ def test_won_and_lost_lists(sim: SimulatorServer) -> None:  # noqa: F811
     assert text(lost_items[0], "e:SellingStatus/e:CurrentPrice") == "20.5"
 
 
-def test_trading_token_errors(sim: SimulatorServer) -> None:  # noqa: F811
+def test_trading_token_errors(sim: SimulatorServer) -> None:
     root = trading(sim, "garbage", WATCH.format(page=1))
     assert text(root, "e:Ack") == "Failure"
     assert text(root, "e:Errors/e:ErrorCode") == "21916984"

@@ -14,7 +14,6 @@ from tests.support.contracts import ContractError, validate_request_body, valida
 from tests.support.simulator import (
     API_SCOPE,
     app_token,
-    sim,  # noqa: F401
     user_token,
 )
 
@@ -55,7 +54,7 @@ class Ebay:
 
 
 @pytest.fixture
-def ebay(sim: SimulatorServer) -> Iterator[Ebay]:  # noqa: F811
+def ebay(sim: SimulatorServer) -> Iterator[Ebay]:
     client = Ebay(sim)
     yield client
     client.http.close()

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from sniper_app.simulator import SimulatorServer
-from tests.support.simulator import sim, user_token  # noqa: F401
+from tests.support.simulator import user_token
+from tests.support.wait import wait_until
 
 NTP_DELTA = 2_208_988_800
 
@@ -27,7 +28,7 @@ def headers(token: str) -> dict[str, str]:
 BODY = {"maxAmount": {"currency": "USD", "value": "20.00"}}
 
 
-def test_status_fault_hits_count_matching_requests_then_clears(sim: SimulatorServer) -> None:  # noqa: F811
+def test_status_fault_hits_count_matching_requests_then_clears(sim: SimulatorServer) -> None:
     a = sim.create_auction("Fault", "10.00", 600)
     token = user_token(sim)
     httpx.post(sim.base_url + "/_sim/faults", json={"path": "place_proxy_bid$", "count": 2, "kind": "status",
@@ -47,7 +48,7 @@ def test_status_fault_hits_count_matching_requests_then_clears(sim: SimulatorSer
     assert statuses == [503, 503, 200]
 
 
-def test_rate_limit_fault_has_retry_after(sim: SimulatorServer) -> None:  # noqa: F811
+def test_rate_limit_fault_has_retry_after(sim: SimulatorServer) -> None:
     sim.add_fault("/buy/browse/", kind="rate_limit", retry_after=2)
     r = httpx.get(sim.base_url + "/buy/browse/v1/item/v1%7C1%7C0")
     assert r.status_code == 429
@@ -55,7 +56,7 @@ def test_rate_limit_fault_has_retry_after(sim: SimulatorServer) -> None:  # noqa
     assert r.json()["errors"][0]["errorId"] == 2001
 
 
-def test_drop_fault_closes_without_reply(sim: SimulatorServer) -> None:  # noqa: F811
+def test_drop_fault_closes_without_reply(sim: SimulatorServer) -> None:
     httpx.post(sim.base_url + "/_sim/faults", json={"path": "/commerce/identity/", "kind": "drop", "count": 1})
     with pytest.raises(httpx.RemoteProtocolError):
         httpx.get(sim.base_url + "/commerce/identity/v1/user/")
@@ -64,7 +65,7 @@ def test_drop_fault_closes_without_reply(sim: SimulatorServer) -> None:  # noqa:
     assert [r["status"] for r in dropped] == [None, 401]
 
 
-def test_timeout_fault_hangs(sim: SimulatorServer) -> None:  # noqa: F811
+def test_timeout_fault_hangs(sim: SimulatorServer) -> None:
     sim.add_fault("/identity/v1/oauth2/token", kind="timeout", hang_s=30)
     started = time.monotonic()
     with pytest.raises(httpx.ReadTimeout):
@@ -72,13 +73,13 @@ def test_timeout_fault_hangs(sim: SimulatorServer) -> None:  # noqa: F811
     assert time.monotonic() - started >= 0.4
 
 
-def test_delete_faults_clears_them(sim: SimulatorServer) -> None:  # noqa: F811
+def test_delete_faults_clears_them(sim: SimulatorServer) -> None:
     sim.add_fault(".*", kind="status", status=500, count=5)
     httpx.delete(sim.base_url + "/_sim/faults")
     assert httpx.get(sim.base_url + "/commerce/identity/v1/user/").status_code == 401
 
 
-def test_latency_arrival_is_half_the_round_trip(sim: SimulatorServer) -> None:  # noqa: F811
+def test_latency_arrival_is_half_the_round_trip(sim: SimulatorServer) -> None:
     httpx.post(sim.base_url + "/_sim/network", json={"latency_ms": 80, "jitter_ms": 0})
     with httpx.Client() as client:
         client.get(sim.base_url + "/commerce/identity/v1/user/")  # warm the connection
@@ -97,14 +98,13 @@ def test_latency_arrival_is_half_the_round_trip(sim: SimulatorServer) -> None:  
         assert round_trip >= 0.079
 
 
-def test_arrival_decides_whether_a_bid_counts(sim: SimulatorServer) -> None:  # noqa: F811
+def test_arrival_decides_whether_a_bid_counts(sim: SimulatorServer) -> None:
     a = sim.create_auction("Close call", "10.00", 3.0)
     token = user_token(sim)
     sim.set_network(latency_ms=400)
     with httpx.Client() as client:
         # Sent ~0.1 s before the end on the sim clock, it arrives 0.2 s later: after the end.
-        while sim.now() < a["end_epoch"] - 0.1:
-            time.sleep(0.01)
+        wait_until(lambda: sim.now() >= a["end_epoch"] - 0.1, 10, "0.1 s before the end", interval_s=0.01)
         r = client.post(bid_url(sim, a["item_id"]), json=BODY, headers=headers(token))
     assert r.status_code == 409
     assert r.json()["errors"][0]["errorId"] == 120012
@@ -113,7 +113,7 @@ def test_arrival_decides_whether_a_bid_counts(sim: SimulatorServer) -> None:  # 
     assert bid["arrival_epoch"] >= a["end_epoch"]
 
 
-def test_requests_log_records_user_and_query(sim: SimulatorServer) -> None:  # noqa: F811
+def test_requests_log_records_user_and_query(sim: SimulatorServer) -> None:
     token = user_token(sim)
     httpx.get(sim.base_url + "/buy/browse/v1/item/get_item_by_legacy_id", params={"legacy_item_id": "7"},
               headers=headers(token))

@@ -13,7 +13,6 @@ from tests.support.simulator import (
     SIM_RUNAME,
     basic_auth,
     consent_code,
-    sim,  # noqa: F401
     user_tokens,
 )
 
@@ -36,7 +35,7 @@ def identity(srv: SimulatorServer, token: str) -> httpx.Response:
     return httpx.get(srv.base_url + "/commerce/identity/v1/user/", headers={"Authorization": f"Bearer {token}"})
 
 
-def test_consent_redirect_carries_state_and_encoded_code(sim: SimulatorServer) -> None:  # noqa: F811
+def test_consent_redirect_carries_state_and_encoded_code(sim: SimulatorServer) -> None:
     r = httpx.get(sim.authorize_url(list(ALL_USER_SCOPES), state="abc 123"), follow_redirects=False)
     assert r.status_code == 302
     location = r.headers["location"]
@@ -52,7 +51,7 @@ def test_consent_redirect_carries_state_and_encoded_code(sim: SimulatorServer) -
     assert "close this window" in page.text
 
 
-def test_consent_validates_client_redirect_and_scope(sim: SimulatorServer) -> None:  # noqa: F811
+def test_consent_validates_client_redirect_and_scope(sim: SimulatorServer) -> None:
     base = sim.base_url + "/oauth2/authorize"
     good = {"client_id": "sim-client", "redirect_uri": SIM_RUNAME, "response_type": "code",
             "scope": API_SCOPE, "state": "s"}
@@ -75,7 +74,7 @@ def test_manual_consent_page_has_an_agree_button() -> None:
         assert exchange(manual, code).status_code == 200
 
 
-def test_code_exchange_reply_and_single_use(sim: SimulatorServer) -> None:  # noqa: F811
+def test_code_exchange_reply_and_single_use(sim: SimulatorServer) -> None:
     code = consent_code(sim)
     r = exchange(sim, code)
     assert r.status_code == 200
@@ -90,7 +89,7 @@ def test_code_exchange_reply_and_single_use(sim: SimulatorServer) -> None:  # no
     assert identity(sim, body["access_token"]).json()["username"] == "demo"
 
 
-def test_code_expires_on_the_sim_clock(sim: SimulatorServer) -> None:  # noqa: F811
+def test_code_expires_on_the_sim_clock(sim: SimulatorServer) -> None:
     code = consent_code(sim)
     sim.set_clock_offset(300)
     r = exchange(sim, code)
@@ -98,7 +97,7 @@ def test_code_expires_on_the_sim_clock(sim: SimulatorServer) -> None:  # noqa: F
     assert r.json()["error"] == "invalid_grant"
 
 
-def test_bad_client_is_401_invalid_client(sim: SimulatorServer) -> None:  # noqa: F811
+def test_bad_client_is_401_invalid_client(sim: SimulatorServer) -> None:
     code = consent_code(sim)
     r = exchange(sim, code, auth=basic_auth("sim-client", "wrong"))
     assert r.status_code == 401
@@ -109,7 +108,7 @@ def test_bad_client_is_401_invalid_client(sim: SimulatorServer) -> None:  # noqa
     assert exchange(sim, code).status_code == 200  # the failed attempt did not burn the code
 
 
-def test_access_token_expires_and_refresh_gives_a_new_one(sim: SimulatorServer) -> None:  # noqa: F811
+def test_access_token_expires_and_refresh_gives_a_new_one(sim: SimulatorServer) -> None:
     httpx.post(sim.base_url + "/_sim/config", json={"access_token_ttl_s": 60})
     tokens = user_tokens(sim)
     access, refresh_token = str(tokens["access_token"]), str(tokens["refresh_token"])
@@ -128,7 +127,7 @@ def test_access_token_expires_and_refresh_gives_a_new_one(sim: SimulatorServer) 
     assert wider.json()["error"] == "invalid_scope"
 
 
-def test_expire_control_and_revoked_refresh(sim: SimulatorServer) -> None:  # noqa: F811
+def test_expire_control_and_revoked_refresh(sim: SimulatorServer) -> None:
     tokens = user_tokens(sim)
     httpx.post(sim.base_url + "/_sim/tokens/expire", json={"user": "demo"})
     assert identity(sim, str(tokens["access_token"])).status_code == 401
@@ -138,7 +137,7 @@ def test_expire_control_and_revoked_refresh(sim: SimulatorServer) -> None:  # no
     assert r.json()["error"] == "invalid_grant"
 
 
-def test_client_credentials_and_unsupported_grant(sim: SimulatorServer) -> None:  # noqa: F811
+def test_client_credentials_and_unsupported_grant(sim: SimulatorServer) -> None:
     r = httpx.post(sim.base_url + TOKEN, headers={"Authorization": basic_auth()},
                    data={"grant_type": "client_credentials", "scope": API_SCOPE})
     assert r.status_code == 200

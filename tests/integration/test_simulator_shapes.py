@@ -11,7 +11,7 @@ from defusedxml import ElementTree
 
 from sniper_app.simulator import SimulatorServer
 from tests.support.contracts import validate_response
-from tests.support.simulator import app_token, sim, user_token  # noqa: F401
+from tests.support.simulator import app_token, user_token
 
 BROWSE = "buy_browse_v1.yml"
 OFFER = "buy_offer_v1_beta.yml"
@@ -45,7 +45,7 @@ def _text(node: Element, path: str) -> str:
     return (found.text or "").strip()
 
 
-def test_browse_localizes_a_gb_listing_for_ebay_us_and_keeps_the_pounds(sim: SimulatorServer) -> None:  # noqa: F811
+def test_browse_localizes_a_gb_listing_for_ebay_us_and_keeps_the_pounds(sim: SimulatorServer) -> None:
     a = sim.create_auction("Roberts radio", "179.95", 600, marketplace="EBAY_GB", shipping="6.00")
     item = _item(sim, a["item_id"], "EBAY_US").json()
     # The simulator's own rate: 0.78 GBP to the dollar, so £179.95 is $230.71.
@@ -60,7 +60,7 @@ def test_browse_localizes_a_gb_listing_for_ebay_us_and_keeps_the_pounds(sim: Sim
     assert own["currentBidPrice"] == {"value": "179.95", "currency": "GBP"}
 
 
-def test_counts_are_left_out_until_somebody_bids(sim: SimulatorServer) -> None:  # noqa: F811
+def test_counts_are_left_out_until_somebody_bids(sim: SimulatorServer) -> None:
     a = sim.create_auction("Quiet auction", "5.00", 600)
     quiet = _item(sim, a["item_id"], "EBAY_US").json()
     assert "bidCount" not in quiet
@@ -72,7 +72,7 @@ def test_counts_are_left_out_until_somebody_bids(sim: SimulatorServer) -> None: 
 
 
 def test_a_bid_in_the_converted_currency_is_refused_and_one_in_pounds_accepted(
-    sim: SimulatorServer,  # noqa: F811
+    sim: SimulatorServer,
 ) -> None:
     a = sim.create_auction("Roberts radio", "10.00", 600, marketplace="EBAY_GB")
     url = f"{sim.base_url}/buy/offer/v1_beta/bidding/{quote(a['item_id'], safe='')}/place_proxy_bid"
@@ -89,7 +89,7 @@ def test_a_bid_in_the_converted_currency_is_refused_and_one_in_pounds_accepted(
     assert bid("GBP").status_code == 200
 
 
-def test_trading_writes_like_ebay_and_warns_now_and_then(sim: SimulatorServer) -> None:  # noqa: F811
+def test_trading_writes_like_ebay_and_warns_now_and_then(sim: SimulatorServer) -> None:
     sim.create_auction("GB auction", "63.20", 300, marketplace="EBAY_GB", watched_by=["demo"])
     fixed = sim.create_auction("Turntable", "339.90", 900, buy_it_now="339.90", watched_by=["demo"],
                                fixed_price=True)
@@ -119,7 +119,7 @@ def test_trading_writes_like_ebay_and_warns_now_and_then(sim: SimulatorServer) -
     assert first.find("e:SellingStatus/e:ConvertedCurrentPrice", NS) is None
 
 
-def test_a_fixed_price_listing_cannot_be_bid_on(sim: SimulatorServer) -> None:  # noqa: F811
+def test_a_fixed_price_listing_cannot_be_bid_on(sim: SimulatorServer) -> None:
     fixed = sim.create_auction("Turntable", "339.90", 900, buy_it_now="339.90", fixed_price=True)
     item = _item(sim, fixed["item_id"], "EBAY_US").json()
     assert item["buyingOptions"] == ["FIXED_PRICE"]
@@ -145,7 +145,7 @@ def test_the_demo_watch_list_mixes_sites_and_listing_types() -> None:
                                      if c.find("e:SellingStatus/e:CurrentPrice", NS).get("currencyID") != "USD")  # type: ignore[union-attr]
 
 
-def test_a_collection_only_listing_has_no_shipping_options(sim: SimulatorServer) -> None:  # noqa: F811
+def test_a_collection_only_listing_has_no_shipping_options(sim: SimulatorServer) -> None:
     pickup = sim.create_auction("Teak sideboard", "150.00", 600, marketplace="EBAY_GB", shipping=None,
                                 watched_by=["demo"])
     item = _item(sim, pickup["item_id"], "EBAY_GB").json()
@@ -155,7 +155,7 @@ def test_a_collection_only_listing_has_no_shipping_options(sim: SimulatorServer)
     assert watched.find("e:ShippingDetails", NS) is None
 
 
-def test_a_listing_without_a_picture_has_no_image(sim: SimulatorServer) -> None:  # noqa: F811
+def test_a_listing_without_a_picture_has_no_image(sim: SimulatorServer) -> None:
     bare = sim.create_auction("Old book", "9.00", 600, image_url="", watched_by=["demo"])
     assert "image" not in _item(sim, bare["item_id"], "EBAY_US").json()
     _raw, root = _trading(sim, user_token(sim))

@@ -4,7 +4,6 @@ Faults arrive all the time (5xx, 429, requests that hang, dropped connections, s
 The property: no snipe lost, none bid twice, every outcome true to eBay, and the engine's memory flat.
 """
 
-# ruff: noqa: F811
 from __future__ import annotations
 
 import json
@@ -24,8 +23,7 @@ import pytest
 from sniper_app.bootstrap import METRICS_FILE
 from sniper_app.domain.money import Money
 from sniper_app.store import Store
-from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.cli_sim import CliSim
 
 SNIPES = 300
 BATCHES = 3
@@ -113,6 +111,7 @@ def _add_batch(cli: CliSim, data_dir: Path, rng: random.Random, count: int, star
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("soak")
 @pytest.mark.timeout(900)
 def test_soak_300_snipes_in_bad_weather_lose_nothing_and_bid_nothing_twice(cli: CliSim, tmp_path: Path) -> None:
     cli.link()

@@ -158,7 +158,7 @@ def test_users(store: Store) -> None:
     assert store.get_or_create_user(ebay_user_id="U42").id == user.id
     messages = [e.message for e in store.history_page(actions=A.ACCOUNT).rows]
     assert messages == ["eBay account bidder42 linked.", "Refresh token expired."]
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match=r"^There is no local profile #999\.$"):
         store.get_user(999)
 
 
@@ -181,8 +181,14 @@ def test_create_snipe_writes_row_and_create_event(store: Store, user_id: int, cl
 
 
 def test_create_snipe_validates_input(store: Store, user_id: int) -> None:
-    for bad in ({"max_bid_minor": 0}, {"max_bid_minor": 12.5}, {"currency": "usd"}, {"lead_seconds": -1}):
-        with pytest.raises(InputError):
+    positive = r"^The maximum bid must be a positive whole number of minor units\.$"
+    for bad, sentence in (
+        ({"max_bid_minor": 0}, positive),
+        ({"max_bid_minor": 12.5}, positive),
+        ({"currency": "usd"}, r"^“usd” is not an ISO currency code\.$"),
+        ({"lead_seconds": -1}, r"^The lead time cannot be negative\.$"),
+    ):
+        with pytest.raises(InputError, match=sentence):
             _snipe(store, user_id, **bad)
     assert store.list_snipes() == []
 
@@ -295,7 +301,7 @@ def test_cancel_explains_why_not(store: Store, user_id: int) -> None:
     assert cancelled.status == "CANCELLED"
     assert cancelled.status_reason == "Cancelled by the user."
     assert store.history_page(snipe_id=pending.id).rows[0].action == "CANCEL"
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match=r"^There is no snipe #12345\.$"):
         store.cancel(12345)
 
 
@@ -348,7 +354,7 @@ def test_listing_and_due_snipes(store: Store, user_id: int) -> None:
     fire_soon = base + timedelta(minutes=1) - timedelta(seconds=10)
     assert store.snipes_due(fire_soon - timedelta(microseconds=1)) == []
     assert [s.id for s in store.snipes_due(fire_soon)] == [soon.id]
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match=r"^There is no snipe #999\.$"):
         store.get_snipe(999)
 
 
@@ -359,7 +365,7 @@ def test_groups(store: Store, user_id: int) -> None:
     group = store.create_group(user_id, "Cameras", target_wins=2)
     with pytest.raises(RuleViolation, match="already exists"):
         store.create_group(user_id, "cameras")
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match=r"^A group must aim to win at least one item \(--wins 1 or more\)\.$"):
         store.create_group(user_id, "Zero", target_wins=0)
     other = store.create_group(user_id, "Amps")
     assert [g.name for g in store.list_groups(user_id)] == ["Amps", "Cameras"]
@@ -372,7 +378,7 @@ def test_groups(store: Store, user_id: int) -> None:
     for status in (S.SCHEDULED, S.PLACING, S.PLACED, S.WON):
         store.set_status(members[0].id, status)
     assert store.group_won_count(group.id) == 1
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match=r"^There is no snipe group #999\.$"):
         store.get_group(999)
 
 
@@ -419,7 +425,7 @@ def test_keyset_paging_has_no_duplicates_or_gaps(store: Store, clock: FakeClock)
     assert len(first.rows) == 100
     assert first.next_cursor == HistoryCursor(first.rows[-1].at, first.rows[-1].id)
     assert all(e.at.tzinfo is UTC and e.expires_at.tzinfo is UTC for e in first.rows)
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match=r"^“nonsense” is not a history page cursor\.$"):
         HistoryCursor.decode("nonsense")
     with pytest.raises(ValueError, match="limit"):
         store.history_page(limit=0)

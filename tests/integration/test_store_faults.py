@@ -16,8 +16,8 @@ from sniper_app.simulator import SimulatorServer
 from sniper_app.store import Store
 from sniper_app.store.errors import DiskFull
 from sniper_app.store.models import HistoryEvent
-from tests.support.engine import rig, wait_for
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.engine import rig
+from tests.support.wait import wait_until_async
 
 DONE = {"WON", "LOST", "FAILED", "MISSED", "CANCELLED", "SKIPPED"}
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
@@ -78,7 +78,7 @@ def _history_is_whole(store: Store, pk: int, status: str) -> None:
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_a_failing_disk_loses_no_bid_and_leaves_a_true_record(
-    sim: SimulatorServer, tmp_path: Path, seed: int  # noqa: F811
+    sim: SimulatorServer, tmp_path: Path, seed: int
 ) -> None:
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
@@ -91,9 +91,9 @@ def test_a_failing_disk_loses_no_bid_and_leaves_a_true_record(
                 await engine.start()
                 try:
                     last_end = max(float(a["end_epoch"]) for a in auctions)
-                    await wait_for(lambda: sim.now() > last_end + 0.5, 20, "every auction to end")
+                    await wait_until_async(lambda: sim.now() > last_end + 0.5, 20, "every auction to end")
                     disk.on = False  # the disk has room again
-                    await wait_for(lambda: all(r.get(pk).status in DONE for pk in pks), 20,
+                    await wait_until_async(lambda: all(r.get(pk).status in DONE for pk in pks), 20,
                                    "every snipe to reach its outcome")
                 finally:
                     await engine.stop()

@@ -4,7 +4,6 @@ One window per data dir: a second launch hands over to the first and exits; comm
 terminal reach the running demo; SIGTERM (a logout, a service manager) ends it cleanly.
 """
 
-# ruff: noqa: F811
 from __future__ import annotations
 
 import json
@@ -12,11 +11,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.cli_sim import CliSim
+from tests.support.wait import wait_until
 
 
 def _run(args: list[str], env: dict[str, str], timeout: float = 30) -> subprocess.CompletedProcess[str]:
@@ -26,23 +24,16 @@ def _run(args: list[str], env: dict[str, str], timeout: float = 30) -> subproces
     )
 
 
-def _wait_for(path: Path, proc: subprocess.Popen[str], deadline_s: float = 30) -> None:
-    end = time.monotonic() + deadline_s
-    while not path.exists():
-        if proc.poll() is not None:
-            raise AssertionError(f"the app exited early: {proc.communicate()}")
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {path}")
-        time.sleep(0.05)
-
-
-def _log_says(log: Path, text: str, deadline_s: float = 10) -> bool:
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        if log.exists() and text in log.read_text(encoding="utf-8"):
-            return True
-        time.sleep(0.05)
+def _there_while_running(path: Path, proc: subprocess.Popen[str]) -> bool:
+    if path.exists():
+        return True
+    if proc.poll() is not None:
+        raise AssertionError(f"the app exited early: {proc.communicate()}")
     return False
+
+
+def _log_says(log: Path, text: str) -> bool:
+    return log.exists() and text in log.read_text(encoding="utf-8")
 
 
 def test_window_demo_hands_over_to_itself_takes_commands_and_quits_on_sigterm(cli: CliSim) -> None:
@@ -54,12 +45,14 @@ def test_window_demo_hands_over_to_itself_takes_commands_and_quits_on_sigterm(cl
     state = cli.dirs / "data" / "demo" / "demo.json"
     log = cli.dirs / "logs" / "sniper.log"
     try:
-        _wait_for(state, proc)
+        wait_until(lambda: _there_while_running(state, proc), 30, f"the running demo to write {state.name}")
 
         second = _run(["--demo"], env)
         assert second.returncode == 0, second.stderr
         assert "already running" in second.stdout
-        assert _log_says(log, "another launch asked for the window"), "the first instance was not told"
+        wait_until(
+            lambda: _log_says(log, "another launch asked for the window"), 10, "the first instance to be told"
+        )
 
         # The running window's engine takes commands from another terminal, as the headless one does.
         url = json.loads(_run(["--demo", "account", "link", "--print-url", "--json"], env).stdout)["consent_url"]

@@ -1,6 +1,5 @@
 """Small words that mislead and bounds the store keeps: each as the user would meet it."""
 
-# ruff: noqa: F811
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +16,6 @@ from sniper_app.ebay.transport import rest_error
 from sniper_app.engine.clock_service import ClockService
 from sniper_app.simulator import SimulatorServer
 from sniper_app.store import Store
-from tests.support.simulator import sim  # noqa: F401  (fixture)
 
 
 @pytest.mark.parametrize("status", [301, 302, 307])

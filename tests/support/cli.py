@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 
 def run_cli(
@@ -25,16 +23,3 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
-
-
-def poll(condition: Callable[[], Any], deadline_s: float, what: str) -> Any:
-    """``condition()``'s first truthy value, asked again and again (each time a real command) until
-    ``deadline_s``; fails naming ``what``."""
-    end = time.monotonic() + deadline_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)

@@ -3,9 +3,7 @@ and polling with a deadline (never a fixed sleep)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +20,7 @@ from sniper_app.simulator import SimulatorServer
 from sniper_app.store import Store
 from sniper_app.store.models import Snipe
 from tests.support.ebay import FAST_RETRY, consent_redirect, sim_endpoints
+from tests.support.wait import wait_until_async
 
 # Time compressed to seconds: these are the engine's own knobs, scaled down with the auctions.
 FAST = {"preflight_s": 2.0, "prep_s": 1.0, "handover_s": 0.5, "late_fire_min_s": 0.8, "result_delay_s": 0.2}
@@ -108,14 +107,6 @@ async def rig(sim: SimulatorServer, tmp_path: Path) -> AsyncIterator[Rig]:
         store.close()
 
 
-async def wait_for(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 async def wait_status(r: Rig, pk: int, statuses: set[str], timeout_s: float) -> Snipe:
-    await wait_for(lambda: r.get(pk).status in statuses, timeout_s, f"snipe {pk} to become {sorted(statuses)}")
+    await wait_until_async(lambda: r.get(pk).status in statuses, timeout_s, f"snipe {pk} to become {sorted(statuses)}")
     return r.get(pk)

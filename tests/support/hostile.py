@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -15,6 +14,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from tests.support.wait import wait_until
 
 
 @dataclass
@@ -60,11 +61,14 @@ class HostileServer:
             target=lambda: asyncio.run(server.serve(sockets=[sock])), name="hostile-http", daemon=True
         )
         self._thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("hostile server did not start")
-            time.sleep(0.005)
+        thread = self._thread
+
+        def started() -> bool:
+            if not thread.is_alive():
+                raise RuntimeError("the hostile server's thread ended before it started")
+            return bool(server.started)
+
+        wait_until(started, 10, "the hostile server to start", interval_s=0.005)
         return self
 
     def stop(self) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -113,15 +112,6 @@ async def live_service(
     finally:
         await client.aclose()
         store.close()
-
-
-async def until(predicate: Callable[[], bool], timeout_s: float = 10.0, what: str = "the condition") -> None:
-    """Await ``predicate`` while Qt and the engine run; fails with ``what`` after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 def drive_window(

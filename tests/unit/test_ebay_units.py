@@ -77,7 +77,7 @@ def test_simulator_needs_explicit_urls_and_names_the_missing_one() -> None:
 def test_site_ids() -> None:
     assert [site_id(m) for m in ("EBAY_US", "EBAY_GB", "EBAY_DE", "EBAY_AU", "EBAY_CA", "EBAY_FR", "EBAY_IT",
                                  "EBAY_ES")] == [0, 3, 77, 15, 2, 71, 101, 186]
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match=r"^Marketplace 'EBAY_XX' is not supported; use one of EBAY_US, "):
         site_id("EBAY_XX")
 
 
@@ -142,7 +142,7 @@ def test_time_server_address() -> None:
     assert parse_server("pool.ntp.org") == ("pool.ntp.org", 123)
     assert parse_server("127.0.0.1:4123") == ("127.0.0.1", 4123)
     assert parse_server("[::1]:99") == ("::1", 99)
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match=r"^The time server 'host:notaport' is not host:port, e\.g\. "):
         parse_server("host:notaport")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from sniper_app.domain.errors import InputError
@@ -119,9 +121,9 @@ def test_rejects_everything_else_with_the_help_sentence(text: str) -> None:
 
 
 def test_item_ref_validates_itself() -> None:
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match=re.escape(ITEM_REF_HELP)):
         ItemRef("12")
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match=re.escape(ITEM_REF_HELP)):
         ItemRef(ID, "x")
     ref = ItemRef(ID)
     assert ref == ItemRef(ID, "0")

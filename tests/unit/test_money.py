@@ -151,7 +151,7 @@ def test_parse_rejects_with_a_sentence(
 
 
 def test_money_error_is_an_input_error() -> None:
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match=r"^Could not read 'junk' as an amount\. Type it like 25\.00"):
         Money.parse("junk", "USD")
     assert issubclass(MoneyError, ValueError)
 

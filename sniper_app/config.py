@@ -177,14 +177,20 @@ class Settings(BaseModel):
     @field_validator("listen")
     @classmethod
     def _listen(cls, value: str | None) -> str | None:
-        from sniper_app.remote.invite import InviteError, parse_listen
-
+        # Read here rather than by the remote package, which sits above the settings: the same rule,
+        # loopback unless a host is named (the remote server binds what this says).
         if value is None or not value.strip():
             return None
-        try:
-            return str(parse_listen(value, default_port=DEFAULT_LISTEN_PORT))
-        except InviteError as exc:
-            raise ValueError(str(exc).rstrip(".")) from None
+        value = value.strip()
+        if value.isascii() and value.isdigit():
+            value = f"127.0.0.1:{value}"
+        match = _HOST_PORT.match(value)
+        if not match:
+            raise ValueError("must be [HOST:]PORT, e.g. 8731 or 0.0.0.0:8731")
+        port = int(match["port"]) if match["port"] else DEFAULT_LISTEN_PORT
+        if not 0 < port < 65536:
+            raise ValueError("must have a port from 1 to 65535")
+        return f"{match['host'].lower()}:{port}"
 
     @field_validator("data_dir")
     @classmethod

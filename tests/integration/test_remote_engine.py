@@ -2,7 +2,6 @@
 simulator, and a desktop command line with its own data folder and secret store, paired by an invite over
 real HTTPS on loopback."""
 
-# ruff: noqa: F811
 from __future__ import annotations
 
 import asyncio
@@ -21,9 +20,9 @@ import pytest
 
 from sniper_app.remote.client import Connected, RemoteClient, pair
 from sniper_app.remote.invite import Invite, format_invite, parse_invite
-from tests.support.cli import poll, run_cli
-from tests.support.cli_sim import CliSim, cli  # noqa: F401  (fixture)
-from tests.support.simulator import sim  # noqa: F401  (fixture)
+from tests.support.cli import run_cli
+from tests.support.cli_sim import CliSim
+from tests.support.wait import wait_until
 
 FINAL = ("WON", "LOST", "FAILED", "MISSED", "SKIPPED")
 
@@ -130,7 +129,7 @@ def test_a_snipe_added_on_the_desktop_is_bid_once_by_the_box_and_the_desktop_see
         found = [s for s in rig.desk_json("snipe", "list") if s["id"] == snipe_id]
         return found[0] if found and found[0]["status"] in FINAL else None
 
-    done = poll(finished, 40.0, "the box to finish the snipe")
+    done = wait_until(finished, 40.0, "the box to finish the snipe")
     assert done["status"] == "WON", done
     assert len(_bids(rig.cli)) == 1
     auction = rig.cli.sim.auction(item)

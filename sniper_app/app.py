@@ -123,8 +123,12 @@ def demo_instructions(settings: Settings, overrides: dict[str, Any]) -> str:
 # --- running the engine ------------------------------------------------------------------------------
 
 
-async def run_engine(ctx: AppContext, announce: Callable[[str], None], *, banner: str | None = None) -> int:
-    """Run the engine on ``ctx`` until SIGINT or SIGTERM, then shut it down cleanly; returns the exit code."""
+async def run_engine(
+    ctx: AppContext, announce: Callable[[str], None], *, banner: str | None = None, listen: str | None = None
+) -> int:
+    """Run the engine on ``ctx`` until SIGINT or SIGTERM, then shut it down cleanly; returns the exit code.
+
+    With ``listen`` (``HOST:PORT``) paired desktops drive it over HTTPS, see :mod:`sniper_app.remote`."""
     if ctx.store.read_only:
         # An engine that cannot record a bid must not place one.
         from sniper_app.store.errors import read_only
@@ -141,13 +145,18 @@ async def run_engine(ctx: AppContext, announce: Callable[[str], None], *, banner
             signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
     say_network_limits(ctx.settings, announce)
     runtime = Runtime(ctx)
+    box: Any = None
     try:
         await runtime.start()
+        if listen is not None:
+            box = await serve_remote(runtime, listen, announce)
         announce(banner or f"Sniper engine running (data in {ctx.data_dir}). Press Ctrl+C to stop.")
         await write_metrics_until(ctx, stop)
         log.info("stopping the engine")
     finally:
         try:
+            if box is not None:
+                await box.stop()
             await runtime.stop()
         finally:
             for sig in installed:
@@ -158,7 +167,50 @@ async def run_engine(ctx: AppContext, announce: Callable[[str], None], *, banner
     return 0
 
 
-def run_headless(settings: Settings, announce: Callable[[str], None], log_level: str | None = None) -> int:
+async def serve_remote(runtime: Runtime, listen: str, announce: Callable[[str], None]) -> Any:
+    """Serve the running engine's facade to paired desktops at ``listen``; the started server."""
+    from sniper_app.config import DEFAULT_LISTEN_PORT
+    from sniper_app.remote.box import BoxServer
+    from sniper_app.remote.certs import display_fingerprint
+    from sniper_app.remote.invite import parse_listen
+
+    address = parse_listen(listen, default_port=DEFAULT_LISTEN_PORT)
+    ctx = runtime.ctx
+    box = BoxServer(runtime.service, ctx.bus, ctx.data_dir, address.host, address.port)
+    listening = await box.start()
+    shown = f"[{listening.host}]" if ":" in listening.host else listening.host
+    announce(
+        f"Serving paired desktops at https://{shown}:{listening.port} (certificate "
+        f"{display_fingerprint(listening.fingerprint)[:23]}…); pair one with '{command_name()} remote invite'."
+    )
+    return box
+
+
+def connected_box(settings: Settings) -> str | None:
+    """The box this desktop is connected to (its address), or None: a connected desktop runs no engine."""
+    from sniper_app.remote.credentials import marked_box
+
+    return marked_box(settings.resolved_data_dir())
+
+
+def refuse_if_connected(settings: Settings, announce: Callable[[str], None]) -> bool:
+    """True (and the user told) when this desktop drives a box: one engine bids, the box's."""
+    box = connected_box(settings)
+    if box is None:
+        return False
+    announce(
+        f"This computer is connected to the Sniper box at {box}, which places the bids; no engine starts "
+        f"here, so nothing is bid twice. Run commands as usual (they act on the box), or run "
+        f"'{command_name()} remote disconnect' to use this computer's own engine again."
+    )
+    return True
+
+
+def run_headless(
+    settings: Settings, announce: Callable[[str], None], log_level: str | None = None, *, listen: str | None = None
+) -> int:
+    if refuse_if_connected(settings, announce):
+        return 1
     start_process(log_level)
     try:
         lock = take_engine_lock(settings.resolved_data_dir(), announce)
@@ -168,12 +220,14 @@ def run_headless(settings: Settings, announce: Callable[[str], None], log_level:
     try:
         with app_context(settings) as ctx:
             ctx.reload_settings = load_settings
-            return asyncio.run(run_engine(ctx, announce))
+            return asyncio.run(run_engine(ctx, announce, listen=listen or settings.listen))
     finally:
         lock.release()
 
 
-def run_demo(base: Settings, announce: Callable[[str], None], log_level: str | None = None) -> int:
+def run_demo(
+    base: Settings, announce: Callable[[str], None], log_level: str | None = None, *, listen: str | None = None
+) -> int:
     """Start the simulator (demo scenario, free ports) and run the engine against it, apart from real data."""
     from sniper_app.bootstrap import reloader
 
@@ -187,7 +241,7 @@ def run_demo(base: Settings, announce: Callable[[str], None], log_level: str | N
         with demo_world(base) as world, app_context(world.settings, demo=True) as ctx:
             ctx.reload_settings = reloader(world.overrides)
             banner = demo_instructions(world.settings, world.overrides)
-            return asyncio.run(run_engine(ctx, announce, banner=banner))
+            return asyncio.run(run_engine(ctx, announce, banner=banner, listen=listen))
     finally:
         lock.release()
 
@@ -221,6 +275,9 @@ def run_window(
     if not display_available():
         announce("No display was found, so Sniper runs without its window; press Ctrl+C to stop.")
         return run_demo(base, announce, log_level) if demo else run_headless(base, announce, log_level)
+    if not demo and refuse_if_connected(base, announce):
+        # The window's remote mode (driving the box's engine from here) starts at this point once it exists.
+        return 1
     start_process(log_level)
     from sniper_app.ui.launch import launch_window  # Qt is imported only now, and only here
 

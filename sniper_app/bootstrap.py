@@ -106,6 +106,26 @@ class AppContext:
         self.store.close()
 
 
+def secret_store(settings: Settings, *, demo: bool = False) -> SecretStore:
+    """The secret store of ``settings``' data dir (the vault is chosen at its first use)."""
+    environ: dict[str, str] | None = None
+    if demo:
+        environ = {POSTMARK_TOKEN_ENV: DEMO_POSTMARK_TOKEN} | dict(os.environ)
+        environ[CLIENT_SECRET_ENV] = DEMO_CLIENT_SECRET
+    environment = endpoints_for(settings).environment
+    data_dir = settings.resolved_data_dir()
+
+    # The running demo's data dir, reached through the variables its banner prints instead of --demo.
+    demo_data = demo or (settings.ebay_env == "simulator" and (data_dir / DEMO_STATE_FILE).exists())
+
+    def choose() -> Vault:
+        choice = choose_vault(data_dir, demo=demo_data)
+        log.info("secrets: %s, because %s", choice.store, choice.reason)
+        return choice.vault
+
+    return SecretStore(environment, environ=environ, choose=choose)
+
+
 def open_context(settings: Settings, *, demo: bool = False) -> AppContext:
     """Open the store of ``settings``' data dir and the local profile in it."""
     store = Store.open(
@@ -114,23 +134,7 @@ def open_context(settings: Settings, *, demo: bool = False) -> AppContext:
     )
     try:
         user = store.get_or_create_user(marketplace=settings.marketplace)
-        environ: dict[str, str] | None = None
-        if demo:
-            environ = {POSTMARK_TOKEN_ENV: DEMO_POSTMARK_TOKEN} | dict(os.environ)
-            environ[CLIENT_SECRET_ENV] = DEMO_CLIENT_SECRET
-        environment = endpoints_for(settings).environment
-        data_dir = settings.resolved_data_dir()
-
-        # The running demo's data dir, reached through the variables its banner prints instead of --demo.
-        demo_data = demo or (settings.ebay_env == "simulator" and (data_dir / DEMO_STATE_FILE).exists())
-
-        def choose() -> Vault:
-            choice = choose_vault(data_dir, demo=demo_data)
-            log.info("secrets: %s, because %s", choice.store, choice.reason)
-            return choice.vault
-
-        secrets = SecretStore(environment, environ=environ, choose=choose)
-        return AppContext(settings, store, user.id, secrets, demo=demo)
+        return AppContext(settings, store, user.id, secret_store(settings, demo=demo), demo=demo)
     except BaseException:
         store.close()
         raise

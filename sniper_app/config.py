@@ -45,6 +45,7 @@ DEFAULT_EMAIL_TYPES: tuple[NotifyType, ...] = (
 )
 POSTMARK_API_URL = "https://api.postmarkapp.com"
 NTFY_SERVER = "https://ntfy.sh"
+DEFAULT_LISTEN_PORT = 8731  # the remote engine's port when only a host is given
 
 # Marketplaces the Buy Offer API accepts (EBAY.md); the increments of each live in domain/.
 MARKETPLACES = ("EBAY_US", "EBAY_GB", "EBAY_DE", "EBAY_AU", "EBAY_CA", "EBAY_FR", "EBAY_IT", "EBAY_ES")
@@ -130,6 +131,11 @@ class Settings(BaseModel):
     )
     spending_period_days: int = Field(
         default=DEFAULT_PERIOD_DAYS, description="The days the spending cap counts wins over (1–366).",
+    )
+    listen: str | None = Field(
+        default=None,
+        description="Serve the engine to paired desktops at [HOST:]PORT with --headless (off; 127.0.0.1 unless a "
+        "host is given).",
     )
 
     @field_validator("marketplace")
@@ -246,6 +252,23 @@ class Settings(BaseModel):
             return validate_period_days(value)
         except SpendingCapError as exc:
             raise ValueError(str(exc).rstrip(".")) from None
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str | None) -> str | None:
+        # Read here rather than by the remote package, which sits above the settings: the same rule,
+        # loopback unless a host is named (the remote server binds what this says).
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if value.isascii() and value.isdigit():
+            value = f"127.0.0.1:{value}"
+        match = _HOST_PORT.match(value)
+        if not match:
+            raise ValueError("must be [HOST:]PORT, e.g. 8731 or 0.0.0.0:8731")
+        port = int(match["port"]) if match["port"] else DEFAULT_LISTEN_PORT
+        if not 0 < port < 65536:
+            raise ValueError("must have a port from 1 to 65535")
+        return f"{match['host'].lower()}:{port}"
 
     @field_validator("data_dir")
     @classmethod
@@ -276,6 +299,7 @@ APPLIES: dict[str, Literal["live", "restart"]] = {
     "ebay_client_id": "restart",
     "ebay_runame": "restart",
     "start_minimized": "restart",
+    "listen": "restart",
     "autostart": "live",
     "marketplace": "live",
     "default_lead_seconds": "live",

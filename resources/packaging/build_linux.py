@@ -3,7 +3,8 @@
     pyinstaller --noconfirm build.spec && python resources/packaging/build_linux.py
 
 Writes ``dist/sniper-app-VERSION-linux-ARCH.tar.gz`` holding the app folder, the menu entry, the icons and
-``install.sh`` (a per-user install under ~/.local; ``install.sh --uninstall`` removes it again).
+``install.sh`` (a per-user install under ~/.local; ``install.sh --uninstall`` removes it again), and
+``sniper-box.service``, the systemd user unit of an always-on box.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ def build(bundle: Path, out_dir: Path) -> Path:
         tar.add(bundle, arcname=f"{top}/sniper-app", filter=normalised)
         tar.add(PACKAGING / "linux" / "sniper-app.desktop", arcname=f"{top}/sniper-app.desktop", filter=normalised)
         tar.add(PACKAGING / "linux" / "install.sh", arcname=f"{top}/install.sh", filter=normalised)
+        # For an always-on box: the headless engine as a systemd user service (see the README).
+        tar.add(PACKAGING / "linux" / "sniper-box.service", arcname=f"{top}/sniper-box.service", filter=normalised)
         for icon in [*sorted(ICONS.glob("sniper*.png")), ICONS / "sniper.svg"]:
             tar.add(icon, arcname=f"{top}/icons/{icon.name}", filter=normalised)
     return target

@@ -6,14 +6,14 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from sniper_app.cli.context import command_context, with_client
+from sniper_app.cli.context import command_session
 from sniper_app.cli.formatting import when, with_warnings
 from sniper_app.cli.output import EXIT_OK, Output
 from sniper_app.cli.parsing import CommandParser, json_flag, missing_action
 from sniper_app.domain.errors import InputError
 
 if TYPE_CHECKING:
-    from sniper_app.ebay import EbayClient
+    from sniper_app.cli.context import Facade
 
 
 def add_commands(sub: Any) -> None:
@@ -40,14 +40,13 @@ def add_commands(sub: Any) -> None:
 def _account_link(args: argparse.Namespace, out: Output) -> int:
     from sniper_app.engine.demo_link import demo_consent_redirect
 
-    with command_context(args) as ctx:
+    with command_session(args) as session:
 
-        async def link(client: EbayClient) -> int:
-            accounts = ctx.accounts(client)
+        async def link(facade: Facade) -> int:
             if args.redirect_url is not None:
                 pasted = args.redirect_url
             else:
-                url = accounts.start_link()
+                url = await facade.start_link()
                 if args.print_url:
                     out.result({"consent_url": url}, url)
                     return EXIT_OK
@@ -63,19 +62,21 @@ def _account_link(args: argparse.Namespace, out: Output) -> int:
                     pasted = sys.stdin.readline().strip()
                     if not pasted:
                         raise InputError("No address was pasted, so the account is not linked.")
-            user = await accounts.complete_link(pasted)
+            user = await facade.complete_link(pasted)
+            status = await facade.account_status()
+            on_box = f" on the box at {session.box}" if session.box else ""
             out.result(
-                {"linked": True, "username": user.username, "environment": client.endpoints.environment},
-                f"eBay account {user.username} linked.",
+                {"linked": True, "username": user.username, "environment": status.environment},
+                f"eBay account {user.username} linked{on_box}.",
             )
             return EXIT_OK
 
-        return with_client(ctx, link)
+        return session.run(link)
 
 
 def _account_status(args: argparse.Namespace, out: Output) -> int:
-    with command_context(args) as ctx:
-        status = with_client(ctx, lambda client: ctx.accounts(client).status())
+    with command_session(args) as session:
+        status = session.run(lambda facade: facade.account_status())
         if status.linked:
             lines = [
                 f"eBay account: {status.username} ({status.environment})",
@@ -91,8 +92,8 @@ def _account_status(args: argparse.Namespace, out: Output) -> int:
 
 
 def _account_unlink(args: argparse.Namespace, out: Output) -> int:
-    with command_context(args) as ctx:
-        result = with_client(ctx, lambda client: ctx.accounts(client).unlink())
+    with command_session(args) as session:
+        result = session.run(lambda facade: facade.unlink())
         text = f"eBay account {result.username} unlinked." if result.username else "No eBay account was linked."
         out.result(
             {"unlinked": result.username, "active_snipes": result.active_snipes, "warnings": result.warnings},

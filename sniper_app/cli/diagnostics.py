@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sniper_app.cli.context import command_context, reads_of
+from sniper_app.cli.context import command_context, command_session
 from sniper_app.cli.formatting import iso, when
 from sniper_app.cli.output import EXIT_FAILURE, EXIT_OK, Output
 from sniper_app.cli.parsing import CommandParser, json_flag, missing_action
+
+if TYPE_CHECKING:
+    from sniper_app.cli.context import Facade
 
 
 def add_commands(sub: Any) -> None:
@@ -87,42 +89,43 @@ def _notify_test(args: argparse.Namespace, out: Output) -> int:
 
 
 def _diagnostics(args: argparse.Namespace, out: Output) -> int:
-    from sniper_app.app import METRICS_FILE
     from sniper_app.cli.secrets import store_in_use
 
-    with command_context(args) as ctx:
-        reads = reads_of(ctx)
-        account = reads.account()
-        snipes = reads.snipes()
-        watch = reads.watch_items()
+    async def read(facade: Facade) -> tuple[Any, ...]:
+        return (await facade.account(), await facade.snipes(), await facade.watch_items(),
+                await facade.count_history(), await facade.metrics_snapshot())
+
+    with command_session(args) as session:
+        ctx = session.ctx
+        account, snipes, watch, history_events, metrics = session.run(read)
         synced = max((w.synced_at for w in watch), default=None)
-        try:
-            engine: Any = json.loads((ctx.data_dir / METRICS_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            engine = None
+        # Written by a running engine (headless or window) every few seconds; None if none has run.
+        engine: Any = metrics or None
         store, store_text = store_in_use(ctx.data_dir, demo=args.demo)
         data = {
             "data_dir": str(ctx.data_dir),
             "ebay_env": ctx.settings.ebay_env,
             "secrets_store": store,
+            "box": session.box,
             "account": {"username": account.username, "needs_relink": account.needs_relink},
             "snipes": dict(sorted(Counter(s.status for s in snipes).items())),
             "watch_items": len(watch),
             "last_watchlist_sync": iso(synced),
-            "history_events": reads.count_history(),
-            # Written by a running engine (headless or window) every few seconds; None if none has run.
+            "history_events": history_events,
             "engine": engine,
         }
         text = [
             f"data dir: {data['data_dir']} ({ctx.settings.ebay_env})",
             f"secrets kept in: {store_text}",
+            *([f"acting on the box at {session.box} (snipes, account and engine below are the box's)"]
+              if session.box else []),
             f"account: {account.username or 'not linked'}" + (" (needs linking again)" if account.needs_relink else ""),
             "snipes: " + (", ".join(f"{k.lower()} {v}" for k, v in data["snipes"].items()) or "none"),
             f"watch list: {len(watch)} items, last synced {when(synced)}",
             f"history events: {data['history_events']}",
             "engine metrics: "
-            + (f"written {engine.get('written_at')} by process {engine.get('pid')}" if engine else "none recorded"),
+            + ("the box's, read now" if engine and session.box else
+               f"written {engine.get('written_at')} by process {engine.get('pid')}" if engine else "none recorded"),
         ]
         out.result(data, "\n".join(text))
     return EXIT_OK
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sniper_app.cli.context import command_context, reads_of
+from sniper_app.cli.context import command_session
 from sniper_app.cli.output import EXIT_OK, Output
 from sniper_app.cli.parsing import CommandParser, json_flag, missing_action, wins_arg
 from sniper_app.domain.text import visible
@@ -27,8 +27,8 @@ def add_commands(sub: Any) -> None:
 
 
 def _group_add(args: argparse.Namespace, out: Output) -> int:
-    with command_context(args) as ctx:
-        group = ctx.actions(None).add_group(args.name, args.wins)
+    with command_session(args) as session:
+        group = session.run(lambda facade: facade.add_group(args.name, args.wins))
         out.result(
             {"id": group.id, "name": group.name, "target_wins": group.target_wins},
             f"Group “{group.name}” created: win {group.target_wins} and the rest are cancelled. "
@@ -38,8 +38,8 @@ def _group_add(args: argparse.Namespace, out: Output) -> int:
 
 
 def _group_list(args: argparse.Namespace, out: Output) -> int:
-    with command_context(args) as ctx:
-        groups = reads_of(ctx).group_summaries()
+    with command_session(args) as session:
+        groups = session.run(lambda facade: facade.group_summaries())
         out.result(
             [
                 {"id": g.group.id, "name": g.group.name, "target_wins": g.group.target_wins,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from sniper_app.cli.context import command_context, reads_of
+from sniper_app.cli.context import command_session
 from sniper_app.cli.formatting import amount, iso, when
 from sniper_app.cli.output import EXIT_OK, Output
 from sniper_app.cli.parsing import json_flag, positive_int
@@ -70,8 +70,8 @@ def _history(args: argparse.Namespace, out: Output) -> int:
 
     if args.limit > MAX_PAGE_SIZE:
         raise InputError(f"--limit can be at most {MAX_PAGE_SIZE}.")
-    with command_context(args) as ctx:
-        rows = reads_of(ctx).history_page(limit=args.limit, details=True).entries
+    with command_session(args) as session:
+        rows = session.run(lambda facade: facade.history_page(limit=args.limit, details=True)).entries
         lines = [
             f"{when(e.at)}  {e.action:<10} "
             + (f"#{e.snipe_id} " if e.snipe_id else "")

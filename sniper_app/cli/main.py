@@ -10,9 +10,9 @@ import sys
 from collections.abc import Sequence
 
 from sniper_app import __version__
-from sniper_app.cli import account, config, diagnostics, exposure, group, history, snipe, stats, watchlist
+from sniper_app.cli import account, config, diagnostics, exposure, group, history, remote, snipe, stats, watchlist
 from sniper_app.cli.output import EXIT_BAD_INPUT, EXIT_FAILURE, Output, UsageError
-from sniper_app.cli.parsing import CommandParser, Handler
+from sniper_app.cli.parsing import CommandParser, Handler, listen_arg
 from sniper_app.cli.run import _run_engine
 from sniper_app.domain.errors import InputError, SniperError
 
@@ -29,6 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--headless", action="store_true", help="run the sniping engine without a window until Ctrl+C or SIGTERM"
+    )
+    parser.add_argument(
+        "--listen", metavar="[HOST:]PORT", type=listen_arg,
+        help="with --headless: serve the engine to paired desktops over HTTPS (127.0.0.1 unless a host is "
+        "given; see 'sniper-app remote invite')",
     )
     parser.add_argument(
         "--demo", action="store_true",
@@ -58,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     exposure.add_commands(sub)
     diagnostics.add_commands(sub)
     stats.add_commands(sub)
+    remote.add_commands(sub)
     # Imported here: the secrets commands load the eBay client (httpx and all), which the simulator does not need.
     from sniper_app.cli import secrets
 
@@ -99,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_engine(args, out)
         if args.headless:
             raise UsageError("--headless runs the engine and takes no command; run commands from another terminal.")
+        if args.listen is not None:
+            raise UsageError("--listen goes with --headless, which runs the engine and takes no command.")
         if args.demo:
             from sniper_app import paths
 

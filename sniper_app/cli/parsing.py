@@ -68,6 +68,16 @@ def lead_arg(text: str) -> float | str:
     return "auto" if text.strip().lower() == "auto" else seconds_arg(text)
 
 
+def listen_arg(text: str) -> str:
+    from sniper_app.config import DEFAULT_LISTEN_PORT
+    from sniper_app.remote.invite import InviteError, parse_listen
+
+    try:
+        return str(parse_listen(text, default_port=DEFAULT_LISTEN_PORT))
+    except InviteError as exc:
+        raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
+
+
 def missing_action(parser: argparse.ArgumentParser) -> Handler:
     def handler(args: argparse.Namespace, out: Output) -> int:
         raise UsageError(f"Say what to do. Try '{parser.prog} --help'.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sniper_app.cli.output import Output
+from sniper_app.cli.output import Output, UsageError
 from sniper_app.domain.text import visible
 
 
@@ -17,9 +17,11 @@ def _run_engine(args: argparse.Namespace, out: Output) -> int:
     from sniper_app.config import load_settings
 
     settings = load_settings()
+    if args.listen is not None and not args.headless:
+        raise UsageError("--listen serves the engine to paired desktops and goes with --headless.")
     if not args.headless:
         return run_window(settings, _announce, args.log_level, demo=args.demo, minimized=args.minimized)
     if args.demo:
-        return run_demo(settings, _announce, args.log_level)
-    return run_headless(settings, _announce, args.log_level)
+        return run_demo(settings, _announce, args.log_level, listen=args.listen)
+    return run_headless(settings, _announce, args.log_level, listen=args.listen)
 

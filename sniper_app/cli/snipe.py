@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sniper_app.cli.context import command_context, reads_of, with_client
+from sniper_app.cli.context import command_session, local_command_context, reads_of
 from sniper_app.cli.formatting import amount, converted_data, iso, max_shown, price_shown, when, with_warnings
 from sniper_app.cli.output import EXIT_OK, Output
 from sniper_app.cli.parsing import CommandParser, json_flag, lead_arg, missing_action, positive_int
@@ -24,6 +23,7 @@ from sniper_app.domain.timing import explain_snipe, fire_record_sentences
 from sniper_app.domain.views import HistoryFilter
 
 if TYPE_CHECKING:
+    from sniper_app.cli.context import Facade
     from sniper_app.domain.lead import LeadChoice
     from sniper_app.domain.views import SnipeView
 
@@ -170,11 +170,11 @@ def _lead_words(snipe: SnipeView) -> str:
 
 
 def _snipe_add(args: argparse.Namespace, out: Output) -> int:
-    with command_context(args) as ctx:
-        with _typo_refused():
-            snipe, warnings = with_client(ctx, lambda client: ctx.actions(client).add_snipe(
-                args.item, args.max, lead=args.lead, group=args.group, confirmed=args.confirm,
-                includes_shipping=args.includes_shipping))
+    with command_session(args) as session, _typo_refused():
+        snipe, warnings = session.run(
+            lambda facade: facade.add_snipe(args.item, args.max, lead=args.lead, group=args.group,
+                                            confirmed=args.confirm, includes_shipping=args.includes_shipping)
+        )
         # A bare number is read in the listing's currency: say so, since the user may have thought in another.
         read_as = (
             f" Your maximum was read in {snipe.currency}, the listing's own currency."
@@ -207,18 +207,20 @@ def _parse_status(text: str | None) -> SnipeStatus | None:
 
 def _snipe_list(args: argparse.Namespace, out: Output) -> int:
     status = _parse_status(args.status)
-    with command_context(args) as ctx:
-        reads = reads_of(ctx)
-        snipes = reads.snipes(status)
-        leads = {s.id: reads.lead_choice(s.id) for s in snipes if s.lead_seconds == AUTO_LEAD}
+    async def read(facade: Facade) -> tuple[tuple[SnipeView, ...], dict[int, LeadChoice | None]]:
+        snipes = await facade.snipes(status)
+        return snipes, {s.id: await facade.lead_choice(s.id) for s in snipes if s.lead_seconds == AUTO_LEAD}
+
+    with command_session(args) as session:
+        snipes, leads = session.run(read)
         out.result([_snipe_data(s, leads.get(s.id)) for s in snipes],
                    "\n".join(_snipe_line(s, leads.get(s.id)) for s in snipes) or "No snipes.")
     return EXIT_OK
 
 
 def _snipe_cancel(args: argparse.Namespace, out: Output) -> int:
-    with command_context(args) as ctx:
-        snipe = asyncio.run(ctx.actions(None).cancel_snipe(args.id))
+    with command_session(args) as session:
+        snipe = session.run(lambda facade: facade.cancel_snipe(args.id))
         name = visible(snipe.title or snipe.legacy_item_id)
         out.result({"snipe": _snipe_data(snipe)}, f"Snipe #{snipe.id} cancelled ({name}).")
     return EXIT_OK
@@ -228,11 +230,11 @@ def _snipe_edit(args: argparse.Namespace, out: Output) -> int:
     if args.max_amount is None and args.lead is None and args.includes_shipping is None:
         raise InputError("Nothing to change: give a new maximum (--max), lead time (--lead) and/or "
                          "--includes-shipping / --no-includes-shipping.")
-    with command_context(args) as ctx:
-        with _typo_refused():
-            snipe, warnings = with_client(ctx, lambda client: ctx.actions(client).edit_snipe(
-                args.id, max_amount=args.max_amount, lead=args.lead, confirmed=args.confirm,
-                includes_shipping=args.includes_shipping))
+    with command_session(args) as session, _typo_refused():
+        snipe, warnings = session.run(
+            lambda facade: facade.edit_snipe(args.id, max_amount=args.max_amount, lead=args.lead,
+                                             confirmed=args.confirm, includes_shipping=args.includes_shipping)
+        )
         out.result(
             {"snipe": _snipe_data(snipe), "warnings": warnings},
             with_warnings(
@@ -247,9 +249,8 @@ def _snipe_edit(args: argparse.Namespace, out: Output) -> int:
     return EXIT_OK
 
 
-
 def _snipe_show(args: argparse.Namespace, out: Output) -> int:
-    with command_context(args) as ctx:
+    with local_command_context(args, "snipe show") as ctx:
         reads = reads_of(ctx)
         snipe = reads.snipe(args.id)
         lead = reads.lead_choice(snipe.id) if snipe.lead_seconds == AUTO_LEAD else None

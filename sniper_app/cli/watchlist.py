@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from sniper_app.cli.context import command_context, reads_of, with_client
+from sniper_app.cli.context import command_session
 from sniper_app.cli.formatting import amount, converted_data, iso, price_shown, when
 from sniper_app.cli.output import EXIT_OK, Output
 from sniper_app.cli.parsing import CommandParser, json_flag, missing_action
@@ -13,6 +13,7 @@ from sniper_app.domain.items import is_auction_listing
 from sniper_app.domain.text import visible
 
 if TYPE_CHECKING:
+    from sniper_app.cli.context import Facade
     from sniper_app.domain.views import WatchView
 
 
@@ -48,8 +49,8 @@ def _watch_data(item: WatchView, snipes: dict[str, int]) -> dict[str, Any]:
 
 
 def _watch_sync(args: argparse.Namespace, out: Output) -> int:
-    with command_context(args) as ctx:
-        result = with_client(ctx, lambda client: ctx.actions(client).sync_watchlist())
+    with command_session(args) as session:
+        result = session.run(lambda facade: facade.sync_watchlist())
         count = len(result.kept_ids)
         out.result(
             {"count": count, "added": result.added, "updated": result.updated, "removed": result.removed},
@@ -60,10 +61,12 @@ def _watch_sync(args: argparse.Namespace, out: Output) -> int:
 
 
 def _watch_list(args: argparse.Namespace, out: Output) -> int:
-    with command_context(args) as ctx:
-        reads = reads_of(ctx)
-        items = reads.watch_items()
-        snipes = {s.legacy_item_id: s.id for s in reads.active_snipes()}
+    async def read(facade: Facade) -> tuple[tuple[WatchView, ...], dict[str, int]]:
+        items = await facade.watch_items()
+        return items, {s.legacy_item_id: s.id for s in await facade.active_snipes()}
+
+    with command_session(args) as session:
+        items, snipes = session.run(read)
         lines = [
             f"{i.legacy_item_id}  {price_shown(i.current_price_minor, i.currency, i):>12}  ends {when(i.end_time)}"
             f"  {visible(i.title)}"

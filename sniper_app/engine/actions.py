@@ -46,17 +46,18 @@ class UnknownItem(InputError):
 class SuspectedTypo(RuleViolation):
     """The maximum is so far above the price that it may be a typo; saved only once the user confirms it."""
 
-    def __init__(self, warning: TypoWarning) -> None:
-        super().__init__(warning.sentence)
-        self.warning = warning
+    def __init__(self, warning: TypoWarning | str) -> None:
+        # A bare sentence is this error rebuilt on a desktop from the box's reply, without the numbers.
+        super().__init__(warning if isinstance(warning, str) else warning.sentence)
+        self.warning = None if isinstance(warning, str) else warning
 
 
 class OverSpendingCap(RuleViolation):
     """The snipe would pass the user's spending cap; ``check`` holds the numbers the sentence names."""
 
-    def __init__(self, check: CapCheck) -> None:
-        super().__init__(check.sentence)
-        self.check = check
+    def __init__(self, check: CapCheck | str) -> None:
+        super().__init__(check if isinstance(check, str) else check.sentence)
+        self.check = None if isinstance(check, str) else check
 
 
 class Actions:

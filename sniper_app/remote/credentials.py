@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sniper_app.domain.redact import redactor
@@ -66,3 +67,31 @@ async def asave_link(secrets: SecretStore, link: RemoteLink) -> None:
 
 async def aforget_link(secrets: SecretStore) -> None:
     await asyncio.to_thread(forget_link, secrets)
+
+
+# Beside the secret, a plain note in the data folder that this desktop drives a box (its address and pin,
+# no token): every command asks it first, so a desktop that never connected never opens its secret store
+# for it (a keyring prompt, or a damaged secrets file met by a command that does not need it).
+MARKER_FILE = "remote-box.json"
+
+
+def mark_connected(data_dir: Path, link: RemoteLink) -> None:
+    from sniper_app.paths import write_private_json
+
+    write_private_json(data_dir / MARKER_FILE, {"address": str(link.address), "fingerprint": link.fingerprint})
+
+
+def unmark(data_dir: Path) -> None:
+    (data_dir / MARKER_FILE).unlink(missing_ok=True)
+
+
+def marked_box(data_dir: Path) -> str | None:
+    """The box this data folder's desktop drives, by address, or None when it drives none."""
+    try:
+        data = json.loads((data_dir / MARKER_FILE).read_text(encoding="utf-8"))
+        return str(parse_address(str(data["address"])))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, InviteError):
+        # Unreadable: still connected for all we know; the secret store's entry decides.
+        return "the box this computer was connected to"

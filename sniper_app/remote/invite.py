@@ -76,6 +76,19 @@ def parse_address(text: str, *, default_port: int | None = None) -> Address:
     return Address(host, port)
 
 
+LOOPBACK = "127.0.0.1"
+
+
+def parse_listen(text: str, *, default_port: int) -> Address:
+    """Where the box listens: ``PORT`` alone (loopback only), ``HOST:PORT`` or ``HOST`` (``default_port``).
+
+    Loopback unless a host is named: serving the engine to the network is a choice the user makes in words."""
+    raw = text.strip()
+    if raw.isascii() and raw.isdigit():
+        return parse_address(f"{LOOPBACK}:{raw}")
+    return parse_address(raw, default_port=default_port)
+
+
 @dataclass(frozen=True)
 class Invite:
     address: Address

@@ -101,7 +101,7 @@ def test_linux_bundle_builds_runs_its_selftest_and_packs(tmp_path: Path) -> None
         desktop = tar.extractfile(next(m for m in tar.getmembers() if m.name.endswith("/sniper-app.desktop")))
         assert desktop is not None
         entry = desktop.read().decode()
-    assert {"sniper-app.desktop", "install.sh", "icons/sniper-256.png", "icons/sniper.svg",
+    assert {"sniper-app.desktop", "install.sh", "sniper-box.service", "icons/sniper-256.png", "icons/sniper.svg",
             "sniper-app/sniper-app"} <= members
     assert "Icon=sniper-app" in entry
     assert "Exec=sniper-app" in entry

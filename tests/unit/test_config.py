@@ -69,6 +69,7 @@ def test_every_field_is_overridable_by_its_environment_variable(tmp_path: Path) 
         "notify_webhook_types": "BID_LOST,BID_FAILED",
         "spending_cap": "300 usd, 250.00 GBP",
         "spending_period_days": "14",
+        "listen": "8731",
     }
     assert set(values) == set(FIELDS), "a new setting needs a line here"
     settings = load_settings(environ={env_name(k): v for k, v in values.items()}, path=tmp_path / "s.json")
@@ -87,6 +88,7 @@ def test_every_field_is_overridable_by_its_environment_variable(tmp_path: Path) 
     assert settings.notify_email_types == ["BID_FAILED", "DAILY_SUMMARY"]
     assert settings.smtp_port == 465
     assert settings.postmark_url == "http://127.0.0.1:8080"
+    assert settings.listen == "127.0.0.1:8731"  # a port alone serves this machine only
     assert env_name("ebay_api_url") == "SNIPER_EBAY_API_URL"
 
 
@@ -156,7 +158,7 @@ def test_every_setting_says_when_a_change_takes_effect() -> None:
     assert set(APPLIES) == set(FIELDS)
     assert {name for name in FIELDS if needs_restart(name)} == {
         "data_dir", "ebay_env", "ebay_api_url", "ebay_auth_url", "ebay_trading_url", "ebay_client_id",
-        "ebay_runame", "start_minimized",
+        "ebay_runame", "start_minimized", "listen",
     }
 
 
@@ -173,3 +175,19 @@ def test_changed_fields_are_named_in_the_models_order() -> None:
 def test_push_settings_refuse_what_cannot_be_posted_to(tmp_path: Path, field: str, value: str) -> None:
     with pytest.raises(SettingsError, match=f"Setting '{field}'"):
         load_settings(environ={env_name(field): value}, path=tmp_path / "s.json")
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [("8731", "127.0.0.1:8731"), ("0.0.0.0:9000", "0.0.0.0:9000"), ("pi.local", "pi.local:8731"),
+     ("[::]:8731", "[::]:8731"), ("", None)],
+)
+def test_listen_is_loopback_unless_a_host_is_named(tmp_path: Path, given: str, kept: str | None) -> None:
+    settings = load_settings(environ={"SNIPER_LISTEN": given}, path=tmp_path / "s.json")
+    assert settings.listen == kept
+
+
+@pytest.mark.parametrize("given", ["70000", "host:port", "a b:1", "0.0.0.0:0"])
+def test_a_listen_address_that_cannot_be_served_is_one_sentence(tmp_path: Path, given: str) -> None:
+    with pytest.raises(SettingsError, match=r"^Setting 'listen' \(from SNIPER_LISTEN\): .*\.$"):
+        load_settings(environ={"SNIPER_LISTEN": given}, path=tmp_path / "s.json")

@@ -1,0 +1,281 @@
+"""The desktop's stand-in for the box's facade: the same method names and parameters as
+:class:`~sniper_app.engine.service.SniperService` and its :class:`~sniper_app.engine.reads.Reads`, each one
+call over the pinned HTTPS client, returning the same frozen views.
+
+Every method is a coroutine, reads included: a read that crosses the network must not block whoever asks
+(the views' module says so too). Arguments and results travel in the types the real facade declares, so
+this class holds no schema of its own; its methods only name what they send.
+
+Errors come back as they were raised on the box: the box sends each refusal's class name with its
+sentence, and :func:`raised` rebuilds that class here, so ``InputError`` still exits 2 and ``NotLinked``
+still exits 1. A box that cannot be reached, or refuses this desktop, is :class:`BoxUnavailable`.
+"""
+
+from __future__ import annotations
+
+import functools
+import typing
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Literal
+
+from sniper_app.domain.errors import InputError, SniperError
+from sniper_app.remote.client import RemoteClient, RemoteError
+from sniper_app.remote.wire import WireError, from_wire, to_wire
+
+if TYPE_CHECKING:
+    from sniper_app.domain.lead import LeadChoice
+    from sniper_app.domain.status import SnipeStatus
+    from sniper_app.domain.views import (
+        AccountView,
+        GroupSummary,
+        GroupView,
+        HistoryCursor,
+        HistoryFilter,
+        HistoryPage,
+        SnipeView,
+        WatchSyncResult,
+        WatchView,
+    )
+    from sniper_app.ebay import EbayUser
+    from sniper_app.engine.accounts import AccountStatus, UnlinkResult
+    from sniper_app.engine.service import ClockState, ItemPreview
+    from sniper_app.remote.credentials import RemoteLink
+
+
+class BoxUnavailable(SniperError):
+    """The box cannot be reached, or does not accept this desktop; the sentence says which."""
+
+    def __init__(self, message: str, *, kind: str = "unreachable") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@functools.cache
+def _error_classes() -> dict[str, type[SniperError]]:
+    # The modules whose errors a facade call can raise, imported so each class is known by its name.
+    import sniper_app.config
+    import sniper_app.domain.landed
+    import sniper_app.domain.money
+    import sniper_app.domain.spending
+    import sniper_app.ebay.errors
+    import sniper_app.engine.accounts
+    import sniper_app.engine.actions
+    import sniper_app.store.errors  # noqa: F401
+
+    found: dict[str, type[SniperError]] = {}
+    pending: list[type[SniperError]] = [SniperError]
+    while pending:
+        cls = pending.pop()
+        found.setdefault(cls.__name__, cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def raised(exc: RemoteError) -> SniperError:
+    """The error the box raised, as the same class with the same sentence (or BoxUnavailable)."""
+    cls = _error_classes().get(exc.kind)
+    if cls is not None and exc.status is not None and 400 <= exc.status < 500:
+        try:
+            return cls(exc.message)
+        except TypeError:
+            pass
+    if exc.status in (400, 422):
+        return InputError(exc.message)
+    return BoxUnavailable(exc.message, kind=exc.kind)
+
+
+@functools.cache
+def _hints(name: str) -> dict[str, Any]:
+    from sniper_app.engine.service import SniperService
+
+    return typing.get_type_hints(getattr(SniperService, name))
+
+
+class RemoteService:
+    """The box's facade, reached through ``client`` (pinned, with this desktop's token)."""
+
+    def __init__(self, client: RemoteClient) -> None:
+        self.client = client
+
+    @classmethod
+    def of(cls, link: RemoteLink, *, timeout: float = 10.0) -> RemoteService:
+        return cls(RemoteClient(link.address, link.fingerprint, link.token, timeout=timeout))
+
+    @property
+    def box(self) -> str:
+        return str(self.client.address)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def __aenter__(self) -> RemoteService:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _call(self, name: str, /, **kwargs: Any) -> Any:
+        hints = _hints(name)
+        args = {key: to_wire(value, hints.get(key, Any)) for key, value in kwargs.items()}
+        try:
+            data = await self.client.call(name, args)
+        except RemoteError as exc:
+            raise raised(exc) from None
+        try:
+            return from_wire(hints.get("return", Any), data)
+        except WireError as exc:
+            raise BoxUnavailable(f"The box's answer to {name} was not understood ({exc}); update both to the "
+                                 "same version.", kind="bad_reply") from None
+
+    async def status(self) -> dict[str, Any]:
+        try:
+            return await self.client.status()
+        except RemoteError as exc:
+            raise raised(exc) from None
+
+    # --- reads --------------------------------------------------------------------------------------
+
+    async def snipes(self, status: SnipeStatus | Iterable[SnipeStatus] | None = None) -> tuple[SnipeView, ...]:
+        if status is not None and not isinstance(status, str):
+            status = tuple(status)
+        result: tuple[SnipeView, ...] = await self._call("snipes", status=status)
+        return result
+
+    async def active_snipes(self) -> tuple[SnipeView, ...]:
+        result: tuple[SnipeView, ...] = await self._call("active_snipes")
+        return result
+
+    async def snipe(self, snipe_id: int) -> SnipeView:
+        result: SnipeView = await self._call("snipe", snipe_id=snipe_id)
+        return result
+
+    async def get_snipe(self, snipe_id: int) -> SnipeView:
+        result: SnipeView = await self._call("get_snipe", snipe_id=snipe_id)
+        return result
+
+    async def find_snipe(self, snipe_id: int) -> SnipeView | None:
+        result: SnipeView | None = await self._call("find_snipe", snipe_id=snipe_id)
+        return result
+
+    async def lead_choice(self, snipe_id: int) -> LeadChoice | None:
+        result: LeadChoice | None = await self._call("lead_choice", snipe_id=snipe_id)
+        return result
+
+    async def groups(self) -> tuple[GroupView, ...]:
+        result: tuple[GroupView, ...] = await self._call("groups")
+        return result
+
+    async def group_summaries(self) -> tuple[GroupSummary, ...]:
+        result: tuple[GroupSummary, ...] = await self._call("group_summaries")
+        return result
+
+    async def list_groups(self) -> list[GroupSummary]:
+        result: list[GroupSummary] = await self._call("list_groups")
+        return result
+
+    async def watch_items(self) -> tuple[WatchView, ...]:
+        result: tuple[WatchView, ...] = await self._call("watch_items")
+        return result
+
+    async def history_page(
+        self,
+        history_filter: HistoryFilter | None = None,
+        *,
+        cursor: HistoryCursor | None = None,
+        limit: int | None = None,
+        details: bool = False,
+    ) -> HistoryPage:
+        args: dict[str, Any] = {"cursor": cursor, "details": details}
+        if history_filter is not None:
+            args["history_filter"] = history_filter
+        if limit is not None:
+            args["limit"] = limit
+        result: HistoryPage = await self._call("history_page", **args)
+        return result
+
+    async def count_history(self, history_filter: HistoryFilter | None = None) -> int:
+        args = {"history_filter": history_filter} if history_filter is not None else {}
+        result: int = await self._call("count_history", **args)
+        return result
+
+    async def account(self) -> AccountView:
+        result: AccountView = await self._call("account")
+        return result
+
+    async def linked_username(self) -> str | None:
+        result: str | None = await self._call("linked_username")
+        return result
+
+    async def pending_count(self) -> int:
+        result: int = await self._call("pending_count")
+        return result
+
+    async def clock_state(self) -> ClockState:
+        result: ClockState = await self._call("clock_state")
+        return result
+
+    async def metrics_snapshot(self) -> dict[str, Any]:
+        result: dict[str, Any] = await self._call("metrics_snapshot")
+        return result
+
+    # --- commands -----------------------------------------------------------------------------------
+
+    async def preview_item(self, text: str) -> ItemPreview:
+        result: ItemPreview = await self._call("preview_item", text=text)
+        return result
+
+    async def add_snipe(
+        self, item: str, max_amount: str, *, lead: float | Literal["auto"] | None = None, group: str | None = None,
+        confirmed: bool = True, includes_shipping: bool = False,
+    ) -> tuple[SnipeView, list[str]]:
+        result: tuple[SnipeView, list[str]] = await self._call(
+            "add_snipe", item=item, max_amount=max_amount, lead=lead, group=group, confirmed=confirmed,
+            includes_shipping=includes_shipping,
+        )
+        return result
+
+    async def edit_snipe(
+        self, snipe_id: int, *, max_amount: str | None = None, lead: float | Literal["auto"] | None = None,
+        confirmed: bool = True, includes_shipping: bool | None = None,
+    ) -> tuple[SnipeView, list[str]]:
+        result: tuple[SnipeView, list[str]] = await self._call(
+            "edit_snipe", snipe_id=snipe_id, max_amount=max_amount, lead=lead, confirmed=confirmed,
+            includes_shipping=includes_shipping,
+        )
+        return result
+
+    async def cancel_snipe(self, snipe_id: int) -> SnipeView:
+        result: SnipeView = await self._call("cancel_snipe", snipe_id=snipe_id)
+        return result
+
+    async def add_group(self, name: str, target_wins: int = 1) -> GroupView:
+        result: GroupView = await self._call("add_group", name=name, target_wins=target_wins)
+        return result
+
+    async def sync_watchlist(self) -> WatchSyncResult:
+        result: WatchSyncResult = await self._call("sync_watchlist")
+        return result
+
+    async def start_link(self) -> str:
+        result: str = await self._call("start_link")
+        return result
+
+    async def complete_link(self, pasted_url: str) -> EbayUser:
+        result: EbayUser = await self._call("complete_link", pasted_url=pasted_url)
+        return result
+
+    async def account_status(self) -> AccountStatus:
+        result: AccountStatus = await self._call("account_status")
+        return result
+
+    async def unlink(self) -> UnlinkResult:
+        result: UnlinkResult = await self._call("unlink")
+        return result
+
+    async def set_paused(self, paused: bool) -> None:
+        await self._call("set_paused", paused=paused)
+
+    async def measure_clock(self) -> ClockState:
+        result: ClockState = await self._call("measure_clock")
+        return result
+

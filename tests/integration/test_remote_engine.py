@@ -1,0 +1,243 @@
+"""The remote engine end to end with real processes: a box running ``--headless --listen`` against the
+simulator, and a desktop command line with its own data folder and secret store, paired by an invite over
+real HTTPS on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sniper_app.remote.client import Connected, RemoteClient, pair
+from sniper_app.remote.invite import Invite, format_invite, parse_invite
+from tests.support.cli import run_cli
+from tests.support.cli_sim import CliSim
+from tests.support.wait import wait_until
+
+FINAL = ("WON", "LOST", "FAILED", "MISSED", "SKIPPED")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_line(proc: subprocess.Popen[str], needle: str) -> list[str]:
+    assert proc.stdout is not None
+    seen: list[str] = []
+    while True:
+        line = proc.stdout.readline()
+        if not line:
+            err = proc.stderr.read() if proc.stderr else ""
+            raise AssertionError(f"process ended before printing {needle!r}: {seen} {err}")
+        seen.append(line)
+        if needle in line:
+            return seen
+
+
+@dataclass
+class Rig:
+    cli: CliSim  # the box's own command line (its data folder, the simulator's settings)
+    box_env: dict[str, str]
+    desk_env: dict[str, str]
+    port: int
+    proc: subprocess.Popen[str] | None = None
+
+    def start_box(self) -> list[str]:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sniper_app", "--headless", "--listen", f"127.0.0.1:{self.port}"],
+            env=dict(os.environ) | self.box_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        return _wait_line(self.proc, "Sniper engine running")
+
+    def stop_box(self, sig: signal.Signals = signal.SIGTERM) -> tuple[int, str]:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        _out, err = self.proc.communicate(timeout=30)
+        code, self.proc = self.proc.returncode, None
+        return code, err
+
+    def invite(self) -> str:
+        made = self.cli.run("remote", "invite")
+        assert made.returncode == 0, made.stderr
+        return made.stdout.strip().splitlines()[-1]
+
+    def desk(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return run_cli(*args, env=self.desk_env)
+
+    def desk_json(self, *args: str) -> Any:
+        result = self.desk(*args, "--json")
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+
+@pytest.fixture
+def rig(cli: CliSim, tmp_path: Path) -> Iterator[Rig]:
+    desk = tmp_path / "desk"
+    for name in ("data", "config", "logs"):
+        (desk / name).mkdir(parents=True)
+    desk_env = {
+        "SNIPER_DATA_DIR": str(desk / "data"), "SNIPER_CONFIG_DIR": str(desk / "config"),
+        "SNIPER_LOG_DIR": str(desk / "logs"), "SNIPER_TEST_KEYRING_FILE": str(desk / "keyring.json"),
+    }
+    box_env = cli.env | {"SNIPER_MIN_SECONDS_BEFORE_END": "10"}
+    cli.env = box_env
+    made = Rig(cli, box_env, desk_env, _free_port())
+    try:
+        yield made
+    finally:
+        if made.proc is not None:
+            made.stop_box(signal.SIGKILL)
+
+
+def _bids(cli: CliSim) -> list[dict[str, Any]]:
+    return [r for r in cli.sim.requests() if r["method"] == "POST" and r["path"].endswith("place_proxy_bid")]
+
+
+def test_a_snipe_added_on_the_desktop_is_bid_once_by_the_box_and_the_desktop_sees_it_won(rig: Rig) -> None:
+    banner = "".join(rig.start_box())
+    assert f"https://127.0.0.1:{rig.port}" in banner
+    rig.cli.link()
+    connected = rig.desk("remote", "connect", rig.invite())
+    assert connected.returncode == 0, connected.stderr
+    assert f"127.0.0.1:{rig.port}" in connected.stdout
+
+    status = rig.desk_json("remote", "status")
+    assert status["connected"] is True
+    assert status["box"]["engine_running"] is True
+    assert status["box"]["account"] == "demo"
+    assert status["latency_ms"] >= 0
+
+    item = rig.cli.auction(start_price="10.00", ends_in=20, rivals=[{"max": "15.00", "before_end": 8.0}])
+    added = rig.desk_json("snipe", "add", item, "20", "--lead", "2")
+    snipe_id = added["snipe"]["id"]
+    # It lives on the box: the box's own command line lists it, and the desktop's data folder has none.
+    assert [s["id"] for s in rig.cli.ok_json("snipe", "list")] == [snipe_id]
+
+    def finished() -> dict[str, Any] | None:
+        found = [s for s in rig.desk_json("snipe", "list") if s["id"] == snipe_id]
+        return found[0] if found and found[0]["status"] in FINAL else None
+
+    done = wait_until(finished, 40.0, "the box to finish the snipe")
+    assert done["status"] == "WON", done
+    assert len(_bids(rig.cli)) == 1
+    auction = rig.cli.sim.auction(item)
+    assert auction["winner"] == "demo"
+    assert [(b["max"], b["accepted"]) for b in auction["bids"] if b["bidder"] == "demo"] == [("20.00", True)]
+
+    # A connected desktop starts no engine of its own.
+    refused = rig.desk("--headless")
+    assert refused.returncode == 1
+    assert f"connected to the Sniper box at 127.0.0.1:{rig.port}" in refused.stdout
+    assert not (Path(rig.desk_env["SNIPER_DATA_DIR"]) / "engine.lock").exists()
+
+    # Input errors keep their class and exit code across the wire.
+    bad = rig.desk("snipe", "cancel", "999", "--json")
+    assert bad.returncode == 2
+    assert json.loads(bad.stderr)["error"] == "There is no snipe #999."
+
+    disconnected = rig.desk("remote", "disconnect")
+    assert disconnected.returncode == 0, disconnected.stderr
+    assert rig.desk_json("snipe", "list") == []  # the desktop's own, empty data again
+    code, err = rig.stop_box()
+    assert code == 0, err
+
+
+def test_a_killed_and_restarted_box_is_reached_again_by_the_next_command(rig: Rig) -> None:
+    rig.start_box()
+    assert rig.desk("remote", "connect", rig.invite()).returncode == 0
+    assert rig.desk_json("snipe", "list") == []
+    rig.stop_box(signal.SIGKILL)
+
+    down = rig.desk("snipe", "list")
+    assert down.returncode == 1
+    assert "cannot be reached" in down.stderr
+    assert "Traceback" not in down.stderr
+
+    rig.start_box()
+    assert rig.desk_json("snipe", "list") == []
+    assert rig.desk_json("remote", "status")["box"]["engine_running"] is True
+
+    # A pairing gone from the desktop's secret store is said, and disconnecting still frees the desktop.
+    Path(rig.desk_env["SNIPER_TEST_KEYRING_FILE"]).unlink()
+    lost = rig.desk("snipe", "list")
+    assert lost.returncode == 1
+    assert "pairing is missing from the secret store" in lost.stderr
+    assert rig.desk("remote", "disconnect").returncode == 0
+
+
+def test_a_tampered_invite_a_wrong_fingerprint_and_a_wrong_token_are_each_refused(rig: Rig) -> None:
+    rig.start_box()
+    invite = rig.invite()
+    head, _, check = invite.rpartition(".")
+    middle = len(head) // 2
+    tampered = head[:middle] + ("A" if head[middle] != "A" else "B") + head[middle + 1 :] + "." + check
+    refused = rig.desk("remote", "connect", tampered)
+    assert refused.returncode == 2
+    assert "damaged or incomplete" in refused.stderr
+
+    parsed = parse_invite(invite)
+    wrong_pin = format_invite(Invite(parsed.address, "0" * 64, parsed.secret))
+    refused = rig.desk("remote", "connect", wrong_pin, "--json")
+    assert refused.returncode == 1
+    assert "certificate" in json.loads(refused.stderr)["error"]
+    assert not (Path(rig.desk_env["SNIPER_TEST_KEYRING_FILE"]).exists()
+                and "sniper-app/remote" in Path(rig.desk_env["SNIPER_TEST_KEYRING_FILE"]).read_text())
+
+    # The secret was never sent to the wrong pin, so the real invite still pairs.
+    assert rig.desk("remote", "connect", invite).returncode == 0
+    spent = rig.desk("remote", "connect", invite)
+    assert spent.returncode == 2
+    assert "already used" in spent.stderr
+
+    # The box ends every pairing: the desktop's token is now a wrong one.
+    assert rig.cli.run("remote", "invite", "--revoke").returncode == 0
+    unpaired = rig.desk("snipe", "list")
+    assert unpaired.returncode == 1
+    assert "not paired with the box" in unpaired.stderr
+    assert "Traceback" not in unpaired.stderr
+
+
+def test_the_box_engine_s_events_reach_a_paired_desktop_over_the_websocket(rig: Rig) -> None:
+    rig.start_box()
+    rig.cli.link()
+    item = rig.cli.auction(start_price="10.00", ends_in=3600)
+
+    async def watch() -> list[dict[str, Any]]:
+        paired = await pair(rig.invite(), "events test")
+        client = RemoteClient(paired.address, paired.fingerprint, paired.token)
+        seen: list[dict[str, Any]] = []
+        stream = client.events()
+        try:
+            async with asyncio.timeout(30):
+                async for message in stream:
+                    if isinstance(message, Connected):
+                        # Live: now a command on the box makes the engine publish.
+                        added = await asyncio.to_thread(rig.cli.ok_json, "snipe", "add", item, "20")
+                        seen.append({"added": added["snipe"]["id"]})
+                    elif isinstance(message, dict):
+                        seen.append(message)
+                        if message.get("type") == "SnipeStatusChanged" and message.get("new") == "SCHEDULED":
+                            return seen
+        finally:
+            await stream.aclose()
+            await client.aclose()
+        return seen
+
+    seen = asyncio.run(watch())
+    snipe_id = seen[0]["added"]
+    scheduled = seen[-1]
+    assert scheduled["snipe_id"] == snipe_id
+    assert scheduled["type"] == "SnipeStatusChanged"
+    assert scheduled["at"].endswith("Z") or scheduled["at"].endswith("+00:00")

@@ -8,6 +8,7 @@ registered with the redactor before any request is made; they never appear in a 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -54,10 +55,11 @@ _TAGS: dict[NoticeKind, str] = {
 
 
 def notice_body(notice: Notice) -> str:
-    """The notice in plain text: the summary's lines, or the balloon's sentences and the fire's timing."""
+    """The notice in plain text under its title: the summary's lines, or the balloon's sentences and the
+    fire's timing."""
     if notice.lines:
         return "\n".join(notice.lines)
-    text = notice.summary()
+    text = notice.body()
     return f"{text}\n{notice.timing}" if notice.timing else text
 
 
@@ -129,6 +131,9 @@ class NtfyChannel:
         return f"{self.server}/{self.topic}"
 
     async def _headers(self, title: str, priority: int, tags: str, click: str | None) -> dict[str, str]:
+        if not title.isascii():
+            # An item's title may hold any letter; HTTP headers carry ASCII, and ntfy reads RFC 2047 words.
+            title = "=?UTF-8?B?" + base64.b64encode(title.encode()).decode() + "?="
         headers = {"Title": title, "Priority": str(priority), "Tags": tags}
         if click and click.isascii():
             headers["Click"] = click
@@ -139,7 +144,7 @@ class NtfyChannel:
         return headers
 
     async def send(self, notice: Notice) -> str:
-        headers = await self._headers(notice.headline, _PRIORITY[notice.kind], _TAGS[notice.kind], notice.item_url)
+        headers = await self._headers(notice.tray_title, _PRIORITY[notice.kind], _TAGS[notice.kind], notice.item_url)
         return await _post(self._client, self.url, f"the ntfy server {self.server}", notice_body(notice).encode(),
                            headers)
 
@@ -173,7 +178,7 @@ def webhook_payload(notice: Notice, *, test: bool = False) -> dict[str, Any]:
         }
     return {
         "kind": "TEST" if test else notice.kind.value,
-        "title": notice.headline if not test else "Sniper test",
+        "title": notice.tray_title if not test else "Sniper test",
         "body": notice_body(notice),
         "snipe": snipe,
         "account": notice.account,

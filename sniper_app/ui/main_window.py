@@ -3,7 +3,7 @@
 Everything it needs is handed in (the facade's reads, event bus, settings, the local profile); no globals.
 Its look between runs (geometry, column sizes, sort, last tab) lives in an INI file in the config dir.
 The window's parts live in rooms of their own: history_filter_bar, button_delegate, window_actions
-(menus, toolbar, shortcuts), window_status_bar, history_export (CSV on a worker) and window_state.
+(menus, toolbar, shortcuts), window_status_bar, history_export (CSV on a worker), history_count and window_state.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from sniper_app.engine.bus import (
     WatchlistSynced,
 )
 from sniper_app.engine.reads import Reads
-from sniper_app.ui import empty_state, history_export, window_actions, window_state, window_status_bar
+from sniper_app.ui import empty_state, history_count, history_export, window_actions, window_state, window_status_bar
 from sniper_app.ui.bridge import AsyncRunner, EngineBridge
 from sniper_app.ui.button_delegate import ButtonDelegate
 from sniper_app.ui.exposure_label import ExposureLabel
@@ -59,24 +59,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TICK_MS: Final = 1000
-_HISTORY_ROWS_MEASURED: Final = 100  # history rows measured for the Amount column while the tab is hidden
-
-
-class _CountRelay(QtCore.QObject):
-    """Carries a pool thread's count back to the window's thread as a queued signal."""
-
-    counted = QtCore.Signal(int, int)  # (generation, count; -1 when counting failed)
 
 
 # eBay settles an auction's final price and bid count a few seconds after its end.
 ENDED_REFRESH_MS: Final = 20_000
-
-
-def events_text(count: int) -> str:
-    """ "1 event", "2 events", "1,204 events": the History counter in words."""
-    if count == 1:
-        return QtCore.QCoreApplication.translate("MainWindow", "1 event")
-    return QtCore.QCoreApplication.translate("MainWindow", "{n:,} events").format(n=count)
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -126,7 +112,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._count_generation = 0
         # Owned by the application, not the window: a count still running when the window goes away emits
         # on a relay that still exists, and Qt drops the answer for the window that no longer does.
-        self._count_relay = _CountRelay(QtCore.QCoreApplication.instance())
+        self._count_relay = history_count.CountRelay(QtCore.QCoreApplication.instance())
         self._count_relay.counted.connect(self._show_history_count)
         self._export_cancel: threading.Event | None = None  # set: the running export stops
         self._export_dialog: QtWidgets.QProgressDialog | None = None
@@ -341,23 +327,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     @QtCore.Slot()
     def _fit_history_amounts(self) -> None:
-        # History is paged from the store: measure the rows on screen (or the first ones), never the whole
-        # history, which Qt's own column size hint would read when the tab is hidden.
-        view, column = self.history_view, HistoryColumn.AMOUNT
-        rows = self.history_model.rowCount()
-        if not rows:
-            return
-        top = max(0, view.rowAt(0))
-        bottom = view.rowAt(view.viewport().height())
-        if bottom < 0 or not view.isVisible():
-            bottom = min(rows, top + _HISTORY_ROWS_MEASURED) - 1
-        header = view.horizontalHeader()
-        wanted = max(
-            header.sectionSizeHint(column),
-            *(view.sizeHintForIndex(self.history_model.index(row, column)).width() for row in range(top, bottom + 1)),
-        )
-        if header.sectionSize(column) < wanted:
-            header.resizeSection(column, wanted)
+        history_count.fit_amounts(self)
 
     @QtCore.Slot(str)
     def _make_room_for_message(self, message: str) -> None:
@@ -753,34 +723,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _update_history_count(self) -> None:
         """Count the matching events on a worker thread: a million take longer than a frame."""
-        self._count_generation += 1
-        label = self.history_filter_bar.count_label
-        try:
-            count = self._reads.history_counter(self.history_model.history_filter)
-        except Exception:
-            log.exception("could not prepare the history count")
-            label.setText("")
-            return
-        if not label.text():
-            label.setText(self.tr("counting…"))
-        relay, generation = self._count_relay, self._count_generation
-
-        def run() -> None:  # on a pool thread: nothing here may touch a widget
-            try:
-                number = count()
-            except Exception:
-                log.exception("counting the history failed")
-                number = -1
-            relay.counted.emit(generation, number)
-
-        QtCore.QThreadPool.globalInstance().start(run)
+        history_count.update_count(self)
 
     @QtCore.Slot(int, int)
     def _show_history_count(self, generation: int, count: int) -> None:
-        if generation != self._count_generation:  # an older filter's answer arriving late is dropped
-            return
-        label = self.history_filter_bar.count_label
-        label.setText(events_text(count) if count >= 0 else "")
+        history_count.show_count(self, generation, count)
 
     def export_history(self, path: Path) -> int:
         """Write the filtered history (every page, not just those loaded) to ``path`` as CSV."""

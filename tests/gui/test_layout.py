@@ -27,8 +27,8 @@ from sniper_app.ui.widgets import (
     tone_colour,
 )
 from tests.gui.conftest import seed
-from tests.support.live import qloop, until  # noqa: F401  (fixture)
 from tests.support.store import FakeClock
+from tests.support.wait import wait_until_async
 
 LONG_TITLE = ("LEGO Star Wars Ultimate Collector Series 75192 Millennium Falcon (complete, sealed box, "
               "with minifigures and instructions)")
@@ -383,7 +383,7 @@ def test_edit_has_no_clear_button_on_its_fixed_item_and_quit_speaks_of_one_snipe
     box.reject()
 
 
-def test_a_secret_never_saved_says_not_set(qtbot: Any, tmp_path: Any, qloop: Any) -> None:  # noqa: F811
+def test_a_secret_never_saved_says_not_set(qtbot: Any, tmp_path: Any, qloop: Any) -> None:
     from sniper_app.config import Settings
     from sniper_app.ebay import SecretStore
     from sniper_app.ui.bridge import AsyncRunner
@@ -397,8 +397,9 @@ def test_a_secret_never_saved_says_not_set(qtbot: Any, tmp_path: Any, qloop: Any
         dialog = SettingsDialog(Settings(), runner, settings_file=tmp_path / "settings.json", secrets=secrets,
                                 environ={})
         qtbot.addWidget(dialog)
-        await until(lambda: "…" not in dialog.secret_edit("postmark_token").placeholderText(), what="the keyring")
-        await until(lambda: "…" not in dialog.secret_edit("smtp_password").placeholderText(), what="the keyring")
+        for key in ("postmark_token", "smtp_password"):
+            await wait_until_async(
+                lambda key=key: "…" not in dialog.secret_edit(key).placeholderText(), what="the keyring")
         assert dialog.secret_edit("postmark_token").placeholderText().startswith("Not set")
         assert dialog.secret_edit("smtp_password").placeholderText().startswith("Unchanged")
         dialog.reject()

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from typing import Any
 
 from tests.support.cli_sim import CliSim
@@ -89,8 +90,10 @@ def test_demo_runs_apart_from_real_data_and_other_commands_reach_it(cli: CliSim)
         # The demo's 18 auctions (US, GB and DE) and 2 fixed-price listings.
         assert synced["count"] == 20
         watched = json.loads(_run(["--demo", "watchlist", "list", "--json"], env))
-        item = [w for w in watched if w["snipeable"]][-1]["item"]
-        _run(["--demo", "snipe", "add", item, "500"], env)
+        last = [w for w in watched if w["snipeable"]][-1]
+        item = last["item"]
+        # Twice the price: a maximum a buyer would type (five times it asks for --confirm).
+        _run(["--demo", "snipe", "add", item, str(Decimal(last["current_price"]) * 2)], env)
         wait_until(
             lambda: json.loads(_run(["--demo", "snipe", "list", "--json"], env))[0]["status"] == "SCHEDULED",
             5.0, "the demo engine to schedule the snipe",

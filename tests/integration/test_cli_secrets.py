@@ -11,7 +11,9 @@ import stat
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from sniper_app.ebay.secretfile import SECRETS_FILE
 from tests.support.cli_sim import CliSim
@@ -92,7 +94,8 @@ def test_readme_demo_links_and_syncs_on_a_bare_machine(tmp_path: Path) -> None:
         )
         cmd = _printed(seen, "snipe add ITEM MAX")
         added = subprocess.run(
-            [c for c in cmd if c not in {"ITEM", "MAX"}] + [auction["item"], "1000", "--json"],
+            # Twice the price: a maximum a buyer would type (five times it asks for --confirm).
+            [c for c in cmd if c not in {"ITEM", "MAX"}] + [auction["item"], _twice(auction), "--json"],
             env=env, capture_output=True, text=True, timeout=60, check=False,
         )
         assert added.returncode == 0, added.stderr
@@ -224,3 +227,7 @@ def test_secrets_init_writes_a_key_file_for_systemd(cli: CliSim, tmp_path: Path)
     bare = cli.run("secrets")  # no action: a usage sentence, never the engine
     assert bare.returncode == 2
     assert "Say what to do" in bare.stderr
+
+
+def _twice(watched: dict[str, Any]) -> str:
+    return str(Decimal(watched["current_price"]) * 2)

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -70,8 +71,9 @@ def test_demo_settings_stay_in_the_demos_folder_and_a_restart_starts_clean(home:
         assert linked.returncode == 0, linked.stderr
         assert _run(["--demo", "watchlist", "sync"], home).returncode == 0
         items = json.loads(_run(["--demo", "watchlist", "list", "--json"], home).stdout)
-        item = [w for w in items if w["snipeable"]][-1]["item"]
-        added = _run(["--demo", "snipe", "add", item, "500"], home)
+        last = [w for w in items if w["snipeable"]][-1]
+        item = last["item"]
+        added = _run(["--demo", "snipe", "add", item, str(Decimal(last["current_price"]) * 2)], home)
         assert added.returncode == 0, added.stderr
         assert len(json.loads(_run(["--demo", "snipe", "list", "--json"], home).stdout)) == 1
     finally:

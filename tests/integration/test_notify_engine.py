@@ -51,7 +51,8 @@ def test_a_won_snipe_is_emailed_and_shown_in_the_tray(sim: SimulatorServer, tmp_
             won_notice = next(n for n in shown if n.kind is NoticeKind.BID_WON)
             sentence = "Won at $20.50, saving $19.50 below your maximum of $40.00."
             assert (won_notice.outcome_code, won_notice.outcome) == ("won", sentence)
-            assert won_notice.summary() == f"Leica <M3> & lens — {sentence}"
+            assert won_notice.tray_title == "You won: Leica <M3> & lens"
+            assert won_notice.body() == f"{sentence} Pay on eBay as usual."
             assert sentence in sim.emails()[0]["TextBody"]
 
         mail = sim.emails()[0]

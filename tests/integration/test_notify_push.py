@@ -17,9 +17,9 @@ import pytest
 from sniper_app.config import Settings
 from sniper_app.ebay import SecretStore
 from tests.support.cli import run_cli
-from tests.support.engine import wait_for
 from tests.support.hook_server import HookServer, hook_server
 from tests.support.notify import add_snipe, finish, notify_rig
+from tests.support.wait import wait_until_async
 
 TOKEN = "tk_ntfy-7f3a9c2e51d04b8b"
 SECRET = "whsec-0c1d2e3f4a5b6c7d8e9f"
@@ -54,29 +54,31 @@ def test_ntfy_and_webhook_are_delivered_with_their_headers_and_a_signature_that_
                 finish(rig, add_snipe(rig.store), "WON", final_price_minor=31_250)
                 # The same item again: the first snipe on it has ended.
                 finish(rig, add_snipe(rig.store, "Rolleiflex 2.8F"), "LOST", final_price_minor=45_000)
-                await wait_for(lambda: rig.handle.notifier.sent == 2, 10, "the push and the webhook")
+                await wait_until_async(lambda: rig.handle.notifier.sent == 2, 10, "the push and the webhook")
                 assert rig.failures() == []
 
         asyncio.run(main())
     by_path = {r.path: r for r in server.requests()}
     assert set(by_path) == {"/my-snipes", "/hook?key=abc"}  # WON only to ntfy, LOST only to the webhook
     push = by_path["/my-snipes"]
-    assert push.headers["Title"] == "You won"
+    assert push.headers["Title"] == "You won: Leica M3 rangefinder"
     assert (push.headers["Priority"], push.headers["Tags"]) == ("4", "trophy")
     assert push.headers["Authorization"] == f"Bearer {TOKEN}"
     assert push.headers["Click"] == "https://www.ebay.com/itm/126001"
-    assert push.body.decode().startswith("Leica M3 rangefinder — Won for $312.50.")
+    # Under the title, the numbers (not the title again) and what to do next.
+    assert push.body.decode().startswith(
+        "Won at $312.50, saving $87.50 below your maximum of $400.00. Pay on eBay as usual.")
 
     hook = by_path["/hook?key=abc"]
     assert hook.headers["Content-Type"] == "application/json"
     expected = "sha256=" + hmac.new(SECRET.encode(), hook.body, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(hook.headers["X-Sniper-Signature"], expected)
     payload = json.loads(hook.body)
-    assert (payload["kind"], payload["title"]) == ("BID_LOST", "Outbid")
+    assert (payload["kind"], payload["title"]) == ("BID_LOST", "Outbid: Rolleiflex 2.8F")
     assert payload["snipe"]["title"] == "Rolleiflex 2.8F"
     assert payload["snipe"]["max_bid"] == {"value": "400.00", "currency": "USD"}
     assert payload["snipe"]["final_price"] == {"value": "450.00", "currency": "USD"}
-    assert payload["body"] == "Rolleiflex 2.8F — Sold for $450.00; your maximum was $400.00."
+    assert payload["body"] == "Outbid: it went for $450.00; your maximum was $400.00."
     assert "Authorization" not in hook.headers
     assert TOKEN not in caplog.text
     assert SECRET not in caplog.text
@@ -91,7 +93,7 @@ def test_5xx_is_retried_with_backoff_then_delivered(tmp_path: Path, caplog: pyte
         async def main() -> None:
             async with notify_rig(_settings(tmp_path, server, notify_ntfy=False), _secrets()) as rig:
                 finish(rig, add_snipe(rig.store), "LOST", final_price_minor=45_000)
-                await wait_for(lambda: rig.handle.notifier.sent == 1, 10, "the webhook after two 5xx answers")
+                await wait_until_async(lambda: rig.handle.notifier.sent == 1, 10, "the webhook after two 5xx answers")
                 assert rig.failures() == []
 
         asyncio.run(main())
@@ -117,7 +119,7 @@ def test_4xx_is_given_up_at_once_with_a_sentence_in_the_history(
             async with notify_rig(settings, _secrets()) as rig:
                 pk = add_snipe(rig.store)
                 finish(rig, pk, "LOST", final_price_minor=45_000)
-                await wait_for(lambda: len(rig.failures()) == 2, 10, "both channels to give up")
+                await wait_until_async(lambda: len(rig.failures()) == 2, 10, "both channels to give up")
                 reasons = {f.channel: f.reason for f in rig.failures()}
                 assert set(reasons) == {"ntfy", "webhook"}
                 notes = sorted(n.message for n in rig.history_notes())

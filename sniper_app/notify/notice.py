@@ -131,15 +131,14 @@ class Notice:
             shown = "; ".join(self.lines[:3])
             more = len(self.lines) - 3
             parts.append(shown + (f"; and {more} more." if more > 0 else "."))
-        reason = None if self.outcome else self.useful_reason
-        if self.outcome:
-            pass
-        elif reason:
-            parts.append(reason)
-        elif self.kind is NoticeKind.BID_FAILED:
-            parts.append("The bid could not be placed.")
-        elif self.kind is NoticeKind.BID_MISSED:
-            parts.append("The bid was not sent in time.")
+        if not self.outcome:  # the outcome sentence already says why; the engine's reason would repeat it
+            reason = self.useful_reason
+            if reason:
+                parts.append(reason)
+            elif self.kind is NoticeKind.BID_FAILED:
+                parts.append("The bid could not be placed.")
+            elif self.kind is NoticeKind.BID_MISSED:
+                parts.append("The bid was not sent in time.")
         if self.kind is NoticeKind.BID_MISSED:
             parts.append("Keep Sniper running before auctions end.")
         elif self.kind is NoticeKind.ACCOUNT_NEEDS_RELINK:

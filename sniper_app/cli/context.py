@@ -78,26 +78,6 @@ def command_deadline() -> float:
         raise InputError("SNIPER_COMMAND_DEADLINE_S must be a number of seconds.") from None
 
 
-def with_client(ctx: AppContext, work: Callable[[EbayClient], Coroutine[Any, Any, T]]) -> T:
-    deadline = command_deadline()
-
-    async def run() -> T:
-        client = ctx.build_client()
-        try:
-            # A whole command has a deadline too: each request has one, but retries, pages and a keyring
-            # prompt add up, and a command line must come back.
-            async with asyncio.timeout(deadline):
-                return await work(client)
-        except TimeoutError:
-            waiting = client.transport.in_flight
-            what = f"eBay did not answer {waiting}" if waiting else "the keyring or eBay did not answer"
-            raise CommandTimedOut(f"Gave up after {deadline:g} s: {what} in time. Try again later.") from None
-        finally:
-            await client.aclose()
-
-    return asyncio.run(run())
-
-
 
 class LocalFacade:
     """The local engine's facade for one command: reads over the open store, commands with an eBay client

@@ -7,6 +7,7 @@ import json
 import os
 from typing import Any
 
+from sniper_app.cli.context import say_this_computer
 from sniper_app.cli.output import EXIT_OK, Output
 from sniper_app.cli.parsing import CommandParser, missing_action
 
@@ -40,6 +41,7 @@ def _config_show(args: argparse.Namespace, out: Output) -> int:
         settings = load_settings()
     data = settings.model_dump(mode="json")
     out.result(data, "\n".join(f"{key} = {'' if value is None else value}" for key, value in data.items()))
+    say_this_computer(args, out, "These are the settings of")
     return EXIT_OK
 
 
@@ -65,6 +67,7 @@ def _config_set(args: argparse.Namespace, out: Output) -> int:
     note = ("A running Sniper applies it within seconds." if applies == "live"
             else "A running Sniper keeps the old value until it restarts.")
     print(json.dumps({"applies": applies, "note": note}) if out.as_json else note, file=out.err)
+    say_this_computer(args, out, "This changed the settings of")
     return EXIT_OK
 
 

@@ -16,12 +16,17 @@ from sniper_app.domain.errors import InputError, SniperError
 
 if TYPE_CHECKING:
     from sniper_app.app import AppContext
+    from sniper_app.cli.output import Output
     from sniper_app.domain.lead import LeadChoice
+    from sniper_app.domain.stats import Record
     from sniper_app.domain.status import SnipeStatus
     from sniper_app.domain.views import (
         AccountView,
+        ExposureView,
         GroupSummary,
         GroupView,
+        HistoryCursor,
+        HistoryFilter,
         HistoryPage,
         SnipeView,
         WatchSyncResult,
@@ -114,6 +119,18 @@ class LocalFacade:
     async def active_snipes(self) -> tuple[SnipeView, ...]:
         return self.reads.active_snipes()
 
+    async def snipe(self, snipe_id: int) -> SnipeView:
+        return self.reads.snipe(snipe_id)
+
+    async def exposure(self, spending_cap: str | None = None, period_days: int | None = None) -> ExposureView:
+        """Under this computer's cap and period unless they are given, as the engine counts it."""
+        settings = self.ctx.settings
+        return self.reads.exposure(settings.spending_cap if spending_cap is None else spending_cap,
+                                   settings.spending_period_days if period_days is None else period_days)
+
+    async def record(self) -> Record:
+        return self.reads.record()
+
     async def lead_choice(self, snipe_id: int) -> LeadChoice | None:
         return self.reads.lead_choice(snipe_id)
 
@@ -123,8 +140,20 @@ class LocalFacade:
     async def watch_items(self) -> tuple[WatchView, ...]:
         return self.reads.watch_items()
 
-    async def history_page(self, *, limit: int, details: bool = False) -> HistoryPage:
-        return self.reads.history_page(limit=limit, details=details)
+    async def history_page(
+        self,
+        history_filter: HistoryFilter | None = None,
+        *,
+        cursor: HistoryCursor | None = None,
+        limit: int | None = None,
+        details: bool = False,
+    ) -> HistoryPage:
+        from sniper_app.domain.views import HistoryFilter
+
+        wanted = history_filter or HistoryFilter()
+        if limit is None:
+            return self.reads.history_page(wanted, cursor=cursor, details=details)
+        return self.reads.history_page(wanted, cursor=cursor, limit=limit, details=details)
 
     async def count_history(self) -> int:
         return self.reads.count_history()
@@ -272,3 +301,25 @@ def local_command_context(args: argparse.Namespace, command: str) -> Iterator[Ap
                 "'sniper-app remote disconnect' to use this computer's own engine."
             )
         yield ctx
+
+
+def say_this_computer(args: argparse.Namespace, out: Output, what: str) -> None:
+    """While this desktop drives a box, a command that reads or writes this computer's own settings or secret
+    store says so beside its result (on stderr, so the result scripts read is unchanged): the box's engine
+    runs on the box's settings and keys, which are changed on the box."""
+    import json
+
+    from sniper_app.config import load_settings
+    from sniper_app.remote.credentials import marked_box
+
+    if args.demo:
+        return
+    try:
+        box = marked_box(load_settings().resolved_data_dir())
+    except SniperError:
+        return  # the command itself reports settings it cannot read
+    if box is None:
+        return
+    note = (f"{what} this computer, not the box at {box}: the box's engine runs on its own settings and "
+            "secrets, so change those on the box.")
+    print(json.dumps({"note": note, "machine": "this computer", "box": box}) if out.as_json else note, file=out.err)

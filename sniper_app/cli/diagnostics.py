@@ -7,7 +7,7 @@ import asyncio
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from sniper_app.cli.context import command_context, command_session
+from sniper_app.cli.context import command_context, command_session, say_this_computer
 from sniper_app.cli.formatting import iso, when
 from sniper_app.cli.output import EXIT_FAILURE, EXIT_OK, Output
 from sniper_app.cli.parsing import CommandParser, json_flag, missing_action
@@ -83,6 +83,7 @@ def _notify_test(args: argparse.Namespace, out: Output) -> int:
         if failures:
             data |= {"sent": False, "failed": failures}
         out.result(data, "\n".join(sentences))
+    say_this_computer(args, out, "The test used the notification settings of")
     if failures:
         return out.error(" ".join(failures), EXIT_FAILURE)
     return EXIT_OK

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from sniper_app.cli.context import local_command_context, reads_of
+from sniper_app.cli.context import command_session
 from sniper_app.cli.formatting import amount
 from sniper_app.cli.output import EXIT_OK, Output
 from sniper_app.cli.parsing import json_flag
@@ -51,8 +51,9 @@ def exposure_text(view: ExposureView) -> str:
 
 
 def _exposure(args: argparse.Namespace, out: Output) -> int:
-    with local_command_context(args, "exposure") as ctx:
-        view = reads_of(ctx).exposure(ctx.settings.spending_cap, ctx.settings.spending_period_days)
+    # Without a cap given, each engine counts under its own: the box's settings while connected to one.
+    with command_session(args) as session:
+        view = session.run(lambda facade: facade.exposure())
         out.result({"period_days": view.period_days, "currencies": [_row_data(r) for r in view.rows]},
                    exposure_text(view))
     return EXIT_OK

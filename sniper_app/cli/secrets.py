@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sniper_app.cli.context import say_this_computer
 from sniper_app.cli.parsing import CommandParser, json_flag, missing_action
 from sniper_app.domain.errors import InputError, SniperError
 from sniper_app.ebay.secretfile import CREDENTIAL_NAME, KEY_ENV, KEY_FILE_ENV, SECRETS_FILE, new_key
@@ -100,6 +101,7 @@ def _secrets_init(args: argparse.Namespace, out: Output) -> int:
     if not args.key_file:
         data["key"] = key
     out.result(data, "\n".join(lines))
+    say_this_computer(args, out, "This key is for the secrets file of")
     return 0
 
 
@@ -114,4 +116,5 @@ def _secrets_status(args: argparse.Namespace, out: Output) -> int:
         choice.vault.check()  # a wrong key or a damaged file says so now, not at the first sign-in
     where = _STORE_NAMES[choice.store] + (f" ({choice.path})" if choice.path is not None else "")
     out.result(choice.as_dict(), f"Secrets are kept in {where},\nbecause {choice.reason}.")
+    say_this_computer(args, out, "This is the secret store of")
     return 0

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sniper_app.cli.context import command_session, local_command_context, reads_of
+from sniper_app.cli.context import command_session
 from sniper_app.cli.formatting import amount, converted_data, iso, max_shown, price_shown, when, with_warnings
 from sniper_app.cli.output import EXIT_OK, Output
 from sniper_app.cli.parsing import CommandParser, json_flag, lead_arg, missing_action, positive_int
@@ -25,7 +25,7 @@ from sniper_app.domain.views import HistoryFilter
 if TYPE_CHECKING:
     from sniper_app.cli.context import Facade
     from sniper_app.domain.lead import LeadChoice
-    from sniper_app.domain.views import SnipeView
+    from sniper_app.domain.views import HistoryCursor, HistoryEntry, SnipeView
 
 
 def add_commands(sub: Any) -> None:
@@ -249,13 +249,27 @@ def _snipe_edit(args: argparse.Namespace, out: Output) -> int:
     return EXIT_OK
 
 
+async def _snipe_story(facade: Facade, snipe_id: int) -> tuple[SnipeView, LeadChoice | None, list[HistoryEntry]]:
+    """The snipe, its chosen lead and its whole history (oldest first), a page at a time."""
+    from sniper_app.engine.reads import MAX_PAGE_SIZE
+
+    snipe = await facade.snipe(snipe_id)
+    lead = await facade.lead_choice(snipe.id) if snipe.lead_seconds == AUTO_LEAD else None
+    events: list[HistoryEntry] = []
+    cursor: HistoryCursor | None = None
+    while True:
+        page = await facade.history_page(HistoryFilter(snipe_id=snipe.id), cursor=cursor, limit=MAX_PAGE_SIZE)
+        events.extend(page.entries)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    events.reverse()  # oldest first: the story in the order it happened
+    return snipe, lead, events
+
+
 def _snipe_show(args: argparse.Namespace, out: Output) -> int:
-    with local_command_context(args, "snipe show") as ctx:
-        reads = reads_of(ctx)
-        snipe = reads.snipe(args.id)
-        lead = reads.lead_choice(snipe.id) if snipe.lead_seconds == AUTO_LEAD else None
-        events = list(reads.iter_history(HistoryFilter(snipe_id=snipe.id)))
-        events.reverse()  # oldest first: the story in the order it happened
+    with command_session(args) as session:
+        snipe, lead, events = session.run(lambda facade: _snipe_story(facade, args.id))
         facts = snipe.timing_facts(lead.seconds if lead is not None else None)
         # An ended snipe's outcome has its own line: the timing is then the fire record alone.
         timing = (fire_record_sentences(facts) if snipe.status.is_final

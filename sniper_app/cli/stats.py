@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sniper_app.cli.context import local_command_context, reads_of
+from sniper_app.cli.context import command_session
 from sniper_app.cli.output import EXIT_OK, Output
 from sniper_app.cli.parsing import json_flag
 from sniper_app.domain.stats import Record
@@ -18,8 +18,8 @@ def add_commands(sub: Any) -> None:
 
 
 def _stats(args: argparse.Namespace, out: Output) -> int:
-    with local_command_context(args, "stats") as ctx:
-        record = reads_of(ctx).record()
+    with command_session(args) as session:
+        record = session.run(lambda facade: facade.record())
     out.result(record.as_dict(), record_text(record))
     return EXIT_OK
 

@@ -44,12 +44,13 @@ COMMANDS: Final = (
     "add_snipe", "edit_snipe", "cancel_snipe", "add_group", "sync_watchlist", "preview_item",
     "start_link", "complete_link", "account_status", "unlink", "set_paused", "measure_clock",
 )
-# Its reads. Not served: ``iter_history`` (the desktop pages ``history_page`` itself), ``history_counter``
+# Its reads (``exposure`` without arguments counts under the box's own cap).
+# Not served: ``iter_history`` (the desktop pages ``history_page`` itself), ``history_counter``
 # and ``release_thread`` (local threads), ``apply_settings`` (a box's settings are its own).
 READS: Final = (
     "snipes", "active_snipes", "snipe", "find_snipe", "get_snipe", "lead_choice", "groups", "group_summaries",
     "list_groups", "watch_items", "history_page", "count_history", "account", "linked_username",
-    "pending_count", "clock_state", "metrics_snapshot",
+    "pending_count", "clock_state", "metrics_snapshot", "exposure", "record",
 )
 WHITELIST: Final = COMMANDS + READS
 

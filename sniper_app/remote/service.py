@@ -24,9 +24,11 @@ from sniper_app.remote.wire import WireError, from_wire, to_wire
 
 if TYPE_CHECKING:
     from sniper_app.domain.lead import LeadChoice
+    from sniper_app.domain.stats import Record
     from sniper_app.domain.status import SnipeStatus
     from sniper_app.domain.views import (
         AccountView,
+        ExposureView,
         GroupSummary,
         GroupView,
         HistoryCursor,
@@ -171,6 +173,15 @@ class RemoteService:
 
     async def list_groups(self) -> list[GroupSummary]:
         result: list[GroupSummary] = await self._call("list_groups")
+        return result
+
+    async def exposure(self, spending_cap: str | None = None, period_days: int | None = None) -> ExposureView:
+        """Under the box's own cap and period unless they are given."""
+        result: ExposureView = await self._call("exposure", spending_cap=spending_cap, period_days=period_days)
+        return result
+
+    async def record(self) -> Record:
+        result: Record = await self._call("record")
         return result
 
     async def watch_items(self) -> tuple[WatchView, ...]:

@@ -10,6 +10,9 @@ datetimes, StrEnums); this module only pins down the few choices that matter her
 - Datetimes travel as ISO 8601 with their offset, and a naive one is refused both ways: every time in the
   app is aware UTC, and a naive one on the wire would be read in somebody's local zone. What is read back
   is in UTC (``datetime.UTC``) whatever offset it was written with.
+- A float that is not finite (the open top of the record's last lead-time range) travels as the string
+  ``"Infinity"``, ``"-Infinity"`` or ``"NaN"``: strict JSON has no such numbers, and the server refuses to
+  write them. Reading a float back accepts those strings.
 - Decoding checks the shape strictly enough that a box's arguments are refused with a sentence
   (:class:`WireError`) rather than reaching the engine as the wrong type.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import functools
+import math
 import types
 import typing
 from datetime import UTC, datetime
@@ -87,11 +91,26 @@ def _adapter(tp: Any) -> TypeAdapter[Any]:
     return TypeAdapter(_concrete(tp))
 
 
+def _strict_json(data: Any, depth: int = 0) -> Any:
+    """``data`` with each non-finite float spelled as a string (rebuilt only where there is one)."""
+    if isinstance(data, float):
+        if math.isfinite(data):
+            return data
+        return "NaN" if math.isnan(data) else ("Infinity" if data > 0 else "-Infinity")
+    if depth > 40:
+        return data
+    if isinstance(data, list):
+        return [_strict_json(item, depth + 1) for item in data]
+    if isinstance(data, dict):
+        return {key: _strict_json(item, depth + 1) for key, item in data.items()}
+    return data
+
+
 def to_wire(value: Any, tp: Any = None) -> Any:
-    """``value`` (of type ``tp``, inferred when not given) as plain JSON data."""
+    """``value`` (of type ``tp``, inferred when not given) as plain, strict JSON data."""
     if _naive_time(value):
         raise WireError("A time without its UTC offset cannot be sent.")
-    return _adapter(tp if tp is not None else Any).dump_python(value, mode="json")
+    return _strict_json(_adapter(tp if tp is not None else Any).dump_python(value, mode="json"))
 
 
 def from_wire(tp: Any, data: Any) -> Any:

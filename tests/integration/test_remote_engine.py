@@ -241,3 +241,54 @@ def test_the_box_engine_s_events_reach_a_paired_desktop_over_the_websocket(rig: 
     assert scheduled["snipe_id"] == snipe_id
     assert scheduled["type"] == "SnipeStatusChanged"
     assert scheduled["at"].endswith("Z") or scheduled["at"].endswith("+00:00")
+
+
+def test_exposure_stats_and_snipe_show_on_a_connected_desktop_answer_with_the_box_s_data(rig: Rig) -> None:
+    rig.box_env["SNIPER_SPENDING_CAP"] = "100.00 USD"  # the box's cap; the desktop has none
+    rig.start_box()
+    rig.cli.link()
+    assert rig.desk("remote", "connect", rig.invite()).returncode == 0
+    won_item = rig.cli.auction(start_price="10.00", ends_in=15, rivals=[{"max": "12.00", "before_end": 8.0}])
+    won_id = rig.desk_json("snipe", "add", won_item, "20", "--lead", "2")["snipe"]["id"]
+    pending_item = rig.cli.auction(start_price="15.00", ends_in=3600)
+    rig.desk_json("snipe", "add", pending_item, "30", "--lead", "3")
+
+    def ended() -> dict[str, Any] | None:
+        shown = rig.desk_json("snipe", "show", str(won_id))
+        return shown if shown["status"] in FINAL else None
+
+    shown = wait_until(ended, 40.0, "the box to finish the snipe")
+    assert shown["status"] == "WON", shown
+    assert shown["outcome"]["code"] == "won"
+    assert shown["timing"], shown  # the box's fire record, in words
+    assert shown["history"][0]["action"] == "CREATE"
+    assert shown["history"][-1]["status"] == "WON"
+
+    exposure = rig.desk_json("exposure")
+    [usd] = exposure["currencies"]
+    assert usd["cap"] == "100.00"  # counted under the box's cap
+    assert usd["exposure"] == "30.00"
+    assert usd["won"] == shown["final_price"]
+    assert usd["room"] is not None
+
+    stats = rig.desk_json("stats")
+    assert stats["total"] == 1
+    assert stats["outcomes"] == [{"code": "won", "count": 1}]
+    assert stats == rig.cli.ok_json("stats")  # the box's own command line reads the same record
+
+    missing = rig.desk("snipe", "show", "999", "--json")
+    assert missing.returncode == 2
+    assert json.loads(missing.stderr)["error"] == "There is no snipe #999."
+
+    # The settings file is this computer's own, and the command says so beside its unchanged result.
+    settings = rig.desk("config", "show", "--json")
+    assert settings.returncode == 0, settings.stderr
+    assert "spending_cap" in json.loads(settings.stdout)
+    note = json.loads(settings.stderr)
+    assert note["machine"] == "this computer"
+    assert f"not the box at 127.0.0.1:{rig.port}" in note["note"]
+
+    assert rig.desk("remote", "disconnect").returncode == 0
+    assert rig.desk("config", "show").stderr == ""
+    assert rig.desk_json("stats")["total"] == 0  # the desktop's own record is empty
+    assert rig.desk_json("exposure")["currencies"] == []

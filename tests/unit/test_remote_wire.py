@@ -7,6 +7,7 @@ import dataclasses
 import enum
 import inspect
 import json
+import math
 import re
 import types
 import typing
@@ -21,8 +22,10 @@ from hypothesis import strategies as st
 from sniper_app.domain.errors import InputError, NoSuchSnipe, RuleViolation, SniperError
 from sniper_app.domain.lead import LeadChoice
 from sniper_app.domain.money import Money
+from sniper_app.domain.stats import LeadBucket, Record
 from sniper_app.domain.views import (
     AccountView,
+    ExposureView,
     GroupSummary,
     HistoryCursor,
     HistoryFilter,
@@ -93,7 +96,8 @@ def strategy(tp: Any) -> st.SearchStrategy[Any]:
 
 
 VIEWS = [SnipeView, WatchView, HistoryPage, GroupSummary, AccountView, LeadChoice, HistoryFilter, ItemPreview,
-         ClockState, AccountStatus, UnlinkResult, WatchSyncResult, Money, tuple[SnipeView, list[str]]]
+         ClockState, AccountStatus, UnlinkResult, WatchSyncResult, Money, tuple[SnipeView, list[str]], ExposureView,
+         Record]
 
 
 @pytest.mark.parametrize("tp", VIEWS, ids=lambda t: getattr(t, "__name__", str(t)))
@@ -111,6 +115,14 @@ def test_money_travels_as_minor_units_and_its_currency_never_as_a_float() -> Non
     assert to_wire(Money(1999, "GBP")) == {"minor": 1999, "currency": "GBP"}
     with pytest.raises(WireError, match="currency"):
         from_wire(Money, {"minor": 5, "currency": "XYZ"})
+
+
+@pytest.mark.parametrize("bound", [math.inf, -math.inf])
+def test_an_endless_range_travels_as_strict_json_and_comes_back_endless(bound: float) -> None:
+    record = Record(months=(), saved={}, spent={}, leads=(LeadBucket("30 s and more", 30.0, bound, 2, 1),),
+                    codes=(), total=2)
+    sent = json.dumps(to_wire(record, Record), allow_nan=False)  # what the box's server insists on
+    assert from_wire(Record, json.loads(sent)) == record
 
 
 def test_a_time_without_its_offset_is_refused_both_ways() -> None:

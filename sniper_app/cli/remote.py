@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import socket
-import time
 from pathlib import Path
 from typing import Any
 
@@ -121,46 +119,17 @@ def _invite(args: argparse.Namespace, out: Output) -> int:
     return EXIT_OK
 
 
-def _latency(fn: Any) -> Any:
-    async def timed() -> tuple[Any, float]:
-        await fn()  # the first request pins the certificate and opens the connection
-        started = time.perf_counter()
-        result = await fn()
-        return result, time.perf_counter() - started
-
-    return timed
-
-
 def _connect(args: argparse.Namespace, out: Output) -> int:
     from sniper_app.remote.certs import display_fingerprint
-    from sniper_app.remote.client import RemoteClient, RemoteError
-    from sniper_app.remote.credentials import RemoteLink, load_link, mark_connected, marked_box, save_link
-    from sniper_app.remote.invite import InviteError, parse_invite
-    from sniper_app.remote.service import raised
+    from sniper_app.remote.service import BoxUnavailable, DesktopLink
 
-    try:
-        invite = parse_invite(args.invite)
-    except InviteError as exc:
-        raise InputError(str(exc)) from None
     name = (args.name or socket.gethostname() or "desktop").strip()
-
-    async def pair() -> tuple[str, dict[str, Any]]:
-        async with RemoteClient(invite.address, invite.fingerprint) as client:
-            token = await client.pair(invite.secret, name)
-            return token, await client.status()
-
     with command_context(args) as ctx:
         try:
-            token, status = asyncio.run(pair())
-        except RemoteError as exc:
-            if exc.kind == "bad_invite":
-                raise InputError(exc.message) from None
-            error = raised(exc)
-            raise (error if isinstance(error, InputError) else RemoteFailed(exc.message)) from None
-        link = RemoteLink(invite.address, invite.fingerprint, token)
-        previous = load_link(ctx.secrets) if marked_box(ctx.data_dir) else None
-        save_link(ctx.secrets, link)
-        mark_connected(ctx.data_dir, link)
+            paired = asyncio.run(DesktopLink(ctx.data_dir, ctx.secrets).connect(args.invite, name))
+        except BoxUnavailable as exc:
+            raise RemoteFailed(str(exc)) from None
+    link, status, previous = paired.link, paired.status, paired.replaced
     replaced = f" (instead of the box at {previous.address})" if previous and previous.address != link.address else ""
     out.result(
         {"connected": True, "address": str(link.address), "fingerprint": link.fingerprint, "box": status},
@@ -179,18 +148,13 @@ def _state_words(status: dict[str, Any]) -> str:
 
 
 def _disconnect(args: argparse.Namespace, out: Output) -> int:
-    from sniper_app.ebay.errors import NoKeyring
-    from sniper_app.remote.credentials import forget_link, marked_box, unmark
+    from sniper_app.remote.service import DesktopLink
 
     with command_context(args) as ctx:
-        box = marked_box(ctx.data_dir)
-        if box is None:
-            out.result({"disconnected": None}, "This computer was not connected to a box.")
-            return EXIT_OK
-        # The note goes first: a secret store that cannot open must not keep this computer tied to the box.
-        unmark(ctx.data_dir)
-        with contextlib.suppress(NoKeyring):
-            forget_link(ctx.secrets)
+        box = asyncio.run(DesktopLink(ctx.data_dir, ctx.secrets).disconnect())
+    if box is None:
+        out.result({"disconnected": None}, "This computer was not connected to a box.")
+        return EXIT_OK
     out.result(
         {"disconnected": box},
         f"Disconnected from the box at {box}; commands act on this computer's own data again. The box "
@@ -201,20 +165,14 @@ def _disconnect(args: argparse.Namespace, out: Output) -> int:
 
 def _status(args: argparse.Namespace, out: Output) -> int:
     from sniper_app.remote.certs import display_fingerprint
-    from sniper_app.remote.service import RemoteService
+    from sniper_app.remote.service import status_and_latency
 
     with command_context(args) as ctx:
         link = stored_link(ctx)
     if link is None:
         out.result({"connected": False}, "Not connected to a box: commands act on this computer's own engine.")
         return EXIT_OK
-
-    async def ask() -> tuple[dict[str, Any], float]:
-        async with RemoteService.of(link) as service:
-            result: tuple[dict[str, Any], float] = await _latency(service.status)()
-            return result
-
-    status, latency = asyncio.run(ask())
+    status, latency = asyncio.run(status_and_latency(link))
     upcoming = status.get("next_snipe")
     clock = status.get("clock") or {}
     data = {

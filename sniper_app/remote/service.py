@@ -13,13 +13,19 @@ still exits 1. A box that cannot be reached, or refuses this desktop, is :class:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
+import time
 import typing
 from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from sniper_app.domain.errors import InputError, SniperError
 from sniper_app.remote.client import RemoteClient, RemoteError
+from sniper_app.remote.credentials import RemoteLink
 from sniper_app.remote.wire import WireError, from_wire, to_wire
 
 if TYPE_CHECKING:
@@ -38,10 +44,9 @@ if TYPE_CHECKING:
         WatchSyncResult,
         WatchView,
     )
-    from sniper_app.ebay import EbayUser
+    from sniper_app.ebay import EbayUser, SecretStore
     from sniper_app.engine.accounts import AccountStatus, UnlinkResult
     from sniper_app.engine.service import ClockState, ItemPreview
-    from sniper_app.remote.credentials import RemoteLink
 
 
 class BoxUnavailable(SniperError):
@@ -290,3 +295,82 @@ class RemoteService:
         result: ClockState = await self._call("measure_clock")
         return result
 
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """A desktop newly paired with a box: the link it keeps, the box's status, and the box it replaced."""
+
+    link: RemoteLink
+    status: dict[str, Any]
+    replaced: RemoteLink | None
+
+
+@dataclass(frozen=True)
+class DesktopLink:
+    """Where this desktop keeps its link to a box: a note in its data folder (address and pin, no token) and
+    the link itself in its secret store. The command line and the window's Settings › Remote both pair,
+    read and forget through this, so they leave the same traces."""
+
+    data_dir: Path
+    secrets: SecretStore
+
+    def box(self) -> str | None:
+        """The box this desktop drives, by address (None: it runs its own engine)."""
+        from sniper_app.remote.credentials import marked_box
+
+        return marked_box(self.data_dir)
+
+    async def link(self) -> RemoteLink | None:
+        from sniper_app.remote.credentials import aload_link
+
+        return await aload_link(self.secrets) if self.box() is not None else None
+
+    async def connect(self, invite_text: str, name: str) -> Pairing:
+        """Pin the invite's certificate, spend its secret, keep the link; InputError for an invite that is
+        damaged, spent or expired, BoxUnavailable for a box that cannot be reached or is not the invite's."""
+        from sniper_app.remote.credentials import aload_link, asave_link, mark_connected
+        from sniper_app.remote.invite import InviteError, parse_invite
+
+        try:
+            invite = parse_invite(invite_text)
+        except InviteError as exc:
+            raise InputError(str(exc)) from None
+        try:
+            async with RemoteClient(invite.address, invite.fingerprint) as client:
+                token = await client.pair(invite.secret, name)
+                status = await client.status()
+        except RemoteError as exc:
+            if exc.kind == "bad_invite":
+                raise InputError(exc.message) from None
+            error = raised(exc)
+            raise (error if isinstance(error, InputError) else BoxUnavailable(exc.message, kind=exc.kind)) from None
+        link = RemoteLink(invite.address, invite.fingerprint, token)
+        previous = await aload_link(self.secrets) if self.box() is not None else None
+        await asave_link(self.secrets, link)
+        await asyncio.to_thread(mark_connected, self.data_dir, link)
+        return Pairing(link, status, previous)
+
+    async def disconnect(self) -> str | None:
+        """Forget the box; returns its address (None when none was driven). The note goes first: a secret
+        store that cannot open must not keep this computer tied to the box."""
+        from sniper_app.ebay.errors import NoKeyring
+        from sniper_app.remote.credentials import aforget_link, unmark
+
+        box = self.box()
+        if box is None:
+            return None
+        unmark(self.data_dir)
+        with contextlib.suppress(NoKeyring):
+            await aforget_link(self.secrets)
+        return box
+
+
+async def status_and_latency(link: RemoteLink) -> tuple[dict[str, Any], float]:
+    """The box's status and the time one status request takes, in seconds, once the connection is open
+    (the first request pins the certificate and pays for the handshake)."""
+    async with RemoteService.of(link) as service:
+        await service.status()
+        started = time.perf_counter()
+        status = await service.status()
+        return status, time.perf_counter() - started

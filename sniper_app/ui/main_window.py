@@ -596,9 +596,12 @@ class MainWindow(QtWidgets.QMainWindow):
 
     @QtCore.Slot()
     def open_settings_dialog(self) -> None:
+        from sniper_app.remote.service import DesktopLink
         from sniper_app.ui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self._settings, self.runner, self, secrets=self.secrets, test_email=self.test_email)
+        remote = DesktopLink(self._settings.resolved_data_dir(), self.secrets) if self.secrets is not None else None
+        dialog = SettingsDialog(self._settings, self.runner, self, secrets=self.secrets, test_email=self.test_email,
+                                remote=remote)
         dialog.settingsSaved.connect(self._on_settings_saved)
         self._keep(dialog, "settings")
         dialog.open()

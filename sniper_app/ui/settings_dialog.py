@@ -29,6 +29,9 @@ from sniper_app.ui.bridge import AsyncRunner
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 from sniper_app.ui.widgets import ERROR_STYLE, NOTE_STYLE, OK_STYLE, message_label, set_tone
 
+if typing.TYPE_CHECKING:
+    from sniper_app.remote.service import DesktopLink
+
 log = logging.getLogger(__name__)
 
 
@@ -207,8 +210,10 @@ class SettingsDialog(QtWidgets.QDialog):
         test_email: TestEmail | None = None,
         settings_file: Path | None = None,
         environ: Mapping[str, str] | None = None,
+        remote: DesktopLink | None = None,
     ) -> None:
         super().__init__(parent)
+        self._remote = remote
         self._settings = settings
         self._runner = runner
         self._secrets = secrets
@@ -259,6 +264,11 @@ class SettingsDialog(QtWidgets.QDialog):
             if title == "Email":
                 self._add_test_email(form)
                 self._follow_backend()
+        if self._remote is not None:
+            from sniper_app.ui.remote_settings import RemotePage
+
+            self.remote_page = RemotePage(self._remote, self._runner, self)
+            self.tabs.addTab(self._scroll(self.remote_page), self.tr("Remote"))
 
         self.form_error = message_label(self, "formError", ERROR_STYLE)
         self.form_error.setAccessibleName(self.tr("Problem"))

@@ -148,6 +148,11 @@ async def _shoot(shell: Any, out: Path, readme: bool) -> list[Path]:
             assert settings is not None
             await _settle()
             save(settings, out / f"settings-{theme}-{size}.png")
+            remote = getattr(settings, "remote_page", None)
+            if remote is not None:  # Settings › Remote, the box a desktop drives
+                settings.tabs.setCurrentIndex(settings.tabs.count() - 1)
+                await _settle()
+                save(settings, out / f"settings_remote-{theme}-{size}.png")
             settings.close()
             window.app_actions["about"].trigger()
             about = window.dialog("about")

@@ -70,6 +70,11 @@ def _secrets_init(args: argparse.Namespace, out: Output) -> int:
     if args.key_file:
         path = Path(args.key_file).expanduser().absolute()
         try:
+            # A fresh box has no ~/.config/sniper-app yet, and the README names the key file there.
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"The folder {path.parent} cannot be made for the key: {exc.strerror or exc}.") from None
+        try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             raise InputError(f"{path} already exists; name a new file for the key.") from None

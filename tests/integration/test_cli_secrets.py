@@ -210,9 +210,10 @@ def test_damaged_file_is_kept_aside_with_one_sentence(cli: CliSim) -> None:
 
 def test_secrets_init_writes_a_key_file_for_systemd(cli: CliSim, tmp_path: Path) -> None:
     cli.env |= NO_KEYRING
-    key_file = tmp_path / "sniper-secrets-key"
+    key_file = tmp_path / "fresh" / "sniper-app" / "sniper-secrets-key"  # a folder a new box does not have yet
     made = cli.ok_json("secrets", "init", "--key-file", str(key_file))
     assert "key" not in made
+    assert stat.S_IMODE(key_file.parent.stat().st_mode) == 0o700
     assert made["systemd_line"] == f"LoadCredential=sniper-secrets-key:{key_file}"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     creds = tmp_path / "creds"

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sniper_app.cli.context import say_this_computer
+from sniper_app.cli.context import command_context, say_this_computer, stored_link
 from sniper_app.cli.output import EXIT_OK, Output
 from sniper_app.cli.parsing import CommandParser, missing_action
+
+if TYPE_CHECKING:
+    from sniper_app.remote.credentials import RemoteLink
 
 
 def add_commands(sub: Any) -> None:
@@ -30,6 +34,27 @@ def add_commands(sub: Any) -> None:
     path.set_defaults(handler=_config_path)
 
 
+def _driven_box(args: argparse.Namespace) -> RemoteLink | None:
+    """The box this desktop drives (None with --demo or when it runs its own engine)."""
+    from sniper_app.config import SettingsError, load_settings
+    from sniper_app.remote.credentials import marked_box
+
+    if args.demo:
+        return None
+    try:
+        data_dir = load_settings().resolved_data_dir()
+    except SettingsError:
+        return None  # this computer's own settings are broken: mending them comes first, and is local
+    if marked_box(data_dir) is None:
+        return None
+    with command_context(args) as ctx:
+        return stored_link(ctx)
+
+
+def _lines(data: dict[str, Any]) -> list[str]:
+    return [f"{key} = {'' if value is None else value}" for key, value in data.items()]
+
+
 def _config_show(args: argparse.Namespace, out: Output) -> int:
     from sniper_app.config import load_settings
 
@@ -40,8 +65,27 @@ def _config_show(args: argparse.Namespace, out: Output) -> int:
     else:
         settings = load_settings()
     data = settings.model_dump(mode="json")
-    out.result(data, "\n".join(f"{key} = {'' if value is None else value}" for key, value in data.items()))
-    say_this_computer(args, out, "These are the settings of")
+    link = _driven_box(args)
+    if link is None:
+        out.result(data, "\n".join(_lines(data)))
+        return EXIT_OK
+    # The engine's settings are the box's, read there; the rest (folders, eBay keys, the link) are this
+    # computer's. The result keeps its one flat shape, and the note says whose is which.
+    from sniper_app.remote.service import RemoteService
+
+    async def read() -> dict[str, Any]:
+        async with RemoteService.of(link) as service:
+            return await service.engine_settings()
+
+    box = asyncio.run(read())
+    data |= {key: value for key, value in box.items() if key in data}
+    local = {key: value for key, value in data.items() if key not in box}
+    out.result(data, "\n".join([f"# The engine's settings, on the box at {link.address}:", *_lines(box), "",
+                                "# This computer's settings:", *_lines(local)]))
+    if out.as_json:  # the text says it in its headings
+        note = (f"The engine's settings ({', '.join(box)}) are the box's at {link.address}; the rest are this "
+                "computer's.")
+        print(json.dumps({"note": note, "box": str(link.address), "box_settings": list(box)}), file=out.err)
     return EXIT_OK
 
 
@@ -51,6 +95,11 @@ def _config_set(args: argparse.Namespace, out: Output) -> int:
     if args.field not in FIELDS:
         raise SettingsError(f"Unknown setting '{args.field}'. Settings are: {', '.join(FIELDS)}.")
     value: Any = None if args.value == "" else args.value
+    from sniper_app.remote.box import ENGINE_SETTINGS
+
+    link = _driven_box(args)
+    if link is not None and args.field in ENGINE_SETTINGS:
+        return _set_on_box(link, args.field, value, out)
     save_settings({args.field: value})
     # What was saved, not what is in force: a SNIPER_<FIELD> variable may override it, and that is said.
     saved_settings = load_settings(environ={})
@@ -68,6 +117,28 @@ def _config_set(args: argparse.Namespace, out: Output) -> int:
             else "A running Sniper keeps the old value until it restarts.")
     print(json.dumps({"applies": applies, "note": note}) if out.as_json else note, file=out.err)
     say_this_computer(args, out, "This changed the settings of")
+    return EXIT_OK
+
+
+def _set_on_box(link: RemoteLink, field: str, value: str | None, out: Output) -> int:
+    """Change one of the engine's settings on the box this desktop drives; the box validates and saves it."""
+    from sniper_app.remote.service import RemoteService
+
+    async def change() -> dict[str, Any]:
+        async with RemoteService.of(link) as service:
+            return await service.change_engine_setting(field, value)
+
+    done = asyncio.run(change())
+    saved = done.get("value")
+    data: dict[str, Any] = {field: saved, "box": str(link.address)}
+    text = f"{field} = {'' if saved is None else saved} (on the box at {link.address})"
+    if done.get("overridden_by"):
+        data["overridden_by"] = done["overridden_by"]
+        text += f"; the box's {done['overridden_by']} overrides it while set"
+    out.result(data, text)
+    note = ("The box's engine applies it within seconds." if done.get("applies") == "live"
+            else "The box keeps the old value until it restarts.")
+    print(json.dumps({"applies": done.get("applies"), "note": note}) if out.as_json else note, file=out.err)
     return EXIT_OK
 
 

@@ -13,6 +13,7 @@ command line's exit codes stay the same whichever engine answered.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
 import json
@@ -32,6 +33,7 @@ from sniper_app.remote.server import Call, CallRefused, EventHub
 from sniper_app.remote.wire import WireError, from_wire, to_wire
 
 if TYPE_CHECKING:
+    from sniper_app.config import Settings
     from sniper_app.engine.bus import Event, EventBus
     from sniper_app.engine.service import SniperService
     from sniper_app.remote.certs import Identity
@@ -53,6 +55,19 @@ READS: Final = (
     "pending_count", "clock_state", "metrics_snapshot", "exposure", "record",
 )
 WHITELIST: Final = COMMANDS + READS
+
+# The settings that steer the box's engine, which a paired desktop reads and changes on the box ('config
+# show/set' while connected): leads, the cap, the watch-list sync and the notification switches. Not the
+# addresses, accounts and folders the box runs on (eBay's URLs and keys, data_dir, listen), nor any field
+# that names where a secret goes; those are changed on the box itself. Both calls go through the box's
+# settings file with the same validation as its own 'config set', and its engine applies them live.
+ENGINE_SETTINGS: Final = (
+    "default_lead_seconds", "auto_lead", "min_seconds_before_end", "watchlist_sync_minutes",
+    "history_retention_days", "marketplace", "notify_email", "notify_ending_minutes", "notify_summary_hour",
+    "notify_email_types", "notify_ntfy", "notify_ntfy_types", "notify_webhook", "notify_webhook_types",
+    "spending_cap", "spending_period_days",
+)
+SETTINGS_CALLS: Final = ("engine_settings", "change_engine_setting")
 
 STATE_FILE = "remote-listen.json"  # where a running box says where it listens, for 'remote invite'
 
@@ -103,6 +118,52 @@ def _call_of(name: str, method: Callable[..., Any]) -> Call:
 def facade_calls(service: SniperService) -> dict[str, Call]:
     """The whitelist as the server's calls, bound to ``service``."""
     return {name: _call_of(name, getattr(service, name)) for name in WHITELIST}
+
+
+def _engine_values(settings: Settings) -> dict[str, Any]:
+    data: dict[str, Any] = settings.model_dump(mode="json", include=set(ENGINE_SETTINGS))
+    return {name: data[name] for name in ENGINE_SETTINGS}
+
+
+def settings_calls(service: SniperService, settings_file: Path | None = None) -> dict[str, Call]:
+    """``engine_settings`` and ``change_engine_setting``: the box's engine settings as the box has saved them
+    (its environment's overrides included), and one of them changed through the box's own validation."""
+    from sniper_app.config import APPLIES, SettingsError, env_name, load_settings, save_settings
+
+    def saved(environ: dict[str, str] | None = None) -> Settings:
+        try:
+            return load_settings(environ, settings_file)
+        except SettingsError:  # a hand edit the engine refused: it keeps running on what it had
+            return service.settings
+
+    async def read(args: dict[str, Any]) -> Any:
+        if args:
+            raise CallRefused("engine_settings takes no arguments.", status=400, code="bad_request")
+        return _engine_values(await asyncio.to_thread(saved))
+
+    async def change(args: dict[str, Any]) -> Any:
+        field, value = args.get("field"), args.get("value")
+        if set(args) - {"field", "value"} or not isinstance(field, str):
+            raise CallRefused("change_engine_setting takes a field name and a value.", status=400, code="bad_request")
+        if field not in ENGINE_SETTINGS:
+            raise refusal(SettingsError(
+                f"'{field[:40]}' is not one of the box's engine settings; a desktop may change "
+                f"{', '.join(ENGINE_SETTINGS)}. Change the others on the box itself."))
+        if value is not None and not isinstance(value, (str, int, float, bool)):
+            raise CallRefused(f"The value of {field} must be text or a number.", status=400, code="bad_request")
+        try:
+            await asyncio.to_thread(save_settings, {field: value}, settings_file)
+        except SettingsError as exc:
+            raise refusal(exc) from None
+        except OSError as exc:
+            raise CallRefused(f"The box could not write its settings ({exc.strerror or exc}).", status=409,
+                              code="SettingsError") from None
+        written = await asyncio.to_thread(saved, {})
+        override = env_name(field) if os.environ.get(env_name(field)) is not None else None
+        return {"field": field, "value": _engine_values(written)[field], "applies": APPLIES[field],
+                "overridden_by": override}
+
+    return {"engine_settings": read, "change_engine_setting": change}
 
 
 def status_of(service: SniperService) -> Callable[[], Awaitable[dict[str, Any]]]:
@@ -210,7 +271,7 @@ class BoxServer:
             raise ListenFailed(str(exc)) from None
         hub = EventHub()
         app = build_app(Pairings(self.data_dir), Backoff(), events=hub, status=status_of(self.service),
-                        calls=facade_calls(self.service))
+                        calls=facade_calls(self.service) | settings_calls(self.service))
         server = RemoteServer(app, identity, self.host, self.port)
         try:
             await server.start()

@@ -234,6 +234,31 @@ class RemoteService:
         result: dict[str, Any] = await self._call("metrics_snapshot")
         return result
 
+    # --- the box's engine settings (not the facade's: the box's settings file) ------------------------
+
+    async def engine_settings(self) -> dict[str, Any]:
+        """The settings that steer the box's engine, as the box has saved them, by field name."""
+        try:
+            data = await self.client.call("engine_settings")
+        except RemoteError as exc:
+            raise raised(exc) from None
+        if not isinstance(data, dict):
+            raise BoxUnavailable("The box's settings were not understood; update both to the same version.",
+                                 kind="bad_reply")
+        return data
+
+    async def change_engine_setting(self, field: str, value: str | None) -> dict[str, Any]:
+        """Change one of them on the box (validated there as its own 'config set' would); returns the saved
+        value, when it applies (``live`` or ``restart``) and the box's variable that overrides it, if any."""
+        try:
+            data = await self.client.call("change_engine_setting", {"field": field, "value": value})
+        except RemoteError as exc:
+            raise raised(exc) from None
+        if not isinstance(data, dict):
+            raise BoxUnavailable("The box's answer was not understood; update both to the same version.",
+                                 kind="bad_reply")
+        return data
+
     # --- commands -----------------------------------------------------------------------------------
 
     async def preview_item(self, text: str) -> ItemPreview:

@@ -244,10 +244,19 @@ def test_the_box_engine_s_events_reach_a_paired_desktop_over_the_websocket(rig: 
 
 
 def test_exposure_stats_and_snipe_show_on_a_connected_desktop_answer_with_the_box_s_data(rig: Rig) -> None:
-    rig.box_env["SNIPER_SPENDING_CAP"] = "100.00 USD"  # the box's cap; the desktop has none
     rig.start_box()
     rig.cli.link()
     assert rig.desk("remote", "connect", rig.invite()).returncode == 0
+    # The cap steers the box's engine: set from the desktop, it is validated and saved on the box.
+    capped = rig.desk_json("config", "set", "spending_cap", "100 USD")
+    assert capped == {"spending_cap": "100.00 USD", "box": f"127.0.0.1:{rig.port}"}
+    assert rig.cli.ok_json("config", "show")["spending_cap"] == "100.00 USD"
+    assert rig.desk("config", "show", "--json").returncode == 0
+    bad = rig.desk("config", "set", "spending_cap", "a lot", "--json")
+    assert bad.returncode == 2
+    assert "spending_cap" in json.loads(bad.stderr)["error"]
+    wait_until(lambda: [r["cap"] for r in rig.desk_json("exposure")["currencies"]] == ["100.00"], 20.0,
+               "the box's engine to apply its new cap", interval_s=0.5)
     won_item = rig.cli.auction(start_price="10.00", ends_in=15, rivals=[{"max": "12.00", "before_end": 8.0}])
     won_id = rig.desk_json("snipe", "add", won_item, "20", "--lead", "2")["snipe"]["id"]
     pending_item = rig.cli.auction(start_price="15.00", ends_in=3600)
@@ -280,15 +289,28 @@ def test_exposure_stats_and_snipe_show_on_a_connected_desktop_answer_with_the_bo
     assert missing.returncode == 2
     assert json.loads(missing.stderr)["error"] == "There is no snipe #999."
 
-    # The settings file is this computer's own, and the command says so beside its unchanged result.
+    # 'config show' gives the engine's settings from the box and the rest from this computer, and says so.
     settings = rig.desk("config", "show", "--json")
     assert settings.returncode == 0, settings.stderr
-    assert "spending_cap" in json.loads(settings.stdout)
+    shown_settings = json.loads(settings.stdout)
+    assert shown_settings["spending_cap"] == "100.00 USD"
+    assert shown_settings["data_dir"] == rig.desk_env["SNIPER_DATA_DIR"]
     note = json.loads(settings.stderr)
-    assert note["machine"] == "this computer"
-    assert f"not the box at 127.0.0.1:{rig.port}" in note["note"]
+    assert note["box"] == f"127.0.0.1:{rig.port}"
+    assert "spending_cap" in note["box_settings"]
+    assert "data_dir" not in note["box_settings"]
+    text = rig.desk("config", "show").stdout
+    assert text.index(f"on the box at 127.0.0.1:{rig.port}") < text.index("spending_cap = 100.00 USD")
+    assert text.index("This computer's settings") < text.index("data_dir = ")
+    # A setting of this computer alone stays here, and the command says so.
+    local = rig.desk("config", "set", "start_minimized", "true", "--json")
+    assert local.returncode == 0, local.stderr
+    assert json.loads(local.stdout) == {"start_minimized": True}
+    assert json.loads(local.stderr.splitlines()[-1])["machine"] == "this computer"
+    assert rig.cli.ok_json("config", "show")["start_minimized"] is False
 
     assert rig.desk("remote", "disconnect").returncode == 0
     assert rig.desk("config", "show").stderr == ""
+    assert rig.desk_json("config", "show")["spending_cap"] == ""
     assert rig.desk_json("stats")["total"] == 0  # the desktop's own record is empty
     assert rig.desk_json("exposure")["currencies"] == []

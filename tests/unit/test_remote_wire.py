@@ -13,6 +13,7 @@ import types
 import typing
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -201,3 +202,45 @@ def test_an_unreachable_or_unpaired_box_is_a_failure_not_bad_input() -> None:
         back = raised(RemoteError("The box said no.", kind=kind, status=status))
         assert isinstance(back, BoxUnavailable)
         assert not isinstance(back, InputError)
+
+
+def test_the_engine_settings_a_desktop_may_touch_hold_no_secret_folder_or_address() -> None:
+    from sniper_app.config import FIELDS
+    from sniper_app.remote.box import ENGINE_SETTINGS, SETTINGS_CALLS
+
+    assert set(ENGINE_SETTINGS) <= set(FIELDS)
+    assert not [f for f in ENGINE_SETTINGS if _SECRET_NAME.search(f)]
+    assert not [f for f in ENGINE_SETTINGS if f in ("data_dir", "listen") or f.startswith(("ebay_", "smtp_"))]
+    assert not set(SETTINGS_CALLS) & set(WHITELIST)
+
+
+def test_a_desktop_changes_the_box_s_engine_settings_through_the_box_s_own_validation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    from types import SimpleNamespace
+
+    from sniper_app.config import Settings
+    from sniper_app.remote.box import settings_calls
+    from sniper_app.remote.server import CallRefused
+
+    monkeypatch.delenv("SNIPER_DEFAULT_LEAD_SECONDS", raising=False)
+    settings_file = tmp_path / "settings.json"
+    calls = settings_calls(typing.cast(Any, SimpleNamespace(settings=Settings())), settings_file)
+    done = asyncio.run(calls["change_engine_setting"]({"field": "default_lead_seconds", "value": "7"}))
+    assert done == {"field": "default_lead_seconds", "value": 7.0, "applies": "live", "overridden_by": None}
+    assert json.loads(settings_file.read_text()) == {"default_lead_seconds": 7.0}
+    assert asyncio.run(calls["engine_settings"]({}))["default_lead_seconds"] == 7.0
+
+    for args, status, words in (
+        ({"field": "default_lead_seconds", "value": "999"}, 422, "default_lead_seconds"),
+        ({"field": "data_dir", "value": "/elsewhere"}, 422, "not one of the box's engine settings"),
+        ({"field": "ebay_client_id", "value": "x"}, 422, "not one of the box's engine settings"),
+        ({"field": "spending_cap", "value": ["a"]}, 400, "text or a number"),
+        ({"value": "7"}, 400, "a field name"),
+    ):
+        with pytest.raises(CallRefused) as refused:
+            asyncio.run(calls["change_engine_setting"](args))
+        assert refused.value.status == status, args
+        assert words in refused.value.message, args
+    assert json.loads(settings_file.read_text()) == {"default_lead_seconds": 7.0}  # nothing half-written

@@ -79,7 +79,7 @@ class RemotePage(QtWidgets.QWidget):
         self.state_label.setObjectName("remoteState")
         self.state_label.setWordWrap(True)
         self.state_label.setAccessibleName(self.tr("Which engine this computer uses"))
-        form.addRow(self._label(self.tr("This computer"), self.state_label), self.state_label)
+        form.addRow(self._label(self.tr("Bids from"), self.state_label), self.state_label)
 
         self.invite_edit = QtWidgets.QLineEdit(self)
         self.invite_edit.setObjectName("remoteInvite")
@@ -155,8 +155,8 @@ class RemotePage(QtWidgets.QWidget):
     def _show_box(self, box: str | None) -> None:
         connected = box is not None
         self.state_label.setText(
-            self.tr("Drives the Sniper box at {0}.").format(box) if connected
-            else self.tr("This computer runs its own engine."))
+            self.tr("The Sniper box at {0}.").format(box) if connected
+            else self.tr("This computer's own engine."))
         self.address_label.setText(box or "—")
         if not connected:
             for label in (self.fingerprint_label, self.latency_label, self.engine_label):

@@ -80,7 +80,7 @@ def test_the_remote_page_pairs_shows_the_box_refuses_a_tampered_invite_and_disco
     dialog.show()
     dialog.resize(800, 500)
     assert dialog.tabs.tabText(dialog.tabs.count() - 1) == "Remote"
-    assert page.state_label.text() == "This computer runs its own engine."
+    assert page.state_label.text() == "This computer's own engine."
     assert not page.disconnect_button.isEnabled()
     for control in (page.invite_edit, page.name_edit, page.connect_button, page.disconnect_button,
                     page.refresh_button, page.address_label, page.fingerprint_label, page.latency_label,
@@ -102,7 +102,7 @@ def test_the_remote_page_pairs_shows_the_box_refuses_a_tampered_invite_and_disco
         page.invite_edit.setText(invite)
         page.connect_button.click()
         await wait_until_async(lambda: page.latency_label.text().endswith(" ms"), 20.0, what="the box's status")
-        assert page.state_label.text() == f"Drives the Sniper box at 127.0.0.1:{port}."
+        assert page.state_label.text() == f"The Sniper box at 127.0.0.1:{port}."
         assert page.address_label.text() == f"127.0.0.1:{port}"
         assert page.engine_label.text().startswith("running, no eBay account linked yet; 0 active snipes")
         assert "Restart Sniper" in page.message.text()
@@ -121,7 +121,7 @@ def test_the_remote_page_pairs_shows_the_box_refuses_a_tampered_invite_and_disco
         dialog.grab().save(str(SCREENSHOT_DIR / "settings-remote.png"))
 
         page.disconnect_button.click()
-        await wait_until_async(lambda: page.state_label.text() == "This computer runs its own engine.",
+        await wait_until_async(lambda: page.state_label.text() == "This computer's own engine.",
                                what="the disconnect")
         assert marked_box(desk) is None
         assert load_link(secrets) is None

@@ -95,11 +95,12 @@ def _config_set(args: argparse.Namespace, out: Output) -> int:
     if args.field not in FIELDS:
         raise SettingsError(f"Unknown setting '{args.field}'. Settings are: {', '.join(FIELDS)}.")
     value: Any = None if args.value == "" else args.value
-    from sniper_app.remote.box import ENGINE_SETTINGS
-
     link = _driven_box(args)
-    if link is not None and args.field in ENGINE_SETTINGS:
-        return _set_on_box(link, args.field, value, out)
+    if link is not None:
+        from sniper_app.remote.box import ENGINE_SETTINGS  # the server's module: only when a box is driven
+
+        if args.field in ENGINE_SETTINGS:
+            return _set_on_box(link, args.field, value, out)
     save_settings({args.field: value})
     # What was saved, not what is in force: a SNIPER_<FIELD> variable may override it, and that is said.
     saved_settings = load_settings(environ={})

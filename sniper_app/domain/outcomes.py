@@ -102,6 +102,7 @@ class OutcomeFacts:
     cap_won: Money | None = None
     cap_pending: Money | None = None
     cap_period_days: int | None = None
+    cap_pending_charges: Money | None = None  # the shipping and import charges inside cap_pending
     detail: str | None = None  # failed / not_sent: the reason in the engine's words
     conversion: Conversion | None = None
 
@@ -164,7 +165,7 @@ def outcome_sentence(facts: OutcomeFacts, translate: Translate = _same) -> str:
         cap, won, pending, days = facts.cap, facts.cap_won, facts.cap_pending, facts.cap_period_days
         if cap is None or won is None or pending is None or days is None:
             return t("Skipped: the bid of {max} would have passed your spending cap.").format(max=mx)
-        numbers = cap_sentence(cap, days, won, pending)
+        numbers = cap_sentence(cap, days, won, pending, pending_charges=facts.cap_pending_charges)
         return t("Skipped: the bid of {max} would have passed {numbers}.").format(max=mx, numbers=numbers)
     if code is OutcomeCode.LATE:
         return _late(facts, mx, t)

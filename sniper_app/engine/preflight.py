@@ -226,7 +226,8 @@ class Preflight(EngineBase):
             return True
         outcome = OutcomeFacts(code=OutcomeCode.SPENDING_CAP, maximum=firing.maximum, cap=check.cap,
                                cap_won=check.won, cap_pending=check.pending,
-                               cap_period_days=self.settings.spending_period_days)
+                               cap_period_days=self.settings.spending_period_days,
+                               cap_pending_charges=check.pending_charges)
         return self._stop_before_fire(pk, armed, SnipeStatus.SKIPPED, check.sentence, outcome)
 
     def _stop_before_fire(self, pk: int, armed: _Armed, status: SnipeStatus, reason: str,

@@ -73,6 +73,10 @@ def test_every_code_ends_a_snipe_in_a_final_status_and_every_final_status_has_a_
         (C.SPENDING_CAP, {"cap": usd("300"), "cap_won": usd("280"), "cap_pending": usd("0"), "cap_period_days": 30},
          "Skipped: the bid of $135.00 would have passed your spending cap of $300.00 for 30 days: $280.00 won and "
          "$0.00 pending leave $20.00."),
+        (C.SPENDING_CAP, {"cap": usd("300"), "cap_won": usd("150"), "cap_pending": usd("140"), "cap_period_days": 30,
+                          "cap_pending_charges": usd("12.50")},
+         "Skipped: the bid of $135.00 would have passed your spending cap of $300.00 for 30 days: $150.00 won and "
+         "$140.00 pending including $12.50 shipping leave $10.00."),
         (C.LATE, {"late_by_s": 0.4321, "late_cause": LateCause.NETWORK},
          "Too late: the bid of $135.00 reached eBay 0.43 s after the end, because the network was slower than "
          "measured."),

@@ -93,6 +93,10 @@ class OutcomeFacts:
     minimum_bid: Money | None = None  # below_minimum: the least bid eBay accepted
     late_by_s: float | None = None  # late: how long after the end the bid reached eBay
     late_cause: LateCause = LateCause.UNKNOWN
+    sent_before_end_s: float | None = None  # late: how long before the end the bid left (when late_by_s is unknown)
+    round_trip_s: float | None = None  # late, network: the round trip the reply took (None: no reply came)
+    latency_s: float | None = None  # late, network: the one-way latency measured and planned with
+    clock_off_by_s: float | None = None  # late, clock: how far the offset used was from the one measured since
     ebay_error_id: str | None = None
     ebay_message: str | None = None
     asleep: bool | None = None  # missed_closed: True asleep, False closed, None not known which
@@ -104,6 +108,7 @@ class OutcomeFacts:
     cap_period_days: int | None = None
     cap_pending_charges: Money | None = None  # the shipping and import charges inside cap_pending
     detail: str | None = None  # failed / not_sent: the reason in the engine's words
+    attempts: int | None = None  # not_sent: how many times the app tried to send it
     conversion: Conversion | None = None
 
 
@@ -179,8 +184,7 @@ def outcome_sentence(facts: OutcomeFacts, translate: Translate = _same) -> str:
     if code is OutcomeCode.EBAY_REFUSED:
         return _refused(facts, mx, t)
     if code is OutcomeCode.NOT_SENT:
-        why = _clause(facts.detail) or t("no connection to eBay")
-        return t("Not bid: the bid of {max} could not be sent ({why}).").format(max=mx, why=why)
+        return _not_sent(facts, mx, t)
     if code is OutcomeCode.MISSED_CLOSED:
         if facts.asleep is None:
             where = t("the app was closed or the computer asleep")
@@ -202,11 +206,42 @@ def outcome_sentence(facts: OutcomeFacts, translate: Translate = _same) -> str:
 def _late(facts: OutcomeFacts, mx: str, t: Translate) -> str:
     cause = _LATE_CAUSES.get(facts.late_cause)
     because = "" if cause is None else t(", because {cause}").format(cause=t(cause))
-    if facts.late_by_s is None:
-        return t("Too late: the bid of {max} did not reach eBay before the end{because}.").format(
-            max=mx, because=because)
-    return t("Too late: the bid of {max} reached eBay {s} s after the end{because}.").format(
-        max=mx, s=f"{max(facts.late_by_s, 0.0):.2f}", because=because)
+    if facts.late_cause is LateCause.CLOCK and facts.clock_off_by_s is not None:
+        because += t(" by {s} s").format(s=f"{abs(facts.clock_off_by_s):.2f}")
+    if facts.late_cause is LateCause.NETWORK and facts.latency_s is not None:
+        ms = facts.latency_s * 1000
+        measured = t("{ms} ms").format(ms=f"{ms:.0f}") if ms >= 1 else t("under 1 ms")
+        if facts.round_trip_s is not None:
+            because += t(" (its round trip took {rt} s; {measured} each way was measured)").format(
+                rt=f"{facts.round_trip_s:.2f}", measured=measured)
+        else:
+            because += t(" (no answer came back; {measured} each way was measured)").format(measured=measured)
+    if facts.late_by_s is not None:
+        return t("Too late: the bid of {max} reached eBay about {s} s after the end{because}.").format(
+            max=mx, s=f"{max(facts.late_by_s, 0.0):.2f}", because=because)
+    if facts.sent_before_end_s is not None and facts.sent_before_end_s > 0:
+        return t("Too late: the bid of {max} left {s} s before the end but did not reach eBay in "
+                 "time{because}.").format(max=mx, s=f"{facts.sent_before_end_s:.2f}", because=because)
+    return t("Too late: the bid of {max} did not reach eBay before the end{because}.").format(
+        max=mx, because=because)
+
+
+# The fire's words for an attempt that never left: this computer could not reach eBay over the network.
+_NETWORK_ERRORS = ("connect failed", "send failed")
+
+
+def _not_sent(facts: OutcomeFacts, mx: str, t: Translate) -> str:
+    why = _clause(facts.detail)
+    tries = ""
+    if facts.attempts is not None and facts.attempts > 1:
+        tries = t("; it tried {n} times before the end").format(n=facts.attempts)
+    if not why:
+        return t("Not bid: the bid of {max} could not be sent (no connection to eBay){tries}.").format(
+            max=mx, tries=tries)
+    if why.startswith(_NETWORK_ERRORS):
+        return t("Not bid: the bid of {max} could not leave this computer, because the network did not reach eBay "
+                 "({why}){tries}.").format(max=mx, why=why, tries=tries)
+    return t("Not bid: the bid of {max} could not be sent ({why}){tries}.").format(max=mx, why=why, tries=tries)
 
 
 def _refused(facts: OutcomeFacts, mx: str, t: Translate) -> str:

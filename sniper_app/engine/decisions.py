@@ -255,9 +255,14 @@ class Settlement:
     bid_id: str | None = None
 
 
-def settle_uncertain(answer: EbayAnswer, *, max_minor: int, why: str) -> Settlement:
-    """A bid sent whose fate the reply did not tell (``why``): eBay's own record decides, never a guess."""
+def settle_uncertain(answer: EbayAnswer, *, max_minor: int, why: str, auction_over: bool = True) -> Settlement:
+    """A bid sent whose fate the reply did not tell (``why``): eBay's own record decides, never a guess.
+
+    Before the auction is over (``auction_over`` False) eBay not having the bid yet decides nothing: a bid
+    held up on the way may still arrive, so it is asked again later."""
     if answer is NoAnswer.UNREACHABLE:
+        return Settlement(Settle.ASK_LATER)
+    if not auction_over and not (isinstance(answer, Standing) and (answer.holds(max_minor) or answer.ended)):
         return Settlement(Settle.ASK_LATER)
     if answer is NoAnswer.NO_BIDS:
         return Settlement(Settle.FAILED, f"{why} eBay has no bid from you on this auction.")

@@ -4,6 +4,8 @@ eBay refused the bid, and a bid that reached eBay after the end because this com
 from __future__ import annotations
 
 import asyncio
+import re
+from datetime import timedelta
 from pathlib import Path
 
 from sniper_app.simulator import SimulatorServer
@@ -72,8 +74,16 @@ def test_a_bid_sent_on_a_wrong_clock_arrives_late_and_says_the_clock_was_off(
             assert bid["arrival_epoch"] > auction["end_epoch"]
             assert snipe.status == "FAILED"
             assert snipe.outcome_code == "late"
-            assert snipe.outcome_text == ("Too late: the bid of $40.00 did not reach eBay before the end, because "
-                                          "this computer's clock was off.")
+            # The offset measured at start (eBay 2 s ahead) tells how far off the plan's clock was, and so how late
+            # the bid reached eBay: sent 1 s before the end by this computer's clock, about 1 s after by eBay's.
+            found = re.fullmatch(r"Too late: the bid of \$40\.00 reached eBay about (\d+\.\d\d) s after the end, "
+                                 r"because this computer's clock was off by (\d+\.\d\d) s\.", snipe.outcome_text or "")
+            assert found is not None, snipe.outcome_text
+            off_by = float(found.group(2))
+            assert abs(off_by - 2.0) < 0.05
+            assert snipe.sent_at is not None
+            late = (snipe.sent_at + timedelta(seconds=off_by + (snipe.latency_ms or 0) / 1000) - snipe.end_time)
+            assert abs(float(found.group(1)) - late.total_seconds()) < 0.06
 
     asyncio.run(main())
 

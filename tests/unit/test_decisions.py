@@ -317,6 +317,19 @@ def test_an_uncertain_bid_is_settled_by_ebays_record(answer: Standing | NoAnswer
     assert settled.bid_id == ("PB-1" if verdict is Settle.PLACED else None)
 
 
+@pytest.mark.parametrize(("answer", "verdict"), [
+    (NoAnswer.NO_BIDS, Settle.ASK_LATER),  # a bid held up on the way may still arrive
+    (_standing(None), Settle.ASK_LATER),
+    (_standing(4000), Settle.ASK_LATER),
+    (_standing(5000), Settle.PLACED),  # eBay has it: settled at once
+    (_standing(4000, ended=True), Settle.FAILED),  # eBay says the auction is over: nothing more can arrive
+    (NoAnswer.UNREACHABLE, Settle.ASK_LATER),
+])
+def test_before_the_end_ebay_not_having_the_bid_yet_settles_nothing(answer: Standing | NoAnswer,
+                                                                      verdict: Settle) -> None:
+    assert settle_uncertain(answer, max_minor=5000, why="Lost reply.", auction_over=False).verdict is verdict
+
+
 NEVER_GOT = "The app stopped while sending this bid and eBay never got it; the auction has ended."
 
 

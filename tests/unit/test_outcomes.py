@@ -78,10 +78,20 @@ def test_every_code_ends_a_snipe_in_a_final_status_and_every_final_status_has_a_
          "Skipped: the bid of $135.00 would have passed your spending cap of $300.00 for 30 days: $150.00 won and "
          "$140.00 pending including $12.50 shipping leave $10.00."),
         (C.LATE, {"late_by_s": 0.4321, "late_cause": LateCause.NETWORK},
-         "Too late: the bid of $135.00 reached eBay 0.43 s after the end, because the network was slower than "
+         "Too late: the bid of $135.00 reached eBay about 0.43 s after the end, because the network was slower than "
          "measured."),
+        (C.LATE, {"late_by_s": 0.4321, "late_cause": LateCause.NETWORK, "round_trip_s": 2.5, "latency_s": 0.04},
+         "Too late: the bid of $135.00 reached eBay about 0.43 s after the end, because the network was slower than "
+         "measured (its round trip took 2.50 s; 40 ms each way was measured)."),
+        (C.LATE, {"late_cause": LateCause.NETWORK, "sent_before_end_s": 0.987, "latency_s": 0.04},
+         "Too late: the bid of $135.00 left 0.99 s before the end but did not reach eBay in time, because the network "
+         "was slower than measured (no answer came back; 40 ms each way was measured)."),
         (C.LATE, {"late_by_s": 1.5, "late_cause": LateCause.CLOCK},
-         "Too late: the bid of $135.00 reached eBay 1.50 s after the end, because this computer's clock was off."),
+         "Too late: the bid of $135.00 reached eBay about 1.50 s after the end, because this computer's clock was "
+         "off."),
+        (C.LATE, {"late_by_s": 1.04, "late_cause": LateCause.CLOCK, "clock_off_by_s": -2.0},
+         "Too late: the bid of $135.00 reached eBay about 1.04 s after the end, because this computer's clock was "
+         "off by 2.00 s."),
         (C.LATE, {}, "Too late: the bid of $135.00 did not reach eBay before the end."),
         (C.SIGN_IN_LOST, {},
          "Not bid: the eBay sign-in was lost before the bid of $135.00 could go out; sign in again to keep sniping."),
@@ -93,6 +103,10 @@ def test_every_code_ends_a_snipe_in_a_final_status_and_every_final_status_has_a_
         (C.EBAY_REFUSED, {}, "eBay refused the bid of $135.00 without saying why."),
         (C.NOT_SENT, {"detail": "connection refused."},
          "Not bid: the bid of $135.00 could not be sent (connection refused)."),
+        (C.NOT_SENT, {"detail": "connect failed: ConnectionRefusedError", "attempts": 7},
+         "Not bid: the bid of $135.00 could not leave this computer, because the network did not reach eBay (connect "
+         "failed: ConnectionRefusedError); it tried 7 times before the end."),
+        (C.NOT_SENT, {}, "Not bid: the bid of $135.00 could not be sent (no connection to eBay)."),
         (C.MISSED_CLOSED, {"asleep": True},
          "Missed: the computer was asleep when the bid of $135.00 was due, and the auction ended."),
         (C.MISSED_CLOSED, {},

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sniper_app.domain.landed import stored_bid_minor
 from sniper_app.domain.money import Money, MoneyError
 from sniper_app.domain.outcomes import (
     CODE_STATUSES,
@@ -51,6 +52,22 @@ class EndedRow:
     clock_offset_ms: float | None = None
     latency_ms: float | None = None
     ebay_message: str | None = None
+    # The landed cost the bid was judged on: when the maximum includes the charges, the bid was less them.
+    includes_shipping: bool = False
+    shipping_minor: int | None = None
+    shipping_currency: str | None = None
+    import_charges_minor: int | None = None
+    import_charges_currency: str | None = None
+
+    def bid_minor(self) -> int:
+        """What was bid: the maximum, or less the charges when the maximum includes them."""
+        return stored_bid_minor(self.max_bid_minor, self.currency, includes_shipping=self.includes_shipping,
+                                shipping=_charge(self.shipping_minor, self.shipping_currency),
+                                import_charges=_charge(self.import_charges_minor, self.import_charges_currency))
+
+
+def _charge(minor: int | None, currency: str | None) -> Money | None:
+    return Money(minor, currency) if minor is not None and currency else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +170,7 @@ def derive_code(row: EndedRow) -> OutcomeCode:
     if status is SnipeStatus.WON:
         return OutcomeCode.WON
     if status is SnipeStatus.LOST:
-        return OutcomeCode.TIE_LOST if row.final_price_minor == row.max_bid_minor else OutcomeCode.OUTBID
+        return OutcomeCode.TIE_LOST if row.final_price_minor == row.bid_minor() else OutcomeCode.OUTBID
     if status is SnipeStatus.CANCELLED:
         return OutcomeCode.GROUP_DONE if "group" in reason else OutcomeCode.CANCELLED
     if status is SnipeStatus.SKIPPED:
@@ -186,6 +203,10 @@ def row_facts(row: EndedRow, code: OutcomeCode, **extra: object) -> OutcomeFacts
     values: dict[str, object] = {"code": code, "maximum": Money(row.max_bid_minor, row.currency)}
     if code in (OutcomeCode.WON, OutcomeCode.OUTBID, OutcomeCode.TIE_LOST, OutcomeCode.ENDED_EARLY):
         values["final_price"] = _money(row.final_price_minor, row.currency)
+    bid = row.bid_minor()
+    if code in (OutcomeCode.WON, OutcomeCode.OUTBID, OutcomeCode.TIE_LOST) and bid != row.max_bid_minor:
+        values["bid"] = Money(bid, row.currency)
+        values["charges_what"] = "shipping and import charges" if row.import_charges_minor else "shipping"
     if code is OutcomeCode.PRICE_PASSED_MAX:
         values["price_at_fire"] = _money(row.current_price_minor, row.currency)
     if code is OutcomeCode.LATE:

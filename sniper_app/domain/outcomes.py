@@ -89,6 +89,10 @@ class OutcomeFacts:
     code: OutcomeCode
     maximum: Money
     final_price: Money | None = None  # the price the auction ended at
+    # won / outbid / tie_lost of a maximum that includes the charges: what was bid (the maximum less them), and
+    # what they were ("shipping", "shipping and import charges").
+    bid: Money | None = None
+    charges_what: str = "shipping"
     price_at_fire: Money | None = None  # price_passed_max: the price that reached the maximum
     minimum_bid: Money | None = None  # below_minimum: the least bid eBay accepted
     late_by_s: float | None = None  # late: how long after the end the bid reached eBay
@@ -140,6 +144,9 @@ def outcome_sentence(facts: OutcomeFacts, translate: Translate = _same) -> str:
     mx = fmt(facts.maximum)
     code = facts.code
     price = facts.final_price
+    bid = facts.bid if facts.bid is not None and facts.bid.currency == facts.maximum.currency else None
+    if bid is not None and code in (OutcomeCode.WON, OutcomeCode.OUTBID, OutcomeCode.TIE_LOST):
+        return _landed_ending(facts, bid, fmt, t)
     if code is OutcomeCode.WON:
         if price is None:
             return t("Won; eBay did not give the final price (your maximum was {max}).").format(max=mx)
@@ -201,6 +208,34 @@ def outcome_sentence(facts: OutcomeFacts, translate: Translate = _same) -> str:
                  "not needed.").format(won=facts.group_won, target=facts.group_target, max=mx)
     why = _clause(facts.detail) or t("no reason was given")
     return t("Failed: {why} (your maximum was {max}).").format(why=why, max=mx)
+
+
+def _landed_ending(facts: OutcomeFacts, bid: Money, fmt: Callable[[Money], str], t: Translate) -> str:
+    """Won, outbid or tied with a maximum that includes the charges: the bid was the maximum less them, and
+    what winning cost is the price plus them."""
+    charges = facts.maximum - bid
+    what = t(facts.charges_what)
+    mx, price = fmt(facts.maximum), facts.final_price
+    less = t("your maximum of {max} less {charges} {what}").format(max=mx, charges=fmt(charges), what=what)
+    if facts.code is OutcomeCode.WON:
+        if price is None or price.currency != bid.currency:
+            return t("Won; eBay did not give the final price (you bid {bid}, {less}).").format(bid=fmt(bid), less=less)
+        paid = price + charges
+        saved = facts.maximum - paid
+        landed = t("{price} + {charges} {what} = {paid}").format(price=fmt(price), charges=fmt(charges), what=what,
+                                                                   paid=fmt(paid))
+        if saved.minor > 0:
+            return t("Won at {landed}, saving {saved} below your maximum of {max}.").format(
+                landed=landed, saved=fmt(saved), max=mx)
+        return t("Won at {landed}, your maximum was {max}.").format(landed=landed, max=mx)
+    if facts.code is OutcomeCode.TIE_LOST:
+        went = "" if price is None else t(" It went for {price}.").format(price=fmt(price))
+        return t("Lost on a tie: another bidder placed the same bid of {bid} earlier ({less}), and eBay gives a tie to "
+                 "the earlier bid.").format(bid=fmt(bid), less=less) + went
+    if price is None:
+        return t("Outbid: another bidder's maximum was higher than your bid of {bid} ({less}).").format(
+            bid=fmt(bid), less=less)
+    return t("Outbid: it went for {price}; you bid {bid}, {less}.").format(price=fmt(price), bid=fmt(bid), less=less)
 
 
 def _late(facts: OutcomeFacts, mx: str, t: Translate) -> str:

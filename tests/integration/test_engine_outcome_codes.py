@@ -106,5 +106,9 @@ def test_a_maximum_that_includes_shipping_sends_the_maximum_less_the_charges(
             assert snipe.status == "WON", snipe.status_reason
             mine = [b for b in sim.auction(auction["legacy_item_id"])["bids"] if b["bidder"] == "demo"]
             assert [b["max"] for b in mine] == ["31.25"]  # 40.00 − 7.25 shipping − 1.50 import charges
+            # What winning cost is the price plus the charges, and that is what the saving is counted on.
+            assert snipe.outcome_code == "won"
+            assert snipe.outcome_text == ("Won at $10.00 + $8.75 shipping and import charges = $18.75, saving $21.25 "
+                                          "below your maximum of $40.00.")
 
     asyncio.run(main())

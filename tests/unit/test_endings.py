@@ -125,3 +125,19 @@ def test_a_bid_that_left_long_after_its_plan_was_late_because_the_computer_slept
     late_s, cause = late_by(_timed(-3.0, latency_ms=100, reply_ms=210, planned_delay_s=4.0))
     assert late_s == pytest.approx(3.1)
     assert cause is LateCause.SLEEP
+
+
+def test_a_maximum_that_included_shipping_is_told_against_the_bid_and_the_landed_cost() -> None:
+    landed = {"includes_shipping": True, "shipping_minor": 500, "shipping_currency": "USD"}
+    won = outcome_of(_row(S.WON, final_price_minor=3000, **landed), OutcomeCode.WON)
+    assert won is not None
+    assert won.sentence == "Won at $30.00 + $5.00 shipping = $35.00, saving $15.00 below your maximum of $50.00."
+    # Lost at exactly the $45.00 bid (not the $50.00 maximum): a tie.
+    tie = outcome_of(_row(S.LOST, final_price_minor=4500, **landed))
+    assert tie is not None
+    assert tie.code is OutcomeCode.TIE_LOST
+    outbid = outcome_of(_row(S.LOST, final_price_minor=4500, import_charges_minor=100, import_charges_currency="USD",
+                             **landed))
+    assert outbid is not None
+    assert outbid.sentence == ("Outbid: it went for $45.00; you bid $44.00, your maximum of $50.00 less $6.00 "
+                               "shipping and import charges.")

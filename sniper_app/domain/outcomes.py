@@ -104,6 +104,7 @@ class OutcomeFacts:
     ebay_error_id: str | None = None
     ebay_message: str | None = None
     asleep: bool | None = None  # missed_closed: True asleep, False closed, None not known which
+    paused: bool = False  # missed_closed: sniping was paused at the fire
     group_won: int | None = None  # group_done: the wins the group had
     group_target: int | None = None
     cap: Money | None = None  # spending_cap: the cap, the won and the pending it was judged on
@@ -193,7 +194,9 @@ def outcome_sentence(facts: OutcomeFacts, translate: Translate = _same) -> str:
     if code is OutcomeCode.NOT_SENT:
         return _not_sent(facts, mx, t)
     if code is OutcomeCode.MISSED_CLOSED:
-        if facts.asleep is None:
+        if facts.paused:
+            where = t("sniping was paused")
+        elif facts.asleep is None:
             where = t("the app was closed or the computer asleep")
         else:
             where = t("the computer was asleep") if facts.asleep else t("the app was closed")

@@ -68,6 +68,23 @@ def too_late_reason(plan: Plan, now: float) -> str:
     return f"Too late to bid: the auction ends {max(plan.end_local - now, 0):.1f} s from now."
 
 
+class MissedWhy(Enum):
+    CLOSED = "closed"  # no engine ran at the send instant
+    ASLEEP = "asleep"  # the engine ran, knew the snipe, and still did not send: the computer slept or stood still
+    PAUSED = "paused"  # the user had paused sniping
+
+
+def missed_why(send_at: float, *, running_since: float | None, created_at: float, paused: bool,
+               last_pause: tuple[float, float] | None) -> MissedWhy:
+    """Why a send instant passed unsent. Asleep only when this engine was running before the instant and the
+    snipe existed by then (one added after its own send instant was never due while the app ran)."""
+    if paused or (last_pause is not None and last_pause[0] <= send_at <= last_pause[1]):
+        return MissedWhy.PAUSED
+    if running_since is not None and running_since < send_at and created_at < send_at:
+        return MissedWhy.ASLEEP
+    return MissedWhy.CLOSED
+
+
 def may_send(now: float, retry_until: float | None) -> bool:
     """Whether an attempt may leave at ``now``: never at or after ``retry_until`` (None: no deadline)."""
     return retry_until is None or now < retry_until

@@ -59,7 +59,7 @@ class HandOver(EngineBase):
             armed.fire_id = None
         at = send_instant(plan, now)
         if at is None:
-            self._finish_unfired(pk, SnipeStatus.MISSED, too_late_reason(plan, now), OutcomeCode.MISSED_CLOSED)
+            self._finish_unfired(pk, SnipeStatus.MISSED, too_late_reason(plan, now), self._missed(snipe, send_at))
             return
         send_at = at
         fire_id = f"snipe:{pk}:{next(self._fire_seq)}"

@@ -145,7 +145,7 @@ class Preflight(EngineBase):
             return True
         if decision is LateFire.ENDED:
             self._finish_unfired(pk, SnipeStatus.MISSED, "The bid time passed and the auction has ended.",
-                                 OutcomeCode.MISSED_CLOSED)
+                                 self._missed(snipe, self._plan(snipe).send_at))
             return False
         assert isinstance(answer, Standing)
         # eBay already has this bid: an earlier run sent it and stopped before saving that. Never send again.

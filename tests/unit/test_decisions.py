@@ -31,6 +31,7 @@ from sniper_app.engine.decisions import (
     FireVerdict,
     ItemVerdict,
     Member,
+    MissedWhy,
     NoAnswer,
     Plan,
     Settle,
@@ -44,6 +45,7 @@ from sniper_app.engine.decisions import (
     judge_result,
     may_retry,
     may_send,
+    missed_why,
     recover_placing,
     reply_timeout,
     send_instant,
@@ -542,3 +544,21 @@ def test_a_refusal_names_its_outcome_from_ebays_error(error: EbayError, code: Ou
     reply = _reply("replied", (Attempt(True, error.status),), error.status, error=error)
     decision = classify_fire(reply, MAX)
     assert (decision.verdict, decision.outcome, decision.ebay_error_id) == (FireVerdict.REFUSED, code, error.error_id)
+
+
+# --- why a send instant passed unsent -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("running_since", "created_at", "paused", "last_pause", "why"), [
+    (None, 0.0, False, None, MissedWhy.CLOSED),  # no engine ran at all
+    (150.0, 0.0, False, None, MissedWhy.CLOSED),  # started after the send instant: the app was closed
+    (50.0, 0.0, False, None, MissedWhy.ASLEEP),  # running and knowing the snipe, and still not sent
+    (50.0, 120.0, False, None, MissedWhy.CLOSED),  # added after its own send instant: never due while running
+    (50.0, 0.0, True, None, MissedWhy.PAUSED),
+    (50.0, 0.0, False, (90.0, 110.0), MissedWhy.PAUSED),  # a pause that covered the send instant
+    (50.0, 0.0, False, (10.0, 20.0), MissedWhy.ASLEEP),  # an earlier pause says nothing about this one
+])
+def test_why_a_send_instant_passed_unsent(running_since: float | None, created_at: float, paused: bool,
+                                          last_pause: tuple[float, float] | None, why: MissedWhy) -> None:
+    assert missed_why(100.0, running_since=running_since, created_at=created_at, paused=paused,
+                      last_pause=last_pause) is why

@@ -86,3 +86,15 @@ def test_exposure_and_wins_count_landed_cost(store: Store) -> None:
         # Won: 31.00 + 11.00 + 8.00 = 50.00; room 200.00 − 50.00 − 112.50.
         ExposureRow("USD", 5000, 11250, 20000, 3750, 1250),
     )
+
+
+def test_the_record_counts_a_win_at_what_it_cost_with_its_shipping(store: Store) -> None:
+    user_id = store.get_or_create_user(ebay_user_id="buyer").id
+    usd_ship = {"shipping_minor": 500, "shipping_currency": "USD"}
+    _win(store, _snipe(store, user_id, "1", 5000, **usd_ship), 3000, days_ago=1)
+    _win(store, _snipe(store, user_id, "2", 5000, includes_shipping=True, **usd_ship), 3000, days_ago=1)
+    record = Reads(store, user_id).record()
+    # $35.00 paid for each; saved $20.00 against the first maximum and $15.00 against the second (it included
+    # the shipping).
+    assert [(m.currency, m.minor) for m in record.spent.values()] == [("USD", 7000)]
+    assert [(m.currency, m.minor) for m in record.saved.values()] == [("USD", 3500)]

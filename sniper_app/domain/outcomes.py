@@ -164,16 +164,23 @@ def outcome_sentence(facts: OutcomeFacts, translate: Translate = _same) -> str:
         went = "" if price is None else t(" It went for {price}.").format(price=fmt(price))
         return t("Lost on a tie: another bidder placed the same maximum of {max} earlier, and eBay gives a tie to "
                  "the earlier bid.").format(max=mx) + went
+    if code in (OutcomeCode.BELOW_MINIMUM, OutcomeCode.PRICE_PASSED_MAX) and bid is not None:
+        # What could not win was the bid, the maximum less the charges it includes.
+        less = t("your maximum of {max} less {charges} {what}").format(
+            max=mx, charges=fmt(facts.maximum - bid), what=t(facts.charges_what))
+        yours = t("your bid of {bid} ({less})").format(bid=fmt(bid), less=less)
+    else:
+        yours = t("your maximum of {max}").format(max=mx)
     if code is OutcomeCode.BELOW_MINIMUM:
         if facts.minimum_bid is None:
-            return t("Not bid: at the fire the least bid eBay accepted was above your maximum of {max}.").format(max=mx)
-        return t("Not bid: at the fire the least bid eBay accepted was {minimum}, above your maximum of {max}.").format(
-            minimum=fmt(facts.minimum_bid), max=mx)
+            return t("Not bid: at the fire the least bid eBay accepted was above {yours}.").format(yours=yours)
+        return t("Not bid: at the fire the least bid eBay accepted was {minimum}, above {yours}.").format(
+            minimum=fmt(facts.minimum_bid), yours=yours)
     if code is OutcomeCode.PRICE_PASSED_MAX:
         if facts.price_at_fire is None:
-            return t("Skipped: the price passed your maximum of {max} before the fire; no bid was sent.").format(max=mx)
-        return t("Skipped: the price reached {price} before the fire, passing your maximum of {max}; no bid was "
-                 "sent.").format(price=fmt(facts.price_at_fire), max=mx)
+            return t("Skipped: the price passed {yours} before the fire; no bid was sent.").format(yours=yours)
+        return t("Skipped: the price reached {price} before the fire, passing {yours}; no bid was sent.").format(
+            price=fmt(facts.price_at_fire), yours=yours)
     if code is OutcomeCode.SPENDING_CAP:
         cap, won, pending, days = facts.cap, facts.cap_won, facts.cap_pending, facts.cap_period_days
         if cap is None or won is None or pending is None or days is None:

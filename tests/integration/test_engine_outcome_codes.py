@@ -112,3 +112,29 @@ def test_a_maximum_that_includes_shipping_sends_the_maximum_less_the_charges(
                                           "below your maximum of $40.00.")
 
     asyncio.run(main())
+
+
+def test_a_price_that_passed_the_bid_of_a_maximum_including_shipping_says_both(
+        sim: SimulatorServer, tmp_path: Path) -> None:
+    async def main() -> None:
+        async with rig(sim, tmp_path) as r:
+            auction = sim.create_auction("Bid up under the maximum", "10.00", ends_in=6.0, shipping="5.00", rivals=[
+                {"max": "38.00", "before_end": 5.9}, {"max": "37.00", "before_end": 5.8}])
+            pk = r.snipe(auction, "40.00", lead=1.0)
+            r.store.update_fields(pk, shipping_minor=500, shipping_currency="USD")
+            r.store.set_includes_shipping(pk, True)  # the bid is $35.00
+            engine = r.engine()
+            await engine.start()
+            try:
+                snipe = await wait_status(r, pk, DONE, 10)
+            finally:
+                await engine.stop()
+            price = sim.auction(auction["legacy_item_id"])["current_price"]
+            assert 35 < float(price) < 40  # below the maximum, above the bid: the bid is what could not win
+            assert snipe.status == "SKIPPED"
+            assert snipe.outcome_code == "price_passed_max"
+            assert snipe.outcome_text == (f"Skipped: the price reached ${price} before the fire, passing your bid of "
+                                          "$35.00 (your maximum of $40.00 less $5.00 shipping); no bid was sent.")
+            assert r.bids() == []
+
+    asyncio.run(main())

@@ -110,6 +110,12 @@ def test_every_code_ends_a_snipe_in_a_final_status_and_every_final_status_has_a_
         (C.TIE_LOST, {"final_price": usd("125"), "bid": usd("125")},
          "Lost on a tie: another bidder placed the same bid of $125.00 earlier (your maximum of $135.00 less $10.00 "
          "shipping), and eBay gives a tie to the earlier bid. It went for $125.00."),
+        (C.PRICE_PASSED_MAX, {"price_at_fire": usd("126"), "bid": usd("125")},
+         "Skipped: the price reached $126.00 before the fire, passing your bid of $125.00 (your maximum of $135.00 "
+         "less $10.00 shipping); no bid was sent."),
+        (C.BELOW_MINIMUM, {"minimum_bid": usd("126"), "bid": usd("125")},
+         "Not bid: at the fire the least bid eBay accepted was $126.00, above your bid of $125.00 (your maximum of "
+         "$135.00 less $10.00 shipping)."),
         (C.NOT_SENT, {"detail": "connection refused."},
          "Not bid: the bid of $135.00 could not be sent (connection refused)."),
         (C.NOT_SENT, {"detail": "connect failed: ConnectionRefusedError", "attempts": 7},

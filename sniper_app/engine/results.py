@@ -116,10 +116,12 @@ class Results(EngineBase):
             self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, decision.reason, details=details,
                       **self._refusal_outcome(pk, decision))
         elif verdict is FireVerdict.NOT_SENT:
-            last = attempts[-1].error if attempts else None
+            # The tries that met the network tell why; a last "too late to send" only says the time ran out.
+            tried = [a.error for a in attempts if a.error and a.error != "too late to send"]
+            last = tried[-1] if tried else (attempts[-1].error if attempts else None)
             self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, decision.reason, details=details,
                       **outcome_fields(OutcomeFacts(OutcomeCode.NOT_SENT, Money(snipe.max_bid_minor, snipe.currency),
-                                                    detail=last, attempts=len(attempts) or None)))
+                                                    detail=last, attempts=len(tried) or None)))
 
     def _refusal_outcome(self, pk: int, decision: FireDecision) -> dict[str, Any]:
         """eBay's refusal told with its error id, or, for "the auction has ended", how late the bid was and why

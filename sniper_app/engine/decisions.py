@@ -362,7 +362,7 @@ class ResultDecision:
 
 
 def judge_result(status: SnipeStatus, answer: EbayAnswer, *, max_minor: int, end_epoch: float, now: float,
-                 ebay_now: float, result_delay_s: float) -> ResultDecision:
+                 ebay_now: float, result_delay_s: float, sent: bool = False) -> ResultDecision:
     """What eBay's record says of a PLACED (or still PLACING) snipe: keep asking until the auction ended,
     then WON or LOST (outbid) at the final price."""
     retry_in = 1.0 if now - end_epoch < 120 else 30.0
@@ -370,8 +370,9 @@ def judge_result(status: SnipeStatus, answer: EbayAnswer, *, max_minor: int, end
         return ResultDecision(ask_again_in=retry_in)
     if answer is NoAnswer.NO_BIDS:
         if status is SnipeStatus.PLACING:
-            return ResultDecision((Transition(status, SnipeStatus.MISSED,
-                                              "eBay never got this bid (the app stopped while sending)."),))
+            # ``sent``: the timing record says the bid left, so the app did not stop before sending it.
+            why = "it was sent, but did not reach eBay before the end" if sent else "the app stopped while sending"
+            return ResultDecision((Transition(status, SnipeStatus.MISSED, f"eBay never got this bid ({why})."),))
         return ResultDecision((Transition(status, SnipeStatus.LOST, "eBay no longer shows your bid on this auction."),))
     steps: list[Transition] = []
     if status is SnipeStatus.PLACING:

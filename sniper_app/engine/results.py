@@ -245,7 +245,8 @@ class Results(EngineBase):
             self._schedule_result(snipe, delay_s=30.0)
             return
         decision = judge_result(status, answer, max_minor=bid_minor(snipe), end_epoch=snipe.end_time.timestamp(),
-                                now=self._now(), ebay_now=self.clock.ebay_now(), result_delay_s=self.result_delay_s)
+                                now=self._now(), ebay_now=self.clock.ebay_now(), result_delay_s=self.result_delay_s,
+                                sent=snipe.sent_at is not None)
         for step in decision.transitions:
             fields = dict(step.fields)
             if step.new is SnipeStatus.MISSED and self.store.get_snipe(pk).sent_at is not None:

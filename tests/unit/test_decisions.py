@@ -388,6 +388,13 @@ def _judge(status: SnipeStatus, answer: Standing | NoAnswer, now: float = END + 
     return steps, decision.ask_again_in, decision.won
 
 
+def test_a_bid_this_run_sent_that_ebay_never_got_does_not_blame_a_stopped_app() -> None:
+    decision = judge_result(S.PLACING, NoAnswer.NO_BIDS, max_minor=5000, end_epoch=END, now=END + 1.0,
+                            ebay_now=END + 1.0, result_delay_s=0.3, sent=True)
+    assert [(t.new, t.reason) for t in decision.transitions] == [
+        (S.MISSED, "eBay never got this bid (it was sent, but did not reach eBay before the end).")]
+
+
 def test_a_placed_bid_that_is_high_at_the_end_is_won_at_the_final_price() -> None:
     decision = judge_result(S.PLACED, _standing(5000, ended=True, high=True, price=4200), max_minor=5000,
                             end_epoch=END, now=END + 1, ebay_now=END + 1, result_delay_s=0.3)

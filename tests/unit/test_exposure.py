@@ -208,3 +208,16 @@ def test_a_group_counts_exactly_its_n_largest_landed_costs(members: list[tuple[i
     others = [snipe(100 + i, Money(m, "USD")) for i, m in enumerate(outside)]
     landed = sorted((m if inc else m + ship for m, ship, inc in members), reverse=True)
     assert exposure([*group, *others]) == {"USD": Money(sum(landed[:n]) + sum(outside), "USD")}
+
+
+@given(snipe_lists(), st.integers(1, 10**5), st.booleans())
+def test_shipping_in_another_currency_adds_to_that_currency_alone(snipes: list[SnipeCost], ship: int,
+                                                                  includes: bool) -> None:
+    # A new active dollar snipe whose shipping is charged in pounds: the pounds are owed on top whatever the
+    # maximum includes (it cannot be lowered by them), and the dollars count its maximum alone.
+    base = exposure(snipes)
+    with_dollars = exposure([*snipes, SnipeCost(10_000, S.SCHEDULED, Money(5_000, "USD"))])
+    with_pounds = exposure([*snipes, SnipeCost(10_000, S.SCHEDULED, Money(5_000, "USD"), shipping=Money(ship, "GBP"),
+                                               maximum_includes_shipping=includes)])
+    assert with_pounds["USD"] == with_dollars["USD"]
+    assert with_pounds["GBP"].minor == base.get("GBP", Money(0, "GBP")).minor + ship

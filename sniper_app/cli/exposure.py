@@ -27,6 +27,8 @@ def _row_data(row: ExposureRow) -> dict[str, Any]:
     return {
         "currency": row.currency,
         "exposure": amount(row.pending_minor, row.currency),
+        # The part of the exposure that is shipping and import charges on top of the maxima.
+        "shipping": amount(row.shipping_minor, row.currency),
         "won": amount(row.won_minor, row.currency),
         "cap": amount(row.cap_minor, row.currency),
         "room": amount(row.room_minor, row.currency),
@@ -37,7 +39,9 @@ def _row_line(row: ExposureRow, days: str) -> str:
     def money(minor: int) -> str:
         return Money(minor, row.currency).format()
 
-    line = f"{row.currency}: exposure {money(row.pending_minor)}, won in the last {days} {money(row.won_minor)}"
+    shipping = f" including {money(row.shipping_minor)} shipping" if row.shipping_minor > 0 else ""
+    line = (f"{row.currency}: exposure {money(row.pending_minor)}{shipping}, won in the last {days} "
+            f"{money(row.won_minor)}")
     if row.cap_minor is None or row.room_minor is None:
         return line + ", no spending cap."
     return line + f", cap {money(row.cap_minor)}, room left {money(row.room_minor)}."

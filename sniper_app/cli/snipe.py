@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -153,16 +155,59 @@ def _landed_words(snipe: SnipeView) -> str:
     return words
 
 
-def _snipe_line(snipe: SnipeView, lead: LeadChoice | None = None) -> str:
+# A terminal's width when nothing says otherwise: the list is laid out to read at 80 columns.
+LIST_WIDTH = 80
+_INDENT = "      "
+
+
+def _columns(text: str) -> int:
+    """How many terminal columns ``text`` takes: East Asian wide and full-width characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` columns with an ellipsis (a title; never an amount)."""
+    if _columns(text) <= width:
+        return text
+    out, used = [], 0
+    for char in text:
+        size = _columns(char)
+        if used + size > width - 1:
+            break
+        out.append(char)
+        used += size
+    return "".join(out) + "…"
+
+
+def _snipe_line(snipe: SnipeView, lead: LeadChoice | None = None, *, outcome: bool = True,
+                width: int = LIST_WIDTH) -> str:
+    """One snipe in at most ``width`` columns: the amounts whole, the title cut to what is left; then, for an
+    ended snipe, its outcome sentence (for one still to fire, how an automatic lead was chosen) wrapped
+    below it."""
     shown_lead = f"{snipe.lead_seconds:g}s" if snipe.lead_seconds != AUTO_LEAD else (
         f"auto {lead.seconds:g}s" if lead is not None else "auto")
-    return (
-        f"#{snipe.id:<4} {snipe.status:<9} max {max_shown(snipe):>12}  "
-        f"now {price_shown(snipe.current_price_minor, snipe.currency, snipe)}  "
-        f"lead {shown_lead}  ends {when(snipe.end_time)}  {visible(snipe.title or snipe.legacy_item_id)}"
-        + (f"  ({visible(snipe.status_reason)})" if snipe.status_reason and SnipeStatus(snipe.status).is_final else "")
-        + (f"\n      lead chosen: {visible(lead.why)}" if lead is not None and snipe.lead_seconds == AUTO_LEAD else "")
-    )
+    ended = SnipeStatus(snipe.status).is_final
+    end = snipe.end_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if ended:
+        # The final price is in the outcome sentence below.
+        head = f"#{snipe.id:<4} {snipe.status:<9} max {max_shown(snipe)}  ended {end}"
+    else:
+        now = price_shown(snipe.current_price_minor, snipe.currency, snipe)
+        head = f"#{snipe.id:<4} {snipe.status:<9} max {max_shown(snipe)}  now {now}  lead {shown_lead}  ends {end}"
+    room = width - _columns(head) - 2
+    title = visible(snipe.title or snipe.legacy_item_id)
+    # Below a readable stub the title gets a line of its own rather than a few letters.
+    line = f"{head}  {_clip(title, room)}" if room >= 12 else f"{head}\n{_INDENT}{_clip(title, width - len(_INDENT))}"
+    notes: list[str] = []
+    if ended and outcome:
+        told = snipe.outcome.sentence if snipe.outcome is not None else snipe.status_reason
+        if told:
+            notes.append(visible(told))
+    if lead is not None and snipe.lead_seconds == AUTO_LEAD and not ended:
+        notes.append(f"lead chosen: {visible(lead.why)}")
+    wrapped = [textwrap.fill(note, width, initial_indent=_INDENT, subsequent_indent=_INDENT,
+                             break_long_words=False, break_on_hyphens=False) for note in notes]
+    return "\n".join([line, *wrapped])
 
 
 def _lead_words(snipe: SnipeView) -> str:
@@ -279,7 +324,7 @@ def _snipe_show(args: argparse.Namespace, out: Output) -> int:
             "history": [{"at": iso(e.at), "action": e.action, "status": e.status, "message": e.message}
                         for e in events],
         }
-        lines = [_snipe_line(snipe, lead)]
+        lines = [_snipe_line(snipe, lead, outcome=False)]
         if snipe.outcome is not None:
             derived = " (derived from its status)" if snipe.outcome.derived else ""
             lines.append(f"Outcome: {snipe.outcome.code.value}{derived} — {snipe.outcome.sentence}")

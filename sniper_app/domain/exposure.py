@@ -39,21 +39,41 @@ class SnipeCost:
     maximum_includes_shipping: bool = False
 
 
-def snipe_cost(snipe: SnipeCost) -> dict[str, int]:
-    """The most this snipe could cost if it won, in minor units per currency."""
-    cost: dict[str, int] = {snipe.maximum.currency: snipe.maximum.minor}
+def snipe_charges(snipe: SnipeCost) -> dict[str, int]:
+    """The shipping and import charges this snipe adds on top of its maximum, in minor units per currency
+    (none when the maximum includes them: the bid is lowered instead)."""
+    charges: dict[str, int] = {}
     for extra in (snipe.shipping, snipe.import_charges):
         if extra is None or extra.minor <= 0:
             continue
         if snipe.maximum_includes_shipping and extra.currency == snipe.maximum.currency:
             # The bid is lowered by this charge, so bid plus charge is the maximum already counted.
             continue
-        cost[extra.currency] = cost.get(extra.currency, 0) + extra.minor
+        charges[extra.currency] = charges.get(extra.currency, 0) + extra.minor
+    return charges
+
+
+def snipe_cost(snipe: SnipeCost) -> dict[str, int]:
+    """The most this snipe could cost if it won (its landed cost), in minor units per currency."""
+    cost: dict[str, int] = {snipe.maximum.currency: snipe.maximum.minor}
+    for currency, minor in snipe_charges(snipe).items():
+        cost[currency] = cost.get(currency, 0) + minor
     return cost
 
 
-def _largest(amounts: list[int], count: int) -> int:
-    return sum(sorted(amounts, reverse=True)[:count])
+@dataclass(frozen=True, slots=True)
+class ExposurePart:
+    """One currency of the exposure: the total, and how much of it is shipping and import charges."""
+
+    total: Money
+    charges: Money
+
+
+def _largest(costs: list[tuple[int, int]], count: int) -> tuple[int, int]:
+    """The sums of cost and charges of the ``count`` largest costs (ties: the larger charges, so the figure
+    never hides shipping that could be owed)."""
+    chosen = sorted(costs, reverse=True)[:count]
+    return sum(c for c, _ in chosen), sum(x for _, x in chosen)
 
 
 def exposure(snipes: Iterable[SnipeCost]) -> dict[str, Money]:
@@ -61,9 +81,16 @@ def exposure(snipes: Iterable[SnipeCost]) -> dict[str, Money]:
 
     Only currencies with an active snipe appear; the result is ordered by currency code.
     """
+    return {currency: part.total for currency, part in exposure_parts(snipes).items()}
+
+
+def exposure_parts(snipes: Iterable[SnipeCost]) -> dict[str, ExposurePart]:
+    """:func:`exposure`, with the shipping and import charges inside each total. A group ranks its members
+    by landed cost (maximum plus charges), so its N largest are the N that could cost the most."""
     totals: dict[str, int] = defaultdict(int)
-    # group id -> currency -> the costs of its active members in that currency
-    group_costs: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    charges: dict[str, int] = defaultdict(int)
+    # group id -> currency -> (cost, charges) of its active members in that currency
+    group_costs: dict[int, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
     group_target: dict[int, int] = {}
     group_won: dict[int, int] = defaultdict(int)
     for snipe in snipes:
@@ -76,16 +103,22 @@ def exposure(snipes: Iterable[SnipeCost]) -> dict[str, Money]:
                 group_won[group_id] += 1
         if snipe.status not in ACTIVE_STATUSES:
             continue
+        extras = snipe_charges(snipe)
         for currency, minor in snipe_cost(snipe).items():
+            extra = extras.get(currency, 0)
             if grouped and group_id is not None:
-                group_costs[group_id][currency].append(minor)
+                group_costs[group_id][currency].append((minor, extra))
             else:
                 totals[currency] += minor
+                charges[currency] += extra
     for group_id, by_currency in group_costs.items():
         left = max(group_target[group_id] - group_won[group_id], 0)
-        for currency, amounts in by_currency.items():
-            totals[currency] += _largest(amounts, left)
-    return {currency: Money(totals[currency], currency) for currency in sorted(totals)}
+        for currency, costs in by_currency.items():
+            cost, extra = _largest(costs, left)
+            totals[currency] += cost
+            charges[currency] += extra
+    return {currency: ExposurePart(Money(totals[currency], currency), Money(charges[currency], currency))
+            for currency in sorted(totals)}
 
 
 def with_snipe(snipes: Iterable[SnipeCost], candidate: SnipeCost) -> list[SnipeCost]:

@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sniper_app.domain.errors import InputError
-from sniper_app.domain.exposure import SnipeCost, added_by, exposure, snipe_cost, with_snipe
+from sniper_app.domain.exposure import (
+    ExposurePart,
+    SnipeCost,
+    added_by,
+    exposure,
+    exposure_parts,
+    snipe_charges,
+    snipe_cost,
+    with_snipe,
+)
 from sniper_app.domain.money import CURRENCY_EXPONENTS, Money, MoneyError
 from sniper_app.domain.status import SnipeStatus
 
@@ -118,7 +127,8 @@ def validate_period_days(value: object = None) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Win:
-    """A won auction: when it ended and what it costs (the final price, with shipping where known)."""
+    """A won auction: when it ended and what it cost in one currency (the final price with the shipping and
+    import charges recorded; a charge in another currency is a Win of its own)."""
 
     ended_at: datetime  # aware UTC
     amount: Money
@@ -149,14 +159,31 @@ class CapCheck:
     room: Money | None = None  # cap − won − pending, never below zero
     needed: Money | None = None  # what the snipe adds
     uncapped: tuple[str, ...] = ()  # the snipe's currencies no cap covers
+    pending_charges: Money | None = None  # the shipping and import charges inside ``pending``
 
 
-def cap_sentence(cap: Money, period_days: int, won: Money, pending: Money) -> str:
+def cap_sentence(cap: Money, period_days: int, won: Money, pending: Money, *,
+                 pending_charges: Money | None = None) -> str:
     """The cap's numbers in words: "your spending cap of $300.00 for 30 days: $120.00 won and $150.00 pending
-    leave $30.00"."""
+    including $12.50 shipping leave $30.00". Pending is the landed cost (maxima plus the shipping and import
+    charges on top of them), and the sentence says how much of it is shipping when any is."""
     room = Money(max(cap.minor - won.minor - pending.minor, 0), cap.currency)
     days = "1 day" if period_days == 1 else f"{period_days} days"
-    return f"your spending cap of {cap} for {days}: {won} won and {pending} pending leave {room}"
+    shipping = ""
+    if pending_charges is not None and pending_charges.minor > 0 and pending_charges.currency == pending.currency:
+        shipping = f" including {pending_charges} shipping"
+    return f"your spending cap of {cap} for {days}: {won} won and {pending} pending{shipping} leave {room}"
+
+
+def _needs(need: Money, candidate: SnipeCost) -> str:
+    """What a snipe needs, with its shipping named when the whole landed cost is what it needs (a group member
+    that only displaces a smaller one needs less than its own cost, and the split would not add up)."""
+    charges = snipe_charges(candidate).get(need.currency, 0)
+    if charges <= 0 or need.minor != snipe_cost(candidate)[need.currency]:
+        return need.format()
+    if need.currency != candidate.maximum.currency:
+        return f"{need} of shipping charged in {need.currency}"
+    return f"{need} ({candidate.maximum} + {Money(charges, need.currency)} shipping)"
 
 
 def check_cap(caps: Mapping[str, Money], period_days: int, *, wins: Iterable[Win], snipes: Iterable[SnipeCost],
@@ -164,7 +191,7 @@ def check_cap(caps: Mapping[str, Money], period_days: int, *, wins: Iterable[Win
     """Whether adding ``candidate`` (or editing the snipe of its id to it) keeps wins in the period plus the
     exposure within the cap, in every currency the candidate touches."""
     snipes = list(snipes)
-    pending = exposure(s for s in snipes if s.snipe_id != candidate.snipe_id)
+    pending = exposure_parts(s for s in snipes if s.snipe_id != candidate.snipe_id)
     # An edit that does not raise the exposure passes even over the cap (one lowered since), so it can be made.
     current, after = exposure(snipes), exposure(with_snipe(snipes, candidate))
     raises = {c for c, m in after.items() if m.minor > _minor(current, c)}
@@ -181,19 +208,20 @@ class CapRow:
     pending: Money  # the exposure
     cap: Money | None  # None: no cap for this currency
     room: Money | None  # cap − won − pending, never below zero; None without a cap
+    pending_charges: Money | None = None  # the shipping and import charges inside ``pending``
 
 
 def cap_overview(caps: Mapping[str, Money], period_days: int, *, wins: Iterable[Win], snipes: Iterable[SnipeCost],
                  now: datetime) -> list[CapRow]:
     """Every currency with a cap, a win in the period or an active snipe, ordered by code."""
     won = wins_in_period(wins, now=now, period_days=period_days)
-    pending = exposure(snipes)
+    pending = exposure_parts(snipes)
     rows = []
     for currency in sorted(set(caps) | set(won) | set(pending)):
-        got, owed, cap = won.get(currency, Money(0, currency)), pending.get(currency, Money(0, currency)), caps.get(
-            currency)
+        part = pending.get(currency, ExposurePart(Money(0, currency), Money(0, currency)))
+        got, owed, cap = won.get(currency, Money(0, currency)), part.total, caps.get(currency)
         room = None if cap is None else Money(max(cap.minor - got.minor - owed.minor, 0), currency)
-        rows.append(CapRow(currency, got, owed, cap, room))
+        rows.append(CapRow(currency, got, owed, cap, room, part.charges))
     return rows
 
 
@@ -213,11 +241,12 @@ def check_cap_at_fire(caps: Mapping[str, Money], period_days: int, *, wins: Iter
     # WON members of a group still take up its wins.
     out += [s for s in snipes if s.status is SnipeStatus.WON and s.group_id is not None]
     return _judge(caps, period_days, won=wins_in_period(wins, now=now, period_days=period_days),
-                  pending=exposure(out), needed=added_by(out, firing), raises=None, candidate=firing,
+                  pending=exposure_parts(out), needed=added_by(out, firing), raises=None, candidate=firing,
                   verb="Skipped: this bid would pass")
 
 
-def _judge(caps: Mapping[str, Money], period_days: int, *, won: Mapping[str, Money], pending: Mapping[str, Money],
+def _judge(caps: Mapping[str, Money], period_days: int, *, won: Mapping[str, Money],
+           pending: Mapping[str, ExposurePart],
            needed: Mapping[str, Money], raises: set[str] | None, candidate: SnipeCost, verb: str) -> CapCheck:
     currencies = sorted(snipe_cost(candidate))
     uncapped = tuple(c for c in currencies if c not in caps)
@@ -230,17 +259,19 @@ def _judge(caps: Mapping[str, Money], period_days: int, *, won: Mapping[str, Mon
         if cap is None:
             continue
         got = won.get(currency, Money(0, currency))
-        owed = pending.get(currency, Money(0, currency))
+        part = pending.get(currency, ExposurePart(Money(0, currency), Money(0, currency)))
+        owed, charges = part.total, part.charges
         need = needed.get(currency, Money(0, currency))
         room = Money(max(cap.minor - got.minor - owed.minor, 0), currency)
-        numbers = cap_sentence(cap, period_days, got, owed)
+        numbers = cap_sentence(cap, period_days, got, owed, pending_charges=charges)
+        needs = _needs(need, candidate)
         rising = raises is None or currency in raises
         if rising and need.minor > 0 and got.minor + owed.minor + need.minor > cap.minor:
-            return CapCheck(False, f"{verb} {numbers}, and it needs {need}.{note}", cap, got, owed, room, need,
-                            uncapped)
+            return CapCheck(False, f"{verb} {numbers}, and it needs {needs}.{note}", cap, got, owed, room, need,
+                            uncapped, charges)
         if first is None:
-            first = CapCheck(True, f"Within {numbers}; this snipe needs {need}.{note}", cap, got, owed, room, need,
-                             uncapped)
+            first = CapCheck(True, f"Within {numbers}; this snipe needs {needs}.{note}", cap, got, owed, room, need,
+                             uncapped, charges)
     if first is not None:
         return first
     return CapCheck(True, note.strip(), uncapped=uncapped)

@@ -27,6 +27,8 @@ class Ended:
     maximum: Money  # its currency is the snipe's
     final_price: Money | None = None
     lead_seconds: float | None = None  # the lead the bid was sent with (None: it never fired)
+    charges: Money | None = None  # the shipping and import charges paid on top of the final price
+    includes_shipping: bool = False  # the maximum includes the charges: the saving is counted on the landed cost
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +55,8 @@ class LeadBucket:
 @dataclass(frozen=True, slots=True)
 class Record:
     months: tuple[MonthRow, ...]  # oldest first, only months with a won or lost snipe
-    saved: dict[str, Money]  # per currency: the maxima less the final prices of the wins
-    spent: dict[str, Money]  # per currency: the final prices of the wins
+    saved: dict[str, Money]  # per currency: the maxima less the final prices (landed, where a maximum included it)
+    spent: dict[str, Money]  # per currency: what the wins cost, the final prices plus the charges
     leads: tuple[LeadBucket, ...]
     codes: tuple[tuple[OutcomeCode, int], ...]  # most frequent first, ties by code
     total: int
@@ -114,9 +116,11 @@ def record(ended: Iterable[Ended]) -> Record:
             price = e.final_price
             if price is not None and price.currency == e.maximum.currency:
                 cur = price.currency
-                spent[cur] = spent.get(cur, 0) + price.minor
+                extra = e.charges.minor if e.charges is not None and e.charges.currency == cur else 0
+                spent[cur] = spent.get(cur, 0) + price.minor + extra
+                cost = price.minor + (extra if e.includes_shipping else 0)
                 # A final price above the maximum (a record mixed up by hand) saved nothing rather than a debt.
-                saved[cur] = saved.get(cur, 0) + max(e.maximum.minor - price.minor, 0)
+                saved[cur] = saved.get(cur, 0) + max(e.maximum.minor - cost, 0)
         elif e.code in LOSS_CODES:
             lost_by[month] += 1
         lead = e.lead_seconds

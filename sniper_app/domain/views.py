@@ -301,6 +301,7 @@ class ExposureRow:
     pending_minor: int
     cap_minor: int | None
     room_minor: int | None
+    shipping_minor: int = 0  # the shipping and import charges inside pending_minor
 
 
 @dataclass(frozen=True, slots=True)

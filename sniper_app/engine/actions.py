@@ -139,6 +139,8 @@ class Actions:
             snipe_id=0, status=SnipeStatus.PENDING, maximum=max_bid,
             group_id=group_row.id if group_row is not None else None,
             group_wins=group_row.target_wins if group_row is not None else None,
+            shipping=details.shipping_cost, import_charges=details.import_charges,
+            maximum_includes_shipping=includes_shipping,
         ))
         if user.needs_relink:
             warnings.append(
@@ -235,13 +237,16 @@ class Actions:
         includes = bool(snipe.includes_shipping) if includes_shipping is None else includes_shipping
         bid_for_maximum(max_bid, includes_shipping=includes, shipping=details.shipping_cost,
                         import_charges=details.import_charges, minimum_bid=details.minimum_to_bid)
-        if max_amount is not None:
-            if not confirmed:
-                self._refuse_typo(max_bid, current)
+        if max_amount is not None and not confirmed:
+            self._refuse_typo(max_bid, current)
+        # A maximum that stops including shipping costs the shipping on top: checked like a raised maximum.
+        if max_amount is not None or includes_shipping is not None:
             group = self.store.get_group(snipe.group_id) if snipe.group_id is not None else None
             warnings += self._check_cap(SnipeCost(
                 snipe_id=snipe_id, status=status, maximum=max_bid, group_id=snipe.group_id,
                 group_wins=group.target_wins if group is not None else None,
+                shipping=details.shipping_cost, import_charges=details.import_charges,
+                maximum_includes_shipping=includes,
             ))
         try:
             self.store.update_fields(

@@ -26,7 +26,7 @@ from sniper_app.engine.decisions import (
     group_cancellations,
     group_reached,
 )
-from sniper_app.engine.engine_state import _NOT_FIRED, EngineBase, _Armed, _iso
+from sniper_app.engine.engine_state import _NOT_FIRED, EngineBase, _Armed, _iso, outcome_fields
 from sniper_app.store.errors import DiskFull
 from sniper_app.store.models import Snipe
 
@@ -98,7 +98,7 @@ class Arming(EngineBase):
         if arm(plan, now, late_fire_min_s=self.late_fire_min_s) is ArmVerdict.MISSED:
             reason = "The bid time passed while the app was not running (or the computer slept)."
             if self.store.set_status(pk, SnipeStatus.MISSED, reason=reason, expected=_NOT_FIRED, job_id=None,
-                                     outcome_code=OutcomeCode.MISSED_CLOSED.value):
+                                     **outcome_fields(self._missed(snipe, send_at))):
                 self._publish_status(pk, SnipeStatus(snipe.status), SnipeStatus.MISSED, reason)
             return
         job_id = f"snipe:{pk}"

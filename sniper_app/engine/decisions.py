@@ -68,6 +68,23 @@ def too_late_reason(plan: Plan, now: float) -> str:
     return f"Too late to bid: the auction ends {max(plan.end_local - now, 0):.1f} s from now."
 
 
+class MissedWhy(Enum):
+    CLOSED = "closed"  # no engine ran at the send instant
+    ASLEEP = "asleep"  # the engine ran, knew the snipe, and still did not send: the computer slept or stood still
+    PAUSED = "paused"  # the user had paused sniping
+
+
+def missed_why(send_at: float, *, running_since: float | None, created_at: float, paused: bool,
+               last_pause: tuple[float, float] | None) -> MissedWhy:
+    """Why a send instant passed unsent. Asleep only when this engine was running before the instant and the
+    snipe existed by then (one added after its own send instant was never due while the app ran)."""
+    if paused or (last_pause is not None and last_pause[0] <= send_at <= last_pause[1]):
+        return MissedWhy.PAUSED
+    if running_since is not None and running_since < send_at and created_at < send_at:
+        return MissedWhy.ASLEEP
+    return MissedWhy.CLOSED
+
+
 def may_send(now: float, retry_until: float | None) -> bool:
     """Whether an attempt may leave at ``now``: never at or after ``retry_until`` (None: no deadline)."""
     return retry_until is None or now < retry_until
@@ -255,9 +272,14 @@ class Settlement:
     bid_id: str | None = None
 
 
-def settle_uncertain(answer: EbayAnswer, *, max_minor: int, why: str) -> Settlement:
-    """A bid sent whose fate the reply did not tell (``why``): eBay's own record decides, never a guess."""
+def settle_uncertain(answer: EbayAnswer, *, max_minor: int, why: str, auction_over: bool = True) -> Settlement:
+    """A bid sent whose fate the reply did not tell (``why``): eBay's own record decides, never a guess.
+
+    Before the auction is over (``auction_over`` False) eBay not having the bid yet decides nothing: a bid
+    held up on the way may still arrive, so it is asked again later."""
     if answer is NoAnswer.UNREACHABLE:
+        return Settlement(Settle.ASK_LATER)
+    if not auction_over and not (isinstance(answer, Standing) and (answer.holds(max_minor) or answer.ended)):
         return Settlement(Settle.ASK_LATER)
     if answer is NoAnswer.NO_BIDS:
         return Settlement(Settle.FAILED, f"{why} eBay has no bid from you on this auction.")
@@ -340,7 +362,7 @@ class ResultDecision:
 
 
 def judge_result(status: SnipeStatus, answer: EbayAnswer, *, max_minor: int, end_epoch: float, now: float,
-                 ebay_now: float, result_delay_s: float) -> ResultDecision:
+                 ebay_now: float, result_delay_s: float, sent: bool = False) -> ResultDecision:
     """What eBay's record says of a PLACED (or still PLACING) snipe: keep asking until the auction ended,
     then WON or LOST (outbid) at the final price."""
     retry_in = 1.0 if now - end_epoch < 120 else 30.0
@@ -348,8 +370,9 @@ def judge_result(status: SnipeStatus, answer: EbayAnswer, *, max_minor: int, end
         return ResultDecision(ask_again_in=retry_in)
     if answer is NoAnswer.NO_BIDS:
         if status is SnipeStatus.PLACING:
-            return ResultDecision((Transition(status, SnipeStatus.MISSED,
-                                              "eBay never got this bid (the app stopped while sending)."),))
+            # ``sent``: the timing record says the bid left, so the app did not stop before sending it.
+            why = "it was sent, but did not reach eBay before the end" if sent else "the app stopped while sending"
+            return ResultDecision((Transition(status, SnipeStatus.MISSED, f"eBay never got this bid ({why})."),))
         return ResultDecision((Transition(status, SnipeStatus.LOST, "eBay no longer shows your bid on this auction."),))
     steps: list[Transition] = []
     if status is SnipeStatus.PLACING:

@@ -73,6 +73,10 @@ class Engine(Arming, Preflight, HandOver, Results, Housekeeping, SettingsApplier
         if value == self._paused:
             return
         self._paused = value
+        if value:
+            self._pause_began = self._now()
+        elif self._pause_began is not None:
+            self._last_pause = (self._pause_began, self._now())
         if self._started:
             if value:
                 self._disarm_all()
@@ -101,6 +105,7 @@ class Engine(Arming, Preflight, HandOver, Results, Housekeeping, SettingsApplier
         self.scheduler.add_listener(self._on_job_missed, EVENT_JOB_MISSED)
         self.scheduler.start()
         self._started = True
+        self._running_since = self._now()
         self.scheduler.add_job(
             self._job_clock, IntervalTrigger(seconds=self.clock_period_s, timezone=UTC), id="clock",
             replace_existing=True,

@@ -28,7 +28,7 @@ from sniper_app.ebay import EbayClient, NeedsRelink
 from sniper_app.engine.bookkeeping import Bookkeeper
 from sniper_app.engine.bus import AccountStateChanged, EventBus, SnipeStatusChanged, SnipeWarning
 from sniper_app.engine.clock_service import ClockService
-from sniper_app.engine.decisions import EbayAnswer, Plan
+from sniper_app.engine.decisions import EbayAnswer, MissedWhy, Plan, missed_why
 from sniper_app.engine.fire import Firer, FireResult
 from sniper_app.engine.keepawake import KeepAwake
 from sniper_app.engine.live_settings import SettingsWatch
@@ -182,6 +182,9 @@ class EngineBase:
         self._needs_relink = False
         self._paused = False
         self._started = False
+        self._running_since: float | None = None  # when start() began: a fire due after it was missed asleep
+        self._pause_began: float | None = None
+        self._last_pause: tuple[float, float] | None = None  # the last pause, begun and ended
         self._stopping = False
         self._fire_seq = itertools.count(1)
         self._leads_told: dict[int, float] = {}
@@ -235,6 +238,15 @@ class EngineBase:
                                                        **outcome_fields(outcome)):
             self._armed.pop(pk, None)
             self._publish_status(pk, old, new, reason)
+
+    def _missed(self, snipe: Snipe, send_at: float) -> OutcomeFacts:
+        """A fire whose instant passed unsent: while the app was running (the computer slept or stood still), or
+        before it started (the app was closed)."""
+        why = missed_why(send_at, running_since=self._running_since, created_at=snipe.created_at.timestamp(),
+                         paused=self._paused, last_pause=self._last_pause)
+        return OutcomeFacts(OutcomeCode.MISSED_CLOSED, Money(snipe.max_bid_minor, snipe.currency),
+                            asleep=why is MissedWhy.ASLEEP if why is not MissedWhy.PAUSED else None,
+                            paused=why is MissedWhy.PAUSED)
 
     def _fail_unfired(self, pk: int, reason: str, outcome: OutcomeCode | None = None) -> None:
         with contextlib.suppress(Exception):

@@ -59,7 +59,7 @@ class HandOver(EngineBase):
             armed.fire_id = None
         at = send_instant(plan, now)
         if at is None:
-            self._finish_unfired(pk, SnipeStatus.MISSED, too_late_reason(plan, now), OutcomeCode.MISSED_CLOSED)
+            self._finish_unfired(pk, SnipeStatus.MISSED, too_late_reason(plan, now), self._missed(snipe, send_at))
             return
         send_at = at
         fire_id = f"snipe:{pk}:{next(self._fire_seq)}"
@@ -154,7 +154,7 @@ class HandOver(EngineBase):
                 armed.fire_id = None
                 if result.outcome == "failed":
                     why = result.attempts[-1].error if result.attempts else "unknown"
-                    self._fail_unfired(pk, f"The bid could not be sent ({why}).")
+                    self._fail_unfired(pk, f"The bid could not be sent ({why}).", OutcomeCode.NOT_SENT)
                 self._disarm(pk)  # dropped at the claim (cancelled, ended, edited): derive it from the store again
                 if not self._stopping and not self._paused:
                     self._spawn(self.reconcile())
@@ -167,7 +167,7 @@ class HandOver(EngineBase):
                                     note=armed.item_note, unsure=armed.unchecked_repeat)
         except NeedsRelink as exc:
             self._on_needs_relink(exc)
-            self._fail_unfired(pk, f"The bid could not be sent: {exc}")
+            self._fail_unfired(pk, f"The bid could not be sent: {exc}", OutcomeCode.SIGN_IN_LOST)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -4,6 +4,7 @@ question to eBay before a late fire, and the last re-plan of the handed-over req
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from datetime import UTC, datetime
 from functools import partial
@@ -145,7 +146,7 @@ class Preflight(EngineBase):
             return True
         if decision is LateFire.ENDED:
             self._finish_unfired(pk, SnipeStatus.MISSED, "The bid time passed and the auction has ended.",
-                                 OutcomeCode.MISSED_CLOSED)
+                                 self._missed(snipe, self._plan(snipe).send_at))
             return False
         assert isinstance(answer, Standing)
         # eBay already has this bid: an earlier run sent it and stopped before saving that. Never send again.
@@ -196,7 +197,13 @@ class Preflight(EngineBase):
             ebay_now=self.clock.ebay_now())
         if check.verdict is not ItemVerdict.BID:
             new = SnipeStatus.FAILED if check.verdict is ItemVerdict.ENDED else SnipeStatus.SKIPPED
-            return self._stop_before_fire(pk, armed, new, check.reason, check.outcome)
+            outcome = check.outcome
+            if outcome is not None and bid_minor(snipe) != snipe.max_bid_minor:
+                # Judged on the bid (the maximum less the charges it includes): told against both.
+                outcome = dataclasses.replace(outcome, maximum=Money(snipe.max_bid_minor, snipe.currency),
+                                              bid=outcome.maximum, charges_what="shipping and import charges"
+                                              if snipe.import_charges_minor else "shipping")
+            return self._stop_before_fire(pk, armed, new, check.reason, outcome)
         if moved:
             self._spawn(self.reconcile())  # the end moved: re-arm (the handed-over request is re-planned)
         return True
@@ -226,7 +233,8 @@ class Preflight(EngineBase):
             return True
         outcome = OutcomeFacts(code=OutcomeCode.SPENDING_CAP, maximum=firing.maximum, cap=check.cap,
                                cap_won=check.won, cap_pending=check.pending,
-                               cap_period_days=self.settings.spending_period_days)
+                               cap_period_days=self.settings.spending_period_days,
+                               cap_pending_charges=check.pending_charges)
         return self._stop_before_fire(pk, armed, SnipeStatus.SKIPPED, check.sentence, outcome)
 
     def _stop_before_fire(self, pk: int, armed: _Armed, status: SnipeStatus, reason: str,

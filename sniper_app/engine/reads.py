@@ -91,7 +91,8 @@ class Reads:
         rows = cap_overview(caps, days, wins=facts.wins, snipes=facts.snipes, now=now)
         return ExposureView(period_days=days, rows=tuple(
             ExposureRow(r.currency, r.won.minor, r.pending.minor, None if r.cap is None else r.cap.minor,
-                        None if r.room is None else r.room.minor)
+                        None if r.room is None else r.room.minor,
+                        0 if r.pending_charges is None else r.pending_charges.minor)
             for r in rows))
 
     # --- watch list ---------------------------------------------------------------------------------

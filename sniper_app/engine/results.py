@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from apscheduler.triggers.date import DateTrigger
 
-from sniper_app.domain.endings import late_by
+from sniper_app.domain.endings import late_facts, lateness
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.money import Money
 from sniper_app.domain.outcomes import OutcomeCode, OutcomeFacts
@@ -116,18 +116,20 @@ class Results(EngineBase):
             self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, decision.reason, details=details,
                       **self._refusal_outcome(pk, decision))
         elif verdict is FireVerdict.NOT_SENT:
+            # The tries that met the network tell why; a last "too late to send" only says the time ran out.
+            tried = [a.error for a in attempts if a.error and a.error != "too late to send"]
+            last = tried[-1] if tried else (attempts[-1].error if attempts else None)
             self._set(pk, SnipeStatus.PLACING, SnipeStatus.FAILED, decision.reason, details=details,
-                      **outcome_fields(decision.outcome))
+                      **outcome_fields(OutcomeFacts(OutcomeCode.NOT_SENT, Money(snipe.max_bid_minor, snipe.currency),
+                                                    detail=last, attempts=len(tried) or None)))
 
     def _refusal_outcome(self, pk: int, decision: FireDecision) -> dict[str, Any]:
         """eBay's refusal told with its error id, or, for "the auction has ended", how late the bid was and why
         (the timing record just written)."""
         snipe = self.store.get_snipe(pk)
-        row = ended_row(snipe, {"status": SnipeStatus.FAILED.value, "ebay_message": decision.ebay_message})
         maximum = Money(snipe.max_bid_minor, snipe.currency)
         if decision.outcome is OutcomeCode.LATE:
-            late_s, cause = late_by(row)
-            return outcome_fields(OutcomeFacts(OutcomeCode.LATE, maximum, late_by_s=late_s, late_cause=cause))
+            return self._late_outcome(pk, SnipeStatus.FAILED, decision.ebay_message)
         if decision.outcome in (OutcomeCode.ENDED_EARLY, OutcomeCode.SIGN_IN_LOST):
             return outcome_fields(decision.outcome)
         if decision.outcome is OutcomeCode.BELOW_MINIMUM:
@@ -135,6 +137,14 @@ class Results(EngineBase):
         return outcome_fields(OutcomeFacts(
             OutcomeCode.EBAY_REFUSED, maximum, ebay_message=decision.ebay_message,
             ebay_error_id=None if decision.ebay_error_id is None else str(decision.ebay_error_id)))
+
+    def _late_outcome(self, pk: int, status: SnipeStatus, ebay_message: str | None = None) -> dict[str, Any]:
+        """A sent bid eBay did not get before the end, told from its timing record: how late, and why. The clock
+        offset measured now shows whether the one the send was planned with was off."""
+        snipe = self.store.get_snipe(pk)
+        row = ended_row(snipe, {"status": status.value, "ebay_message": ebay_message or snipe.ebay_message})
+        found = lateness(row, offset_now_ms=self.clock.offset_s * 1000)
+        return outcome_fields(late_facts(Money(snipe.max_bid_minor, snipe.currency), found))
 
     async def _ask_ebay(self, snipe: Snipe, cannot: str, *, timed: str | None = None) -> EbayAnswer:
         """eBay's record of this user's bid on the snipe's auction; ``cannot`` is the log line (snipe, error)
@@ -151,8 +161,10 @@ class Results(EngineBase):
             return NoAnswer.UNREACHABLE
         return Standing.of(status)
 
-    def _settle(self, pk: int, settled: Settlement, details: dict[str, Any] | None = None) -> None:
-        """Carry out eBay's verdict on a PLACING snipe: PLACED (then wait for the result), FAILED or MISSED."""
+    def _settle(self, pk: int, settled: Settlement, details: dict[str, Any] | None = None, *,
+                sent: bool = False) -> None:
+        """Carry out eBay's verdict on a PLACING snipe: PLACED (then wait for the result), FAILED or MISSED.
+        ``sent``: this run sent the bid and eBay never got it before the end, so it was late."""
         assert settled.reason is not None
         if settled.verdict is Settle.PLACED:
             self._set(pk, SnipeStatus.PLACING, SnipeStatus.PLACED, settled.reason, details=details,
@@ -160,7 +172,8 @@ class Results(EngineBase):
             self._schedule_result(self.store.get_snipe(pk))
         else:
             new = SnipeStatus.MISSED if settled.verdict is Settle.MISSED else SnipeStatus.FAILED
-            self._set(pk, SnipeStatus.PLACING, new, settled.reason, details=details)
+            outcome = self._late_outcome(pk, new) if sent else {}
+            self._set(pk, SnipeStatus.PLACING, new, settled.reason, details=details, **outcome)
 
     async def _resolve_unknown(self, pk: int, reason: str, details: dict[str, Any] | None) -> None:
         """A bid whose fate is unknown: eBay's own record (getBidding) decides, never a guess."""
@@ -173,9 +186,11 @@ class Results(EngineBase):
             except NeedsRelink as exc:
                 log.warning(cannot, pk, exc)
                 continue
-            settled = settle_uncertain(answer, max_minor=bid_minor(snipe), why=reason)
+            # Until the auction ends a bid held up on the way may still reach eBay: only then is "no bid" final.
+            over = self.clock.ebay_now() >= snipe.end_time.timestamp()
+            settled = settle_uncertain(answer, max_minor=bid_minor(snipe), why=reason, auction_over=over)
             if settled.verdict is not Settle.ASK_LATER:
-                self._settle(pk, settled, details)
+                self._settle(pk, settled, details, sent=True)
                 return
         # eBay cannot be asked now: stay PLACING; the result check after the end decides.
         self._schedule_result(snipe)
@@ -230,9 +245,14 @@ class Results(EngineBase):
             self._schedule_result(snipe, delay_s=30.0)
             return
         decision = judge_result(status, answer, max_minor=bid_minor(snipe), end_epoch=snipe.end_time.timestamp(),
-                                now=self._now(), ebay_now=self.clock.ebay_now(), result_delay_s=self.result_delay_s)
+                                now=self._now(), ebay_now=self.clock.ebay_now(), result_delay_s=self.result_delay_s,
+                                sent=snipe.sent_at is not None)
         for step in decision.transitions:
-            self._set(pk, step.old, step.new, step.reason, **dict(step.fields))
+            fields = dict(step.fields)
+            if step.new is SnipeStatus.MISSED and self.store.get_snipe(pk).sent_at is not None:
+                # The timing record says this bid left (and eBay never got it): late, not missed while closed.
+                fields |= self._late_outcome(pk, step.new)
+            self._set(pk, step.old, step.new, step.reason, **fields)
         if decision.ask_again_in is not None:
             self._schedule_result(snipe, delay_s=decision.ask_again_in)
             return

@@ -476,7 +476,9 @@ def ended_row(snipe: Snipe, values: dict[str, Any] | None = None) -> EndedRow:
         end_time=get("end_time"), status_reason=get("status_reason"), final_price_minor=get("final_price_minor"),
         current_price_minor=get("current_price_minor"), planned_at=get("planned_at"), sent_at=get("sent_at"),
         reply_at=get("reply_at"), clock_offset_ms=get("clock_offset_ms"), latency_ms=get("latency_ms"),
-        ebay_message=get("ebay_message"),
+        ebay_message=get("ebay_message"), includes_shipping=bool(get("includes_shipping")),
+        shipping_minor=get("shipping_minor"), shipping_currency=get("shipping_currency"),
+        import_charges_minor=get("import_charges_minor"), import_charges_currency=get("import_charges_currency"),
     )
 
 

@@ -263,7 +263,16 @@ def ended_of(snipe: SnipeView, stored: str | None = None) -> Ended | None:
         final = Money(snipe.final_price_minor, snipe.currency) if snipe.final_price_minor is not None else None
     except MoneyError:
         return None
-    return Ended(snipe.end_time, code, maximum, final, fired_lead(snipe))
+    return Ended(snipe.end_time, code, maximum, final, fired_lead(snipe), _charges_in(snipe),
+                 snipe.includes_shipping)
+
+
+def _charges_in(snipe: SnipeView) -> Money | None:
+    """The shipping and import charges recorded in the listing's own currency (others are never converted)."""
+    total = sum(minor for minor, currency in ((snipe.shipping_minor, snipe.shipping_currency),
+                                              (snipe.import_charges_minor, snipe.import_charges_currency))
+                if minor is not None and currency == snipe.currency)
+    return Money(total, snipe.currency) if total else None
 
 
 # What the record reads of a snipe: a light query of these columns reads thousands of ended snipes about three
@@ -271,7 +280,8 @@ def ended_of(snipe: SnipeView, stored: str | None = None) -> Ended | None:
 _RECORD_COLUMNS = (
     Snipe.id, Snipe.legacy_item_id, Snipe.title, Snipe.currency, Snipe.max_bid_minor, Snipe.lead_seconds,
     Snipe.end_time, Snipe.status, Snipe.final_price_minor, Snipe.planned_at, Snipe.clock_offset_ms,
-    Snipe.latency_ms, Snipe.outcome_code,
+    Snipe.latency_ms, Snipe.outcome_code, Snipe.includes_shipping, Snipe.shipping_minor, Snipe.shipping_currency,
+    Snipe.import_charges_minor, Snipe.import_charges_currency,
 )
 
 
@@ -285,6 +295,9 @@ def user_record(store: Store, user_id: int) -> Record:
             max_bid_minor=row.max_bid_minor, lead_seconds=row.lead_seconds, end_time=row.end_time,
             status=SnipeStatus(row.status), final_price_minor=row.final_price_minor, planned_at=row.planned_at,
             clock_offset_ms=row.clock_offset_ms, latency_ms=row.latency_ms,
+            includes_shipping=bool(row.includes_shipping), shipping_minor=row.shipping_minor,
+            shipping_currency=row.shipping_currency, import_charges_minor=row.import_charges_minor,
+            import_charges_currency=row.import_charges_currency,
         ), row.outcome_code)
         for row in query.namedtuples()
     )

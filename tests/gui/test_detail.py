@@ -224,9 +224,11 @@ def test_the_details_show_the_outcome_and_what_a_maximum_including_shipping_bids
     store.set_status(snipe.id, SnipeStatus.SCHEDULED)
     fire(store, clock, snipe.id)
     store.set_status(snipe.id, SnipeStatus.PLACED)
-    store.set_status(snipe.id, SnipeStatus.LOST, reason="Lost: the auction ended at $60.00.", final_price_minor=60_00)
+    # It ended at exactly the $49.50 bid (the maximum less the charges): a tie lost to an earlier bid.
+    store.set_status(snipe.id, SnipeStatus.LOST, reason="Lost: the auction ended at $49.50.", final_price_minor=49_50)
     detail.on_status_changed(SnipeStatusChanged(snipe_id=snipe.id, old=SnipeStatus.PLACED, new=SnipeStatus.LOST))
     assert detail.outcome_label.text().startswith(
-        "Lost on a tie: another bidder placed the same maximum of $60.00 earlier")
+        "Lost on a tie: another bidder placed the same bid of $49.50 earlier (your maximum of $60.00 less $10.50 "
+        "shipping and import charges)")
     assert detail.outcome_label.text().endswith("(tie_lost)")
     assert "Lost on a tie" in detail.story()

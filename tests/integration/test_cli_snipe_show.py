@@ -101,3 +101,42 @@ def test_show_tells_a_fired_tie_in_words_and_an_old_row_gets_a_derived_outcome(c
     assert old["outcome"] == {"code": "cancelled", "sentence": "Cancelled before it fired: no bid of $30.00 was sent.",
                               "derived": True}
     assert "Outcome: cancelled (derived from its status)" in cli.run("snipe", "show", str(second)).stdout
+
+
+def test_list_shows_each_ended_snipes_outcome_sentence_within_80_columns(cli: CliSim) -> None:
+    cli.link()
+    long_title = "Vintage Leica M3 rangefinder camera body with Summicron 50mm f/2 lens, serviced"
+    lost = cli.ok_json("snipe", "add", cli.auction(title=long_title, start_price="100.00"), "135.00")["snipe"]["id"]
+    won = cli.ok_json("snipe", "add", cli.auction(title="Lamp", start_price="10000.00"), "12345.67")["snipe"]["id"]
+    waiting = cli.ok_json("snipe", "add", cli.auction(title=long_title, start_price="20.00"), "40.00")["snipe"]["id"]
+    with Store.open(cli.dirs / "data") as store:
+        for pk in (lost, won):
+            for status in (SnipeStatus.SCHEDULED, SnipeStatus.PLACING, SnipeStatus.PLACED):
+                store.set_status(pk, status)
+        store.set_status(lost, SnipeStatus.LOST, reason="Lost: the auction ended at $137.50.", final_price_minor=13750,
+                         outcome_code="outbid")
+        store.set_status(won, SnipeStatus.WON, reason="Won for $11,000.00.", final_price_minor=1_100_000,
+                         outcome_code="won")
+
+    listed = cli.run("snipe", "list")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), lines
+    by_id = {line.split()[0]: n for n, line in enumerate(lines) if line.startswith("#")}
+    lost_line = lines[by_id[f"#{lost}"]]
+    assert lost_line.startswith(f"#{lost:<4} LOST      max $135.00  ended ")
+    # The title is cut to fit, the money never.
+    assert lost_line.endswith("…")
+    assert "Vintage Leica" in lost_line
+    assert lines[by_id[f"#{lost}"] + 1] == "      Outbid: it went for $137.50; your maximum was $135.00."
+    won_line = lines[by_id[f"#{won}"]]
+    assert " max $12,345.67  ended " in won_line
+    assert "      Won at $11,000.00, saving $1,345.67 below your maximum of $12,345.67." in lines
+    assert "Won for $11,000.00." not in listed.stdout  # the status reason gives way to the outcome sentence
+    waiting_line = lines[by_id[f"#{waiting}"]]
+    assert " max $40.00  now $20.00  lead " in waiting_line
+    # No room left for a readable title beside the amounts: it takes the next line, cut to fit.
+    assert lines[by_id[f"#{waiting}"] + 1].startswith("      Vintage Leica M3")
+    assert lines[by_id[f"#{waiting}"] + 1].endswith("…")
+    # The JSON keeps every field whole.
+    assert {s["id"]: s["title"] for s in cli.ok_json("snipe", "list")}[lost] == long_title

@@ -120,9 +120,31 @@ def test_exposure_per_currency_in_text_and_json(linked: CliSim) -> None:
         "USD: exposure $105.50, won in the last 30 days $0.00, cap $300.00, room left $194.50.",
     ]
     assert linked.ok_json("exposure") == {"period_days": 30, "currencies": [
-        {"currency": "GBP", "exposure": "30.00", "won": "0.00", "cap": None, "room": None},
-        {"currency": "USD", "exposure": "105.50", "won": "0.00", "cap": "300.00", "room": "194.50"},
+        {"currency": "GBP", "exposure": "30.00", "shipping": "0.00", "won": "0.00", "cap": None, "room": None},
+        {"currency": "USD", "exposure": "105.50", "shipping": "0.00", "won": "0.00", "cap": "300.00",
+         "room": "194.50"},
     ]}
+
+
+def test_a_maximum_that_fits_but_not_with_its_shipping_is_refused(linked: CliSim) -> None:
+    _capped(linked, "100.00 USD")
+    linked.ok_json("snipe", "add", linked.auction(start_price="20.00", shipping="7.50"), "50.00")
+    item = linked.auction(start_price="10.00", shipping="5.00")
+    # 40.00 fits in the 42.50 left; 40.00 plus 5.00 shipping does not.
+    assert _refusal(linked, "snipe", "add", item, "40.00") == (
+        "sniper-app: This would pass your spending cap of $100.00 for 30 days: $0.00 won and $57.50 pending "
+        "including $7.50 shipping leave $42.50, and it needs $45.00 ($40.00 + $5.00 shipping)."
+    )
+    assert json.loads(_refusal(linked, "snipe", "add", item, "40.00", "--json"))["exit_code"] == 2
+    # The same maximum with the shipping inside it fits, and then turning that off is refused like a raise.
+    snipe = linked.ok_json("snipe", "add", item, "40.00", "--includes-shipping")["snipe"]
+    assert _refusal(linked, "snipe", "edit", str(snipe["id"]), "--no-includes-shipping").endswith(
+        "and it needs $45.00 ($40.00 + $5.00 shipping).")
+    assert linked.run("exposure").stdout.strip() == (
+        "USD: exposure $97.50 including $7.50 shipping, won in the last 30 days $0.00, cap $100.00, room left $2.50."
+    )
+    assert linked.ok_json("exposure")["currencies"] == [
+        {"currency": "USD", "exposure": "97.50", "shipping": "7.50", "won": "0.00", "cap": "100.00", "room": "2.50"}]
 
 
 @pytest.mark.parametrize(("field", "value", "sentence"), [

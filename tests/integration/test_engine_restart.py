@@ -43,8 +43,7 @@ def test_second_engine_reschedules_and_passed_fires_become_missed(
             assert "not running" in (r.get(p_missed).status_reason or "")
             assert r.get(p_missed).outcome_code == "missed_closed"
             assert r.get(p_missed).outcome_text == (
-                "Missed: the app was closed or the computer asleep when the bid of $40.00 was due, and the auction "
-                "ended.")
+                "Missed: the app was closed when the bid of $40.00 was due, and the auction ended.")
             bids = r.bids()
             assert len(bids) == 2  # none for the missed one, one each for the others
             now_bid = next(b for b in bids if fire_now["item_id"].split("|")[1] in b["path"])
@@ -77,5 +76,30 @@ def test_wall_clock_jump_reschedules_everything(sim: SimulatorServer, tmp_path: 
             assert any("clock jumped" in m for m in notes)
             schedules = r.store.history_page(snipe_id=pk, actions=HistoryAction.SCHEDULE).rows
             assert schedules
+
+    asyncio.run(main())
+
+
+def test_a_fire_that_passes_while_sniping_is_paused_is_missed_and_says_so(
+    sim: SimulatorServer, tmp_path: Path
+) -> None:
+    async def main() -> None:
+        async with rig(sim, tmp_path) as r:
+            auction = sim.create_auction("Paused through", "10.00", ends_in=4.0)
+            pk = r.snipe(auction, "40.00", lead=1.0)
+            engine = r.engine()
+            await engine.start()
+            try:
+                engine.paused = True
+                await wait_until_async(lambda: sim.now() > auction["end_epoch"], 8, "the auction to end")
+                engine.paused = False
+                snipe = await wait_status(r, pk, DONE, 8)
+            finally:
+                await engine.stop()
+            assert r.bids() == []
+            assert snipe.status == "MISSED"
+            assert snipe.outcome_code == "missed_closed"
+            assert snipe.outcome_text == ("Missed: sniping was paused when the bid of $40.00 was due, and the auction "
+                                          "ended.")
 
     asyncio.run(main())

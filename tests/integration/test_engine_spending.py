@@ -73,6 +73,37 @@ def test_without_the_win_the_same_snipe_fires(sim: SimulatorServer, tmp_path: Pa
     asyncio.run(main())
 
 
+def test_at_the_fire_a_win_and_shipping_on_both_count_against_the_cap(sim: SimulatorServer, tmp_path: Path) -> None:
+    async def main() -> None:
+        async with rig(sim, tmp_path) as r:
+            r.settings = r.settings.model_copy(update={"spending_cap": "60.00 USD"})
+            first = sim.create_auction("Won first", "10.00", ends_in=5.0, shipping="4.00",
+                                       rivals=[{"max": "20.00", "before_end": 3.0}])
+            second = sim.create_auction("Fires later", "10.00", ends_in=12.0, shipping="6.00")
+            a_id, b_id = r.snipe(first, "25.00", lead=1.0), r.snipe(second, "30.00", lead=1.0)
+            r.store.update_fields(a_id, shipping_minor=400, shipping_currency="USD")
+            r.store.update_fields(b_id, shipping_minor=600, shipping_currency="USD")
+            engine = r.engine()
+            await engine.start()
+            try:
+                won = await wait_status(r, a_id, _ENDED, 12)
+                skipped = await wait_status(r, b_id, _ENDED, 14)
+            finally:
+                await engine.stop()
+            assert won.status == "WON", won.status_reason
+            assert won.final_price_minor == 2050  # the rival's 20.00 + one 0.50 increment
+            # $20.50 + $4.00 shipping won leaves $35.50: the $30.00 maximum fits, with its $6.00 shipping it does not.
+            assert skipped.status == "SKIPPED", skipped.status_reason
+            assert skipped.status_reason == (
+                "Skipped: this bid would pass your spending cap of $60.00 for 30 days: $24.50 won and $0.00 pending "
+                "leave $35.50, and it needs $36.00 ($30.00 + $6.00 shipping)."
+            )
+            assert skipped.outcome_code == "spending_cap"
+            assert [b for b in sim.auction(second["legacy_item_id"])["bids"] if b["bidder"] == "demo"] == []
+
+    asyncio.run(main())
+
+
 def test_a_cap_that_cannot_be_read_lets_the_bid_go_out(
     sim: SimulatorServer,
     tmp_path: Path,

@@ -62,3 +62,39 @@ def test_exposure_counts_groups_wins_and_the_cap_per_currency(store: Store) -> N
     assert reads.exposure("50 USD, 10 GBP").rows == (
         ExposureRow("GBP", 0, 2000, 1000, 0), ExposureRow("USD", 4000, 4500, 5000, 0))
     assert reads.exposure().rows[1].cap_minor is None
+
+
+def test_exposure_and_wins_count_landed_cost(store: Store) -> None:
+    user_id = store.get_or_create_user(ebay_user_id="buyer").id
+    usd_ship = {"shipping_currency": "USD"}
+    _snipe(store, user_id, "1", 4000, shipping_minor=750, **usd_ship)
+    _snipe(store, user_id, "2", 3000, shipping_minor=500, includes_shipping=True, **usd_ship)  # inside its max
+    _snipe(store, user_id, "3", 2000, shipping_minor=300, import_charges_minor=200, import_charges_currency="USD",
+           **usd_ship)
+    # Shipping charged in pounds on a dollar listing is owed in pounds: counted there, never converted.
+    _snipe(store, user_id, "4", 1000, shipping_minor=900, shipping_currency="GBP")
+    # Won for 25.00 plus 6.00 shipping: 31.00 was paid, though its maximum included the shipping.
+    _win(store, _snipe(store, user_id, "5", 3500, shipping_minor=600, includes_shipping=True, **usd_ship), 2500, 1)
+    # eBay never gave the final price: the most it could have cost, its maximum plus shipping.
+    _win(store, _snipe(store, user_id, "6", 1000, shipping_minor=100, **usd_ship), None, days_ago=1)
+    _win(store, _snipe(store, user_id, "7", 1000, shipping_minor=400, shipping_currency="GBP"), 800, days_ago=1)
+
+    view = Reads(store, user_id).exposure("200 USD")
+    assert view.rows == (
+        ExposureRow("GBP", 400, 900, None, None, 900),
+        # 40.00 + 7.50, 30.00, 20.00 + 3.00 + 2.00, 10.00 = 112.50, of which 12.50 is charges.
+        # Won: 31.00 + 11.00 + 8.00 = 50.00; room 200.00 − 50.00 − 112.50.
+        ExposureRow("USD", 5000, 11250, 20000, 3750, 1250),
+    )
+
+
+def test_the_record_counts_a_win_at_what_it_cost_with_its_shipping(store: Store) -> None:
+    user_id = store.get_or_create_user(ebay_user_id="buyer").id
+    usd_ship = {"shipping_minor": 500, "shipping_currency": "USD"}
+    _win(store, _snipe(store, user_id, "1", 5000, **usd_ship), 3000, days_ago=1)
+    _win(store, _snipe(store, user_id, "2", 5000, includes_shipping=True, **usd_ship), 3000, days_ago=1)
+    record = Reads(store, user_id).record()
+    # $35.00 paid for each; saved $20.00 against the first maximum and $15.00 against the second (it included
+    # the shipping).
+    assert [(m.currency, m.minor) for m in record.spent.values()] == [("USD", 7000)]
+    assert [(m.currency, m.minor) for m in record.saved.values()] == [("USD", 3500)]

@@ -14,6 +14,7 @@ from sniper_app.bootstrap import AppContext, Runtime
 from sniper_app.config import Settings
 from sniper_app.domain.money import Money
 from sniper_app.ebay import AccountLinker, EbayClient, SecretStore
+from sniper_app.ebay.endpoints import Endpoints
 from sniper_app.engine.bus import Event, EventBus
 from sniper_app.engine.engine import Engine
 from sniper_app.simulator import SimulatorServer
@@ -40,9 +41,12 @@ def engine_settings(sim: SimulatorServer, data_dir: Path) -> Settings:
     )
 
 
-def new_client(sim: SimulatorServer) -> EbayClient:
+def new_client(sim: SimulatorServer, api_url: str | None = None) -> EbayClient:
+    """``api_url``: reach the REST APIs (and send the bids) through another address, such as a NetLink."""
+    endpoints = sim_endpoints(sim) if api_url is None else Endpoints.for_environment(
+        "simulator", api_url=api_url, auth_url=sim.base_url, trading_url=sim.trading_url)
     return EbayClient(
-        endpoints=sim_endpoints(sim), client_id="sim-client", runame="sim-runame",
+        endpoints=endpoints, client_id="sim-client", runame="sim-runame",
         secrets=SecretStore("simulator"), client_secret="sim-secret", timeout_s=5.0, retry=FAST_RETRY,
     )
 
@@ -94,9 +98,9 @@ class Rig:
 
 
 @asynccontextmanager
-async def rig(sim: SimulatorServer, tmp_path: Path) -> AsyncIterator[Rig]:
+async def rig(sim: SimulatorServer, tmp_path: Path, *, api_url: str | None = None) -> AsyncIterator[Rig]:
     store = Store.open(tmp_path)
-    client = new_client(sim)
+    client = new_client(sim, api_url)
     try:
         user_id = await link_demo(client, store)
         r = Rig(sim, store, engine_settings(sim, tmp_path), user_id, client)

@@ -31,6 +31,7 @@ from sniper_app.engine.decisions import (
     FireVerdict,
     ItemVerdict,
     Member,
+    MissedWhy,
     NoAnswer,
     Plan,
     Settle,
@@ -44,6 +45,7 @@ from sniper_app.engine.decisions import (
     judge_result,
     may_retry,
     may_send,
+    missed_why,
     recover_placing,
     reply_timeout,
     send_instant,
@@ -317,6 +319,19 @@ def test_an_uncertain_bid_is_settled_by_ebays_record(answer: Standing | NoAnswer
     assert settled.bid_id == ("PB-1" if verdict is Settle.PLACED else None)
 
 
+@pytest.mark.parametrize(("answer", "verdict"), [
+    (NoAnswer.NO_BIDS, Settle.ASK_LATER),  # a bid held up on the way may still arrive
+    (_standing(None), Settle.ASK_LATER),
+    (_standing(4000), Settle.ASK_LATER),
+    (_standing(5000), Settle.PLACED),  # eBay has it: settled at once
+    (_standing(4000, ended=True), Settle.FAILED),  # eBay says the auction is over: nothing more can arrive
+    (NoAnswer.UNREACHABLE, Settle.ASK_LATER),
+])
+def test_before_the_end_ebay_not_having_the_bid_yet_settles_nothing(answer: Standing | NoAnswer,
+                                                                      verdict: Settle) -> None:
+    assert settle_uncertain(answer, max_minor=5000, why="Lost reply.", auction_over=False).verdict is verdict
+
+
 NEVER_GOT = "The app stopped while sending this bid and eBay never got it; the auction has ended."
 
 
@@ -371,6 +386,13 @@ def _judge(status: SnipeStatus, answer: Standing | NoAnswer, now: float = END + 
                             result_delay_s=0.3)
     steps = [(t.old, t.new, t.reason) for t in decision.transitions]
     return steps, decision.ask_again_in, decision.won
+
+
+def test_a_bid_this_run_sent_that_ebay_never_got_does_not_blame_a_stopped_app() -> None:
+    decision = judge_result(S.PLACING, NoAnswer.NO_BIDS, max_minor=5000, end_epoch=END, now=END + 1.0,
+                            ebay_now=END + 1.0, result_delay_s=0.3, sent=True)
+    assert [(t.new, t.reason) for t in decision.transitions] == [
+        (S.MISSED, "eBay never got this bid (it was sent, but did not reach eBay before the end).")]
 
 
 def test_a_placed_bid_that_is_high_at_the_end_is_won_at_the_final_price() -> None:
@@ -529,3 +551,21 @@ def test_a_refusal_names_its_outcome_from_ebays_error(error: EbayError, code: Ou
     reply = _reply("replied", (Attempt(True, error.status),), error.status, error=error)
     decision = classify_fire(reply, MAX)
     assert (decision.verdict, decision.outcome, decision.ebay_error_id) == (FireVerdict.REFUSED, code, error.error_id)
+
+
+# --- why a send instant passed unsent -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("running_since", "created_at", "paused", "last_pause", "why"), [
+    (None, 0.0, False, None, MissedWhy.CLOSED),  # no engine ran at all
+    (150.0, 0.0, False, None, MissedWhy.CLOSED),  # started after the send instant: the app was closed
+    (50.0, 0.0, False, None, MissedWhy.ASLEEP),  # running and knowing the snipe, and still not sent
+    (50.0, 120.0, False, None, MissedWhy.CLOSED),  # added after its own send instant: never due while running
+    (50.0, 0.0, True, None, MissedWhy.PAUSED),
+    (50.0, 0.0, False, (90.0, 110.0), MissedWhy.PAUSED),  # a pause that covered the send instant
+    (50.0, 0.0, False, (10.0, 20.0), MissedWhy.ASLEEP),  # an earlier pause says nothing about this one
+])
+def test_why_a_send_instant_passed_unsent(running_since: float | None, created_at: float, paused: bool,
+                                          last_pause: tuple[float, float] | None, why: MissedWhy) -> None:
+    assert missed_why(100.0, running_since=running_since, created_at=created_at, paused=paused,
+                      last_pause=last_pause) is why

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sniper_app.domain.endings import EndedRow, late_by, outcome_of, read_outcome
+from sniper_app.domain.endings import EndedRow, late_by, lateness, outcome_of, read_outcome
 from sniper_app.domain.outcomes import CODE_STATUSES, LateCause, OutcomeCode
 from sniper_app.domain.status import FINAL_STATUSES, SnipeStatus
 
@@ -83,8 +84,35 @@ def _timed(sent_before_end_s: float, latency_ms: float, reply_ms: float, offset_
 
 def test_a_bid_held_up_on_the_way_was_late_because_of_the_network() -> None:
     late_s, cause = late_by(_timed(-0.2, latency_ms=100, reply_ms=1200))
-    assert late_s == pytest.approx(0.3)
+    # Half the 1.2 s round trip on the way, not the 100 ms measured: it arrived 0.2 + 0.6 s after the end.
+    assert late_s == pytest.approx(0.8)
     assert cause is LateCause.NETWORK
+
+
+def test_an_old_not_sent_row_says_its_cause_once() -> None:
+    found = outcome_of(_row(S.FAILED, "The bid could not be sent (connect failed: ConnectionRefusedError)."))
+    assert found is not None
+    assert found.sentence == ("Not bid: the bid of $50.00 could not leave this computer, because the network did not "
+                              "reach eBay (connect failed: ConnectionRefusedError).")
+
+
+def test_a_bid_that_never_got_an_answer_was_held_up_by_the_network_by_an_unknown_amount() -> None:
+    row = dataclasses.replace(_timed(0.99, latency_ms=100, reply_ms=0), reply_at=None)
+    found = lateness(row)
+    assert (found.late_by_s, found.cause) == (None, LateCause.NETWORK)
+    assert found.sent_before_end_s == pytest.approx(0.99)
+    assert found.round_trip_s is None
+
+
+def test_an_offset_measured_since_tells_how_far_the_clock_was_off_and_how_late_the_bid_was() -> None:
+    # Planned with no offset; eBay's clock has since been measured 2 s ahead: sent 1 s before the end by this
+    # computer's clock, it reached eBay 1 s (plus the 100 ms trip) after.
+    found = lateness(_timed(1.0, latency_ms=100, reply_ms=210), offset_now_ms=2000)
+    assert found.cause is LateCause.CLOCK
+    assert found.clock_off_by_s == pytest.approx(2.0)
+    assert found.late_by_s == pytest.approx(1.1)
+    # The same offset measured again says nothing new.
+    assert lateness(_timed(1.0, latency_ms=100, reply_ms=210), offset_now_ms=10).clock_off_by_s is None
 
 
 def test_a_bid_that_by_this_clock_arrived_in_time_was_late_because_of_the_clock() -> None:
@@ -97,3 +125,19 @@ def test_a_bid_that_left_long_after_its_plan_was_late_because_the_computer_slept
     late_s, cause = late_by(_timed(-3.0, latency_ms=100, reply_ms=210, planned_delay_s=4.0))
     assert late_s == pytest.approx(3.1)
     assert cause is LateCause.SLEEP
+
+
+def test_a_maximum_that_included_shipping_is_told_against_the_bid_and_the_landed_cost() -> None:
+    landed = {"includes_shipping": True, "shipping_minor": 500, "shipping_currency": "USD"}
+    won = outcome_of(_row(S.WON, final_price_minor=3000, **landed), OutcomeCode.WON)
+    assert won is not None
+    assert won.sentence == "Won at $30.00 + $5.00 shipping = $35.00, saving $15.00 below your maximum of $50.00."
+    # Lost at exactly the $45.00 bid (not the $50.00 maximum): a tie.
+    tie = outcome_of(_row(S.LOST, final_price_minor=4500, **landed))
+    assert tie is not None
+    assert tie.code is OutcomeCode.TIE_LOST
+    outbid = outcome_of(_row(S.LOST, final_price_minor=4500, import_charges_minor=100, import_charges_currency="USD",
+                             **landed))
+    assert outbid is not None
+    assert outbid.sentence == ("Outbid: it went for $45.00; you bid $44.00, your maximum of $50.00 less $6.00 "
+                               "shipping and import charges.")

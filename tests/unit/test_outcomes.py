@@ -73,11 +73,25 @@ def test_every_code_ends_a_snipe_in_a_final_status_and_every_final_status_has_a_
         (C.SPENDING_CAP, {"cap": usd("300"), "cap_won": usd("280"), "cap_pending": usd("0"), "cap_period_days": 30},
          "Skipped: the bid of $135.00 would have passed your spending cap of $300.00 for 30 days: $280.00 won and "
          "$0.00 pending leave $20.00."),
+        (C.SPENDING_CAP, {"cap": usd("300"), "cap_won": usd("150"), "cap_pending": usd("140"), "cap_period_days": 30,
+                          "cap_pending_charges": usd("12.50")},
+         "Skipped: the bid of $135.00 would have passed your spending cap of $300.00 for 30 days: $150.00 won and "
+         "$140.00 pending including $12.50 shipping leave $10.00."),
         (C.LATE, {"late_by_s": 0.4321, "late_cause": LateCause.NETWORK},
-         "Too late: the bid of $135.00 reached eBay 0.43 s after the end, because the network was slower than "
+         "Too late: the bid of $135.00 reached eBay about 0.43 s after the end, because the network was slower than "
          "measured."),
+        (C.LATE, {"late_by_s": 0.4321, "late_cause": LateCause.NETWORK, "round_trip_s": 2.5, "latency_s": 0.04},
+         "Too late: the bid of $135.00 reached eBay about 0.43 s after the end, because the network was slower than "
+         "measured (its round trip took 2.50 s; 40 ms each way was measured)."),
+        (C.LATE, {"late_cause": LateCause.NETWORK, "sent_before_end_s": 0.987, "latency_s": 0.04},
+         "Too late: the bid of $135.00 left 0.99 s before the end but did not reach eBay in time, because the network "
+         "was slower than measured (no answer came back; 40 ms each way was measured)."),
         (C.LATE, {"late_by_s": 1.5, "late_cause": LateCause.CLOCK},
-         "Too late: the bid of $135.00 reached eBay 1.50 s after the end, because this computer's clock was off."),
+         "Too late: the bid of $135.00 reached eBay about 1.50 s after the end, because this computer's clock was "
+         "off."),
+        (C.LATE, {"late_by_s": 1.04, "late_cause": LateCause.CLOCK, "clock_off_by_s": -2.0},
+         "Too late: the bid of $135.00 reached eBay about 1.04 s after the end, because this computer's clock was "
+         "off by 2.00 s."),
         (C.LATE, {}, "Too late: the bid of $135.00 did not reach eBay before the end."),
         (C.SIGN_IN_LOST, {},
          "Not bid: the eBay sign-in was lost before the bid of $135.00 could go out; sign in again to keep sniping."),
@@ -87,8 +101,27 @@ def test_every_code_ends_a_snipe_in_a_final_status_and_every_final_status_has_a_
         (C.EBAY_REFUSED, {"ebay_error_id": "120017", "ebay_message": "The bid amount is too low."},
          "eBay refused the bid of $135.00: The bid amount is too low (error 120017)."),
         (C.EBAY_REFUSED, {}, "eBay refused the bid of $135.00 without saying why."),
+        (C.WON, {"final_price": usd("100"), "bid": usd("125")},
+         "Won at $100.00 + $10.00 shipping = $110.00, saving $25.00 below your maximum of $135.00."),
+        (C.WON, {"final_price": usd("125"), "bid": usd("125"), "charges_what": "shipping and import charges"},
+         "Won at $125.00 + $10.00 shipping and import charges = $135.00, your maximum was $135.00."),
+        (C.OUTBID, {"final_price": usd("126"), "bid": usd("125")},
+         "Outbid: it went for $126.00; you bid $125.00, your maximum of $135.00 less $10.00 shipping."),
+        (C.TIE_LOST, {"final_price": usd("125"), "bid": usd("125")},
+         "Lost on a tie: another bidder placed the same bid of $125.00 earlier (your maximum of $135.00 less $10.00 "
+         "shipping), and eBay gives a tie to the earlier bid. It went for $125.00."),
+        (C.PRICE_PASSED_MAX, {"price_at_fire": usd("126"), "bid": usd("125")},
+         "Skipped: the price reached $126.00 before the fire, passing your bid of $125.00 (your maximum of $135.00 "
+         "less $10.00 shipping); no bid was sent."),
+        (C.BELOW_MINIMUM, {"minimum_bid": usd("126"), "bid": usd("125")},
+         "Not bid: at the fire the least bid eBay accepted was $126.00, above your bid of $125.00 (your maximum of "
+         "$135.00 less $10.00 shipping)."),
         (C.NOT_SENT, {"detail": "connection refused."},
          "Not bid: the bid of $135.00 could not be sent (connection refused)."),
+        (C.NOT_SENT, {"detail": "connect failed: ConnectionRefusedError", "attempts": 7},
+         "Not bid: the bid of $135.00 could not leave this computer, because the network did not reach eBay (connect "
+         "failed: ConnectionRefusedError); it tried 7 times before the end."),
+        (C.NOT_SENT, {}, "Not bid: the bid of $135.00 could not be sent (no connection to eBay)."),
         (C.MISSED_CLOSED, {"asleep": True},
          "Missed: the computer was asleep when the bid of $135.00 was due, and the auction ended."),
         (C.MISSED_CLOSED, {},

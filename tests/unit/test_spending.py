@@ -197,6 +197,59 @@ def test_foreign_shipping_is_checked_against_its_own_cap() -> None:
     assert got.needed == gbp("12")
 
 
+def test_the_cap_counts_landed_cost_and_says_so() -> None:
+    caps = {"USD": usd("100")}
+    pending = [snipe(1, usd("50"), shipping=usd("10"))]
+    # $35.00 fits beside the $60.00 pending; $35.00 plus $6.00 shipping does not.
+    assert check_cap(caps, 30, wins=[], snipes=pending, candidate=snipe(9, usd("35")), now=NOW).ok
+    got = check_cap(caps, 30, wins=[], snipes=pending, candidate=snipe(9, usd("35"), shipping=usd("6")), now=NOW)
+    assert not got.ok
+    assert (got.pending, got.pending_charges, got.needed, got.room) == (usd("60"), usd("10"), usd("41"), usd("40"))
+    assert got.sentence == ("This would pass your spending cap of $100.00 for 30 days: $0.00 won and $60.00 pending "
+                            "including $10.00 shipping leave $40.00, and it needs $41.00 ($35.00 + $6.00 shipping).")
+    # A maximum that includes the shipping needs only itself.
+    included = snipe(9, usd("40"), shipping=usd("6"), maximum_includes_shipping=True)
+    fits = check_cap(caps, 30, wins=[], snipes=pending, candidate=included, now=NOW)
+    assert fits.ok
+    assert fits.sentence == ("Within your spending cap of $100.00 for 30 days: $0.00 won and $60.00 pending including "
+                             "$10.00 shipping leave $40.00; this snipe needs $40.00.")
+
+
+def test_a_group_member_that_displaces_a_smaller_one_needs_the_difference_without_a_split() -> None:
+    group = [snipe(1, usd("50"), shipping=usd("5"), group_id=2, group_wins=1)]
+    cand = snipe(2, usd("90"), shipping=usd("20"), group_id=2, group_wins=1)
+    got = check_cap({"USD": usd("100")}, 30, wins=[], snipes=group, candidate=cand, now=NOW)
+    assert not got.ok
+    assert got.sentence == ("This would pass your spending cap of $100.00 for 30 days: $0.00 won and $55.00 pending "
+                            "including $5.00 shipping leave $45.00, and it needs $55.00.")
+
+
+def test_foreign_shipping_is_named_as_such_in_the_sentence() -> None:
+    got = check_cap({"GBP": gbp("10")}, 30, wins=[], snipes=[], candidate=snipe(9, usd("10"), shipping=gbp("12")),
+                    now=NOW)
+    assert got.sentence.startswith("This would pass your spending cap of £10.00 for 30 days: £0.00 won and £0.00 "
+                                   "pending leave £10.00, and it needs £12.00 of shipping charged in GBP.")
+
+
+def test_the_overview_carries_the_shipping_inside_each_exposure() -> None:
+    rows = cap_overview({"USD": usd("100")}, 30, wins=[], now=NOW,
+                        snipes=[snipe(1, usd("20"), shipping=usd("4.50")), snipe(2, gbp("5"))])
+    assert [(r.currency, r.pending, r.pending_charges, r.room) for r in rows] == [
+        ("GBP", gbp("5"), gbp("0"), None), ("USD", usd("24.50"), usd("4.50"), usd("75.50"))]
+
+
+@given(st.integers(1, 10**6), st.lists(st.tuples(st.integers(1, 10**5), st.integers(0, 10**4)), max_size=6),
+       st.integers(1, 10**5), st.integers(0, 10**4), st.booleans())
+def test_the_cap_holds_wins_plus_landed_costs(cap: int, pending: list[tuple[int, int]], new: int, ship: int,
+                                              includes: bool) -> None:
+    snipes = [snipe(i, Money(m, "USD"), shipping=Money(s, "USD")) for i, (m, s) in enumerate(pending)]
+    cand = snipe(99, Money(new, "USD"), shipping=Money(ship, "USD"), maximum_includes_shipping=includes)
+    got = check_cap({"USD": Money(cap, "USD")}, 30, wins=[], snipes=snipes, candidate=cand, now=NOW)
+    landed = sum(m + s for m, s in pending) + new + (0 if includes else ship)
+    assert got.ok == (landed <= cap)
+    assert got.pending_charges == Money(sum(s for _, s in pending), "USD")
+
+
 # --- at the fire --------------------------------------------------------------------------------------------
 
 

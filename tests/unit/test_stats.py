@@ -47,6 +47,17 @@ def test_won_and_lost_by_utc_month() -> None:
     assert months == [("2026-10", 0, 1), ("2026-11", 1, 1)]
 
 
+def test_a_win_costs_its_price_plus_the_charges_and_saves_against_the_landed_cost_when_included() -> None:
+    got = record([
+        # $30.00 + $5.00 shipping against a $50.00 maximum that did not include it: $20.00 saved, $35.00 spent.
+        Ended(at("2026-11-02"), C.WON, usd("50"), usd("30"), charges=usd("5")),
+        # The same with a maximum that included the shipping: $15.00 saved.
+        Ended(at("2026-11-03"), C.WON, usd("50"), usd("30"), charges=usd("5"), includes_shipping=True),
+    ])
+    assert got.saved == {"USD": usd("35")}
+    assert got.spent == {"USD": usd("70")}
+
+
 def test_money_saved_and_spent_per_currency() -> None:
     ended = [
         Ended(at("2026-11-01"), C.WON, usd("100"), usd("80")),

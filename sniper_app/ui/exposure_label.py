@@ -1,4 +1,5 @@
-"""The line under the Snipes table: the most the active snipes could cost, per currency, and the cap's room."""
+"""The most the active snipes could cost, per currency, and the cap's room: a line under the Snipes table,
+and a compact field in the status bar ("Exposure $420.00 · £35.00", the cap's room in its tooltip)."""
 
 from __future__ import annotations
 
@@ -17,37 +18,81 @@ log = logging.getLogger(__name__)
 REFRESH_DELAY_MS = 200
 
 
-def _row_words(row: ExposureRow) -> str:
-    def money(minor: int) -> str:
-        return Money(minor, row.currency).format()
+def _tr(text: str) -> str:
+    return QtCore.QCoreApplication.translate("ExposureLabel", text)
 
-    text = money(row.pending_minor)
+
+def _money(minor: int, currency: str) -> str:
+    return Money(minor, currency).format()
+
+
+def _row_words(row: ExposureRow) -> str:
+    text = _money(row.pending_minor, row.currency)
     if row.cap_minor is not None and row.room_minor is not None:
-        won = f"{money(row.won_minor)} won, " if row.won_minor else ""
-        text += f" ({won}{money(row.room_minor)} left of the {money(row.cap_minor)} cap)"
+        won = f"{_money(row.won_minor, row.currency)} won, " if row.won_minor else ""
+        text += f" ({won}{_money(row.room_minor, row.currency)} left of the {_money(row.cap_minor, row.currency)} cap)"
     return text
+
+
+def _shown_rows(view: ExposureView) -> list[ExposureRow]:
+    return [r for r in view.rows if r.pending_minor or r.cap_minor is not None]
 
 
 def exposure_words(view: ExposureView) -> str:
     """ "If every snipe wins: $105.50 ($194.50 left of the $300.00 cap) · £30.00"."""
-    rows = [r for r in view.rows if r.pending_minor or r.cap_minor is not None]
+    rows = _shown_rows(view)
     if not rows:
-        return QtCore.QCoreApplication.translate("ExposureLabel", "If every snipe wins: nothing to pay.")
-    return QtCore.QCoreApplication.translate("ExposureLabel", "If every snipe wins: {amounts}").format(
-        amounts=" · ".join(_row_words(r) for r in rows))
+        return _tr("If every snipe wins: nothing to pay.")
+    return _tr("If every snipe wins: {amounts}").format(amounts=" · ".join(_row_words(r) for r in rows))
+
+
+def compact_words(view: ExposureView) -> str:
+    """ "Exposure $420.00 · £35.00", or "" while nothing is pending and no cap is set."""
+    rows = _shown_rows(view)
+    if not rows:
+        return ""
+    return _tr("Exposure {amounts}").format(
+        amounts=" · ".join(_money(r.pending_minor, r.currency) for r in rows))
+
+
+def compact_tooltip(view: ExposureView) -> str:
+    """One line per currency: the worst case, and against a cap what is won and the room left."""
+    lines = [_tr("The most you could owe if every active snipe won (a group counts only the wins it asks "
+                 "for):")]
+    for row in _shown_rows(view):
+        line = _money(row.pending_minor, row.currency)
+        if row.cap_minor is not None and row.room_minor is not None:
+            line += _tr("; {won} won in the last {days} days; {room} left of the {cap} cap").format(
+                won=_money(row.won_minor, row.currency), days=view.period_days,
+                room=_money(row.room_minor, row.currency), cap=_money(row.cap_minor, row.currency))
+        else:
+            line += _tr("; no spending cap in {currency}").format(currency=row.currency)
+        lines.append(line)
+    return "\n".join(lines)
 
 
 class ExposureLabel(QtWidgets.QLabel):
-    """Shows the exposure of ``read``; :meth:`schedule` after anything that may change it."""
+    """Shows the exposure of ``read``; :meth:`schedule` after anything that may change it.
 
-    def __init__(self, read: Callable[[], ExposureView], parent: QtWidgets.QWidget | None = None) -> None:
+    ``compact``: the status bar's short form, hidden while there is nothing to show. A compact label may
+    also just follow another one (:attr:`shown` to :meth:`show_view`) rather than read on its own.
+    """
+
+    shown = QtCore.Signal(object)  # the ExposureView just shown
+
+    def __init__(self, read: Callable[[], ExposureView], parent: QtWidgets.QWidget | None = None, *,
+                 compact: bool = False) -> None:
         super().__init__(parent)
         self._read = read
+        self._compact = compact
         self.setObjectName("exposureLabel")
         self.setAccessibleName(self.tr("Exposure"))
-        self.setToolTip(self.tr("The most you could owe if every active snipe won (a group counts only the "
-                                "wins it asks for), and the room left under your spending cap."))
-        self.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        if compact:
+            self.hide()
+        else:
+            self.setToolTip(self.tr("The most you could owe if every active snipe won (a group counts only "
+                                    "the wins it asks for), and the room left under your spending cap."))
+            self.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self._timer = QtCore.QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_DELAY_MS)
@@ -69,4 +114,16 @@ class ExposureLabel(QtWidgets.QLabel):
         except SniperError as exc:  # a store that cannot be read now: the next change tries again
             log.warning("the exposure could not be read: %s", exc)
             return
-        self.setText(exposure_words(view))
+        self.show_view(view)
+
+    @QtCore.Slot(object)
+    def show_view(self, view: ExposureView) -> None:
+        if self._compact:
+            text = compact_words(view)
+            self.setText(text)
+            self.setToolTip(compact_tooltip(view) if text else "")
+            self.setAccessibleDescription(self.toolTip())
+            self.setVisible(bool(text))
+        else:
+            self.setText(exposure_words(view))
+        self.shown.emit(view)

@@ -82,8 +82,10 @@ class MainWindow(QtWidgets.QMainWindow):
     environment_badge: QtWidgets.QLabel
     account_label: QtWidgets.QLabel
     next_snipe_label: window_status_bar.TailLabel
-    sync_label: QtWidgets.QLabel
-    clock_label: QtWidgets.QLabel
+    sync_label: window_status_bar.TailLabel
+    clock_label: window_status_bar.TailLabel
+    exposure_status: ExposureLabel
+    message_toast: window_status_bar.MessageToast
     paused_label: QtWidgets.QLabel
     awake_label: QtWidgets.QLabel
     _last_sync: WatchlistSynced | None

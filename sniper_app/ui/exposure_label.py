@@ -46,13 +46,15 @@ def exposure_words(view: ExposureView) -> str:
     return _tr("If every snipe wins: {amounts}").format(amounts=" · ".join(_row_words(r) for r in rows))
 
 
+def compact_amounts(view: ExposureView) -> str:
+    """ "$420.00 · £35.00": the worst case per currency, or "" while nothing is pending and no cap is set."""
+    return " · ".join(_money(r.pending_minor, r.currency) for r in _shown_rows(view))
+
+
 def compact_words(view: ExposureView) -> str:
     """ "Exposure $420.00 · £35.00", or "" while nothing is pending and no cap is set."""
-    rows = _shown_rows(view)
-    if not rows:
-        return ""
-    return _tr("Exposure {amounts}").format(
-        amounts=" · ".join(_money(r.pending_minor, r.currency) for r in rows))
+    amounts = compact_amounts(view)
+    return _tr("Exposure {amounts}").format(amounts=amounts) if amounts else ""
 
 
 def compact_tooltip(view: ExposureView) -> str:
@@ -72,27 +74,19 @@ def compact_tooltip(view: ExposureView) -> str:
 
 
 class ExposureLabel(QtWidgets.QLabel):
-    """Shows the exposure of ``read``; :meth:`schedule` after anything that may change it.
-
-    ``compact``: the status bar's short form, hidden while there is nothing to show. A compact label may
-    also just follow another one (:attr:`shown` to :meth:`show_view`) rather than read on its own.
-    """
+    """Shows the exposure of ``read``; :meth:`schedule` after anything that may change it. Each reading
+    is also handed on (:attr:`shown`), so the status bar's compact field needs no read of its own."""
 
     shown = QtCore.Signal(object)  # the ExposureView just shown
 
-    def __init__(self, read: Callable[[], ExposureView], parent: QtWidgets.QWidget | None = None, *,
-                 compact: bool = False) -> None:
+    def __init__(self, read: Callable[[], ExposureView], parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self._read = read
-        self._compact = compact
         self.setObjectName("exposureLabel")
         self.setAccessibleName(self.tr("Exposure"))
-        if compact:
-            self.hide()
-        else:
-            self.setToolTip(self.tr("The most you could owe if every active snipe won (a group counts only "
-                                    "the wins it asks for), and the room left under your spending cap."))
-            self.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setToolTip(self.tr("The most you could owe if every active snipe won (a group counts only the "
+                                "wins it asks for), and the room left under your spending cap."))
+        self.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self._timer = QtCore.QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_DELAY_MS)
@@ -118,12 +112,5 @@ class ExposureLabel(QtWidgets.QLabel):
 
     @QtCore.Slot(object)
     def show_view(self, view: ExposureView) -> None:
-        if self._compact:
-            text = compact_words(view)
-            self.setText(text)
-            self.setToolTip(compact_tooltip(view) if text else "")
-            self.setAccessibleDescription(self.toolTip())
-            self.setVisible(bool(text))
-        else:
-            self.setText(exposure_words(view))
+        self.setText(exposure_words(view))
         self.shown.emit(view)

@@ -47,6 +47,7 @@ from sniper_app.ui.models import (
     utc_now,
 )
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
+from sniper_app.ui.snipes_model import fit_columns as fit_snipe_columns
 from sniper_app.ui.stats_view import StatsView
 from sniper_app.ui.thumbnails import ThumbnailCache
 from sniper_app.ui.watch_list_model import SNIPE_ID_ROLE
@@ -84,7 +85,7 @@ class MainWindow(QtWidgets.QMainWindow):
     next_snipe_label: window_status_bar.TailLabel
     sync_label: window_status_bar.TailLabel
     clock_label: window_status_bar.TailLabel
-    exposure_status: ExposureLabel
+    exposure_status: window_status_bar.TailLabel
     message_toast: window_status_bar.MessageToast
     paused_label: QtWidgets.QLabel
     awake_label: QtWidgets.QLabel
@@ -164,7 +165,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # "£45.00 ≈ $57.69" is wider than a plain price: the price columns grow to show it whole.
         self._fit_price_columns()
         for model, columns in ((self.watch_model, (WatchColumn.PRICE,)),
-                               (self.snipes_proxy, (SnipeColumn.MAX, SnipeColumn.PRICE, SnipeColumn.FINAL))):
+                               (self.snipes_proxy, tuple(c for c in SnipeColumn if c != SnipeColumn.TIME_LEFT))):
             model.modelReset.connect(self._fit_price_columns)
             model.rowsInserted.connect(self._fit_price_columns)
             # The countdown repaints Time left every second; only a change that reaches a price is measured.
@@ -304,12 +305,9 @@ class MainWindow(QtWidgets.QMainWindow):
         watch.resizeSection(WatchColumn.MY_SNIPE, 190)
         watch.setSortIndicator(WatchColumn.TIME_LEFT, QtCore.Qt.SortOrder.AscendingOrder)
         snipes = self.snipes_view.horizontalHeader()
-        # The item's title is what people read: it takes the room; Timing is a short figure, its sentence
-        # in the tooltip.
-        snipes.setStretchLastSection(False)
-        snipes.setSectionResizeMode(SnipeColumn.ITEM, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        # The item's title is what people read: it takes the room; the other columns fit their text.
         snipes.setMinimumSectionSize(40)
-        snipes.resizeSection(SnipeColumn.TIMING, 130)
+        fit_snipe_columns(self.snipes_view, grow_only=False)
         snipes.setSortIndicator(SnipeColumn.TIME_LEFT, QtCore.Qt.SortOrder.AscendingOrder)
         history = self.history_view.horizontalHeader()
         history.resizeSection(HistoryColumn.WHEN, 150)
@@ -319,12 +317,11 @@ class MainWindow(QtWidgets.QMainWindow):
     @QtCore.Slot()
     def _fit_price_columns(self) -> None:
         # Grow only: a wider column the user chose stays; a narrower one (saved, or the default) never clips.
-        for view, column in ((self.watch_view, WatchColumn.PRICE), (self.snipes_view, SnipeColumn.MAX),
-                             (self.snipes_view, SnipeColumn.PRICE), (self.snipes_view, SnipeColumn.FINAL)):
-            header = view.horizontalHeader()
-            wanted = max(view.sizeHintForColumn(column), header.sectionSizeHint(column))
-            if header.sectionSize(column) < wanted:
-                header.resizeSection(column, wanted)
+        header = self.watch_view.horizontalHeader()
+        wanted = max(self.watch_view.sizeHintForColumn(WatchColumn.PRICE), header.sectionSizeHint(WatchColumn.PRICE))
+        if header.sectionSize(WatchColumn.PRICE) < wanted:
+            header.resizeSection(WatchColumn.PRICE, wanted)
+        fit_snipe_columns(self.snipes_view)
         self._fit_history_amounts()
 
     @QtCore.Slot()

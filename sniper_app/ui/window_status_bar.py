@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
+from sniper_app.domain.views import ExposureView
 from sniper_app.ui import icons
-from sniper_app.ui.exposure_label import ExposureLabel
+from sniper_app.ui.exposure_label import compact_amounts, compact_tooltip, compact_words
 from sniper_app.ui.formatting import format_time_left
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 from sniper_app.ui.widgets import WARNING_STYLE, set_tone
@@ -32,8 +33,10 @@ _SPACING: Final = 6
 _ENDS: Final = 4
 _DIRECT: Final = QtCore.Qt.FindChildOption.FindDirectChildrenOnly
 # Which field says less next, and to which of its forms, while the fields ask for more than the bar has:
-# "forms[1]" is a field's short form, "forms[2]" (past its last) drops it.
-FIT_LADDER: Final = (("sync", 1), ("clock", 1), ("next", 1), ("sync", 2), ("clock", 2))
+# 1 is a field's short form, 2 (past its last) drops a field that may be dropped. The watch list's sync and
+# the clock have their own views; the next snipe, a warning, the pause and the exposure stay to the last.
+FIT_LADDER: Final = (("sync", 1), ("clock", 1), ("next", 1), ("sync", 2), ("clock", 2), ("awake", 1),
+                     ("paused", 1), ("exposure", 1))
 
 
 class TailLabel(QtWidgets.QLabel):
@@ -157,6 +160,10 @@ class StatusBar(QtWidgets.QStatusBar):
     its width whenever that changes."""
 
     resized = QtCore.Signal()
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.fields: dict[str, TailLabel] = {}  # by name in FIT_LADDER: the fields that may say less
 
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:
         painter = QtGui.QPainter(self)
@@ -297,20 +304,23 @@ def build_status_bar(window: MainWindow) -> None:
     window.sync_label.setAccessibleName(window.tr("Watch list sync"))
     window.clock_label = TailLabel(window, droppable=True)
     window.clock_label.setAccessibleName(window.tr("eBay clock offset and latency"))
-    # The Snipes view's exposure line reads the engine; this compact one shows what it read.
-    window.exposure_status = ExposureLabel(window.service.exposure, window, compact=True)
+    # The Snipes view's exposure line reads the engine; this compact field shows what it read.
+    window.exposure_status = TailLabel(window)
     window.exposure_status.setObjectName("exposureStatus")
-    window.exposure_label.shown.connect(window.exposure_status.show_view)
-    window.exposure_status.shown.connect(lambda _view: fit_fields(window))
+    window.exposure_status.setAccessibleName(window.tr("Exposure"))
+    window.exposure_status.hide()
+    window.exposure_label.shown.connect(lambda view: show_exposure(window, view))
     # Said once, here: while paused the next-snipe field steps aside rather than repeat it.
-    window.paused_label = QtWidgets.QLabel(window.tr("Paused: no snipe will be placed"), window)
+    window.paused_label = paused = TailLabel(window)
+    paused.set_text(window.tr("Paused: no snipe will be placed"), short=(window.tr("Paused"),))
     window.paused_label.setObjectName("pausedLabel")
     window.paused_label.setAccessibleName(window.tr("Snipes paused"))
     window.paused_label.setStyleSheet("QLabel { font-weight: bold; }")
     window.paused_label.setToolTip(window.tr("No snipe will be placed until you resume (Ctrl+P)"))
     window.paused_label.hide()
     # Only the log knew it before: a snipe due while the machine sleeps is lost, so the window says so.
-    window.awake_label = QtWidgets.QLabel(window.tr("Cannot keep the computer awake"), window)
+    window.awake_label = awake = TailLabel(window)
+    awake.set_text(window.tr("Cannot keep the computer awake"), short=(window.tr("Cannot stay awake"),))
     window.awake_label.setObjectName("keepAwakeLabel")
     window.awake_label.setAccessibleName(window.tr("Keep-awake problem"))
     set_tone(window.awake_label, WARNING_STYLE)
@@ -327,6 +337,8 @@ def build_status_bar(window: MainWindow) -> None:
     bar.addPermanentWidget(window.clock_label)
     bar.addPermanentWidget(window.account_label)
     bar.addPermanentWidget(window.environment_badge)
+    bar.fields.update(next=window.next_snipe_label, sync=window.sync_label, clock=window.clock_label,
+                      awake=awake, paused=paused, exposure=window.exposure_status)
     window.message_toast = MessageToast(window)
     bar.messageChanged.connect(window._make_room_for_message)
     bar.resized.connect(lambda: fit_fields(window))
@@ -343,7 +355,9 @@ def fit_fields(window: MainWindow) -> None:
     the next snipe then stretches into whatever is left over.
     """
     bar = window.statusBar()
-    fields = {"next": window.next_snipe_label, "sync": window.sync_label, "clock": window.clock_label}
+    if not isinstance(bar, StatusBar):
+        return
+    fields = bar.fields
     shown = [w for w in bar.findChildren(QtWidgets.QWidget, options=_DIRECT) if not w.isHidden()]
     room = bar.contentsRect().width() - _ENDS
     for widget in shown:
@@ -367,6 +381,18 @@ def fit_fields(window: MainWindow) -> None:
             levels[name] = level
     for name, field in visible.items():
         field.set_level(levels[name])
+
+
+def show_exposure(window: MainWindow, view: ExposureView) -> None:
+    """ "Exposure $420.00 · £35.00", or just the amounts where room is short; hidden while nothing is
+    pending and no cap is set. The tooltip has each currency's cap and room."""
+    field = window.exposure_status
+    text = compact_words(view)
+    field.set_text(text, short=(compact_amounts(view),))
+    field.setToolTip(compact_tooltip(view) if text else "")
+    field.setAccessibleDescription(field.toolTip())
+    field.setVisible(bool(text))
+    fit_fields(window)
 
 
 def next_snipe_text(window: MainWindow) -> str:
@@ -398,7 +424,10 @@ def update_next_snipe(window: MainWindow) -> None:
 
 
 def update_keep_awake(window: MainWindow) -> None:
-    window.awake_label.setVisible(window.service.keep_awake_failing())
+    failing = window.service.keep_awake_failing()
+    if failing != window.awake_label.isVisibleTo(window):
+        window.awake_label.setVisible(failing)
+        fit_fields(window)
 
 
 def update_clock(window: MainWindow) -> None:

@@ -352,6 +352,7 @@ _HIDE_WHEN_EMPTY: tuple[SnipeColumn, ...] = (SnipeColumn.GROUP, SnipeColumn.TIMI
 # What Item keeps before an empty column steps aside for it, in average characters.
 _ITEM_LEAST_CHARS = 30
 _ROWS_LOOKED_AT = 500
+_TIGHT_TIMING = "10.00 s early"
 
 
 def fit_columns(view: QtWidgets.QTableView, *, grow_only: bool = True) -> None:
@@ -369,24 +370,42 @@ def fit_columns(view: QtWidgets.QTableView, *, grow_only: bool = True) -> None:
     metrics = view.fontMetrics()
     # What a cell adds around its text: the focus frame's margin on each side, as the delegate draws it.
     pad = 2 * (view.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1)
+    rows = min(model.rowCount(), _ROWS_LOOKED_AT) if model is not None else 0
+    # Qt measures no hidden column (its hints are 0 and -1), and one that stepped aside must know its width
+    # to know whether it may come back: its header and cells are measured here as Qt would.
+    bold = QtGui.QFont(header.font())
+    bold.setBold(True)  # Qt sizes a header section for its text in bold
+    header_font = QtGui.QFontMetrics(bold)
+    item_title = str(model.headerData(SnipeColumn.ITEM, Qt.Orientation.Horizontal)) if model is not None else ""
+    header_pad = header.sectionSizeHint(SnipeColumn.ITEM) - header_font.horizontalAdvance(item_title) + 1
+
+    def hints(column: SnipeColumn) -> tuple[int, int]:
+        if not header.isSectionHidden(column) or model is None:
+            return header.sectionSizeHint(column), view.sizeHintForColumn(column)
+        title = str(model.headerData(column, Qt.Orientation.Horizontal))
+        cells = (str(model.index(r, column).data() or "") for r in range(rows))
+        return (header_font.horizontalAdvance(title) + header_pad,
+                max((metrics.horizontalAdvance(text) + pad for text in cells if text), default=0))
+
     widths: dict[SnipeColumn, int] = {}
     for column in SnipeColumn:
         if column == SnipeColumn.ITEM:
             continue
-        wanted = max(header.sectionSizeHint(column), view.sizeHintForColumn(column))
+        title_width, cells_width = hints(column)
+        wanted = max(title_width, cells_width)
         widest = _WIDEST.get(column)
         if widest is not None:
             wanted = max(wanted, metrics.horizontalAdvance(widest) + pad)
         capped = _CAPPED.get(column)
         if capped is not None:
-            wanted = min(wanted, max(header.sectionSizeHint(column), metrics.horizontalAdvance(capped) + pad))
-        widths[column] = wanted if not grow_only else max(wanted, header.sectionSize(column))
-        if not grow_only or header.sectionSize(column) < wanted:
+            wanted = min(wanted, max(title_width, metrics.horizontalAdvance(capped) + pad))
+        hidden = header.isSectionHidden(column)
+        widths[column] = wanted if not grow_only or hidden else max(wanted, header.sectionSize(column))
+        if not hidden and (not grow_only or header.sectionSize(column) < wanted):
             header.resizeSection(column, wanted)
     header.setStretchLastSection(False)
     header.setSectionResizeMode(SnipeColumn.ITEM, QtWidgets.QHeaderView.ResizeMode.Stretch)
 
-    rows = min(model.rowCount(), _ROWS_LOOKED_AT) if model is not None else 0
     empty = [c for c in _HIDE_WHEN_EMPTY
              if model is None or not any(model.index(r, c).data() for r in range(rows))]
     room = view.viewport().width() - metrics.averageCharWidth() * _ITEM_LEAST_CHARS
@@ -395,6 +414,13 @@ def fit_columns(view: QtWidgets.QTableView, *, grow_only: bool = True) -> None:
         hide = narrow and column in empty
         if header.isSectionHidden(column) != hide:
             header.setSectionHidden(column, hide)
+            if not hide:  # back at its fit, not at whatever size it had when it stepped aside
+                header.resizeSection(column, widths[column])
+    if narrow and sum(w for c, w in widths.items() if not header.isSectionHidden(c)) > room:
+        # Still short of room: Timing keeps its figure and gives up the latency after it (the tooltip has all).
+        tight = max(hints(SnipeColumn.TIMING)[0], metrics.horizontalAdvance(_TIGHT_TIMING) + pad)
+        if header.sectionSize(SnipeColumn.TIMING) > tight:
+            header.resizeSection(SnipeColumn.TIMING, tight)
     if view.property("snipeColumnsFollowed") is None:
         view.setProperty("snipeColumnsFollowed", True)
         view.viewport().installEventFilter(_RefitOnResize(view))

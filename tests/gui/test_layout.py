@@ -4,6 +4,7 @@ nothing overlaps, every message reads, and what the status bar says fits in it."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from sniper_app.domain.money import Money
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.engine.service import ClockState, ItemPreview
 from sniper_app.store import Store
+from sniper_app.ui import window_status_bar
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 from sniper_app.ui.snipe_form import Field
 from sniper_app.ui.widgets import (
@@ -26,6 +28,7 @@ from sniper_app.ui.widgets import (
     message_label,
     tone_colour,
 )
+from sniper_app.ui.window_status_bar import TailLabel
 from tests.gui.conftest import seed
 from tests.support.store import FakeClock
 from tests.support.wait import wait_until_async
@@ -133,14 +136,70 @@ def _at_smallest(dialog: QtWidgets.QWidget, qtbot: Any) -> None:
 # ------------------------------------------------------------------------------------------ status bar
 
 
+def _bar_problems(window: Any) -> list[str]:
+    """Status-bar fields cut, run off the bar or overlapping: each field paints one of its own forms whole
+    (or its full text with the middle elided, the tail kept), in the width it was given."""
+    bar = window.statusBar()
+    shown = [w for w in bar.findChildren(QtWidgets.QWidget, options=QtCore.Qt.FindChildOption.FindDirectChildrenOnly)
+             if w.isVisible() and not isinstance(w, QtWidgets.QSizeGrip)]
+    problems = []
+    for widget in shown:
+        if widget.geometry().right() >= bar.width():
+            problems.append(f"{_name(widget)} runs off the bar")
+        if isinstance(widget, TailLabel):
+            painted = widget.shown_text()
+            room = widget.contentsRect().width()
+            if widget.fontMetrics().horizontalAdvance(painted) > room:
+                problems.append(f"{painted!r} is cut to {room} px")
+            tail = painted.rsplit("…", 1)[1] if "…" in painted else ""
+            whole = painted in widget.forms or bool(tail and widget.forms[0].endswith(tail))
+            if not whole and not (painted == "" and widget.droppable and widget.level >= len(widget.forms)):
+                problems.append(f"{painted!r} is none of {widget.forms}")
+            if widget.width() + 1 < widget.level_width(widget.level):
+                problems.append(f"{_name(widget)} asked {widget.level_width(widget.level)} px, has {widget.width()}")
+        elif (isinstance(widget, QtWidgets.QLabel) and widget.text()
+              and widget.minimumSizeHint().width() > widget.width() + 1):
+                problems.append(f"{_name(widget)} needs {widget.minimumSizeHint().width()} px, has {widget.width()}")
+    for n, a in enumerate(shown):
+        for b in shown[n + 1:]:
+            overlap = a.geometry().intersected(b.geometry())
+            if overlap.width() > 0 and a.width() and b.width():
+                problems.append(f"{_name(a)} overlaps {_name(b)}")
+    return problems
+
+
+def _settled_bar(qtbot: Any, window: Any) -> list[str]:
+    """The bar's problems once its layout has caught up with the last change of text or width."""
+    bar = window.statusBar()
+    bar.layout().activate()
+    QtWidgets.QApplication.processEvents()
+    # A timeout is no failure here: the problems themselves are the caller's assertion message.
+    with contextlib.suppress(qtbot.TimeoutError):
+        qtbot.waitUntil(lambda: not _bar_problems(window), timeout=2000)
+    return _bar_problems(window)
+
+
+def _scheduled(store: Store, user_id: int, clock: FakeClock, *, item: str = "399001", title: str = LONG_TITLE,
+               currency: str = "USD", maximum: int = 500_00, left: timedelta = timedelta(minutes=1, seconds=31),
+               status: SnipeStatus = SnipeStatus.SCHEDULED) -> int:
+    snipe = store.create_snipe(user_id, legacy_item_id=item, currency=currency, max_bid_minor=maximum,
+                               end_time=clock.now + left, lead_seconds=6.0, title=title)
+    if status is not SnipeStatus.PENDING:
+        store.set_status(snipe.id, status)
+    return int(snipe.id)
+
+
+def _measured_clock(window: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    state = ClockState(synced=True, offset_s=0.012, latency_s=0.002, age_s=3, server="127.0.0.1:123",
+                       last_error=None)
+    monkeypatch.setattr(window.service, "clock_state", lambda: state)
+
+
 @pytest.mark.parametrize("width", [None, 800])
 def test_the_status_bar_elides_the_title_never_the_countdown(
     qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock, width: int | None
 ) -> None:
-    snipe = store.create_snipe(user_id, legacy_item_id="399001", currency="USD", max_bid_minor=500_00,
-                               end_time=clock.now + timedelta(minutes=1, seconds=31), lead_seconds=6.0,
-                               title=LONG_TITLE)
-    store.set_status(snipe.id, SnipeStatus.SCHEDULED)
+    _scheduled(store, user_id, clock)
     window = make_window()
     if width is not None:
         window.resize(width, 500)
@@ -149,6 +208,7 @@ def test_the_status_bar_elides_the_title_never_the_countdown(
     window.tick()
     label = window.next_snipe_label
     qtbot.waitUntil(lambda: label.isVisible() and label.width() > 0, timeout=3000)
+    assert _settled_bar(qtbot, window) == []
     shown = label.shown_text()
     assert shown.endswith(" in 1m 25s")
     assert shown.startswith("Next snipe: ")
@@ -156,16 +216,110 @@ def test_the_status_bar_elides_the_title_never_the_countdown(
     assert label.fontMetrics().horizontalAdvance(shown) <= label.contentsRect().width()
     assert label.text() == f"Next snipe: {LONG_TITLE} in 1m 25s"  # whole for screen readers and the tooltip
     for other in (window.sync_label, window.clock_label, window.account_label):
-        assert other.fontMetrics().horizontalAdvance(other.text()) <= other.contentsRect().width(), other.text()
+        assert other.fontMetrics().horizontalAdvance(other.shown_text()) <= other.contentsRect().width()
 
-    # A message has the room of the fields that step aside, and is read whole.
-    bar = window.statusBar()
-    bar.showMessage("Exported 1,234 events to /home/someone/Documents/sniper-history.csv", 5000)
-    qtbot.waitUntil(lambda: not label.isVisible(), timeout=2000)
-    room = min(w.x() for w in bar.findChildren(QtWidgets.QLabel) if w.isVisible()) - 8
-    assert room >= bar.fontMetrics().horizontalAdvance(bar.currentMessage())
-    bar.clearMessage()
-    qtbot.waitUntil(label.isVisible, timeout=2000)
+
+@pytest.mark.parametrize(("width", "large"), [(1600, False), (800, False), (800, True)],
+                         ids=["1600", "800", "800-large-font"])
+def test_the_bar_says_less_by_priority_and_never_cuts_a_time_or_an_amount(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, width: int, large: bool,
+) -> None:
+    from sniper_app.config import Settings
+    from sniper_app.engine.bus import WatchlistSynced
+
+    if large:
+        request.getfixturevalue("large_font")
+    _scheduled(store, user_id, clock)
+    _scheduled(store, user_id, clock, item="399002", title="Roberts radio", currency="GBP", maximum=35_00,
+               left=timedelta(hours=3))
+    window = make_window(Settings(ebay_env="simulator", spending_cap="600.00 USD"))
+    _measured_clock(window, monkeypatch)
+    window._last_sync = WatchlistSynced(count=12, added=1, removed=0, at=clock.now)
+    window.awake_label.show()  # the longest warning the bar may have to hold beside the rest
+    window.resize(width, 600 if large else 500)
+    window.show()
+    qtbot.waitExposed(window)
+    window.tick()
+    qtbot.waitUntil(lambda: window.width() == width, timeout=2000)
+    assert _settled_bar(qtbot, window) == []
+
+    levels = {name: field.level for name, field in window.statusBar().fields.items() if field.isVisible()}
+    next_snipe, exposure = window.next_snipe_label.shown_text(), window.exposure_status.shown_text()
+    assert next_snipe.endswith("in 1m 25s"), next_snipe
+    assert "£35.00 · $500.00" in exposure
+    if width == 1600:
+        assert set(levels.values()) == {0}
+        assert window.sync_label.shown_text() == "Watch list: 12 items, synced 0 s ago"
+        assert window.clock_label.shown_text() == "Clock +0.012 s · 2 ms · 3 s ago"
+        assert exposure == "Exposure £35.00 · $500.00"
+    else:
+        assert levels["sync"] >= 1, "the sync says less first"
+    # The ladder's order: no step is taken while one before it is not.
+    steps = [(name, level) for name, level in window_status_bar.FIT_LADDER if name in levels]
+    taken = [levels[name] >= level for name, level in steps]
+    assert taken == sorted(taken, reverse=True), (steps, levels)
+
+
+def test_a_long_message_is_shown_whole_above_the_bar_and_goes_when_its_time_is_up(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock
+) -> None:
+    _scheduled(store, user_id, clock)
+    window = make_window()
+    window.resize(800, 500)
+    window.show()
+    qtbot.waitExposed(window)
+    window.tick()
+    bar, toast = window.statusBar(), window.message_toast
+    focus = QtWidgets.QApplication.focusWidget()
+    message = ("Auction ending soon: Nintendo Game Boy Color - Atomic Purple, tested, working — Ends at 09:00; "
+               "Sniper will bid up to $56.66 just before the end. Armed: the bid goes out 5 s before the end.")
+    bar.showMessage(message, 60_000)
+    qtbot.waitUntil(toast.isVisible, timeout=2000)
+    text = toast.label
+    assert text.text() == message
+    # Whole: wrapped onto as many lines as it needs, inside the window, above the bar.
+    assert text.heightForWidth(text.width()) <= text.height()
+    assert text.height() >= 2 * text.fontMetrics().height()
+    assert QtCore.QRect(0, 0, window.width(), bar.y()).contains(toast.geometry())
+    assert bar.fontMetrics().horizontalAdvance(message) > bar.width(), "a message no one line could hold"
+    # The fields stay where they are, and nothing took the keyboard from where it was.
+    assert window.next_snipe_label.isVisible()
+    assert window.clock_label.isVisible()
+    assert QtWidgets.QApplication.focusWidget() is focus
+    assert toast.accessibleName() == "Message"
+    assert toast.close_button.accessibleName() == "Dismiss message"
+    assert _bar_problems(window) == []
+
+    qtbot.mouseClick(toast.close_button, QtCore.Qt.MouseButton.LeftButton)
+    assert bar.currentMessage() == ""
+    assert not toast.isVisible()
+    bar.showMessage("Settings saved.", 200)
+    qtbot.waitUntil(toast.isVisible, timeout=2000)
+    assert toast.width() < window.width() // 2, "a short message, a small toast"
+    qtbot.waitUntil(lambda: not toast.isVisible(), timeout=3000)
+
+
+def test_the_status_bar_shows_the_exposure_per_currency_and_follows_snipe_changes(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock, bus: Any
+) -> None:
+    from sniper_app.config import Settings
+    from sniper_app.engine.bus import SnipeStatusChanged
+
+    _scheduled(store, user_id, clock, maximum=420_00)
+    pound = _scheduled(store, user_id, clock, item="399002", title="Roberts radio", currency="GBP",
+                       maximum=35_00, left=timedelta(hours=3), status=SnipeStatus.PENDING)
+    window = make_window(Settings(ebay_env="simulator", spending_cap="600.00 USD"))
+    field = window.exposure_status
+    assert field.text() == "Exposure £35.00 · $420.00"
+    assert field.isVisibleTo(window)
+    assert "$180.00 left of the $600.00 cap" in field.toolTip()
+    assert "no spending cap in GBP" in field.toolTip()
+    assert field.accessibleName() == "Exposure"
+
+    store.cancel(pound)
+    bus.publish(SnipeStatusChanged(snipe_id=pound, old=SnipeStatus.PENDING, new=SnipeStatus.CANCELLED))
+    qtbot.waitUntil(lambda: field.text() == "Exposure $420.00", timeout=2000)
 
 
 def test_with_a_large_font_the_window_still_fits_800_and_the_countdown_stays_whole(
@@ -447,3 +601,72 @@ def test_a_computer_that_cannot_stay_awake_is_told_in_the_window(
     window.tick()
     assert window.awake_label.isVisible()
     assert window.awake_label.text() == "Cannot keep the computer awake"
+
+
+# ------------------------------------------------------------------------------------------ Snipes columns
+
+
+def _cells_fit(view: QtWidgets.QTableView, column: int) -> list[str]:
+    """Texts of ``column`` wider than its section (with the cell's margins)."""
+    model = view.model()
+    margin = 2 * (view.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1)
+    width = view.horizontalHeader().sectionSize(column)
+    texts = [model.index(row, column).data() or "" for row in range(model.rowCount())]
+    return [t for t in texts if view.fontMetrics().horizontalAdvance(t) + margin > width]
+
+
+@pytest.mark.parametrize("width", [800, 1600])
+def test_the_snipes_view_gives_item_the_room_and_fits_its_other_columns(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock, bus: Any,
+    width: int,
+) -> None:
+    from sniper_app.engine.bus import SnipeStatusChanged
+    from sniper_app.ui.models import SnipeColumn
+
+    ids = seed(store, user_id, clock)["snipes"]
+    window = make_window()
+    window.tabs.setCurrentIndex(window.SNIPES_TAB)
+    window.resize(width, 500)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.width() == width, timeout=2000)
+    view = window.snipes_view
+    header = view.horizontalHeader()
+
+    def check(least_chars: int = 25) -> dict[int, int]:
+        qtbot.waitUntil(lambda: header.length() <= view.viewport().width(), timeout=2000)  # no scrolling
+        shown = {c: header.sectionSize(c) for c in SnipeColumn if not header.isSectionHidden(c)}
+        assert max(shown, key=lambda c: shown[c]) == SnipeColumn.ITEM, shown
+        assert shown[SnipeColumn.ITEM] >= least_chars * view.fontMetrics().averageCharWidth()
+        for column in shown:
+            # Short of room, Timing alone may cut its figure's tail (its tooltip has the whole sentence).
+            if column != SnipeColumn.ITEM and not (least_chars < 25 and column == SnipeColumn.TIMING):
+                assert _cells_fit(view, column) == [], SnipeColumn(column).name
+                assert header.sectionSize(column) >= header.sectionSizeHint(column), SnipeColumn(column).name
+        if SnipeColumn.TIMING in shown:
+            assert shown[SnipeColumn.TIMING] <= 200
+        return shown
+
+    shown = check()
+    empty = {SnipeColumn.TIMING, SnipeColumn.FINAL}  # nothing has fired yet
+    if width == 800:
+        # Columns with nothing in them yet give Item their room; Group has the seed's group.
+        assert not empty & set(shown)
+        assert SnipeColumn.GROUP in shown
+    else:
+        assert set(shown) == set(SnipeColumn)
+        # Every title of the seed is shown whole at this width.
+        for row in range(window.snipes_proxy.rowCount()):
+            wanted = view.sizeHintForIndex(window.snipes_proxy.index(row, SnipeColumn.ITEM)).width()
+            assert wanted <= shown[SnipeColumn.ITEM]
+
+    # An auction ends: its final price shows, in a column that comes back for it.
+    for status in (SnipeStatus.SCHEDULED, SnipeStatus.PLACING, SnipeStatus.PLACED):
+        store.set_status(ids["126004"], status)
+    store.set_status(ids["126004"], SnipeStatus.WON)
+    store.update_fields(ids["126004"], final_price_minor=44_000, sent_at=clock.now, latency_ms=180.0)
+    bus.publish(SnipeStatusChanged(snipe_id=ids["126004"], old=SnipeStatus.PLACED, new=SnipeStatus.WON))
+    qtbot.waitUntil(lambda: not header.isSectionHidden(SnipeColumn.FINAL), timeout=3000)
+    # Every column has something to show now: at 800 px Item keeps the most room, if less of it.
+    shown = check(25 if width > 800 else 20)
+    assert SnipeColumn.TIMING in shown

@@ -18,7 +18,7 @@ from typing import Any, Final, Protocol
 from sniper_app import __version__
 from sniper_app.domain.redact import redact
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
-from sniper_app.ui.widgets import ERROR_STYLE, LINK_TONE, WARNING_STYLE, tone_colour
+from sniper_app.ui.widgets import ERROR_STYLE, LINK_TONE, WARNING_STYLE, keep_wrapped_labels_whole, tone_colour
 
 REFRESH_MS: Final = 2000
 # eBay's default daily call limits per application (DESIGN.md "eBay's call budget"; EBAY.md). The token
@@ -127,7 +127,7 @@ class ClockChart(QtWidgets.QWidget):
     def _fit_minimum(self) -> None:
         # Two panels of at least two lines each, the time axis under them: any less and labels collide.
         line_h = self.fontMetrics().height()
-        self.setMinimumSize(240, 7 * line_h + 24)
+        self.setMinimumSize(240, 13 * line_h // 2 + 20)
 
     def changeEvent(self, event: QtCore.QEvent) -> None:
         if event.type() == QtCore.QEvent.Type.FontChange:
@@ -172,8 +172,10 @@ class ClockChart(QtWidgets.QWidget):
         line_h = metrics.height()
         self._label_rects = []
         left = metrics.horizontalAdvance("-00,000.0") + 12
-        # The time axis takes one line under the panels: start, "local time" and end side by side.
-        area = QtCore.QRect(left, line_h // 2 + 4, self.width() - left - 12, self.height() - 2 * line_h - 12)
+        # The time axis takes one line under the panels (start, "local time" and end side by side), below the
+        # half line the lowest value label reaches under its panel.
+        area = QtCore.QRect(left, line_h // 2 + 4, self.width() - left - 12,
+                            self.height() - 5 * line_h // 2 - 14)
         if area.width() < 40 or area.height() < 2 * line_h:
             return
         painter.setPen(text_colour)
@@ -182,7 +184,8 @@ class ClockChart(QtWidgets.QWidget):
             return
         # Two panels on one time axis, each scaled to its own range: the offset sits near seconds while
         # the latency moves by milliseconds, and one shared scale would flatten both to lines.
-        gap = line_h // 2 + 4
+        # Labels sit centred on their ticks: a line apart, the panels' facing end labels cannot meet.
+        gap = line_h + 2
         panel_h = (area.height() - gap) // 2
         top = QtCore.QRect(area.left(), area.top(), area.width(), panel_h)
         bottom = QtCore.QRect(area.left(), area.top() + panel_h + gap, area.width(), panel_h)
@@ -217,7 +220,7 @@ class ClockChart(QtWidgets.QWidget):
                 words, Qt.TextElideMode.ElideRight, bottom.width()))
 
         painter.setPen(text_colour)
-        axis_y = bottom.bottom() + 4
+        axis_y = bottom.bottom() + line_h // 2 + 2
         first = self._points[0].at.astimezone().strftime("%H:%M:%S")
         last = self._points[-1].at.astimezone().strftime("%H:%M:%S")
         # One time when all measurements share it; "local time" only where it fits between the two.
@@ -226,7 +229,9 @@ class ClockChart(QtWidgets.QWidget):
         for text, align in times:
             width = metrics.horizontalAdvance(text)
             x = area.left() if align == Qt.AlignmentFlag.AlignLeft else area.right() - width
-            self._axis_label(painter, QtCore.QRectF(x, axis_y, width, line_h), text)
+            rect = QtCore.QRectF(x, axis_y, width, line_h)
+            if not any(rect.adjusted(-6, 0, 6, 0).intersects(r) for r in self._label_rects):
+                self._axis_label(painter, rect, text)
         words = self.tr("local time")
         width = metrics.horizontalAdvance(words)
         middle = QtCore.QRectF(area.center().x() - width / 2, axis_y, width, line_h)
@@ -263,8 +268,8 @@ class ClockChart(QtWidgets.QWidget):
         grid.setStyle(Qt.PenStyle.DotLine)
         step = ticks[1] - ticks[0]
         decimals = 0 if step >= 1 else min(3, len(f"{step:.3f}".rstrip("0").split(".")[1]))
-        shown: list[QtCore.QRectF] = []
-        # The ends first, then the ticks between them wherever a label has room: none overlaps another.
+        # The ends first, then the ticks between them wherever a label has room: none overlaps another,
+        # of this panel or the other.
         for value in [ticks[0], ticks[-1], *ticks[1:-1]]:
             y = y_of(value)
             painter.setPen(grid)
@@ -272,9 +277,8 @@ class ClockChart(QtWidgets.QWidget):
             text = f"{value:,.{decimals}f}"
             width = metrics.horizontalAdvance(text)
             rect = QtCore.QRectF(plot.left() - 6 - width, y - line_h / 2, width, line_h)
-            if any(rect.intersects(other) for other in shown):
+            if any(rect.intersects(other) for other in self._label_rects):
                 continue
-            shown.append(rect)
             painter.setPen(text_colour)
             self._axis_label(painter, rect, text, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         painter.setPen(QtGui.QPen(text_colour, 1))
@@ -420,6 +424,7 @@ class DiagnosticsView(QtWidgets.QWidget):
         copy_shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         copy_shortcut.activated.connect(self.copy_report)
 
+        keep_wrapped_labels_whole(self)  # the clock's status sentence, two lines at the narrowest
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self.refresh)

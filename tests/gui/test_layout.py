@@ -92,8 +92,11 @@ def _fit_problems(root: QtWidgets.QWidget) -> list[str]:
         parent = widget.parentWidget()
         if any(isinstance(p, inner) for p in _ancestors(widget, root)) or parent is None:
             continue
-        top_left = widget.mapTo(root, QtCore.QPoint(0, 0))
-        widgets.append((widget, QtCore.QRect(top_left, widget.size())))
+        # What shows of it: a control scrolled out of a scroll area's viewport is not in anyone's way.
+        shown = widget.visibleRegion().boundingRect()
+        if shown.isEmpty():
+            continue
+        widgets.append((widget, shown.translated(widget.mapTo(root, QtCore.QPoint(0, 0)))))
     problems = []
     for n, (a, ra) in enumerate(widgets):
         for b, rb in widgets[n + 1:]:
@@ -289,7 +292,7 @@ def test_a_long_message_is_shown_whole_above_the_bar_and_goes_when_its_time_is_u
     assert QtWidgets.QApplication.focusWidget() is focus
     assert toast.accessibleName() == "Message"
     assert toast.close_button.accessibleName() == "Dismiss message"
-    assert _bar_problems(window) == []
+    assert _settled_bar(qtbot, window) == []
 
     qtbot.mouseClick(toast.close_button, QtCore.Qt.MouseButton.LeftButton)
     assert bar.currentMessage() == ""
@@ -670,3 +673,119 @@ def test_the_snipes_view_gives_item_the_room_and_fits_its_other_columns(
     # Every column has something to show now: at 800 px Item keeps the most room, if less of it.
     shown = check(25 if width > 800 else 20)
     assert SnipeColumn.TIMING in shown
+
+
+# ------------------------------------------------------------------------------------------ Diagnostics
+
+
+def _overlapping(rects: Any) -> list[tuple[Any, Any]]:
+    rects = list(rects)
+    return [(a, b) for n, a in enumerate(rects) for b in rects[n + 1:] if a.intersects(b)]
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["normal-font", "large-font"])
+def test_the_clock_chart_labels_never_overlap_at_800_by_500(
+    qtbot: Any, make_window: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest,
+    large: bool,
+) -> None:
+    from datetime import UTC, datetime
+
+    if large:
+        request.getfixturevalue("large_font")
+    window = make_window()
+    _measured_clock(window, monkeypatch)
+    start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    # Offsets that wander over tens of milliseconds, latencies over a few: each panel gets several ticks.
+    for n, (offset, latency) in enumerate([(0.012, None), (-0.031, 0.002), (0.054, 0.0025), (0.007, 0.0041)]):
+        window.service.metrics.record_clock(offset, latency, start + timedelta(minutes=n))
+    window.resize(800, 600 if large else 500)
+    window.tabs.setCurrentWidget(window.diagnostics_view)
+    window.show()
+    qtbot.waitExposed(window)
+    view = window.diagnostics_view
+    view.refresh()
+    chart = view.chart
+    qtbot.waitUntil(lambda: chart.height() > 0, timeout=2000)
+    chart.grab()  # paints it, as the screen would
+    rects = chart.label_rects
+    assert len(rects) >= 5, "both panels' ranges (two ends each) and the time axis are labelled"
+    assert _overlapping(rects) == []
+    assert all(chart.rect().contains(r.toAlignedRect()) for r in rects)
+    assert chart.height() >= chart.minimumHeight()
+    assert _fit_problems(view) == []
+
+
+def test_latency_is_measuring_or_a_value_in_one_voice(
+    qtbot: Any, make_window: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = make_window()
+    view = window.diagnostics_view
+    window.service.metrics.record_clock(0.012, None)  # measured before any round trip to eBay
+    guess = ClockState(synced=True, offset_s=0.012, latency_s=0.05, age_s=3, server="127.0.0.1:123",
+                       last_error=None, latency_measured=False)
+    monkeypatch.setattr(view, "_clock_provider", lambda: guess)
+    view.refresh()
+    assert view.latency_label.text() == "measuring…"
+    assert view.chart.latency_words() == "measuring…"
+    assert "latency measuring…" in view.chart.accessibleDescription()
+
+    # A bid's round trip is timed before the next clock measurement: the figure and the chart agree on it.
+    measured = ClockState(synced=True, offset_s=0.012, latency_s=0.0001, age_s=3, server="127.0.0.1:123",
+                          last_error=None, latency_measured=True)
+    monkeypatch.setattr(view, "_clock_provider", lambda: measured)
+    view.refresh()
+    assert view.latency_label.text() == "0.1 ms"
+    assert view.chart.latency_words() == "0.1 ms"
+    assert "measuring" not in view.chart.accessibleDescription()
+    assert [p.latency_ms for p in view.chart.points] == [None]  # not invented as a point of the series
+
+
+# ------------------------------------------------------------------------------------------ a large font
+
+
+def test_with_a_large_font_every_view_fits_800_by_600_and_nothing_is_cut(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch, large_font: QtGui.QFont,
+) -> None:
+    seed(store, user_id, clock)
+    window = make_window()
+    _measured_clock(window, monkeypatch)
+    window.resize(800, 600)
+    window.show()
+    qtbot.waitExposed(window)
+    window.tick()
+    qtbot.waitUntil(lambda: window.width() == 800, timeout=2000)
+    assert window.height() <= 620, "the smallest window a font half as large again needs"
+    for tab in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(tab)
+        qtbot.wait(20)
+        assert (window.width(), window.tabs.currentWidget().minimumSizeHint().width() <= 800) == (800, True)
+        assert _fit_problems(window) == [], window.tabs.tabText(tab)
+    assert _settled_bar(qtbot, window) == []
+
+
+@pytest.mark.parametrize("which", ["settings", "about", "link"])
+def test_with_a_large_font_the_dialogs_cut_nothing_at_their_smallest(
+    qtbot: Any, make_window: Callable[..., Any], large_font: QtGui.QFont, idle_loop: asyncio.AbstractEventLoop,
+    which: str,
+) -> None:
+    window = make_window()
+    if which == "settings":
+        window.open_settings_dialog()
+    elif which == "about":
+        window.app_actions["about"].trigger()
+    else:
+        window.open_link_dialog()
+    dialog = window.dialog(which)
+    assert dialog is not None
+    _at_smallest(dialog, qtbot)
+    pages = dialog.tabs.count() if which == "settings" else 1
+    for page in range(pages):
+        if which == "settings":
+            dialog.tabs.setCurrentIndex(page)
+            qtbot.wait(20)
+        assert _fit_problems(dialog) == [], page
+    # Each fits a screen a window of 800 x 600 fits on.
+    assert dialog.minimumSizeHint().width() <= 800
+    assert dialog.minimumSizeHint().height() <= 600
+    dialog.close()

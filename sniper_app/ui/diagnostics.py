@@ -285,6 +285,15 @@ class ClockChart(QtWidgets.QWidget):
         painter.drawLine(plot.bottomLeft(), plot.topLeft())
         painter.drawLine(plot.bottomLeft(), plot.bottomRight())
 
+        # The panel's name, in its line's colour, in the top-left corner of the plot (shortened to fit it);
+        # the measurements are drawn over it, for in a small chart they may well fall there.
+        title = metrics.elidedText(title, Qt.TextElideMode.ElideRight, max(0, plot.width() - 34))
+        box = QtCore.QRectF(plot.left() + 6, plot.top(), metrics.horizontalAdvance(title) + 26, line_h + 2)
+        painter.fillRect(box, palette.color(QtGui.QPalette.ColorRole.Base))
+        painter.fillRect(QtCore.QRectF(box.left() + 2, box.center().y() - 2, 14, 4), colour)
+        painter.setPen(text_colour)
+        painter.drawText(QtCore.QPointF(box.left() + 20, box.top() + 1 + metrics.ascent()), title)
+
         corners = [QtCore.QPointF(x_of(at), y_of(v)) for at, v in series]
         painter.setPen(QtGui.QPen(colour, 2))
         if len(corners) > 1:
@@ -294,14 +303,6 @@ class ClockChart(QtWidgets.QWidget):
         for point in corners if len(corners) <= 60 else corners[-1:]:
             painter.drawEllipse(point, 2.5, 2.5)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-
-        # The panel's name, in its line's colour, over the top-left corner of the plot (shortened to fit it).
-        title = metrics.elidedText(title, Qt.TextElideMode.ElideRight, max(0, plot.width() - 34))
-        box = QtCore.QRectF(plot.left() + 6, plot.top(), metrics.horizontalAdvance(title) + 26, line_h + 2)
-        painter.fillRect(box, palette.color(QtGui.QPalette.ColorRole.Base))
-        painter.fillRect(QtCore.QRectF(box.left() + 2, box.center().y() - 2, 14, 4), colour)
-        painter.setPen(text_colour)
-        painter.drawText(QtCore.QPointF(box.left() + 20, box.top() + 1 + metrics.ascent()), title)
 
 
 def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:

@@ -48,6 +48,7 @@ from sniper_app.ui.models import (
 )
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 from sniper_app.ui.snipes_model import fit_columns as fit_snipe_columns
+from sniper_app.ui.snipes_model import stretch_with_floor
 from sniper_app.ui.stats_view import StatsView
 from sniper_app.ui.thumbnails import ThumbnailCache
 from sniper_app.ui.watch_list_model import SNIPE_ID_ROLE
@@ -300,9 +301,13 @@ class MainWindow(QtWidgets.QMainWindow):
         watch.resizeSection(WatchColumn.TITLE, 380)
         watch.setStretchLastSection(False)
         # The title takes the room the window has; the one-click button keeps its own size at the right.
-        watch.setSectionResizeMode(WatchColumn.TITLE, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        stretch_with_floor(self.watch_view, WatchColumn.TITLE)
         watch.resizeSection(WatchColumn.SNIPE, 96)
-        watch.resizeSection(WatchColumn.MY_SNIPE, 190)
+        # The figures as wide as their header and text, so the title has the rest even at 800 px.
+        metrics = self.watch_view.fontMetrics()
+        for column, widest in ((WatchColumn.BIDS, "000"), (WatchColumn.TIME_LEFT, "00h 00m"),
+                               (WatchColumn.MY_SNIPE, "Scheduled · max $1,500.00")):
+            watch.resizeSection(column, max(watch.sectionSizeHint(column), metrics.horizontalAdvance(widest) + 12))
         watch.setSortIndicator(WatchColumn.TIME_LEFT, QtCore.Qt.SortOrder.AscendingOrder)
         snipes = self.snipes_view.horizontalHeader()
         # The item's title is what people read: it takes the room; the other columns fit their text.

@@ -404,7 +404,6 @@ def fit_columns(view: QtWidgets.QTableView, *, grow_only: bool = True) -> None:
         if not hidden and (not grow_only or header.sectionSize(column) < wanted):
             header.resizeSection(column, wanted)
     header.setStretchLastSection(False)
-    header.setSectionResizeMode(SnipeColumn.ITEM, QtWidgets.QHeaderView.ResizeMode.Stretch)
 
     empty = [c for c in _HIDE_WHEN_EMPTY
              if model is None or not any(model.index(r, c).data() for r in range(rows))]
@@ -424,6 +423,52 @@ def fit_columns(view: QtWidgets.QTableView, *, grow_only: bool = True) -> None:
     if view.property("snipeColumnsFollowed") is None:
         view.setProperty("snipeColumnsFollowed", True)
         view.viewport().installEventFilter(_RefitOnResize(view))
+        stretch_with_floor(view, SnipeColumn.ITEM)
+
+
+class _StretchWithFloor(QtCore.QObject):
+    """See :func:`stretch_with_floor`."""
+
+    def __init__(self, view: QtWidgets.QTableView, column: int, least_chars: int) -> None:
+        super().__init__(view)
+        self._view, self._column, self._least_chars = view, column, least_chars
+        self._busy = False
+        header = view.horizontalHeader()
+        header.setSectionResizeMode(column, QtWidgets.QHeaderView.ResizeMode.Interactive)
+        header.sectionResized.connect(self._other_resized)
+        view.viewport().installEventFilter(self)
+        self.apply()
+
+    def apply(self) -> None:
+        view, header = self._view, self._view.horizontalHeader()
+        if self._busy or header.isSectionHidden(self._column):
+            return
+        others = sum(header.sectionSize(c) for c in range(header.count())
+                     if c != self._column and not header.isSectionHidden(c))
+        least = view.fontMetrics().averageCharWidth() * self._least_chars
+        wanted = max(least, view.viewport().width() - others)
+        if header.sectionSize(self._column) != wanted:
+            self._busy = True
+            try:
+                header.resizeSection(self._column, wanted)
+            finally:
+                self._busy = False
+
+    def _other_resized(self, logical: int, _old: int, _new: int) -> None:
+        if logical != self._column:
+            self.apply()
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if event.type() == QtCore.QEvent.Type.Resize:
+            self.apply()
+        return False
+
+
+def stretch_with_floor(view: QtWidgets.QTableView, column: int, least_chars: int = 20) -> None:
+    """Give ``column`` (a title) the width the other columns leave, as a stretched section does, but never
+    less than ``least_chars`` average characters: narrower than that the view scrolls sideways rather than
+    squeeze the title to a few letters."""
+    _StretchWithFloor(view, column, least_chars)
 
 
 class _RefitOnResize(QtCore.QObject):

@@ -183,7 +183,6 @@ class _WrappedHeights(QtCore.QObject):
         self._root = root
         self._watched: set[int] = set()
         root.installEventFilter(self)
-        self.fit()
 
     def fit(self) -> None:
         for label in self._root.findChildren(QtWidgets.QLabel):
@@ -197,7 +196,8 @@ class _WrappedHeights(QtCore.QObject):
     @staticmethod
     def _fit(label: QtWidgets.QLabel) -> None:
         width = label.width()
-        if width > 0 and label.text():
+        # Before it is shown a label's width is a placeholder: fitted to it, a dialog would open too tall.
+        if width > 0 and label.text() and label.isVisible():
             held = label.minimumHeight()
             label.setMinimumHeight(0)  # QLabel's height for a width is never below its minimum: ask without it
             need = label.heightForWidth(width)

@@ -12,9 +12,9 @@ if TYPE_CHECKING:
     from sniper_app.ui.main_window import MainWindow
 
 STATE_FILE: Final = "window.ini"
-# A saved header comes back only over the column layout it was saved from: the Snipes view's earlier
-# defaults (100 px a column, its title squeezed at 800 px) give way once to the fitted ones.
-HEADER_LAYOUT: Final = {"snipes": 2}
+# A saved header comes back only over the column layout it was saved from: the earlier defaults of the
+# Snipes view and the watch list (100 px a column, their titles squeezed at 800 px) give way once.
+HEADER_LAYOUT: Final = {"snipes": 2, "watch": 2}
 
 
 def open_state(config_dir: Path) -> QtCore.QSettings:

@@ -790,3 +790,30 @@ def test_with_a_large_font_the_dialogs_cut_nothing_at_their_smallest(
     assert dialog.minimumSizeHint().width() <= 1000
     assert dialog.minimumSizeHint().height() <= 600
     dialog.close()
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["normal-font", "large-font"])
+def test_the_watch_list_title_keeps_its_room_at_800_and_its_figures_fit(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock,
+    request: pytest.FixtureRequest, large: bool,
+) -> None:
+    from sniper_app.ui.models import WatchColumn
+
+    if large:
+        request.getfixturevalue("large_font")
+    seed(store, user_id, clock)
+    window = make_window()
+    window.resize(800, 600 if large else 500)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.width() == 800, timeout=2000)
+    view = window.watch_view
+    header = view.horizontalHeader()
+    chars = view.fontMetrics().averageCharWidth()
+    qtbot.waitUntil(lambda: header.sectionSize(WatchColumn.TITLE) >= 20 * chars, timeout=2000)
+    for column in (WatchColumn.PRICE, WatchColumn.BIDS, WatchColumn.TIME_LEFT, WatchColumn.MY_SNIPE):
+        assert _cells_fit(view, column) == [], WatchColumn(column).name
+    if not large:
+        # Room enough for all: the title takes what the others leave, and nothing scrolls sideways.
+        assert header.length() <= view.viewport().width()
+        assert header.sectionSize(WatchColumn.TITLE) >= 25 * chars

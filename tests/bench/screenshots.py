@@ -107,6 +107,10 @@ async def _shoot(shell: Any, out: Path, readme: bool, sizes: tuple[tuple[int, in
     app = QtWidgets.QApplication.instance()
     assert isinstance(app, QtWidgets.QApplication)
     window = shell.window
+    # Drawn offscreen there is no power manager to keep awake: the pictures show a desktop's usual state,
+    # not this machine's "Cannot keep the computer awake".
+    shell.service.keep_awake_failing = lambda: False
+    bar = window.statusBar()
     saved: list[Path] = []
     out.mkdir(parents=True, exist_ok=True)
 
@@ -120,7 +124,7 @@ async def _shoot(shell: Any, out: Path, readme: bool, sizes: tuple[tuple[int, in
                   file=sys.stderr, flush=True)
         if widget is window and not path.stem.startswith("message"):
             # An engine notice that happens to be up would cover the view's lower part in every picture.
-            window.statusBar().clearMessage()
+            bar.clearMessage()
         assert widget.grab().save(str(path)), path
         saved.append(path)
         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path, flush=True)
@@ -182,6 +186,7 @@ async def _shoot(shell: Any, out: Path, readme: bool, sizes: tuple[tuple[int, in
             about.close()
         if readme and theme == "light":
             window.resize(*README_SIZE)
+            window.setProperty("askedSize", README_SIZE)
             window.tabs.setCurrentIndex(window.WATCH_TAB)
             await _settle()
             save(window, ROOT / "resources" / "screenshot.png")

@@ -263,6 +263,12 @@ def test_the_bar_says_less_by_priority_and_never_cuts_a_time_or_an_amount(
     taken = [levels[name] >= level for name, level in steps]
     assert taken == sorted(taken, reverse=True), (steps, levels)
 
+    # Paused, the pause takes the next snipe's place and is said whole too.
+    window.app_actions["pause"].trigger()
+    assert _settled_bar(qtbot, window) == []
+    assert window.paused_label.shown_text() in ("Paused: no snipe will be placed", "Paused")
+    window.app_actions["pause"].trigger()
+
 
 def test_a_long_message_is_shown_whole_above_the_bar_and_goes_when_its_time_is_up(
     qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock

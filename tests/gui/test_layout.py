@@ -111,6 +111,10 @@ def _fit_problems(root: QtWidgets.QWidget) -> list[str]:
                     problems.append(f"{_name(a)} needs {a.heightForWidth(a.width())} px, has {a.height()}")
             elif a.minimumSizeHint().width() > a.width() + 1 or a.minimumSizeHint().height() > a.height() + 1:
                 problems.append(f"{_name(a)} needs {a.minimumSizeHint()}, has {a.size()}")
+        # A check box or button says its words on one line: narrower than they need, they are cut.
+        if (isinstance(a, QtWidgets.QCheckBox | QtWidgets.QRadioButton | QtWidgets.QPushButton) and a.text()
+                and a.minimumSizeHint().width() > a.width() + 1):
+            problems.append(f"{_name(a)} needs {a.minimumSizeHint().width()} px, has {a.width()}")
     return problems
 
 

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Final
 from sniper_app import paths
 from sniper_app.config import Settings
 from sniper_app.domain.errors import SniperError
-from sniper_app.domain.status import NOT_FIRED_STATUSES
+from sniper_app.domain.history import HistoryAction
+from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
 from sniper_app.engine.bus import (
     AccountStateChanged,
     ClockMeasured,
@@ -44,6 +45,8 @@ from sniper_app.ui.models import (
     SnipesProxy,
     WatchColumn,
     WatchListModel,
+    action_text,
+    status_text,
     utc_now,
 )
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
@@ -315,7 +318,13 @@ class MainWindow(QtWidgets.QMainWindow):
         fit_snipe_columns(self.snipes_view, grow_only=False)
         snipes.setSortIndicator(SnipeColumn.TIME_LEFT, QtCore.Qt.SortOrder.AscendingOrder)
         history = self.history_view.horizontalHeader()
-        history.resizeSection(HistoryColumn.WHEN, 150)
+        metrics = self.history_view.fontMetrics()
+        # The time, action and status as wide as their longest words in this font; the details take the rest.
+        for part, words in ((HistoryColumn.WHEN, ["0000-00-00 00:00:00"]),
+                            (HistoryColumn.ACTION, [action_text(a) for a in HistoryAction]),
+                            (HistoryColumn.STATUS, [status_text(s) for s in SnipeStatus])):
+            longest = max(metrics.horizontalAdvance(word) for word in words) + 12
+            history.resizeSection(part, max(history.sectionSizeHint(part), longest))
         history.resizeSection(HistoryColumn.ITEM, 260)
         history.setStretchLastSection(True)
 

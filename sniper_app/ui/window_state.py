@@ -13,8 +13,8 @@ if TYPE_CHECKING:
 
 STATE_FILE: Final = "window.ini"
 # A saved header comes back only over the column layout it was saved from: the earlier defaults of the
-# Snipes view and the watch list (100 px a column, their titles squeezed at 800 px) give way once.
-HEADER_LAYOUT: Final = {"snipes": 2, "watch": 2}
+# views (fixed pixel widths, titles squeezed at 800 px, times cut in a large font) give way once.
+HEADER_LAYOUT: Final = {"snipes": 2, "watch": 2, "history": 2}
 
 
 def open_state(config_dir: Path) -> QtCore.QSettings:

@@ -772,6 +772,13 @@ def test_with_a_large_font_every_view_fits_800_by_600_and_nothing_is_cut(
         assert (window.width(), window.tabs.currentWidget().minimumSizeHint().width() <= 800) == (800, True)
         assert _fit_problems(window) == [], window.tabs.tabText(tab)
     assert _settled_bar(qtbot, window) == []
+    # The history's time, action and status are read whole in this font too.
+    from sniper_app.ui.models import HistoryColumn
+
+    window.tabs.setCurrentIndex(window.HISTORY_TAB)
+    qtbot.waitUntil(lambda: window.history_model.rowCount() > 0, timeout=3000)
+    for column in (HistoryColumn.WHEN, HistoryColumn.ACTION, HistoryColumn.STATUS):
+        assert _cells_fit(window.history_view, column) == [], HistoryColumn(column).name
 
 
 @pytest.mark.parametrize("which", ["settings", "about", "link"])

@@ -126,7 +126,7 @@ class Notice:
         elif self.kind is NoticeKind.AUCTION_ENDING:
             up_to = f" up to {self.max_bid_text}" if self.max_bid is not None else ""
             when = f"Ends at {ends}" if ends else "Ends soon"
-            parts.append(f"{when}; Sniper will bid{up_to} seconds before the end.")
+            parts.append(f"{when}; Sniper will bid{up_to} just before the end.")
         elif self.kind is NoticeKind.DAILY_SUMMARY:
             shown = "; ".join(self.lines[:3])
             more = len(self.lines) - 3

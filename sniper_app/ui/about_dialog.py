@@ -11,6 +11,7 @@ from typing import Final
 from sniper_app import __version__, paths
 from sniper_app.ui import icons
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
+from sniper_app.ui.widgets import keep_wrapped_labels_whole
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,9 @@ class AboutDialog(QtWidgets.QDialog):
         close.setAccessibleName(self.tr("Close"))
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.setMinimumWidth(540)
+        # Wide for its font: with a large one, its sentences would otherwise stack taller than the screen.
+        self.setMinimumWidth(max(540, 72 * self.fontMetrics().averageCharWidth()))
+        keep_wrapped_labels_whole(self)
 
     def open_folder(self, folder: Path) -> bool:
         folder.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from typing import Any, Final, Protocol
 from sniper_app import __version__
 from sniper_app.domain.redact import redact
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
-from sniper_app.ui.widgets import ERROR_STYLE, LINK_TONE, WARNING_STYLE, tone_colour
+from sniper_app.ui.widgets import ERROR_STYLE, LINK_TONE, WARNING_STYLE, keep_wrapped_labels_whole, tone_colour
 
 REFRESH_MS: Final = 2000
 # eBay's default daily call limits per application (DESIGN.md "eBay's call budget"; EBAY.md). The token
@@ -109,7 +109,9 @@ class ClockChart(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self._points: list[ClockPoint] = []
-        self.setMinimumSize(240, 120)
+        self._latency_ms: float | None = None
+        self._label_rects: list[QtCore.QRectF] = []
+        self._fit_minimum()
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding)
         self.setAccessibleName(self.tr("Clock offset and latency chart"))
 
@@ -117,19 +119,42 @@ class ClockChart(QtWidgets.QWidget):
     def points(self) -> Sequence[ClockPoint]:
         return tuple(self._points)
 
-    def set_points(self, points: Sequence[ClockPoint]) -> None:
+    @property
+    def label_rects(self) -> Sequence[QtCore.QRectF]:
+        """Where the last paint put its axis labels (for checking that none overlaps another)."""
+        return tuple(self._label_rects)
+
+    def _fit_minimum(self) -> None:
+        # Two panels of at least two lines each, the time axis under them: any less and labels collide.
+        line_h = self.fontMetrics().height()
+        self.setMinimumSize(240, 13 * line_h // 2 + 20)
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        if event.type() == QtCore.QEvent.Type.FontChange:
+            self._fit_minimum()
+        super().changeEvent(event)
+
+    def set_points(self, points: Sequence[ClockPoint], latency_ms: float | None = None) -> None:
+        """``latency_ms``: the latency the engine has measured now (None while it is a guess), the one value
+        the view's figures and this chart both say, even before a clock measurement carries it."""
         self._points = list(points)
+        self._latency_ms = latency_ms
         if self._points:
             last = self._points[-1]
             self.setAccessibleDescription(
                 self.tr("{n} measurements; latest offset {offset} ms, latency {latency}").format(
-                    n=len(self._points), offset=f"{last.offset_ms:+.1f}",
-                    latency=self.tr("measuring…") if last.latency_ms is None else f"{last.latency_ms:.1f} ms",
+                    n=len(self._points), offset=f"{last.offset_ms:+.1f}", latency=self.latency_words(),
                 )
             )
         else:
             self.setAccessibleDescription(self.tr("No clock measurement yet"))
         self.update()
+
+    def latency_words(self) -> str:
+        """ "2.0 ms" or "measuring…": the latest measured latency, from the series or the engine."""
+        measured = [p.latency_ms for p in self._points if p.latency_ms is not None]
+        latest = measured[-1] if measured else self._latency_ms
+        return self.tr("measuring…") if latest is None else self.tr("{ms:.1f} ms").format(ms=latest)
 
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:
         painter = QtGui.QPainter(self)
@@ -145,9 +170,13 @@ class ClockChart(QtWidgets.QWidget):
         text_colour = palette.color(QtGui.QPalette.ColorRole.Text)
         metrics = painter.fontMetrics()
         line_h = metrics.height()
-        left = metrics.horizontalAdvance("-00,000.0") + line_h + 10
-        area = QtCore.QRect(left, line_h // 2 + 4, self.width() - left - 12, self.height() - 3 * line_h - 12)
-        if area.width() < 40 or area.height() < 60:
+        self._label_rects = []
+        left = metrics.horizontalAdvance("-00,000.0") + 12
+        # The time axis takes one line under the panels (start, "local time" and end side by side), below the
+        # half line the lowest value label reaches under its panel.
+        area = QtCore.QRect(left, line_h // 2 + 4, self.width() - left - 12,
+                            self.height() - 5 * line_h // 2 - 14)
+        if area.width() < 40 or area.height() < 2 * line_h:
             return
         painter.setPen(text_colour)
         if not self._points:
@@ -155,7 +184,8 @@ class ClockChart(QtWidgets.QWidget):
             return
         # Two panels on one time axis, each scaled to its own range: the offset sits near seconds while
         # the latency moves by milliseconds, and one shared scale would flatten both to lines.
-        gap = line_h + 6
+        # Labels sit centred on their ticks: a line apart, the panels' facing end labels cannot meet.
+        gap = line_h + 2
         panel_h = (area.height() - gap) // 2
         top = QtCore.QRect(area.left(), area.top(), area.width(), panel_h)
         bottom = QtCore.QRect(area.left(), area.top() + panel_h + gap, area.width(), panel_h)
@@ -176,26 +206,42 @@ class ClockChart(QtWidgets.QWidget):
             self._panel(painter, bottom, x_of, measured, tone_colour(self.LATENCY_TONE, palette),
                         self.tr("latency, ms"))
         else:
+            # The same figure as "Latency to eBay" beside the chart: measured before any clock measurement
+            # carried it, or still a guess.
             painter.setPen(text_colour)
-            painter.drawText(bottom, int(Qt.AlignmentFlag.AlignCenter), self.tr("latency: measuring…"))
+            if self._latency_ms is None:
+                forms = [self.tr("latency: measuring…")]
+            else:
+                value = self.latency_words()
+                forms = [self.tr("latency {value}; plotted from the next clock measurement").format(value=value),
+                         self.tr("latency {value}").format(value=value)]
+            words = next((f for f in forms if metrics.horizontalAdvance(f) <= bottom.width()), forms[-1])
+            painter.drawText(bottom, int(Qt.AlignmentFlag.AlignCenter), metrics.elidedText(
+                words, Qt.TextElideMode.ElideRight, bottom.width()))
 
         painter.setPen(text_colour)
-        axis_y = bottom.bottom() + 4
-        painter.drawText(
-            QtCore.QRectF(area.left(), axis_y, area.width() / 2, line_h),
-            int(Qt.AlignmentFlag.AlignLeft),
-            self._points[0].at.astimezone().strftime("%H:%M:%S"),
-        )
-        painter.drawText(
-            QtCore.QRectF(area.center().x(), axis_y, area.width() / 2, line_h),
-            int(Qt.AlignmentFlag.AlignRight),
-            self._points[-1].at.astimezone().strftime("%H:%M:%S"),
-        )
-        painter.drawText(
-            QtCore.QRectF(area.left(), axis_y + line_h, area.width(), line_h),
-            int(Qt.AlignmentFlag.AlignHCenter),
-            self.tr("local time"),
-        )
+        axis_y = bottom.bottom() + line_h // 2 + 2
+        first = self._points[0].at.astimezone().strftime("%H:%M:%S")
+        last = self._points[-1].at.astimezone().strftime("%H:%M:%S")
+        # One time when all measurements share it; "local time" only where it fits between the two.
+        times = [(first, Qt.AlignmentFlag.AlignLeft)] if first == last else [
+            (first, Qt.AlignmentFlag.AlignLeft), (last, Qt.AlignmentFlag.AlignRight)]
+        for text, align in times:
+            width = metrics.horizontalAdvance(text)
+            x = area.left() if align == Qt.AlignmentFlag.AlignLeft else area.right() - width
+            rect = QtCore.QRectF(x, axis_y, width, line_h)
+            if not any(rect.adjusted(-6, 0, 6, 0).intersects(r) for r in self._label_rects):
+                self._axis_label(painter, rect, text)
+        words = self.tr("local time")
+        width = metrics.horizontalAdvance(words)
+        middle = QtCore.QRectF(area.center().x() - width / 2, axis_y, width, line_h)
+        if not any(middle.adjusted(-6, 0, 6, 0).intersects(r) for r in self._label_rects):
+            self._axis_label(painter, middle, words)
+
+    def _axis_label(self, painter: QtGui.QPainter, rect: QtCore.QRectF, text: str,
+                    align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignCenter) -> None:
+        painter.drawText(rect, int(align), text)
+        self._label_rects.append(rect)
 
     def _panel(
         self,
@@ -211,7 +257,8 @@ class ClockChart(QtWidgets.QWidget):
         metrics = painter.fontMetrics()
         line_h = metrics.height()
         values = [value for _at, value in series]
-        ticks = nice_ticks(min(values), max(values))
+        # As many steps as labels fit a line and a half apart; at least one, so the range shows.
+        ticks = nice_ticks(min(values), max(values), max(1, min(4, int(plot.height() / (1.5 * line_h)))))
         low, high = ticks[0], ticks[-1]
 
         def y_of(ms: float) -> float:
@@ -221,17 +268,31 @@ class ClockChart(QtWidgets.QWidget):
         grid.setStyle(Qt.PenStyle.DotLine)
         step = ticks[1] - ticks[0]
         decimals = 0 if step >= 1 else min(3, len(f"{step:.3f}".rstrip("0").split(".")[1]))
-        for value in ticks:
+        # The ends first, then the ticks between them wherever a label has room: none overlaps another,
+        # of this panel or the other.
+        for value in [ticks[0], ticks[-1], *ticks[1:-1]]:
             y = y_of(value)
             painter.setPen(grid)
             painter.drawLine(QtCore.QPointF(plot.left(), y), QtCore.QPointF(plot.right(), y))
+            text = f"{value:,.{decimals}f}"
+            width = metrics.horizontalAdvance(text)
+            rect = QtCore.QRectF(plot.left() - 6 - width, y - line_h / 2, width, line_h)
+            if any(rect.intersects(other) for other in self._label_rects):
+                continue
             painter.setPen(text_colour)
-            align = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-            painter.drawText(QtCore.QRectF(0, y - line_h / 2, plot.left() - 6, line_h), int(align),
-                             f"{value:,.{decimals}f}")
+            self._axis_label(painter, rect, text, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         painter.setPen(QtGui.QPen(text_colour, 1))
         painter.drawLine(plot.bottomLeft(), plot.topLeft())
         painter.drawLine(plot.bottomLeft(), plot.bottomRight())
+
+        # The panel's name, in its line's colour, in the top-left corner of the plot (shortened to fit it);
+        # the measurements are drawn over it, for in a small chart they may well fall there.
+        title = metrics.elidedText(title, Qt.TextElideMode.ElideRight, max(0, plot.width() - 34))
+        box = QtCore.QRectF(plot.left() + 6, plot.top(), metrics.horizontalAdvance(title) + 26, line_h + 2)
+        painter.fillRect(box, palette.color(QtGui.QPalette.ColorRole.Base))
+        painter.fillRect(QtCore.QRectF(box.left() + 2, box.center().y() - 2, 14, 4), colour)
+        painter.setPen(text_colour)
+        painter.drawText(QtCore.QPointF(box.left() + 20, box.top() + 1 + metrics.ascent()), title)
 
         corners = [QtCore.QPointF(x_of(at), y_of(v)) for at, v in series]
         painter.setPen(QtGui.QPen(colour, 2))
@@ -242,13 +303,6 @@ class ClockChart(QtWidgets.QWidget):
         for point in corners if len(corners) <= 60 else corners[-1:]:
             painter.drawEllipse(point, 2.5, 2.5)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-
-        # The panel's name, in its line's colour, over the top-left corner of the plot.
-        box = QtCore.QRectF(plot.left() + 6, plot.top(), metrics.horizontalAdvance(title) + 26, line_h + 2)
-        painter.fillRect(box, palette.color(QtGui.QPalette.ColorRole.Base))
-        painter.fillRect(QtCore.QRectF(box.left() + 2, box.center().y() - 2, 14, 4), colour)
-        painter.setPen(text_colour)
-        painter.drawText(QtCore.QPointF(box.left() + 20, box.top() + 1 + metrics.ascent()), title)
 
 
 def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
@@ -362,15 +416,16 @@ class DiagnosticsView(QtWidgets.QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.copy_button)
         layout = QtWidgets.QVBoxLayout(self)
-        # The clock takes the height its lines need; the operations table, which scrolls, the rest.
-        layout.addLayout(top, 1)
-        layout.addWidget(clock_box, 0)
+        # Past what each needs, the tables and the clock's chart share the height, the tables more.
+        layout.addLayout(top, 3)
+        layout.addWidget(clock_box, 2)
         layout.addLayout(buttons)
 
         copy_shortcut = QtGui.QShortcut(QtGui.QKeySequence("Ctrl+Shift+C"), self)
         copy_shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         copy_shortcut.activated.connect(self.copy_report)
 
+        keep_wrapped_labels_whole(self)  # the clock's status sentence, two lines at the narrowest
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self.refresh)
@@ -416,7 +471,9 @@ class DiagnosticsView(QtWidgets.QWidget):
         self._fill_operations()
         self._fill_calls()
         self._fill_clock()
-        self.chart.set_points(clock_points(self._snapshot))
+        clock = self._clock
+        self.chart.set_points(clock_points(self._snapshot), clock.latency_s * 1000
+                              if clock is not None and clock.latency_measured else None)
         if not self._sized and self.operations_table.rowCount():
             # Fit the columns once; after that they are the user's to resize.
             self._sized = True

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Final
 from sniper_app import paths
 from sniper_app.config import Settings
 from sniper_app.domain.errors import SniperError
-from sniper_app.domain.status import NOT_FIRED_STATUSES
+from sniper_app.domain.history import HistoryAction
+from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
 from sniper_app.engine.bus import (
     AccountStateChanged,
     ClockMeasured,
@@ -44,9 +45,13 @@ from sniper_app.ui.models import (
     SnipesProxy,
     WatchColumn,
     WatchListModel,
+    action_text,
+    status_text,
     utc_now,
 )
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
+from sniper_app.ui.snipes_model import fit_columns as fit_snipe_columns
+from sniper_app.ui.snipes_model import stretch_with_floor
 from sniper_app.ui.stats_view import StatsView
 from sniper_app.ui.thumbnails import ThumbnailCache
 from sniper_app.ui.watch_list_model import SNIPE_ID_ROLE
@@ -82,8 +87,10 @@ class MainWindow(QtWidgets.QMainWindow):
     environment_badge: QtWidgets.QLabel
     account_label: QtWidgets.QLabel
     next_snipe_label: window_status_bar.TailLabel
-    sync_label: QtWidgets.QLabel
-    clock_label: QtWidgets.QLabel
+    sync_label: window_status_bar.TailLabel
+    clock_label: window_status_bar.TailLabel
+    exposure_status: window_status_bar.TailLabel
+    message_toast: window_status_bar.MessageToast
     paused_label: QtWidgets.QLabel
     awake_label: QtWidgets.QLabel
     _last_sync: WatchlistSynced | None
@@ -162,7 +169,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # "£45.00 ≈ $57.69" is wider than a plain price: the price columns grow to show it whole.
         self._fit_price_columns()
         for model, columns in ((self.watch_model, (WatchColumn.PRICE,)),
-                               (self.snipes_proxy, (SnipeColumn.MAX, SnipeColumn.PRICE, SnipeColumn.FINAL))):
+                               (self.snipes_proxy, tuple(c for c in SnipeColumn if c != SnipeColumn.TIME_LEFT))):
             model.modelReset.connect(self._fit_price_columns)
             model.rowsInserted.connect(self._fit_price_columns)
             # The countdown repaints Time left every second; only a change that reaches a price is measured.
@@ -297,32 +304,38 @@ class MainWindow(QtWidgets.QMainWindow):
         watch.resizeSection(WatchColumn.TITLE, 380)
         watch.setStretchLastSection(False)
         # The title takes the room the window has; the one-click button keeps its own size at the right.
-        watch.setSectionResizeMode(WatchColumn.TITLE, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        stretch_with_floor(self.watch_view, WatchColumn.TITLE)
         watch.resizeSection(WatchColumn.SNIPE, 96)
-        watch.resizeSection(WatchColumn.MY_SNIPE, 190)
+        # The figures as wide as their header and text, so the title has the rest even at 800 px.
+        metrics = self.watch_view.fontMetrics()
+        for column, widest in ((WatchColumn.BIDS, "000"), (WatchColumn.TIME_LEFT, "00h 00m"),
+                               (WatchColumn.MY_SNIPE, "Scheduled · max $1,500.00")):
+            watch.resizeSection(column, max(watch.sectionSizeHint(column), metrics.horizontalAdvance(widest) + 12))
         watch.setSortIndicator(WatchColumn.TIME_LEFT, QtCore.Qt.SortOrder.AscendingOrder)
         snipes = self.snipes_view.horizontalHeader()
-        # The item's title is what people read: it takes the room; Timing is a short figure, its sentence
-        # in the tooltip.
-        snipes.setStretchLastSection(False)
-        snipes.setSectionResizeMode(SnipeColumn.ITEM, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        # The item's title is what people read: it takes the room; the other columns fit their text.
         snipes.setMinimumSectionSize(40)
-        snipes.resizeSection(SnipeColumn.TIMING, 130)
+        fit_snipe_columns(self.snipes_view, grow_only=False)
         snipes.setSortIndicator(SnipeColumn.TIME_LEFT, QtCore.Qt.SortOrder.AscendingOrder)
         history = self.history_view.horizontalHeader()
-        history.resizeSection(HistoryColumn.WHEN, 150)
+        metrics = self.history_view.fontMetrics()
+        # The time, action and status as wide as their longest words in this font; the details take the rest.
+        for part, words in ((HistoryColumn.WHEN, ["0000-00-00 00:00:00"]),
+                            (HistoryColumn.ACTION, [action_text(a) for a in HistoryAction]),
+                            (HistoryColumn.STATUS, [status_text(s) for s in SnipeStatus])):
+            longest = max(metrics.horizontalAdvance(word) for word in words) + 12
+            history.resizeSection(part, max(history.sectionSizeHint(part), longest))
         history.resizeSection(HistoryColumn.ITEM, 260)
         history.setStretchLastSection(True)
 
     @QtCore.Slot()
     def _fit_price_columns(self) -> None:
         # Grow only: a wider column the user chose stays; a narrower one (saved, or the default) never clips.
-        for view, column in ((self.watch_view, WatchColumn.PRICE), (self.snipes_view, SnipeColumn.MAX),
-                             (self.snipes_view, SnipeColumn.PRICE), (self.snipes_view, SnipeColumn.FINAL)):
-            header = view.horizontalHeader()
-            wanted = max(view.sizeHintForColumn(column), header.sectionSizeHint(column))
-            if header.sectionSize(column) < wanted:
-                header.resizeSection(column, wanted)
+        header = self.watch_view.horizontalHeader()
+        wanted = max(self.watch_view.sizeHintForColumn(WatchColumn.PRICE), header.sectionSizeHint(WatchColumn.PRICE))
+        if header.sectionSize(WatchColumn.PRICE) < wanted:
+            header.resizeSection(WatchColumn.PRICE, wanted)
+        fit_snipe_columns(self.snipes_view)
         self._fit_history_amounts()
 
     @QtCore.Slot()

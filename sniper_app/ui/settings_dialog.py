@@ -229,6 +229,11 @@ class SettingsDialog(QtWidgets.QDialog):
         self.setAccessibleName(self.tr("Settings"))
         self.resize(660, 560)
         self._build()
+        # No page is narrower than it needs: nothing scrolls sideways, so a large font would cut its lines.
+        for n in range(self.tabs.count()):
+            area, page = self.tabs.widget(n), None
+            if isinstance(area, QtWidgets.QScrollArea) and (page := area.widget()) is not None:
+                area.setMinimumWidth(page.minimumSizeHint().width() + area.verticalScrollBar().sizeHint().width())
 
     # --- layout ------------------------------------------------------------------------------------
 

@@ -237,4 +237,6 @@ def build_form(dialog: SnipeDialog) -> None:
         Field.GROUP: dialog.group_error,
         Field.FORM: dialog.form_error,
     }
-    dialog.setMinimumWidth(520)
+    # At least 520 px wide, as a strut rather than the dialog's own minimum: that would override the
+    # layout's, and a large font would cut the lines wider than 520 px.
+    layout.addStrut(520)

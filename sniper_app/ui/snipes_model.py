@@ -20,7 +20,7 @@ from sniper_app.engine.bus import SnipeStatusChanged
 from sniper_app.engine.reads import Reads
 from sniper_app.ui.formatting import format_money, format_near_price, format_price, format_time_left
 from sniper_app.ui.icons import status_icon
-from sniper_app.ui.qt import QtCore, QtGui
+from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 from sniper_app.ui.table_model import (
     ALIGN_RIGHT,
     FINISHED_KEY,
@@ -333,6 +333,157 @@ class SnipesModel(TableModel):
         if role == KEY_ROLE:
             return item.id
         return None
+
+
+# Texts as wide as a column's cells get, for cells that change on their own (the countdown ticks from
+# "9s" to "23h 59m") or whose width is capped (Timing's figure; its sentence is in the tooltip).
+_WIDEST: dict[SnipeColumn, str] = {
+    SnipeColumn.TIME_LEFT: "00h 00m",
+    SnipeColumn.LEAD: "auto",
+}
+_CAPPED: dict[SnipeColumn, str] = {
+    SnipeColumn.TIMING: "10.00 s early · 200 ms",
+    SnipeColumn.GROUP: "Cameras and lenses",
+}
+
+
+# Columns that may step aside while they have nothing to show and the view is too narrow for them all.
+_HIDE_WHEN_EMPTY: tuple[SnipeColumn, ...] = (SnipeColumn.GROUP, SnipeColumn.TIMING, SnipeColumn.FINAL)
+# What Item keeps before an empty column steps aside for it, in average characters.
+_ITEM_LEAST_CHARS = 30
+_ROWS_LOOKED_AT = 500
+_TIGHT_TIMING = "10.00 s early"
+
+
+def fit_columns(view: QtWidgets.QTableView, *, grow_only: bool = True) -> None:
+    """Size the Snipes view's columns to their text: every column but Item as wide as its header and
+    cells need (money shown whole, the countdown at its widest, Timing and Group capped), and Item
+    stretched over the rest, so the window's width goes to the title. While that leaves Item short,
+    columns with nothing in them yet (Group, Timing, Final price) step aside; a column scrolls off only
+    when even that is not enough.
+
+    ``grow_only``: a column the user made wider stays so (content changes); otherwise each column is set
+    to its fit (the defaults, before any saved layout). The fit is made again as the view is resized.
+    """
+    header = view.horizontalHeader()
+    model = view.model()
+    metrics = view.fontMetrics()
+    # What a cell adds around its text: the focus frame's margin on each side, as the delegate draws it.
+    pad = 2 * (view.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1)
+    rows = min(model.rowCount(), _ROWS_LOOKED_AT) if model is not None else 0
+    # Qt measures no hidden column (its hints are 0 and -1), and one that stepped aside must know its width
+    # to know whether it may come back: its header and cells are measured here as Qt would.
+    bold = QtGui.QFont(header.font())
+    bold.setBold(True)  # Qt sizes a header section for its text in bold
+    header_font = QtGui.QFontMetrics(bold)
+    item_title = str(model.headerData(SnipeColumn.ITEM, Qt.Orientation.Horizontal)) if model is not None else ""
+    header_pad = header.sectionSizeHint(SnipeColumn.ITEM) - header_font.horizontalAdvance(item_title) + 1
+
+    def hints(column: SnipeColumn) -> tuple[int, int]:
+        if not header.isSectionHidden(column) or model is None:
+            return header.sectionSizeHint(column), view.sizeHintForColumn(column)
+        title = str(model.headerData(column, Qt.Orientation.Horizontal))
+        cells = (str(model.index(r, column).data() or "") for r in range(rows))
+        return (header_font.horizontalAdvance(title) + header_pad,
+                max((metrics.horizontalAdvance(text) + pad for text in cells if text), default=0))
+
+    widths: dict[SnipeColumn, int] = {}
+    for column in SnipeColumn:
+        if column == SnipeColumn.ITEM:
+            continue
+        title_width, cells_width = hints(column)
+        wanted = max(title_width, cells_width)
+        widest = _WIDEST.get(column)
+        if widest is not None:
+            wanted = max(wanted, metrics.horizontalAdvance(widest) + pad)
+        capped = _CAPPED.get(column)
+        if capped is not None:
+            wanted = min(wanted, max(title_width, metrics.horizontalAdvance(capped) + pad))
+        hidden = header.isSectionHidden(column)
+        widths[column] = wanted if not grow_only or hidden else max(wanted, header.sectionSize(column))
+        if not hidden and (not grow_only or header.sectionSize(column) < wanted):
+            header.resizeSection(column, wanted)
+    header.setStretchLastSection(False)
+
+    empty = [c for c in _HIDE_WHEN_EMPTY
+             if model is None or not any(model.index(r, c).data() for r in range(rows))]
+    room = view.viewport().width() - metrics.averageCharWidth() * _ITEM_LEAST_CHARS
+    narrow = sum(widths.values()) > room
+    for column in _HIDE_WHEN_EMPTY:
+        hide = narrow and column in empty
+        if header.isSectionHidden(column) != hide:
+            header.setSectionHidden(column, hide)
+            if not hide:  # back at its fit, not at whatever size it had when it stepped aside
+                header.resizeSection(column, widths[column])
+    if narrow and sum(w for c, w in widths.items() if not header.isSectionHidden(c)) > room:
+        # Still short of room: Timing keeps its figure and gives up the latency after it (the tooltip has all).
+        tight = max(hints(SnipeColumn.TIMING)[0], metrics.horizontalAdvance(_TIGHT_TIMING) + pad)
+        if header.sectionSize(SnipeColumn.TIMING) > tight:
+            header.resizeSection(SnipeColumn.TIMING, tight)
+    if view.property("snipeColumnsFollowed") is None:
+        view.setProperty("snipeColumnsFollowed", True)
+        view.viewport().installEventFilter(_RefitOnResize(view))
+        stretch_with_floor(view, SnipeColumn.ITEM)
+
+
+class _StretchWithFloor(QtCore.QObject):
+    """See :func:`stretch_with_floor`."""
+
+    def __init__(self, view: QtWidgets.QTableView, column: int, least_chars: int) -> None:
+        super().__init__(view)
+        self._view, self._column, self._least_chars = view, column, least_chars
+        self._busy = False
+        header = view.horizontalHeader()
+        header.setSectionResizeMode(column, QtWidgets.QHeaderView.ResizeMode.Interactive)
+        header.sectionResized.connect(self._other_resized)
+        view.viewport().installEventFilter(self)
+        self.apply()
+
+    def apply(self) -> None:
+        view, header = self._view, self._view.horizontalHeader()
+        if self._busy or header.isSectionHidden(self._column):
+            return
+        others = sum(header.sectionSize(c) for c in range(header.count())
+                     if c != self._column and not header.isSectionHidden(c))
+        least = view.fontMetrics().averageCharWidth() * self._least_chars
+        wanted = max(least, view.viewport().width() - others)
+        if header.sectionSize(self._column) != wanted:
+            self._busy = True
+            try:
+                header.resizeSection(self._column, wanted)
+            finally:
+                self._busy = False
+
+    def _other_resized(self, logical: int, _old: int, _new: int) -> None:
+        if logical != self._column:
+            self.apply()
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if event.type() == QtCore.QEvent.Type.Resize:
+            self.apply()
+        return False
+
+
+def stretch_with_floor(view: QtWidgets.QTableView, column: int, least_chars: int = 20) -> None:
+    """Give ``column`` (a title) the width the other columns leave, as a stretched section does, but never
+    less than ``least_chars`` average characters: narrower than that the view scrolls sideways rather than
+    squeeze the title to a few letters."""
+    _StretchWithFloor(view, column, least_chars)
+
+
+class _RefitOnResize(QtCore.QObject):
+    """Fits the Snipes view's columns again when its width changes: Item's room depends on it."""
+
+    def __init__(self, view: QtWidgets.QTableView) -> None:
+        super().__init__(view)
+        self._view = view
+        self._width = -1
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if event.type() == QtCore.QEvent.Type.Resize and self._view.viewport().width() != self._width:
+            self._width = self._view.viewport().width()
+            fit_columns(self._view)
+        return False
 
 
 class SnipesProxy(QtCore.QSortFilterProxyModel):

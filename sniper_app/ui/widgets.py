@@ -173,3 +173,50 @@ class HorizontalStrip(QtWidgets.QScrollArea):
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
         super().resizeEvent(event)
         self.updateGeometry()  # the scroll bar comes or goes with the width, and the height follows it
+
+
+class _WrappedHeights(QtCore.QObject):
+    """See :func:`keep_wrapped_labels_whole`."""
+
+    def __init__(self, root: QtWidgets.QWidget) -> None:
+        super().__init__(root)
+        self._root = root
+        self._watched: set[int] = set()
+        root.installEventFilter(self)
+
+    def fit(self) -> None:
+        for label in self._root.findChildren(QtWidgets.QLabel):
+            if not label.wordWrap():
+                continue
+            if id(label) not in self._watched:
+                self._watched.add(id(label))
+                label.installEventFilter(self)
+            self._fit(label)
+
+    @staticmethod
+    def _fit(label: QtWidgets.QLabel) -> None:
+        width = label.width()
+        # Before it is shown a label's width is a placeholder: fitted to it, a dialog would open too tall.
+        if width > 0 and label.text() and label.isVisible():
+            held = label.minimumHeight()
+            label.setMinimumHeight(0)  # QLabel's height for a width is never below its minimum: ask without it
+            need = label.heightForWidth(width)
+            label.setMinimumHeight(need if need > 0 else held)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        kind = event.type()
+        if watched is self._root and kind in (QtCore.QEvent.Type.Show, QtCore.QEvent.Type.LayoutRequest):
+            self.fit()
+        elif kind == QtCore.QEvent.Type.Resize and isinstance(watched, QtWidgets.QLabel):
+            self._fit(watched)
+        return False
+
+
+def keep_wrapped_labels_whole(root: QtWidgets.QWidget) -> None:
+    """Keep each word-wrapped label of ``root`` as tall as its lines need at the width it is given.
+
+    Qt lays a window out from its labels' minimum sizes, which do not ask how tall a wrapped sentence is
+    at the width it ends up with: narrowed, or with a large font, a dialog squeezes its lines into each
+    other. Each label's minimum height follows its width instead, so the window grows to hold them.
+    """
+    _WrappedHeights(root)

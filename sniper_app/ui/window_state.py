@@ -12,6 +12,9 @@ if TYPE_CHECKING:
     from sniper_app.ui.main_window import MainWindow
 
 STATE_FILE: Final = "window.ini"
+# A saved header comes back only over the column layout it was saved from: the earlier defaults of the
+# views (fixed pixel widths, titles squeezed at 800 px, times cut in a large font) give way once.
+HEADER_LAYOUT: Final = {"snipes": 2, "watch": 2, "history": 2}
 
 
 def open_state(config_dir: Path) -> QtCore.QSettings:
@@ -33,6 +36,7 @@ def save_state(window: MainWindow) -> None:
     for name, view in views(window).items():
         header = view.horizontalHeader()
         state.setValue(f"{name}/header", header.saveState())
+        state.setValue(f"{name}/headerLayout", HEADER_LAYOUT.get(name, 1))
         if view.property("sortable"):
             state.setValue(f"{name}/sortColumn", header.sortIndicatorSection())
             state.setValue(f"{name}/sortOrder", int(header.sortIndicatorOrder().value))
@@ -53,7 +57,8 @@ def restore_state(window: MainWindow) -> None:
     for name, view in views(window).items():
         header = view.horizontalHeader()
         saved = state.value(f"{name}/header")
-        if isinstance(saved, QtCore.QByteArray):
+        layout = ini_int(state.value(f"{name}/headerLayout")) or 1
+        if isinstance(saved, QtCore.QByteArray) and layout == HEADER_LAYOUT.get(name, 1):
             header.restoreState(saved)
         column = ini_int(state.value(f"{name}/sortColumn"))
         order = ini_int(state.value(f"{name}/sortOrder"))

@@ -2,13 +2,14 @@
 
     .venv/bin/python -m tests.bench.screenshots            # all views, both themes, 800x500 and 1600x1000
     .venv/bin/python -m tests.bench.screenshots --readme   # and resources/screenshot.png for the README
+    .venv/bin/python -m tests.bench.screenshots --font-scale 1.5   # a large font, at 800x600 and 1600x1000
 
 Each run starts Sniper as ``sniper-app --demo`` does, in private folders (nothing of the user's is read or
 written), links the demo account, syncs its watch list, adds a few snipes, then saves
 ``artifacts/screenshots/<view>-<light|dark>-<width>x<height>.png`` for the Watch list, Snipes, History,
-Diagnostics, the Add dialog, Settings and About. Qt's Fusion style and its own palettes are used, so two
-machines draw the same window; countdowns follow the demo's clock, the rest is the same every run. Without
-``--display`` Qt draws offscreen, so no desktop is needed.
+Diagnostics, a long status message, the Add dialog, Settings and About. Qt's Fusion style and its own
+palettes are used, so two machines draw the same window; countdowns follow the demo's clock, the rest is
+the same every run. Without ``--display`` Qt draws offscreen, so no desktop is needed.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZES = ((800, 500), (1600, 1000))
+# A font half as large again needs a few more lines: the smallest window it is tried at is taller.
+LARGE_FONT_SIZES = ((800, 600), (1600, 1000))
 README_SIZE = (1200, 700)
 VIEWS = ("watch_list", "snipes", "history", "diagnostics")
 SNIPES = 3  # demo auctions given a snipe each (the last one then cancelled, to show a finished state)
@@ -78,7 +81,7 @@ async def _prepare(shell: Any) -> None:
     await _until(lambda: window.watch_model.rowCount() > 0)
     items = [window.watch_model.row(n) for n in range(window.watch_model.rowCount())]
     auctions = [item for item in items if getattr(item, "snipeable", True)]
-    ids = []
+    ids: list[int] = []
     for item in auctions:
         if len(ids) == SNIPES:
             break
@@ -96,17 +99,32 @@ async def _prepare(shell: Any) -> None:
     await _until(lambda: not window.thumbnails._pending)
 
 
-async def _shoot(shell: Any, out: Path, readme: bool) -> list[Path]:
+async def _shoot(shell: Any, out: Path, readme: bool, sizes: tuple[tuple[int, int], ...] = SIZES,
+                 suffix: str = "") -> list[Path]:
     from sniper_app.ui.qt import QtWidgets
     from tests.support.look import dark_palette, light_palette
 
     app = QtWidgets.QApplication.instance()
     assert isinstance(app, QtWidgets.QApplication)
     window = shell.window
+    # Drawn offscreen there is no power manager to keep awake: the pictures show a desktop's usual state,
+    # not this machine's "Cannot keep the computer awake".
+    shell.service.keep_awake_failing = lambda: False
+    bar = window.statusBar()
     saved: list[Path] = []
     out.mkdir(parents=True, exist_ok=True)
 
     def save(widget: QtWidgets.QWidget, path: Path) -> None:
+        if path.parent == out:
+            path = path.with_name(path.stem + suffix + path.suffix)
+        asked = window.property("askedSize")
+        if widget is window and asked is not None and (window.width(), window.height()) != asked:
+            print(f"{path.name}: the window would not be {asked[0]}x{asked[1]}: it is {window.width()}x"
+                  f"{window.height()}",
+                  file=sys.stderr, flush=True)
+        if widget is window and not path.stem.startswith("message"):
+            # An engine notice that happens to be up would cover the view's lower part in every picture.
+            bar.clearMessage()
         assert widget.grab().save(str(path)), path
         saved.append(path)
         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path, flush=True)
@@ -115,24 +133,35 @@ async def _shoot(shell: Any, out: Path, readme: bool) -> list[Path]:
     link = window.dialog("link")
     if link is not None:
         link.close()
-    window.resize(*SIZES[0])
+    window.resize(*sizes[0])
+    window.setProperty("askedSize", sizes[0])
     for theme, palette in (("light", light_palette()), ("dark", dark_palette())):
         app.setPalette(palette)
         for tab, view in ((window.WATCH_TAB, "watch_list_empty"), (window.SNIPES_TAB, "snipes_empty")):
             window.tabs.setCurrentIndex(tab)
             await _settle()
-            save(window, out / f"{view}-{theme}-{SIZES[0][0]}x{SIZES[0][1]}.png")
+            save(window, out / f"{view}-{theme}-{sizes[0][0]}x{sizes[0][1]}.png")
     await _prepare(shell)
 
     for theme, palette in (("light", light_palette()), ("dark", dark_palette())):
         app.setPalette(palette)
-        for width, height in SIZES:
+        for width, height in sizes:
             size = f"{width}x{height}"
             window.resize(width, height)
+            window.setProperty("askedSize", (width, height))
             for tab, view in enumerate(VIEWS):
                 window.tabs.setCurrentIndex(tab)
                 await _settle()
                 save(window, out / f"{view}-{theme}-{size}.png")
+            # A long message, as the window shows one: whole, above the status bar, for its few seconds.
+            window.tabs.setCurrentIndex(window.SNIPES_TAB)
+            title = window.snipes_model.row(0).title if window.snipes_model.rowCount() else "an item"
+            window.statusBar().showMessage(
+                f"Snipe on “{title}” saved. This auction ends in 4 minutes 23 seconds; the snipe is accepted, "
+                "but there is little time left to fix anything if eBay or your connection has a problem.", 60_000)
+            await _settle()
+            save(window, out / f"message-{theme}-{size}.png")
+            window.statusBar().clearMessage()
             window.tabs.setCurrentIndex(window.WATCH_TAB)
             first = window.watch_model.row(0).legacy_item_id if window.watch_model.rowCount() else None
             dialog = window.open_add_dialog(str(first) if first else None)
@@ -162,6 +191,7 @@ async def _shoot(shell: Any, out: Path, readme: bool) -> list[Path]:
             about.close()
         if readme and theme == "light":
             window.resize(*README_SIZE)
+            window.setProperty("askedSize", README_SIZE)
             window.tabs.setCurrentIndex(window.WATCH_TAB)
             await _settle()
             save(window, ROOT / "resources" / "screenshot.png")
@@ -173,7 +203,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "artifacts" / "screenshots")
     parser.add_argument("--readme", action="store_true", help="also replace resources/screenshot.png")
     parser.add_argument("--display", action="store_true", help="draw on the real display (Xvfb, a desktop)")
+    parser.add_argument("--font-scale", type=float, default=1.0,
+                        help="the application font times this (names end in -font<scale>x); 1.5: a large font")
     args = parser.parse_args(argv)
+    large = args.font_scale != 1.0
+    sizes = LARGE_FONT_SIZES if large else SIZES
+    suffix = f"-font{args.font_scale:g}x" if large else ""
     # One fixed folder (emptied first), so the About box shows the same paths in every run's pictures.
     home = Path(tempfile.gettempdir()) / "sniper-screenshots"
     shutil.rmtree(home, ignore_errors=True)
@@ -186,14 +221,19 @@ def main(argv: list[str] | None = None) -> int:
         from sniper_app.ui.qt import QtWidgets
 
         app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+        assert isinstance(app, QtWidgets.QApplication)
         app.setStyle("Fusion")  # the same look on every machine, whatever the desktop's theme
+        if large:
+            font = app.font()
+            font.setPointSizeF(font.pointSizeF() * args.font_scale)
+            app.setFont(font)
         failures: list[BaseException] = []
         tasks: set[asyncio.Task[Any]] = set()
 
         def ready(shell: Any) -> None:
             async def run() -> None:
                 try:
-                    await _shoot(shell, args.out.resolve(), args.readme)
+                    await _shoot(shell, args.out.resolve(), args.readme and not large, sizes, suffix)
                 except BaseException as exc:
                     failures.append(exc)
                     raise

@@ -4,6 +4,7 @@ nothing overlaps, every message reads, and what the status bar says fits in it."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from sniper_app.domain.money import Money
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.engine.service import ClockState, ItemPreview
 from sniper_app.store import Store
+from sniper_app.ui import window_status_bar
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
 from sniper_app.ui.snipe_form import Field
 from sniper_app.ui.widgets import (
@@ -26,6 +28,7 @@ from sniper_app.ui.widgets import (
     message_label,
     tone_colour,
 )
+from sniper_app.ui.window_status_bar import TailLabel
 from tests.gui.conftest import seed
 from tests.support.store import FakeClock
 from tests.support.wait import wait_until_async
@@ -89,8 +92,11 @@ def _fit_problems(root: QtWidgets.QWidget) -> list[str]:
         parent = widget.parentWidget()
         if any(isinstance(p, inner) for p in _ancestors(widget, root)) or parent is None:
             continue
-        top_left = widget.mapTo(root, QtCore.QPoint(0, 0))
-        widgets.append((widget, QtCore.QRect(top_left, widget.size())))
+        # What shows of it: a control scrolled out of a scroll area's viewport is not in anyone's way.
+        shown = widget.visibleRegion().boundingRect()
+        if shown.isEmpty():
+            continue
+        widgets.append((widget, shown.translated(widget.mapTo(root, QtCore.QPoint(0, 0)))))
     problems = []
     for n, (a, ra) in enumerate(widgets):
         for b, rb in widgets[n + 1:]:
@@ -105,6 +111,10 @@ def _fit_problems(root: QtWidgets.QWidget) -> list[str]:
                     problems.append(f"{_name(a)} needs {a.heightForWidth(a.width())} px, has {a.height()}")
             elif a.minimumSizeHint().width() > a.width() + 1 or a.minimumSizeHint().height() > a.height() + 1:
                 problems.append(f"{_name(a)} needs {a.minimumSizeHint()}, has {a.size()}")
+        # A check box or button says its words on one line: narrower than they need, they are cut.
+        if (isinstance(a, QtWidgets.QCheckBox | QtWidgets.QRadioButton | QtWidgets.QPushButton) and a.text()
+                and a.minimumSizeHint().width() > a.width() + 1):
+            problems.append(f"{_name(a)} needs {a.minimumSizeHint().width()} px, has {a.width()}")
     return problems
 
 
@@ -133,14 +143,70 @@ def _at_smallest(dialog: QtWidgets.QWidget, qtbot: Any) -> None:
 # ------------------------------------------------------------------------------------------ status bar
 
 
+def _bar_problems(window: Any) -> list[str]:
+    """Status-bar fields cut, run off the bar or overlapping: each field paints one of its own forms whole
+    (or its full text with the middle elided, the tail kept), in the width it was given."""
+    bar = window.statusBar()
+    shown = [w for w in bar.findChildren(QtWidgets.QWidget, options=QtCore.Qt.FindChildOption.FindDirectChildrenOnly)
+             if w.isVisible() and not isinstance(w, QtWidgets.QSizeGrip)]
+    problems = []
+    for widget in shown:
+        if widget.geometry().right() >= bar.width():
+            problems.append(f"{_name(widget)} runs off the bar")
+        if isinstance(widget, TailLabel):
+            painted = widget.shown_text()
+            room = widget.contentsRect().width()
+            if widget.fontMetrics().horizontalAdvance(painted) > room:
+                problems.append(f"{painted!r} is cut to {room} px")
+            tail = painted.rsplit("…", 1)[1] if "…" in painted else ""
+            whole = painted in widget.forms or bool(tail and widget.forms[0].endswith(tail))
+            if not whole and not (painted == "" and widget.droppable and widget.level >= len(widget.forms)):
+                problems.append(f"{painted!r} is none of {widget.forms}")
+            if widget.width() + 1 < widget.level_width(widget.level):
+                problems.append(f"{_name(widget)} asked {widget.level_width(widget.level)} px, has {widget.width()}")
+        elif (isinstance(widget, QtWidgets.QLabel) and widget.text()
+              and widget.minimumSizeHint().width() > widget.width() + 1):
+                problems.append(f"{_name(widget)} needs {widget.minimumSizeHint().width()} px, has {widget.width()}")
+    for n, a in enumerate(shown):
+        for b in shown[n + 1:]:
+            overlap = a.geometry().intersected(b.geometry())
+            if overlap.width() > 0 and a.width() and b.width():
+                problems.append(f"{_name(a)} overlaps {_name(b)}")
+    return problems
+
+
+def _settled_bar(qtbot: Any, window: Any) -> list[str]:
+    """The bar's problems once its layout has caught up with the last change of text or width."""
+    bar = window.statusBar()
+    bar.layout().activate()
+    QtWidgets.QApplication.processEvents()
+    # A timeout is no failure here: the problems themselves are the caller's assertion message.
+    with contextlib.suppress(qtbot.TimeoutError):
+        qtbot.waitUntil(lambda: not _bar_problems(window), timeout=2000)
+    return _bar_problems(window)
+
+
+def _scheduled(store: Store, user_id: int, clock: FakeClock, *, item: str = "399001", title: str = LONG_TITLE,
+               currency: str = "USD", maximum: int = 500_00, left: timedelta = timedelta(minutes=1, seconds=31),
+               status: SnipeStatus = SnipeStatus.SCHEDULED) -> int:
+    snipe = store.create_snipe(user_id, legacy_item_id=item, currency=currency, max_bid_minor=maximum,
+                               end_time=clock.now + left, lead_seconds=6.0, title=title)
+    if status is not SnipeStatus.PENDING:
+        store.set_status(snipe.id, status)
+    return int(snipe.id)
+
+
+def _measured_clock(window: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    state = ClockState(synced=True, offset_s=0.012, latency_s=0.002, age_s=3, server="127.0.0.1:123",
+                       last_error=None)
+    monkeypatch.setattr(window.service, "clock_state", lambda: state)
+
+
 @pytest.mark.parametrize("width", [None, 800])
 def test_the_status_bar_elides_the_title_never_the_countdown(
     qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock, width: int | None
 ) -> None:
-    snipe = store.create_snipe(user_id, legacy_item_id="399001", currency="USD", max_bid_minor=500_00,
-                               end_time=clock.now + timedelta(minutes=1, seconds=31), lead_seconds=6.0,
-                               title=LONG_TITLE)
-    store.set_status(snipe.id, SnipeStatus.SCHEDULED)
+    _scheduled(store, user_id, clock)
     window = make_window()
     if width is not None:
         window.resize(width, 500)
@@ -149,6 +215,7 @@ def test_the_status_bar_elides_the_title_never_the_countdown(
     window.tick()
     label = window.next_snipe_label
     qtbot.waitUntil(lambda: label.isVisible() and label.width() > 0, timeout=3000)
+    assert _settled_bar(qtbot, window) == []
     shown = label.shown_text()
     assert shown.endswith(" in 1m 25s")
     assert shown.startswith("Next snipe: ")
@@ -156,16 +223,116 @@ def test_the_status_bar_elides_the_title_never_the_countdown(
     assert label.fontMetrics().horizontalAdvance(shown) <= label.contentsRect().width()
     assert label.text() == f"Next snipe: {LONG_TITLE} in 1m 25s"  # whole for screen readers and the tooltip
     for other in (window.sync_label, window.clock_label, window.account_label):
-        assert other.fontMetrics().horizontalAdvance(other.text()) <= other.contentsRect().width(), other.text()
+        assert other.fontMetrics().horizontalAdvance(other.shown_text()) <= other.contentsRect().width()
 
-    # A message has the room of the fields that step aside, and is read whole.
-    bar = window.statusBar()
-    bar.showMessage("Exported 1,234 events to /home/someone/Documents/sniper-history.csv", 5000)
-    qtbot.waitUntil(lambda: not label.isVisible(), timeout=2000)
-    room = min(w.x() for w in bar.findChildren(QtWidgets.QLabel) if w.isVisible()) - 8
-    assert room >= bar.fontMetrics().horizontalAdvance(bar.currentMessage())
-    bar.clearMessage()
-    qtbot.waitUntil(label.isVisible, timeout=2000)
+
+@pytest.mark.parametrize(("width", "large"), [(1600, False), (800, False), (800, True)],
+                         ids=["1600", "800", "800-large-font"])
+def test_the_bar_says_less_by_priority_and_never_cuts_a_time_or_an_amount(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, width: int, large: bool,
+) -> None:
+    from sniper_app.config import Settings
+    from sniper_app.engine.bus import WatchlistSynced
+
+    if large:
+        request.getfixturevalue("large_font")
+    _scheduled(store, user_id, clock)
+    _scheduled(store, user_id, clock, item="399002", title="Roberts radio", currency="GBP", maximum=35_00,
+               left=timedelta(hours=3))
+    window = make_window(Settings(ebay_env="simulator", spending_cap="600.00 USD"))
+    _measured_clock(window, monkeypatch)
+    window._last_sync = WatchlistSynced(count=12, added=1, removed=0, at=clock.now)
+    window.awake_label.show()  # the longest warning the bar may have to hold beside the rest
+    window.resize(width, 600 if large else 500)
+    window.show()
+    qtbot.waitExposed(window)
+    window.tick()
+    qtbot.waitUntil(lambda: window.width() == width, timeout=2000)
+    assert _settled_bar(qtbot, window) == []
+
+    levels = {name: field.level for name, field in window.statusBar().fields.items() if field.isVisible()}
+    next_snipe, exposure = window.next_snipe_label.shown_text(), window.exposure_status.shown_text()
+    assert next_snipe.endswith("in 1m 25s"), next_snipe
+    assert "£35.00 · $500.00" in exposure
+    if width == 1600:
+        assert set(levels.values()) == {0}
+        assert window.sync_label.shown_text() == "Watch list: 12 items, synced 0 s ago"
+        assert window.clock_label.shown_text() == "Clock +0.012 s · 2 ms · 3 s ago"
+        assert exposure == "Exposure £35.00 · $500.00"
+    else:
+        assert levels["sync"] >= 1, "the sync says less first"
+    # The ladder's order: no step is taken while one before it is not.
+    steps = [(name, level) for name, level in window_status_bar.FIT_LADDER if name in levels]
+    taken = [levels[name] >= level for name, level in steps]
+    assert taken == sorted(taken, reverse=True), (steps, levels)
+
+    # Paused, the pause takes the next snipe's place and is said whole too.
+    window.app_actions["pause"].trigger()
+    assert _settled_bar(qtbot, window) == []
+    assert window.paused_label.shown_text() in ("Paused: no snipe will be placed", "Paused")
+    window.app_actions["pause"].trigger()
+
+
+def test_a_long_message_is_shown_whole_above_the_bar_and_goes_when_its_time_is_up(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock
+) -> None:
+    _scheduled(store, user_id, clock)
+    window = make_window()
+    window.resize(800, 500)
+    window.show()
+    qtbot.waitExposed(window)
+    window.tick()
+    bar, toast = window.statusBar(), window.message_toast
+    focus = QtWidgets.QApplication.focusWidget()
+    message = ("Auction ending soon: Nintendo Game Boy Color - Atomic Purple, tested, working — Ends at 09:00; "
+               "Sniper will bid up to $56.66 just before the end. Armed: the bid goes out 5 s before the end.")
+    bar.showMessage(message, 60_000)
+    qtbot.waitUntil(toast.isVisible, timeout=2000)
+    text = toast.label
+    assert text.text() == message
+    # Whole: wrapped onto as many lines as it needs, inside the window, above the bar.
+    assert text.heightForWidth(text.width()) <= text.height()
+    assert text.height() >= 2 * text.fontMetrics().height()
+    assert QtCore.QRect(0, 0, window.width(), bar.y()).contains(toast.geometry())
+    assert bar.fontMetrics().horizontalAdvance(message) > bar.width(), "a message no one line could hold"
+    # The fields stay where they are, and nothing took the keyboard from where it was.
+    assert window.next_snipe_label.isVisible()
+    assert window.clock_label.isVisible()
+    assert QtWidgets.QApplication.focusWidget() is focus
+    assert toast.accessibleName() == "Message"
+    assert toast.close_button.accessibleName() == "Dismiss message"
+    assert _settled_bar(qtbot, window) == []
+
+    qtbot.mouseClick(toast.close_button, QtCore.Qt.MouseButton.LeftButton)
+    assert bar.currentMessage() == ""
+    assert not toast.isVisible()
+    bar.showMessage("Settings saved.", 200)
+    qtbot.waitUntil(toast.isVisible, timeout=2000)
+    assert toast.width() < window.width() // 2, "a short message, a small toast"
+    qtbot.waitUntil(lambda: not toast.isVisible(), timeout=3000)
+
+
+def test_the_status_bar_shows_the_exposure_per_currency_and_follows_snipe_changes(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock, bus: Any
+) -> None:
+    from sniper_app.config import Settings
+    from sniper_app.engine.bus import SnipeStatusChanged
+
+    _scheduled(store, user_id, clock, maximum=420_00)
+    pound = _scheduled(store, user_id, clock, item="399002", title="Roberts radio", currency="GBP",
+                       maximum=35_00, left=timedelta(hours=3), status=SnipeStatus.PENDING)
+    window = make_window(Settings(ebay_env="simulator", spending_cap="600.00 USD"))
+    field = window.exposure_status
+    assert field.text() == "Exposure £35.00 · $420.00"
+    assert field.isVisibleTo(window)
+    assert "$180.00 left of the $600.00 cap" in field.toolTip()
+    assert "no spending cap in GBP" in field.toolTip()
+    assert field.accessibleName() == "Exposure"
+
+    store.cancel(pound)
+    bus.publish(SnipeStatusChanged(snipe_id=pound, old=SnipeStatus.PENDING, new=SnipeStatus.CANCELLED))
+    qtbot.waitUntil(lambda: field.text() == "Exposure $420.00", timeout=2000)
 
 
 def test_with_a_large_font_the_window_still_fits_800_and_the_countdown_stays_whole(
@@ -447,3 +614,223 @@ def test_a_computer_that_cannot_stay_awake_is_told_in_the_window(
     window.tick()
     assert window.awake_label.isVisible()
     assert window.awake_label.text() == "Cannot keep the computer awake"
+
+
+# ------------------------------------------------------------------------------------------ Snipes columns
+
+
+def _cells_fit(view: QtWidgets.QTableView, column: int) -> list[str]:
+    """Texts of ``column`` wider than its section (with the cell's margins)."""
+    model = view.model()
+    margin = 2 * (view.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1)
+    width = view.horizontalHeader().sectionSize(column)
+    texts = [model.index(row, column).data() or "" for row in range(model.rowCount())]
+    return [t for t in texts if view.fontMetrics().horizontalAdvance(t) + margin > width]
+
+
+@pytest.mark.parametrize("width", [800, 1600])
+def test_the_snipes_view_gives_item_the_room_and_fits_its_other_columns(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock, bus: Any,
+    width: int,
+) -> None:
+    from sniper_app.engine.bus import SnipeStatusChanged
+    from sniper_app.ui.models import SnipeColumn
+
+    ids = seed(store, user_id, clock)["snipes"]
+    window = make_window()
+    window.tabs.setCurrentIndex(window.SNIPES_TAB)
+    window.resize(width, 500)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.width() == width, timeout=2000)
+    view = window.snipes_view
+    header = view.horizontalHeader()
+
+    def check(least_chars: int = 25) -> dict[int, int]:
+        qtbot.waitUntil(lambda: header.length() <= view.viewport().width(), timeout=2000)  # no scrolling
+        shown = {c: header.sectionSize(c) for c in SnipeColumn if not header.isSectionHidden(c)}
+        assert max(shown, key=lambda c: shown[c]) == SnipeColumn.ITEM, shown
+        assert shown[SnipeColumn.ITEM] >= least_chars * view.fontMetrics().averageCharWidth()
+        for column in shown:
+            # Short of room, Timing alone may cut its figure's tail (its tooltip has the whole sentence).
+            if column != SnipeColumn.ITEM and not (least_chars < 25 and column == SnipeColumn.TIMING):
+                assert _cells_fit(view, column) == [], SnipeColumn(column).name
+                assert header.sectionSize(column) >= header.sectionSizeHint(column), SnipeColumn(column).name
+        if SnipeColumn.TIMING in shown:
+            assert shown[SnipeColumn.TIMING] <= 200
+        return shown
+
+    shown = check()
+    empty = {SnipeColumn.TIMING, SnipeColumn.FINAL}  # nothing has fired yet
+    if width == 800:
+        # Columns with nothing in them yet give Item their room; Group has the seed's group.
+        assert not empty & set(shown)
+        assert SnipeColumn.GROUP in shown
+    else:
+        assert set(shown) == set(SnipeColumn)
+        # Every title of the seed is shown whole at this width.
+        for row in range(window.snipes_proxy.rowCount()):
+            wanted = view.sizeHintForIndex(window.snipes_proxy.index(row, SnipeColumn.ITEM)).width()
+            assert wanted <= shown[SnipeColumn.ITEM]
+
+    # An auction ends: its final price shows, in a column that comes back for it.
+    for status in (SnipeStatus.SCHEDULED, SnipeStatus.PLACING, SnipeStatus.PLACED):
+        store.set_status(ids["126004"], status)
+    store.set_status(ids["126004"], SnipeStatus.WON)
+    store.update_fields(ids["126004"], final_price_minor=44_000, sent_at=clock.now, latency_ms=180.0)
+    bus.publish(SnipeStatusChanged(snipe_id=ids["126004"], old=SnipeStatus.PLACED, new=SnipeStatus.WON))
+    qtbot.waitUntil(lambda: not header.isSectionHidden(SnipeColumn.FINAL), timeout=3000)
+    # Every column has something to show now: at 800 px Item keeps the most room, if less of it.
+    shown = check(25 if width > 800 else 20)
+    assert SnipeColumn.TIMING in shown
+
+
+# ------------------------------------------------------------------------------------------ Diagnostics
+
+
+def _overlapping(rects: Any) -> list[tuple[Any, Any]]:
+    rects = list(rects)
+    return [(a, b) for n, a in enumerate(rects) for b in rects[n + 1:] if a.intersects(b)]
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["normal-font", "large-font"])
+def test_the_clock_chart_labels_never_overlap_at_800_by_500(
+    qtbot: Any, make_window: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest,
+    large: bool,
+) -> None:
+    from datetime import UTC, datetime
+
+    if large:
+        request.getfixturevalue("large_font")
+    window = make_window()
+    _measured_clock(window, monkeypatch)
+    start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    # Offsets that wander over tens of milliseconds, latencies over a few: each panel gets several ticks.
+    for n, (offset, latency) in enumerate([(0.012, None), (-0.031, 0.002), (0.054, 0.0025), (0.007, 0.0041)]):
+        window.service.metrics.record_clock(offset, latency, start + timedelta(minutes=n))
+    window.resize(800, 600 if large else 500)
+    window.tabs.setCurrentWidget(window.diagnostics_view)
+    window.show()
+    qtbot.waitExposed(window)
+    view = window.diagnostics_view
+    view.refresh()
+    chart = view.chart
+    qtbot.waitUntil(lambda: chart.height() > 0, timeout=2000)
+    chart.grab()  # paints it, as the screen would
+    rects = chart.label_rects
+    assert len(rects) >= 5, "both panels' ranges (two ends each) and the time axis are labelled"
+    assert _overlapping(rects) == []
+    assert all(chart.rect().contains(r.toAlignedRect()) for r in rects)
+    assert chart.height() >= chart.minimumHeight()
+    assert _fit_problems(view) == []
+
+
+def test_latency_is_measuring_or_a_value_in_one_voice(
+    qtbot: Any, make_window: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = make_window()
+    view = window.diagnostics_view
+    window.service.metrics.record_clock(0.012, None)  # measured before any round trip to eBay
+    guess = ClockState(synced=True, offset_s=0.012, latency_s=0.05, age_s=3, server="127.0.0.1:123",
+                       last_error=None, latency_measured=False)
+    monkeypatch.setattr(view, "_clock_provider", lambda: guess)
+    view.refresh()
+    assert view.latency_label.text() == "measuring…"
+    assert view.chart.latency_words() == "measuring…"
+    assert "latency measuring…" in view.chart.accessibleDescription()
+
+    # A bid's round trip is timed before the next clock measurement: the figure and the chart agree on it.
+    measured = ClockState(synced=True, offset_s=0.012, latency_s=0.0001, age_s=3, server="127.0.0.1:123",
+                          last_error=None, latency_measured=True)
+    monkeypatch.setattr(view, "_clock_provider", lambda: measured)
+    view.refresh()
+    assert view.latency_label.text() == "0.1 ms"
+    assert view.chart.latency_words() == "0.1 ms"
+    assert "measuring" not in view.chart.accessibleDescription()
+    assert [p.latency_ms for p in view.chart.points] == [None]  # not invented as a point of the series
+
+
+# ------------------------------------------------------------------------------------------ a large font
+
+
+def test_with_a_large_font_every_view_fits_800_by_600_and_nothing_is_cut(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch, large_font: QtGui.QFont,
+) -> None:
+    seed(store, user_id, clock)
+    window = make_window()
+    _measured_clock(window, monkeypatch)
+    window.resize(800, 600)
+    window.show()
+    qtbot.waitExposed(window)
+    window.tick()
+    qtbot.waitUntil(lambda: window.width() == 800, timeout=2000)
+    assert window.height() <= 620, "the smallest window a font half as large again needs"
+    for tab in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(tab)
+        qtbot.wait(20)
+        assert (window.width(), window.tabs.currentWidget().minimumSizeHint().width() <= 800) == (800, True)
+        assert _fit_problems(window) == [], window.tabs.tabText(tab)
+    assert _settled_bar(qtbot, window) == []
+    # The history's time, action and status are read whole in this font too.
+    from sniper_app.ui.models import HistoryColumn
+
+    window.tabs.setCurrentIndex(window.HISTORY_TAB)
+    qtbot.waitUntil(lambda: window.history_model.rowCount() > 0, timeout=3000)
+    for column in (HistoryColumn.WHEN, HistoryColumn.ACTION, HistoryColumn.STATUS):
+        assert _cells_fit(window.history_view, column) == [], HistoryColumn(column).name
+
+
+@pytest.mark.parametrize("which", ["settings", "about", "link"])
+def test_with_a_large_font_the_dialogs_cut_nothing_at_their_smallest(
+    qtbot: Any, make_window: Callable[..., Any], large_font: QtGui.QFont, idle_loop: asyncio.AbstractEventLoop,
+    which: str,
+) -> None:
+    window = make_window()
+    if which == "settings":
+        window.open_settings_dialog()
+    elif which == "about":
+        window.app_actions["about"].trigger()
+    else:
+        window.open_link_dialog()
+    dialog = window.dialog(which)
+    assert dialog is not None
+    _at_smallest(dialog, qtbot)
+    pages = dialog.tabs.count() if which == "settings" else 1
+    for page in range(pages):
+        if which == "settings":
+            dialog.tabs.setCurrentIndex(page)
+            qtbot.wait(20)
+        assert _fit_problems(dialog) == [], page
+    # Each fits the height of a screen a window of 800 x 600 fits on; Settings' one-line choices make it
+    # wider than 800 px at this font rather than cut them.
+    assert dialog.minimumSizeHint().width() <= 1000
+    assert dialog.minimumSizeHint().height() <= 600
+    dialog.close()
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["normal-font", "large-font"])
+def test_the_watch_list_title_keeps_its_room_at_800_and_its_figures_fit(
+    qtbot: Any, make_window: Callable[..., Any], store: Store, user_id: int, clock: FakeClock,
+    request: pytest.FixtureRequest, large: bool,
+) -> None:
+    from sniper_app.ui.models import WatchColumn
+
+    if large:
+        request.getfixturevalue("large_font")
+    seed(store, user_id, clock)
+    window = make_window()
+    window.resize(800, 600 if large else 500)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.width() == 800, timeout=2000)
+    view = window.watch_view
+    header = view.horizontalHeader()
+    chars = view.fontMetrics().averageCharWidth()
+    qtbot.waitUntil(lambda: header.sectionSize(WatchColumn.TITLE) >= 20 * chars, timeout=2000)
+    for column in (WatchColumn.PRICE, WatchColumn.BIDS, WatchColumn.TIME_LEFT, WatchColumn.MY_SNIPE):
+        assert _cells_fit(view, column) == [], WatchColumn(column).name
+    if not large:
+        # Room enough for all: the title takes what the others leave, and nothing scrolls sideways.
+        assert header.length() <= view.viewport().width()
+        assert header.sectionSize(WatchColumn.TITLE) >= 25 * chars

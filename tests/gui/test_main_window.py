@@ -476,17 +476,17 @@ def test_a_status_message_is_read_whole_and_the_status_comes_back_after(
     qtbot.waitExposed(window)
     bar = window.statusBar()
     message = "Snipe on “Roberts Revival DAB radio, duck egg blue, boxed” saved."
-
-    def room() -> int:
-        """What the permanent labels leave for the message, where the status bar draws it."""
-        return bar.width() - sum(w.width() for w in bar.findChildren(QtWidgets.QLabel) if w.isVisible())
+    toast = window.message_toast
 
     bar.showMessage(message, 300)
-    # The room the permanent labels leave holds the whole sentence.
-    qtbot.waitUntil(lambda: room() >= bar.fontMetrics().horizontalAdvance(message), timeout=2000)
+    # The toast above the bar holds the whole sentence; the status fields stay where they are.
+    qtbot.waitUntil(toast.isVisible, timeout=2000)
+    assert toast.label.text() == message
+    assert toast.label.heightForWidth(toast.label.width()) <= toast.label.height()
     assert bar.toolTip() == message
-    qtbot.waitUntil(lambda: window.next_snipe_label.isVisible(), timeout=3000)
+    assert window.next_snipe_label.isVisible()
     assert window.next_snipe_label.text().startswith("Next snipe: ")
+    qtbot.waitUntil(lambda: not toast.isVisible(), timeout=3000)
     assert bar.toolTip() == ""
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -29,6 +30,7 @@ from sniper_app.engine.reads import Reads
 from sniper_app.ui import empty_state, history_count, history_export, window_actions, window_state, window_status_bar
 from sniper_app.ui.bridge import AsyncRunner, EngineBridge
 from sniper_app.ui.button_delegate import ButtonDelegate
+from sniper_app.ui.column_fit import grow_to_fit
 from sniper_app.ui.exposure_label import ExposureLabel
 from sniper_app.ui.formatting import format_money
 from sniper_app.ui.history import export_history_csv
@@ -159,16 +161,17 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabs.addTab(StatsView(lambda: reads.record(), self.bridge, self), self.tr("S&tatistics"))
         self.setCentralWidget(self.tabs)
         self._default_columns()
-        # "£45.00 ≈ $57.69" is wider than a plain price: the price columns grow to show it whole.
-        self._fit_price_columns()
-        for model, columns in ((self.watch_model, (WatchColumn.PRICE,)),
-                               (self.snipes_proxy, (SnipeColumn.MAX, SnipeColumn.PRICE, SnipeColumn.FINAL))):
-            model.modelReset.connect(self._fit_price_columns)
-            model.rowsInserted.connect(self._fit_price_columns)
+        # "£45.00 ≈ $57.69" is wider than a plain price: the price columns grow to show it whole. Each
+        # view measures its own columns, and only the rows that changed (restore_state measures them all).
+        for view, columns in self._price_columns():
+            model = view.model()
+            model.modelReset.connect(lambda view=view, cols=columns: self._fit_price_rows(view, cols))
+            model.rowsInserted.connect(lambda _parent, first, last, view=view, cols=columns:
+                                       self._fit_price_rows(view, cols, first, last))
             # The countdown repaints Time left every second; only a change that reaches a price is measured.
             model.dataChanged.connect(
-                lambda first, last, *_roles, cols=columns: self._fit_price_columns()
-                if any(first.column() <= c <= last.column() for c in cols) else None
+                lambda first, last, *_roles, view=view, cols=columns: self._fit_price_rows(
+                    view, [c for c in cols if first.column() <= c <= last.column()], first.row(), last.row())
             )
         self.history_model.modelReset.connect(self._fit_history_amounts)
         self.history_model.rowsInserted.connect(self._fit_history_amounts)
@@ -314,16 +317,21 @@ class MainWindow(QtWidgets.QMainWindow):
         history.resizeSection(HistoryColumn.ITEM, 260)
         history.setStretchLastSection(True)
 
+    def _price_columns(self) -> tuple[tuple[QtWidgets.QTableView, tuple[int, ...]], ...]:
+        return ((self.watch_view, (WatchColumn.PRICE,)),
+                (self.snipes_view, (SnipeColumn.MAX, SnipeColumn.PRICE, SnipeColumn.FINAL)))
+
     @QtCore.Slot()
     def _fit_price_columns(self) -> None:
         # Grow only: a wider column the user chose stays; a narrower one (saved, or the default) never clips.
-        for view, column in ((self.watch_view, WatchColumn.PRICE), (self.snipes_view, SnipeColumn.MAX),
-                             (self.snipes_view, SnipeColumn.PRICE), (self.snipes_view, SnipeColumn.FINAL)):
-            header = view.horizontalHeader()
-            wanted = max(view.sizeHintForColumn(column), header.sectionSizeHint(column))
-            if header.sectionSize(column) < wanted:
-                header.resizeSection(column, wanted)
+        for view, columns in self._price_columns():
+            self._fit_price_rows(view, columns)
         self._fit_history_amounts()
+
+    def _fit_price_rows(self, view: QtWidgets.QTableView, columns: Iterable[int], first: int = 0,
+                        last: int | None = None) -> None:
+        for column in columns:
+            grow_to_fit(view, column, first, last)
 
     @QtCore.Slot()
     def _fit_history_amounts(self) -> None:

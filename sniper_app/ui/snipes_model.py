@@ -267,6 +267,8 @@ class SnipesModel(TableModel):
             return None
         item = self._rows[index.row()]
         col = index.column()
+        if role == SORT_ROLE:
+            return _sort_key(item, col)
         if role == ItemRole.DisplayRole:
             if col == SnipeColumn.ITEM:
                 return item.title or item.legacy_item_id
@@ -300,19 +302,6 @@ class SnipesModel(TableModel):
                 return outcome_colour(item.status)
             if role == ItemRole.DecorationRole:
                 return status_icon(item.status)
-        if role == SORT_ROLE:
-            keys: dict[int, Any] = {
-                SnipeColumn.ITEM: (item.title or item.legacy_item_id).casefold(),
-                SnipeColumn.MAX: item.max_bid_minor,
-                SnipeColumn.LEAD: item.lead_seconds,
-                SnipeColumn.GROUP: (item.group_name or "").casefold(),
-                SnipeColumn.STATUS: list(SnipeStatus).index(item.status),
-                SnipeColumn.TIME_LEFT: end_key(item.end_time) + (FINISHED_KEY if item.status.is_final else 0),
-                SnipeColumn.TIMING: end_key(item.sent_at),
-                SnipeColumn.PRICE: item.current_price_minor if item.current_price_minor is not None else -1,
-                SnipeColumn.FINAL: item.final_price_minor if item.final_price_minor is not None else -1,
-            }
-            return keys.get(col)
         if role == ItemRole.ToolTipRole:
             if col == SnipeColumn.ITEM:
                 return self.tr("{title}\nItem {item}").format(title=item.title, item=item.legacy_item_id)
@@ -333,6 +322,33 @@ class SnipesModel(TableModel):
         if role == KEY_ROLE:
             return item.id
         return None
+
+
+_STATUS_ORDER: dict[SnipeStatus, int] = {status: n for n, status in enumerate(SnipeStatus)}
+
+
+def _sort_key(item: SnipeView, col: int) -> Any:
+    # The proxy asks twice per comparison, some 20,000 times to sort a thousand snipes at start-up: only the
+    # asked column's key is made.
+    if col == SnipeColumn.TIME_LEFT:
+        return end_key(item.end_time) + (FINISHED_KEY if item.status.is_final else 0)
+    if col == SnipeColumn.ITEM:
+        return (item.title or item.legacy_item_id).casefold()
+    if col == SnipeColumn.MAX:
+        return item.max_bid_minor
+    if col == SnipeColumn.LEAD:
+        return item.lead_seconds
+    if col == SnipeColumn.GROUP:
+        return (item.group_name or "").casefold()
+    if col == SnipeColumn.STATUS:
+        return _STATUS_ORDER[item.status]
+    if col == SnipeColumn.TIMING:
+        return end_key(item.sent_at)
+    if col == SnipeColumn.PRICE:
+        return item.current_price_minor if item.current_price_minor is not None else -1
+    if col == SnipeColumn.FINAL:
+        return item.final_price_minor if item.final_price_minor is not None else -1
+    return None
 
 
 class SnipesProxy(QtCore.QSortFilterProxyModel):

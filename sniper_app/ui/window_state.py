@@ -61,11 +61,31 @@ def restore_state(window: MainWindow) -> None:
             header.setSortIndicator(column, QtCore.Qt.SortOrder(order or 0))
     for view in views(window).values():
         if view.property("sortable"):
-            view.setSortingEnabled(True)  # one sort, by the indicator set above
+            _SortWhenShown(view)
     window._fit_price_columns()
     tab = ini_int(state.value("window/tab"))
     if tab is not None and 0 <= tab < window.tabs.count():
         window.tabs.setCurrentIndex(tab)
+
+
+class _SortWhenShown(QtCore.QObject):
+    """Switches sorting on, one sort by the indicator restore_state set, as its view is first shown.
+
+    A thousand snipes take some 50 ms to sort through their proxy (two calls into Python per comparison);
+    a window that opens on another tab, or in the tray, need not wait for that before it shows.
+    """
+
+    def __init__(self, view: QtWidgets.QTableView) -> None:
+        super().__init__(view)
+        self._view = view
+        view.installEventFilter(self)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if watched is self._view and event.type() == QtCore.QEvent.Type.Show:
+            self._view.removeEventFilter(self)
+            self._view.setSortingEnabled(True)
+            self.deleteLater()
+        return False
 
 
 def ini_int(value: object) -> int | None:

@@ -148,7 +148,9 @@ def test_state_is_remembered_across_runs(
     assert header.sectionSize(SnipeColumn.GROUP) == 177
     assert second.size() == QtCore.QSize(720, 480)
     assert not second.show_finished_box.isChecked()
-    # The view really is in that order, with the cancelled snipe hidden.
+    # The view really is in that order once shown (it sorts as it first shows), with the cancelled snipe hidden.
+    second.show()
+    qtbot.waitExposed(second)
     assert texts(second.snipes_proxy, SnipeColumn.MAX) == ["$3,500.00", "$1,500.00", "$450.00"]
 
 

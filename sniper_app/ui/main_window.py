@@ -158,7 +158,9 @@ class MainWindow(QtWidgets.QMainWindow):
             service.metrics_snapshot, service.clock_state, ebay_address=service.ebay_address(), parent=self)
         self.tabs.addTab(self.diagnostics_view, self.tr("&Diagnostics"))
         # Looked up at each read: a facade that cannot give the record yet shows a sentence there, not a crash here.
-        self.tabs.addTab(StatsView(lambda: reads.record(), self.bridge, self), self.tr("S&tatistics"))
+        # The view reads on a worker thread, and only once it is first shown.
+        self.stats_view = StatsView(lambda: reads.record(), self.bridge, self, release=lambda: reads.release_thread())
+        self.tabs.addTab(self.stats_view, self.tr("S&tatistics"))
         self.setCentralWidget(self.tabs)
         self._default_columns()
         # "£45.00 ≈ $57.69" is wider than a plain price: the price columns grow to show it whole. Each

@@ -248,7 +248,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.restore_state()
         self._update_history_count()
         self.refresh_actions()
-        self.tick()
+        # The status bar's countdowns now; the models were just read, so their first tick can wait a second.
+        self._tick_status_bar()
 
     # ------------------------------------------------------------------ building
 
@@ -323,12 +324,15 @@ class MainWindow(QtWidgets.QMainWindow):
         return ((self.watch_view, (WatchColumn.PRICE,)),
                 (self.snipes_view, (SnipeColumn.MAX, SnipeColumn.PRICE, SnipeColumn.FINAL)))
 
-    @QtCore.Slot()
-    def _fit_price_columns(self) -> None:
+    def _fit_price_columns(self, view: QtWidgets.QTableView | None = None) -> None:
+        """Every row of the money columns of ``view`` (of every view by default); restore_state calls this as
+        each view is first shown."""
         # Grow only: a wider column the user chose stays; a narrower one (saved, or the default) never clips.
-        for view, columns in self._price_columns():
-            self._fit_price_rows(view, columns)
-        self._fit_history_amounts()
+        for shown, columns in self._price_columns():
+            if view is None or view is shown:
+                self._fit_price_rows(shown, columns)
+        if view is None or view is self.history_view:
+            self._fit_history_amounts()
 
     def _fit_price_rows(self, view: QtWidgets.QTableView, columns: Iterable[int], first: int = 0,
                         last: int | None = None) -> None:
@@ -350,11 +354,14 @@ class MainWindow(QtWidgets.QMainWindow):
         """Once a second: countdown columns, the next-snipe countdown and the clock's age."""
         self.watch_model.tick()
         self.snipes_model.tick(through=self.snipes_proxy)
+        self._tick_status_bar()
+        self.tick_done.emit()
+
+    def _tick_status_bar(self) -> None:
         self._update_next_snipe()
         self._update_clock()
         self._update_sync()
         window_status_bar.update_keep_awake(self)
-        self.tick_done.emit()
 
     def next_snipe_text(self) -> str:
         return window_status_bar.next_snipe_text(self)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, Literal, Protocol
 
-import aiosmtplib
 import httpx
 
 from sniper_app.domain.errors import InputError, SniperError
@@ -173,6 +172,9 @@ class SmtpBackend:
         if self._tls_context is not None or self.security in ("ssl", "starttls"):
             options["tls_context"] = self._tls_context or ssl_context()
         where = f"{self.host}:{self.port}"
+        # Imported at the first mail rather than with the app: it costs start-up time most people never use.
+        import aiosmtplib
+
         try:
             await aiosmtplib.send(message, **options)
         except aiosmtplib.SMTPRecipientsRefused as exc:

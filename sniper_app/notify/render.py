@@ -11,11 +11,12 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from sniper_app.notify.notice import Notice, NoticeKind
+
+if TYPE_CHECKING:
+    import jinja2
 
 _SPACES = re.compile(r"\s+")
 
@@ -37,29 +38,41 @@ class RenderedEmail:
 
 class EmailRenderer:
     def __init__(self, template_dir: Path | None = None) -> None:
-        directory = template_dir or resources_dir() / "email"
-        loader = jinja2.FileSystemLoader(str(directory))
-        common: dict[str, Any] = {"loader": loader, "undefined": jinja2.StrictUndefined, "keep_trailing_newline": True}
-        self._html = jinja2.Environment(autoescape=True, **common)
-        # Subjects and plain text are not HTML: escaping would show "&amp;" to the reader.
-        self._plain = jinja2.Environment(autoescape=False, **common)  # noqa: S701
+        self._directory = template_dir or resources_dir() / "email"
+        self._environments: tuple[jinja2.Environment, jinja2.Environment] | None = None
+
+    def _envs(self) -> tuple[jinja2.Environment, jinja2.Environment]:
+        """(HTML, plain), made at the first use: importing jinja2 costs the window tens of milliseconds
+        before it first shows, and most people never set email up."""
+        if self._environments is None:
+            import jinja2
+
+            loader = jinja2.FileSystemLoader(str(self._directory))
+            common: dict[str, Any] = {
+                "loader": loader, "undefined": jinja2.StrictUndefined, "keep_trailing_newline": True}
+            # Subjects and plain text are not HTML: escaping would show "&amp;" to the reader.
+            self._environments = (jinja2.Environment(autoescape=True, **common),
+                                  jinja2.Environment(autoescape=False, **common))  # noqa: S701
+        return self._environments
 
     def render(self, notice: Notice) -> RenderedEmail:
+        html, plain = self._envs()
         context = _context(notice)
         name = notice.kind.value.lower()
-        subject = self._plain.get_template(f"{name}.subject.txt").render(context)
+        subject = plain.get_template(f"{name}.subject.txt").render(context)
         return RenderedEmail(
             subject=_SPACES.sub(" ", subject).strip()[:200],
-            text=self._plain.get_template(f"{name}.txt").render(context),
-            html=self._html.get_template(f"{name}.html").render(context),
+            text=plain.get_template(f"{name}.txt").render(context),
+            html=html.get_template(f"{name}.html").render(context),
         )
 
     def check(self) -> None:
         """Fail now, not at the first win, when a template is missing or broken."""
+        _html, plain = self._envs()
         for kind in NoticeKind:
             name = kind.value.lower()
             for suffix in ("subject.txt", "txt", "html"):
-                self._plain.get_template(f"{name}.{suffix}")
+                plain.get_template(f"{name}.{suffix}")
 
 
 def _context(notice: Notice) -> dict[str, Any]:

@@ -10,6 +10,7 @@ tone of their own, chosen to read on light and dark backgrounds alike.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from collections.abc import Callable
@@ -171,22 +172,40 @@ def status_tone(status: SnipeStatus | str) -> QtGui.QColor | None:
 
 
 class _PaletteWatch(QtCore.QObject):
-    """Calls ``apply`` again whenever the application's palette changes (a dark theme switched on)."""
+    """Calls every holder's ``apply`` again whenever the application's palette changes (a dark theme on).
 
-    def __init__(self, owner: QtCore.QObject, apply: Callable[[], None]) -> None:
-        super().__init__(owner)
-        self._apply = apply
-        app = QtCore.QCoreApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
+    One filter on the application for all holders: every event of the application passes through each
+    of its filters, in Python, so one per holder would be paid on each paint and mouse move.
+    """
+
+    def __init__(self, app: QtCore.QCoreApplication) -> None:
+        super().__init__(app)
+        self._app = app
+        self._applies: dict[int, Callable[[], None]] = {}
+        self._keys = itertools.count()
+        app.installEventFilter(self)
+
+    def add(self, owner: QtCore.QObject, apply: Callable[[], None]) -> None:
+        key = next(self._keys)
+        self._applies[key] = apply
+        owner.destroyed.connect(lambda *_args: self._applies.pop(key, None))
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
-        if event.type() == QtCore.QEvent.Type.ApplicationPaletteChange:
-            self._apply()
+        if event.type() == QtCore.QEvent.Type.ApplicationPaletteChange and watched is self._app:
+            for apply in list(self._applies.values()):
+                apply()
         return False
+
+
+_watch: list[_PaletteWatch] = []
 
 
 def follow_palette(owner: QtCore.QObject, apply: Callable[[], None]) -> None:
     """Run ``apply`` (which sets icons) now, and again after every palette change while ``owner`` lives."""
     apply()
-    _PaletteWatch(owner, apply)
+    app = QtCore.QCoreApplication.instance()
+    if app is None:
+        return
+    if not _watch or _watch[0]._app is not app:
+        _watch[:] = [_PaletteWatch(app)]
+    _watch[0].add(owner, apply)

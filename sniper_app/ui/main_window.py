@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -30,6 +31,7 @@ from sniper_app.engine.reads import Reads
 from sniper_app.ui import empty_state, history_count, history_export, window_actions, window_state, window_status_bar
 from sniper_app.ui.bridge import AsyncRunner, EngineBridge
 from sniper_app.ui.button_delegate import ButtonDelegate
+from sniper_app.ui.column_fit import grow_to_fit
 from sniper_app.ui.exposure_label import ExposureLabel
 from sniper_app.ui.formatting import format_money
 from sniper_app.ui.history import export_history_csv
@@ -163,20 +165,29 @@ class MainWindow(QtWidgets.QMainWindow):
             service.metrics_snapshot, service.clock_state, ebay_address=service.ebay_address(), parent=self)
         self.tabs.addTab(self.diagnostics_view, self.tr("&Diagnostics"))
         # Looked up at each read: a facade that cannot give the record yet shows a sentence there, not a crash here.
-        self.tabs.addTab(StatsView(lambda: reads.record(), self.bridge, self), self.tr("S&tatistics"))
+        # The view reads on a worker thread, and only once it is first shown.
+        self.stats_view = StatsView(lambda: reads.record(), self.bridge, self, release=lambda: reads.release_thread())
+        self.tabs.addTab(self.stats_view, self.tr("S&tatistics"))
         self.setCentralWidget(self.tabs)
         self._default_columns()
-        # "£45.00 ≈ $57.69" is wider than a plain price: the price columns grow to show it whole.
-        self._fit_price_columns()
-        for model, columns in ((self.watch_model, (WatchColumn.PRICE,)),
-                               (self.snipes_proxy, tuple(c for c in SnipeColumn if c != SnipeColumn.TIME_LEFT))):
-            model.modelReset.connect(self._fit_price_columns)
-            model.rowsInserted.connect(self._fit_price_columns)
-            # The countdown repaints Time left every second; only a change that reaches a price is measured.
-            model.dataChanged.connect(
-                lambda first, last, *_roles, cols=columns: self._fit_price_columns()
-                if any(first.column() <= c <= last.column() for c in cols) else None
-            )
+        # "£45.00 ≈ $57.69" is wider than a plain price: the price columns grow to show it whole. The watch
+        # list measures only the rows that changed (restore_state measures them all as it is first shown);
+        # the Snipes view fits all its columns, once for a burst of changes.
+        watch = self.watch_view.model()
+        watch.modelReset.connect(lambda: self._fit_price_rows(self.watch_view, (WatchColumn.PRICE,)))
+        watch.rowsInserted.connect(lambda _parent, first, last: self._fit_price_rows(
+            self.watch_view, (WatchColumn.PRICE,), first, last))
+        watch.dataChanged.connect(lambda first, last, *_roles: self._fit_price_rows(
+            self.watch_view, (WatchColumn.PRICE,), first.row(), last.row())
+            if first.column() <= WatchColumn.PRICE <= last.column() else None)
+        self._snipe_refit = QtCore.QTimer(self, singleShot=True, interval=0)
+        self._snipe_refit.timeout.connect(lambda: fit_snipe_columns(self.snipes_view))
+        self.snipes_proxy.modelReset.connect(self._snipe_refit.start)
+        self.snipes_proxy.rowsInserted.connect(self._snipe_refit.start)
+        # The countdown repaints Time left every second; only a change that reaches another column refits.
+        self.snipes_proxy.dataChanged.connect(
+            lambda first, last, *_roles: self._snipe_refit.start()
+            if any(first.column() <= c <= last.column() for c in SnipeColumn if c != SnipeColumn.TIME_LEFT) else None)
         self.history_model.modelReset.connect(self._fit_history_amounts)
         self.history_model.rowsInserted.connect(self._fit_history_amounts)
         self.history_view.verticalScrollBar().valueChanged.connect(lambda _value: self._fit_history_amounts())
@@ -250,7 +261,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.restore_state()
         self._update_history_count()
         self.refresh_actions()
-        self.tick()
+        # The status bar's countdowns now; the models were just read, so their first tick can wait a second.
+        self._tick_status_bar()
 
     # ------------------------------------------------------------------ building
 
@@ -328,15 +340,21 @@ class MainWindow(QtWidgets.QMainWindow):
         history.resizeSection(HistoryColumn.ITEM, 260)
         history.setStretchLastSection(True)
 
-    @QtCore.Slot()
-    def _fit_price_columns(self) -> None:
+    def _fit_price_columns(self, view: QtWidgets.QTableView | None = None) -> None:
+        """Every row of the money columns of ``view`` (of every view by default); restore_state calls this as
+        each view is first shown."""
         # Grow only: a wider column the user chose stays; a narrower one (saved, or the default) never clips.
-        header = self.watch_view.horizontalHeader()
-        wanted = max(self.watch_view.sizeHintForColumn(WatchColumn.PRICE), header.sectionSizeHint(WatchColumn.PRICE))
-        if header.sectionSize(WatchColumn.PRICE) < wanted:
-            header.resizeSection(WatchColumn.PRICE, wanted)
-        fit_snipe_columns(self.snipes_view)
-        self._fit_history_amounts()
+        if view is None or view is self.watch_view:
+            self._fit_price_rows(self.watch_view, (WatchColumn.PRICE,))
+        if view is None or view is self.snipes_view:
+            fit_snipe_columns(self.snipes_view)
+        if view is None or view is self.history_view:
+            self._fit_history_amounts()
+
+    def _fit_price_rows(self, view: QtWidgets.QTableView, columns: Iterable[int], first: int = 0,
+                        last: int | None = None) -> None:
+        for column in columns:
+            grow_to_fit(view, column, first, last)
 
     @QtCore.Slot()
     def _fit_history_amounts(self) -> None:
@@ -353,11 +371,14 @@ class MainWindow(QtWidgets.QMainWindow):
         """Once a second: countdown columns, the next-snipe countdown and the clock's age."""
         self.watch_model.tick()
         self.snipes_model.tick(through=self.snipes_proxy)
+        self._tick_status_bar()
+        self.tick_done.emit()
+
+    def _tick_status_bar(self) -> None:
         self._update_next_snipe()
         self._update_clock()
         self._update_sync()
         window_status_bar.update_keep_awake(self)
-        self.tick_done.emit()
 
     def next_snipe_text(self) -> str:
         return window_status_bar.next_snipe_text(self)

@@ -27,7 +27,6 @@ from sniper_app.ui.bridge import AsyncRunner
 from sniper_app.ui.main_window import MainWindow
 from sniper_app.ui.passphrase_dialog import offer_passphrase
 from sniper_app.ui.qt import QtCore, QtGui, QtWidgets
-from sniper_app.ui.settings_dialog import setting_label
 from sniper_app.ui.tray import Tray
 
 if TYPE_CHECKING:
@@ -81,6 +80,8 @@ def _apply_settings(settings: Settings, service: SniperService, window: MainWind
     """What can change while running does at once; the status bar names what waits for the next start."""
     waiting = service.apply_settings(settings)
     if waiting:
+        from sniper_app.ui.settings_dialog import setting_label  # the dialog's module: not needed at start-up
+
         names = ", ".join(setting_label(name) for name in waiting)
         window.statusBar().showMessage(
             window.tr("Settings saved. These take effect when Sniper restarts: {0}.").format(names), 15000)

@@ -1,0 +1,128 @@
+"""The window on a desktop that drives a box: a real box process (``--headless --listen`` on the simulator),
+reached over HTTPS and WebSocket on loopback, and the window's remote mode on a qasync loop in this process."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from sniper_app.bootstrap import open_context
+from sniper_app.config import Settings
+from sniper_app.domain.status import SnipeStatus
+from sniper_app.remote.credentials import RemoteLink
+from sniper_app.remote.service import RemoteService
+from sniper_app.ui.remote_window import RemoteShell, run_remote_shell
+from sniper_app.ui.snipes_model import SnipeColumn
+from tests.support.remote_box import Box
+from tests.support.remote_box import box as box  # the fixture
+from tests.support.wait import wait_until_async
+
+Run = Callable[..., Any]
+
+
+def _status_cell(shell: RemoteShell, snipe_id: int) -> str | None:
+    model = shell.window.snipes_model
+    at = model.row_of(snipe_id)
+    return None if at is None else str(model.index(at, SnipeColumn.STATUS).data())
+
+
+def _drive(
+    tmp_path: Path, qloop: Run, link: RemoteLink, scenario: Callable[[RemoteShell], Coroutine[Any, Any, None]]
+) -> None:
+    """Run the window over the box of ``link`` while ``scenario`` drives it, then close it."""
+    ctx = open_context(Settings(data_dir=tmp_path / "desk"))
+    outcome: list[BaseException | None] = []
+
+    def ready(shell: RemoteShell) -> None:
+        async def run() -> None:
+            try:
+                await scenario(shell)
+                outcome.append(None)
+            except BaseException as exc:
+                outcome.append(exc)
+            finally:
+                shell.stop.set()
+
+        shell.runner.submit(run())
+
+    try:
+        code = qloop(run_remote_shell(ctx, link, tray_available=False, on_ready=ready, timeout=3.0), 120.0)
+    finally:
+        ctx.close()
+    assert code == 0
+    assert outcome, "the scenario never ran"
+    if outcome[0] is not None:
+        raise outcome[0]
+
+
+def test_a_change_on_the_box_shows_in_the_window_within_a_second(box: Box, tmp_path: Path, qloop: Run) -> None:
+    box.start()
+    box.cli.link()
+    item = box.cli.auction(start_price="10.00", ends_in=3600)
+    link = qloop(box.pair())
+
+    async def scenario(shell: RemoteShell) -> None:
+        window = shell.window
+        await wait_until_async(lambda: shell.mirror.link.connected, 20.0, "the window to reach the box")
+        assert shell.status.badge.text() == f"Box: {box.address}"
+        assert shell.status.banner.isHidden()
+        assert window.windowTitle() == "Sniper"
+        # Another desktop (the command line, say) adds a snipe and then cancels it on the box.
+        async with RemoteService.of(link) as other:
+            added, _ = await other.add_snipe(item, "20")
+            await wait_until_async(lambda: _status_cell(shell, added.id), 5.0, "the new snipe in the window")
+            await other.cancel_snipe(added.id)
+            done = time.monotonic()
+            cell = await wait_until_async(
+                lambda: (text := _status_cell(shell, added.id)) and "ancel" in text and text,
+                1.0, "the cancellation to show in the window within 1 s (issue 17)")
+        print(f"box change → window cell: {(time.monotonic() - done) * 1000:.0f} ms ({cell})")
+        assert window.snipes_model.row(window.snipes_model.row_of(added.id) or 0).status is SnipeStatus.CANCELLED
+        # No engine runs on this desktop.
+        assert not (tmp_path / "desk" / "engine.lock").exists()
+
+    _drive(tmp_path, qloop, link, scenario)
+
+
+def test_a_killed_box_shows_the_banner_and_a_restarted_one_is_reached_by_itself(
+    box: Box, tmp_path: Path, qloop: Run
+) -> None:
+    box.start()
+    box.cli.link()
+    first = box.cli.auction(start_price="10.00", ends_in=3600)
+    second = box.cli.auction(start_price="12.00", ends_in=3600)
+    link = qloop(box.pair())
+
+    async def scenario(shell: RemoteShell) -> None:
+        status, window = shell.status, shell.window
+        await wait_until_async(lambda: shell.mirror.link.connected, 20.0, "the window to reach the box")
+        async with RemoteService.of(link) as other:
+            kept, _ = await other.add_snipe(first, "20")
+        await wait_until_async(lambda: _status_cell(shell, kept.id), 5.0, "the snipe in the window")
+
+        await asyncio.to_thread(box.stop, signal.SIGKILL)
+        await wait_until_async(lambda: status.banner.isVisible(), 10.0, "the banner of a lost box")
+        assert f"Lost the connection to the box at {box.address}" in status.banner.text()
+        assert "trying again" in status.banner.text()
+        assert status.stale
+        assert all(view.property("stale") for view in (window.snipes_view, window.watch_view, window.history_view))
+        assert "not connected" in window.windowTitle()
+        # The last known state stays on show.
+        assert _status_cell(shell, kept.id) is not None
+
+        await asyncio.to_thread(box.start)
+        await wait_until_async(lambda: shell.mirror.link.connected, 60.0, "the window to reach the box again")
+        await wait_until_async(lambda: status.banner.isHidden(), 2.0, "the banner to go")
+        assert not status.stale
+        assert not window.snipes_view.property("stale")
+        assert window.windowTitle() == "Sniper"
+        # Live again: a change on the restarted box shows as it happens.
+        async with RemoteService.of(link) as other:
+            again, _ = await other.add_snipe(second, "25")
+        await wait_until_async(lambda: _status_cell(shell, again.id), 5.0, "a snipe added after the restart")
+
+    _drive(tmp_path, qloop, link, scenario)

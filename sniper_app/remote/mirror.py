@@ -238,6 +238,7 @@ class RemoteMirror(SniperService):
         except SniperError as exc:  # lost again at once: the stream notices and says so
             log.info("reading the box afresh failed: %s", exc)
             return
+        log.info("following the box at %s (its state read afresh)", self.remote.box)
         self._set_link(LinkState(self.remote.box, connected=True, ever_connected=True))
         self._tell("all")
 

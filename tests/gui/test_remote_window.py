@@ -4,7 +4,10 @@ reached over HTTPS and WebSocket on loopback, and the window's remote mode on a 
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -17,9 +20,10 @@ from sniper_app.remote.credentials import RemoteLink
 from sniper_app.remote.service import RemoteService
 from sniper_app.ui.remote_window import RemoteShell, run_remote_shell
 from sniper_app.ui.snipes_model import SnipeColumn
-from tests.support.remote_box import Box
+from tests.support.cli import run_cli
+from tests.support.remote_box import Box, wait_line
 from tests.support.remote_box import box as box  # the fixture
-from tests.support.wait import wait_until_async
+from tests.support.wait import wait_until, wait_until_async
 
 Run = Callable[..., Any]
 
@@ -126,3 +130,34 @@ def test_a_killed_box_shows_the_banner_and_a_restarted_one_is_reached_by_itself(
         await wait_until_async(lambda: _status_cell(shell, again.id), 5.0, "a snipe added after the restart")
 
     _drive(tmp_path, qloop, link, scenario)
+
+
+def test_sniper_app_on_a_connected_desktop_opens_its_window_over_the_box(box: Box, tmp_path: Path) -> None:
+    box.start()
+    box.cli.link()
+    desk = tmp_path / "desk-process"
+    env = {
+        "SNIPER_DATA_DIR": str(desk / "data"), "SNIPER_CONFIG_DIR": str(desk / "config"),
+        "SNIPER_LOG_DIR": str(desk / "logs"), "SNIPER_TEST_KEYRING_FILE": str(desk / "keyring.json"),
+        "SNIPER_CACHE_DIR": str(desk / "cache"), "QT_QPA_PLATFORM": "offscreen",
+    }
+    connected = run_cli("remote", "connect", box.invite(), env=env)
+    assert connected.returncode == 0, connected.stderr
+    window = subprocess.Popen([sys.executable, "-m", "sniper_app"], env=dict(os.environ) | env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        said = "".join(wait_line(window, "This window drives the Sniper box"))
+        assert f"127.0.0.1:{box.port}" in said
+        log = desk / "logs" / "sniper.log"
+        wait_until(lambda: log.exists() and "following the box at" in log.read_text(), 30.0,
+                   "the window to follow the box")
+        assert window.poll() is None, "the window stays open"
+        assert not (desk / "data" / "engine.lock").exists(), "no engine starts on a connected desktop"
+        window.send_signal(signal.SIGTERM)
+        _out, err = window.communicate(timeout=30)
+    finally:
+        if window.poll() is None:
+            window.kill()
+            window.communicate()
+    assert window.returncode == 0, err
+    assert "Traceback" not in err

@@ -267,7 +267,8 @@ def run_window(
     on_ready: Callable[[Any], Any] | None = None,
 ) -> int:
     """Open the window (against the bundled simulator with ``demo``) until the user quits; without a display,
-    run the engine alone.
+    run the engine alone. On a desktop connected to a box the window drives the box's engine and none starts
+    here (:mod:`sniper_app.ui.remote_window`).
 
     ``on_ready`` is called with the running :class:`~sniper_app.ui.shell.Shell` once the engine has started
     (the responsiveness benchmark drives the app through it).

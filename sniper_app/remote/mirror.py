@@ -472,6 +472,10 @@ class RemoteMirror(SniperService):
         return cache.count
 
     def history_counter(self, history_filter: HistoryFilter = _ALL) -> Callable[[], int]:
+        cache = self._history.get(history_filter)
+        if cache is not None and cache.count is not None:
+            known = cache.count  # read with the filter's newest page, after every event
+            return lambda: known
         # Run on a worker thread: it may wait for the box there, never on the window's thread.
         return lambda: self._call_from_thread(self.remote.count_history(history_filter))
 

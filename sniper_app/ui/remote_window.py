@@ -94,15 +94,19 @@ class MirrorFollower(QtCore.QObject):
             window._update_next_snipe()
 
 
-def _tray_notice(settings: Callable[[], Settings], mirror: RemoteMirror, tray: Tray, event: SnipeStatusChanged) -> None:
+def _tray_notice(window: MainWindow, mirror: RemoteMirror, tray: Tray, event: SnipeStatusChanged) -> None:
+    """The box's result as this desktop's balloon (its settings choose which), or in the status bar where
+    there is no tray."""
     kind = _NOTICES.get(event.new)
-    current = settings()
-    if kind is None or not current.notify_tray or kind.value not in current.notify_tray_types:
+    settings = mirror.settings
+    if kind is None or not settings.notify_tray or kind.value not in settings.notify_tray_types:
         return
     snipe = mirror.find_snipe(event.snipe_id)
-    title = (snipe.title or snipe.legacy_item_id) if snipe is not None else f"#{event.snipe_id}"
+    title = f"{HEADLINES[kind]}: " + ((snipe.title or snipe.legacy_item_id) if snipe is not None
+                                       else f"#{event.snipe_id}")
     body = event.reason or (snipe.status_reason if snipe is not None else None) or ""
-    tray.show_message(f"{HEADLINES[kind]}: {title}", body, snipe_id=event.snipe_id, warning=kind in _WARNINGS)
+    if not tray.show_message(title, body, snipe_id=event.snipe_id, warning=kind in _WARNINGS):
+        window.statusBar().showMessage(f"{title} — {body}" if body else title, 15000)
 
 
 async def run_remote_shell(
@@ -141,8 +145,7 @@ async def run_remote_shell(
     window.secrets = ctx.secrets
     window.test_email = email_test_sender(ctx.secrets)
     window.settingsSaved.connect(mirror.apply_settings)
-    window.bridge.snipeStatusChanged.connect(
-        lambda event: _tray_notice(lambda: mirror.settings, mirror, tray, event))
+    window.bridge.snipeStatusChanged.connect(lambda event: _tray_notice(window, mirror, tray, event))
     window.quitRequested.connect(stop.set)
     window.closedToTray.connect(lambda: tray.show_message(
         window.tr("Sniper is still here"),

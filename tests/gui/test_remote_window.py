@@ -161,3 +161,25 @@ def test_sniper_app_on_a_connected_desktop_opens_its_window_over_the_box(box: Bo
             window.communicate()
     assert window.returncode == 0, err
     assert "Traceback" not in err
+
+
+def test_the_box_bids_and_the_window_shows_the_win_with_its_notice(box: Box, tmp_path: Path, qloop: Run) -> None:
+    box.start()
+    box.cli.link()
+    item = box.cli.auction(start_price="10.00", ends_in=25, rivals=[{"max": "15.00", "before_end": 8.0}])
+    link = qloop(box.pair())
+
+    async def scenario(shell: RemoteShell) -> None:
+        window = shell.window
+        await wait_until_async(lambda: shell.mirror.link.connected, 20.0, "the window to reach the box")
+        async with RemoteService.of(link) as other:
+            added, _ = await other.add_snipe(item, "20", lead=2.0)
+        messages: list[str] = []
+        window.statusBar().messageChanged.connect(messages.append)
+        await wait_until_async(lambda: _status_cell(shell, added.id) == "Won", 60.0, "the box's win in the window")
+        # No tray in this test: the box's result is told in the status bar instead of a balloon.
+        await wait_until_async(lambda: any(m.startswith("You won") for m in messages), 2.0, "the win's notice")
+        bids = [r for r in box.cli.sim.requests() if r["method"] == "POST" and r["path"].endswith("place_proxy_bid")]
+        assert len(bids) == 1, "one engine bids, the box's"
+
+    _drive(tmp_path, qloop, link, scenario)

@@ -104,6 +104,7 @@ class _History:
     more: HistoryCursor | None = None  # where the box's next older page starts; None: all read
     count: int | None = None
     loaded: bool = False
+    reading_more: bool = False
 
 
 def _key(entry: HistoryEntry) -> tuple[Any, int]:
@@ -223,7 +224,10 @@ class RemoteMirror(SniperService):
                         self._set_link(LinkState(self.remote.box, connected=False, reason=item.reason,
                                                  ever_connected=self.link.ever_connected, retry_in=item.retry_in))
                     else:
-                        await self._on_message(item)
+                        try:
+                            await self._on_message(item)
+                        except Exception:  # one event handled badly must not stop the window following the box
+                            log.exception("an event from the box could not be followed")
         except RemoteError as exc:  # a refused token or a changed certificate: retrying cannot mend either
             log.warning("the box refused this desktop: %s", exc.message)
             self._set_link(LinkState(self.remote.box, connected=False, ever_connected=self.link.ever_connected,
@@ -328,9 +332,13 @@ class RemoteMirror(SniperService):
 
     async def _read_history_more(self, history_filter: HistoryFilter) -> None:
         cache = self._history.get(history_filter)
-        if cache is None or cache.more is None:
+        if cache is None or cache.more is None or cache.reading_more:
             return
-        page = await self.remote.history_page(history_filter, cursor=cache.more, limit=MAX_PAGE_SIZE)
+        cache.reading_more = True  # a view scrolling to the end asks many times; the box is asked once
+        try:
+            page = await self.remote.history_page(history_filter, cursor=cache.more, limit=MAX_PAGE_SIZE)
+        finally:
+            cache.reading_more = False
         tail = _key(cache.entries[-1]) if cache.entries else None
         cache.entries.extend(e for e in page.entries if tail is None or _key(e) < tail)
         cache.more = page.next_cursor

@@ -17,7 +17,10 @@ from sniper_app.bootstrap import open_context
 from sniper_app.config import Settings
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.remote.credentials import RemoteLink
+from sniper_app.remote.mirror import PAGE
 from sniper_app.remote.service import RemoteService
+from sniper_app.ui.models import KEY_ROLE
+from sniper_app.ui.qt import QtCore
 from sniper_app.ui.remote_window import RemoteShell, run_remote_shell
 from sniper_app.ui.snipes_model import SnipeColumn
 from tests.support.cli import run_cli
@@ -181,5 +184,41 @@ def test_the_box_bids_and_the_window_shows_the_win_with_its_notice(box: Box, tmp
         await wait_until_async(lambda: any(m.startswith("You won") for m in messages), 2.0, "the win's notice")
         bids = [r for r in box.cli.sim.requests() if r["method"] == "POST" and r["path"].endswith("place_proxy_bid")]
         assert len(bids) == 1, "one engine bids, the box's"
+
+    _drive(tmp_path, qloop, link, scenario)
+
+
+def test_the_history_pages_through_more_of_the_box_than_one_read_holds(box: Box, tmp_path: Path, qloop: Run) -> None:
+    box.start()
+    box.cli.link()
+    item = box.cli.auction(start_price="10.00", ends_in=3600)
+    link = qloop(box.pair())
+
+    async def fill() -> int:
+        # Before the window opens, so its first read of the box holds only the newest page.
+        async with RemoteService.of(link) as other:
+            for _ in range(PAGE // 2 + 10):  # each snipe leaves two events: added, cancelled
+                added, _ = await other.add_snipe(item, "20")
+                await other.cancel_snipe(added.id)
+            return await other.count_history()
+
+    total = qloop(fill())
+    assert total > PAGE
+
+    async def scenario(shell: RemoteShell) -> None:
+        model, root = shell.window.history_model, QtCore.QModelIndex()
+        await wait_until_async(lambda: shell.mirror.link.connected, 20.0, "the window to reach the box")
+        await wait_until_async(lambda: model.rowCount() > 0, 5.0, "the newest events in the history view")
+        assert model.rowCount() < total, "the first read holds one page"
+
+        def scrolled_to_the_end() -> bool:
+            if model.canFetchMore(root):
+                model.fetchMore(root)
+            return model.rowCount() == total
+
+        await wait_until_async(scrolled_to_the_end, 20.0, f"all {total} events in the history view")
+        ids = [model.index(n, 0).data(KEY_ROLE) for n in range(model.rowCount())]
+        assert len(set(ids)) == total, "no event shown twice"
+        assert ids == sorted(ids, reverse=True), "newest first"
 
     _drive(tmp_path, qloop, link, scenario)

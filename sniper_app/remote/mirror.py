@@ -237,11 +237,15 @@ class RemoteMirror(SniperService):
                 poller.cancel()
 
     async def _connected(self) -> None:
-        try:
-            await self.refresh_all()
-        except SniperError as exc:  # lost again at once: the stream notices and says so
-            log.info("reading the box afresh failed: %s", exc)
-            return
+        for attempt in range(3):
+            try:
+                await self.refresh_all()
+                break
+            except SniperError as exc:  # lost again at once, the stream notices and says so; or a hiccup
+                log.info("reading the box afresh failed: %s", exc)
+                if attempt == 2:
+                    return
+                await asyncio.sleep(1.0)
         log.info("following the box at %s (its state read afresh)", self.remote.box)
         self._set_link(LinkState(self.remote.box, connected=True, ever_connected=True))
         self._tell("all")

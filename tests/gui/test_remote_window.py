@@ -222,3 +222,23 @@ def test_the_history_pages_through_more_of_the_box_than_one_read_holds(box: Box,
         assert ids == sorted(ids, reverse=True), "newest first"
 
     _drive(tmp_path, qloop, link, scenario)
+
+
+def test_a_window_opened_while_the_box_is_down_says_so_and_follows_it_once_it_runs(
+    box: Box, tmp_path: Path, qloop: Run
+) -> None:
+    box.start()
+    link = qloop(box.pair())
+    box.stop()
+
+    async def scenario(shell: RemoteShell) -> None:
+        status = shell.status
+        await wait_until_async(lambda: "trying again" in status.banner.text(), 10.0, "the unreachable box's banner")
+        assert f"Cannot reach the box at {box.address}" in status.banner.text()
+        assert status.banner.isVisible()
+        assert not status.stale, "nothing was shown yet, so nothing is out of date"
+        await asyncio.to_thread(box.start)
+        await wait_until_async(lambda: shell.mirror.link.connected, 60.0, "the window to reach the started box")
+        await wait_until_async(lambda: status.banner.isHidden(), 2.0, "the banner to go")
+
+    _drive(tmp_path, qloop, link, scenario)

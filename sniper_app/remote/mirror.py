@@ -15,8 +15,8 @@ is read afresh before the window is told.
 A desktop that drives a box runs no engine: nothing here can fire a bid, and :meth:`pending_count` is 0
 because quitting this window leaves every snipe to the box.
 
-Not served by the box yet, so refused here with a sentence: the exposure and the record (the window shows
-the sentence in their place), starting an account link (the command line's ``account link`` does it).
+The exposure is the box's, under the box's own cap. Starting an account link is refused with a sentence:
+the window asks for the consent page synchronously, and the command line's ``account link`` does it.
 """
 
 from __future__ import annotations
@@ -163,6 +163,8 @@ class RemoteMirror(SniperService):
         self._clock = ClockState(synced=False, offset_s=0.0, latency_s=0.0, age_s=0.0, server=remote.box,
                                  last_error="not connected to the box yet", latency_measured=False)
         self._metrics: dict[str, Any] = {}
+        self._exposure: ExposureView | None = None
+        self._record: Record | None = None
         self._pending_groups: dict[str, asyncio.Task[GroupView]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._listeners: list[Callable[[str], None]] = []
@@ -266,7 +268,8 @@ class RemoteMirror(SniperService):
         """Read everything the window shows from the box (after a (re)connect)."""
         snipes, watch, groups, account = await asyncio.gather(
             self.remote.snipes(), self.remote.watch_items(), self.remote.group_summaries(), self.remote.account())
-        await asyncio.gather(self._read_status(), self._read_clock(), self._read_metrics())
+        await asyncio.gather(self._read_status(), self._read_clock(), self._read_metrics(), self._read_exposure(),
+                             self._read_record())
         self._snipes = {s.id: s for s in snipes}
         self._watch, self._groups, self._account = watch, groups, account
         autos = [s.id for s in snipes if s.lead_seconds == AUTO_LEAD]
@@ -288,6 +291,12 @@ class RemoteMirror(SniperService):
 
     async def _read_metrics(self) -> None:
         self._metrics = await self.remote.metrics_snapshot()
+
+    async def _read_exposure(self) -> None:
+        self._exposure = await self.remote.exposure()
+
+    async def _read_record(self) -> None:
+        self._record = await self.remote.record()
 
     async def _read_snipe(self, snipe_id: int) -> None:
         fresh = await self.remote.find_snipe(snipe_id)
@@ -357,7 +366,9 @@ class RemoteMirror(SniperService):
         if isinstance(snipe_id, int):
             reads.append(self._read_snipe(snipe_id))
         if isinstance(event, SnipeStatusChanged):
-            reads.append(self._read_groups())
+            reads += [self._read_groups(), self._read_exposure()]
+            if event.new.is_final:
+                reads.append(self._read_record())
         if isinstance(event, WatchlistSynced):
             reads += [self._read_watch(), self._read_snipes()]
         if isinstance(event, AccountStateChanged):
@@ -415,10 +426,18 @@ class RemoteMirror(SniperService):
         return list(self._groups)
 
     def exposure(self, spending_cap: str | None = None, period_days: int | None = None) -> ExposureView:
-        raise NotFromTheBox("The box does not tell this desktop its exposure yet; run 'sniper-app exposure' there.")
+        """The box's exposure under its own cap and period (the window asks for no other)."""
+        if spending_cap is not None or period_days is not None:
+            raise NotFromTheBox("The window shows the box's exposure under the box's own cap; for another, run "
+                                "'sniper-app exposure' (it acts on the box).")
+        if self._exposure is None:
+            raise NotFromTheBox("The box's exposure has not been read yet.")
+        return self._exposure
 
     def record(self) -> Record:
-        raise NotFromTheBox("The box does not tell this desktop its record yet; run 'sniper-app stats' there.")
+        if self._record is None:
+            raise NotFromTheBox("The box's record has not been read yet; it shows once the box is reached.")
+        return self._record
 
     # --- reads: watch list, account -----------------------------------------------------------------
 
@@ -539,6 +558,8 @@ class RemoteMirror(SniperService):
         snipe, warnings = await self.remote.edit_snipe(
             snipe_id, max_amount=max_amount, lead=lead, confirmed=confirmed, includes_shipping=includes_shipping)
         self._put(snipe)
+        with contextlib.suppress(SniperError):  # a new maximum changes the exposure, and no status event says so
+            await self._read_exposure()
         return snipe, warnings
 
     async def cancel_snipe(self, snipe_id: int) -> SnipeView:

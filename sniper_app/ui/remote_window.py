@@ -81,6 +81,7 @@ class MirrorFollower(QtCore.QObject):
             window._update_account()
             window._update_clock()
             window._update_history_count()
+            window.exposure_label.schedule()
             window.refresh_actions()
         elif what == "history":
             window.history_model.reload()
@@ -131,9 +132,6 @@ async def run_remote_shell(
         app.aboutToQuit.connect(stop.set)
     runner = AsyncRunner()
     window = MainWindow(mirror, mirror.bus, ctx.settings, ctx.user_id, service=mirror, runner=runner)
-    # The box's exposure is not served to desktops yet: no line rather than one that stays empty.
-    window.exposure_label.stop()
-    window.exposure_label.hide()
     status = RemoteStatus(window)
     follower = MirrorFollower(window, mirror, status)
     status.show_link(mirror.link)

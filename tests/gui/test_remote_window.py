@@ -82,6 +82,8 @@ def test_a_change_on_the_box_shows_in_the_window_within_a_second(box: Box, tmp_p
         async with RemoteService.of(link) as other:
             added, _ = await other.add_snipe(item, "20")
             await wait_until_async(lambda: _status_cell(shell, added.id), 5.0, "the new snipe in the window")
+            # The box's exposure follows its snipes.
+            await wait_until_async(lambda: "$20.00" in window.exposure_label.text(), 5.0, "the box's exposure")
             await other.cancel_snipe(added.id)
             done = time.monotonic()
             cell = await wait_until_async(
@@ -89,6 +91,7 @@ def test_a_change_on_the_box_shows_in_the_window_within_a_second(box: Box, tmp_p
                 1.0, "the cancellation to show in the window within 1 s (issue 17)")
         print(f"box change → window cell: {(time.monotonic() - done) * 1000:.0f} ms ({cell})")
         assert window.snipes_model.row(window.snipes_model.row_of(added.id) or 0).status is SnipeStatus.CANCELLED
+        await wait_until_async(lambda: "nothing to pay" in window.exposure_label.text(), 5.0, "the exposure after")
         # No engine runs on this desktop.
         assert not (tmp_path / "desk" / "engine.lock").exists()
 
@@ -182,6 +185,9 @@ def test_the_box_bids_and_the_window_shows_the_win_with_its_notice(box: Box, tmp
         await wait_until_async(lambda: _status_cell(shell, added.id) == "Won", 60.0, "the box's win in the window")
         # No tray in this test: the box's result is told in the status bar instead of a balloon.
         await wait_until_async(lambda: any(m.startswith("You won") for m in messages), 2.0, "the win's notice")
+        record = shell.mirror.record()  # the Statistics view's read, fresh from the box after the win
+        assert record.total == 1
+        assert "USD" in record.spent
         bids = [r for r in box.cli.sim.requests() if r["method"] == "POST" and r["path"].endswith("place_proxy_bid")]
         assert len(bids) == 1, "one engine bids, the box's"
 

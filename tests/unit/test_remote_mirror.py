@@ -67,9 +67,11 @@ def test_before_the_box_answers_the_mirror_shows_nothing_and_never_holds_snipes_
     assert not mirror.link.connected
     assert mirror.link.stale
     assert "127.0.0.1:9" in mirror.ebay_address()
-    with pytest.raises(NotFromTheBox, match="exposure"):
+    with pytest.raises(NotFromTheBox, match="exposure has not been read yet"):
         mirror.exposure()
-    with pytest.raises(NotFromTheBox, match="record"):
+    with pytest.raises(NotFromTheBox, match="box's own cap"):
+        mirror.exposure("USD 100", 30)
+    with pytest.raises(NotFromTheBox, match="record has not been read yet"):
         mirror.record()
     with pytest.raises(NotFromTheBox, match="account link"):
         mirror.start_link()

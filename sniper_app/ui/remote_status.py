@@ -93,7 +93,7 @@ class RemoteBanner(QtWidgets.QFrame):
             lost = (self.tr("Lost the connection to the box at {address}") if link.ever_connected
                     else self.tr("Cannot reach the box at {address}"))
             text = (lost + self.tr("; trying again in {n} s. The views show the last known state.")).format(
-                address=link.box, n=left) if left else (lost + self.tr("; trying again now…")).format(
+                address=link.box, n=left) if left else (lost + self.tr("; trying again now. The views show the last known state.")).format(
                 address=link.box)
         else:
             text = self.tr("Lost the connection to the box at {address}.").format(address=link.box)

@@ -243,6 +243,7 @@ async def _shoot_remote(shell: Any, out: Path, box: Any) -> list[Path]:
             continue
         added += 1
     await _until(lambda: window.snipes_model.rowCount() >= added)
+    await _until(lambda: "$" in window.exposure_label.text())  # read again a moment after the last change
     saved: list[Path] = []
     out.mkdir(parents=True, exist_ok=True)
     width, height = SIZES[0]

@@ -90,11 +90,13 @@ class RemoteBanner(QtWidgets.QFrame):
             text = self.tr("Connecting to the box at {address}…").format(address=link.box)
         elif self._retry_at is not None:
             left = max(0, round(self._retry_at - time.monotonic()))
-            lost = (self.tr("Lost the connection to the box at {address}") if link.ever_connected
-                    else self.tr("Cannot reach the box at {address}"))
-            text = (lost + self.tr("; trying again in {n} s. The views show the last known state.")).format(
-                address=link.box, n=left) if left else (lost + self.tr("; trying again now. The views show the last known state.")).format(
-                address=link.box)
+            if link.ever_connected:
+                lost = self.tr("Lost the connection to the box at {address}").format(address=link.box)
+            else:
+                lost = self.tr("Cannot reach the box at {address}").format(address=link.box)
+            retry = self.tr("; trying again in {n} s.").format(n=left) if left else self.tr("; trying again now.")
+            stale = self.tr(" The views show the last known state.") if link.ever_connected else ""
+            text = lost + retry + stale
         else:
             text = self.tr("Lost the connection to the box at {address}.").format(address=link.box)
         self.label.setText(text)

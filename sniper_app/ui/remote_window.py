@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from sniper_app.bootstrap import AppContext, app_context
 from sniper_app.config import Settings
+from sniper_app.domain.errors import SniperError
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.engine.bus import SnipeStatusChanged
 from sniper_app.engine.notifications import email_test_sender
@@ -121,7 +122,7 @@ async def run_remote_shell(
     timeout: float = 10.0,
 ) -> int:
     """Run the window over the box of ``link`` until the user quits; returns the exit code."""
-    from sniper_app.ui.shell import _raise_for_another_launch, _stop_on_signals, app_icon
+    from sniper_app.ui.shell import _raise_for_another_launch, _stop_on_signals, _sync_autostart, app_icon
 
     mirror = RemoteMirror(RemoteService.of(link, timeout=timeout), ctx.settings, user_id=ctx.user_id,
                           data_dir=ctx.data_dir)
@@ -156,6 +157,7 @@ async def run_remote_shell(
     if not (minimized and in_tray):
         window.show()
     restore_signals = _stop_on_signals(stop)
+    _sync_autostart(ctx.settings.autostart)
     shell = RemoteShell(ctx, mirror, window, tray, runner, status, stop)
     try:
         if on_ready is not None:
@@ -204,7 +206,11 @@ def launch_remote_window(
         return 0
     try:
         with app_context(base) as ctx:
-            link = load_link(ctx.secrets)
+            try:
+                link = load_link(ctx.secrets)
+            except SniperError as exc:  # a locked or unreadable secret store: its own sentence says which
+                announce(f"The pairing with the box could not be read: {exc}")
+                return 1
             if link is None:
                 announce("This computer is marked as driving a Sniper box, but its pairing is missing from the "
                          "secret store; connect again with a new invite ('sniper-app remote connect'), or run "

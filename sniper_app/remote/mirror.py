@@ -642,7 +642,8 @@ class RemoteMirror(SniperService):
         return False
 
     def ebay_address(self) -> str:
-        return f"{self._clock.server} (through the box at {self.remote.box})"
+        """eBay is the box's to reach: this desktop never talks to it."""
+        return f"reached by the box at {self.remote.box}"
 
     async def measure_clock(self) -> ClockState:
         self._clock = await self.remote.measure_clock()

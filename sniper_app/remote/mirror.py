@@ -22,6 +22,7 @@ the window asks for the consent page synchronously, and the command line's ``acc
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import logging
 from collections import OrderedDict
@@ -468,10 +469,12 @@ class RemoteMirror(SniperService):
             self._background(self._read_history_head(history_filter), "history")
             return HistoryPage((), None)
         self._history.move_to_end(history_filter)
-        entries = cache.entries
+        start = 0
         if cursor is not None:
+            # Newest first, so "older than the cursor" is false then true along the list: one bisection.
             bound = (cursor.at, cursor.id)
-            entries = [e for e in entries if _key(e) < bound]
+            start = bisect.bisect_left(cache.entries, True, key=lambda e: _key(e) < bound)
+        entries = cache.entries[start:start + limit + 1]
         shown = tuple(entries[:limit])
         if len(entries) > limit:
             return HistoryPage(shown, HistoryCursor(shown[-1].at, shown[-1].id))

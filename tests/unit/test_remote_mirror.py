@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import inspect
-from datetime import UTC, datetime
+import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sniper_app.config import Settings
 from sniper_app.domain.errors import NoSuchSnipe
 from sniper_app.domain.status import SnipeStatus
+from sniper_app.domain.views import HistoryCursor, HistoryEntry, HistoryFilter
 from sniper_app.engine.bus import AccountStateChanged, SnipeStatusChanged, WatchlistSynced
 from sniper_app.engine.service import SniperService
 from sniper_app.remote.box import event_data
 from sniper_app.remote.client import RemoteClient
 from sniper_app.remote.invite import parse_address
-from sniper_app.remote.mirror import NotFromTheBox, RemoteMirror, event_of
+from sniper_app.remote.mirror import NotFromTheBox, RemoteMirror, _History, event_of
 from sniper_app.remote.service import RemoteService
 
 
@@ -77,3 +81,40 @@ def test_before_the_box_answers_the_mirror_shows_nothing_and_never_holds_snipes_
         mirror.start_link()
     # The box keeps its own engine settings: nothing saved here waits for a restart.
     assert mirror.apply_settings(Settings(data_dir=tmp_path, default_lead_seconds=4.0)) == []
+
+
+def _entry(event_id: int, at: datetime) -> HistoryEntry:
+    return HistoryEntry(id=event_id, at=at, action="ADDED", status=None, snipe_id=None, legacy_item_id=None,
+                        title=None, amount_minor=None, final_price_minor=None, currency=None, message="")
+
+
+@given(
+    times=st.lists(st.integers(min_value=0, max_value=50), min_size=0, max_size=120),
+    limit=st.integers(min_value=1, max_value=40),
+)
+@settings(max_examples=60, deadline=None)
+def test_pages_of_what_was_read_hold_every_event_once_newest_first(times: list[int], limit: int) -> None:
+    # Events sharing a time are told apart by id, as the box's own keyset pages do.
+    base = datetime(2026, 12, 1, tzinfo=UTC)
+    entries = sorted((_entry(n + 1, base + timedelta(seconds=t)) for n, t in enumerate(times)),
+                     key=lambda e: (e.at, e.id), reverse=True)
+    with tempfile.TemporaryDirectory() as folder:
+        mirror = _mirror(Path(folder))
+    mirror._history[HistoryFilter()] = _History(list(entries), None, len(entries), loaded=True)
+    seen: list[HistoryEntry] = []
+    cursor: HistoryCursor | None = None
+    for _ in range(len(entries) + 2):  # a cursor that did not move on would page forever
+        page = mirror.history_page(cursor=cursor, limit=limit)
+        assert len(page.entries) <= limit
+        seen.extend(page.entries)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    else:
+        raise AssertionError("the pages never ended")
+    assert seen == entries
+    assert mirror.count_history() == len(entries)
+    if entries:  # the window re-reads a page from just above its first row
+        first = entries[0]
+        again = mirror.history_page(cursor=HistoryCursor(first.at, first.id + 1), limit=limit)
+        assert again.entries == tuple(entries[:limit])

@@ -267,7 +267,8 @@ def run_window(
     on_ready: Callable[[Any], Any] | None = None,
 ) -> int:
     """Open the window (against the bundled simulator with ``demo``) until the user quits; without a display,
-    run the engine alone.
+    run the engine alone. On a desktop connected to a box the window drives the box's engine and none starts
+    here (:mod:`sniper_app.ui.remote_window`).
 
     ``on_ready`` is called with the running :class:`~sniper_app.ui.shell.Shell` once the engine has started
     (the responsiveness benchmark drives the app through it).
@@ -275,9 +276,12 @@ def run_window(
     if not display_available():
         announce("No display was found, so Sniper runs without its window; press Ctrl+C to stop.")
         return run_demo(base, announce, log_level) if demo else run_headless(base, announce, log_level)
-    if not demo and refuse_if_connected(base, announce):
-        # The window's remote mode (driving the box's engine from here) starts at this point once it exists.
-        return 1
+    if not demo and connected_box(base) is not None:
+        # One engine bids, the box's: this window drives it and starts none here.
+        start_process(log_level)
+        from sniper_app.ui.remote_window import launch_remote_window
+
+        return launch_remote_window(base, announce, minimized=minimized, on_ready=on_ready)
     start_process(log_level)
     from sniper_app.ui.launch import launch_window  # Qt is imported only now, and only here
 

@@ -153,13 +153,15 @@ class RemoteClient:
 
     async def _client(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = httpx.AsyncClient(
-                base_url=self.base_url,
-                verify=await self._context(),
-                trust_env=False,
-                timeout=self.timeout,
-                headers={"User-Agent": _USER_AGENT},
-            )
+            context = await self._context()
+            if self._http is None:  # calls made together all wait for the pin: only the first makes the client
+                self._http = httpx.AsyncClient(
+                    base_url=self.base_url,
+                    verify=context,
+                    trust_env=False,
+                    timeout=self.timeout,
+                    headers={"User-Agent": _USER_AGENT},
+                )
         return self._http
 
     async def aclose(self) -> None:

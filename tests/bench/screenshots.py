@@ -3,6 +3,7 @@
     .venv/bin/python -m tests.bench.screenshots            # all views, both themes, 800x500 and 1600x1000
     .venv/bin/python -m tests.bench.screenshots --readme   # and resources/screenshot.png for the README
     .venv/bin/python -m tests.bench.screenshots --font-scale 1.5   # a large font, at 800x600 and 1600x1000
+    .venv/bin/python -m tests.bench.screenshots --remote   # the window driving a demo box: badge, banner
 
 Each run starts Sniper as ``sniper-app --demo`` does, in private folders (nothing of the user's is read or
 written), links the demo account, syncs its watch list, adds a few snipes, then saves
@@ -10,6 +11,10 @@ written), links the demo account, syncs its watch list, adds a few snipes, then 
 Diagnostics, a long status message, the Add dialog, Settings and About. Qt's Fusion style and its own
 palettes are used, so two machines draw the same window; countdowns follow the demo's clock, the rest is
 the same every run. Without ``--display`` Qt draws offscreen, so no desktop is needed.
+
+With ``--remote`` a demo box runs in its own process (``--demo --headless --listen``), a private desktop is
+connected to it by its invite, and the window over it is shot connected (``remote_badge-…``), then with the box
+killed (``remote_banner-…``).
 """
 
 from __future__ import annotations
@@ -198,6 +203,132 @@ async def _shoot(shell: Any, out: Path, readme: bool, sizes: tuple[tuple[int, in
     return saved
 
 
+def _env(home: Path) -> dict[str, str]:
+    return {
+        "SNIPER_DATA_DIR": str(home / "data"), "SNIPER_CONFIG_DIR": str(home / "config"),
+        "SNIPER_LOG_DIR": str(home / "logs"), "SNIPER_CACHE_DIR": str(home / "cache"),
+        "PYTHON_KEYRING_BACKEND": "tests.support.keyring_backend.FileKeyring",
+        "SNIPER_TEST_KEYRING_FILE": str(home / "keyring.json"), "PYTHONPATH": str(ROOT),
+    }
+
+
+async def _shoot_remote(shell: Any, out: Path, box: Any) -> list[Path]:
+    """Link the box's demo account and add snipes from this window, then shoot it connected and lost."""
+    import signal
+
+    from sniper_app.domain.errors import SniperError
+    from sniper_app.engine.demo_link import demo_consent_redirect
+    from sniper_app.ui.qt import QtWidgets
+    from tests.support.look import dark_palette, light_palette
+
+    app = QtWidgets.QApplication.instance()
+    assert isinstance(app, QtWidgets.QApplication)
+    mirror, window = shell.mirror, shell.window
+    assert await _until(lambda: mirror.link.connected, 30), "the window did not reach the box"
+    if not mirror.linked_username():
+        landed = await demo_consent_redirect(await mirror.remote.start_link())
+        assert landed, "the demo's consent page did not answer"
+        await mirror.complete_link(landed)
+    await mirror.sync_watchlist()
+    await _until(lambda: window.watch_model.rowCount() > 0)
+    added = 0
+    for n in range(window.watch_model.rowCount()):
+        item = window.watch_model.row(n)
+        if added == SNIPES or not getattr(item, "snipeable", True):
+            continue
+        maximum = (item.price_minor or 0) * 4 // 3 + 1000
+        try:
+            await mirror.add_snipe(str(item.legacy_item_id), f"{maximum // 100}.{maximum % 100:02d}")
+        except SniperError:
+            continue
+        added += 1
+    await _until(lambda: window.snipes_model.rowCount() >= added)
+    await _until(lambda: "$" in window.exposure_label.text())  # read again a moment after the last change
+    saved: list[Path] = []
+    out.mkdir(parents=True, exist_ok=True)
+    width, height = SIZES[0]
+    window.resize(width, height)
+    window.tabs.setCurrentIndex(window.SNIPES_TAB)
+
+    async def save_both(name: str) -> None:
+        for theme, palette in (("light", light_palette()), ("dark", dark_palette())):
+            app.setPalette(palette)
+            await _settle()
+            path = out / f"{name}-{theme}-{width}x{height}.png"
+            assert window.grab().save(str(path)), path
+            saved.append(path)
+            print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path, flush=True)
+
+    await save_both("remote_badge")
+    box.send_signal(signal.SIGKILL)
+    box.wait(30)
+    assert await _until(lambda: shell.status.banner.isVisible(), 30), "no banner after the box was killed"
+    await save_both("remote_banner")
+    return saved
+
+
+def _remote(args: argparse.Namespace) -> int:
+    """The window over a demo box, shot connected and after the box is killed."""
+    import socket
+    import subprocess
+
+    top = Path(tempfile.gettempdir()) / "sniper-screenshots-remote"
+    shutil.rmtree(top, ignore_errors=True)
+    box_home, desk_home = top / "box", top / "desk"
+    for home in (box_home, desk_home):
+        home.mkdir(parents=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    box_env = dict(os.environ) | _env(box_home)
+    box_env.pop("QT_QPA_PLATFORM", None)
+    cli = [sys.executable, "-m", "sniper_app"]
+    box = subprocess.Popen([*cli, "--demo", "--headless", "--listen", f"127.0.0.1:{port}"], env=box_env,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert box.stdout is not None
+        for line in box.stdout:
+            if "Press Ctrl+C" in line:
+                break
+        invite = subprocess.run([*cli, "--demo", "remote", "invite"], env=box_env, capture_output=True, text=True,
+                                check=True).stdout.strip().splitlines()[-1]
+        subprocess.run([*cli, "remote", "connect", invite], env=dict(os.environ) | _env(desk_home),
+                       capture_output=True, text=True, check=True)
+        _private_environment(desk_home, args.display)
+        sys.path.insert(0, str(ROOT))
+        from sniper_app.app import run_window
+        from sniper_app.config import load_settings
+        from sniper_app.ui.qt import QtWidgets
+
+        app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+        app.setStyle("Fusion")
+        failures: list[BaseException] = []
+        tasks: set[asyncio.Task[Any]] = set()
+
+        def ready(shell: Any) -> None:
+            async def run() -> None:
+                try:
+                    await _shoot_remote(shell, args.out.resolve(), box)
+                except BaseException as exc:
+                    failures.append(exc)
+                    raise
+                finally:
+                    shell.stop.set()
+
+            tasks.add(asyncio.get_event_loop().create_task(run()))
+
+        code = run_window(load_settings(), print, "WARNING", on_ready=ready)
+        if failures:
+            print(f"screenshots failed: {failures[0]!r}", file=sys.stderr)
+            return 1
+        return code
+    finally:
+        if box.poll() is None:
+            box.kill()
+        box.wait(30)
+        shutil.rmtree(top, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--out", type=Path, default=ROOT / "artifacts" / "screenshots")
@@ -205,7 +336,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--display", action="store_true", help="draw on the real display (Xvfb, a desktop)")
     parser.add_argument("--font-scale", type=float, default=1.0,
                         help="the application font times this (names end in -font<scale>x); 1.5: a large font")
+    parser.add_argument("--remote", action="store_true", help="only the window driving a demo box")
     args = parser.parse_args(argv)
+    if args.remote:
+        return _remote(args)
     large = args.font_scale != 1.0
     sizes = LARGE_FONT_SIZES if large else SIZES
     suffix = f"-font{args.font_scale:g}x" if large else ""

@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     )
     from sniper_app.ebay import EbayClient, EbayUser
     from sniper_app.engine.accounts import AccountStatus, UnlinkResult
-    from sniper_app.engine.reads import Reads
     from sniper_app.remote.credentials import RemoteLink
     from sniper_app.remote.service import RemoteService
 
@@ -68,12 +67,6 @@ def command_context(args: argparse.Namespace) -> Iterator[AppContext]:
             if failure is None:
                 raise
             raise failure from None
-
-
-def reads_of(ctx: AppContext) -> Reads:
-    from sniper_app.engine.reads import Reads
-
-    return Reads(ctx.store, ctx.user_id)
 
 
 def command_deadline() -> float:
@@ -281,26 +274,6 @@ def command_session(args: argparse.Namespace) -> Iterator[Session]:
     the local demo), else on the local data."""
     with command_context(args) as ctx:
         yield Session(ctx, None if args.demo else stored_link(ctx))
-
-
-class NotOnTheBox(SniperError):
-    """A command that reads this computer's own data only, asked while this desktop drives a box."""
-
-
-@contextmanager
-def local_command_context(args: argparse.Namespace, command: str) -> Iterator[AppContext]:
-    """The local app context for a command that does not reach a box yet; refused with a sentence while this
-    desktop is connected to one, rather than answering from the local data the box does not use."""
-    from sniper_app.remote.credentials import marked_box
-
-    with command_context(args) as ctx:
-        box = None if args.demo else marked_box(ctx.data_dir)
-        if box is not None:
-            raise NotOnTheBox(
-                f"'sniper-app {command}' does not reach the box at {box} yet: run it on the box, or run "
-                "'sniper-app remote disconnect' to use this computer's own engine."
-            )
-        yield ctx
 
 
 def say_this_computer(args: argparse.Namespace, out: Output, what: str) -> None:

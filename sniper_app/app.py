@@ -151,6 +151,11 @@ async def run_engine(
         if listen is not None:
             box = await serve_remote(runtime, listen, announce)
         announce(banner or f"Sniper engine running (data in {ctx.data_dir}). Press Ctrl+C to stop.")
+        problem = await runtime.service.accounts.sign_in_problem()
+        if problem is not None:
+            # Said at start, not first at the fire: the snipes it holds would all fail.
+            announce(f"Warning: no bid can be placed until the eBay sign-in can be read. {problem}")
+            log.warning("the eBay sign-in cannot be read: %s", problem)
         await write_metrics_until(ctx, stop)
         log.info("stopping the engine")
     finally:

@@ -121,7 +121,7 @@ def _invite(args: argparse.Namespace, out: Output) -> int:
 
 def _connect(args: argparse.Namespace, out: Output) -> int:
     from sniper_app.remote.certs import display_fingerprint
-    from sniper_app.remote.service import BoxUnavailable, DesktopLink
+    from sniper_app.remote.service import BoxUnavailable, DesktopLink, engine_words
 
     name = (args.name or socket.gethostname() or "desktop").strip()
     with command_context(args) as ctx:
@@ -134,17 +134,10 @@ def _connect(args: argparse.Namespace, out: Output) -> int:
     out.result(
         {"connected": True, "address": str(link.address), "fingerprint": link.fingerprint, "box": status},
         f"Connected to the Sniper box at {link.address}{replaced} (certificate "
-        f"{display_fingerprint(link.fingerprint)[:23]}…). Its engine is {_state_words(status)}; every command "
+        f"{display_fingerprint(link.fingerprint)[:23]}…). Its engine is {engine_words(status)}; every command "
         "now acts on it, and this computer runs no engine of its own. 'sniper-app remote disconnect' undoes this.",
     )
     return EXIT_OK
-
-
-def _state_words(status: dict[str, Any]) -> str:
-    state = status.get("state") if status.get("engine_running") else "not running"
-    account = status.get("account")
-    return f"{state or 'running'}" + (f", bidding as eBay user {visible(str(account))}" if account else
-                                      ", with no eBay account linked yet")
 
 
 def _disconnect(args: argparse.Namespace, out: Output) -> int:
@@ -165,7 +158,7 @@ def _disconnect(args: argparse.Namespace, out: Output) -> int:
 
 def _status(args: argparse.Namespace, out: Output) -> int:
     from sniper_app.remote.certs import display_fingerprint
-    from sniper_app.remote.service import status_and_latency
+    from sniper_app.remote.service import active_words, engine_words, status_and_latency
 
     with command_context(args) as ctx:
         link = stored_link(ctx)
@@ -186,7 +179,7 @@ def _status(args: argparse.Namespace, out: Output) -> int:
         f"Box: {link.address} (Sniper {visible(str(status.get('version', '?')))})",
         f"Certificate: {display_fingerprint(link.fingerprint)}",
         f"Latency: {latency * 1000:.1f} ms",
-        f"Engine: {_state_words(status)}; {status.get('active_snipes', 0)} active snipe(s)",
+        f"Engine: {engine_words(status)}; {active_words(status)}",
     ]
     if isinstance(upcoming, dict):
         lines.append(f"Next snipe: #{upcoming.get('id')} {visible(str(upcoming.get('title') or ''))}, bids at "

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sniper_app.domain.errors import InputError
+from sniper_app.domain.errors import InputError, SniperError
 from sniper_app.domain.history import HistoryAction
 from sniper_app.ebay import EbayClient, EbayUser, LinkError
 from sniper_app.ebay.oauth import new_state, parse_redirect
@@ -141,6 +141,20 @@ class Accounts:
         return state
 
     # --- status -----------------------------------------------------------------------------------
+
+    async def sign_in_problem(self) -> str | None:
+        """Why the linked account's sign-in cannot be read here, in one sentence (None: it can, or no account
+        is linked). A box started without its secrets key still knows whom it bids for, but cannot bid."""
+        username = self.store.get_user(self.user_id).ebay_username
+        if not username:
+            return None
+        try:
+            tokens = await self.client.secrets.aload_tokens(username)
+        except SniperError as exc:
+            return str(exc)
+        if tokens.access is None and tokens.refresh is None:
+            return f"No eBay sign-in for {username} is kept here; link the account again."
+        return None
 
     async def status(self) -> AccountStatus:
         user = self.store.get_user(self.user_id)

@@ -179,6 +179,7 @@ def status_of(service: SniperService) -> Callable[[], Awaitable[dict[str, Any]]]
             "engine_running": True,
             "state": "paused" if service.paused else "running",
             "account": service.linked_username(),
+            "sign_in_problem": await service.accounts.sign_in_problem(),
             "active_snipes": len(active),
             "next_snipe": None if upcoming is None else {
                 "id": upcoming.id, "title": upcoming.title, "end_time": upcoming.end_time.isoformat(),

@@ -49,6 +49,27 @@ if TYPE_CHECKING:
     from sniper_app.engine.service import ClockState, ItemPreview
 
 
+def engine_words(status: dict[str, Any]) -> str:
+    """The box's engine in a few words from its ``/v1/status``, as ``remote status`` and Settings › Remote
+    say it: running or paused, for whom, and whether it can bid at all."""
+    from sniper_app.domain.text import visible
+
+    if not status.get("engine_running"):
+        return "not running"
+    state = str(status.get("state") or "running")
+    account, problem = status.get("account"), status.get("sign_in_problem")
+    if account and problem:
+        return f"{state}, linked to eBay user {visible(str(account))} but unable to bid: {visible(str(problem))}"
+    if account:
+        return f"{state}, bidding as eBay user {visible(str(account))}"
+    return f"{state}, with no eBay account linked yet"
+
+
+def active_words(status: dict[str, Any]) -> str:
+    active = int(status.get("active_snipes") or 0)
+    return f"{active} active snipe{'s' if active != 1 else ''}"
+
+
 class BoxUnavailable(SniperError):
     """The box cannot be reached, or does not accept this desktop; the sentence says which."""
 

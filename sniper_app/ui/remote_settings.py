@@ -38,13 +38,10 @@ def fingerprint_lines(fingerprint: str) -> str:
 
 def state_words(status: dict[str, Any]) -> str:
     """The box's engine in a few words, as ``remote status`` says it."""
-    if not status.get("engine_running"):
-        return "not running"
-    state = str(status.get("state") or "running")
-    account = status.get("account")
-    active = int(status.get("active_snipes") or 0)
-    who = f"bidding as eBay user {visible(str(account))}" if account else "no eBay account linked yet"
-    return f"{state}, {who}; {active} active snipe{'s' if active != 1 else ''}"
+    from sniper_app.remote.service import active_words, engine_words
+
+    words = engine_words(status)
+    return words if words == "not running" else f"{words}; {active_words(status)}"
 
 
 class RemotePage(QtWidgets.QWidget):

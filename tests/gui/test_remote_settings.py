@@ -104,7 +104,7 @@ def test_the_remote_page_pairs_shows_the_box_refuses_a_tampered_invite_and_disco
         await wait_until_async(lambda: page.latency_label.text().endswith(" ms"), 20.0, what="the box's status")
         assert page.state_label.text() == f"The Sniper box at 127.0.0.1:{port}."
         assert page.address_label.text() == f"127.0.0.1:{port}"
-        assert page.engine_label.text().startswith("running, no eBay account linked yet; 0 active snipes")
+        assert page.engine_label.text().startswith("running, with no eBay account linked yet; 0 active snipes")
         assert "Restart Sniper" in page.message.text()
         assert page.invite_edit.text() == ""  # spent
         assert page.disconnect_button.isEnabled()

@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,28 +21,10 @@ from sniper_app.remote.client import Connected, RemoteClient, pair
 from sniper_app.remote.invite import Invite, format_invite, parse_invite
 from tests.support.cli import run_cli
 from tests.support.cli_sim import CliSim
+from tests.support.remote_box import free_port, wait_line
 from tests.support.wait import wait_until
 
 FINAL = ("WON", "LOST", "FAILED", "MISSED", "SKIPPED")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_line(proc: subprocess.Popen[str], needle: str) -> list[str]:
-    assert proc.stdout is not None
-    seen: list[str] = []
-    while True:
-        line = proc.stdout.readline()
-        if not line:
-            err = proc.stderr.read() if proc.stderr else ""
-            raise AssertionError(f"process ended before printing {needle!r}: {seen} {err}")
-        seen.append(line)
-        if needle in line:
-            return seen
 
 
 @dataclass
@@ -59,7 +40,7 @@ class Rig:
             [sys.executable, "-m", "sniper_app", "--headless", "--listen", f"127.0.0.1:{self.port}"],
             env=dict(os.environ) | self.box_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
-        return _wait_line(self.proc, "Sniper engine running")
+        return wait_line(self.proc, "Sniper engine running")
 
     def stop_box(self, sig: signal.Signals = signal.SIGTERM) -> tuple[int, str]:
         assert self.proc is not None
@@ -93,7 +74,7 @@ def rig(cli: CliSim, tmp_path: Path) -> Iterator[Rig]:
     }
     box_env = cli.env | {"SNIPER_MIN_SECONDS_BEFORE_END": "10"}
     cli.env = box_env
-    made = Rig(cli, box_env, desk_env, _free_port())
+    made = Rig(cli, box_env, desk_env, free_port())
     try:
         yield made
     finally:
@@ -175,6 +156,24 @@ def test_a_killed_and_restarted_box_is_reached_again_by_the_next_command(rig: Ri
     assert lost.returncode == 1
     assert "pairing is missing from the secret store" in lost.stderr
     assert rig.desk("remote", "disconnect").returncode == 0
+
+
+def test_a_box_that_cannot_read_its_ebay_sign_in_says_so_at_start_and_in_remote_status(rig: Rig) -> None:
+    # The box's account is linked, but its secret store cannot be opened (as when its key was not given).
+    rig.cli.link()
+    rig.box_env = rig.box_env | {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    rig.start_box()
+    assert rig.proc is not None
+    said = wait_line(rig.proc, "Warning")[-1]
+    assert "no bid can be placed until the eBay sign-in can be read" in said
+    assert rig.desk("remote", "connect", rig.invite()).returncode == 0
+
+    status = rig.desk("remote", "status")
+    assert status.returncode == 0, status.stderr
+    assert "linked to eBay user" in status.stdout
+    assert "unable to bid" in status.stdout
+    assert "bidding as" not in status.stdout
+    assert rig.desk_json("remote", "status")["box"]["sign_in_problem"]
 
 
 def test_a_tampered_invite_a_wrong_fingerprint_and_a_wrong_token_are_each_refused(rig: Rig) -> None:

@@ -52,6 +52,19 @@ def qasync_loop(app: QtWidgets.QApplication) -> Iterator[asyncio.AbstractEventLo
         asyncio.set_event_loop(None)
 
 
+def named_application() -> QtWidgets.QApplication:
+    """This process's QApplication, named and with its icon, as the window shows it to the desktop."""
+    from sniper_app.ui.shell import app_icon
+
+    app = qt_application()
+    app.setApplicationName("Sniper")
+    app.setOrganizationName("Sniper")
+    app.setApplicationDisplayName("Sniper")
+    app.setDesktopFileName("sniper-app")
+    app.setWindowIcon(app_icon())
+    return app
+
+
 def run_on_qasync(coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro`` to completion as the window runs: on one qasync loop over this process's QApplication."""
     with qasync_loop(qt_application()) as loop:
@@ -84,17 +97,12 @@ def launch_window(
 ) -> int:
     """Open the window (against the bundled simulator with ``demo``) until the user quits; the exit code."""
     from sniper_app.bootstrap import StoreError
-    from sniper_app.ui.shell import app_icon, run_shell
+    from sniper_app.ui.shell import run_shell
     from sniper_app.ui.single_instance import SingleInstance, server_name
     from sniper_app.ui.start_error import tell_start_error
 
     _route_qt_messages()
-    app = qt_application()
-    app.setApplicationName("Sniper")
-    app.setOrganizationName("Sniper")
-    app.setApplicationDisplayName("Sniper")
-    app.setDesktopFileName("sniper-app")
-    app.setWindowIcon(app_icon())
+    app = named_application()
 
     # Before the store and the simulator: a second launch hands over and must start neither.
     data_dir = demo_dir(base) if demo else base.resolved_data_dir()

@@ -122,7 +122,13 @@ async def run_remote_shell(
     timeout: float = 10.0,
 ) -> int:
     """Run the window over the box of ``link`` until the user quits; returns the exit code."""
-    from sniper_app.ui.shell import _raise_for_another_launch, _stop_on_signals, _sync_autostart, app_icon
+    from sniper_app.ui.shell import (
+        _raise_for_another_launch,
+        _stop_on_signals,
+        _sync_autostart,
+        app_icon,
+        close_window,
+    )
 
     mirror = RemoteMirror(RemoteService.of(link, timeout=timeout), ctx.settings, user_id=ctx.user_id,
                           data_dir=ctx.data_dir)
@@ -166,18 +172,7 @@ async def run_remote_shell(
     finally:
         log.info("closing the window over the box at %s", link.address)
         follower.detach()
-        window.shutdown()
-        tray.hide()
-        runner.cancel_all()
-        try:
-            await mirror.stop()
-        finally:
-            if instance is not None:
-                instance.close()
-            window.allow_close()
-            window.close()
-            window.deleteLater()
-            QtCore.QCoreApplication.processEvents()
+        await close_window(window, tray, runner, instance, mirror.stop)
         restore_signals()
     return 0
 
@@ -190,16 +185,10 @@ def launch_remote_window(
     on_ready: Callable[[Any], Any] | None = None,
 ) -> int:
     """Open the window over the box this desktop is connected to, until the user quits; the exit code."""
-    from sniper_app.ui.launch import qasync_loop, qt_application
-    from sniper_app.ui.shell import app_icon
+    from sniper_app.ui.launch import named_application, qasync_loop
     from sniper_app.ui.single_instance import SingleInstance, server_name
 
-    app = qt_application()
-    app.setApplicationName("Sniper")
-    app.setOrganizationName("Sniper")
-    app.setApplicationDisplayName("Sniper")
-    app.setDesktopFileName("sniper-app")
-    app.setWindowIcon(app_icon())
+    app = named_application()
     instance = SingleInstance.claim(server_name(base.resolved_data_dir()))
     if instance is None:
         announce("Sniper is already running with this data; its window was brought to the front.")

@@ -11,7 +11,7 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -87,6 +87,26 @@ def _apply_settings(settings: Settings, service: SniperService, window: MainWind
             window.tr("Settings saved. These take effect when Sniper restarts: {0}.").format(names), 15000)
 
 
+async def close_window(
+    window: MainWindow, tray: Tray, runner: AsyncRunner, instance: SingleInstance | None,
+    stop: Callable[[], Awaitable[Any]],
+) -> None:
+    """Close the window for good: no more ticks, tray or pending work, then ``stop`` (the engine, or the link to
+    the box) awaited while the window still exists, and the window deleted even if stopping failed."""
+    window.shutdown()
+    tray.hide()
+    runner.cancel_all()
+    try:
+        await stop()
+    finally:
+        if instance is not None:
+            instance.close()
+        window.allow_close()
+        window.close()
+        window.deleteLater()
+        QtCore.QCoreApplication.processEvents()
+
+
 async def run_shell(
     ctx: AppContext,
     *,
@@ -155,19 +175,8 @@ async def run_shell(
         await write_metrics_until(ctx, stop)
     finally:
         log.info("closing the window and stopping the engine")
-        window.shutdown()
-        tray.hide()
-        runner.cancel_all()
         notifier.tray.set_sink(None)
-        try:
-            await runtime.stop()
-        finally:
-            if instance is not None:
-                instance.close()
-            window.allow_close()
-            window.close()
-            window.deleteLater()
-            QtCore.QCoreApplication.processEvents()
+        await close_window(window, tray, runner, instance, runtime.stop)
         restore_signals()
     with contextlib.suppress(OSError):
         write_metrics(ctx, {"stopped": True})

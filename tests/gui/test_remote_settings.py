@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -25,22 +24,16 @@ from sniper_app.ui.qt import QtWidgets
 from sniper_app.ui.settings_dialog import SettingsDialog
 from tests.gui.conftest import SCREENSHOT_DIR
 from tests.gui.test_layout import _fit_problems
-from tests.support.cli import run_cli
+from tests.support.cli import free_port, run_cli
 from tests.support.cli_sim import CliSim
 from tests.support.wait import wait_until_async
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def box(cli: CliSim, tmp_path: Path) -> Iterator[tuple[CliSim, int]]:
     """A box process serving paired desktops on a loopback port; its own keyring file beside the test's."""
     cli.env = cli.env | {"SNIPER_TEST_KEYRING_FILE": str(tmp_path / "box-keyring.json")}
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "sniper_app", "--headless", "--listen", f"127.0.0.1:{port}"],
         env=dict(os.environ) | cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

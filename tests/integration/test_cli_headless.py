@@ -11,6 +11,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
+from tests.support.cli import wait_line
 from tests.support.cli_sim import CliSim
 from tests.support.wait import wait_until
 
@@ -24,18 +25,6 @@ def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
         text=True,
     )
 
-
-def _wait_line(proc: subprocess.Popen[str], needle: str) -> list[str]:
-    assert proc.stdout is not None
-    seen: list[str] = []
-    while True:
-        line = proc.stdout.readline()
-        if not line:
-            err = proc.stderr.read() if proc.stderr else ""
-            raise AssertionError(f"process ended before printing {needle!r}: {seen} {err}")
-        seen.append(line)
-        if needle in line:
-            return seen
 
 
 
@@ -54,7 +43,7 @@ def test_headless_engine_schedules_a_snipe_added_from_another_process_and_stops_
     item = cli.auction(start_price="10.00", ends_in=3600)
     proc = _start(["--headless"], cli.env)
     try:
-        _wait_line(proc, "Sniper engine running")
+        wait_line(proc, "Sniper engine running")
         added = time.monotonic()
         snipe_id = cli.ok_json("snipe", "add", item, "20")["snipe"]["id"]
 
@@ -80,7 +69,7 @@ def test_demo_runs_apart_from_real_data_and_other_commands_reach_it(cli: CliSim)
     env = {"SNIPER_DATA_DIR": str(cli.dirs / "data")}  # no simulator settings: the demo brings its own
     proc = _start(["--demo", "--headless"], env)
     try:
-        banner = "".join(_wait_line(proc, "Press Ctrl+C to stop."))
+        banner = "".join(wait_line(proc, "Press Ctrl+C to stop."))
         assert "sniper-app --demo account link" in banner
         demo_dir = cli.dirs / "data" / "demo"
         assert oct((demo_dir / "demo.json").stat().st_mode & 0o777) == "0o600"
@@ -128,7 +117,7 @@ def test_headless_started_unlinked_bids_for_the_account_linked_later_from_anothe
     env = cli.env | {"SNIPER_MIN_SECONDS_BEFORE_END": "10"}
     proc = _start(["--headless"], env)
     try:
-        _wait_line(proc, "Sniper engine running")
+        wait_line(proc, "Sniper engine running")
         cli.env = env
         cli.link()
         item = cli.auction(start_price="10.00", ends_in=14, rivals=[{"max": "15.00", "before_end": 6.0}])
@@ -150,7 +139,7 @@ def test_gb_listing_watched_from_us_is_sniped_in_pounds_and_won(cli: CliSim) -> 
     cli.env = env
     proc = _start(["--headless"], env)
     try:
-        _wait_line(proc, "Sniper engine running")
+        wait_line(proc, "Sniper engine running")
         cli.link()
         item = cli.auction(
             title="Roberts radio", start_price="10.00", marketplace="EBAY_GB", ends_in=30,

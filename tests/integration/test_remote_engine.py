@@ -19,9 +19,8 @@ import pytest
 
 from sniper_app.remote.client import Connected, RemoteClient, pair
 from sniper_app.remote.invite import Invite, format_invite, parse_invite
-from tests.support.cli import run_cli
+from tests.support.cli import free_port, run_cli, wait_line
 from tests.support.cli_sim import CliSim
-from tests.support.remote_box import free_port, wait_line
 from tests.support.wait import wait_until
 
 FINAL = ("WON", "LOST", "FAILED", "MISSED", "SKIPPED")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -23,3 +24,22 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_line(proc: subprocess.Popen[str], needle: str) -> list[str]:
+    assert proc.stdout is not None
+    seen: list[str] = []
+    while True:
+        line = proc.stdout.readline()
+        if not line:
+            err = proc.stderr.read() if proc.stderr else ""
+            raise AssertionError(f"process ended before printing {needle!r}: {seen} {err}")
+        seen.append(line)
+        if needle in line:
+            return seen

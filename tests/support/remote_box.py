@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,26 +14,8 @@ import pytest
 
 from sniper_app.remote.client import pair
 from sniper_app.remote.credentials import RemoteLink
+from tests.support.cli import free_port, wait_line
 from tests.support.cli_sim import CliSim
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_line(proc: subprocess.Popen[str], needle: str) -> list[str]:
-    assert proc.stdout is not None
-    seen: list[str] = []
-    while True:
-        line = proc.stdout.readline()
-        if not line:
-            err = proc.stderr.read() if proc.stderr else ""
-            raise AssertionError(f"process ended before printing {needle!r}: {seen} {err}")
-        seen.append(line)
-        if needle in line:
-            return seen
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 import ssl
 import threading
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
+from tests.support.cli import free_port
 from tests.support.tls import throwaway_ca
 
 
@@ -76,12 +76,6 @@ class SmtpServer:
         return ssl.create_default_context(cafile=str(self.cert))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
 
 @contextmanager
 def smtp_server(
@@ -109,7 +103,7 @@ def smtp_server(
         # aiosmtpd allows AUTH only after STARTTLS (it does not count implicit TLS), so AUTH goes with it.
         assert security == "starttls", "AUTH needs security='starttls'"
         kwargs |= {"authenticator": authenticate, "auth_required": True}
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port(), **kwargs)
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **kwargs)
     controller.start()
     try:
         yield SmtpServer("127.0.0.1", controller.port, handler, cert)

@@ -555,8 +555,12 @@ class RemoteMirror(SniperService):
     async def change_engine_setting(self, field: str, value: str | int | float | bool | None) -> dict[str, Any]:
         done = await self.remote.change_engine_setting(field, value)
         if field in ("spending_cap", "spending_period_days"):
-            with contextlib.suppress(SniperError):  # the exposure is shown under the cap, and no event says so
-                await self._read_exposure()
+            # The exposure line is shown under the cap; the box's engine takes the saved cap within seconds and
+            # no event says when, so the exposure is read under the saved values at once.
+            with contextlib.suppress(SniperError, KeyError, TypeError, ValueError):
+                saved = await self.remote.engine_settings()
+                self._exposure = await self.remote.exposure(
+                    str(saved["spending_cap"]), int(saved["spending_period_days"]))
                 self._tell("exposure")
         return done
 

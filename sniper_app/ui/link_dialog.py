@@ -50,6 +50,7 @@ class LinkDialog(QtWidgets.QDialog):
         self._service = service
         # Where the consent page's address comes from: the local engine, or the box this desktop drives.
         self._consent_page = consent_page or self._local_consent_page
+        self._local = consent_page is None  # a box keeps the sign-in in its own store: no passphrase here helps
         self._runner = runner
         self._reason = reason
         self._status: AccountStatus | None = None
@@ -380,7 +381,7 @@ class LinkDialog(QtWidgets.QDialog):
     def _on_link_error(self, exc: BaseException) -> None:
         self._set_busy(False)
         self._set_info(None)
-        if not self._service.demo and passphrase_helps(exc):
+        if self._local and not self._service.demo and passphrase_helps(exc):
             self.passphrase_button.setVisible(True)  # before the text, so the dialog grows to fit both
             self._set_error(self.tr(
                 "This desktop has no keyring to keep your eBay sign-in. Press “Use a passphrase…” to keep it in "

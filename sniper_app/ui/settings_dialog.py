@@ -615,8 +615,9 @@ class SettingsDialog(QtWidgets.QDialog):
                     self._enable_box_field(name)
             set_tone(self.box_note, NOTE_STYLE)
             self.box_note.setText(self.tr(
-                "These settings are on the box at {0}: those marked “On the box” show the box's values, and Save "
-                "changes them there. The others are this computer's.").format(box.box))
+                "These settings are on the box at {0}: those marked “On the box” show its values, and Save changes "
+                "them there. The rest are this computer's (the box's own e-mail, ntfy and webhook addresses are "
+                "set on the box).").format(box.box))
 
         def failed(exc: BaseException) -> None:
             message = str(exc) if isinstance(exc, SniperError) else type(exc).__name__

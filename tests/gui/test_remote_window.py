@@ -384,3 +384,32 @@ def test_the_link_dialog_over_a_box_links_the_boxs_account_and_its_tokens_stay_t
         assert "refresh" in (tmp_path / "keyring.json").read_text()
 
     _drive(tmp_path, qloop, link, scenario)
+
+
+def test_the_settings_dialog_says_when_the_box_cannot_be_read_and_still_saves_this_computers_settings(
+    box: Box, tmp_path: Path, qloop: Run, qtbot: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _own_desk(box, tmp_path, monkeypatch)
+    box.start()
+    link = qloop(box.pair())
+    box.stop()
+
+    async def scenario(shell: RemoteShell) -> None:
+        window = shell.window
+        window.open_settings_dialog()
+        dialog = window.dialog("settings")
+        assert isinstance(dialog, SettingsDialog)
+        await wait_until_async(lambda: "could not be read" in dialog.box_note.text(), 10.0, "the unread box")
+        assert dialog.box_note.text().startswith(f"The settings of the box at {box.address} could not be read")
+        lead = dialog.field_widget("default_lead_seconds")
+        assert not lead.isEnabled(), "a value the box has not given is not offered for editing"
+        assert dialog.box_changes() == {}
+        minimized = dialog.field_widget("start_minimized")
+        assert isinstance(minimized, QtWidgets.QCheckBox)
+        minimized.setChecked(True)
+        dialog.save_button.click()
+        await wait_until_async(lambda: window.dialog("settings") is None, 5.0, "the dialog to close once saved")
+        desk = json.loads(settings_path().read_text())
+        assert desk == {"start_minimized": True}, "this computer's change alone, none of the box's defaults"
+
+    _drive(tmp_path, qloop, link, scenario)

@@ -237,6 +237,7 @@ class SettingsDialog(QtWidgets.QDialog):
         self._box_fields: frozenset[str] = frozenset(box.engine_fields) if box is not None else frozenset()
         self._box_values: dict[str, Any] | None = None  # as the box has them; None until read
         self._grid_checks: dict[str, dict[str, QtWidgets.QCheckBox]] = {}
+        self._box_overrides: list[tuple[str, str]] = []  # (field, the box's variable that overrides it)
         self._settings = settings
         self._runner = runner
         self._secrets = secrets
@@ -755,6 +756,8 @@ class SettingsDialog(QtWidgets.QDialog):
             done = await box.change_engine_setting(name, sent)
             if self._box_values is not None:
                 self._box_values[name] = done.get("value", value)
+            if done.get("overridden_by"):
+                self._box_overrides.append((name, str(done["overridden_by"])))
 
     def _box_refused(self, exc: BaseException) -> None:
         self._set_busy(False)
@@ -804,9 +807,18 @@ class SettingsDialog(QtWidgets.QDialog):
             for edit in self._secret_edits.values():
                 if not edit.isReadOnly():
                     edit.clear()
+        set_tone(self.status_label, OK_STYLE)
         self.status_label.setText(self.tr("Settings saved."))
         self.status_label.setVisible(True)
         self.settingsSaved.emit(saved)
+        if self._box_overrides and self._box is not None:
+            # Saved, yet not in force: the dialog stays open so the user reads why before the value misleads.
+            names = ", ".join(f"{setting_label(name)} ({variable})" for name, variable in self._box_overrides)
+            self._box_overrides.clear()
+            set_tone(self.status_label, NOTE_STYLE)
+            self.status_label.setText(self.tr(
+                "Saved on the box, but its environment variables keep these as they are while set: {0}.").format(names))
+            return
         self.accept()
 
     def _secrets_failed(self, exc: BaseException) -> None:

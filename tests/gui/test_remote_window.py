@@ -280,6 +280,7 @@ def test_the_settings_dialog_over_a_box_shows_and_changes_the_boxs_engine_settin
     _own_desk(box, tmp_path, monkeypatch)
     set_on_box = box.cli.run("config", "set", "default_lead_seconds", "7.5")
     assert set_on_box.returncode == 0, set_on_box.stderr
+    box.cli.env = box.cli.env | {"SNIPER_HISTORY_RETENTION_DAYS": "100"}  # the box's environment wins there
     box.start()
     box.cli.link()
     link = qloop(box.pair())
@@ -345,6 +346,25 @@ def test_the_settings_dialog_over_a_box_shows_and_changes_the_boxs_engine_settin
         box_file = json.loads((tmp_path / "config" / "settings.json").read_text())
         assert box_file["spending_cap"] == "300.00 USD"
         assert "start_minimized" not in box_file
+
+        # A change the box's environment overrides is saved there, and the dialog stays to say it is not in force.
+        window.open_settings_dialog()
+        again = window.dialog("settings")
+        assert isinstance(again, SettingsDialog)
+        keep = again.field_widget("history_retention_days")
+        assert isinstance(keep, QtWidgets.QSpinBox)
+        await wait_until_async(lambda: keep.isEnabled(), 10.0, "the box's settings in the dialog")
+        assert keep.value() == 100, "the value in force on the box"
+        keep.setValue(200)
+        again.save_button.click()
+        await wait_until_async(lambda: "SNIPER_HISTORY_RETENTION_DAYS" in again.status_label.text(), 10.0,
+                               "the box's override said")
+        assert again.isVisible()
+        assert again.status_label.text() == ("Saved on the box, but its environment variables keep these as they "
+                                             "are while set: Keep history for (days) (SNIPER_HISTORY_RETENTION_DAYS).")
+        box_file = json.loads((tmp_path / "config" / "settings.json").read_text())
+        assert box_file["history_retention_days"] == 200
+        again.close()
 
     _drive(tmp_path, qloop, link, scenario)
 

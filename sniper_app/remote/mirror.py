@@ -15,8 +15,7 @@ is read afresh before the window is told.
 A desktop that drives a box runs no engine: nothing here can fire a bid, and :meth:`pending_count` is 0
 because quitting this window leaves every snipe to the box.
 
-The exposure is the box's, under the box's own cap. Starting an account link is refused with a sentence:
-the window asks for the consent page synchronously, and the command line's ``account link`` does it.
+The exposure is the box's, under the box's own cap.
 """
 
 from __future__ import annotations
@@ -176,7 +175,7 @@ class RemoteMirror(SniperService):
 
     def on_change(self, listener: Callable[[str], None]) -> Callable[[], None]:
         """Call ``listener`` on the loop thread with what changed beyond a bus event: "link" (see
-        :attr:`link`), "all" (everything was read afresh), "history", "history_more", "paused"."""
+        :attr:`link`), "all" (everything was read afresh), "history", "history_more", "paused", "exposure"."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
@@ -435,6 +434,11 @@ class RemoteMirror(SniperService):
             raise NotFromTheBox("The box's exposure has not been read yet.")
         return self._exposure
 
+    def known_exposure(self) -> ExposureView | None:
+        """The box's exposure as last read, or None before the box has answered (the window shows nothing
+        rather than a guess)."""
+        return self._exposure
+
     def record(self) -> Record:
         if self._record is None:
             raise NotFromTheBox("The box's record has not been read yet; it shows once the box is reached.")
@@ -534,6 +538,32 @@ class RemoteMirror(SniperService):
         self.settings = new
         return []
 
+    @property
+    def box(self) -> str:
+        return self.remote.box
+
+    @property
+    def engine_fields(self) -> tuple[str, ...]:
+        """The settings that steer the box's engine: the box's, read and changed there."""
+        from sniper_app.remote.box import ENGINE_SETTINGS  # the server's module: only once the dialog asks
+
+        return tuple(ENGINE_SETTINGS)
+
+    async def engine_settings(self) -> dict[str, Any]:
+        return await self.remote.engine_settings()
+
+    async def change_engine_setting(self, field: str, value: str | int | float | bool | None) -> dict[str, Any]:
+        done = await self.remote.change_engine_setting(field, value)
+        if field in ("spending_cap", "spending_period_days"):
+            # The exposure line is shown under the cap; the box's engine takes the saved cap within seconds and
+            # no event says when, so the exposure is read under the saved values at once.
+            with contextlib.suppress(SniperError, KeyError, TypeError, ValueError):
+                saved = await self.remote.engine_settings()
+                self._exposure = await self.remote.exposure(
+                    str(saved["spending_cap"]), int(saved["spending_period_days"]))
+                self._tell("exposure")
+        return done
+
     # --- commands -------------------------------------------------------------------------------------
 
     async def preview_item(self, text: str) -> ItemPreview:
@@ -595,8 +625,13 @@ class RemoteMirror(SniperService):
 
     def start_link(self) -> str:
         raise NotFromTheBox(
-            "This computer drives a Sniper box: link the box's eBay account with 'sniper-app account link' "
-            "(it acts on the box), then this window shows it.")
+            "This computer drives a Sniper box: link the box's eBay account from the window's Link dialog or with "
+            "'sniper-app account link' (both act on the box).")
+
+    async def consent_page(self) -> str:
+        """eBay's consent page for linking the box's account; the box keeps the attempt and, once linked,
+        the tokens (only this address and the pasted one cross the wire)."""
+        return await self.remote.start_link()
 
     async def complete_link(self, pasted_url: str) -> EbayUser:
         user = await self.remote.complete_link(pasted_url)

@@ -268,7 +268,7 @@ class RemoteService:
                                  kind="bad_reply")
         return data
 
-    async def change_engine_setting(self, field: str, value: str | None) -> dict[str, Any]:
+    async def change_engine_setting(self, field: str, value: str | int | float | bool | None) -> dict[str, Any]:
         """Change one of them on the box (validated there as its own 'config set' would); returns the saved
         value, when it applies (``live`` or ``restart``) and the box's variable that overrides it, if any."""
         try:

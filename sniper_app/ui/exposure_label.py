@@ -75,11 +75,12 @@ def compact_tooltip(view: ExposureView) -> str:
 
 class ExposureLabel(QtWidgets.QLabel):
     """Shows the exposure of ``read``; :meth:`schedule` after anything that may change it. Each reading
-    is also handed on (:attr:`shown`), so the status bar's compact field needs no read of its own."""
+    is also handed on (:attr:`shown`), so the status bar's compact field needs no read of its own.
+    ``read`` answers None while the exposure is not known yet (a box not answered yet): nothing is shown."""
 
     shown = QtCore.Signal(object)  # the ExposureView just shown
 
-    def __init__(self, read: Callable[[], ExposureView], parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, read: Callable[[], ExposureView | None], parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self._read = read
         self.setObjectName("exposureLabel")
@@ -107,6 +108,9 @@ class ExposureLabel(QtWidgets.QLabel):
             view = self._read()
         except SniperError as exc:  # a store that cannot be read now: the next change tries again
             log.warning("the exposure could not be read: %s", exc)
+            return
+        if view is None:
+            self.clear()
             return
         self.show_view(view)
 

@@ -4,12 +4,16 @@ eBay hands the authorization code to a desktop app through the address the brows
 user agrees; pasting that address always works, so it is the way this dialog takes. In the demo the consent
 page is the bundled simulator's, which approves at once: the dialog reads the redirect itself, so linking
 is two clicks (open, link) and no browser is needed.
+
+The consent page's address is asked for in the background ("Asking eBay…"): over a box it is the box that
+makes it, and only the address crosses the wire; the box's eBay tokens stay on the box.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -40,9 +44,13 @@ class LinkDialog(QtWidgets.QDialog):
         parent: QtWidgets.QWidget | None = None,
         *,
         reason: str | None = None,
+        consent_page: Callable[[], Coroutine[Any, Any, str]] | None = None,
     ) -> None:
         super().__init__(parent)
         self._service = service
+        # Where the consent page's address comes from: the local engine, or the box this desktop drives.
+        self._consent_page = consent_page or self._local_consent_page
+        self._local = consent_page is None  # a box keeps the sign-in in its own store: no passphrase here helps
         self._runner = runner
         self._reason = reason
         self._status: AccountStatus | None = None
@@ -268,17 +276,29 @@ class LinkDialog(QtWidgets.QDialog):
         if self._busy:
             return
         self._set_error(None)
+        self._set_busy(True, self.tr("Asking eBay…"))
+        self._runner.submit(self._consent_page(), on_done=self._on_consent_page, on_error=self._on_consent_error,
+                            what="the consent page")
+
+    async def _local_consent_page(self) -> str:
+        return self._service.start_link()  # one small file written: no wait worth a thread
+
+    def _on_consent_error(self, exc: BaseException) -> None:
+        self._set_busy(False)
         self._set_info(None)
-        try:
-            url = self._service.start_link()
-        except SniperError as err:
-            self._set_error(str(err))
-            return
-        except OSError as err:  # the data dir cannot hold the pending link
-            log.warning("Could not start the account link", exc_info=err)
+        if isinstance(exc, SniperError):
+            self._set_error(str(exc))
+        elif isinstance(exc, OSError):  # the data dir cannot hold the pending link
+            log.warning("Could not start the account link", exc_info=exc)
             self._set_error(self.tr("The app could not save the link attempt in its data folder; check its space "
                                     "and permissions, then try again."))
-            return
+        else:
+            log.error("Starting the account link failed unexpectedly", exc_info=exc)
+            self._set_error(self.tr("eBay's sign-in page could not be prepared ({0}).").format(type(exc).__name__))
+
+    def _on_consent_page(self, url: str) -> None:
+        self._set_busy(False)
+        self._set_info(None)
         self.consent_edit.setText(url)
         self.consent_edit.setVisible(True)
         if self._service.demo and is_loopback(url):
@@ -361,7 +381,7 @@ class LinkDialog(QtWidgets.QDialog):
     def _on_link_error(self, exc: BaseException) -> None:
         self._set_busy(False)
         self._set_info(None)
-        if not self._service.demo and passphrase_helps(exc):
+        if self._local and not self._service.demo and passphrase_helps(exc):
             self.passphrase_button.setVisible(True)  # before the text, so the dialog grows to fit both
             self._set_error(self.tr(
                 "This desktop has no keyring to keep your eBay sign-in. Press “Use a passphrase…” to keep it in "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -61,6 +61,7 @@ from sniper_app.ui.widgets import HorizontalStrip
 from sniper_app.ui.window_state import ini_bool, open_state
 
 if TYPE_CHECKING:
+    from sniper_app.domain.views import ExposureView
     from sniper_app.engine.service import SniperService
 
 log = logging.getLogger(__name__)
@@ -109,14 +110,19 @@ class MainWindow(QtWidgets.QMainWindow):
         clock: Clock = utc_now,
         service: SniperService,
         runner: AsyncRunner | None = None,
+        exposure: Callable[[], ExposureView | None] | None = None,
         parent: QtWidgets.QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.service = service
+        # Over a box the exposure is not known until the box has answered: such a reader says None meanwhile.
+        self._exposure_reader = exposure or service.exposure
         self.runner = runner or AsyncRunner(self)
         # Set by the app around the Settings dialog: where secrets go and how a test email is sent.
         self.secrets: Any = None
         self.test_email: Any = None
+        self.box_settings: Any = None  # the box's engine settings, on a desktop that drives a box
+        self.consent_page: Any = None  # where the Link dialog gets eBay's consent page, when not the local engine
         self.tray_available = False  # set by the tray once its icon is shown
         self._count_generation = 0
         # Owned by the application, not the window: a count still running when the window goes away emits
@@ -298,7 +304,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.show_finished_box.toggled.connect(self.snipes_proxy.set_show_finished)
         layout.addWidget(self.show_finished_box)
         layout.addWidget(self.snipes_view)
-        self.exposure_label = ExposureLabel(self.service.exposure, page)
+        self.exposure_label = ExposureLabel(self._exposure_reader, page)
         layout.addWidget(self.exposure_label)
         return page
 
@@ -623,7 +629,7 @@ class MainWindow(QtWidgets.QMainWindow):
         from sniper_app.ui.link_dialog import LinkDialog
 
         self.show_and_raise()
-        dialog = LinkDialog(self.service, self.runner, self, reason=reason)
+        dialog = LinkDialog(self.service, self.runner, self, reason=reason, consent_page=self.consent_page)
         dialog.linked.connect(lambda _name: self._update_account())
         self._keep(dialog, "link")
         dialog.open()
@@ -635,7 +641,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
         remote = DesktopLink(self._settings.resolved_data_dir(), self.secrets) if self.secrets is not None else None
         dialog = SettingsDialog(self._settings, self.runner, self, secrets=self.secrets, test_email=self.test_email,
-                                remote=remote)
+                                remote=remote, box=self.box_settings)
         dialog.settingsSaved.connect(self._on_settings_saved)
         self._keep(dialog, "settings")
         dialog.open()

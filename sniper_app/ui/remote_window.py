@@ -91,6 +91,8 @@ class MirrorFollower(QtCore.QObject):
             root = QtCore.QModelIndex()
             if window.history_model.canFetchMore(root):
                 window.history_model.fetchMore(root)
+        elif what == "exposure":
+            window.exposure_label.schedule()
         elif what == "paused":
             window.refresh_actions()
             window._update_next_snipe()
@@ -138,7 +140,8 @@ async def run_remote_shell(
     if app is not None:
         app.aboutToQuit.connect(stop.set)
     runner = AsyncRunner()
-    window = MainWindow(mirror, mirror.bus, ctx.settings, ctx.user_id, service=mirror, runner=runner)
+    window = MainWindow(mirror, mirror.bus, ctx.settings, ctx.user_id, service=mirror, runner=runner,
+                        exposure=mirror.known_exposure)
     status = RemoteStatus(window)
     follower = MirrorFollower(window, mirror, status)
     status.show_link(mirror.link)
@@ -149,6 +152,8 @@ async def run_remote_shell(
         QtWidgets.QStyle.StandardPixmap.SP_ComputerIcon), available=tray_available)
     window.secrets = ctx.secrets
     window.test_email = email_test_sender(ctx.secrets)
+    window.box_settings = mirror  # the Settings dialog shows and changes the box's engine settings on the box
+    window.consent_page = mirror.consent_page  # the Link dialog links the box's account, asked on the box
     window.settingsSaved.connect(mirror.apply_settings)
     window.bridge.snipeStatusChanged.connect(lambda event: _tray_notice(window, mirror, tray, event))
     window.quitRequested.connect(stop.set)

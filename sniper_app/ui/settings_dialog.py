@@ -6,6 +6,10 @@ value is explained beside its field and nothing typed is lost. Secrets (the eBay
 password, the Postmark and ntfy tokens, the webhook secret) never reach settings.json: they go to the keyring,
 off the GUI thread.
 A setting given by a ``SNIPER_<FIELD>`` variable is shown read-only: the environment wins at every start.
+
+On a desktop that drives a box, the settings that steer the box's engine are the box's: the dialog shows the
+values the box has saved and Save sends the changed ones to the box, which validates them as its own
+``config set`` would. The rest (folders, this desktop's notices, the link itself) stay in this computer's file.
 """
 
 from __future__ import annotations
@@ -60,6 +64,20 @@ class SecretSink(Protocol):
     async def antfy_token(self) -> str | None: ...
 
     async def awebhook_secret(self) -> str | None: ...
+
+
+class BoxSettings(Protocol):
+    """The box's engine settings as a desktop reaches them (``RemoteMirror``): read and changed on the box."""
+
+    @property
+    def box(self) -> str: ...
+
+    @property
+    def engine_fields(self) -> tuple[str, ...]: ...
+
+    async def engine_settings(self) -> dict[str, Any]: ...
+
+    async def change_engine_setting(self, field: str, value: str | int | float | bool | None) -> dict[str, Any]: ...
 
 
 # Tabs in order, and the fields each holds; a field not named here lands in Advanced. Each page is a
@@ -211,9 +229,15 @@ class SettingsDialog(QtWidgets.QDialog):
         settings_file: Path | None = None,
         environ: Mapping[str, str] | None = None,
         remote: DesktopLink | None = None,
+        box: BoxSettings | None = None,
     ) -> None:
         super().__init__(parent)
         self._remote = remote
+        self._box = box
+        self._box_fields: frozenset[str] = frozenset(box.engine_fields) if box is not None else frozenset()
+        self._box_values: dict[str, Any] | None = None  # as the box has them; None until read
+        self._grid_checks: dict[str, dict[str, QtWidgets.QCheckBox]] = {}
+        self._box_overrides: list[tuple[str, str]] = []  # (field, the box's variable that overrides it)
         self._settings = settings
         self._runner = runner
         self._secrets = secrets
@@ -229,6 +253,8 @@ class SettingsDialog(QtWidgets.QDialog):
         self.setAccessibleName(self.tr("Settings"))
         self.resize(660, 560)
         self._build()
+        if box is not None:
+            self._read_box(box)
         # No page is narrower than it needs: nothing scrolls sideways, so a large font would cut its lines.
         for n in range(self.tabs.count()):
             area, page = self.tabs.widget(n), None
@@ -239,6 +265,10 @@ class SettingsDialog(QtWidgets.QDialog):
 
     def _build(self) -> None:
         layout = QtWidgets.QVBoxLayout(self)
+        if self._box is not None:
+            self.box_note = message_label(self, "boxNote", NOTE_STYLE, visible=True)
+            self.box_note.setText(self.tr("Reading the settings of the box at {0}…").format(self._box.box))
+            layout.addWidget(self.box_note)
         self.tabs = QtWidgets.QTabWidget(self)
         self.tabs.setObjectName("settingsTabs")
         self.tabs.setAccessibleName(self.tr("Settings sections"))
@@ -313,6 +343,8 @@ class SettingsDialog(QtWidgets.QDialog):
         return info is not None and typing.get_origin(info.annotation) is list
 
     def _env_locked(self, name: str) -> str | None:
+        if name in self._box_fields:  # this computer's variables do not steer the box
+            return None
         variable = env_name(name)
         return variable if variable in self._environ else None
 
@@ -347,6 +379,12 @@ class SettingsDialog(QtWidgets.QDialog):
             note = message_label(self, f"envNote_{name}", NOTE_STYLE, visible=True)
             note.setText(self.tr("Set by the environment variable {0}; change it there.").format(locked))
             column.addWidget(note)
+        elif name in self._box_fields:
+            note = message_label(self, f"boxNote_{name}", NOTE_STYLE, visible=True)
+            note.setText(self.tr("On the box: a change takes effect when the box restarts.") if needs_restart(name)
+                         else self.tr("On the box."))
+            column.addWidget(note)
+            editor.setEnabled(False)  # until the box's value is read
         elif needs_restart(name):
             note = message_label(self, f"restartNote_{name}", NOTE_STYLE, visible=True)
             note.setText(self.tr("A change takes effect when Sniper restarts."))
@@ -457,6 +495,16 @@ class SettingsDialog(QtWidgets.QDialog):
                 grid.addWidget(check, row, column, QtCore.Qt.AlignmentFlag.AlignHCenter)
                 checks[name][kind] = check
         form.addRow(box)
+        on_box = [name for name in names if name in self._box_fields]
+        if on_box:
+            note = message_label(self, "boxNote_types", NOTE_STYLE, visible=True)
+            note.setText(self.tr("On the box: {0}. The others are this computer's.").format(
+                ", ".join(self.tr(LABELS.get(name, name)) for name in on_box)))
+            form.addRow(note)
+            for name in on_box:
+                for check in checks[name].values():
+                    check.setEnabled(False)  # until the box's value is read
+        self._grid_checks.update(checks)
         for name in names:
             error = message_label(self, f"error_{name}", ERROR_STYLE)
             form.addRow(error)
@@ -557,6 +605,69 @@ class SettingsDialog(QtWidgets.QDialog):
         combo.currentIndexChanged.connect(lambda _: apply())
         apply()
 
+    # --- the box's engine settings -------------------------------------------------------------------
+
+    def _read_box(self, box: BoxSettings) -> None:
+        def shown(values: dict[str, Any]) -> None:
+            self._box_values = {name: values[name] for name in self._box_fields if name in values}
+            for name, value in self._box_values.items():
+                if name in self._fields:
+                    self._write(name, value)
+                    self._enable_box_field(name)
+            set_tone(self.box_note, NOTE_STYLE)
+            self.box_note.setText(self.tr(
+                "These settings are on the box at {0}: those marked “On the box” show its values, and Save changes "
+                "them there. The rest are this computer's (the box's own e-mail, ntfy and webhook addresses are "
+                "set on the box).").format(box.box))
+
+        def failed(exc: BaseException) -> None:
+            message = str(exc) if isinstance(exc, SniperError) else type(exc).__name__
+            set_tone(self.box_note, ERROR_STYLE)
+            self.box_note.setText(self.tr(
+                "The settings of the box at {0} could not be read, so they cannot be changed here now ({1}). "
+                "This computer's settings can still be saved.").format(box.box, message.rstrip(".")))
+
+        read = box.engine_settings()
+        try:
+            self._runner.submit(read, on_done=shown, on_error=failed, what="reading the box's settings")
+        except RuntimeError:  # no event loop (a dialog built outside the app)
+            read.close()
+            failed(SniperError("no connection"))
+
+    def _enable_box_field(self, name: str) -> None:
+        checks = self._grid_checks.get(name)
+        if checks is not None:
+            for check in checks.values():
+                check.setEnabled(True)
+        else:
+            self._fields[name].editor.setEnabled(True)
+
+    def _write(self, name: str, value: Any) -> None:
+        """Show ``value`` (as the settings file holds it) in the field's editor."""
+        checks = self._grid_checks.get(name)
+        if checks is not None:
+            for kind, check in checks.items():
+                check.setChecked(kind in (value or ()))
+            return
+        editor = self._fields[name].editor
+        if isinstance(editor, QtWidgets.QCheckBox):
+            editor.setChecked(bool(value))
+        elif isinstance(editor, QtWidgets.QComboBox):
+            editor.setCurrentIndex(max(0, editor.findData(str(value))))
+        elif isinstance(editor, QtWidgets.QSpinBox):
+            editor.setValue(int(value))
+        elif isinstance(editor, QtWidgets.QDoubleSpinBox):
+            editor.setValue(float(value))
+        elif isinstance(editor, QtWidgets.QLineEdit):
+            editor.setText("" if value is None else str(value))
+
+    def box_changes(self) -> dict[str, Any]:
+        """The box's settings the form changes (none until the box's values are read)."""
+        if self._box_values is None:
+            return {}
+        return {name: value for name, value in self.values().items()
+                if name in self._box_values and value != self._box_values[name]}
+
     # --- reading the form ----------------------------------------------------------------------------
 
     def values(self) -> dict[str, Any]:
@@ -564,9 +675,12 @@ class SettingsDialog(QtWidgets.QDialog):
         return {name: field.read() for name, field in self._fields.items() if not self._env_locked(name)}
 
     def changes(self) -> dict[str, Any]:
+        """This computer's settings the form changes (the box's are :meth:`box_changes`)."""
         current = json.loads(self._settings.model_dump_json())
         changed: dict[str, Any] = {}
         for name, value in self.values().items():
+            if name in self._box_fields:
+                continue
             shown = str(value) if isinstance(value, Path) else value
             if shown != current.get(name):
                 changed[name] = value
@@ -623,6 +737,37 @@ class SettingsDialog(QtWidgets.QDialog):
         # The run may hold settings the file does not (the demo's simulator): only what was edited changes.
         saved = self._settings.model_copy(update={name: getattr(written, name) for name in changes})
         self._settings = saved
+        on_box = self.box_changes()
+        if on_box and self._box is not None:
+            self._set_busy(True)
+            self._runner.submit(
+                self._send_to_box(self._box, on_box),
+                on_done=lambda _: self._after_box(saved),
+                on_error=self._box_refused,
+                what="changing the box's settings",
+            )
+            return
+        self._after_box(saved)
+
+    async def _send_to_box(self, box: BoxSettings, changes: dict[str, Any]) -> None:
+        """One change at a time, each validated and saved by the box; those it took are not sent again."""
+        for name, value in changes.items():
+            sent = ",".join(value) if isinstance(value, list) else value
+            done = await box.change_engine_setting(name, sent)
+            if self._box_values is not None:
+                self._box_values[name] = done.get("value", value)
+            if done.get("overridden_by"):
+                self._box_overrides.append((name, str(done["overridden_by"])))
+
+    def _box_refused(self, exc: BaseException) -> None:
+        self._set_busy(False)
+        if isinstance(exc, SniperError):
+            self._show_error(str(exc))
+        else:
+            log.error("changing the box's settings failed unexpectedly", exc_info=exc)
+            self._show_error(self.tr("The box did not take the change ({0}).").format(type(exc).__name__))
+
+    def _after_box(self, saved: Settings) -> None:
         typed = {key: edit.text() for key, edit in self._secret_edits.items()
                  if edit.text() and not edit.isReadOnly()}
         if not typed or self._secrets is None:
@@ -662,9 +807,18 @@ class SettingsDialog(QtWidgets.QDialog):
             for edit in self._secret_edits.values():
                 if not edit.isReadOnly():
                     edit.clear()
+        set_tone(self.status_label, OK_STYLE)
         self.status_label.setText(self.tr("Settings saved."))
         self.status_label.setVisible(True)
         self.settingsSaved.emit(saved)
+        if self._box_overrides and self._box is not None:
+            # Saved, yet not in force: the dialog stays open so the user reads why before the value misleads.
+            names = ", ".join(f"{setting_label(name)} ({variable})" for name, variable in self._box_overrides)
+            self._box_overrides.clear()
+            set_tone(self.status_label, NOTE_STYLE)
+            self.status_label.setText(self.tr(
+                "Saved on the box, but its environment variables keep these as they are while set: {0}.").format(names))
+            return
         self.accept()
 
     def _secrets_failed(self, exc: BaseException) -> None:

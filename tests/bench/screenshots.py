@@ -14,7 +14,7 @@ the same every run. Without ``--display`` Qt draws offscreen, so no desktop is n
 
 With ``--remote`` a demo box runs in its own process (``--demo --headless --listen``), a private desktop is
 connected to it by its invite, and the window over it is shot connected (``remote_badge-…``), then with the box
-killed (``remote_banner-…``).
+killed (``remote_banner-…``); its Settings dialog is shot while connected (``settings_box-…``).
 """
 
 from __future__ import annotations
@@ -260,6 +260,22 @@ async def _shoot_remote(shell: Any, out: Path, box: Any) -> list[Path]:
             print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path, flush=True)
 
     await save_both("remote_badge")
+    # The Settings dialog over the box: the engine's settings are the box's, the rest this computer's.
+    window.open_settings_dialog()
+    dialog = window.dialog("settings")
+    assert dialog is not None, "no Settings dialog"
+    lead = dialog.field_widget("default_lead_seconds")
+    assert await _until(lead.isEnabled, 15), "the box's settings were not read into the dialog"
+    for tab in (0, 2):
+        dialog.tabs.setCurrentIndex(tab)
+        for theme, palette in (("light", light_palette()), ("dark", dark_palette())):
+            app.setPalette(palette)
+            await _settle()
+            path = out / f"settings_box-{dialog.tabs.tabText(tab).lower()}-{theme}.png"
+            assert dialog.grab().save(str(path)), path
+            saved.append(path)
+            print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path, flush=True)
+    dialog.close()
     box.send_signal(signal.SIGKILL)
     box.wait(30)
     assert await _until(lambda: shell.status.banner.isVisible(), 30), "no banner after the box was killed"

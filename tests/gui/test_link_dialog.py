@@ -68,6 +68,16 @@ def click(qtbot: Any, button: QtWidgets.QAbstractButton) -> None:
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
+async def open_sign_in(qtbot: Any, dialog: LinkDialog, browser: Browser) -> str:
+    """Press “Open eBay sign-in” and wait for the consent page (asked for in the background) to be opened."""
+    before = len(browser.opened)
+    click(qtbot, dialog.open_button)
+    assert not dialog.open_button.isEnabled()  # busy while the address is asked for
+    await wait_until_async(lambda: len(browser.opened) > before, what="the consent page in the browser")
+    assert dialog.open_button.isEnabled()
+    return browser.opened[-1]
+
+
 async def landing_address(consent_url: str) -> str:
     """Where a browser lands after the simulator's auto-approving consent page."""
     async with httpx.AsyncClient(follow_redirects=False) as http:
@@ -85,8 +95,8 @@ def test_a_redirect_from_another_link_attempt_is_refused_inline(
             assert dialog.status_label.text() == "No eBay account is linked yet."
             assert not dialog.unlink_button.isEnabled()
 
-            click(qtbot, dialog.open_button)
-            (consent,) = browser.opened
+            consent = await open_sign_in(qtbot, dialog, browser)
+            assert browser.opened == [consent]
             assert "/oauth2/authorize?" in consent
             assert "state=" in consent
             landed = await landing_address(browser.opened[0])
@@ -126,7 +136,7 @@ def test_an_empty_paste_is_explained(
         async with live_service(sim, tmp_path, linked=False) as live, link_dialog(live, qtbot) as dialog:
             click(qtbot, dialog.link_button)
             assert dialog.error_text() == "Paste the address your browser shows after you agree on eBay's page."
-            click(qtbot, dialog.open_button)
+            await open_sign_in(qtbot, dialog, browser)
             dialog.redirect_edit.setText("https://example.org/no-query")
             click(qtbot, dialog.link_button)
             await wait_until_async(
@@ -222,8 +232,7 @@ def test_a_long_error_shows_whole_and_never_overlaps_the_steps(
     async def scenario() -> None:
         async with live_service(sim, tmp_path, linked=False) as live, link_dialog(live, qtbot) as dialog:
             dialog.resize(width, dialog.sizeHint().height())
-            click(qtbot, dialog.open_button)
-            dialog.redirect_edit.setText(await landing_address(browser.opened[-1]))
+            dialog.redirect_edit.setText(await landing_address(await open_sign_in(qtbot, dialog, browser)))
             previous = keyring.get_keyring()
             keyring.set_keyring(fail.Keyring())  # a machine without a keyring: the long sentence it meets
             try:
@@ -262,8 +271,7 @@ def test_without_a_keyring_a_passphrase_keeps_the_sign_in_and_the_pasted_address
 
     async def scenario() -> None:
         async with live_service(sim, tmp_path, linked=False) as live, link_dialog(live, qtbot) as dialog:
-            click(qtbot, dialog.open_button)
-            landed = await landing_address(browser.opened[-1])
+            landed = await landing_address(await open_sign_in(qtbot, dialog, browser))
             dialog.redirect_edit.setText(landed)
             previous = keyring.get_keyring()
             keyring.set_keyring(fail.Keyring())

@@ -4,6 +4,8 @@ reached over HTTPS and WebSocket on loopback, and the window's remote mode on a 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import os
 import signal
 import subprocess
@@ -13,16 +15,22 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from sniper_app.bootstrap import open_context
-from sniper_app.config import Settings
+from sniper_app.config import Settings, settings_path
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.remote.credentials import RemoteLink
 from sniper_app.remote.mirror import PAGE
 from sniper_app.remote.service import RemoteService
+from sniper_app.ui.link_dialog import LinkDialog
 from sniper_app.ui.models import KEY_ROLE
-from sniper_app.ui.qt import QtCore
+from sniper_app.ui.qt import QtCore, QtWidgets
 from sniper_app.ui.remote_window import RemoteShell, run_remote_shell
+from sniper_app.ui.settings_dialog import SettingsDialog
 from sniper_app.ui.snipes_model import SnipeColumn
+from tests.gui.test_link_dialog import Browser, landing_address
+from tests.gui.test_link_dialog import browser as browser  # the fixture
 from tests.support.cli import run_cli
 from tests.support.remote_box import Box, wait_line
 from tests.support.remote_box import box as box  # the fixture
@@ -246,5 +254,182 @@ def test_a_window_opened_while_the_box_is_down_says_so_and_follows_it_once_it_ru
         await asyncio.to_thread(box.start)
         await wait_until_async(lambda: shell.mirror.link.connected, 60.0, "the window to reach the started box")
         await wait_until_async(lambda: status.banner.isHidden(), 2.0, "the banner to go")
+
+    _drive(tmp_path, qloop, link, scenario)
+
+
+def _own_desk(box: Box, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process (the desktop) keeps its settings and keyring apart from the box's, so each file shows
+    whose a change is."""
+    box.cli.env = box.cli.env | {"SNIPER_CONFIG_DIR": str(tmp_path / "config"),
+                                 "SNIPER_TEST_KEYRING_FILE": str(tmp_path / "keyring.json")}
+    (tmp_path / "desk-config").mkdir()
+    monkeypatch.setenv("SNIPER_CONFIG_DIR", str(tmp_path / "desk-config"))
+    monkeypatch.setenv("SNIPER_TEST_KEYRING_FILE", str(tmp_path / "desk-keyring.json"))
+
+
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [f"{r.name}: {r.getMessage()}" for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_the_settings_dialog_over_a_box_shows_and_changes_the_boxs_engine_settings(
+    box: Box, tmp_path: Path, qloop: Run, qtbot: Any, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
+    _own_desk(box, tmp_path, monkeypatch)
+    set_on_box = box.cli.run("config", "set", "default_lead_seconds", "7.5")
+    assert set_on_box.returncode == 0, set_on_box.stderr
+    box.cli.env = box.cli.env | {"SNIPER_HISTORY_RETENTION_DAYS": "100"}  # the box's environment wins there
+    box.start()
+    box.cli.link()
+    link = qloop(box.pair())
+
+    async def scenario(shell: RemoteShell) -> None:
+        window = shell.window
+        await wait_until_async(lambda: shell.mirror.link.connected, 20.0, "the window to reach the box")
+        await wait_until_async(lambda: window.exposure_label.text() != "", 5.0, "the box's exposure")
+        assert _warnings(caplog) == [], "a normal start over a box warns of nothing"
+
+        window.open_settings_dialog()
+        dialog = window.dialog("settings")
+        assert isinstance(dialog, SettingsDialog)
+        lead = dialog.field_widget("default_lead_seconds")
+        assert isinstance(lead, QtWidgets.QDoubleSpinBox)
+        await wait_until_async(lambda: lead.isEnabled(), 10.0, "the box's settings in the dialog")
+        assert dialog.box_note.text().startswith(f"These settings are on the box at {box.address}")
+        assert lead.value() == 7.5, "the box's value, not this computer's default (5)"
+        assert dialog.findChild(QtWidgets.QLabel, "boxNote_default_lead_seconds") is not None
+        assert dialog.findChild(QtWidgets.QLabel, "boxNote_start_minimized") is None, "this computer's own"
+        assert dialog.findChild(QtWidgets.QLabel, "boxNote_data_dir") is None
+
+        lead.setValue(9.0)
+        minimized = dialog.field_widget("start_minimized")
+        assert isinstance(minimized, QtWidgets.QCheckBox)
+        minimized.setChecked(True)
+        cap = dialog.field_widget("spending_cap")
+        assert isinstance(cap, QtWidgets.QLineEdit)
+        cap.setText("lots of money")
+        dialog.save_button.click()
+        await wait_until_async(lambda: dialog.field_error("spending_cap") != "", 10.0, "the box's refusal")
+        refusal = dialog.field_error("spending_cap")
+        print(f"the box's refusal: {refusal}")
+        assert refusal.startswith("Setting 'spending_cap'"), refusal
+        assert "currency code" in refusal, refusal
+        assert "\n" not in refusal
+        assert "Traceback" not in refusal
+        assert dialog.isVisible()
+        assert dialog.save_button.isEnabled()
+        assert cap.text() == "lots of money", "nothing typed is lost"
+        async with RemoteService.of(link) as other:
+            on_box = await other.engine_settings()
+        assert on_box["default_lead_seconds"] == 9.0, "the change before the refused one was saved on the box"
+        assert on_box["spending_cap"] == ""
+
+        saved: list[Settings] = []
+        dialog.settingsSaved.connect(saved.append)
+        cap.setText("300 USD")
+        dialog.save_button.click()
+        await wait_until_async(lambda: saved, 10.0, "the settings to be saved")
+        await wait_until_async(lambda: window.dialog("settings") is None, 5.0, "the dialog to close once saved")
+        assert saved[0].start_minimized is True
+        async with RemoteService.of(link) as other:
+            on_box = await other.engine_settings()
+        assert on_box["spending_cap"] == "300.00 USD"
+        assert on_box["default_lead_seconds"] == 9.0
+        # The box's cap reaches the window's exposure line without another event.
+        await wait_until_async(lambda: "$300.00 cap" in window.exposure_label.text(), 5.0, "the box's cap shown")
+        # This computer's file holds its own setting and none of the box's.
+        desk = json.loads(settings_path().read_text())
+        assert desk.get("start_minimized") is True
+        assert not {"default_lead_seconds", "spending_cap"} & set(desk)
+        box_file = json.loads((tmp_path / "config" / "settings.json").read_text())
+        assert box_file["spending_cap"] == "300.00 USD"
+        assert "start_minimized" not in box_file
+
+        # A change the box's environment overrides is saved there, and the dialog stays to say it is not in force.
+        window.open_settings_dialog()
+        again = window.dialog("settings")
+        assert isinstance(again, SettingsDialog)
+        keep = again.field_widget("history_retention_days")
+        assert isinstance(keep, QtWidgets.QSpinBox)
+        await wait_until_async(lambda: keep.isEnabled(), 10.0, "the box's settings in the dialog")
+        assert keep.value() == 100, "the value in force on the box"
+        keep.setValue(200)
+        again.save_button.click()
+        await wait_until_async(lambda: "SNIPER_HISTORY_RETENTION_DAYS" in again.status_label.text(), 10.0,
+                               "the box's override said")
+        assert again.isVisible()
+        assert again.status_label.text() == ("Saved on the box, but its environment variables keep these as they "
+                                             "are while set: Keep history for (days) (SNIPER_HISTORY_RETENTION_DAYS).")
+        box_file = json.loads((tmp_path / "config" / "settings.json").read_text())
+        assert box_file["history_retention_days"] == 200
+        again.close()
+
+    _drive(tmp_path, qloop, link, scenario)
+
+
+def test_the_link_dialog_over_a_box_links_the_boxs_account_and_its_tokens_stay_there(
+    box: Box, tmp_path: Path, qloop: Run, qtbot: Any, monkeypatch: pytest.MonkeyPatch, browser: Browser,
+) -> None:
+    _own_desk(box, tmp_path, monkeypatch)
+    box.start()  # its eBay account not linked yet
+    link = qloop(box.pair())
+
+    async def scenario(shell: RemoteShell) -> None:
+        window = shell.window
+        await wait_until_async(lambda: shell.mirror.link.connected, 20.0, "the window to reach the box")
+        window.open_link_dialog()
+        dialog = window.dialog("link")
+        assert isinstance(dialog, LinkDialog)
+        await wait_until_async(lambda: dialog.status is not None, 10.0, "the box's account status")
+        assert dialog.status_label.text() == "No eBay account is linked yet."
+        dialog.open_button.click()
+        assert dialog.info_label.text() == "Asking eBay…"
+        await wait_until_async(lambda: browser.opened, 10.0, "the box's consent page in the browser")
+        assert dialog.error_text() == ""
+        consent = browser.opened[-1]
+        assert consent.startswith(box.cli.sim.base_url)
+        assert "state=" in consent
+        dialog.redirect_edit.setText(await landing_address(consent))
+        linked: list[str] = []
+        dialog.linked.connect(linked.append)
+        dialog.link_button.click()
+        await wait_until_async(lambda: linked == ["demo"], 10.0, "the box's account to be linked")
+        assert shell.mirror.linked_username() == "demo"
+        await wait_until_async(lambda: dialog.status_label.text().startswith("Linked as demo"), 5.0, "the status")
+        # The box holds the sign-in; this desktop's secret store never saw it.
+        desk_keyring = tmp_path / "desk-keyring.json"
+        assert not desk_keyring.exists() or "refresh" not in desk_keyring.read_text()
+        assert "refresh" in (tmp_path / "keyring.json").read_text()
+
+    _drive(tmp_path, qloop, link, scenario)
+
+
+def test_the_settings_dialog_says_when_the_box_cannot_be_read_and_still_saves_this_computers_settings(
+    box: Box, tmp_path: Path, qloop: Run, qtbot: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _own_desk(box, tmp_path, monkeypatch)
+    box.start()
+    link = qloop(box.pair())
+    box.stop()
+
+    async def scenario(shell: RemoteShell) -> None:
+        window = shell.window
+        window.open_settings_dialog()
+        dialog = window.dialog("settings")
+        assert isinstance(dialog, SettingsDialog)
+        await wait_until_async(lambda: "could not be read" in dialog.box_note.text(), 10.0, "the unread box")
+        assert dialog.box_note.text().startswith(f"The settings of the box at {box.address} could not be read")
+        lead = dialog.field_widget("default_lead_seconds")
+        assert not lead.isEnabled(), "a value the box has not given is not offered for editing"
+        assert dialog.box_changes() == {}
+        minimized = dialog.field_widget("start_minimized")
+        assert isinstance(minimized, QtWidgets.QCheckBox)
+        minimized.setChecked(True)
+        dialog.save_button.click()
+        await wait_until_async(lambda: window.dialog("settings") is None, 5.0, "the dialog to close once saved")
+        desk = json.loads(settings_path().read_text())
+        assert desk == {"start_minimized": True}, "this computer's change alone, none of the box's defaults"
 
     _drive(tmp_path, qloop, link, scenario)

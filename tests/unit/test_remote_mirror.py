@@ -73,6 +73,7 @@ def test_before_the_box_answers_the_mirror_shows_nothing_and_never_holds_snipes_
     assert "127.0.0.1:9" in mirror.ebay_address()
     with pytest.raises(NotFromTheBox, match="exposure has not been read yet"):
         mirror.exposure()
+    assert mirror.known_exposure() is None  # what the window's exposure line reads: not known yet, no error
     with pytest.raises(NotFromTheBox, match="box's own cap"):
         mirror.exposure("USD 100", 30)
     with pytest.raises(NotFromTheBox, match="record has not been read yet"):

@@ -91,9 +91,17 @@ class _Armed:
     token: str | None = None
     item_note: str | None = None  # why the bid went out without a fresh item re-read
     unchecked_repeat: bool = False  # sent late without knowing whether an earlier process had sent it
+    # The PENDING → SCHEDULED write this arming made (a compare-and-set, so saving it twice is harmless). While
+    # the store still says PENDING it waits in the bookkeeper, and the snipe counts as SCHEDULED here.
+    arming: Callable[[], bool] | None = None
 
     def busy(self) -> bool:
         return any(t is not None and not t.done() for t in (self.task, self.fire_task))
+
+    def holds(self, status: SnipeStatus) -> bool:
+        """Whether a snipe the store says is in ``status`` is still armed as this arming left it: SCHEDULED, or
+        PENDING while this arming's SCHEDULED write has not landed yet."""
+        return status is SnipeStatus.SCHEDULED or (status is SnipeStatus.PENDING and self.arming is not None)
 
 
 class EngineBase:

@@ -21,6 +21,7 @@ from sniper_app.config import Settings
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.items import ItemRef
 from sniper_app.domain.landed import stored_bid_minor
+from sniper_app.domain.lead import LeadChoice
 from sniper_app.domain.money import Money
 from sniper_app.domain.outcomes import OutcomeCode, OutcomeFacts, explain_outcome
 from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
@@ -198,6 +199,7 @@ class EngineBase:
         # Writes about bids that a full disk refused, kept and saved in order once there is room.
         self.bookkeeper = Bookkeeper()
         self._reconcile_again = False
+        self._trim_due = False  # the C heap's free memory is to be given back at the next quiet second
 
     # --- public -------------------------------------------------------------------------------------
 
@@ -275,6 +277,7 @@ class EngineBase:
         def _disarm(self, pk: int) -> None: ...
         def _disarm_all(self) -> None: ...
         def _lead(self, snipe: Snipe) -> float: ...
+        def _auto_lead(self) -> LeadChoice: ...
         def _tell_lead(self, pk: int, snipe: Snipe) -> None: ...
         def _plan(self, snipe: Snipe) -> Plan: ...
         async def _job_snipe(self, pk: int) -> None: ...

@@ -199,6 +199,8 @@ class EngineBase:
         # Writes about bids that a full disk refused, kept and saved in order once there is room.
         self.bookkeeper = Bookkeeper()
         self._reconcile_again = False
+        self._cross_check_due: set[int] = set()  # results to compare with the next read of the won/lost list
+        self._cross_check_task: asyncio.Task[None] | None = None
         self._trim_due = False  # the C heap's free memory is to be given back at the next quiet second
 
     # --- public -------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import ssl
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -197,8 +198,7 @@ class Housekeeping(EngineBase):
         or so the trim almost never ran, and the free-but-kept heap grew for as long as the fires went on."""
         if not self._trim_due:
             return
-        now = self._now()
-        if any(a.fire_id is not None and -TRIM_AFTER_S < a.send_at - now < TRIM_QUIET_S for a in self._armed.values()):
+        if bid_leaving((a.send_at for a in self._armed.values() if a.fire_id is not None), self._now()):
             return
         self._trim_due = False
         give_back_free_memory()
@@ -214,6 +214,11 @@ class Housekeeping(EngineBase):
                 previous(what, timing)
 
         transport.on_timing = on_timing
+
+
+def bid_leaving(send_ats: Iterable[float], now: float) -> bool:
+    """Whether a handed-over bid is sent within ``TRIM_QUIET_S`` from ``now``, or was sent just before it."""
+    return any(-TRIM_AFTER_S < at - now < TRIM_QUIET_S for at in send_ats)
 
 
 def api_of(what: str) -> str:

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from sniper_app.engine.housekeeping import TRIM_AFTER_S, TRIM_QUIET_S, bid_leaving
 from sniper_app.engine.memory import give_back_free_memory, native_memory
 
 
@@ -21,3 +22,13 @@ def test_native_figures_are_there_on_linux_and_follow_sqlite() -> None:
     connection.close()
     assert give_back_free_memory()
     assert all(value >= 0 for value in native_memory().values())
+
+
+def test_the_trim_waits_only_for_a_bid_about_to_leave() -> None:
+    # Sends long past do not hold the trim back: with a fire every second or so, waiting for every handed-over
+    # request to finish meant it almost never ran.
+    assert not bid_leaving([100.0 - 5.0, 100.0 - 60.0], 100.0)
+    assert not bid_leaving([100.0 + TRIM_QUIET_S + 0.5], 100.0)
+    assert not bid_leaving([], 100.0)
+    assert bid_leaving([100.0 + TRIM_QUIET_S / 2], 100.0)  # about to leave
+    assert bid_leaving([100.0 - TRIM_AFTER_S / 2, 200.0], 100.0)  # just sent: its reply is being read

@@ -176,8 +176,10 @@ def test_soak_300_snipes_in_bad_weather_lose_nothing_and_bid_nothing_twice(cli: 
     # arenas, the connection pools and SQLite's page caches exist by then, and a minute of fires (60-120 s)
     # is the baseline. Below Python, native_series has SQLite, the C heap in use and the C heap free but kept.
     # Growth that scales with the snipes handled shows here: a won/lost list read per result (a dozen
-    # growing lists alive at once) and a full read of every active row each second both once spread the
-    # heaps until resident memory grew 11 % beside the rest of the suite.
+    # growing lists alive at once), a full read of every active row each second, a trim that never found a
+    # quiet moment and glibc's own thresholds (freed replies kept as heap) once grew resident memory 11 %
+    # beside the rest of the suite. A free-but-kept figure that climbs while the part in use stays flat is
+    # the allocator's doing; one that climbs with it is something the engine keeps.
     early = [n for n, (t, _, _) in enumerate(memory) if 60 <= t <= 120]
     blocks_early = statistics.median(memory[n][2] for n in early)
     blocks_late = statistics.median(b for _, _, b in memory[-6:])

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 from apscheduler.events import JobExecutionEvent
 from apscheduler.triggers.date import DateTrigger
@@ -60,12 +62,15 @@ class Arming(EngineBase):
             seen.add(pk)
             status = SnipeStatus(snipe.status)
             if status in _NOT_FIRED:
+                if pk in self._claimed:
+                    continue  # its bid left while the disk was full: the store catches up from the bookkeeper
                 if not self._paused:
                     try:
                         self._arm(snipe)
                     except DiskFull as exc:
-                        # The others are still armed; this one is tried again at the next poll.
-                        log.error("snipe %s could not be scheduled: %s", pk, exc)
+                        # Its bid time passed and that is not saved: the others are still armed, and this one
+                        # is tried again at the next poll.
+                        log.error("snipe %s could not be marked missed: %s", pk, exc)
                         self._reconcile_again = True
             elif status is SnipeStatus.PLACING:
                 armed = self._armed.get(pk)
@@ -102,15 +107,18 @@ class Arming(EngineBase):
                 self._publish_status(pk, SnipeStatus(snipe.status), SnipeStatus.MISSED, reason)
             return
         job_id = f"snipe:{pk}"
+        armed = self._armed[pk] = _Armed(end_epoch, snipe.lead_seconds)
         if SnipeStatus(snipe.status) is SnipeStatus.PENDING:
+            # Armed in memory first: a failing disk must never delay the fire, so the SCHEDULED write goes
+            # through the bookkeeper, and until it lands the claim accepts this PENDING snipe as armed.
             reason = (f"Armed: the bid goes out {snipe.lead_seconds:g} s before the end." if snipe.lead_seconds
                       else "Armed: the bid goes out at a lead chosen from the measured latency.")
-            if self.store.set_status(
-                pk, SnipeStatus.SCHEDULED, reason=reason, expected=SnipeStatus.PENDING, job_id=job_id,
-                details={"send_at": _iso(send_at), "offset_ms": round(self.clock.offset_s * 1000, 3)},
-            ):
-                self._publish_status(pk, SnipeStatus.PENDING, SnipeStatus.SCHEDULED, reason)
-        self._armed[pk] = _Armed(end_epoch, snipe.lead_seconds)
+            armed.arming = partial(
+                self.store.set_status, pk, SnipeStatus.SCHEDULED, reason=reason, expected=SnipeStatus.PENDING,
+                job_id=job_id, details={"send_at": _iso(send_at), "offset_ms": round(self.clock.offset_s * 1000, 3)},
+            )
+            self.bookkeeper.write(f"The arming of snipe {pk}", partial(self._save_arming, pk, armed.arming, reason),
+                                  assumed=None)
         run_at = max(send_at - self.preflight_s, now)
         assert self.scheduler is not None
         self.scheduler.add_job(
@@ -123,7 +131,12 @@ class Arming(EngineBase):
                     self._job_health, DateTrigger(run_date=datetime.fromtimestamp(send_at - ahead, UTC)), args=[pk],
                     id=f"health:{pk}:{n}", replace_existing=True,
                 )
-        self._hand_over_early(pk, snipe, self._armed[pk])
+        self._hand_over_early(pk, snipe, armed)
+
+    def _save_arming(self, pk: int, arming: Callable[[], bool], reason: str) -> None:
+        # False: the claim saved it first, or the snipe was cancelled or ended meanwhile (nothing to tell).
+        if arming():
+            self._publish_status(pk, SnipeStatus.PENDING, SnipeStatus.SCHEDULED, reason)
 
     def _disarm(self, pk: int) -> None:
         armed = self._armed.get(pk)

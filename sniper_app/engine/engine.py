@@ -47,6 +47,7 @@ from sniper_app.engine.arming import Arming
 from sniper_app.engine.engine_state import EngineBase
 from sniper_app.engine.handover import HandOver
 from sniper_app.engine.housekeeping import HOUSEKEEPING_S, Housekeeping
+from sniper_app.engine.memory import settle_allocator
 from sniper_app.engine.preflight import Preflight
 from sniper_app.engine.results import Results
 from sniper_app.engine.settings_apply import SettingsApplier
@@ -86,6 +87,7 @@ class Engine(Arming, Preflight, HandOver, Results, Housekeeping, SettingsApplier
     async def start(self) -> None:
         if self._started:
             return
+        settle_allocator()  # the engine runs for days: keep reply-sized blocks out of the C heap
         loop = asyncio.get_running_loop()
         if self._client is None:
             from sniper_app.engine.wiring import build_client

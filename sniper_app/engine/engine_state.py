@@ -21,6 +21,7 @@ from sniper_app.config import Settings
 from sniper_app.domain.history import HistoryAction
 from sniper_app.domain.items import ItemRef
 from sniper_app.domain.landed import stored_bid_minor
+from sniper_app.domain.lead import LeadChoice
 from sniper_app.domain.money import Money
 from sniper_app.domain.outcomes import OutcomeCode, OutcomeFacts, explain_outcome
 from sniper_app.domain.status import NOT_FIRED_STATUSES, SnipeStatus
@@ -91,9 +92,17 @@ class _Armed:
     token: str | None = None
     item_note: str | None = None  # why the bid went out without a fresh item re-read
     unchecked_repeat: bool = False  # sent late without knowing whether an earlier process had sent it
+    # The PENDING → SCHEDULED write this arming made (a compare-and-set, so saving it twice is harmless). While
+    # the store still says PENDING it waits in the bookkeeper, and the snipe counts as SCHEDULED here.
+    arming: Callable[[], bool] | None = None
 
     def busy(self) -> bool:
         return any(t is not None and not t.done() for t in (self.task, self.fire_task))
+
+    def holds(self, status: SnipeStatus) -> bool:
+        """Whether a snipe the store says is in ``status`` is still armed as this arming left it: SCHEDULED, or
+        PENDING while this arming's SCHEDULED write has not landed yet."""
+        return status is SnipeStatus.SCHEDULED or (status is SnipeStatus.PENDING and self.arming is not None)
 
 
 class EngineBase:
@@ -193,6 +202,9 @@ class EngineBase:
         # Writes about bids that a full disk refused, kept and saved in order once there is room.
         self.bookkeeper = Bookkeeper()
         self._reconcile_again = False
+        self._cross_check_due: set[int] = set()  # results to compare with the next read of the won/lost list
+        self._cross_check_task: asyncio.Task[None] | None = None
+        self._trim_due = False  # the C heap's free memory is to be given back at the next quiet second
 
     # --- public -------------------------------------------------------------------------------------
 
@@ -279,6 +291,7 @@ class EngineBase:
         def _disarm(self, pk: int) -> None: ...
         def _disarm_all(self) -> None: ...
         def _lead(self, snipe: Snipe) -> float: ...
+        def _auto_lead(self) -> LeadChoice: ...
         def _tell_lead(self, pk: int, snipe: Snipe) -> None: ...
         def _plan(self, snipe: Snipe) -> Plan: ...
         async def _job_snipe(self, pk: int) -> None: ...

@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import functools
 import logging
+from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime
 from functools import partial
@@ -82,16 +83,22 @@ class HandOver(EngineBase):
         token: str, loop: asyncio.AbstractEventLoop,
     ) -> bytes | None:
         """On the Firer's claim thread, just before the send: the compare-and-set SCHEDULED → PLACING and
-        the body to send (re-built if the maximum was edited), or None to drop the request."""
+        the body to send (re-built if the maximum was edited), or None to drop the request.
+
+        A snipe still PENDING in the store whose arming write waits for room on the disk counts as SCHEDULED:
+        that write is saved here first, in the same transaction, so the history keeps its order."""
         if self._paused or self._stopping or armed.fire_id != fire_id or pk in self._claimed:
             return None
         placing = False
+        arming: Callable[[], bool] | None = None
         try:
-            with self.store.database.atomic("IMMEDIATE"):
+            with self.store.transaction():
                 snipe = self.store.get_snipe(pk)
                 old = SnipeStatus(snipe.status)
-                if old is not SnipeStatus.SCHEDULED or snipe.end_time != end_time or snipe.lead_seconds != lead_s:
+                if not armed.holds(old) or snipe.end_time != end_time or snipe.lead_seconds != lead_s:
                     return None  # cancelled, ended, or edited so the send instant moved: the loop re-plans it
+                if old is SnipeStatus.PENDING:
+                    arming = armed.arming
                 if self._group_reached(snipe) and snipe.group_id is not None:
                     group = self.store.get_group(snipe.group_id)
                     reason = (f"Group “{group.name}” already won {group.target_wins} item(s); "
@@ -101,17 +108,19 @@ class HandOver(EngineBase):
                     self._publish_from_thread(loop, pk, old, SnipeStatus.CANCELLED, reason)
                     return None
                 placing = True
-                self.store.set_status(pk, SnipeStatus.PLACING, reason="Sending the bid.", expected=old,
-                                      job_id=None, amount_minor=bid_minor(snipe))
+                if arming is not None:
+                    arming()
+                self.store.set_status(pk, SnipeStatus.PLACING, reason="Sending the bid.",
+                                      expected=SnipeStatus.SCHEDULED, job_id=None, amount_minor=bid_minor(snipe))
         except DiskFull as exc:
             if not placing:
                 raise
             # A full disk must not cost a due bid: it goes out, and the hand-over is saved once there is room.
-            # Until then the store still says SCHEDULED, so ``_claimed`` alone keeps this process from a second
-            # claim of the same snipe.
+            # Until then the store still says SCHEDULED (or PENDING), so ``_claimed`` alone keeps this process
+            # from a second claim of the same snipe.
             self._claimed.add(pk)  # before anything else: a cancel in this process now hears "already sent"
             log.error("snipe %s: the hand-over is not saved yet (%s); the bid goes out all the same", pk, exc)
-            save = partial(self._save_late_hand_over, pk, old, bid_minor(snipe))
+            save = partial(self._save_late_hand_over, pk, arming, bid_minor(snipe))
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(partial(
                     self.bookkeeper.write, f"The hand-over of snipe {pk} to the fire", save, assumed=None))
@@ -124,12 +133,16 @@ class HandOver(EngineBase):
             _ref(snipe), Money(bid_minor(snipe), snipe.currency), token, marketplace=snipe.marketplace
         ).content
 
-    def _save_late_hand_over(self, pk: int, old: SnipeStatus, max_minor: int) -> None:
-        """The hand-over a full disk held back, saved once there is room. Another process may have cancelled
-        the snipe meanwhile (the store still said SCHEDULED), but the bid had already left: the truth wins."""
-        if self.store.set_status(pk, SnipeStatus.PLACING, reason="Sending the bid.", expected=old, job_id=None,
-                                 amount_minor=max_minor):
-            return
+    def _save_late_hand_over(self, pk: int, arming: Callable[[], bool] | None, max_minor: int) -> None:
+        """The hand-over a full disk held back, saved once there is room (after the arming write, when that
+        waited too). Another process may have cancelled the snipe meanwhile (the store still said SCHEDULED or
+        PENDING), but the bid had already left: the truth wins."""
+        with self.store.transaction():
+            if arming is not None:
+                arming()  # normally saved already, just ahead in the queue; a compare-and-set, so harmless
+            if self.store.set_status(pk, SnipeStatus.PLACING, reason="Sending the bid.",
+                                     expected=SnipeStatus.SCHEDULED, job_id=None, amount_minor=max_minor):
+                return
         reason = "The cancel came after the bid had left for eBay: the bid was sent, and the cancel cannot stand."
         if self.store.hand_over_despite_cancel(pk, amount_minor=max_minor, reason=reason):
             log.warning("snipe %s: %s", pk, reason)

@@ -7,10 +7,12 @@ import asyncio
 import logging
 import ssl
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sniper_app.domain.history import HistoryAction
+from sniper_app.domain.lead import AUTO_LEAD
 from sniper_app.domain.money import Money
 from sniper_app.domain.status import SnipeStatus
 from sniper_app.ebay import EbayError, ItemNotFound, NeedsRelink
@@ -21,8 +23,9 @@ from sniper_app.engine.memory import give_back_free_memory
 log = logging.getLogger(__name__)
 
 HEALTH_TIMEOUT_S = 15.0  # each check of the health check gives up after this (a slow answer is an answer)
-HOUSEKEEPING_S = 30.0  # how often the C heap's free memory is given back to the system
-TRIM_QUIET_S = 2.0  # no trim when a bid leaves within this
+HOUSEKEEPING_S = 30.0  # how often the C heap's free memory is due to be given back to the system
+TRIM_QUIET_S = 1.0  # no trim when a bid leaves within this (its claim comes 0.8 s before it)
+TRIM_AFTER_S = 0.5  # nor just after a send, while its reply is read and a retry may follow
 
 
 class Housekeeping(EngineBase):
@@ -148,18 +151,22 @@ class Housekeeping(EngineBase):
     async def _tick(self) -> None:
         due_soon = False
         horizon = self.settings.notify_ending_minutes * 60.0
-        for snipe in self.store.active_snipes(self.user_id):
-            pk = int(snipe.id)
-            to_end = snipe.end_time.timestamp() - self.clock.ebay_now()
+        auto_lead: float | None = None
+        for pk, end_time, lead_s in self.store.active_ends(self.user_id):
+            to_end = end_time.timestamp() - self.clock.ebay_now()
             if to_end <= 0:
                 continue
-            if to_end - self._lead(snipe) < self.keepawake_ahead_s:
+            if lead_s == AUTO_LEAD:
+                auto_lead = self._auto_lead().seconds if auto_lead is None else auto_lead
+                lead_s = auto_lead
+            if to_end - lead_s < self.keepawake_ahead_s:
                 due_soon = True
             if to_end <= horizon and pk not in self._ending_notified:
                 self._ending_notified.add(pk)
-                self.bus.publish(AuctionEndingSoon(snipe_id=pk, ends_at=snipe.end_time))
+                self.bus.publish(AuctionEndingSoon(snipe_id=pk, ends_at=end_time))
         if due_soon != self.keepawake.held:
             await self._hold_awake(due_soon)
+        self._trim_if_quiet()
 
     async def _hold_awake(self, wanted: bool) -> None:
         if self._keepawake_thread is None:
@@ -181,11 +188,19 @@ class Housekeeping(EngineBase):
         self.clock.note_probe(rtts)
 
     async def _job_housekeeping(self) -> None:
-        # The C heap keeps what was freed; giving it back briefly locks each allocator arena, the fire thread's
-        # too, so not when a bid is about to leave.
-        now = self._now()
-        if any(a.fire_id is not None and a.send_at - now < TRIM_QUIET_S for a in self._armed.values()):
+        self._trim_due = True
+
+    def _trim_if_quiet(self) -> None:
+        """Give the C heap's free memory back once it is due, at the first second no bid is about to leave.
+
+        Trimming briefly locks each allocator arena, the fire thread's too. Only a send still ahead counts:
+        waiting for every handed-over request to finish (as this once did) meant that with a fire every second
+        or so the trim almost never ran, and the free-but-kept heap grew for as long as the fires went on."""
+        if not self._trim_due:
             return
+        if bid_leaving((a.send_at for a in self._armed.values() if a.fire_id is not None), self._now()):
+            return
+        self._trim_due = False
         give_back_free_memory()
 
     def _hook_timing(self) -> None:
@@ -199,6 +214,11 @@ class Housekeeping(EngineBase):
                 previous(what, timing)
 
         transport.on_timing = on_timing
+
+
+def bid_leaving(send_ats: Iterable[float], now: float) -> bool:
+    """Whether a handed-over bid is sent within ``TRIM_QUIET_S`` from ``now``, or was sent just before it."""
+    return any(-TRIM_AFTER_S < at - now < TRIM_QUIET_S for at in send_ats)
 
 
 def api_of(what: str) -> str:

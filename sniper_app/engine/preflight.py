@@ -51,11 +51,11 @@ class Preflight(EngineBase):
     async def _run_snipe(self, pk: int, armed: _Armed) -> None:
         try:
             snipe = self.store.get_snipe(pk)
-            if SnipeStatus(snipe.status) is not SnipeStatus.SCHEDULED:
+            if not armed.holds(SnipeStatus(snipe.status)):
                 return
             token = await self._preflight(snipe)
             snipe = self.store.get_snipe(pk)
-            if SnipeStatus(snipe.status) is not SnipeStatus.SCHEDULED or armed.committed:
+            if not armed.holds(SnipeStatus(snipe.status)) or armed.committed:
                 return
             if self._group_reached(snipe):
                 self._cancel_for_group(snipe)
@@ -65,7 +65,7 @@ class Preflight(EngineBase):
                 if not await self._ask_before_late_fire(pk, snipe, armed):
                     return
                 snipe = self.store.get_snipe(pk)
-                if SnipeStatus(snipe.status) is not SnipeStatus.SCHEDULED or armed.committed:
+                if not armed.holds(SnipeStatus(snipe.status)) or armed.committed:
                     return
             if token is not None:
                 self._hand_over(pk, snipe, armed, token, retime=False)
@@ -77,7 +77,7 @@ class Preflight(EngineBase):
             send_at = armed.send_at if armed.fire_id is not None else self._plan(snipe)[0]
             await self._sleep_until(send_at - self.prep_s)
             snipe = self.store.get_snipe(pk)
-            if SnipeStatus(snipe.status) is not SnipeStatus.SCHEDULED or armed.committed or self._paused:
+            if not armed.holds(SnipeStatus(snipe.status)) or armed.committed or self._paused:
                 return
             await self._prep(snipe, armed)
         except NeedsRelink as exc:
@@ -122,8 +122,9 @@ class Preflight(EngineBase):
             return cached.token if cached is not None else None
 
     async def _ask_before_late_fire(self, pk: int, snipe: Snipe, armed: _Armed) -> bool:
-        """A SCHEDULED snipe picked up after its claim instant: an earlier process may have sent the bid and
-        died before its PLACING write landed (a full disk). Ask eBay first; False when nothing is to be sent."""
+        """A snipe picked up after its claim instant: an earlier process may have sent the bid and died before
+        its PLACING write landed (a full disk; the store then says SCHEDULED, or PENDING when the arming write
+        waited too). Ask eBay first; False when nothing is to be sent."""
         # Leave at least half of what remains for the send itself.
         budget = min(5.0, (self._plan(snipe).retry_until - self._now()) / 2)
         answer: EbayAnswer = NoAnswer.UNREACHABLE
@@ -150,9 +151,12 @@ class Preflight(EngineBase):
             return False
         assert isinstance(answer, Standing)
         # eBay already has this bid: an earlier run sent it and stopped before saving that. Never send again.
-        if not self.store.set_status(pk, SnipeStatus.PLACING, reason="The bid was already at eBay.",
-                                     expected=SnipeStatus.SCHEDULED, job_id=None, amount_minor=bid_minor(snipe)):
-            return False
+        with self.store.transaction():
+            if armed.arming is not None:
+                armed.arming()  # the SCHEDULED write first (if it still waits), so the history keeps its order
+            if not self.store.set_status(pk, SnipeStatus.PLACING, reason="The bid was already at eBay.",
+                                         expected=SnipeStatus.SCHEDULED, job_id=None, amount_minor=bid_minor(snipe)):
+                return False
         self._claimed.add(pk)
         armed.committed = True
         self._publish_status(pk, SnipeStatus.SCHEDULED, SnipeStatus.PLACING, None)

@@ -45,6 +45,8 @@ from sniper_app.store.snipes import ended_row
 
 log = logging.getLogger(__name__)
 
+CROSS_CHECK_GATHER_S = 5.0  # results settled within this share one read of the won/lost list
+
 
 class Results(EngineBase):
     """Turns a fire's reply, or eBay's own record of the bid, into the snipe's next status."""
@@ -260,26 +262,35 @@ class Results(EngineBase):
         if decision.won and snipe.group_id is not None:
             self._after_group_win(int(snipe.group_id))
         if decision.cross_check:
-            self._spawn(self._cross_check_results(pk))
+            self._cross_check_due.add(pk)
+            if self._cross_check_task is None or self._cross_check_task.done():
+                self._cross_check_task = self._spawn(self._cross_check_results())
 
-    async def _cross_check_results(self, pk: int) -> None:
-        """Trading's won/lost list as a second opinion (and its Timestamp as a clock cross-check)."""
-        try:
-            results = await self.client.get_buying_results(1)
-        except EbayError as exc:
-            log.info("won/lost list unavailable for the cross-check: %s", exc)
-            return
-        if results.timestamp is not None and results.timing is not None:
-            self.clock.cross_check(results.timestamp, results.timing)
-        snipe = self.store.get_snipe(pk)
-        won = {i.legacy_item_id for i in results.won}
-        lost = {i.legacy_item_id for i in results.lost}
-        ours = SnipeStatus(snipe.status)
-        other = "WON" if snipe.legacy_item_id in won else "LOST" if snipe.legacy_item_id in lost else None
-        if other is not None and other != ours.value:
-            self.store.add_event(HistoryAction.NOTE, snipe_id=pk,
-                                 message=f"eBay's won/lost list says {other.lower()}, getBidding said "
-                                         f"{ours.value.lower()}; check the item on eBay.")
+    async def _cross_check_results(self) -> None:
+        """Trading's won/lost list as a second opinion (and its Timestamp as a clock cross-check), one list for
+        every result settled meanwhile. The list holds every auction of the day: read once per result, with
+        a result every second or so, the reads overlapped and the process held a dozen growing lists at once."""
+        while self._cross_check_due:
+            await asyncio.sleep(CROSS_CHECK_GATHER_S)
+            due, self._cross_check_due = self._cross_check_due, set()
+            try:
+                results = await self.client.get_buying_results(1)
+            except EbayError as exc:
+                log.info("won/lost list unavailable for the cross-check: %s", exc)
+                continue
+            if results.timestamp is not None and results.timing is not None:
+                self.clock.cross_check(results.timestamp, results.timing)
+            won = {i.legacy_item_id for i in results.won}
+            lost = {i.legacy_item_id for i in results.lost}
+            del results
+            for pk in sorted(due):
+                snipe = self.store.get_snipe(pk)
+                ours = SnipeStatus(snipe.status)
+                other = "WON" if snipe.legacy_item_id in won else "LOST" if snipe.legacy_item_id in lost else None
+                if other is not None and other != ours.value:
+                    self.store.add_event(HistoryAction.NOTE, snipe_id=pk,
+                                         message=f"eBay's won/lost list says {other.lower()}, getBidding said "
+                                                 f"{ours.value.lower()}; check the item on eBay.")
 
 
 def _fire_reply(result: FireResult, renewed: bool) -> FireReply:

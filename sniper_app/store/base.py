@@ -162,6 +162,13 @@ class StoreBase:
         return self._db
 
     @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Several of the store's reads and writes as one IMMEDIATE transaction (the writes inside join it), a
+        failure of any of them or of the commit raised as the store's own errors (``DiskFull``, ...)."""
+        with self._write():
+            yield
+
+    @contextmanager
     def _write(self) -> Iterator[None]:
         # IMMEDIATE takes the write lock at BEGIN: a read-then-write can never be overtaken by another
         # connection, and lock waits go through the busy timeout instead of failing with SQLITE_BUSY.

@@ -45,8 +45,12 @@ class FaultyDisk:
             self.failed += 1
             raise OperationalError(self.random.choice(FAULTS))
 
+    def _hit(self, sql: str, params: Any) -> bool:
+        """Whether a write statement is one this disk fails (all of them, at the share's odds)."""
+        return True
+
     def _faulty_execute(self, sql: str, params: Any = None, *args: Any, **kw: Any) -> Any:
-        if sql.lstrip().upper().startswith(_WRITES):
+        if sql.lstrip().upper().startswith(_WRITES) and self._hit(sql, params):
             self._maybe_fail()
         return self._execute(sql, params, *args, **kw)
 
@@ -64,6 +68,20 @@ class FaultyDisk:
         finally:
             del self.db.execute_sql
             del self.db.commit
+
+
+class ArmingFails(FaultyDisk):
+    """Fails every arming write (a snipe's PENDING → SCHEDULED) and nothing else, while it is on."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store, share=1.0, seed=0)
+
+    def _hit(self, sql: str, params: Any) -> bool:
+        values = list(params or ())
+        return sql.lstrip().upper().startswith("UPDATE") and "SCHEDULED" in values and "PENDING" in values
+
+    def _faulty_commit(self) -> Any:
+        return self._commit()
 
 
 def _history_is_whole(store: Store, pk: int, status: str) -> None:
@@ -124,3 +142,41 @@ def test_a_full_disk_refuses_a_change_with_a_sentence_and_writes_nothing(tmp_pat
                 store.create_group(user.id, "Lenses")
         assert store.list_groups(user.id) == []
         assert store.count_history() == 0
+
+
+@pytest.mark.parametrize("disk_kind", ["arming", "every write"])
+def test_a_disk_failing_from_the_arming_on_still_sends_the_bid_on_time(
+    sim: SimulatorServer, tmp_path: Path, disk_kind: str
+) -> None:
+    """The arming write fails until the auction has ended (with every other write too, in the second case):
+    the snipe is armed in memory, the bid arrives at its instant, and the record ends true once there is room."""
+    lead = 1.0
+
+    async def main() -> None:
+        async with rig(sim, tmp_path) as r:
+            auction = sim.create_auction("Lot", "10.00", ends_in=5.0)
+            pk = r.snipe(auction, "40.00", lead=lead)
+            end = float(auction["end_epoch"])
+            disk = ArmingFails(r.store) if disk_kind == "arming" else FaultyDisk(r.store, share=1.0, seed=3)
+            with disk.installed():
+                disk.on = True
+                engine = r.engine()
+                await engine.start()
+                try:
+                    await wait_until_async(lambda: sim.now() > end + 0.5, 20, "the auction to end")
+                    assert r.get(pk).status == "PENDING"  # nothing of it reached the disk
+                    disk.on = False
+                    await wait_until_async(lambda: r.get(pk).status in DONE, 20, "the snipe to reach its outcome")
+                finally:
+                    await engine.stop()
+            assert disk.failed >= 2  # the arming write, then its retry (or the claim's own try)
+            mine = [b for b in sim.auction(str(auction["legacy_item_id"]))["bids"] if b["bidder"] == "demo"]
+            assert len(mine) == 1, mine
+            assert end - lead - 0.5 < mine[0]["arrival_epoch"] < end  # at its instant, not after a retry
+            assert r.get(pk).status == "WON"
+            _history_is_whole(r.store, pk, "WON")
+            statuses = [e.status for e in HistoryEvent.select().where(HistoryEvent.snipe == pk)
+                        .order_by(HistoryEvent.at, HistoryEvent.id) if e.status is not None]
+            assert statuses[statuses.index("SCHEDULED"):] == ["SCHEDULED", "PLACING", "PLACED", "WON"]
+
+    asyncio.run(main())

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from sniper_app.engine.memory import give_back_free_memory, native_memory
+from sniper_app.engine.housekeeping import TRIM_AFTER_S, TRIM_QUIET_S, bid_leaving
+from sniper_app.engine.memory import _libc, give_back_free_memory, native_memory, settle_allocator
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallinfo2 and malloc_trim")
@@ -21,3 +22,25 @@ def test_native_figures_are_there_on_linux_and_follow_sqlite() -> None:
     connection.close()
     assert give_back_free_memory()
     assert all(value >= 0 for value in native_memory().values())
+
+
+def test_the_trim_waits_only_for_a_bid_about_to_leave() -> None:
+    # Sends long past do not hold the trim back: with a fire every second or so, waiting for every handed-over
+    # request to finish meant it almost never ran.
+    assert not bid_leaving([100.0 - 5.0, 100.0 - 60.0], 100.0)
+    assert not bid_leaving([100.0 + TRIM_QUIET_S + 0.5], 100.0)
+    assert not bid_leaving([], 100.0)
+    assert bid_leaving([100.0 + TRIM_QUIET_S / 2], 100.0)  # about to leave
+    assert bid_leaving([100.0 - TRIM_AFTER_S / 2, 200.0], 100.0)  # just sent: its reply is being read
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt and mallinfo2")
+def test_once_settled_the_heap_gives_back_what_replies_freed_even_after_a_large_block() -> None:
+    assert settle_allocator()
+    big = bytearray(4_000_000)
+    del big  # left to itself, glibc would now keep up to 8 MB freed at the heap's top (measured: all 3 MB below)
+    before = _libc().mallinfo2().arena
+    replies = [bytearray(50_000) for _ in range(60)]
+    assert _libc().mallinfo2().arena > before + 2_000_000  # cut from the heap: each is under the mmap threshold
+    del replies
+    assert _libc().mallinfo2().arena < before + 256 * 1024

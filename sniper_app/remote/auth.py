@@ -237,7 +237,8 @@ class Backoff:
         if now - strikes.last_failure >= self.forget:
             del self._strikes[address]
             return None
-        wait = strikes.locked_until - now
+        # Clamped: (now + cap) - now can come back a hair over the cap in floating point.
+        wait = min(strikes.locked_until - now, self.cap)
         return wait if wait > 0 else None
 
     def failed(self, address: str) -> None:

@@ -152,10 +152,12 @@ def test_a_sparse_gb_listing_is_sniped_in_pounds_and_a_dollar_maximum_refused(
     assert all(headers.get("x-ebay-c-marketplace-id") == "EBAY_US" for _m, _p, headers, _b in browse)
     listed = run_cli("snipe", "list", env=env)
     assert listed.returncode == 0, listed.stderr
-    line = next(x for x in listed.stdout.splitlines() if "Roberts R200" in x)
-    # The maximum at the rate eBay converted the price (63.20 -> 81.03), and the price with eBay's conversion.
-    assert "max £90.00 ≈ $115.39" in line
-    assert "now £63.20 ≈ $81.03" in line
+    # The one snipe (its title on a line of its own when the amounts leave it too little room): the maximum
+    # at the rate eBay converted the price (63.20 -> 81.03), and the price with eBay's conversion.
+    shown = listed.stdout
+    assert "Roberts R200" in shown
+    assert "max £90.00 ≈ $115.39" in shown
+    assert "now £63.20 ≈ $81.03" in shown
     snipes = json.loads(run_cli("snipe", "list", "--json", env=env).stdout)
     [snipe] = snipes
     assert (snipe["currency"], snipe["max_bid"], snipe["current_price"]) == ("GBP", "90.00", "63.20")

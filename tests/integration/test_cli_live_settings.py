@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from sniper_app.simulator import SimulatorServer
-from tests.integration.test_cli_headless import _start, _wait_line
-from tests.support.cli import run_cli
+from tests.integration.test_cli_headless import _start
+from tests.support.cli import run_cli, wait_line
 from tests.support.cli_sim import CliSim
 from tests.support.wait import wait_until
 
@@ -38,7 +38,7 @@ def test_config_set_reaches_a_running_headless_engine_within_seconds(cli: CliSim
     cli.link()
     proc = _start(["--headless"], cli.env)
     try:
-        _wait_line(proc, "Sniper engine running")
+        wait_line(proc, "Sniper engine running")
         wait_until(lambda: _last_offset_ms(cli) is not None, 15.0, "the engine's first clock measurement")
         offset = _last_offset_ms(cli)
         assert offset is not None

@@ -8,8 +8,8 @@ import signal
 import subprocess
 import sys
 
-from tests.integration.test_cli_headless import _start, _wait_line
-from tests.support.cli import run_cli
+from tests.integration.test_cli_headless import _start
+from tests.support.cli import run_cli, wait_line
 from tests.support.cli_sim import CliSim
 
 
@@ -25,7 +25,7 @@ def test_a_second_engine_on_the_same_data_is_refused_and_names_the_first(cli: Cl
     item = cli.auction(start_price="10.00", ends_in=3600)
     first = _start(["--headless"], cli.env)
     try:
-        _wait_line(first, "Sniper engine running")
+        wait_line(first, "Sniper engine running")
         second = _refused(["--headless"], cli.env)
         assert second.returncode == 1, second.stdout + second.stderr
         assert f"pid {first.pid}" in second.stdout
@@ -43,7 +43,7 @@ def test_a_second_engine_on_the_same_data_is_refused_and_names_the_first(cli: Cl
     # A clean stop frees the folder without a word about a dead engine.
     again = _start(["--headless"], cli.env)
     try:
-        seen = "".join(_wait_line(again, "Sniper engine running"))
+        seen = "".join(wait_line(again, "Sniper engine running"))
         assert "stopped without shutting down" not in seen
     finally:
         again.send_signal(signal.SIGTERM)
@@ -52,12 +52,12 @@ def test_a_second_engine_on_the_same_data_is_refused_and_names_the_first(cli: Cl
 
 def test_after_a_kill_the_next_engine_knows_the_previous_one_died(cli: CliSim) -> None:
     first = _start(["--headless"], cli.env)
-    _wait_line(first, "Sniper engine running")
+    wait_line(first, "Sniper engine running")
     first.kill()  # SIGKILL: no clean-up runs; the OS drops the lock with the process
     first.communicate(timeout=20)
     after = _start(["--headless"], cli.env)
     try:
-        seen = "".join(_wait_line(after, "Sniper engine running"))
+        seen = "".join(wait_line(after, "Sniper engine running"))
         assert f"The previous engine (pid {first.pid}) stopped without shutting down" in seen
     finally:
         after.send_signal(signal.SIGTERM)
@@ -80,7 +80,7 @@ def test_a_window_beside_a_headless_engine_is_refused_too(cli: CliSim) -> None:
     env = {"SNIPER_DATA_DIR": str(cli.dirs / "data")}  # the demo brings its own simulator
     headless = _start(["--demo", "--headless"], env)
     try:
-        _wait_line(headless, "Press Ctrl+C to stop.")
+        wait_line(headless, "Press Ctrl+C to stop.")
         window = _refused(["--demo"], env | {"QT_QPA_PLATFORM": "offscreen"})
         assert window.returncode == 1, window.stdout + window.stderr
         assert f"pid {headless.pid}" in window.stdout

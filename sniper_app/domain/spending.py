@@ -112,7 +112,7 @@ def validate_period_days(value: object = None) -> int:
     days: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
         days = value
-    elif isinstance(value, str) and value.strip().isdigit():
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         days = int(value.strip())
     if days is None or not MIN_PERIOD_DAYS <= days <= MAX_PERIOD_DAYS:
         raise SpendingCapError(

@@ -91,7 +91,7 @@ async def read_bounded(response: httpx.Response, what: str, limit: int = MAX_REP
     try:
         stages = _stages(response.headers.get("content-encoding", ""))
         declared = response.headers.get("content-length", "")
-        if isinstance(stages[0], _Identity) and declared.isdigit() and int(declared) > limit:
+        if isinstance(stages[0], _Identity) and declared.isascii() and declared.isdigit() and int(declared) > limit:
             raise too_large
         body = bytearray()
         async for chunk in response.aiter_raw():

@@ -62,7 +62,7 @@ def parse_server(address: str) -> tuple[str, int]:
         host, _, port = text.partition(":")
     else:
         host, port = text, "123"
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
         raise InputError(f"The time server '{address}' is not host:port, e.g. pool.ntp.org:123.")
     return host, int(port)
 

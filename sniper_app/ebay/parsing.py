@@ -206,7 +206,7 @@ def xint(el: Element, path: str, what: str) -> int | None:
     value = xtext(el, path)
     if value is None:
         return None
-    if not value.isdigit() or len(value) > 9:
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:
         raise BadResponse(f"eBay's reply to {what} has an implausible '{path}'.")
     return as_int(int(value), path, what)
 

@@ -76,7 +76,7 @@ def parse_reply(response: httpx.Response, call: str) -> Element:
     )
     first = errors[0] if errors else None
     code_text = p.xtext(first, "ErrorCode") if first is not None else None
-    code = int(code_text) if code_text and code_text.isdigit() and len(code_text) < 10 else None
+    code = int(code_text) if code_text and code_text.isascii() and code_text.isdigit() and len(code_text) < 10 else None
     message = None
     if first is not None:
         message = p.xtext(first, "LongMessage") or p.xtext(first, "ShortMessage")

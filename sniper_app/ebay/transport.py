@@ -76,7 +76,7 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     if raw is None:
         return None
     raw = raw.strip()
-    if raw.isdigit() and len(raw) < 7:
+    if raw.isascii() and raw.isdigit() and len(raw) < 7:
         return float(raw)
     try:
         when = parsedate_to_datetime(raw)
@@ -100,7 +100,7 @@ def _first_error(response: httpx.Response) -> tuple[int | None, str | None]:
         return None, None
     first = errors[0]
     error_id = first.get("errorId")
-    if isinstance(error_id, str) and error_id.isdigit() and len(error_id) < 10:
+    if isinstance(error_id, str) and error_id.isascii() and error_id.isdigit() and len(error_id) < 10:
         error_id = int(error_id)
     if not isinstance(error_id, int) or isinstance(error_id, bool):
         error_id = None

@@ -90,7 +90,7 @@ def read_pid(data_dir: Path) -> int | None:
         text = (data_dir / PID_NAME).read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError):
         return None
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def _write_pid(data_dir: Path, text: str) -> None:

@@ -87,7 +87,7 @@ def open_tunnel(proxy_url: str, host: str, port: int, timeout: float) -> socket.
                 "address (http://USER:PASSWORD@HOST:PORT)" if proxy.username is None else
                 f"the proxy refused the user name and password in its address for the tunnel to {target}"
             )
-        if not version.startswith("HTTP/1.") or not code.isdigit() or not 200 <= int(code) < 300:
+        if not version.startswith("HTTP/1.") or not (code.isascii() and code.isdigit()) or not 200 <= int(code) < 300:
             raise ProxyError(f"the proxy refused the tunnel to {target} ({status_line[:80]})")
     except BaseException:
         sock.close()

@@ -207,7 +207,7 @@ class RemoteClient:
             sentence if isinstance(sentence, str) else f"The box answered HTTP {response.status_code}.",
             kind=kind if isinstance(kind, str) else "refused",
             status=response.status_code,
-            retry_after=float(retry) if retry and retry.isdigit() else None,
+            retry_after=float(retry) if retry and retry.isascii() and retry.isdigit() else None,
         )
 
     async def pair(self, secret: str, name: str = "") -> str:
@@ -270,7 +270,7 @@ class RemoteClient:
                                       kind="unauthorized" if status == 401 else "refused", status=status) from None
                 reason = sentence or "the box asked to wait"
                 retry = exc.response.headers.get("Retry-After", "")
-                delay = max(delay, float(retry) if retry.isdigit() else delay)
+                delay = max(delay, float(retry) if retry.isascii() and retry.isdigit() else delay)
             except RemoteError as exc:
                 if exc.kind == "fingerprint":
                     raise

@@ -178,7 +178,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
     # not be held in memory before it is refused.
     too_large = HTTPException(413, "The request is too large.")
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > _MAX_BODY:
+    if declared.isascii() and declared.isdigit() and int(declared) > _MAX_BODY:
         raise too_large
     chunks, size = [], 0
     async for chunk in request.stream():

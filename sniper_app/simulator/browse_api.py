@@ -39,7 +39,7 @@ class BrowseApi(ApiRoom):
                     400, 11501, "API_BROWSE", "REQUEST", f"The 'fieldgroups' value(s) are invalid: {fieldgroups}."
                 )
             if legacy:
-                if not ident.isdigit():
+                if not (ident.isascii() and ident.isdigit()):
                     return ebay_error(400, 11006, "API_BROWSE", "REQUEST", "The legacy ID is invalid.")
                 auction = world.auctions.get(ident)
                 if auction is None:

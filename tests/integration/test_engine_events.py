@@ -37,9 +37,7 @@ def test_ending_soon_is_told_once_and_only_within_the_horizon(sim: SimulatorServ
             r.settings = r.settings.model_copy(update={"notify_ending_minutes": 30})
             soon = r.snipe(sim.create_auction("Soon", "10.00", ends_in=20 * 60), "40.00")
             later = r.snipe(sim.create_auction("Later", "10.00", ends_in=2 * 3600), "40.00")
-            engine = r.engine(keepawake=RecordingKeepAwake())
-            await engine.start()
-            try:
+            async with r.running(keepawake=RecordingKeepAwake()):
                 await wait_until_async(lambda: any(isinstance(e, AuctionEndingSoon) for e in r.events), 5, "a warning")
                 # A snipe added afterwards is warned about by a later heartbeat: by then the first warning
                 # has had its chance to repeat.
@@ -48,8 +46,6 @@ def test_ending_soon_is_told_once_and_only_within_the_horizon(sim: SimulatorServ
                     lambda: any(isinstance(e, AuctionEndingSoon) and e.snipe_id == added for e in r.events),
                     5, "the warning for the added snipe",
                 )
-            finally:
-                await engine.stop()
             warned = [e.snipe_id for e in r.events if isinstance(e, AuctionEndingSoon)]
             assert warned == [soon, added]
             assert later not in warned
@@ -62,14 +58,10 @@ def test_keep_awake_is_held_only_while_a_snipe_is_due(sim: SimulatorServer, tmp_
         async with rig(sim, tmp_path) as r:
             keep = RecordingKeepAwake()
             pk = r.snipe(sim.create_auction("Lamp", "10.00", ends_in=5.0), "40.00", lead=1.0)
-            engine = r.engine(keepawake=keep, keepawake_ahead_s=60.0)
-            await engine.start()
-            try:
+            async with r.running(keepawake=keep, keepawake_ahead_s=60.0):
                 await wait_until_async(lambda: keep.held, 5, "the machine to be held awake")
                 await wait_status(r, pk, DONE, 10)
                 await wait_until_async(lambda: not keep.held, 5, "the hold to be released")
-            finally:
-                await engine.stop()
             assert keep.calls[:2] == [True, False]
             assert len(keep.threads) == 1
 
@@ -81,17 +73,13 @@ def test_paused_snipes_do_not_fire_and_resume_rearms_them(sim: SimulatorServer, 
         async with rig(sim, tmp_path) as r:
             skipped = r.snipe(sim.create_auction("Paused through its end", "10.00", ends_in=4.0), "40.00", lead=1.0)
             resumed = r.snipe(sim.create_auction("Resumed in time", "10.00", ends_in=9.0), "40.00", lead=1.0)
-            engine = r.engine(keepawake=RecordingKeepAwake())
-            await engine.start()
-            try:
+            async with r.running(keepawake=RecordingKeepAwake()) as engine:
                 engine.paused = True
                 ended = float(sim.auction(r.get(skipped).legacy_item_id)["end_epoch"])
                 await wait_until_async(lambda: sim.now() > ended + 0.2, 8, "the first auction to end while paused")
                 engine.paused = False
                 await wait_status(r, skipped, DONE, 5)
                 await wait_status(r, resumed, DONE, 10)
-            finally:
-                await engine.stop()
             assert r.get(skipped).status == "MISSED"
             assert r.get(resumed).status == "WON"
             assert len(r.bids()) == 1
@@ -105,17 +93,13 @@ def test_watch_list_is_synced_at_start_and_then_periodically(sim: SimulatorServe
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             first = sim.create_auction("Watched before start", "10.00", ends_in=3600, watched_by=["demo"])
-            engine = r.engine(keepawake=RecordingKeepAwake(), sync_period_s=1.0)
-            await engine.start()
-            try:
+            async with r.running(keepawake=RecordingKeepAwake(), sync_period_s=1.0):
                 def watched() -> set[str]:
                     return {str(w.legacy_item_id) for w in r.store.list_watch_items(r.user_id)}
 
                 await wait_until_async(lambda: str(first["legacy_item_id"]) in watched(), 5, "the sync at start")
                 later = sim.create_auction("Watched later", "10.00", ends_in=3600, watched_by=["demo"])
                 await wait_until_async(lambda: str(later["legacy_item_id"]) in watched(), 5, "a periodic sync")
-            finally:
-                await engine.stop()
             assert sum(isinstance(e, WatchlistSynced) and e.error is None for e in r.events) >= 2
 
     asyncio.run(main())
@@ -133,13 +117,9 @@ def test_a_health_check_before_the_fire_announces_a_snipe_at_risk(
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             pk = r.snipe(sim.create_auction("Lamp", "10.00", ends_in=9.0), "40.00", lead=1.0)
-            engine = r.engine(keepawake=SleepyMachine(), health_ahead_s=(5.0,))
-            await engine.start()
-            try:
+            async with r.running(keepawake=SleepyMachine(), health_ahead_s=(5.0,)):
                 await wait_until_async(lambda: any(isinstance(e, SnipeAtRisk) for e in r.events), 10, "the warning")
                 await wait_status(r, pk, DONE, 15)
-            finally:
-                await engine.stop()
             [risk] = [e for e in r.events if isinstance(e, SnipeAtRisk)]
             assert risk.snipe_id == pk
             assert risk.problems == ("this computer cannot be kept awake until the bid",)
@@ -155,12 +135,8 @@ def test_a_healthy_snipe_is_not_announced(sim: SimulatorServer, tmp_path: Path) 
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             pk = r.snipe(sim.create_auction("Lamp", "10.00", ends_in=9.0), "40.00", lead=1.0)
-            engine = r.engine(keepawake=RecordingKeepAwake(), health_ahead_s=(5.0,))
-            await engine.start()
-            try:
+            async with r.running(keepawake=RecordingKeepAwake(), health_ahead_s=(5.0,)):
                 await wait_status(r, pk, DONE, 15)
-            finally:
-                await engine.stop()
             assert not any(isinstance(e, SnipeAtRisk) for e in r.events)
             assert r.get(pk).status == "WON"
 

@@ -43,14 +43,10 @@ async def _handed_over(r: Rig, title: str) -> AsyncIterator[tuple[dict[str, Any]
     after the hand-over); on leaving, waits for its end and stops the engine."""
     auction = r.sim.create_auction(title, "10.00", ends_in=6.0)
     pk = r.snipe(auction, "40.00", lead=1.0)
-    engine = r.engine()
-    await engine.start()
-    try:
+    async with r.running():
         await wait_until_async(lambda: r.sim.now() >= auction["end_epoch"] - 3.5, 10, "2.5 s before the fire")
         yield auction, pk
         await wait_status(r, pk, DONE, 10)
-    finally:
-        await engine.stop()
 
 
 def test_the_bid_leaves_while_the_loop_is_frozen(sim: SimulatorServer, tmp_path: Path) -> None:
@@ -89,15 +85,11 @@ def test_a_cancel_after_the_claim_is_refused_and_the_bid_is_placed(
         async with rig(sim, tmp_path) as r:
             auction = sim.create_auction("Too late to cancel", "10.00", ends_in=5.0)
             pk = r.snipe(auction, "40.00", lead=1.0)
-            engine = r.engine()
-            await engine.start()
-            try:
+            async with r.running():
                 await wait_until_async(lambda: r.get(pk).status != "SCHEDULED", 10, "the claim")
                 with pytest.raises(IllegalTransition, match="already been sent"):
                     r.store.cancel(pk)
                 await wait_status(r, pk, DONE, 10)
-            finally:
-                await engine.stop()
             assert r.get(pk).status == "WON"
             assert len(r.bids()) == 1
 
@@ -126,12 +118,8 @@ def test_a_dripping_item_read_does_not_hold_the_bid_back(sim: SimulatorServer, t
             auction = sim.create_auction("Dripping preflight", "10.00", ends_in=7.0)
             pk = r.snipe(auction, "40.00", lead=1.0)
             sim.add_fault(ITEM_READS, "drip", method="GET", count=1000, drip_s=2.0)
-            engine = r.engine(preflight_s=4.0)
-            await engine.start()
-            try:
+            async with r.running(preflight_s=4.0):
                 await wait_status(r, pk, DONE, 20)
-            finally:
-                await engine.stop()
             snipe = r.get(pk)
             assert snipe.status == "WON"
             [bid] = r.bids()
@@ -168,12 +156,8 @@ def test_an_automatic_lead_is_chosen_recorded_and_kept(sim: SimulatorServer, tmp
             sim.set_network(latency_ms=40, jitter_ms=4)
             auction = sim.create_auction("Auto lead", "10.00", ends_in=8.0)
             pk = r.snipe(auction, "40.00", lead=AUTO_LEAD)
-            engine = r.engine()
-            await engine.start()
-            try:
+            async with r.running():
                 await wait_status(r, pk, DONE, 15)
-            finally:
-                await engine.stop()
             assert r.get(pk).status == "WON"
             choice = latest_lead_choice(r.store, pk)
             assert choice is not None

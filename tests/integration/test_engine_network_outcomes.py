@@ -33,12 +33,8 @@ def test_a_bid_that_cannot_leave_this_computer_is_not_sent_and_says_why(sim: Sim
             auction = sim.create_auction("Network down", "10.00", ends_in=6.0)
             pk = r.snipe(auction, "40.00", lead=1.0)
             link.cut()  # the network to eBay is down from here to past the end
-            engine = r.engine()
-            await engine.start()
-            try:
+            async with r.running():
                 snipe = await wait_status(r, pk, DONE, 12)
-            finally:
-                await engine.stop()
             assert r.bids() == []
             assert sim.auction(auction["legacy_item_id"])["bids"] == []
             assert snipe.status == "FAILED"
@@ -63,14 +59,10 @@ def test_a_bid_the_network_holds_up_past_the_end_is_late_because_of_the_network(
             # Every bid request spends 3 s on the way, three times the lead; everything else passes at once, so
             # the latency the engine measures and plans with stays small.
             link.hold(b"place_proxy_bid", 3.0)
-            engine = r.engine()
-            await engine.start()
-            try:
+            async with r.running():
                 snipe = await wait_status(r, pk, DONE, 15)
                 # The held bid does reach the simulator in the end, after the auction ended.
                 await wait_until_async(lambda: len(r.bids()) >= 1, 10, "the held bid to reach the simulator")
-            finally:
-                await engine.stop()
             assert all(bid["arrival_epoch"] > auction["end_epoch"] for bid in r.bids())
             mine = [b for b in sim.auction(auction["legacy_item_id"])["bids"] if b["bidder"] == "demo"]
             assert mine

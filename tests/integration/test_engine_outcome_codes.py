@@ -21,12 +21,8 @@ def test_a_price_that_passed_the_maximum_before_the_fire_is_skipped_with_the_pri
             auction = sim.create_auction("Bid up early", "10.00", ends_in=6.0, rivals=[
                 {"max": "50.00", "before_end": 5.9}, {"max": "45.00", "before_end": 5.8}])
             pk = r.snipe(auction, "40.00", lead=1.0)
-            engine = r.engine()
-            await engine.start()
-            try:
+            async with r.running():
                 snipe = await wait_status(r, pk, DONE, 10)
-            finally:
-                await engine.stop()
             assert snipe.status == "SKIPPED"
             assert snipe.outcome_code == "price_passed_max"
             price = sim.auction(auction["legacy_item_id"])["current_price"]
@@ -42,12 +38,8 @@ def test_a_bid_ebay_refuses_carries_ebays_error_id_and_message(sim: SimulatorSer
         async with rig(sim, tmp_path) as r:
             auction = sim.create_auction("Over the limit", "10.00", ends_in=5.0)
             pk = r.snipe(auction, "1000001.00", lead=1.0)  # above eBay's limit for one bid: error 120011
-            engine = r.engine()
-            await engine.start()
-            try:
+            async with r.running():
                 snipe = await wait_status(r, pk, DONE, 10)
-            finally:
-                await engine.stop()
             assert snipe.status == "FAILED"
             assert snipe.outcome_code == "ebay_refused"
             assert snipe.outcome_text == ("eBay refused the bid of $1,000,001.00: The bid amount exceeds the limit "
@@ -64,12 +56,8 @@ def test_a_bid_sent_on_a_wrong_clock_arrives_late_and_says_the_clock_was_off(
         async with rig(sim, tmp_path) as r:
             auction = sim.create_auction("Wrong clock", "10.00", ends_in=6.0)
             pk = r.snipe(auction, "40.00", lead=1.0)
-            engine = r.engine(compensate=False)
-            await engine.start()
-            try:
+            async with r.running(compensate=False):
                 snipe = await wait_status(r, pk, DONE, 12)
-            finally:
-                await engine.stop()
             (bid,) = r.bids()
             assert bid["arrival_epoch"] > auction["end_epoch"]
             assert snipe.status == "FAILED"
@@ -97,12 +85,8 @@ def test_a_maximum_that_includes_shipping_sends_the_maximum_less_the_charges(
             r.store.update_fields(pk, shipping_minor=725, shipping_currency="USD", import_charges_minor=150,
                                   import_charges_currency="USD")
             r.store.set_includes_shipping(pk, True)
-            engine = r.engine()
-            await engine.start()
-            try:
+            async with r.running():
                 snipe = await wait_status(r, pk, DONE, 10)
-            finally:
-                await engine.stop()
             assert snipe.status == "WON", snipe.status_reason
             mine = [b for b in sim.auction(auction["legacy_item_id"])["bids"] if b["bidder"] == "demo"]
             assert [b["max"] for b in mine] == ["31.25"]  # 40.00 − 7.25 shipping − 1.50 import charges
@@ -123,12 +107,8 @@ def test_a_price_that_passed_the_bid_of_a_maximum_including_shipping_says_both(
             pk = r.snipe(auction, "40.00", lead=1.0)
             r.store.update_fields(pk, shipping_minor=500, shipping_currency="USD")
             r.store.set_includes_shipping(pk, True)  # the bid is $35.00
-            engine = r.engine()
-            await engine.start()
-            try:
+            async with r.running():
                 snipe = await wait_status(r, pk, DONE, 10)
-            finally:
-                await engine.stop()
             price = sim.auction(auction["legacy_item_id"])["current_price"]
             assert 35 < float(price) < 40  # below the maximum, above the bid: the bid is what could not win
             assert snipe.status == "SKIPPED"

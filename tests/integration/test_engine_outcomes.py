@@ -106,12 +106,8 @@ def test_auction_ended_early_by_the_seller_fails_with_a_reason_and_no_bid(
             pk = r.snipe(auction, "40.00", lead=1.0)
             httpx.post(f"{sim.base_url}/_sim/auctions/{auction['legacy_item_id']}/end", json={"reason": ended_by},
                        timeout=10).raise_for_status()
-            engine = r.engine()
-            await engine.start()
-            try:
+            async with r.running():
                 snipe = await wait_status(r, pk, {"FAILED", "MISSED", "WON", "LOST", "SKIPPED"}, 8)
-            finally:
-                await engine.stop()
             assert snipe.status == "FAILED"
             assert "ended early" in (snipe.status_reason or "")
             assert snipe.outcome_code == "ended_early"

@@ -30,14 +30,10 @@ def test_second_engine_reschedules_and_passed_fires_become_missed(
             p_missed = r.snipe(missed, "40.00", lead=1.0)
             p_now = r.snipe(fire_now, "40.00", lead=4.0)  # its fire instant passes while no engine runs
             await wait_until_async(lambda: sim.now() > missed["end_epoch"] - 0.5, 5, "the missed fire instant to pass")
-            second = r.engine()
-            await second.start()
-            try:
+            async with r.running():
                 assert r.get(p_missed).status == "MISSED"
                 for pk in (p_kept, p_now):
                     await wait_status(r, pk, DONE, 8)
-            finally:
-                await second.stop()
             assert r.get(p_kept).status == "WON"
             assert r.get(p_now).status == "WON"
             assert "not running" in (r.get(p_missed).status_reason or "")
@@ -62,14 +58,10 @@ def test_wall_clock_jump_reschedules_everything(sim: SimulatorServer, tmp_path: 
         async with rig(sim, tmp_path) as r:
             auction = sim.create_auction("Across a jump", "10.00", ends_in=6.0)
             pk = r.snipe(auction, "40.00", lead=1.0)
-            engine = r.engine(wall=wall, heartbeat_s=0.2)
-            await engine.start()
-            try:
+            async with r.running(wall=wall, heartbeat_s=0.2) as engine:
                 shift[0] = 3600.0  # as after a suspend of an hour
                 await wait_until_async(lambda: engine.jumps == 1, 3, "the jump to be noticed")
                 snipe = await wait_status(r, pk, DONE, 9)
-            finally:
-                await engine.stop()
             assert snipe.status == "WON"
             assert len(r.bids()) == 1
             notes = [e.message for e in r.store.history_page(actions=HistoryAction.NOTE).rows]
@@ -87,15 +79,11 @@ def test_a_fire_that_passes_while_sniping_is_paused_is_missed_and_says_so(
         async with rig(sim, tmp_path) as r:
             auction = sim.create_auction("Paused through", "10.00", ends_in=4.0)
             pk = r.snipe(auction, "40.00", lead=1.0)
-            engine = r.engine()
-            await engine.start()
-            try:
+            async with r.running() as engine:
                 engine.paused = True
                 await wait_until_async(lambda: sim.now() > auction["end_epoch"], 8, "the auction to end")
                 engine.paused = False
                 snipe = await wait_status(r, pk, DONE, 8)
-            finally:
-                await engine.stop()
             assert r.bids() == []
             assert snipe.status == "MISSED"
             assert snipe.outcome_code == "missed_closed"

@@ -20,16 +20,12 @@ def test_results_settled_together_share_one_read_of_the_won_lost_list(sim: Simul
         async with rig(sim, tmp_path) as r:
             auctions = [sim.create_auction(f"Lot {n}", "10.00", ends_in=5.0 + n * 0.3) for n in range(4)]
             pks = [r.snipe(a, "40.00", lead=1.0) for a in auctions]
-            engine = r.engine()
-            await engine.start()
-            try:
+            async with r.running() as engine:
                 await wait_until_async(lambda: r.get(pks[0]).status == "WON", 15, "the first snipe to be won")
                 since = max((int(q["seq"]) for q in sim.requests()), default=0)  # the start's watch-list sync is over
                 await wait_until_async(lambda: all(r.get(pk).status == "WON" for pk in pks), 15, "every snipe won")
                 await wait_until_async(lambda: engine._cross_check_task is not None and engine._cross_check_task.done()
                                        and not engine._cross_check_due, 15, "the cross-check to be over")
-            finally:
-                await engine.stop()
             assert len(_trading_reads(sim, since)) == 1
 
     asyncio.run(main())

@@ -31,9 +31,7 @@ def test_cancel_one_second_before_fire_sends_nothing(sim: SimulatorServer, tmp_p
             late = sim.create_auction("Too late to cancel", "10.00", ends_in=4.5)
             p_cancel = r.snipe(cancelled, "40.00", lead=1.0)
             p_late = r.snipe(late, "40.00", lead=1.0)
-            engine = r.engine()
-            await engine.start()
-            try:
+            async with r.running():
                 fire_at = cancelled["end_epoch"] - 1.0
                 await wait_until_async(lambda: sim.now() >= fire_at - 1.0, 5, "one second before the fire")
                 r.store.cancel(p_cancel)  # as the CLI would, in the database
@@ -42,8 +40,6 @@ def test_cancel_one_second_before_fire_sends_nothing(sim: SimulatorServer, tmp_p
                 with pytest.raises(IllegalTransition, match="already been sent"):
                     r.store.cancel(p_late)
                 await wait_status(r, p_late, DONE, 6)
-            finally:
-                await engine.stop()
             assert r.get(p_cancel).status == "CANCELLED"
             assert r.get(p_late).status == "WON"
             bids = r.bids()
@@ -62,14 +58,10 @@ def test_group_first_win_cancels_the_rest(sim: SimulatorServer, tmp_path: Path) 
             b = sim.create_auction("Lamp B", "10.00", ends_in=7.5)
             c = sim.create_auction("Lamp C", "10.00", ends_in=7.8)
             pa, pb, pc = (r.snipe(x, "30.00", lead=1.0, group_id=int(group.id)) for x in (a, b, c))
-            engine = r.engine()
-            await engine.start()
-            try:
+            async with r.running():
                 await wait_status(r, pa, DONE, 8)
                 await wait_status(r, pb, DONE, 8)
                 await wait_status(r, pc, DONE, 8)
-            finally:
-                await engine.stop()
             assert [r.get(p).status for p in (pa, pb, pc)] == ["WON", "CANCELLED", "CANCELLED"]
             assert "one lamp" in (r.get(pb).status_reason or "")
             assert [r.get(p).outcome_code for p in (pb, pc)] == ["group_done", "group_done"]
@@ -93,12 +85,8 @@ def test_transient_failure_at_fire_is_retried_before_the_end(
             auction = sim.create_auction("Flaky", "10.00", ends_in=4.0)
             sim.add_fault(r"place_proxy_bid", kind, count=1, status=503, retry_after=0, hang_s=3.0)
             pk = r.snipe(auction, "40.00", lead=1.5)
-            engine = r.engine()
-            await engine.start()
-            try:
+            async with r.running():
                 snipe = await wait_status(r, pk, DONE, 9)
-            finally:
-                await engine.stop()
             assert snipe.status == "WON", snipe.status_reason
             bids = r.bids()
             assert len(bids) == 2
@@ -120,12 +108,8 @@ def test_bid_arrives_at_end_minus_lead_on_a_skewed_ebay_clock(
         async with rig(sim, tmp_path) as r:
             auction = sim.create_auction("Skewed", "10.00", ends_in=4.0)
             pk = r.snipe(auction, "40.00", lead=1.0)
-            engine = r.engine()
-            await engine.start()
-            try:
+            async with r.running() as engine:
                 await wait_status(r, pk, DONE, 8)
-            finally:
-                await engine.stop()
             assert abs(engine.clock.offset_s - offset) < 0.05
             (bid,) = r.bids()
             target = auction["end_epoch"] - 1.0
@@ -143,12 +127,8 @@ def test_token_expiring_just_before_the_fire_is_renewed(sim: SimulatorServer, tm
             linked_at = len(sim.requests())
             auction = sim.create_auction("Short token", "10.00", ends_in=5.0)
             pk = r.snipe(auction, "40.00", lead=1.0)
-            engine = r.engine()
-            await engine.start()
-            try:
+            async with r.running():
                 snipe = await wait_status(r, pk, DONE, 9)
-            finally:
-                await engine.stop()
             assert snipe.status == "WON", snipe.status_reason
             later = sim.requests(since=linked_at)
             refreshes = [q for q in later if q["path"] == "/identity/v1/oauth2/token"]
@@ -179,17 +159,13 @@ def test_dead_refresh_token_warns_at_once_and_loses_no_snipe_silently(
             await r.client.store_tokens(account, UserTokens(access=stale, refresh=tokens.refresh))
             early = r.snipe(sim.create_auction("Radio", "10.00", ends_in=5.0), "40.00", lead=1.0)
             later = r.snipe(sim.create_auction("Speaker", "10.00", ends_in=60.0), "40.00", lead=1.0)
-            engine = r.engine()
-            await engine.start()
-            try:
+            async with r.running():
                 await wait_until_async(
                     lambda: any(isinstance(e, AccountStateChanged) and e.state == "needs_relink" for e in r.events),
                     6, "the account warning",
                 )
                 assert r.store.get_user(r.user_id).needs_relink
                 await wait_status(r, early, DONE, 8)
-            finally:
-                await engine.stop()
             failed = r.get(early)
             assert failed.status == "FAILED"
             assert "link" in (failed.status_reason or "").lower()
@@ -213,12 +189,8 @@ def test_sign_in_revoked_behind_our_back_is_found_at_the_fire_and_reported(
             # The app still believes its token good for hours; eBay has revoked the whole sign-in.
             _revoke_sign_in(sim)
             pk = r.snipe(sim.create_auction("Radio", "10.00", ends_in=5.0), "40.00", lead=1.0)
-            engine = r.engine()
-            await engine.start()
-            try:
+            async with r.running():
                 snipe = await wait_status(r, pk, DONE, 10)
-            finally:
-                await engine.stop()
             assert snipe.status == "FAILED"
             assert "link" in (snipe.status_reason or "").lower()
             assert snipe.outcome_code == "sign_in_lost"

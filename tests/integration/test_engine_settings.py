@@ -37,9 +37,7 @@ def test_applied_settings_reach_the_client_the_clock_the_sync_and_the_history(
     async def main() -> None:
         async with rig(sim, tmp_path) as r:
             legacy = str(sim.create_auction("Leica M3", "100.00", ends_in=3600)["legacy_item_id"])
-            engine = r.engine()
-            await engine.start()
-            try:
+            async with r.running() as engine:
                 assert (await engine.client.get_item_by_legacy_id(legacy)).converted_price is None
                 assert abs(engine.clock.offset_s) < 1.0
                 new = r.settings.model_copy(update={
@@ -70,8 +68,6 @@ def test_applied_settings_reach_the_client_the_clock_the_sync_and_the_history(
                     ("ebay_env",),
                 )]
                 assert engine.apply_settings(new) == ["ebay_env"]  # still waiting, said again
-            finally:
-                await engine.stop()
 
     try:
         asyncio.run(main())
@@ -93,9 +89,7 @@ def test_a_running_engine_follows_the_settings_file_and_the_environment_still_wi
                 return load_settings(environ=environ, path=path)
 
             r.settings = load()
-            engine = r.engine(settings_watch=SettingsWatch(path, load))
-            await engine.start()
-            try:
+            async with r.running(settings_watch=SettingsWatch(path, load)) as engine:
                 assert _sync_trigger(engine).interval == timedelta(minutes=10)
                 # Another process's 'config set', as it writes the file.
                 save_settings({"watchlist_sync_minutes": 1, "marketplace": "EBAY_GB",
@@ -115,7 +109,5 @@ def test_a_running_engine_follows_the_settings_file_and_the_environment_still_wi
                 save_settings({"watchlist_sync_minutes": 2, "history_retention_days": 7}, path)
                 await wait_until_async(lambda: engine.settings.watchlist_sync_minutes == 2, 5, "the next good change")
                 assert r.store.retention == timedelta(days=7)
-            finally:
-                await engine.stop()
 
     asyncio.run(main())

@@ -27,15 +27,11 @@ def test_a_win_that_uses_up_the_cap_skips_the_next_snipe_at_its_fire(
             # Both fit the cap in force when they were added: 40.00 + 40.00 pending under 100.00.
             a_id, b_id = r.snipe(first, "40.00", lead=1.0), r.snipe(second, "40.00", lead=1.0)
             r.settings = settings
-            engine = r.engine()
-            await engine.start()
-            try:
+            async with r.running() as engine:
                 # The user lowers the cap while both wait; the engine takes it at once.
                 assert engine.apply_settings(settings.model_copy(update={"spending_cap": "60.00 USD"})) == []
                 won = await wait_status(r, a_id, _ENDED, 12)
                 skipped = await wait_status(r, b_id, _ENDED, 14)
-            finally:
-                await engine.stop()
 
             assert won.status == "WON", won.status_reason
             assert won.final_price_minor == 3100  # the rival's 30.00 + one 1.00 increment
@@ -61,12 +57,8 @@ def test_without_the_win_the_same_snipe_fires(sim: SimulatorServer, tmp_path: Pa
             r.settings = r.settings.model_copy(update={"spending_cap": "60.00 USD"})
             auction = sim.create_auction("Alone", "10.00", ends_in=6.0)
             pk = r.snipe(auction, "40.00", lead=1.0)
-            engine = r.engine()
-            await engine.start()
-            try:
+            async with r.running():
                 done = await wait_status(r, pk, _ENDED, 12)
-            finally:
-                await engine.stop()
             assert done.status == "WON", done.status_reason
             assert len(r.bids()) == 1
 
@@ -83,13 +75,9 @@ def test_at_the_fire_a_win_and_shipping_on_both_count_against_the_cap(sim: Simul
             a_id, b_id = r.snipe(first, "25.00", lead=1.0), r.snipe(second, "30.00", lead=1.0)
             r.store.update_fields(a_id, shipping_minor=400, shipping_currency="USD")
             r.store.update_fields(b_id, shipping_minor=600, shipping_currency="USD")
-            engine = r.engine()
-            await engine.start()
-            try:
+            async with r.running():
                 won = await wait_status(r, a_id, _ENDED, 12)
                 skipped = await wait_status(r, b_id, _ENDED, 14)
-            finally:
-                await engine.stop()
             assert won.status == "WON", won.status_reason
             assert won.final_price_minor == 2050  # the rival's 20.00 + one 0.50 increment
             # $20.50 + $4.00 shipping won leaves $35.50: the $30.00 maximum fits, with its $6.00 shipping it does not.
@@ -120,12 +108,8 @@ def test_a_cap_that_cannot_be_read_lets_the_bid_go_out(
             r.settings = r.settings.model_copy(update={"spending_cap": "30.00 USD"})
             pk = r.snipe(sim.create_auction("Read fails", "10.00", ends_in=6.0), "40.00", lead=1.0)
             monkeypatch.setattr("sniper_app.engine.preflight.spending_facts", broken)
-            engine = r.engine()
-            await engine.start()
-            try:
+            async with r.running():
                 done = await wait_status(r, pk, _ENDED, 12)
-            finally:
-                await engine.stop()
             assert done.status == "WON", done.status_reason
             assert len(r.bids()) == 1
 

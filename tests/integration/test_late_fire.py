@@ -64,12 +64,8 @@ def test_a_restart_after_a_lost_hand_over_finds_the_bid_at_ebay_and_sends_nothin
                 first.bookkeeper.abandon()  # the process dies: whatever waited for room is gone
                 await first.stop()
                 disk.on = False
-            second = r.engine()
-            await second.start()
-            try:
+            async with r.running():
                 snipe = await wait_status(r, pk, DONE, 15)
-            finally:
-                await second.stop()
             assert snipe.status == "WON", snipe.status_reason
             assert len(r.bids()) == 1  # the restart never sent it again
             assert len(_ours(sim, auction)) == 1
@@ -92,15 +88,11 @@ def test_when_ebay_cannot_be_asked_the_repeat_is_refused_by_ebay_and_the_record_
                 await first.stop()
                 disk.on = False
             sim.add_fault(r"/bidding/[^/]+$", "status", method="GET", count=10_000, status=503)
-            second = r.engine()
-            await second.start()
-            try:
+            async with r.running():
                 await wait_until_async(lambda: len(r.bids()) == 2, 10, "the unchecked repeat")
                 with sim.world.lock:
                     sim.world.faults.clear()  # eBay answers again: its record settles the outcome
                 snipe = await wait_status(r, pk, DONE, 20)
-            finally:
-                await second.stop()
             mine = _ours(sim, auction)
             assert [b["accepted"] for b in mine] == [True, False]  # eBay refused the equal repeat
             assert snipe.status == "WON", snipe.status_reason

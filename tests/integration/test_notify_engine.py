@@ -32,15 +32,11 @@ def test_a_won_snipe_is_emailed_and_shown_in_the_tray(sim: SimulatorServer, tmp_
                                          rivals=[{"max": "20.00", "before_end": 3.0}])
             auction["title"] = "Leica <M3> & lens"  # the control API's reply does not echo it
             pk = r.snipe(auction, "40.00", lead=1.0)
-            engine = r.engine()
-            await engine.start()
-            try:
+            async with r.running():
                 won = await wait_status(r, pk, {"WON", "LOST", "FAILED", "MISSED"}, 12)
                 assert won.status == "WON", won.status_reason
                 await wait_until_async(lambda: len(sim.emails()) == 1, 10, "the email about the win")
                 r.bus.publish(AuctionEndingSoon(snipe_id=pk, ends_at=won.end_time))
-            finally:
-                await engine.stop()
                 await handle.stop()
             kinds = [n.kind for n in shown]
             assert NoticeKind.BID_PLACED in kinds

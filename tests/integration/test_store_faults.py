@@ -105,16 +105,12 @@ def test_a_failing_disk_loses_no_bid_and_leaves_a_true_record(
             disk = FaultyDisk(r.store, share=0.3, seed=seed)
             with disk.installed():
                 disk.on = True
-                engine = r.engine()
-                await engine.start()
-                try:
+                async with r.running():
                     last_end = max(float(a["end_epoch"]) for a in auctions)
                     await wait_until_async(lambda: sim.now() > last_end + 0.5, 20, "every auction to end")
                     disk.on = False  # the disk has room again
                     await wait_until_async(lambda: all(r.get(pk).status in DONE for pk in pks), 20,
                                    "every snipe to reach its outcome")
-                finally:
-                    await engine.stop()
             assert disk.failed > 10  # the faults really hit the engine's writes
             # A restart finds the same truth and changes nothing.
             second = r.engine()
@@ -160,15 +156,11 @@ def test_a_disk_failing_from_the_arming_on_still_sends_the_bid_on_time(
             disk = ArmingFails(r.store) if disk_kind == "arming" else FaultyDisk(r.store, share=1.0, seed=3)
             with disk.installed():
                 disk.on = True
-                engine = r.engine()
-                await engine.start()
-                try:
+                async with r.running():
                     await wait_until_async(lambda: sim.now() > end + 0.5, 20, "the auction to end")
                     assert r.get(pk).status == "PENDING"  # nothing of it reached the disk
                     disk.on = False
                     await wait_until_async(lambda: r.get(pk).status in DONE, 20, "the snipe to reach its outcome")
-                finally:
-                    await engine.stop()
             assert disk.failed >= 2  # the arming write, then its retry (or the claim's own try)
             mine = [b for b in sim.auction(str(auction["legacy_item_id"]))["bids"] if b["bidder"] == "demo"]
             assert len(mine) == 1, mine

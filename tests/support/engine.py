@@ -75,6 +75,16 @@ class Rig:
         ctx = AppContext(self.settings, self.store, self.user_id, SecretStore("simulator"), bus=self.bus)
         return Runtime(ctx, client=self.client, engine_options=FAST | kw, notices=False).engine
 
+    @asynccontextmanager
+    async def running(self, **kw: Any) -> AsyncIterator[Engine]:
+        """An engine of :meth:`engine`, started for the block and stopped whatever the block does."""
+        engine = self.engine(**kw)
+        await engine.start()
+        try:
+            yield engine
+        finally:
+            await engine.stop()
+
     def snipe(self, auction: dict[str, Any], max_amount: str, *, lead: float = 1.0, group_id: int | None = None) -> int:
         snipe = self.store.create_snipe(
             self.user_id,
